@@ -1,0 +1,18 @@
+# Every third-party library comes from Debian 12 packages installed by `make deps`
+# (scripts/deps.sh). Why each one is used is written in docs/ARCHITECTURE.md.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(GTest REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+if(CTIHUB_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(json SOURCES json_fuzz.cc LIBS ctihub_core)

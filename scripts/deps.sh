@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages ctihub needs to build, test, benchmark and fuzz,
+# and only those that are missing. Safe to rerun.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  clang-14 libclang-rt-14-dev            # asan preset and libFuzzer
+  libboost1.81-dev libboost-json1.81-dev # Beast/Asio HTTP server
+  libsimdjson-dev                        # JSON parsing on hot paths
+  libsqlite3-dev sqlite3                 # embedded store
+  libssl-dev                             # hashing, TLS, CSPRNG
+  libsodium-dev                          # Argon2id password hashing, Ed25519
+  libpcre2-dev                           # MATCHES in STIX patterns
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl wrk                               # make serve example, bench/taxii load
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,62 @@
+// Authentication and the collection access decision.
+//
+//  - Passwords: Argon2id via libsodium (crypto_pwhash_str), never logged.
+//  - API tokens: 256-bit random secrets shown once, stored as SHA-256 hashes,
+//    presented as "Authorization: Bearer <secret>".
+//  - Access: the one place that decides whether a principal may read or write
+//    a collection (the sharing issue refines this into agreements/markings).
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace ctihub::auth {
+
+struct Principal {
+  int64_t user_id = 0;
+  std::string user;
+  int64_t org_id = 0;
+  std::string org;
+  store::Role role = store::Role::kReader;
+  bool anonymous = false;
+};
+
+std::string HashPassword(std::string_view password);  // Argon2id, libsodium's string format
+bool VerifyPassword(std::string_view hash, std::string_view password);
+
+struct NewToken {
+  std::string secret;  // shown once to the user; never stored
+  store::ApiToken token;
+};
+Result<NewToken> CreateToken(store::Store& store, int64_t user_id, std::string_view label);
+
+// Authenticates an Authorization header value ("Basic ..." or "Bearer ...").
+// Unauthenticated on any failure (missing, malformed, unknown, revoked, wrong
+// password). Successful Basic checks are cached briefly (keyed by a hash of the
+// header) because Argon2id is deliberately slow.
+class Authenticator {
+ public:
+  explicit Authenticator(store::Store& store);
+  ~Authenticator();
+  Result<Principal> Authenticate(std::string_view authorization_header);
+
+ private:
+  class Cache;
+  store::Store& store_;
+  std::unique_ptr<Cache> cache_;
+};
+
+// The collection access decision. Admins may read and write everything;
+// otherwise the principal's user ("user:NAME") or organisation ("org:NAME")
+// must be on the collection's list; "org:*" on a list means every
+// authenticated organisation. Writers also need a role other than reader/auditor.
+bool CanRead(const Principal& p, const store::Collection& c);
+bool CanWrite(const Principal& p, const store::Collection& c);
+
+}  // namespace ctihub::auth

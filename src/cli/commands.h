@@ -1,0 +1,22 @@
+// Command registration for the ctihub CLI. Each cmd_*.cc defines one Register*
+// function; main.cc calls them. Exit codes: 0 ok, 1 negative result, 2 error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ctihub::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitNegative = 1;
+constexpr int kExitError = 2;
+
+// Each registers its subcommands on `app`; the callback stores the exit code in *exit_code.
+void RegisterStixCommands(CLI::App& app, int* exit_code);     // validate, stix id
+void RegisterPatternCommands(CLI::App& app, int* exit_code);  // pattern validate|match
+void RegisterHubCommands(CLI::App& app, int* exit_code);      // init, serve, org, user, token, collection
+
+}  // namespace ctihub::cli
+
+namespace ctihub::cli {
+void RegisterServeCommand(CLI::App& app, int* exit_code);  // serve
+}  // namespace ctihub::cli

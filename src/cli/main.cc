@@ -1,0 +1,39 @@
+// ctihub: threat-intelligence exchange hub.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+#ifndef CTIHUB_VERSION
+#define CTIHUB_VERSION "0.0.0"
+#endif
+
+// Command groups that are not built yet register nothing (weak symbols), so the
+// binary links while modules land one by one.
+namespace ctihub::cli {
+__attribute__((weak)) void RegisterStixCommands(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterPatternCommands(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterHubCommands(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterServeCommand(CLI::App&, int*) {}
+}  // namespace ctihub::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"ctihub: threat-intelligence exchange hub (STIX 2.1, TAXII 2.1)", "ctihub"};
+  app.set_version_flag("--version", std::string("ctihub ") + CTIHUB_VERSION);
+  app.require_subcommand(1);
+  int exit_code = ctihub::cli::kExitOk;
+  ctihub::cli::RegisterStixCommands(app, &exit_code);
+  ctihub::cli::RegisterPatternCommands(app, &exit_code);
+  ctihub::cli::RegisterHubCommands(app, &exit_code);
+  ctihub::cli::RegisterServeCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : ctihub::cli::kExitError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctihub: %s\n", e.what());
+    return ctihub::cli::kExitError;
+  }
+  return exit_code;
+}

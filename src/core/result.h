@@ -1,0 +1,103 @@
+// Status and Result<T>: errors as values on every untrusted and hot path.
+//
+// A Status carries a code (which maps onto an HTTP status and the TAXII error
+// object), a stable machine name for the rejection (used in logs and metrics)
+// and a human message. Result<T> holds either a T or a non-OK Status.
+// Both are [[nodiscard]]; neither throws. Thread-compatible value types.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace ctihub {
+
+enum class ErrorCode {
+  kOk = 0,
+  kInvalidArgument,   // bad input: 400
+  kUnauthenticated,   // 401
+  kForbidden,         // 403
+  kNotFound,          // 404
+  kNotAcceptable,     // 406
+  kConflict,          // 409
+  kLimitExceeded,     // 413 / 422 / 429 depending on the limit
+  kUnsupportedMedia,  // 415
+  kUnavailable,       // 503
+  kInternal,          // 500: a bug, never bad input
+};
+
+std::string_view ErrorCodeName(ErrorCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return {}; }
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  std::string ToString() const;
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+inline Status InvalidArgument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg)}; }
+inline Status NotFound(std::string msg) { return {ErrorCode::kNotFound, std::move(msg)}; }
+inline Status Forbidden(std::string msg) { return {ErrorCode::kForbidden, std::move(msg)}; }
+inline Status Unauthenticated(std::string msg) { return {ErrorCode::kUnauthenticated, std::move(msg)}; }
+inline Status Conflict(std::string msg) { return {ErrorCode::kConflict, std::move(msg)}; }
+inline Status LimitExceeded(std::string msg) { return {ErrorCode::kLimitExceeded, std::move(msg)}; }
+inline Status Unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg)}; }
+inline Status Internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg)}; }
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
+    assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
+  }
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  // REQUIRES: ok()
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  // The error; an OK status when the result holds a value.
+  Status status() const { return ok() ? Status::Ok() : std::get<1>(v_); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace ctihub
+
+// Propagates a non-OK Status from an expression returning Status.
+#define CTIHUB_RETURN_IF_ERROR(expr)          \
+  do {                                        \
+    ::ctihub::Status _st = (expr);            \
+    if (!_st.ok()) return _st;                \
+  } while (0)
+
+#define CTIHUB_CONCAT_INNER(a, b) a##b
+#define CTIHUB_CONCAT(a, b) CTIHUB_CONCAT_INNER(a, b)
+// Assigns the value of a Result<T> expression to lhs, or returns its Status.
+#define CTIHUB_ASSIGN_OR_RETURN(lhs, expr) \
+  CTIHUB_ASSIGN_OR_RETURN_IMPL(CTIHUB_CONCAT(_res_, __LINE__), lhs, expr)
+#define CTIHUB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  lhs = std::move(tmp).value()

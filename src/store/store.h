@@ -1,0 +1,212 @@
+// Store: the backend-neutral persistence interface of the hub.
+//
+// Everything the hub keeps goes through this interface: organisations, users,
+// API tokens, API roots, collections, STIX object versions (as canonical JSON
+// plus the columns queries need), TAXII status resources. The SQLite backend
+// (sqlite_store.h) is the embedded default; PostgreSQL comes later. Nothing
+// above this interface may depend on SQL.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// Writes of objects go through one writer that batches commits; a write is
+// acknowledged (its future resolves, its status says "complete") only once the
+// transaction is durable (fsync'd).
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/timestamp.h"
+
+namespace ctihub::store {
+
+// ---- identities ---------------------------------------------------------------
+
+struct Organisation {
+  int64_t id = 0;
+  std::string name;          // unique, used on the CLI and in collection ACLs
+  std::string identity_id;   // STIX identity id used as created_by_ref (may be empty)
+};
+
+enum class Role { kAdmin, kPublisher, kReader, kAuditor };
+std::string_view RoleName(Role r);
+Result<Role> ParseRole(std::string_view s);
+
+struct User {
+  int64_t id = 0;
+  std::string name;           // unique login name
+  int64_t org_id = 0;
+  std::string org_name;       // filled on reads
+  Role role = Role::kReader;
+  std::string password_hash;  // libsodium crypto_pwhash_str (Argon2id) output; empty = no password login
+  bool disabled = false;
+};
+
+struct ApiToken {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string token_hash;  // hex SHA-256 of the secret; the secret itself is never stored
+  std::string label;
+  Timestamp created;
+  bool revoked = false;
+};
+
+// ---- TAXII resources --------------------------------------------------------------
+
+struct ApiRoot {
+  std::string name;  // path segment under the server, e.g. "api1"
+  std::string title;
+  std::string description;
+  int64_t max_content_length = 10 * 1024 * 1024;
+};
+
+struct Collection {
+  std::string id;        // UUID (string form)
+  std::string api_root;  // ApiRoot::name
+  std::string title;
+  std::string description;
+  std::string alias;
+  // Access lists: entries are "org:NAME" or "user:NAME". Decided by auth::Access.
+  std::vector<std::string> readers;
+  std::vector<std::string> writers;
+};
+
+// One stored version of a STIX object.
+struct ObjectVersion {
+  std::string id;            // "type--uuid"
+  std::string type;
+  std::string spec_version;  // "2.1" or "2.0"
+  // The version: `modified`, else `created`, else date_added (SCOs, some markings).
+  Timestamp version;
+  int64_t date_added_us = 0;  // server-assigned, strictly increasing across the store
+  std::string collection_id;
+  std::string json;           // canonical JSON (RFC 8785) of the object as stored
+};
+
+// What a writer hands to the store: date_added is assigned by the store.
+struct NewObject {
+  std::string id;
+  std::string type;
+  std::string spec_version;
+  Timestamp version;
+  bool has_version = false;  // false: the store uses date_added as the version
+  std::string json;          // canonical JSON
+};
+
+enum class VersionSelector { kLast, kFirst, kAll };
+
+// Filters of the TAXII objects/manifest/versions endpoints.
+struct ObjectQuery {
+  std::string collection_id;
+  std::optional<int64_t> added_after_us;       // strictly after
+  std::vector<std::string> ids;                 // match[id]
+  std::vector<std::string> types;               // match[type]
+  std::vector<std::string> spec_versions;       // match[spec_version]; empty = latest per object
+  // match[version]: any of first/last/all and explicit timestamps.
+  bool version_first = false;
+  bool version_last = true;  // the TAXII default
+  bool version_all = false;
+  std::vector<Timestamp> versions;
+  size_t limit = 1000;
+  std::string next;           // opaque cursor from a previous page
+  bool include_json = true;   // false for manifest queries
+};
+
+struct ObjectPage {
+  std::vector<ObjectVersion> objects;
+  bool more = false;
+  std::string next;  // set when more is true
+};
+
+// TAXII 2.1 status resource.
+struct StatusDetail {
+  std::string id;
+  std::string version;  // timestamp text of the object version
+  std::string message;
+};
+struct StatusResource {
+  std::string id;             // UUID
+  std::string api_root;
+  int64_t user_id = 0;        // the requester; only they may read it
+  std::string status;         // "pending" or "complete"
+  Timestamp request_timestamp;
+  int64_t total_count = 0;
+  int64_t success_count = 0;
+  int64_t failure_count = 0;
+  int64_t pending_count = 0;
+  std::vector<StatusDetail> successes;
+  std::vector<StatusDetail> failures;
+  std::vector<StatusDetail> pendings;
+};
+
+// Outcome of one object of a write batch.
+struct WriteOutcome {
+  bool stored = false;           // a new version was written
+  bool already_present = false;  // same id+version already in the collection: success, nothing new
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Organisations and users.
+  virtual Result<Organisation> AddOrganisation(const Organisation& org) = 0;
+  virtual Result<std::vector<Organisation>> ListOrganisations() = 0;
+  virtual Result<Organisation> GetOrganisation(std::string_view name) = 0;
+  virtual Result<User> AddUser(const User& user) = 0;  // org_id must exist
+  virtual Result<std::vector<User>> ListUsers() = 0;
+  virtual Result<User> GetUser(std::string_view name) = 0;
+  virtual Result<User> GetUserById(int64_t id) = 0;
+  virtual Status RemoveUser(std::string_view name) = 0;
+  virtual Status SetPassword(std::string_view user, std::string_view password_hash) = 0;
+
+  // API tokens (hashes only).
+  virtual Result<ApiToken> AddToken(const ApiToken& token) = 0;
+  virtual Result<ApiToken> FindTokenByHash(std::string_view token_hash) = 0;
+  virtual Result<std::vector<ApiToken>> ListTokens(int64_t user_id) = 0;
+  virtual Status RevokeToken(int64_t token_id) = 0;
+
+  // API roots and collections.
+  virtual Status PutApiRoot(const ApiRoot& root) = 0;
+  virtual Result<std::vector<ApiRoot>> ListApiRoots() = 0;
+  virtual Result<Collection> AddCollection(const Collection& c) = 0;  // id generated when empty
+  virtual Result<std::vector<Collection>> ListCollections(std::string_view api_root) = 0;  // "" = all
+  virtual Result<Collection> GetCollection(std::string_view api_root, std::string_view id) = 0;
+  virtual Status RemoveCollection(std::string_view id) = 0;
+
+  // Objects. Write: validated, canonical objects of one collection, committed
+  // durably in a batch by the single writer; the future resolves after fsync.
+  // If `status_id` is not empty the status resource is updated in the same
+  // transaction, so a status reads "complete" only once the data is durable.
+  virtual std::future<Result<std::vector<WriteOutcome>>> WriteObjects(
+      std::string collection_id, std::vector<NewObject> objects, std::string status_id) = 0;
+
+  // Keyset-paginated read ordered by date_added (never OFFSET).
+  virtual Result<ObjectPage> QueryObjects(const ObjectQuery& q) = 0;
+
+  // Deletes the versions of `id` selected by q's version/spec_version filters.
+  // Returns how many versions were deleted (0: NotFound is the caller's answer).
+  virtual Result<int64_t> DeleteObject(const ObjectQuery& q) = 0;
+
+  // Status resources.
+  virtual Status CreateStatus(const StatusResource& s) = 0;
+  virtual Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) = 0;
+
+  // Counters for /metrics.
+  virtual Result<int64_t> CountObjects() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;            // database file; directories must exist
+  size_t max_batch_objects = 20000;
+  int reader_connections = 4;
+};
+
+// Opens (creating and migrating as needed) the SQLite store.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& opts);
+
+}  // namespace ctihub::store
