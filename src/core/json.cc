@@ -140,10 +140,13 @@ class Scanner {
     }
     std::string text(s_.substr(start, pos_ - start));
     if (integer) {
+      // Integers past 64 bits are numbers like any other to JSON and JCS:
+      // remember where they end so the parser can re-read them as doubles.
       size_t n = text.size() - (text[0] == '-');
-      if (n > 19) {
+      if (n > 18) big_int_ends_.push_back(pos_);
+      if (!std::isfinite(std::strtod(text.c_str(), nullptr))) {
         pos_ = start;
-        return FailB("integer out of range (more than 64 bits)");
+        return FailB("number out of range");
       }
     } else if (!std::isfinite(std::strtod(text.c_str(), nullptr))) {
       pos_ = start;
@@ -200,6 +203,9 @@ class Scanner {
   uint32_t max_depth_;
   size_t pos_ = 0;
   SyntaxError err_;
+
+ public:
+  std::vector<size_t> big_int_ends_;
 };
 
 bool HasDuplicate(Object obj, std::string* dup) {
@@ -230,6 +236,20 @@ bool HasDuplicate(Object obj, std::string* dup) {
     }
   }
   return false;
+}
+
+// Copies `text` with "e0" after each listed integer literal, making it a double.
+std::string MarkAsDoubles(std::string_view text, const std::vector<size_t>& ends) {
+  std::string out;
+  out.reserve(text.size() + 2 * ends.size());
+  size_t from = 0;
+  for (size_t end : ends) {
+    out.append(text.substr(from, end - from));
+    out += "e0";
+    from = end;
+  }
+  out.append(text.substr(from));
+  return out;
 }
 
 // Next UTF-16 code unit sequence position helper: decodes one code point.
@@ -263,6 +283,14 @@ Result<Element> JsonParser::Parse(std::string_view text) {
   Element root;
   auto err = parser_.parse(text.data(), text.size(), true).get(root);
   if (err) {
+    Scanner scanner(text, limits_.max_depth);
+    SyntaxError where = scanner.Run();
+    if (where.offset < 0 && err == simdjson::NUMBER_ERROR && !scanner.big_int_ends_.empty()) {
+      std::string widened = MarkAsDoubles(text, scanner.big_int_ends_);
+      err = parser_.parse(widened.data(), widened.size(), true).get(root);
+    }
+  }
+  if (err) {
     SyntaxError where = LocateSyntaxError(text, limits_.max_depth);
     if (where.offset >= 0) {
       Status st(where.reason.rfind("nesting", 0) == 0 ? ErrorCode::kLimitExceeded : ErrorCode::kInvalidArgument,
@@ -281,6 +309,7 @@ Result<Element> JsonParser::Parse(std::string_view text) {
 SyntaxError LocateSyntaxError(std::string_view text, uint32_t max_depth) {
   return Scanner(text, max_depth).Run();
 }
+
 
 bool FindDuplicateKey(Element root, std::string* dup) {
   // Depth is bounded by the parser's max_depth, so recursion is bounded.

@@ -71,9 +71,11 @@ TEST(JsonParser, ErrorsCarryByteOffsets) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("at byte 7: invalid UTF-8"), std::string::npos) << r.status().message();
 
+  // Integers past 64 bits are read as doubles (as JCS treats every number).
   r = p.Parse(R"({"a": 123456789012345678901234567890})");
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("out of range"), std::string::npos) << r.status().message();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(CanonicalJson(*r), R"({"a":1.2345678901234568e+29})");
+  EXPECT_EQ(Canon("[100000000000000000000]"), "[100000000000000000000]");
 
   r = p.Parse(R"({"a": 1e999})");
   ASSERT_FALSE(r.ok());
