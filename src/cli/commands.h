@@ -18,5 +18,7 @@ void RegisterHubCommands(CLI::App& app, int* exit_code);      // init, serve, or
 }  // namespace ctihub::cli
 
 namespace ctihub::cli {
-void RegisterServeCommand(CLI::App& app, int* exit_code);  // serve
+void RegisterServeCommand(CLI::App& app, int* exit_code);       // serve
+void RegisterAuditCommands(CLI::App& app, int* exit_code);      // audit verify|show|who-saw
+void RegisterAgreementCommands(CLI::App& app, int* exit_code);  // agreement add|list|show|revoke
 }  // namespace ctihub::cli

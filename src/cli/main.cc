@@ -15,6 +15,8 @@ __attribute__((weak)) void RegisterStixCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterPatternCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterHubCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterServeCommand(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterAuditCommands(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterAgreementCommands(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
 int main(int argc, char** argv) {
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
   ctihub::cli::RegisterPatternCommands(app, &exit_code);
   ctihub::cli::RegisterHubCommands(app, &exit_code);
   ctihub::cli::RegisterServeCommand(app, &exit_code);
+  ctihub::cli::RegisterAuditCommands(app, &exit_code);
+  ctihub::cli::RegisterAgreementCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
