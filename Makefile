@@ -4,7 +4,7 @@ FUZZ_SECONDS ?= 20
 DATA ?= ./var
 LISTEN ?= 127.0.0.1:8443
 
-.PHONY: all deps configure build test serve bench fuzz-smoke check asan clean format
+.PHONY: all deps configure build test serve bench fuzz-smoke check asan asan-build clean format
 
 all: build
 
@@ -28,15 +28,16 @@ serve: build
 bench: build
 	@scripts/bench.sh build/release
 
-asan: deps
-	cmake --preset asan >/dev/null
-	cmake --build --preset asan -j $(JOBS)
+asan: asan-build
 	ctest --preset asan
 
-fuzz-smoke: deps
-	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS)
-	@scripts/fuzz_smoke.sh build/fuzz/fuzz $(FUZZ_SECONDS)
+asan-build: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+# The asan preset also links the libFuzzer targets: one sanitizer build serves both.
+fuzz-smoke: asan-build
+	@scripts/fuzz_smoke.sh build/asan/fuzz $(FUZZ_SECONDS)
 
 check: asan fuzz-smoke
 

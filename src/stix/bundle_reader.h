@@ -28,7 +28,10 @@ class BundleReader {
 
   // Next object's JSON text (valid until the next call) and its byte offset in
   // the input. Returns an empty view at the end. Errors (malformed container,
-  // an object over the limit, read errors) carry the byte offset.
+  // an object over the limit, read errors, UTF-16 input) carry the byte offset
+  // ("at byte N: ..."); after an error the reader is finished and further calls
+  // return an empty view. The yielded text is only delimited here, not
+  // validated: parse it with ParseObject() (parse.h).
   Result<std::string_view> Next(int64_t* offset = nullptr);
 
   // What the input turned out to be: "object", "array", "bundle" (after the first Next()).
@@ -45,12 +48,29 @@ class BundleReader {
   std::string container_;
   std::string bundle_id_;
   std::string bundle_spec_version_;
-  // Implementation state is defined in bundle_reader.cc.
+  // Window over the input: memory_ itself, or buffer_ holding the bytes read
+  // from file_ that are still needed. consumed_ is the input offset of window[0].
+  const char* data() const { return file_ ? buffer_.data() : memory_.data(); }
+  size_t size() const { return file_ ? buffer_.size() : memory_.size(); }
+  bool Fill();                    // reads one more chunk; false at end of input
+  void Compact(size_t keep_from); // drops window bytes before keep_from
+  bool SkipWs();                  // false at end of input
+  Result<size_t> ScanValue(size_t start);  // end index of the value starting at start
+  Result<size_t> ScanString(size_t start, size_t limit_from);
+  Status Fail(int64_t offset, std::string reason, bool limit = false);
+  Result<std::string_view> Step(int64_t* offset);
+
   std::string buffer_;
   size_t pos_ = 0;
   int64_t consumed_ = 0;
   int state_ = 0;
   bool eof_ = false;
+  int read_errno_ = 0;      // set when fread failed (not just end of file)
+  bool in_bundle_ = false;  // streaming the "objects" array of a bundle
+  bool first_element_ = true;
+  bool type_seen_ = false;
+  std::string top_type_;
+  size_t top_start_ = 0;
 };
 
 }  // namespace ctihub::stix

@@ -3,7 +3,9 @@
 // ID-contributing properties. Thread-safe.
 #pragma once
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "core/json.h"
 #include "core/result.h"
@@ -14,5 +16,13 @@ namespace ctihub::stix {
 // of a type without any, gets a UUIDv4. InvalidArgument when `sco` is not an
 // object with a string "type".
 Result<std::string> DeterministicScoId(json::Element sco);
+
+// The deterministic id of `sco` (of type `type`) into *id when at least one
+// ID-contributing property is present; false otherwise (no id is made up).
+bool DeterministicScoIdIfAny(json::Object sco, std::string_view type, std::string* id);
+
+// The ID-contributing property names of an SCO type (empty for process and
+// unknown types).
+std::initializer_list<std::string_view> IdContributingProperties(std::string_view type);
 
 }  // namespace ctihub::stix

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/json.h"
@@ -30,6 +31,8 @@ struct Report {
 
 struct ValidateOptions {
   bool strict = false;  // warnings count as errors in valid(); also reported as such
+  // The enclosing bundle's spec_version, if any ("2.0" marks its objects as STIX 2.0).
+  std::string_view bundle_spec_version;
 };
 
 // Validates one STIX object (a JSON object). Never fails: problems are in the report.

@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(pattern_eval SOURCES pattern_eval_fuzz.cc LIBS ctihub_pattern)

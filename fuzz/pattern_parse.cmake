@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(pattern_parse SOURCES pattern_parse_fuzz.cc LIBS ctihub_pattern)

@@ -1,0 +1,626 @@
+#include "audit/audit.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include "core/hash.h"
+#include "core/json.h"
+
+namespace ctihub::audit {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS audit_record(
+  seq INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL, org TEXT NOT NULL,
+  action TEXT NOT NULL, route TEXT NOT NULL, status INTEGER NOT NULL, remote TEXT NOT NULL,
+  objects TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_object(object_id TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_object_by_id ON audit_object(object_id, seq);
+CREATE INDEX IF NOT EXISTS audit_record_by_time ON audit_record(time);
+CREATE TABLE IF NOT EXISTS audit_checkpoint(
+  seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, signed_at TEXT NOT NULL, public_key TEXT NOT NULL,
+  signature TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_head(
+  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
+  public_key TEXT NOT NULL, signature TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_record_no_delete BEFORE DELETE ON audit_record
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+)sql";
+
+std::string HeadMessage(int64_t seq, std::string_view hash) {
+  return "ctihub-audit-head\n" + std::to_string(seq) + "\n" + std::string(hash);
+}
+std::string CheckpointMessage(int64_t seq, std::string_view hash) {
+  return "ctihub-audit-checkpoint\n" + std::to_string(seq) + "\n" + std::string(hash);
+}
+
+std::string ObjectsJson(const std::vector<ObjectRef>& objs) {
+  std::string out;
+  json::JsonWriter w(out);
+  w.BeginArray();
+  for (const auto& o : objs) w.BeginArray().String(o.id).String(o.version).EndArray();
+  w.EndArray();
+  return out;
+}
+
+Result<std::string> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return InvalidArgument("odd hex length");
+  std::string out(hex.size() / 2, '\0');
+  size_t len = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
+                     hex.size(), nullptr, &len, nullptr) != 0 ||
+      len != out.size())
+    return InvalidArgument("bad hex");
+  return out;
+}
+
+// Minimal RAII over sqlite3 (this module's only SQL).
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int Step() { return sqlite3_step(s_); }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string Text(int c) const {
+    const unsigned char* t = sqlite3_column_text(s_, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, c))
+             : std::string();
+  }
+  int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
+  sqlite3_stmt* get() { return s_; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+Status SqlError(sqlite3* db, std::string_view what) {
+  return Unavailable("audit: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "?";
+    sqlite3_free(err);
+    return Unavailable(std::string("audit: ") + m);
+  }
+  return Status::Ok();
+}
+
+struct Conn {
+  sqlite3* db = nullptr;
+  ~Conn() { sqlite3_close_v2(db); }
+};
+
+Result<std::unique_ptr<Conn>> OpenDb(const std::string& path, bool read_only) {
+  auto c = std::make_unique<Conn>();
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &c->db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+    return Unavailable("audit: cannot open " + path + ": " + (c->db ? sqlite3_errmsg(c->db) : "?"));
+  sqlite3_busy_timeout(c->db, 10000);
+  return c;
+}
+
+Record RowToRecord(Stmt& s) {
+  Record r;
+  r.seq = s.Int(0);
+  auto t = Timestamp::Parse(s.Text(1));
+  if (t.ok()) r.time = *t;
+  r.user = s.Text(2);
+  r.org = s.Text(3);
+  r.action = s.Text(4);
+  r.route = s.Text(5);
+  r.status = static_cast<int>(s.Int(6));
+  r.remote = s.Text(7);
+  std::string objs = s.Text(8);
+  json::JsonParser p;
+  auto e = p.Parse(objs);
+  if (e.ok()) {
+    json::Array arr;
+    if (e->get_array().get(arr) == simdjson::SUCCESS) {
+      for (json::Element pair : arr) {
+        json::Array pa;
+        if (pair.get_array().get(pa) != simdjson::SUCCESS) continue;
+        std::string_view id, ver;
+        if (pa.at(0).get_string().get(id) != simdjson::SUCCESS) id = {};
+        if (pa.at(1).get_string().get(ver) != simdjson::SUCCESS) ver = {};
+        r.objects.push_back({std::string(id), std::string(ver)});
+      }
+    }
+  }
+  r.details = s.Text(9);
+  r.prev_hash = s.Text(10);
+  r.hash = s.Text(11);
+  return r;
+}
+
+constexpr const char* kSelectColumns =
+    "SELECT seq, time, user, org, action, route, status, remote, objects, details, prev_hash, hash "
+    "FROM audit_record";
+
+}  // namespace
+
+// ---------------------------------------------------------------- records
+
+// The stored text of objects and details is hashed verbatim; CanonicalRecord
+// rebuilds the objects text from the parsed list, which yields the same bytes
+// for anything this module wrote.
+static std::string CanonicalText(const Record& r, std::string_view objects_json) {
+  std::string out;
+  json::JsonWriter w(out);
+  w.BeginObject();
+  w.Key("action").String(r.action);
+  w.Key("details").Raw(r.details.empty() ? std::string_view("{}") : std::string_view(r.details));
+  w.Key("objects").Raw(objects_json);
+  w.Key("org").String(r.org);
+  w.Key("prev_hash").String(r.prev_hash);
+  w.Key("remote").String(r.remote);
+  w.Key("route").String(r.route);
+  w.Key("seq").Int(r.seq);
+  w.Key("status").Int(r.status);
+  w.Key("time").String(r.time.Format(6));
+  w.Key("user").String(r.user);
+  w.EndObject();
+  return out;
+}
+
+std::string CanonicalRecord(const Record& r) { return CanonicalText(r, ObjectsJson(r.objects)); }
+std::string ComputeHash(const Record& r) { return Sha256Hex(CanonicalRecord(r)); }
+
+std::string RecordToJson(const Record& r) {
+  std::string out;
+  json::JsonWriter w(out);
+  w.BeginObject();
+  w.Key("seq").Int(r.seq);
+  w.Key("time").String(r.time.Format(6));
+  w.Key("user").String(r.user);
+  w.Key("org").String(r.org);
+  w.Key("action").String(r.action);
+  w.Key("route").String(r.route);
+  w.Key("status").Int(r.status);
+  w.Key("remote").String(r.remote);
+  w.Key("objects").BeginArray();
+  for (const auto& o : r.objects)
+    w.BeginObject().Key("id").String(o.id).Key("version").String(o.version).EndObject();
+  w.EndArray();
+  w.Key("details").Raw(r.details.empty() ? std::string_view("{}") : std::string_view(r.details));
+  w.Key("prev_hash").String(r.prev_hash);
+  w.Key("hash").String(r.hash);
+  w.EndObject();
+  return out;
+}
+
+// ---------------------------------------------------------------- node key
+
+std::string NodeKey::PublicHex() const {
+  return HexEncode(reinterpret_cast<const uint8_t*>(public_key.data()), public_key.size());
+}
+
+std::string NodeKey::Sign(std::string_view message) const {
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), reinterpret_cast<const unsigned char*>(secret_key.data()));
+  return HexEncode(sig, sizeof sig);
+}
+
+bool VerifySignature(std::string_view pk, std::string_view message, std::string_view sig_hex) {
+  if (pk.size() != crypto_sign_PUBLICKEYBYTES) return false;
+  auto sig = HexDecode(sig_hex);
+  if (!sig.ok() || sig->size() != crypto_sign_BYTES) return false;
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig->data()),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(),
+                                     reinterpret_cast<const unsigned char*>(pk.data())) == 0;
+}
+
+Result<NodeKey> LoadNodeKey(const std::string& path) {
+  if (sodium_init() < 0) return Internal("libsodium init failed");
+  std::ifstream in(path);
+  if (!in) return NotFound(path + ": no node key");
+  std::string hex;
+  in >> hex;
+  auto raw = HexDecode(hex);
+  if (!raw.ok() || raw->size() != crypto_sign_SECRETKEYBYTES)
+    return InvalidArgument(path + ": not an Ed25519 secret key (128 hex digits)");
+  NodeKey k;
+  k.secret_key = *raw;
+  k.public_key.resize(crypto_sign_PUBLICKEYBYTES);
+  crypto_sign_ed25519_sk_to_pk(reinterpret_cast<unsigned char*>(k.public_key.data()),
+                               reinterpret_cast<const unsigned char*>(k.secret_key.data()));
+  return k;
+}
+
+Result<NodeKey> LoadOrCreateNodeKey(const std::string& path) {
+  if (sodium_init() < 0) return Internal("libsodium init failed");
+  auto existing = LoadNodeKey(path);
+  if (existing.ok() || existing.status().code() != ErrorCode::kNotFound) return existing;
+  NodeKey k;
+  k.public_key.resize(crypto_sign_PUBLICKEYBYTES);
+  k.secret_key.resize(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(reinterpret_cast<unsigned char*>(k.public_key.data()),
+                      reinterpret_cast<unsigned char*>(k.secret_key.data()));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    // Lost a race with another process: use its key.
+    if (errno == EEXIST) return LoadNodeKey(path);
+    return Unavailable(path + ": cannot create node key");
+  }
+  std::string hex =
+      HexEncode(reinterpret_cast<const uint8_t*>(k.secret_key.data()), k.secret_key.size()) + "\n";
+  bool ok =
+      ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  sodium_memzero(hex.data(), hex.size());
+  if (!ok) return Unavailable(path + ": cannot write node key");
+  return k;
+}
+
+// ---------------------------------------------------------------- AuditLog
+
+struct AuditLog::Db {
+  std::unique_ptr<Conn> conn;
+};
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& data_dir, Options options) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  std::unique_ptr<AuditLog> log(new AuditLog());
+  log->options_ = options;
+  if (options.sign) {
+    CTIHUB_ASSIGN_OR_RETURN(NodeKey k, LoadOrCreateNodeKey(data_dir + "/node.key"));
+    log->key_ = std::move(k);
+  }
+  log->db_ = std::make_unique<Db>();
+  CTIHUB_ASSIGN_OR_RETURN(log->db_->conn, OpenDb(data_dir + "/audit.db", false));
+  sqlite3* db = log->db_->conn->db;
+  CTIHUB_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  CTIHUB_RETURN_IF_ERROR(Exec(db, kSchema));
+  {
+    Stmt s(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1");
+    if (!s.ok()) return SqlError(db, "read last record");
+    if (s.Step() == SQLITE_ROW) {
+      log->last_seq_ = s.Int(0);
+      log->last_hash_ = s.Text(1);
+    }
+  }
+  log->committed_seq_ = log->last_seq_;
+  log->thread_ = std::thread([l = log.get()] { l->Run(); });
+  return log;
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status AuditLog::Append(Record r) {
+  if (r.details.empty()) {
+    r.details = "{}";
+  } else {
+    json::JsonParser p;
+    auto e = p.Parse(r.details);
+    if (!e.ok() || !e->is_object()) return InvalidArgument("audit: details must be a JSON object");
+    r.details = json::CanonicalJson(*e);
+  }
+  if (r.time == Timestamp()) r.time = Timestamp::Now();
+  std::unique_lock<std::mutex> lk(mu_);
+  done_cv_.wait(lk, [&] { return queue_.size() < options_.max_queue || !failed_.ok() || stop_; });
+  if (!failed_.ok()) return failed_;
+  if (stop_) return Unavailable("audit: log is closing");
+  queue_.push_back(std::move(r));
+  ++enqueued_;
+  lk.unlock();
+  work_cv_.notify_one();
+  return Status::Ok();
+}
+
+Status AuditLog::Flush() {
+  std::unique_lock<std::mutex> lk(mu_);
+  uint64_t target = enqueued_;
+  done_cv_.wait(lk, [&] { return committed_ >= target || !failed_.ok(); });
+  return failed_;
+}
+
+int64_t AuditLog::committed_seq() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return committed_seq_;
+}
+
+void AuditLog::Run() {
+  std::vector<Record> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      work_cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty() && stop_) return;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    done_cv_.notify_all();  // queue space for back-pressured appenders
+    Status st = CommitBatch(batch);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (!st.ok()) {
+        failed_ = st;
+      } else {
+        committed_ += batch.size();
+        committed_seq_ = last_seq_;
+      }
+    }
+    batch.clear();
+    done_cv_.notify_all();
+    if (!st.ok()) return;
+  }
+}
+
+Status AuditLog::CommitBatch(std::vector<Record>& batch) {
+  sqlite3* db = db_->conn->db;
+  CTIHUB_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  int64_t seq = last_seq_;
+  std::string hash = last_hash_;
+  Stmt ins(db,
+           "INSERT INTO audit_record(seq, time, user, org, action, route, status, remote, objects, "
+           "details, "
+           "prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt obj(db, "INSERT INTO audit_object(object_id, version, seq) VALUES(?,?,?)");
+  Stmt cp(db,
+          "INSERT INTO audit_checkpoint(seq, hash, signed_at, public_key, signature) "
+          "VALUES(?,?,?,?,?)");
+  if (!ins.ok() || !obj.ok() || !cp.ok()) {
+    Status s = SqlError(db, "prepare");
+    (void)Exec(db, "ROLLBACK");
+    return s;
+  }
+  for (Record& r : batch) {
+    r.seq = ++seq;
+    r.prev_hash = hash;
+    std::string objects = ObjectsJson(r.objects);
+    r.hash = Sha256Hex(CanonicalText(r, objects));
+    hash = r.hash;
+    ins.Bind(1, r.seq).Bind(2, r.time.Format(6)).Bind(3, r.user).Bind(4, r.org).Bind(5, r.action);
+    ins.Bind(6, r.route).Bind(7, static_cast<int64_t>(r.status)).Bind(8, r.remote).Bind(9, objects);
+    ins.Bind(10, r.details).Bind(11, r.prev_hash).Bind(12, r.hash);
+    if (ins.Step() != SQLITE_DONE) {
+      Status s = SqlError(db, "insert record");
+      (void)Exec(db, "ROLLBACK");
+      return s;
+    }
+    ins.Reset();
+    for (const auto& o : r.objects) {
+      obj.Bind(1, o.id).Bind(2, o.version).Bind(3, r.seq);
+      if (obj.Step() != SQLITE_DONE) {
+        Status s = SqlError(db, "insert object index");
+        (void)Exec(db, "ROLLBACK");
+        return s;
+      }
+      obj.Reset();
+    }
+    if (key_ && options_.checkpoint_every > 0 && r.seq % options_.checkpoint_every == 0) {
+      cp.Bind(1, r.seq)
+          .Bind(2, r.hash)
+          .Bind(3, Timestamp::Now().Format(6))
+          .Bind(4, key_->PublicHex());
+      cp.Bind(5, key_->Sign(CheckpointMessage(r.seq, r.hash)));
+      if (cp.Step() != SQLITE_DONE) {
+        Status s = SqlError(db, "insert checkpoint");
+        (void)Exec(db, "ROLLBACK");
+        return s;
+      }
+      cp.Reset();
+    }
+  }
+  {
+    Stmt head(db,
+              "INSERT OR REPLACE INTO audit_head(id, seq, hash, public_key, signature) "
+              "VALUES(1,?,?,?,?)");
+    head.Bind(1, seq).Bind(2, hash);
+    head.Bind(3, key_ ? key_->PublicHex() : std::string());
+    head.Bind(4, key_ ? key_->Sign(HeadMessage(seq, hash)) : std::string());
+    if (head.Step() != SQLITE_DONE) {
+      Status s = SqlError(db, "update head");
+      (void)Exec(db, "ROLLBACK");
+      return s;
+    }
+  }
+  Status c = Exec(db, "COMMIT");
+  if (!c.ok()) {
+    (void)Exec(db, "ROLLBACK");
+    return c;
+  }
+  last_seq_ = seq;
+  last_hash_ = hash;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- verify
+
+Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  std::string pk;
+  if (!public_key_hex.empty()) {
+    CTIHUB_ASSIGN_OR_RETURN(pk, HexDecode(public_key_hex));
+  } else {
+    auto k = LoadNodeKey(data_dir + "/node.key");
+    if (k.ok()) pk = k->public_key;
+  }
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  sqlite3* db = conn->db;
+  VerifyReport rep;
+  auto broken = [&](int64_t seq, std::string reason) {
+    rep.intact = false;
+    rep.first_broken_seq = seq;
+    rep.reason = std::move(reason);
+    return rep;
+  };
+  // The object index (who-saw, show --object) must match the hashed object lists.
+  std::unordered_map<int64_t, int64_t> indexed;
+  {
+    Stmt ix(db, "SELECT seq, count(*) FROM audit_object GROUP BY seq");
+    if (!ix.ok()) return SqlError(db, "read object index");
+    while (ix.Step() == SQLITE_ROW) indexed[ix.Int(0)] = ix.Int(1);
+  }
+  Stmt s(db, (std::string(kSelectColumns) + " ORDER BY rowid").c_str());
+  if (!s.ok()) return SqlError(db, "read records");
+  int64_t expected = 1;
+  std::string prev;
+  int rc;
+  std::vector<std::pair<int64_t, std::string>> hashes;  // seq -> hash, for checkpoints
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    Record r = RowToRecord(s);
+    std::string objects = s.Text(8);
+    if (r.seq != expected) {
+      if (r.seq > expected)
+        return broken(expected, "record " + std::to_string(expected) +
+                                    " is missing (deleted); next is " + std::to_string(r.seq));
+      return broken(r.seq, "record " + std::to_string(r.seq) + " out of order");
+    }
+    if (r.prev_hash != prev) return broken(r.seq, "prev_hash does not match the previous record");
+    if (Sha256Hex(CanonicalText(r, objects)) != r.hash || s.Text(1) != r.time.Format(6))
+      return broken(r.seq, "record content does not match its hash (changed)");
+    auto ix = indexed.find(r.seq);
+    int64_t n_indexed = ix == indexed.end() ? 0 : ix->second;
+    if (n_indexed != static_cast<int64_t>(r.objects.size()))
+      return broken(r.seq, "object index does not match the record's objects");
+    if (ix != indexed.end()) indexed.erase(ix);
+    prev = r.hash;
+    hashes.emplace_back(r.seq, r.hash);
+    ++expected;
+    ++rep.records;
+  }
+  if (rc != SQLITE_DONE) return SqlError(db, "read records");
+  const int64_t last = expected - 1;
+  rep.head_hash = prev;
+  // Head: must name the last record and be signed by the node key.
+  Stmt h(db, "SELECT seq, hash, public_key, signature FROM audit_head WHERE id = 1");
+  if (!h.ok()) return SqlError(db, "read head");
+  if (h.Step() == SQLITE_ROW) {
+    int64_t hs = h.Int(0);
+    std::string hh = h.Text(1), hpk = h.Text(2), hsig = h.Text(3);
+    if (hs > last)
+      return broken(last + 1, "truncated: the head names record " + std::to_string(hs) +
+                                  " but the trail ends at " + std::to_string(last));
+    if (hs < last) return broken(hs + 1, "records after the signed head");
+    if (hh != prev) return broken(last, "head hash does not match the last record");
+    if (!pk.empty()) {
+      if (hsig.empty() || !VerifySignature(pk, HeadMessage(hs, hh), hsig))
+        return broken(last, "head signature is invalid for the node key");
+      rep.signed_head = true;
+    }
+  } else if (last > 0) {
+    return broken(last, "the signed head is missing");
+  }
+  // Checkpoints: each must match the chain and carry a valid signature.
+  Stmt c(db, "SELECT seq, hash, signature FROM audit_checkpoint ORDER BY seq");
+  if (!c.ok()) return SqlError(db, "read checkpoints");
+  while (c.Step() == SQLITE_ROW) {
+    int64_t cs = c.Int(0);
+    std::string ch = c.Text(1);
+    if (cs > last)
+      return broken(last + 1,
+                    "truncated: checkpoint at record " + std::to_string(cs) + " is past the end");
+    if (cs < 1 || hashes[static_cast<size_t>(cs - 1)].second != ch)
+      return broken(cs, "checkpoint hash does not match record " + std::to_string(cs));
+    if (!pk.empty() && !VerifySignature(pk, CheckpointMessage(cs, ch), c.Text(2)))
+      return broken(cs, "checkpoint signature is invalid for the node key");
+    ++rep.checkpoints;
+  }
+  if (!indexed.empty())
+    return broken(indexed.begin()->first, "object index names a record that does not exist");
+  return rep;
+}
+
+// ---------------------------------------------------------------- queries
+
+Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  std::string sql = kSelectColumns;
+  sql += " WHERE 1=1";
+  if (!f.user.empty()) sql += " AND user = ?1";
+  if (!f.org.empty()) sql += " AND org = ?2";
+  if (!f.action.empty()) sql += " AND action = ?3";
+  if (f.since) sql += " AND time >= ?4";
+  if (f.until) sql += " AND time < ?5";
+  if (!f.object_id.empty())
+    sql += " AND seq IN (SELECT seq FROM audit_object WHERE object_id = ?6)";
+  sql += " ORDER BY seq LIMIT ?7";
+  Stmt s(conn->db, sql.c_str());
+  if (!s.ok()) return SqlError(conn->db, "query");
+  if (!f.user.empty()) s.Bind(1, f.user);
+  if (!f.org.empty()) s.Bind(2, f.org);
+  if (!f.action.empty()) s.Bind(3, f.action);
+  if (f.since) s.Bind(4, f.since->Format(6));
+  if (f.until) s.Bind(5, f.until->Format(6));
+  if (!f.object_id.empty()) s.Bind(6, f.object_id);
+  s.Bind(7, f.limit > 0 ? f.limit : int64_t{1} << 62);
+  std::vector<Record> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(RowToRecord(s));
+  if (rc != SQLITE_DONE) return SqlError(conn->db, "query");
+  return out;
+}
+
+Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  Stmt s(conn->db,
+         "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route FROM audit_object o "
+         "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, ?3) "
+         "ORDER BY r.seq");
+  if (!s.ok()) return SqlError(conn->db, "who-saw");
+  s.Bind(1, object_id).Bind(2, action::kObjectServed).Bind(3, action::kExport);
+  std::vector<Viewing> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    Viewing v;
+    v.seq = s.Int(0);
+    auto t = Timestamp::Parse(s.Text(1));
+    if (t.ok()) v.time = *t;
+    v.user = s.Text(2);
+    v.org = s.Text(3);
+    v.version = s.Text(4);
+    v.action = s.Text(5);
+    v.route = s.Text(6);
+    out.push_back(std::move(v));
+  }
+  if (rc != SQLITE_DONE) return SqlError(conn->db, "who-saw");
+  return out;
+}
+
+}  // namespace ctihub::audit

@@ -1,0 +1,183 @@
+// The audit trail: an append-only, hash-chained record of who did what.
+//
+// Each record carries the SHA-256 of the previous record (prev_hash) and its
+// own hash over its canonical JSON (RFC 8785) including prev_hash, so changing
+// a byte, deleting or reordering records breaks the chain. After every commit
+// the head (last seq + hash) is signed with the node's Ed25519 key, and every
+// `checkpoint_every` records a signed checkpoint is kept, so cutting records
+// off the end is detected too.
+//
+// Storage: its own SQLite file DATA/audit.db in WAL mode, separate from the
+// object store. AuditLog::Append only enqueues (a mutex and a deque); one
+// appender thread assigns seq numbers, chains, batches and commits, so reads
+// never wait on audit I/O. Append blocks only when `max_queue` records are
+// pending (back-pressure when the disk cannot keep up).
+//
+// AuditLog is thread-safe. The read functions (Verify, Query, WhoSaw) open
+// their own read-only connection and may run concurrently with an AuditLog.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "core/timestamp.h"
+
+namespace ctihub::audit {
+
+// Stable action names (what `audit show --action` filters on).
+namespace action {
+inline constexpr std::string_view kRequest = "request";               // every authenticated request
+inline constexpr std::string_view kObjectWritten = "object.written";  // object versions written
+inline constexpr std::string_view kObjectServed = "object.served";    // object versions served
+inline constexpr std::string_view kExport = "export";                 // object versions exported
+inline constexpr std::string_view kLoginFailed = "login.failed";
+inline constexpr std::string_view kUserChanged = "user.changed";
+inline constexpr std::string_view kCollectionChanged = "collection.changed";
+inline constexpr std::string_view kAgreementChanged = "agreement.changed";
+inline constexpr std::string_view kPolicyOverride =
+    "policy.override";  // e.g. PAP override on export
+}  // namespace action
+
+struct ObjectRef {
+  std::string id;
+  std::string version;  // the version's `modified` (or created) timestamp text
+};
+
+struct Record {
+  int64_t seq = 0;   // assigned by the log
+  Timestamp time;    // set by Append when zero (epoch)
+  std::string user;  // actor login name ("" anonymous, "cli:NAME" for local commands)
+  std::string org;
+  std::string action;
+  std::string route;   // "GET /taxii2/...", "cli agreement add", ...
+  int status = 0;      // HTTP status or CLI exit code
+  std::string remote;  // remote address
+  std::vector<ObjectRef> objects;
+  std::string details;    // a JSON object's text; canonicalised on Append ("{}" when empty)
+  std::string prev_hash;  // hex; assigned by the log
+  std::string hash;       // hex; assigned by the log
+};
+
+// The text the hash covers: canonical JSON of every field except `hash`.
+std::string CanonicalRecord(const Record& r);
+std::string ComputeHash(const Record& r);
+
+// The node's Ed25519 key pair: DATA/node.key (64-byte libsodium secret key,
+// hex, mode 0600), created on first use.
+struct NodeKey {
+  std::string public_key;  // 32 bytes raw
+  std::string secret_key;  // 64 bytes raw
+  std::string PublicHex() const;
+  std::string Sign(std::string_view message) const;  // 64-byte detached signature, hex
+};
+Result<NodeKey> LoadOrCreateNodeKey(const std::string& path);
+Result<NodeKey> LoadNodeKey(const std::string& path);  // NotFound when absent
+bool VerifySignature(std::string_view public_key_raw, std::string_view message,
+                     std::string_view signature_hex);
+
+struct Options {
+  int64_t checkpoint_every = 1000;
+  size_t max_queue = 100000;
+  size_t max_batch = 2000;
+  bool sign = true;  // sign head and checkpoints with DATA/node.key
+};
+
+class AuditLog {
+ public:
+  // Opens (creating if needed) DATA/audit.db and DATA/node.key and starts the
+  // appender thread. Unavailable/Internal on I/O or SQLite errors.
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& data_dir, Options options = {});
+  ~AuditLog();  // drains the queue, commits, stops the thread
+
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Enqueues a record. InvalidArgument for details that are not a JSON object;
+  // Unavailable once the log has failed (the caller must then fail the request:
+  // no read path may go unaudited).
+  Status Append(Record r);
+  // Waits until everything appended before the call is committed.
+  Status Flush();
+
+  int64_t committed_seq() const;
+
+ private:
+  AuditLog() = default;
+  void Run();
+  Status CommitBatch(std::vector<Record>& batch);
+
+  struct Db;
+  std::unique_ptr<Db> db_;
+  Options options_;
+  std::optional<NodeKey> key_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // appender waits for records
+  std::condition_variable done_cv_;  // Flush and back-pressure wait for commits
+  std::deque<Record> queue_;
+  uint64_t enqueued_ = 0;   // guarded by mu_
+  uint64_t committed_ = 0;  // guarded by mu_
+  int64_t committed_seq_ = 0;
+  bool stop_ = false;
+  Status failed_;
+  std::thread thread_;
+
+  // Appender-thread state.
+  int64_t last_seq_ = 0;
+  std::string last_hash_;
+};
+
+// ---------------------------------------------------------------- reading
+
+struct VerifyReport {
+  bool intact = true;
+  int64_t records = 0;
+  int64_t checkpoints = 0;
+  bool signed_head = false;      // the head signature was checked
+  int64_t first_broken_seq = 0;  // when !intact
+  std::string reason;            // when !intact
+  std::string head_hash;
+};
+
+// Walks the whole chain. `public_key_hex` pins the key (else DATA/node.key's
+// public half; without either, signatures cannot be checked and an unsigned
+// head is reported as broken only if signatures are present but invalid).
+// Errors (Unavailable, NotFound) only when the file cannot be read at all.
+Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex = {});
+
+struct Filter {
+  std::string user;
+  std::string org;
+  std::string object_id;
+  std::string action;
+  std::optional<Timestamp> since;  // inclusive
+  std::optional<Timestamp> until;  // exclusive
+  int64_t limit = 1000;
+};
+Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& filter);
+
+struct Viewing {
+  int64_t seq = 0;
+  Timestamp time;
+  std::string user;
+  std::string org;
+  std::string version;
+  std::string action;  // object.served or export
+  std::string route;
+};
+// Every principal served (or exported) any version of the object, oldest first.
+Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id);
+
+// One record as a JSON object (for --json and GET /api/v1/audit).
+std::string RecordToJson(const Record& r);
+
+}  // namespace ctihub::audit

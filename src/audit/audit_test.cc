@@ -1,0 +1,278 @@
+#include "audit/audit.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+namespace ctihub::audit {
+namespace {
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/audit_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes n records: every third one serves an object.
+  void Fill(int n, Options opt = {}) {
+    auto log = AuditLog::Open(dir_, opt);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (int i = 0; i < n; ++i) {
+      Record r;
+      r.time = Timestamp(1780000000 + i, 0);
+      r.user = i % 2 ? "alice" : "bob";
+      r.org = i % 2 ? "police" : "vendor";
+      r.action = std::string(i % 3 == 0 ? action::kObjectServed : action::kRequest);
+      r.route = "GET /taxii2/api/collections/x/objects/";
+      r.status = 200;
+      r.remote = "192.0.2.1";
+      if (i % 3 == 0)
+        r.objects = {{"indicator--" + std::to_string(i % 2), "2026-01-01T00:00:00.000Z"}};
+      r.details = R"({"n":)" + std::to_string(i) + R"(,"a":"x"})";
+      ASSERT_TRUE((*log)->Append(std::move(r)).ok());
+    }
+    ASSERT_TRUE((*log)->Flush().ok());
+  }
+
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/audit.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db,
+                          ("DROP TRIGGER IF EXISTS audit_record_no_update;"
+                           "DROP TRIGGER IF EXISTS audit_record_no_delete;" +
+                           sql)
+                              .c_str(),
+                          nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  VerifyReport MustVerify() {
+    auto v = Verify(dir_);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : VerifyReport{};
+  }
+
+  std::string dir_;
+};
+
+TEST_F(AuditTest, IntactChainVerifies) {
+  Options opt;
+  opt.checkpoint_every = 10;
+  Fill(95, opt);
+  VerifyReport v = MustVerify();
+  EXPECT_TRUE(v.intact) << v.reason;
+  EXPECT_EQ(v.records, 95);
+  EXPECT_EQ(v.checkpoints, 9);
+  EXPECT_TRUE(v.signed_head);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/node.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Reopening continues the chain.
+  Fill(5, opt);
+  v = MustVerify();
+  EXPECT_TRUE(v.intact) << v.reason;
+  EXPECT_EQ(v.records, 100);
+  EXPECT_EQ(v.checkpoints, 10);
+}
+
+TEST_F(AuditTest, ChangedByteIsDetected) {
+  Fill(30);
+  Sql("UPDATE audit_record SET details = replace(details, '\"x\"', '\"y\"') WHERE seq = 17");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 17);
+  EXPECT_NE(v.reason.find("changed"), std::string::npos) << v.reason;
+}
+
+TEST_F(AuditTest, ChangedColumnAndRecomputedHashIsDetected) {
+  Fill(30);
+  // The forger recomputes this record's hash; the next record's prev_hash exposes it.
+  auto recs = Query(dir_, Filter{});
+  ASSERT_TRUE(recs.ok());
+  Record r = (*recs)[9];
+  r.user = "mallory";
+  std::string h = ComputeHash(r);
+  Sql("UPDATE audit_record SET user = 'mallory', hash = '" + h + "' WHERE seq = 10");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 11);
+}
+
+TEST_F(AuditTest, DeletionIsDetected) {
+  Fill(30);
+  Sql("DELETE FROM audit_record WHERE seq = 12");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 12);
+  EXPECT_NE(v.reason.find("missing"), std::string::npos) << v.reason;
+}
+
+TEST_F(AuditTest, ReorderIsDetected) {
+  Fill(30);
+  // Swap the contents of records 5 and 6, keeping the seq numbers in place.
+  Sql("CREATE TEMP TABLE t AS SELECT * FROM audit_record WHERE seq IN (5, 6);"
+      "UPDATE audit_record SET time=(SELECT time FROM t WHERE seq=6), user=(SELECT user FROM t "
+      "WHERE seq=6),"
+      " org=(SELECT org FROM t WHERE seq=6), action=(SELECT action FROM t WHERE seq=6),"
+      " objects=(SELECT objects FROM t WHERE seq=6), details=(SELECT details FROM t WHERE seq=6),"
+      " prev_hash=(SELECT prev_hash FROM t WHERE seq=6), hash=(SELECT hash FROM t WHERE seq=6) "
+      "WHERE seq=5;"
+      "UPDATE audit_record SET time=(SELECT time FROM t WHERE seq=5), user=(SELECT user FROM t "
+      "WHERE seq=5),"
+      " org=(SELECT org FROM t WHERE seq=5), action=(SELECT action FROM t WHERE seq=5),"
+      " objects=(SELECT objects FROM t WHERE seq=5), details=(SELECT details FROM t WHERE seq=5),"
+      " prev_hash=(SELECT prev_hash FROM t WHERE seq=5), hash=(SELECT hash FROM t WHERE seq=5) "
+      "WHERE seq=6;");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 5);
+  // Swapping whole rows including seq numbers breaks it too.
+  std::filesystem::remove_all(dir_);
+  Fill(30);
+  Sql("UPDATE audit_record SET seq = -7 WHERE seq = 7; UPDATE audit_record SET seq = 7 WHERE seq = "
+      "8;"
+      "UPDATE audit_record SET seq = 8 WHERE seq = -7;");
+  v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 7);
+}
+
+TEST_F(AuditTest, TruncationIsDetected) {
+  Options opt;
+  opt.checkpoint_every = 10;
+  Fill(30, opt);
+  Sql("DELETE FROM audit_record WHERE seq > 25");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 26);
+  EXPECT_NE(v.reason.find("truncated"), std::string::npos) << v.reason;
+}
+
+TEST_F(AuditTest, TruncationWithForgedHeadIsDetected) {
+  Fill(30);
+  auto recs = Query(dir_, Filter{});
+  ASSERT_TRUE(recs.ok());
+  // The forger cuts the tail and rewrites the head, but cannot sign with the node key.
+  auto forged = LoadOrCreateNodeKey(dir_ + "/forger.key");
+  ASSERT_TRUE(forged.ok());
+  std::string h = (*recs)[19].hash;
+  std::string sig = forged->Sign("ctihub-audit-head\n20\n" + h);
+  Sql("DELETE FROM audit_record WHERE seq > 20; DELETE FROM audit_object WHERE seq > 20; UPDATE "
+      "audit_head SET seq = 20, hash = '" +
+      h + "', public_key = '" + forged->PublicHex() + "', signature = '" + sig + "'");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_NE(v.reason.find("signature"), std::string::npos) << v.reason;
+  // With the forger's key pinned the head looks fine: the pin is what makes the check.
+  auto pinned = Verify(dir_, forged->PublicHex());
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_TRUE(pinned->intact) << pinned->reason;
+}
+
+TEST_F(AuditTest, TamperedObjectIndexIsDetected) {
+  Fill(30);
+  // Hiding a reader from who-saw by deleting its index row breaks verify.
+  Sql("DELETE FROM audit_object WHERE seq = 10");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 10);
+  std::filesystem::remove_all(dir_);
+  Fill(30);
+  Sql("INSERT INTO audit_object(object_id, version, seq) VALUES('indicator--9', 'v', 2)");
+  v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 2);
+}
+
+TEST_F(AuditTest, QueryAndWhoSaw) {
+  Fill(30);
+  Filter f;
+  f.user = "alice";
+  auto r = Query(dir_, f);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 15u);
+  f = {};
+  f.object_id = "indicator--1";
+  r = Query(dir_, f);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 5u);  // i = 3, 9, 15, 21, 27
+  f = {};
+  f.since = Timestamp(1780000010, 0);
+  f.until = Timestamp(1780000020, 0);
+  r = Query(dir_, f);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 10u);
+  EXPECT_EQ(r->front().seq, 11);
+  EXPECT_EQ(r->front().details, R"({"a":"x","n":10})");  // canonicalised
+  auto w = WhoSaw(dir_, "indicator--1");
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->size(), 5u);
+  EXPECT_EQ((*w)[0].user, "alice");
+  EXPECT_EQ((*w)[0].org, "police");
+  EXPECT_EQ((*w)[0].version, "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ((*w)[0].time, Timestamp(1780000003, 0));
+  auto none = WhoSaw(dir_, "indicator--nope");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(AuditTest, BadDetailsAreRefused) {
+  auto log = AuditLog::Open(dir_);
+  ASSERT_TRUE(log.ok());
+  Record r;
+  r.action = "request";
+  r.details = "[1,2]";
+  EXPECT_EQ((*log)->Append(r).code(), ErrorCode::kInvalidArgument);
+  r.details = "{";
+  EXPECT_EQ((*log)->Append(r).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(AuditTest, ConcurrentAppendersKeepOneChain) {
+  {
+    Options opt;
+    opt.checkpoint_every = 100;
+    opt.max_queue = 64;  // exercise back-pressure
+    auto log = AuditLog::Open(dir_, opt);
+    ASSERT_TRUE(log.ok());
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 500; ++i) {
+          Record r;
+          r.user = "u" + std::to_string(t);
+          r.action = std::string(action::kObjectServed);
+          r.objects = {{"indicator--" + std::to_string(i), "v"}};
+          if (!(*log)->Append(std::move(r)).ok()) ++failures;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+  }  // the destructor drains the queue
+  VerifyReport v = MustVerify();
+  EXPECT_TRUE(v.intact) << v.reason;
+  EXPECT_EQ(v.records, 2000);
+  EXPECT_EQ(v.checkpoints, 20);
+  auto w = WhoSaw(dir_, "indicator--7");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->size(), 4u);
+}
+
+TEST_F(AuditTest, MissingTrailIsAnError) {
+  EXPECT_EQ(Verify(dir_).status().code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ctihub::audit

@@ -1,0 +1,159 @@
+// ctihub audit verify|show|who-saw: reading the audit trail (src/audit).
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "audit/audit.h"
+#include "cli/commands.h"
+#include "core/json.h"
+
+namespace ctihub::cli {
+namespace {
+
+struct AuditArgs {
+  std::string data = "./var";
+  bool json = false;
+  std::string pubkey;
+  std::string user, org, object, action, since, until;
+  int64_t limit = 1000;
+  std::string object_id;
+};
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ctihub audit: %s\n", s.message().c_str());
+  return kExitError;
+}
+
+int RunVerify(const AuditArgs& a) {
+  auto v = audit::Verify(a.data, a.pubkey);
+  if (!v.ok()) return Fail(v.status());
+  if (a.json) {
+    std::string out;
+    json::JsonWriter w(out);
+    w.BeginObject().Key("intact").Bool(v->intact).Key("records").Int(v->records);
+    w.Key("checkpoints").Int(v->checkpoints).Key("signed_head").Bool(v->signed_head);
+    w.Key("head_hash").String(v->head_hash);
+    if (!v->intact)
+      w.Key("first_broken_seq").Int(v->first_broken_seq).Key("reason").String(v->reason);
+    w.EndObject();
+    std::printf("%s\n", out.c_str());
+  } else if (v->intact) {
+    std::printf("intact: %lld records, %lld checkpoints, head %s%s\n",
+                static_cast<long long>(v->records), static_cast<long long>(v->checkpoints),
+                v->head_hash.c_str(),
+                v->signed_head ? " (signature valid)" : " (no node key: signatures not checked)");
+  } else {
+    std::printf("BROKEN at record %lld: %s\n", static_cast<long long>(v->first_broken_seq),
+                v->reason.c_str());
+  }
+  return v->intact ? kExitOk : kExitNegative;
+}
+
+Result<std::optional<Timestamp>> OptTime(const std::string& s, const char* what) {
+  if (s.empty()) return std::optional<Timestamp>();
+  auto t = Timestamp::Parse(s);
+  if (!t.ok()) return InvalidArgument(std::string(what) + ": " + t.status().message());
+  return std::optional<Timestamp>(*t);
+}
+
+int RunShow(const AuditArgs& a) {
+  audit::Filter f;
+  f.user = a.user;
+  f.org = a.org;
+  f.object_id = a.object;
+  f.action = a.action;
+  f.limit = a.limit;
+  auto since = OptTime(a.since, "--since");
+  if (!since.ok()) return Fail(since.status());
+  auto until = OptTime(a.until, "--until");
+  if (!until.ok()) return Fail(until.status());
+  f.since = *since;
+  f.until = *until;
+  auto recs = audit::Query(a.data, f);
+  if (!recs.ok()) return Fail(recs.status());
+  if (a.json) {
+    std::string out = "[";
+    for (size_t i = 0; i < recs->size(); ++i)
+      out += (i ? "," : "") + audit::RecordToJson((*recs)[i]);
+    std::printf("%s]\n", out.c_str());
+    return kExitOk;
+  }
+  for (const auto& r : *recs) {
+    std::printf("%6lld %s %-12s %-12s %-18s %3d %-15s %s", static_cast<long long>(r.seq),
+                r.time.Format(6).c_str(), r.user.c_str(), r.org.c_str(), r.action.c_str(), r.status,
+                r.remote.c_str(), r.route.c_str());
+    if (!r.objects.empty())
+      std::printf(" [%zu objects: %s ...]", r.objects.size(), r.objects[0].id.c_str());
+    std::printf("\n");
+  }
+  return kExitOk;
+}
+
+int RunWhoSaw(const AuditArgs& a) {
+  auto w = audit::WhoSaw(a.data, a.object_id);
+  if (!w.ok()) return Fail(w.status());
+  if (a.json) {
+    std::string out;
+    json::JsonWriter jw(out);
+    jw.BeginArray();
+    for (const auto& v : *w) {
+      jw.BeginObject()
+          .Key("seq")
+          .Int(v.seq)
+          .Key("time")
+          .String(v.time.Format(6))
+          .Key("user")
+          .String(v.user);
+      jw.Key("org").String(v.org).Key("version").String(v.version).Key("action").String(v.action);
+      jw.Key("route").String(v.route).EndObject();
+    }
+    jw.EndArray();
+    std::printf("%s\n", out.c_str());
+  } else {
+    for (const auto& v : *w)
+      std::printf("%s %-12s %-12s %-14s version %s (record %lld)\n", v.time.Format(6).c_str(),
+                  v.user.c_str(), v.org.c_str(), v.action.c_str(), v.version.c_str(),
+                  static_cast<long long>(v.seq));
+  }
+  return w->empty() ? kExitNegative : kExitOk;
+}
+
+}  // namespace
+
+void RegisterAuditCommands(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<AuditArgs>();
+  CLI::App* audit = app.add_subcommand("audit", "Read and verify the audit trail");
+  audit->require_subcommand(1);
+
+  CLI::App* verify = audit->add_subcommand(
+      "verify",
+      "Check the hash chain, signed head and checkpoints (exit 0 intact, 1 broken, 2 error)");
+  verify->add_option("--data", args->data, "Data directory")->capture_default_str();
+  verify->add_option("--pubkey", args->pubkey, "Pin the node's Ed25519 public key (hex)");
+  verify->add_flag("--json", args->json, "Machine-readable output");
+  verify->callback([args, exit_code] { *exit_code = RunVerify(*args); });
+
+  CLI::App* show = audit->add_subcommand("show", "List audit records");
+  show->add_option("--data", args->data, "Data directory")->capture_default_str();
+  show->add_option("--user", args->user, "Only this user");
+  show->add_option("--org", args->org, "Only this organisation");
+  show->add_option("--object", args->object, "Only records naming this object id");
+  show->add_option("--action", args->action, "Only this action (request, object.served, ...)");
+  show->add_option("--since", args->since, "From this RFC 3339 time (inclusive)");
+  show->add_option("--until", args->until, "Up to this RFC 3339 time (exclusive)");
+  show->add_option("--limit", args->limit, "At most this many records (0 = all)")
+      ->capture_default_str();
+  show->add_flag("--json", args->json, "Machine-readable output");
+  show->callback([args, exit_code] { *exit_code = RunShow(*args); });
+
+  CLI::App* who = audit->add_subcommand(
+      "who-saw",
+      "Every principal served or exported any version of an object (exit 1 when nobody)");
+  who->add_option("OBJECT-ID", args->object_id, "STIX id")->required();
+  who->add_option("--data", args->data, "Data directory")->capture_default_str();
+  who->add_flag("--json", args->json, "Machine-readable output");
+  who->callback([args, exit_code] { *exit_code = RunWhoSaw(*args); });
+}
+
+}  // namespace ctihub::cli

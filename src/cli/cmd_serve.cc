@@ -1,0 +1,208 @@
+// `ctihub serve`: the TAXII 2.1 server, and `ctihub load-bundle`: loads a STIX
+// bundle (or TAXII envelope) file straight into a collection (used by the demo
+// setup of scripts/serve.sh; same validation and normalisation as a TAXII POST).
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/auth.h"
+#include "cli/commands.h"
+#include "cli/hub_context.h"
+#include "http/config.h"
+#include "http/server.h"
+#include "taxii/query.h"
+#include "taxii/taxii.h"
+
+namespace ctihub::cli {
+namespace {
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "ctihub: %s\n", msg.c_str());
+  return kExitError;
+}
+
+int RunServe(const http::ServeConfig& cfg) {
+  auto hp = http::SplitHostPort(cfg.listen);
+  if (!hp.ok()) return Fail(hp.status().message());
+  const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
+  if (tls && (cfg.tls_cert.empty() || cfg.tls_key.empty())) {
+    return Fail("--tls-cert and --tls-key go together");
+  }
+  if (!tls && !http::IsLoopbackHost(hp->first) && !cfg.insecure_http) {
+    return Fail("refusing plain HTTP on non-loopback address " + cfg.listen +
+                "; configure --tls-cert/--tls-key or pass --insecure-http");
+  }
+  HubOpenOptions open;
+  open.create = false;
+  open.reader_connections = static_cast<int>(std::max<int64_t>(4, cfg.threads));
+  auto store = OpenHubStore(cfg.data, open);
+  if (!store.ok()) return Fail(store.status().message());
+
+  auth::Authenticator authenticator(**store);
+  taxii::ServiceOptions so;
+  so.title = cfg.title;
+  so.description = cfg.description;
+  so.contact = cfg.contact;
+  so.default_page_size = static_cast<size_t>(std::max<int64_t>(1, cfg.page_size));
+  so.max_page_size = static_cast<size_t>(std::max<int64_t>(1, cfg.max_page_size));
+  so.max_objects_per_envelope = static_cast<size_t>(std::max<int64_t>(1, cfg.max_objects_per_envelope));
+  taxii::Service service(
+      **store, [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, so);
+
+  http::ServerOptions o;
+  o.host = hp->first;
+  o.port = hp->second;
+  o.io_threads = static_cast<int>(cfg.threads);
+  o.worker_threads = static_cast<int>(cfg.threads);
+  o.tls_cert_file = cfg.tls_cert;
+  o.tls_key_file = cfg.tls_key;
+  o.max_connections = static_cast<int>(std::max<int64_t>(1, cfg.max_connections));
+  o.body_limit = static_cast<uint64_t>(cfg.body_limit);
+  o.header_limit = static_cast<size_t>(std::max<int64_t>(1024, cfg.header_limit));
+  o.header_timeout = std::chrono::milliseconds(std::max<int64_t>(1, cfg.header_timeout_ms));
+  o.idle_timeout = std::chrono::milliseconds(std::max<int64_t>(1, cfg.idle_timeout_ms));
+  o.request_timeout = std::chrono::milliseconds(std::max<int64_t>(1, cfg.request_timeout_ms));
+  o.access_log = cfg.access_log;
+  http::Server server(o, service, **store);
+  auto url = server.Listen();
+  if (!url.ok()) return Fail(url.status().message());
+  std::printf("listening on %s\n", url->c_str());
+  std::printf("TAXII discovery: %s/taxii2/\n", url->c_str());
+  std::fflush(stdout);
+  server.Run();
+  service.WaitForWrites();
+  std::printf("stopped\n");
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+void RegisterServe(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<http::ServeConfig>();
+  auto config_path = std::make_shared<std::string>();
+  auto appliers = std::make_shared<std::vector<std::function<void(http::ServeConfig&)>>>();
+  CLI::App* cmd = app.add_subcommand("serve", "run the TAXII 2.1 server (HTTP/HTTPS)");
+  cmd->add_option("--config", *config_path, "TOML config file; flags override its values");
+
+  auto opt = [&](const char* name, auto member, const char* help) {
+    CLI::Option* o = cmd->add_option(name, (*flags).*member, help);
+    appliers->push_back([o, member, flags](http::ServeConfig& c) {
+      if (o->count() > 0) c.*member = (*flags).*member;
+    });
+    return o;
+  };
+  auto flag = [&](const char* name, bool http::ServeConfig::*member, const char* help) {
+    CLI::Option* o = cmd->add_flag(name, (*flags).*member, help);
+    appliers->push_back([o, member, flags](http::ServeConfig& c) {
+      if (o->count() > 0) c.*member = (*flags).*member;
+    });
+  };
+  using C = http::ServeConfig;
+  opt("--data", &C::data, "hub data directory (database: DIR/ctihub.db; default ./var)");
+  opt("--listen", &C::listen, "HOST:PORT to listen on (default 127.0.0.1:8443; port 0 = any)");
+  opt("--tls-cert", &C::tls_cert, "PEM certificate chain: serve HTTPS");
+  opt("--tls-key", &C::tls_key, "PEM private key of --tls-cert");
+  flag("--insecure-http", &C::insecure_http, "allow plain HTTP on a non-loopback address");
+  opt("--threads", &C::threads, "IO and worker threads each (default: number of cores)");
+  opt("--max-connections", &C::max_connections, "open connections at most (default 1024)");
+  opt("--body-limit", &C::body_limit, "largest request body in bytes (default 64 MiB)");
+  opt("--header-limit", &C::header_limit, "largest request line + headers in bytes (default 16 KiB)");
+  opt("--header-timeout-ms", &C::header_timeout_ms, "time allowed for a request's headers");
+  opt("--idle-timeout-ms", &C::idle_timeout_ms, "keep-alive idle time");
+  opt("--request-timeout-ms", &C::request_timeout_ms, "time allowed for a handler");
+  opt("--max-objects-per-envelope", &C::max_objects_per_envelope, "objects per POST at most");
+  opt("--page-size", &C::page_size, "objects per page when the client sets no limit");
+  opt("--max-page-size", &C::max_page_size, "largest limit a client may ask for");
+  opt("--title", &C::title, "discovery title");
+  opt("--description", &C::description, "discovery description");
+  opt("--contact", &C::contact, "discovery contact");
+  opt("--access-log", &C::access_log, "write an access log to stderr (true/false)");
+
+  cmd->callback([exit_code, flags, config_path, appliers]() {
+    http::ServeConfig cfg;
+    if (!config_path->empty()) {
+      Status st = http::LoadServeConfig(*config_path, cfg);
+      if (!st.ok()) {
+        *exit_code = Fail(st.message());
+        return;
+      }
+    }
+    for (const auto& apply : *appliers) apply(cfg);
+    *exit_code = RunServe(cfg);
+  });
+}
+
+void RegisterLoadBundle(CLI::App& app, int* exit_code) {
+  struct Args {
+    std::string data = kDefaultDataDir;
+    std::string root;
+    std::string collection;
+    std::string file;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "load-bundle", "validate a STIX bundle file and store its objects in a collection");
+  cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  cmd->add_option("--root", args->root, "API root of the collection (default: any)");
+  cmd->add_option("--collection", args->collection, "collection id or alias")->required();
+  cmd->add_option("FILE", args->file, "STIX bundle (or TAXII envelope) JSON file")->required();
+  cmd->callback([exit_code, args]() {
+    std::ifstream in(args->file, std::ios::binary);
+    if (!in) {
+      *exit_code = Fail("cannot read " + args->file);
+      return;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto store = OpenHubStore(args->data);
+    if (!store.ok()) {
+      *exit_code = Fail(store.status().message());
+      return;
+    }
+    auto col = (*store)->GetCollection(args->root, args->collection);
+    if (!col.ok()) {
+      *exit_code = Fail("collection " + args->collection + ": " + col.status().message());
+      return;
+    }
+    taxii::EnvelopeOptions eo;
+    eo.max_objects = 1000000;
+    auto items = taxii::ParseEnvelope(text, eo);
+    if (!items.ok()) {
+      *exit_code = Fail(args->file + ": " + items.status().message());
+      return;
+    }
+    std::vector<store::NewObject> objects;
+    int failures = 0;
+    for (auto& it : *items) {
+      if (!it.ok) {
+        ++failures;
+        std::fprintf(stderr, "ctihub: %s: %s\n", it.id.empty() ? "(no id)" : it.id.c_str(),
+                     it.message.c_str());
+      } else if (!it.duplicate) {
+        objects.push_back(std::move(it.object));
+      }
+    }
+    size_t total = objects.size();
+    auto written = (*store)->WriteObjects(col->id, std::move(objects), "").get();
+    if (!written.ok()) {
+      *exit_code = Fail(written.status().message());
+      return;
+    }
+    size_t stored = 0;
+    for (const auto& w : *written) stored += w.stored ? 1 : 0;
+    std::printf("loaded %zu objects into %s (%zu new, %d invalid)\n", total, col->id.c_str(), stored,
+                failures);
+    *exit_code = failures == 0 ? kExitOk : kExitNegative;
+  });
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, int* exit_code) {
+  RegisterServe(app, exit_code);
+  RegisterLoadBundle(app, exit_code);
+}
+
+}  // namespace ctihub::cli

@@ -1,0 +1,31 @@
+// Opening a hub's data directory: the one place that knows where the database
+// lives (DIR/ctihub.db) and how the CLI opens it. Used by the admin commands
+// (cmd_hub.cc) and by `serve`. Not thread-safe itself; the store it returns is.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace ctihub::cli {
+
+inline constexpr const char* kDefaultDataDir = "./var";
+inline constexpr const char* kDatabaseFile = "ctihub.db";
+
+// DIR/ctihub.db
+std::string DatabasePath(const std::string& data_dir);
+
+struct HubOpenOptions {
+  bool create = false;         // create DIR (mode 0700) and the database if missing
+  int reader_connections = 1;  // the CLI needs one; a server wants more
+  size_t max_batch_objects = 20000;
+};
+
+// Opens (and migrates) the store of `data_dir`. NotFound with a hint to run
+// `ctihub init` when the database does not exist and create is false.
+Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
+                                                   const HubOpenOptions& opts = {});
+
+}  // namespace ctihub::cli

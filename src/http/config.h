@@ -1,0 +1,56 @@
+// Configuration of `ctihub serve`: one TOML file whose keys are the long flag
+// names with '_' for '-' (every option is also a flag; flags win). Unknown
+// keys are errors so typos do not silently fall back to defaults.
+//
+//   data = "./var"                 listen = "127.0.0.1:8443"
+//   tls_cert = "cert.pem"          tls_key = "key.pem"          insecure_http = false
+//   threads = 0                    max_connections = 1024
+//   body_limit = 67108864          header_limit = 16384
+//   header_timeout_ms = 10000      idle_timeout_ms = 30000      request_timeout_ms = 60000
+//   max_objects_per_envelope = 10000   page_size = 100          max_page_size = 1000
+//   title = "ctihub"   description = "..."   contact = "..."    access_log = true
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/result.h"
+
+namespace ctihub::http {
+
+struct ServeConfig {
+  std::string data = "./var";
+  std::string listen = "127.0.0.1:8443";
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure_http = false;
+  int64_t threads = 0;
+  int64_t max_connections = 1024;
+  int64_t body_limit = 64ll * 1024 * 1024;
+  int64_t header_limit = 16 * 1024;
+  int64_t header_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 30000;
+  int64_t request_timeout_ms = 60000;
+  int64_t max_objects_per_envelope = 10000;
+  int64_t page_size = 100;
+  int64_t max_page_size = 1000;
+  std::string title = "ctihub";
+  std::string description = "ctihub TAXII 2.1 server";
+  std::string contact;
+  bool access_log = true;
+};
+
+// Reads `path` into `cfg` (keys present in the file overwrite cfg's values).
+// InvalidArgument with the file position on syntax errors, unknown keys and
+// wrongly typed values.
+Status LoadServeConfig(const std::string& path, ServeConfig& cfg);
+
+// "host:port", "[v6]:port". InvalidArgument when malformed.
+Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view listen);
+
+// 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopbackHost(std::string_view host);
+
+}  // namespace ctihub::http

@@ -1,0 +1,50 @@
+#include "http/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace ctihub::http {
+namespace {
+
+std::string Write(const std::string& text) {
+  std::string path = ::testing::TempDir() + "/serve_config_test.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ServeConfig, LoadsKeys) {
+  ServeConfig c;
+  ASSERT_TRUE(LoadServeConfig(Write("listen = \"0.0.0.0:9000\"\nthreads = 3\ninsecure_http = true\n"), c).ok());
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_TRUE(c.insecure_http);
+}
+
+TEST(ServeConfig, RejectsUnknownAndBadValues) {
+  ServeConfig c;
+  EXPECT_FALSE(LoadServeConfig(Write("lisen = \"x\"\n"), c).ok());
+  EXPECT_FALSE(LoadServeConfig(Write("threads = \"many\"\n"), c).ok());
+  EXPECT_FALSE(LoadServeConfig(Write("threads = = 3\n"), c).ok());
+  EXPECT_FALSE(LoadServeConfig("/nonexistent/ctihub.toml", c).ok());
+}
+
+TEST(ServeConfig, HostPort) {
+  auto a = SplitHostPort("127.0.0.1:8443");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "127.0.0.1");
+  EXPECT_EQ(a->second, 8443);
+  auto b = SplitHostPort("[::1]:0");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->first, "::1");
+  EXPECT_FALSE(SplitHostPort("nocolon").ok());
+  EXPECT_FALSE(SplitHostPort(":80").ok());
+  EXPECT_FALSE(SplitHostPort("h:99999").ok());
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+}
+
+}  // namespace
+}  // namespace ctihub::http

@@ -1,0 +1,487 @@
+// The one translation unit that includes Beast and Asio (see server.h).
+#include "http/server.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <csignal>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "http/metrics.h"
+
+namespace ctihub::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(use_awaitable);
+
+namespace {
+
+using BeastRequest = bhttp::request<bhttp::string_body>;
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+taxii::Request ToTaxii(BeastRequest&& req, bool tls) {
+  taxii::Request r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  r.host = std::string(req[bhttp::field::host]);
+  r.tls = tls;
+  r.accept = std::string(req[bhttp::field::accept]);
+  r.content_type = std::string(req[bhttp::field::content_type]);
+  r.authorization = std::string(req[bhttp::field::authorization]);
+  r.body = std::move(req.body());
+  return r;
+}
+
+BeastResponse ToBeast(const taxii::Response& r, unsigned version, bool keep_alive, bool head) {
+  BeastResponse res;
+  res.version(version);
+  res.result(static_cast<unsigned>(r.status));
+  res.set(bhttp::field::server, "ctihub");
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = r.body;
+  res.prepare_payload();
+  if (head) {
+    size_t n = res.body().size();
+    res.body().clear();
+    res.content_length(n);
+  }
+  return res;
+}
+
+// The path part of a target, for the non-TAXII endpoints.
+std::string_view PathOf(std::string_view target) {
+  size_t q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::string LogTarget(std::string_view target) {
+  std::string out;
+  for (char c : target.substr(0, 512)) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u >= 0x7f || c == '"') ? '?' : c;
+  }
+  return out;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions o, taxii::Service& service, store::Store& store)
+      : opts_(std::move(o)),
+        service_(service),
+        store_(store),
+        ioc_(Threads(opts_.io_threads)),
+        workers_(Threads(opts_.worker_threads)),
+        acceptor_(ioc_),
+        signals_(ioc_) {
+    if (opts_.access_log) {
+      access_ = spdlog::get("access");
+      if (!access_) access_ = spdlog::stderr_logger_mt("access");
+    }
+  }
+
+  ~Impl() {
+    if (!ran_) {
+      ioc_.stop();
+    }
+    workers_.join();
+  }
+
+  static int Threads(int n) {
+    if (n > 0) return n;
+    unsigned hc = std::thread::hardware_concurrency();
+    return hc == 0 ? 2 : static_cast<int>(hc);
+  }
+
+  Result<std::string> Listen() {
+    beast::error_code ec;
+    if (!opts_.tls_cert_file.empty() || !opts_.tls_key_file.empty()) {
+      if (opts_.tls_cert_file.empty() || opts_.tls_key_file.empty()) {
+        return InvalidArgument("TLS needs both a certificate and a key file");
+      }
+      ssl_.emplace(ssl::context::tls_server);
+      ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                        ssl::context::single_dh_use);
+      ssl_->use_certificate_chain_file(opts_.tls_cert_file, ec);
+      if (ec) return InvalidArgument("TLS certificate " + opts_.tls_cert_file + ": " + ec.message());
+      ssl_->use_private_key_file(opts_.tls_key_file, ssl::context::pem, ec);
+      if (ec) return InvalidArgument("TLS key " + opts_.tls_key_file + ": " + ec.message());
+    }
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(opts_.host, std::to_string(opts_.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) return InvalidArgument("cannot resolve " + opts_.host + ": " + ec.message());
+    tcp::endpoint ep = results.begin()->endpoint();
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Unavailable("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) + ": " +
+                         ec.message());
+    }
+    tcp::endpoint bound = acceptor_.local_endpoint(ec);
+    port_ = bound.port();
+    std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                               : bound.address().to_string();
+    return std::string(ssl_ ? "https://" : "http://") + host + ":" + std::to_string(port_);
+  }
+
+  void Run() {
+    ran_ = true;
+    if (opts_.handle_signals) {
+      signals_.add(SIGINT);
+      signals_.add(SIGTERM);
+      signals_.async_wait([this](const beast::error_code& ec, int) {
+        if (!ec) BeginStop();
+      });
+    }
+    asio::co_spawn(ioc_, AcceptLoop(), asio::detached);
+    int n = Threads(opts_.io_threads);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+    // Handlers still running after a drain timeout finish before we return.
+    workers_.join();
+  }
+
+  void RequestStop() {
+    asio::post(ioc_, [this] { BeginStop(); });
+  }
+
+  uint16_t port() const { return port_; }
+
+ private:
+  void BeginStop() {
+    if (stopping_.exchange(true)) return;
+    beast::error_code ec;
+    acceptor_.close(ec);
+    signals_.cancel(ec);
+    if (access_) access_->info("shutdown: draining {} request(s)", in_flight_.load());
+    asio::co_spawn(ioc_, Drain(), asio::detached);
+  }
+
+  awaitable<void> Drain() {
+    asio::steady_timer timer(ioc_);
+    auto deadline = std::chrono::steady_clock::now() + opts_.drain_timeout;
+    while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(kTuple);
+    }
+    ioc_.stop();
+  }
+
+  awaitable<void> AcceptLoop() {
+    while (!stopping_) {
+      auto strand = asio::make_strand(ioc_);
+      auto [ec, socket] = co_await acceptor_.async_accept(strand, kTuple);
+      if (ec) {
+        if (stopping_ || ec == asio::error::operation_aborted) co_return;
+        // EMFILE and friends: back off instead of spinning.
+        asio::steady_timer t(ioc_);
+        t.expires_after(std::chrono::milliseconds(50));
+        co_await t.async_wait(kTuple);
+        continue;
+      }
+      if (connections_.load() >= opts_.max_connections) {
+        asio::co_spawn(strand, Reject(std::move(socket)), asio::detached);
+        continue;
+      }
+      ++connections_;
+      asio::co_spawn(strand, Session(std::move(socket)), [this](std::exception_ptr) { --connections_; });
+    }
+  }
+
+  awaitable<void> Reject(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    taxii::Response r = taxii::ErrorResponse(503, "too_many_connections", "Service Unavailable",
+                                             "too many connections");
+    r.route = "connection";
+    BeastResponse res = ToBeast(r, 11, false, false);
+    stream.expires_after(std::chrono::seconds(2));
+    co_await bhttp::async_write(stream, res, kTuple);
+    metrics_.Observe("connection", 503, 0, "too_many_connections");
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  awaitable<void> Session(tcp::socket socket) {
+    beast::error_code ec;
+    std::string remote;
+    {
+      auto ep = socket.remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    beast::tcp_stream tcp_stream(std::move(socket));
+    if (ssl_) {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *ssl_);
+      stream.next_layer().expires_after(opts_.header_timeout);
+      auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+      if (hec) co_return;
+      bool clean = co_await Serve(stream, remote, true);
+      if (clean) {
+        stream.next_layer().expires_after(std::chrono::seconds(2));
+        co_await stream.async_shutdown(kTuple);
+      }
+    } else {
+      co_await Serve(tcp_stream, remote, false);
+      tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  // Answers an error produced by the HTTP layer itself and closes.
+  template <class Stream>
+  awaitable<void> FailAndClose(Stream& stream, const std::string& remote, int status, std::string_view id,
+                               std::string_view title, std::string_view why) {
+    taxii::Response r = taxii::ErrorResponse(status, id, title, why);
+    r.route = "http";
+    BeastResponse res = ToBeast(r, 11, false, false);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    co_await bhttp::async_write(stream, res, kTuple);
+    metrics_.Observe("http", status, 0, id);
+    if (access_) access_->info("{} \"-\" {} {} 0ms err={}", remote, status, res.body().size(), id);
+  }
+
+  // Returns true when the connection may be closed cleanly (TLS close_notify).
+  template <class Stream>
+  awaitable<bool> Serve(Stream& stream, const std::string& remote, bool tls) {
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!stopping_) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
+      parser.body_limit(opts_.body_limit);
+      beast::get_lowest_layer(stream).expires_after(first ? opts_.header_timeout : opts_.idle_timeout);
+      first = false;
+      if (buffer.size() > 0) {
+        // Pipelined bytes already wait: the whole header is due within the header deadline.
+        beast::get_lowest_layer(stream).expires_after(opts_.header_timeout);
+      }
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+          ec == asio::error::connection_reset) {
+        co_return true;
+      }
+      if (ec == beast::error::timeout) {
+        if (buffer.size() > 0) metrics_.Observe("http", 408, 0, "header_timeout");
+        co_return false;
+      }
+      if (ec == bhttp::error::header_limit) {
+        co_await FailAndClose(stream, remote, 431, "header_too_large", "Request Header Fields Too Large",
+                              "the request line and headers exceed " + std::to_string(opts_.header_limit) +
+                                  " bytes");
+        co_return true;
+      }
+      if (ec == bhttp::error::body_limit) {
+        co_await FailAndClose(stream, remote, 413, "body_too_large", "Payload Too Large",
+                              "the body exceeds " + std::to_string(opts_.body_limit) + " bytes");
+        co_return true;
+      }
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return false;
+        co_await FailAndClose(stream, remote, 400, "malformed_http", "Bad Request",
+                              "malformed HTTP request: " + ec.message());
+        co_return true;
+      }
+      ++in_flight_;
+      struct Dec {
+        std::atomic<int>& v;
+        ~Dec() { --v; }
+      } dec{in_flight_};
+      auto start = std::chrono::steady_clock::now();
+
+      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+        beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
+        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
+        if (cec) co_return false;
+      }
+      if (!parser.is_done()) {
+        beast::get_lowest_layer(stream).expires_after(opts_.body_timeout);
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        if (bec == bhttp::error::body_limit) {
+          co_await FailAndClose(stream, remote, 413, "body_too_large", "Payload Too Large",
+                                "the body exceeds " + std::to_string(opts_.body_limit) + " bytes");
+          co_return true;
+        }
+        if (bec == beast::error::timeout) {
+          metrics_.Observe("http", 408, 0, "body_timeout");
+          co_return false;
+        }
+        if (bec) {
+          if (bec == asio::error::operation_aborted || bec == asio::error::eof ||
+              bec == bhttp::error::partial_message || bec == asio::error::connection_reset) {
+            co_return false;
+          }
+          co_await FailAndClose(stream, remote, 400, "malformed_http", "Bad Request",
+                                "malformed HTTP body: " + bec.message());
+          co_return true;
+        }
+      }
+
+      BeastRequest req = parser.release();
+      const unsigned version = req.version();
+      const bool keep_alive = req.keep_alive();
+      const bool head = req.method() == bhttp::verb::head;
+      std::string method(req.method_string());
+      std::string log_target = LogTarget(req.target());
+
+      // Run the handler on the worker pool; the timer is the per-request deadline
+      // and is cancelled by the worker when the response is ready.
+      struct Job {
+        explicit Job(asio::any_io_executor ex) : timer(ex) {}
+        taxii::Request request;
+        taxii::Response response;
+        std::atomic<bool> done{false};
+        asio::steady_timer timer;
+      };
+      auto job = std::make_shared<Job>(co_await asio::this_coro::executor);
+      job->request = ToTaxii(std::move(req), tls);
+      job->timer.expires_after(opts_.request_timeout);
+      asio::post(workers_, [this, job] {
+        job->response = HandleRequest(job->request);
+        job->done = true;
+        asio::post(job->timer.get_executor(), [job] { job->timer.cancel(); });
+      });
+      co_await job->timer.async_wait(kTuple);
+      taxii::Response response;
+      bool timed_out = !job->done.load();
+      if (timed_out) {
+        response = taxii::ErrorResponse(503, "request_timeout", "Service Unavailable",
+                                        "the request took too long");
+        response.route = "timeout";
+      } else {
+        response = std::move(job->response);
+      }
+      if (response.objects_accepted > 0) metrics_.AddIngested(response.objects_accepted);
+      if (response.status >= 500 && !response.internal_detail.empty()) {
+        spdlog::error("{} {} {}: {}", method, log_target, response.status, response.internal_detail);
+      }
+      const bool again = keep_alive && !stopping_ && !timed_out;
+      BeastResponse res = ToBeast(response, version, again, head);
+      beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics_.Observe(response.route, response.status, seconds,
+                       response.status >= 400 ? response.error_id : std::string());
+      if (access_) {
+        access_->info("{} \"{} {}\" {} {} {:.1f}ms user={}{}{}", remote, method, log_target,
+                      response.status, response.body.size(), seconds * 1000,
+                      response.user.empty() ? "-" : response.user,
+                      response.error_id.empty() ? "" : " err=", response.error_id);
+      }
+      if (wec || !again) co_return !wec;
+    }
+    co_return true;
+  }
+
+  // Runs on a worker thread. Never throws.
+  taxii::Response HandleRequest(const taxii::Request& req) {
+    try {
+      std::string_view path = PathOf(req.target);
+      if (path == "/healthz" || path == "/metrics") {
+        taxii::Response r;
+        r.route = std::string(path.substr(1));
+        if (req.method != "GET" && req.method != "HEAD") {
+          r = taxii::ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+          r.route = std::string(path.substr(1));
+          return r;
+        }
+        if (path == "/healthz") {
+          r.content_type = "text/plain; charset=utf-8";
+          r.body = "ok\n";
+          return r;
+        }
+        Metrics::Gauges g;
+        auto n = store_.CountObjects();
+        g.objects_stored = n.ok() ? *n : -1;
+        g.connections = connections_.load();
+        g.in_flight = in_flight_.load();
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = metrics_.Render(g);
+        return r;
+      }
+      return service_.Handle(req);
+    } catch (const std::exception& e) {
+      spdlog::error("handler exception: {}", e.what());
+      return taxii::ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
+    } catch (...) {
+      return taxii::ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
+    }
+  }
+
+  // Declaration order matters for destruction: coroutine frames still parked
+  // in ioc_ are destroyed with it and may touch the counters and the TLS
+  // context, so those are declared (and outlive) before ioc_; the acceptor and
+  // signal set belong to ioc_ and are declared after it.
+  ServerOptions opts_;
+  taxii::Service& service_;
+  store::Store& store_;
+  Metrics metrics_;
+  std::shared_ptr<spdlog::logger> access_;
+  std::optional<ssl::context> ssl_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::atomic<int> in_flight_{0};
+  uint16_t port_ = 0;
+  bool ran_ = false;
+  asio::io_context ioc_;
+  asio::thread_pool workers_;  // joined in ~Impl before ioc_ goes away
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+};
+
+Server::Server(ServerOptions options, taxii::Service& service, store::Store& store)
+    : impl_(std::make_unique<Impl>(std::move(options), service, store)) {}
+Server::~Server() = default;
+Result<std::string> Server::Listen() { return impl_->Listen(); }
+void Server::Run() { impl_->Run(); }
+void Server::RequestStop() { impl_->RequestStop(); }
+uint16_t Server::port() const { return impl_->port(); }
+
+Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes, const ServerOptions& limits) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+  parser.body_limit(limits.body_limit);
+  parser.eager(true);
+  beast::error_code ec;
+  size_t offset = 0;
+  while (offset < bytes.size() && !parser.is_done()) {
+    size_t n = parser.put(asio::buffer(bytes.data() + offset, bytes.size() - offset), ec);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec) break;
+    if (n == 0) break;
+    offset += n;
+  }
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit) {
+    return LimitExceeded("limit: " + ec.message());
+  }
+  if (ec) return InvalidArgument("malformed_http: " + ec.message());
+  if (!parser.is_done()) return InvalidArgument("malformed_http: incomplete request");
+  return ToTaxii(parser.release(), false);
+}
+
+}  // namespace ctihub::http

@@ -1,0 +1,74 @@
+// The HTTP(S) front of the hub: an asynchronous Boost.Beast/Asio server.
+//
+// One C++20 coroutine per connection on a pool of IO threads; every read and
+// write has a deadline (the header deadline defeats slowloris clients); the
+// parser enforces header and body limits; handlers (taxii::Service, /healthz,
+// /metrics) run on a separate worker pool because the store blocks, so IO
+// threads never do. TLS through OpenSSL when a certificate is configured.
+// SIGTERM/SIGINT (or RequestStop) stop accepting, let in-flight requests finish
+// (bounded by drain_timeout) and return. Access log through spdlog (logger
+// "access"); the Authorization header is never logged.
+//
+// Beast and Asio stay inside server.cc: this header is cheap to include.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "store/store.h"
+#include "taxii/taxii.h"
+
+namespace ctihub::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8443;       // 0: the kernel picks one (tests)
+  int io_threads = 0;         // 0: the number of cores
+  int worker_threads = 0;     // 0: the number of cores
+  std::string tls_cert_file;  // PEM chain; TLS is on when both files are set
+  std::string tls_key_file;
+  // Limits.
+  size_t header_limit = 16 * 1024;          // request line + headers: 431 over it
+  uint64_t body_limit = 64ull * 1024 * 1024;  // any body: 413 over it
+  int max_connections = 1024;               // more: 503 and close
+  std::chrono::milliseconds header_timeout{10000};  // whole header of a request
+  std::chrono::milliseconds idle_timeout{30000};    // keep-alive wait for the next request
+  std::chrono::milliseconds body_timeout{60000};    // whole body
+  std::chrono::milliseconds write_timeout{60000};   // whole response
+  std::chrono::milliseconds request_timeout{60000}; // handler: 503 and close when over
+  std::chrono::milliseconds drain_timeout{30000};   // graceful shutdown
+  bool handle_signals = true;  // SIGTERM/SIGINT stop the server
+  bool access_log = true;
+};
+
+class Server {
+ public:
+  // `service` and `store` must outlive the server.
+  Server(ServerOptions options, taxii::Service& service, store::Store& store);
+  ~Server();
+
+  // Binds and listens; returns the URL base ("http://127.0.0.1:PORT").
+  // Errors: Unavailable (bind failure), InvalidArgument (bad address, TLS files).
+  Result<std::string> Listen();
+  // Serves until stopped (signal or RequestStop), then drains. REQUIRES: Listen() succeeded.
+  void Run();
+  // Thread-safe and async-signal-unsafe: starts a graceful stop.
+  void RequestStop();
+
+  uint16_t port() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The fuzz entry: parses raw bytes as one HTTP/1.1 request with the server's
+// parser limits and turns it into the TAXII request model. Errors are
+// InvalidArgument / LimitExceeded, never a crash.
+Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes, const ServerOptions& limits);
+
+}  // namespace ctihub::http

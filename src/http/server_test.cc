@@ -1,0 +1,165 @@
+// The server over real loopback sockets with the in-memory store.
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "taxii/memory_store.h"
+
+namespace ctihub::http {
+namespace {
+
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~Client() { close(fd_); }
+  bool ok() const { return ok_; }
+  bool Send(std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Reads until the peer closes or `timeout_ms` passes; returns what came.
+  std::string ReadAll(int timeout_ms, bool* closed = nullptr) {
+    std::string out;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (true) {
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now()).count());
+      if (left <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, left) <= 0) break;
+      char buf[4096];
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    if (closed) *closed = false;
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(store_.PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
+    service_ = std::make_unique<taxii::Service>(store_, [](std::string_view h) -> Result<auth::Principal> {
+      if (h != "Bearer good") return Unauthenticated("no");
+      auth::Principal p;
+      p.user = "alice";
+      p.user_id = 1;
+      return p;
+    });
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.io_threads = 2;
+    o.worker_threads = 2;
+    o.header_limit = 4096;
+    o.body_limit = 1 << 16;
+    o.header_timeout = std::chrono::milliseconds(300);
+    o.idle_timeout = std::chrono::milliseconds(300);
+    o.handle_signals = false;
+    o.access_log = false;
+    server_ = std::make_unique<Server>(o, *service_, store_);
+    auto url = server_->Listen();
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+  void TearDown() override {
+    server_->RequestStop();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string Roundtrip(const std::string& raw, int timeout_ms = 2000) {
+    Client c(server_->port());
+    EXPECT_TRUE(c.ok());
+    c.Send(raw);
+    return c.ReadAll(timeout_ms);
+  }
+
+  taxii::MemoryStore store_;
+  std::unique_ptr<taxii::Service> service_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, HealthzAndMetrics) {
+  std::string r = Roundtrip("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\n\r\nok\n"), std::string::npos);
+  r = Roundtrip("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"200\"} 1"), std::string::npos) << r;
+}
+
+TEST_F(ServerTest, TaxiiAndKeepAlive) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok());
+  std::string req = "GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\n\r\n";
+  ASSERT_TRUE(c.Send(req + req));
+  std::string r = c.ReadAll(500);
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("HTTP/1.1 200", 5), std::string::npos) << "second pipelined response";
+  std::string u = Roundtrip("GET /taxii2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(u.rfind("HTTP/1.1 401", 0), 0u) << u;
+  EXPECT_NE(u.find("WWW-Authenticate"), std::string::npos);
+  EXPECT_NE(u.find("\"http_status\":\"401\""), std::string::npos);
+}
+
+TEST_F(ServerTest, BadInputGetsErrorObjects) {
+  std::string r = Roundtrip("BLAH\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
+  EXPECT_NE(r.find("malformed_http"), std::string::npos);
+  r = Roundtrip("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 431", 0), 0u) << r;
+  r = Roundtrip("POST /api1/ HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r;
+}
+
+TEST_F(ServerTest, SlowlorisIsCut) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  bool closed = false;
+  auto start = std::chrono::steady_clock::now();
+  c.ReadAll(3000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(ServerTest, ParseRequestBytes) {
+  ServerOptions o;
+  auto r = ParseRequestBytesForTest(
+      "POST /a/?x=1 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nContent-Length: 2\r\n\r\n{}", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->method, "POST");
+  EXPECT_EQ(r->target, "/a/?x=1");
+  EXPECT_EQ(r->body, "{}");
+  EXPECT_FALSE(ParseRequestBytesForTest("GET / HTTP/1.1\r\n", o).ok());
+  EXPECT_FALSE(ParseRequestBytesForTest("\x01\x02", o).ok());
+}
+
+}  // namespace
+}  // namespace ctihub::http

@@ -1,0 +1,41 @@
+// Hand-written parser and validator for STIX patterns. Thread-safe (no shared
+// state). Named limits guard against hostile input.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "pattern/ast.h"
+#include "pattern/pattern.h"
+
+namespace ctihub::pattern {
+
+// Limits on untrusted pattern text; each rejection is LimitExceeded.
+constexpr size_t kMaxPatternBytes = 256 * 1024;  // "pattern_too_long"
+constexpr int kMaxNesting = 64;                  // "pattern_too_deep": brackets/parentheses
+constexpr size_t kMaxNodes = 100000;             // "pattern_too_large": AST nodes
+constexpr size_t kMaxChainOperands = 1000;       // "pattern_too_large": operands of one AND/FOLLOWEDBY chain
+
+struct ParsedPattern {
+  std::unique_ptr<ObsExpr> root;
+  std::vector<std::string> warnings;  // --strict findings (unknown object types, ...)
+};
+
+// Parses and validates. Errors: InvalidArgument "at position N: ..." (byte
+// offset, 0-based) for syntax and semantic errors; LimitExceeded for limits.
+Result<ParsedPattern> ParsePattern(std::string_view text, const PatternOptions& options = {});
+
+// Parses an IPv4/IPv6 address or CIDR ("10.0.0.0/8", "2001:db8::/32").
+// Returns false if it is neither. `addr` is 16 bytes (IPv4 in the first 4).
+struct IpPrefix {
+  bool v6 = false;
+  unsigned char addr[16] = {};
+  int bits = 0;
+};
+bool ParseIpPrefix(std::string_view s, IpPrefix* out);
+// True if `inner` lies within `outer` (same family, outer prefix no longer).
+bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner);
+
+}  // namespace ctihub::pattern

@@ -1,0 +1,117 @@
+// PolicyModel: the sharing configuration of a hub — organisations, communities,
+// collection marking settings and agreements — and its TOML loader.
+//
+// The loader is strict: unknown keys, wrong types, unknown organisations or
+// communities, bad TLP/PAP names and bad timestamps are refused with
+// "FILE:LINE:COLUMN: reason". A hub never starts with a policy it cannot parse.
+// Value type; thread-compatible (share a const instance).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/timestamp.h"
+#include "policy/markings.h"
+
+namespace ctihub::policy {
+
+struct Organisation {
+  std::string name;         // as in the store and on the CLI
+  std::string identity_id;  // STIX identity id used as created_by_ref
+  std::string sector;
+  std::string country;  // ISO 3166-1 alpha-2
+  std::vector<std::string> communities;
+};
+
+struct Community {
+  std::string name;
+  std::string description;
+};
+
+// "org:NAME" or "community:NAME".
+struct Party {
+  enum class Kind : uint8_t { kOrganisation, kCommunity };
+  Kind kind = Kind::kOrganisation;
+  std::string name;
+  std::string ToString() const;
+};
+Result<Party> ParseParty(std::string_view s);
+
+struct Agreement {
+  std::string id;
+  Party producer;
+  Party recipient;
+  Tlp max_tlp = Tlp::kClear;
+  std::vector<std::string> object_types;        // empty = every type ("*" in TOML)
+  Pap pap_ceiling = Pap::kRed;                  // objects marked above it are withheld
+  std::vector<std::string> strip_properties;    // "selector" or "type:selector"
+  std::vector<std::string> withhold_sco_types;  // e.g. email-addr, user-account
+  bool reshare = false;
+  std::optional<Timestamp> valid_from;
+  std::optional<Timestamp> expires;
+  std::string legal_basis;
+  std::optional<Timestamp> revoked_at;
+  std::string revoked_reason;
+
+  // In force at `now`: started, not expired, not revoked.
+  bool ActiveAt(Timestamp now) const;
+};
+
+struct CollectionSettings {
+  std::string name;  // collection id or alias
+  std::optional<Tlp> default_tlp;
+  std::optional<Pap> default_pap;
+  bool public_read = false;  // anonymous readers may read its TLP:CLEAR objects
+};
+
+struct PolicyModel {
+  Tlp unmarked_tlp = Tlp::kAmber;  // neither the object nor its collection has a TLP
+  std::vector<Organisation> organisations;
+  std::vector<Community> communities;
+  std::vector<CollectionSettings> collections;
+  std::vector<Agreement> agreements;
+
+  const Organisation* FindOrganisation(std::string_view name) const;
+  const Organisation* FindOrganisationByIdentity(std::string_view identity_id) const;
+  const Agreement* FindAgreement(std::string_view id) const;
+  Agreement* FindAgreement(std::string_view id);
+  const CollectionSettings* FindCollection(std::string_view name) const;
+  bool HasCommunity(std::string_view name) const;
+
+  // Cross-reference checks (parties exist, unique ids/names, windows ordered).
+  Status Validate() const;
+};
+
+// Parses one policy TOML text. `source` names the file in messages.
+Result<PolicyModel> ParsePolicyToml(std::string_view text, std::string_view source);
+
+// Loads DIR/policy.toml (required unless `allow_missing`) and then
+// DIR/agreements.toml (machine-managed by `ctihub agreement`, optional):
+// its [[agreement]] tables add agreements, its [[revocation]] tables revoke
+// agreements of either file.
+Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing = false);
+
+// The machine-managed agreements file: added agreements and revocations.
+struct AgreementChanges {
+  std::vector<Agreement> added;
+  struct Revocation {
+    std::string agreement;
+    Timestamp at;
+    std::string reason;
+  };
+  std::vector<Revocation> revocations;
+};
+Result<AgreementChanges> LoadAgreementChanges(const std::string& path);
+// Parses the agreements file's text (no cross-references checked).
+Result<AgreementChanges> ParseAgreementChangesToml(std::string_view text, std::string_view source);
+// Writes the file atomically (temp file + rename).
+Status SaveAgreementChanges(const std::string& path, const AgreementChanges& changes);
+// TOML text of one agreement table (also used by `agreement show`).
+std::string AgreementToToml(const Agreement& a);
+
+}  // namespace ctihub::policy

@@ -1,0 +1,840 @@
+#include "policy/policy.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+namespace ctihub::policy {
+
+// ---------------------------------------------------------------- selectors
+
+Result<Path> ParseSelector(std::string_view s) {
+  Path p;
+  if (s.empty()) return InvalidArgument("empty selector");
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t dot = s.find('.', pos);
+    std::string_view seg =
+        s.substr(pos, dot == std::string_view::npos ? std::string_view::npos : dot - pos);
+    if (seg.empty()) return InvalidArgument("empty selector segment in '" + std::string(s) + "'");
+    PathSegment ps;
+    if (seg.front() == '[') {
+      if (seg.size() < 3 || seg.back() != ']' || seg.size() > 12)
+        return InvalidArgument("bad list index in '" + std::string(s) + "'");
+      int64_t v = 0;
+      for (char c : seg.substr(1, seg.size() - 2)) {
+        if (c < '0' || c > '9')
+          return InvalidArgument("bad list index in '" + std::string(s) + "'");
+        v = v * 10 + (c - '0');
+      }
+      ps.index = v;
+    } else {
+      ps.key = std::string(seg);
+    }
+    p.push_back(std::move(ps));
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
+    if (pos == s.size()) return InvalidArgument("selector ends with '.'");
+  }
+  return p;
+}
+
+std::string SelectorToString(const Path& p) {
+  std::string out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (i) out += '.';
+    if (p[i].index >= 0) {
+      out += '[' + std::to_string(p[i].index) + ']';
+    } else {
+      out += p[i].key;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+bool IsPrefix(const Path& prefix, const Path& p) {
+  if (prefix.size() > p.size()) return false;
+  return std::equal(prefix.begin(), prefix.end(), p.begin());
+}
+
+// Whether `path` names something inside `e`.
+bool Resolves(json::Element e, const Path& path) {
+  for (const PathSegment& seg : path) {
+    if (seg.index >= 0) {
+      json::Array arr;
+      if (e.get_array().get(arr) != simdjson::SUCCESS) return false;
+      json::Element child;
+      if (arr.at(static_cast<size_t>(seg.index)).get(child) != simdjson::SUCCESS) return false;
+      e = child;
+    } else {
+      json::Object obj;
+      if (e.get_object().get(obj) != simdjson::SUCCESS) return false;
+      json::Element child;
+      if (obj.at_key(seg.key).get(child) != simdjson::SUCCESS) return false;
+      e = child;
+    }
+  }
+  return true;
+}
+
+std::string_view StringOr(json::Element e, std::string_view dflt = {}) {
+  std::string_view s;
+  if (e.get_string().get(s) != simdjson::SUCCESS) return dflt;
+  return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- facts
+
+Result<ObjectFacts> ExtractFacts(json::Element object) {
+  json::Object obj;
+  if (object.get_object().get(obj) != simdjson::SUCCESS)
+    return InvalidArgument("not a JSON object");
+  ObjectFacts f;
+  for (auto field : obj) {
+    std::string_view k = field.key;
+    if (k == "id") {
+      f.id = std::string(StringOr(field.value));
+    } else if (k == "type") {
+      f.type = std::string(StringOr(field.value));
+    } else if (k == "created_by_ref") {
+      f.producer = std::string(StringOr(field.value));
+    } else if (k == "object_marking_refs") {
+      json::Array refs;
+      if (field.value.get_array().get(refs) != simdjson::SUCCESS)
+        return InvalidArgument("object_marking_refs is not a list");
+      for (json::Element r : refs) {
+        MarkingInfo m = LookupMarking(StringOr(r));
+        if (m.kind == MarkingKind::kTlp) f.tlp = f.tlp ? std::max(*f.tlp, m.tlp) : m.tlp;
+        if (m.kind == MarkingKind::kPap) f.pap = f.pap ? std::max(*f.pap, m.pap) : m.pap;
+      }
+    } else if (k == "granular_markings") {
+      json::Array gms;
+      if (field.value.get_array().get(gms) != simdjson::SUCCESS)
+        return InvalidArgument("granular_markings is not a list");
+      for (json::Element g : gms) {
+        json::Object go;
+        if (g.get_object().get(go) != simdjson::SUCCESS)
+          return InvalidArgument("granular marking is not an object");
+        GranularFact gf;
+        json::Element ref;
+        if (go.at_key("marking_ref").get(ref) == simdjson::SUCCESS)
+          gf.marking = LookupMarking(StringOr(ref));
+        json::Element sel;
+        json::Array sels;
+        if (go.at_key("selectors").get(sel) != simdjson::SUCCESS ||
+            sel.get_array().get(sels) != simdjson::SUCCESS) {
+          gf.malformed = true;
+        } else {
+          for (json::Element s : sels) {
+            auto p = ParseSelector(StringOr(s));
+            if (!p.ok()) {
+              gf.malformed = true;
+            } else {
+              gf.selectors.push_back(std::move(*p));
+            }
+          }
+        }
+        if (gf.marking.kind != MarkingKind::kOther) f.has_granular_levels = true;
+        f.granular.push_back(std::move(gf));
+      }
+    } else if (k == "extensions") {
+      json::Element ext;
+      if (field.value.at_key(kRecipientsExtensionId).get(ext) == simdjson::SUCCESS) {
+        json::Element list;
+        json::Array arr;
+        if (ext.at_key(kRecipientsProperty).get(list) == simdjson::SUCCESS &&
+            list.get_array().get(arr) == simdjson::SUCCESS) {
+          for (json::Element r : arr) f.recipient_orgs.emplace_back(StringOr(r));
+        }
+      }
+    }
+  }
+  if (f.id.empty() || f.type.empty()) return InvalidArgument("object without id or type");
+  return f;
+}
+
+// ---------------------------------------------------------------- required properties
+
+bool IsRequiredProperty(std::string_view type, std::string_view p) {
+  if (p == "id" || p == "type" || p == "spec_version") return true;
+  struct Req {
+    std::string_view type;
+    std::initializer_list<std::string_view> props;
+  };
+  static const Req kTable[] = {
+      {"attack-pattern", {"name", "created", "modified"}},
+      {"campaign", {"name", "created", "modified"}},
+      {"course-of-action", {"name", "created", "modified"}},
+      {"grouping", {"context", "object_refs", "created", "modified"}},
+      {"identity", {"name", "created", "modified"}},
+      {"incident", {"name", "created", "modified"}},
+      {"indicator", {"pattern", "pattern_type", "valid_from", "created", "modified"}},
+      {"infrastructure", {"name", "created", "modified"}},
+      {"intrusion-set", {"name", "created", "modified"}},
+      {"location", {"created", "modified"}},
+      {"malware", {"is_family", "created", "modified"}},
+      {"malware-analysis", {"product", "created", "modified"}},
+      {"note", {"content", "object_refs", "created", "modified"}},
+      {"observed-data",
+       {"first_observed", "last_observed", "number_observed", "created", "modified"}},
+      {"opinion", {"opinion", "object_refs", "created", "modified"}},
+      {"report", {"name", "published", "object_refs", "created", "modified"}},
+      {"threat-actor", {"name", "created", "modified"}},
+      {"tool", {"name", "created", "modified"}},
+      {"vulnerability", {"name", "created", "modified"}},
+      {"relationship", {"relationship_type", "source_ref", "target_ref", "created", "modified"}},
+      {"sighting", {"sighting_of_ref", "created", "modified"}},
+      {"marking-definition", {"created"}},
+      {"autonomous-system", {"number"}},
+      {"domain-name", {"value"}},
+      {"email-addr", {"value"}},
+      {"ipv4-addr", {"value"}},
+      {"ipv6-addr", {"value"}},
+      {"mac-addr", {"value"}},
+      {"mutex", {"name"}},
+      {"url", {"value"}},
+      {"directory", {"path"}},
+      {"software", {"name"}},
+      {"windows-registry-key", {}},
+      {"network-traffic", {"protocols"}},
+      {"email-message", {"is_multipart"}},
+  };
+  for (const Req& r : kTable) {
+    if (r.type != type) continue;
+    for (auto q : r.props)
+      if (q == p) return true;
+    return false;
+  }
+  return false;
+}
+
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kServe:
+      return "serve";
+    case Verdict::kServeRedacted:
+      return "serve-redacted";
+    case Verdict::kWithhold:
+      return "withhold";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- compiled model
+
+struct Policy::Rules {
+  std::vector<std::string> types;  // empty = any
+  Pap pap_ceiling = Pap::kRed;
+  struct Strip {
+    std::string type;  // empty = any type
+    Path path;
+  };
+  std::vector<Strip> strip;
+  std::vector<std::string> withhold_sco;
+};
+
+enum class RouteKind : uint8_t { kDirect, kCommunity, kReshare };
+
+struct Policy::Route {
+  RouteKind kind;
+  Tlp max;
+  const Rules* rules;  // nullptr: no restriction
+  std::optional<Timestamp> from, until;
+  std::string via;
+  bool ActiveAt(Timestamp now) const {
+    if (from && now < *from) return false;
+    if (until && !(now < *until)) return false;
+    return true;
+  }
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct Policy::ReaderIndex {
+  std::string identity;
+  // By producer identity id; heterogeneous lookup keeps the hot path allocation-free.
+  std::unordered_map<std::string, std::vector<Route>, StringHash, std::equal_to<>> by_producer;
+};
+
+namespace {
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+bool PartyMatches(const Party& p, const Organisation& o) {
+  if (p.kind == Party::Kind::kOrganisation) return p.name == o.name;
+  return Contains(o.communities, p.name);
+}
+
+std::optional<Timestamp> Later(std::optional<Timestamp> a, std::optional<Timestamp> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::max(*a, *b);
+}
+std::optional<Timestamp> Earlier(std::optional<Timestamp> a, std::optional<Timestamp> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+std::optional<Timestamp> EndOf(const Agreement& a) { return Earlier(a.expires, a.revoked_at); }
+
+}  // namespace
+
+Policy::Policy(PolicyModel model) : model_(std::move(model)) {
+  const auto& orgs = model_.organisations;
+  const auto& ags = model_.agreements;
+  // Per agreement: its rules, and the organisations on each side.
+  std::vector<const Rules*> rules_of(ags.size());
+  std::vector<std::vector<size_t>> produced_by(orgs.size()), received_by(orgs.size());
+  for (size_t i = 0; i < ags.size(); ++i) {
+    auto r = std::make_unique<Rules>();
+    r->types = ags[i].object_types;
+    r->pap_ceiling = ags[i].pap_ceiling;
+    for (const auto& s : ags[i].strip_properties) {
+      Rules::Strip st;
+      std::string_view sel = s;
+      size_t colon = sel.find(':');
+      if (colon != std::string_view::npos) {
+        st.type = std::string(sel.substr(0, colon));
+        sel = sel.substr(colon + 1);
+      }
+      auto p = ParseSelector(sel);
+      if (!p.ok()) continue;  // the loader refuses these; never reached for loaded models
+      st.path = std::move(*p);
+      r->strip.push_back(std::move(st));
+    }
+    r->withhold_sco = ags[i].withhold_sco_types;
+    rules_of[i] = r.get();
+    rules_.push_back(std::move(r));
+    for (size_t o = 0; o < orgs.size(); ++o) {
+      if (PartyMatches(ags[i].producer, orgs[o])) produced_by[o].push_back(i);
+      if (PartyMatches(ags[i].recipient, orgs[o])) received_by[o].push_back(i);
+    }
+  }
+  for (size_t ri = 0; ri < orgs.size(); ++ri) {
+    const Organisation& R = orgs[ri];
+    auto idx = std::make_unique<ReaderIndex>();
+    idx->identity = R.identity_id;
+    std::set<size_t> recv(received_by[ri].begin(), received_by[ri].end());
+    for (size_t pi = 0; pi < orgs.size(); ++pi) {
+      if (pi == ri) continue;
+      const Organisation& P = orgs[pi];
+      std::vector<Route> routes;
+      for (const auto& c : R.communities) {
+        if (Contains(P.communities, c)) {
+          routes.push_back({RouteKind::kCommunity, Tlp::kGreen, nullptr, {}, {}, "community:" + c});
+          break;
+        }
+      }
+      for (size_t a : produced_by[pi]) {
+        if (!recv.count(a)) continue;
+        const Agreement& A = ags[a];
+        Tlp cap = A.recipient.kind == Party::Kind::kOrganisation ? Tlp::kAmberStrict : Tlp::kAmber;
+        routes.push_back({RouteKind::kDirect, std::min(A.max_tlp, cap), rules_of[a], A.valid_from,
+                          EndOf(A), "agreement:" + A.id});
+      }
+      // Re-share: P -> X (reshare allowed) -> R, one hop, at most AMBER.
+      for (size_t a1 : produced_by[pi]) {
+        const Agreement& A1 = ags[a1];
+        if (!A1.reshare) continue;
+        for (size_t xi = 0; xi < orgs.size(); ++xi) {
+          if (xi == ri || xi == pi || !PartyMatches(A1.recipient, orgs[xi])) continue;
+          for (size_t a2 : produced_by[xi]) {
+            if (a2 == a1 || !recv.count(a2)) continue;
+            const Agreement& A2 = ags[a2];
+            auto merged = std::make_unique<Rules>();
+            const Rules& r1 = *rules_of[a1];
+            const Rules& r2 = *rules_of[a2];
+            if (r1.types.empty()) {
+              merged->types = r2.types;
+            } else if (r2.types.empty()) {
+              merged->types = r1.types;
+            } else {
+              for (const auto& t : r1.types)
+                if (Contains(r2.types, t)) merged->types.push_back(t);
+              if (merged->types.empty()) continue;  // nothing can flow along this chain
+            }
+            merged->pap_ceiling = std::min(r1.pap_ceiling, r2.pap_ceiling);
+            merged->strip = r1.strip;
+            merged->strip.insert(merged->strip.end(), r2.strip.begin(), r2.strip.end());
+            merged->withhold_sco = r1.withhold_sco;
+            for (const auto& t : r2.withhold_sco)
+              if (!Contains(merged->withhold_sco, t)) merged->withhold_sco.push_back(t);
+            routes.push_back({RouteKind::kReshare, std::min({A1.max_tlp, A2.max_tlp, Tlp::kAmber}),
+                              merged.get(), Later(A1.valid_from, A2.valid_from),
+                              Earlier(EndOf(A1), EndOf(A2)), "reshare:" + A1.id + ">" + A2.id});
+            rules_.push_back(std::move(merged));
+          }
+        }
+      }
+      // Widest grants first: the first one that serves unredacted wins.
+      std::stable_sort(routes.begin(), routes.end(), [](const Route& a, const Route& b) {
+        if (a.max != b.max) return a.max > b.max;
+        return a.kind < b.kind;
+      });
+      if (!routes.empty()) idx->by_producer.emplace(P.identity_id, std::move(routes));
+    }
+    readers_.emplace(R.name, std::move(idx));
+  }
+}
+
+Policy::~Policy() = default;
+
+const std::vector<Policy::Route>* Policy::RoutesFor(const ReaderIndex& r,
+                                                    std::string_view producer) const {
+  auto it = r.by_producer.find(producer);
+  return it == r.by_producer.end() ? nullptr : &it->second;
+}
+
+CollectionMarking Policy::CollectionFor(std::string_view name) const {
+  CollectionMarking cm;
+  if (const CollectionSettings* c = model_.FindCollection(name)) {
+    cm.default_tlp = c->default_tlp;
+    cm.default_pap = c->default_pap;
+    cm.public_read = c->public_read;
+  }
+  return cm;
+}
+
+// ---------------------------------------------------------------- decision
+
+struct Policy::LazyObject {
+  std::optional<json::Element> element;
+  std::string_view text;
+  json::JsonParser* parser = nullptr;
+  bool parse_failed = false;
+
+  // The parsed object, or nullptr when the text does not parse.
+  const json::Element* Get() {
+    if (!element && !parse_failed && parser != nullptr) {
+      auto e = parser->Parse(text);
+      if (e.ok()) {
+        element = *e;
+      } else {
+        parse_failed = true;
+      }
+    }
+    return element ? &*element : nullptr;
+  }
+  // False only when `"key"` cannot occur in the object (a literal prefilter
+  // on canonical text, where property names are never escaped).
+  bool MayContainKey(std::string_view key) const {
+    if (element || text.empty()) return true;
+    if (text.find('\\') != std::string_view::npos) return true;
+    size_t pos = 0;
+    while ((pos = text.find(key, pos)) != std::string_view::npos) {
+      if (pos > 0 && text[pos - 1] == '"' && pos + key.size() < text.size() &&
+          text[pos + key.size()] == '"')
+        return true;
+      pos += 1;
+    }
+    return false;
+  }
+};
+
+namespace {
+
+struct Candidate {
+  Tlp max;
+  const Policy::Rules* rules;
+  std::string_view via;
+};
+
+struct Outcome {
+  bool allowed = false;
+  std::string_view reason;
+  std::vector<Path> removals;
+};
+
+bool UnderRemoved(const Path& p, const std::vector<Path>& removals) {
+  for (const Path& r : removals)
+    if (IsPrefix(r, p)) return true;
+  return false;
+}
+
+bool HasRemovedBelow(const Path& p, const std::vector<Path>& removals) {
+  for (const Path& r : removals)
+    if (r.size() > p.size() && IsPrefix(p, r)) return true;
+  return false;
+}
+
+// The selector's path in the redacted copy (list items before it may be gone).
+Path Remap(const Path& s, const std::vector<Path>& removals) {
+  Path out = s;
+  for (size_t k = 0; k < s.size(); ++k) {
+    if (s[k].index < 0) continue;
+    int64_t shift = 0;
+    for (const Path& r : removals) {
+      if (r.size() != k + 1 || r[k].index < 0 || r[k].index >= s[k].index) continue;
+      if (std::equal(s.begin(), s.begin() + static_cast<ptrdiff_t>(k), r.begin())) ++shift;
+    }
+    out[k].index -= shift;
+  }
+  return out;
+}
+
+void EmitRedacted(std::string& out, json::Element e, Path& path, const std::vector<Path>& removals);
+
+void EmitChild(std::string& out, json::Element e, Path& path, const std::vector<Path>& removals) {
+  if (HasRemovedBelow(path, removals)) {
+    EmitRedacted(out, e, path, removals);
+  } else {
+    json::AppendCanonical(out, e);
+  }
+}
+
+// granular_markings of the redacted copy: selectors of removed parts dropped,
+// list positions renumbered, markings left without selectors dropped.
+std::string RewriteGranular(json::Element gms, const std::vector<Path>& removals) {
+  std::string out = "[";
+  bool any = false;
+  json::Array arr;
+  if (gms.get_array().get(arr) != simdjson::SUCCESS) return {};
+  for (json::Element g : arr) {
+    json::Object go;
+    if (g.get_object().get(go) != simdjson::SUCCESS) continue;
+    std::vector<std::string> kept;
+    json::Element sel;
+    json::Array sels;
+    if (go.at_key("selectors").get(sel) == simdjson::SUCCESS &&
+        sel.get_array().get(sels) == simdjson::SUCCESS) {
+      for (json::Element s : sels) {
+        auto p = ParseSelector(StringOr(s));
+        if (!p.ok() || UnderRemoved(*p, removals)) continue;
+        kept.push_back(SelectorToString(Remap(*p, removals)));
+      }
+    }
+    if (kept.empty()) continue;
+    std::vector<std::pair<std::string_view, json::Element>> members;
+    for (auto m : go) members.emplace_back(m.key, m.value);
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return json::Utf16Less(a.first, b.first); });
+    if (any) out += ',';
+    any = true;
+    out += '{';
+    bool first = true;
+    for (const auto& [k, v] : members) {
+      if (!first) out += ',';
+      first = false;
+      json::AppendQuoted(out, k);
+      out += ':';
+      if (k == "selectors") {
+        out += '[';
+        for (size_t i = 0; i < kept.size(); ++i) {
+          if (i) out += ',';
+          json::AppendQuoted(out, kept[i]);
+        }
+        out += ']';
+      } else {
+        json::AppendCanonical(out, v);
+      }
+    }
+    out += '}';
+  }
+  if (!any) return {};
+  return out + "]";
+}
+
+void EmitRedacted(std::string& out, json::Element e, Path& path,
+                  const std::vector<Path>& removals) {
+  json::Object obj;
+  json::Array arr;
+  if (e.get_object().get(obj) == simdjson::SUCCESS) {
+    std::vector<std::pair<std::string_view, json::Element>> members;
+    for (auto m : obj) members.emplace_back(m.key, m.value);
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return json::Utf16Less(a.first, b.first); });
+    out += '{';
+    bool first = true;
+    for (const auto& [k, v] : members) {
+      path.push_back({std::string(k), -1});
+      bool removed = UnderRemoved(path, removals);
+      std::string granular;
+      if (!removed && path.size() == 1 && k == "granular_markings") {
+        granular = RewriteGranular(v, removals);
+        removed = granular.empty();
+      }
+      if (!removed) {
+        if (!first) out += ',';
+        first = false;
+        json::AppendQuoted(out, k);
+        out += ':';
+        if (!granular.empty()) {
+          out += granular;
+        } else {
+          EmitChild(out, v, path, removals);
+        }
+      }
+      path.pop_back();
+    }
+    out += '}';
+  } else if (e.get_array().get(arr) == simdjson::SUCCESS) {
+    out += '[';
+    bool first = true;
+    int64_t i = 0;
+    for (json::Element v : arr) {
+      path.push_back({std::string(), i++});
+      if (!UnderRemoved(path, removals)) {
+        if (!first) out += ',';
+        first = false;
+        EmitChild(out, v, path, removals);
+      }
+      path.pop_back();
+    }
+    out += ']';
+  } else {
+    json::AppendCanonical(out, e);
+  }
+}
+
+template <typename Lazy>
+Outcome Evaluate(const Candidate& c, const ObjectFacts& f, Pap pap, Lazy& lazy) {
+  Outcome o;
+  if (c.rules) {
+    const Policy::Rules& r = *c.rules;
+    if (!r.types.empty() && !Contains(r.types, f.type)) {
+      o.reason = "type-not-in-agreement";
+      return o;
+    }
+    if (pap > r.pap_ceiling) {
+      o.reason = "pap-above-ceiling";
+      return o;
+    }
+    if (Contains(r.withhold_sco, f.type)) {
+      o.reason = "sco-type-withheld";
+      return o;
+    }
+  }
+  for (const GranularFact& g : f.granular) {
+    bool above = false;
+    if (g.marking.kind == MarkingKind::kTlp) above = g.marking.tlp > c.max;
+    if (g.marking.kind == MarkingKind::kPap && c.rules)
+      above = g.marking.pap > c.rules->pap_ceiling;
+    if (!above) continue;
+    if (g.malformed) {
+      o.reason = "malformed-granular-selector";
+      return o;
+    }
+    const json::Element* object = lazy.Get();
+    if (object == nullptr) {
+      o.reason = "malformed-object";
+      return o;
+    }
+    for (const Path& p : g.selectors)
+      if (Resolves(*object, p)) o.removals.push_back(p);
+  }
+  if (c.rules) {
+    for (const auto& s : c.rules->strip) {
+      if (!s.type.empty() && s.type != f.type) continue;
+      if (s.path.empty() || s.path[0].index >= 0 || !lazy.MayContainKey(s.path[0].key)) continue;
+      const json::Element* object = lazy.Get();
+      if (object == nullptr) {
+        o.reason = "malformed-object";
+        return o;
+      }
+      if (Resolves(*object, s.path)) o.removals.push_back(s.path);
+    }
+  }
+  for (const Path& p : o.removals) {
+    if (p.empty() || (p.size() == 1 && IsRequiredProperty(f.type, p[0].key))) {
+      o.reason = "required-property-redacted";
+      return o;
+    }
+  }
+  o.allowed = true;
+  return o;
+}
+
+}  // namespace
+
+Decision Policy::Decide(const Reader& reader, const ObjectFacts& f, json::Element object,
+                        const CollectionMarking& collection, Timestamp now) const {
+  LazyObject lazy;
+  lazy.element = object;
+  return DecideImpl(Resolve(reader), f, lazy, collection, now);
+}
+
+Policy::ResolvedReader Policy::Resolve(const Reader& reader) const {
+  ResolvedReader r;
+  r.anonymous = reader.anonymous;
+  if (!reader.anonymous) {
+    auto it = readers_.find(reader.org);
+    if (it != readers_.end()) r.index = it->second.get();
+  }
+  return r;
+}
+
+Decision Policy::DecideText(const ResolvedReader& reader, const ObjectFacts& f,
+                            std::string_view object_json, json::JsonParser& parser,
+                            const CollectionMarking& collection, Timestamp now) const {
+  if (f.has_granular_levels && f.granular.empty()) {
+    // Facts from store columns say "granular markings present" without the
+    // selectors: read them from the object (never decide without them).
+    Decision d;
+    d.via = "malformed-object";
+    auto e = parser.Parse(object_json);
+    if (!e.ok()) return d;
+    auto full = ExtractFacts(*e);
+    if (!full.ok()) return d;
+    full->producer = f.producer;  // the store's producer column wins
+    LazyObject lazy;
+    lazy.element = *e;
+    return DecideImpl(reader, *full, lazy, collection, now);
+  }
+  LazyObject lazy;
+  lazy.text = object_json;
+  lazy.parser = &parser;
+  return DecideImpl(reader, f, lazy, collection, now);
+}
+
+Decision Policy::DecideText(const Reader& reader, const ObjectFacts& f,
+                            std::string_view object_json, json::JsonParser& parser,
+                            const CollectionMarking& collection, Timestamp now) const {
+  LazyObject lazy;
+  lazy.text = object_json;
+  lazy.parser = &parser;
+  return DecideImpl(Resolve(reader), f, lazy, collection, now);
+}
+
+Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, LazyObject& object,
+                            const CollectionMarking& collection, Timestamp now) const {
+  Decision d;
+  const ReaderIndex* ri = static_cast<const ReaderIndex*>(reader.index);
+  if (ri != nullptr && !f.producer.empty() && ri->identity == f.producer) {
+    d.verdict = Verdict::kServe;
+    d.via = "own";
+    return d;
+  }
+  const Tlp tlp = f.tlp                    ? *f.tlp
+                  : collection.default_tlp ? *collection.default_tlp
+                                           : model_.unmarked_tlp;
+  const Pap pap = f.pap ? *f.pap : collection.default_pap ? *collection.default_pap : Pap::kClear;
+
+  Candidate cands[64];
+  size_t n = 0;
+  if (ri != nullptr && Contains(f.recipient_orgs, ri->identity))
+    cands[n++] = {Tlp::kRed, nullptr, "named"};
+  if (ri != nullptr && !f.producer.empty()) {
+    if (const std::vector<Route>* routes = RoutesFor(*ri, f.producer)) {
+      for (const Route& r : *routes) {
+        if (n == std::size(cands)) break;
+        if (r.max < tlp) break;  // sorted by max, descending
+        if (r.ActiveAt(now)) cands[n++] = {r.max, r.rules, r.via};
+      }
+    }
+  }
+  if (tlp == Tlp::kClear && (!reader.anonymous || collection.public_read) && n < std::size(cands))
+    cands[n++] = {Tlp::kClear, nullptr, "public"};
+  if (n == 0) {
+    d.via = "no-grant";
+    return d;
+  }
+  const bool may_redact = f.has_granular_levels;
+  std::optional<Outcome> best;
+  std::string_view best_via;
+  std::string_view last_reason = "no-grant";
+  for (size_t i = 0; i < n; ++i) {
+    const Candidate& c = cands[i];
+    if (!may_redact && (c.rules == nullptr || c.rules->strip.empty())) {
+      // Fast path: nothing granular, nothing to strip: only whole-object checks.
+      if (c.rules != nullptr) {
+        const Rules& r = *c.rules;
+        if (!r.types.empty() && !Contains(r.types, f.type)) {
+          last_reason = "type-not-in-agreement";
+          continue;
+        }
+        if (pap > r.pap_ceiling) {
+          last_reason = "pap-above-ceiling";
+          continue;
+        }
+        if (Contains(r.withhold_sco, f.type)) {
+          last_reason = "sco-type-withheld";
+          continue;
+        }
+      }
+      d.verdict = Verdict::kServe;
+      d.via = c.via;
+      return d;
+    }
+    Outcome o = Evaluate(c, f, pap, object);
+    if (!o.allowed) {
+      last_reason = o.reason;
+      continue;
+    }
+    if (o.removals.empty()) {
+      d.verdict = Verdict::kServe;
+      d.via = c.via;
+      return d;
+    }
+    if (!best || o.removals.size() < best->removals.size()) {
+      best_via = c.via;
+      best = std::move(o);
+    }
+  }
+  if (!best) {
+    d.via = last_reason;
+    return d;
+  }
+  d.verdict = Verdict::kServeRedacted;
+  d.via = best_via;
+  Path path;
+  EmitRedacted(d.redacted_json, *object.Get(), path, best->removals);
+  return d;
+}
+
+Decision Policy::DecideJson(const Reader& reader, json::Element object,
+                            const CollectionMarking& collection, Timestamp now) const {
+  auto f = ExtractFacts(object);
+  if (!f.ok()) {
+    Decision d;
+    d.via = "malformed-object";
+    return d;
+  }
+  return Decide(reader, *f, object, collection, now);
+}
+
+ReadScope Policy::ScopeFor(const Reader& reader, const CollectionMarking& collection,
+                           Timestamp now) const {
+  ReadScope s;
+  if (reader.anonymous) {
+    s.none = !collection.public_read;
+    return s;
+  }
+  auto it = readers_.find(reader.org);
+  if (it == readers_.end()) return s;
+  const ReaderIndex& ri = *it->second;
+  s.own_producer = ri.identity;
+  s.red_if_named = true;
+  for (const auto& [producer, routes] : ri.by_producer) {
+    ProducerGrant g;
+    g.producer = producer;
+    bool any = false, all_types = false;
+    std::set<std::string> types;
+    for (const Route& r : routes) {
+      if (!r.ActiveAt(now)) continue;
+      if (!any || r.max > g.max_tlp) g.max_tlp = r.max;
+      any = true;
+      if (r.rules == nullptr || r.rules->types.empty()) {
+        all_types = true;
+      } else {
+        types.insert(r.rules->types.begin(), r.rules->types.end());
+      }
+    }
+    if (!any || g.max_tlp == Tlp::kClear) continue;  // CLEAR is covered by any_producer_max
+    if (!all_types) g.object_types.assign(types.begin(), types.end());
+    s.grants.push_back(std::move(g));
+  }
+  std::sort(s.grants.begin(), s.grants.end(),
+            [](const ProducerGrant& a, const ProducerGrant& b) { return a.producer < b.producer; });
+  return s;
+}
+
+}  // namespace ctihub::policy

@@ -1,0 +1,182 @@
+// The single access decision. Every read path (TAXII objects/manifest/versions,
+// export, search, sync push, match) calls Policy::Decide for each object
+// version and serves exactly what it returns; no read path has its own copy of
+// the rules. A withheld object must answer exactly like a missing one.
+//
+// Policy is immutable once built: share one `std::shared_ptr<const Policy>`
+// between threads and swap the pointer when the configuration changes
+// (revocations take effect on the next decision). Decide is thread-safe.
+//
+// Semantics (src/policy/README.md):
+//  - the producer (created_by_ref, or the store's producer column) always sees its own objects;
+//  - CLEAR: any authenticated reader; anonymous readers only on public collections;
+//  - GREEN: organisations sharing a community with the producer, and agreement recipients;
+//  - AMBER: recipients of an agreement (an organisation, or each member of a
+//    recipient community) and, when that agreement allows re-sharing, the
+//    recipients of their own agreements (one hop, capped at AMBER);
+//  - AMBER+STRICT: the recipient organisation of a direct agreement only;
+//  - RED: only organisations named in the object's recipient_orgs extension.
+//  Agreements further limit object types, PAP, SCO types, and strip properties.
+//  Granular markings above what the chosen grant allows are removed; if a
+//  required property would go, the object is withheld.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "core/result.h"
+#include "core/timestamp.h"
+#include "policy/markings.h"
+#include "policy/model.h"
+
+namespace ctihub::policy {
+
+// A parsed granular-marking selector: "labels.[1]" -> {"labels", 1}.
+struct PathSegment {
+  std::string key;     // when index < 0
+  int64_t index = -1;  // list position
+  friend bool operator==(const PathSegment&, const PathSegment&) = default;
+};
+using Path = std::vector<PathSegment>;
+Result<Path> ParseSelector(std::string_view selector);
+std::string SelectorToString(const Path& p);
+
+struct GranularFact {
+  MarkingInfo marking;  // kOther for statements, lang entries and unknown definitions
+  std::vector<Path> selectors;
+  bool malformed = false;  // a selector that does not parse: fail closed
+};
+
+// What the policy needs to know about one object version. Cheap to build
+// (one pass over the top-level members); the store can also fill it from its
+// columns when there are no granular markings.
+struct ObjectFacts {
+  std::string id;
+  std::string type;
+  std::string producer;    // identity id: created_by_ref unless the store overrides it
+  std::optional<Tlp> tlp;  // highest TLP among object_marking_refs
+  std::optional<Pap> pap;  // highest PAP among object_marking_refs
+  std::vector<std::string> recipient_orgs;  // RED recipients extension
+  std::vector<GranularFact> granular;       // only those with a TLP or PAP marking matter
+  bool has_granular_levels = false;         // some granular marking carries TLP/PAP
+};
+
+// Reads the facts from a STIX object. InvalidArgument if it is not an object
+// or lacks id/type.
+Result<ObjectFacts> ExtractFacts(json::Element object);
+
+struct Reader {
+  std::string org;  // organisation name; empty when anonymous
+  bool anonymous = false;
+};
+
+struct CollectionMarking {
+  std::optional<Tlp> default_tlp;
+  std::optional<Pap> default_pap;
+  bool public_read = false;
+};
+
+enum class Verdict : uint8_t { kServe, kServeRedacted, kWithhold };
+std::string_view VerdictName(Verdict v);
+
+struct Decision {
+  Verdict verdict = Verdict::kWithhold;
+  std::string redacted_json;  // canonical JSON (RFC 8785) when kServeRedacted
+  // The grant used: "own", "public", "community:X", "agreement:A", "reshare:A>B",
+  // "named"; or the stable reason name when withheld ("no-grant",
+  // "type-not-in-agreement", "pap-above-ceiling", "sco-type-withheld",
+  // "required-property-redacted", "malformed-granular-selector", "malformed-object").
+  // Valid as long as the Policy that decided lives.
+  std::string_view via;
+};
+
+// One (producer, highest TLP) pair a reader may see: the store query's
+// pre-filter (an upper bound; Decide has the last word).
+struct ProducerGrant {
+  std::string producer;  // identity id
+  Tlp max_tlp = Tlp::kClear;
+  std::vector<std::string> object_types;  // empty = any
+};
+struct ReadScope {
+  bool none = false;                   // anonymous reader of a non-public collection
+  std::string own_producer;            // identity id: every object of it
+  Tlp any_producer_max = Tlp::kClear;  // objects of any producer up to this level
+  std::vector<ProducerGrant> grants;
+  bool red_if_named = false;  // RED objects naming own_producer in recipient_orgs
+};
+
+// Properties STIX 2.1 requires on a type (plus id, type, spec_version):
+// removing one of them withholds the object instead.
+bool IsRequiredProperty(std::string_view type, std::string_view property);
+
+class Policy {
+ public:
+  // REQUIRES: model.Validate() ok (the loaders guarantee it).
+  explicit Policy(PolicyModel model);
+  ~Policy();
+  Policy(const Policy&) = delete;
+  Policy& operator=(const Policy&) = delete;
+
+  // The decision. `object` is the stored version's JSON (used only when
+  // something has to be removed). `now` decides agreement validity.
+  Decision Decide(const Reader& reader, const ObjectFacts& facts, json::Element object,
+                  const CollectionMarking& collection, Timestamp now) const;
+
+  // The same decision from the stored text, for the hot read path: the facts
+  // come from the store's columns and `object_json` is parsed (with `parser`,
+  // one per thread) only when something may have to be removed — a granular
+  // TLP/PAP marking, or a strip rule whose property name occurs in the text.
+  // Facts may come from columns (id, type, producer, tlp, pap, recipient_orgs,
+  // has_granular_levels); when has_granular_levels is set and `granular` is
+  // empty, the selectors are read from the text.
+  // REQUIRES: object_json is the stored canonical JSON (RFC 8785: property
+  // names unescaped) of the object `facts` describe.
+  Decision DecideText(const Reader& reader, const ObjectFacts& facts, std::string_view object_json,
+                      json::JsonParser& parser, const CollectionMarking& collection,
+                      Timestamp now) const;
+
+  // A reader looked up once per request (a page decides many objects for one
+  // reader). Valid as long as this Policy lives.
+  struct ResolvedReader {
+    const void* index = nullptr;  // the reader's compiled grants; nullptr: unknown org / anonymous
+    bool anonymous = false;
+  };
+  ResolvedReader Resolve(const Reader& reader) const;
+  Decision DecideText(const ResolvedReader& reader, const ObjectFacts& facts,
+                      std::string_view object_json, json::JsonParser& parser,
+                      const CollectionMarking& collection, Timestamp now) const;
+
+  // Convenience: extracts the facts and decides. Withholds unparseable objects.
+  Decision DecideJson(const Reader& reader, json::Element object,
+                      const CollectionMarking& collection, Timestamp now) const;
+
+  ReadScope ScopeFor(const Reader& reader, const CollectionMarking& collection,
+                     Timestamp now) const;
+
+  // The collection settings from the model (defaults when not configured).
+  CollectionMarking CollectionFor(std::string_view collection_name_or_alias) const;
+
+  const PolicyModel& model() const { return model_; }
+
+  struct Route;
+  struct Rules;
+
+ private:
+  struct ReaderIndex;
+  struct LazyObject;
+  Decision DecideImpl(const ResolvedReader& reader, const ObjectFacts& facts, LazyObject& object,
+                      const CollectionMarking& collection, Timestamp now) const;
+  const std::vector<Route>* RoutesFor(const ReaderIndex& r, std::string_view producer) const;
+
+  PolicyModel model_;
+  std::vector<std::unique_ptr<Rules>> rules_;
+  std::unordered_map<std::string, std::unique_ptr<ReaderIndex>> readers_;  // by org name
+};
+
+}  // namespace ctihub::policy

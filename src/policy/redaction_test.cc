@@ -1,0 +1,227 @@
+// Redaction: granular selectors on list items and nested properties, selector
+// renumbering, agreement strip rules, SCO withholding, object types, required
+// properties, statement markings, the read scope.
+#include <gtest/gtest.h>
+
+#include "core/json.h"
+#include "policy/policy.h"
+#include "policy/test_fixture.h"
+
+namespace ctihub::policy {
+namespace {
+
+using namespace testing;  // NOLINT
+
+constexpr const char* kGreenId = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+constexpr const char* kAmberId = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+constexpr const char* kRedId = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+constexpr const char* kStatement = "marking-definition--0000aaaa-0000-4000-8000-000000000000";
+
+const char* kToml = R"(
+[[organisation]]
+name = "vendor"
+identity = "identity--00000000-0000-4000-8000-000000000001"
+[[organisation]]
+name = "police"
+identity = "identity--00000000-0000-4000-8000-000000000002"
+[[organisation]]
+name = "unit"
+identity = "identity--00000000-0000-4000-8000-000000000003"
+
+[[agreement]]
+id = "vendor-police"
+producer = "org:vendor"
+recipient = "org:police"
+max_tlp = "amber"
+object_types = ["indicator", "malware", "user-account", "email-addr", "threat-actor"]
+pap_ceiling = "amber"
+strip_properties = ["x_personal", "threat-actor:personal_characteristics", "indicator:external_references.[1]"]
+withhold_sco_types = ["email-addr", "user-account"]
+reshare = true
+legal_basis = "contract"
+
+[[agreement]]
+id = "police-unit"
+producer = "org:police"
+recipient = "org:unit"
+max_tlp = "green"
+object_types = ["indicator", "malware"]
+legal_basis = "treaty"
+)";
+
+class Redaction : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto m = ParsePolicyToml(kToml, "r.toml");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    policy_ = std::make_unique<Policy>(std::move(*m));
+  }
+  Decision Decide(const char* org, const std::string& text) {
+    auto e = parser_.Parse(text);
+    EXPECT_TRUE(e.ok()) << text;
+    return policy_->DecideJson({org, false}, *e, {}, At("2026-06-01T00:00:00Z"));
+  }
+  std::unique_ptr<Policy> policy_;
+  json::JsonParser parser_;
+};
+
+std::string Obj(const std::string& type, const std::string& body, const char* tlp = kAmberId) {
+  return R"({"type":")" + type + R"(","spec_version":"2.1","id":")" + type +
+         R"(--44444444-4444-4444-8444-444444444444","created_by_ref":"identity--00000000-0000-4000-8000-000000000001",)"
+         R"("object_marking_refs":[")" +
+         tlp + "\"]" + (body.empty() ? "" : ",") + body + "}";
+}
+
+TEST_F(Redaction, ListItemsAreRemovedAndSelectorsRenumbered) {
+  std::string o = Obj(
+      "indicator",
+      std::string(
+          R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)") +
+          R"("labels":["a","secret","b","c"],"kill_chain_phases":[{"kill_chain_name":"k","phase_name":"p","x_note":"n"}],)" +
+          R"("granular_markings":[{"marking_ref":")" + kRedId +
+          R"(","selectors":["labels.[1]","kill_chain_phases.[0].x_note"]},)" +
+          R"({"marking_ref":")" + kGreenId + R"(","selectors":["labels.[3]","labels.[0]"]},)" +
+          R"({"marking_ref":")" + kStatement + R"(","selectors":["labels.[2]"]}])");
+  Decision d = Decide("police", o);
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted) << d.via;
+  EXPECT_EQ(d.via, "agreement:vendor-police");
+  EXPECT_NE(d.redacted_json.find(R"("labels":["a","b","c"])"), std::string::npos)
+      << d.redacted_json;
+  EXPECT_NE(
+      d.redacted_json.find(R"("kill_chain_phases":[{"kill_chain_name":"k","phase_name":"p"}])"),
+      std::string::npos)
+      << d.redacted_json;
+  // The RED marking lost all its selectors; the others now point at the new positions.
+  EXPECT_EQ(d.redacted_json.find(kRedId), std::string::npos) << d.redacted_json;
+  EXPECT_NE(d.redacted_json.find(std::string(R"({"marking_ref":")") + kGreenId +
+                                 R"(","selectors":["labels.[2]","labels.[0]"]})"),
+            std::string::npos)
+      << d.redacted_json;
+  EXPECT_NE(d.redacted_json.find(std::string(R"({"marking_ref":")") + kStatement +
+                                 R"(","selectors":["labels.[1]"]})"),
+            std::string::npos)
+      << d.redacted_json;
+  auto e = parser_.Parse(d.redacted_json);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(json::CanonicalJson(*e), d.redacted_json);
+  // The producer sees it all.
+  EXPECT_EQ(Decide("vendor", o).verdict, Verdict::kServe);
+}
+
+TEST_F(Redaction, StripRules) {
+  std::string o = Obj(
+      "indicator",
+      R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)"
+      R"("x_personal":{"name":"J. Doe"},"external_references":[{"source_name":"a"},{"source_name":"case file"}])");
+  Decision d = Decide("police", o);
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
+  EXPECT_EQ(d.redacted_json.find("x_personal"), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find("case file"), std::string::npos);
+  EXPECT_NE(d.redacted_json.find(R"("external_references":[{"source_name":"a"}])"),
+            std::string::npos);
+  // Type-qualified rules apply to their type only.
+  std::string ta = Obj("threat-actor", R"("name":"X","personal_characteristics":"p")");
+  d = Decide("police", ta);
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
+  EXPECT_EQ(d.redacted_json.find("personal_characteristics"), std::string::npos);
+  // Nothing to strip: served as is.
+  EXPECT_EQ(Decide("police", Obj("malware", R"("is_family":true)")).verdict, Verdict::kServe);
+}
+
+TEST_F(Redaction, ScoTypesObjectTypesAndRequiredProperties) {
+  Decision d = Decide("police", Obj("email-addr", R"("value":"a@example.org")"));
+  EXPECT_EQ(d.verdict, Verdict::kWithhold);
+  EXPECT_EQ(d.via, "sco-type-withheld");
+  d = Decide("police", Obj("infrastructure", R"("name":"x")"));
+  EXPECT_EQ(d.via, "type-not-in-agreement");
+  // A granular marking that would remove a required property withholds the object.
+  std::string o = Obj(
+      "indicator",
+      std::string(
+          R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)") +
+          R"("granular_markings":[{"marking_ref":")" + kRedId + R"(","selectors":["pattern"]}])");
+  d = Decide("police", o);
+  EXPECT_EQ(d.verdict, Verdict::kWithhold);
+  EXPECT_EQ(d.via, "required-property-redacted");
+  // A malformed selector on a marking above the reader's entitlement fails closed.
+  o = Obj("malware", std::string(R"("is_family":true,"granular_markings":[{"marking_ref":")") +
+                         kRedId + R"(","selectors":["a..b"]}])");
+  EXPECT_EQ(Decide("police", o).via, "malformed-granular-selector");
+}
+
+TEST_F(Redaction, ReshareChainCapsAndIntersects) {
+  // police re-shares to unit at GREEN only, for indicator and malware only.
+  EXPECT_EQ(
+      Decide(
+          "unit",
+          Obj("indicator",
+              R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z")"))
+          .verdict,
+      Verdict::kWithhold);
+  Decision d = Decide("unit", Obj("malware", R"("is_family":true)", kGreenId));
+  EXPECT_EQ(d.verdict, Verdict::kServe);
+  EXPECT_EQ(d.via, "reshare:vendor-police>police-unit");
+  EXPECT_EQ(Decide("unit", Obj("threat-actor", R"("name":"x")", kGreenId)).via,
+            "type-not-in-agreement");
+  // Strip rules of the first hop travel along the chain.
+  d = Decide(
+      "unit",
+      Obj("indicator",
+          R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","x_personal":"p")",
+          kGreenId));
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
+  EXPECT_EQ(d.redacted_json.find("x_personal"), std::string::npos);
+}
+
+TEST_F(Redaction, ReadScope) {
+  Timestamp now = At("2026-06-01T00:00:00Z");
+  ReadScope s = policy_->ScopeFor({"unit", false}, {}, now);
+  EXPECT_EQ(s.own_producer, "identity--00000000-0000-4000-8000-000000000003");
+  ASSERT_EQ(s.grants.size(), 2u);  // police (direct, GREEN) and vendor (re-share, GREEN)
+  EXPECT_EQ(s.grants[0].producer, "identity--00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(s.grants[0].max_tlp, Tlp::kGreen);
+  EXPECT_EQ(s.grants[0].object_types, (std::vector<std::string>{"indicator", "malware"}));
+  ReadScope anon = policy_->ScopeFor({"", true}, {}, now);
+  EXPECT_TRUE(anon.none);
+  CollectionMarking pub;
+  pub.public_read = true;
+  EXPECT_FALSE(policy_->ScopeFor({"", true}, pub, now).none);
+}
+
+TEST_F(Redaction, GranularPapAboveTheCeilingIsRemoved) {
+  constexpr const char* kPapRed = "marking-definition--740d36e5-7714-4c30-961a-3ae632ceee0e";
+  std::string o = Obj("malware", std::string(R"("is_family":true,"name":"m","description":"d",)") +
+                                     R"("granular_markings":[{"marking_ref":")" + kPapRed +
+                                     R"(","selectors":["description"]}])");
+  Decision d = Decide("police", o);  // the vendor-police ceiling is PAP:AMBER
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
+  EXPECT_EQ(d.redacted_json.find("description"), std::string::npos);
+  EXPECT_EQ(Decide("vendor", o).verdict, Verdict::kServe);
+  EXPECT_TRUE(AllowsActiveBlocking(Pap::kGreen));
+  EXPECT_FALSE(AllowsActiveBlocking(Pap::kAmber));
+}
+
+TEST_F(Redaction, StatementMarkingsAreKept) {
+  std::string o =
+      std::string(R"({"type":"malware","id":"malware--44444444-4444-4444-8444-444444444444",)") +
+      R"("is_family":true,"created_by_ref":"identity--00000000-0000-4000-8000-000000000001",)" +
+      R"("x_personal":"p","object_marking_refs":[")" + kAmberId + R"(",")" + kStatement + R"("]})";
+  Decision d = Decide("police", o);
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
+  EXPECT_NE(d.redacted_json.find(kStatement), std::string::npos);
+  EXPECT_NE(d.redacted_json.find(kAmberId), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find("x_personal"), std::string::npos);
+}
+
+TEST(Selectors, ParseAndPrint) {
+  auto p = ParseSelector("kill_chain_phases.[10].phase_name");
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->size(), 3u);
+  EXPECT_EQ((*p)[1].index, 10);
+  EXPECT_EQ(SelectorToString(*p), "kill_chain_phases.[10].phase_name");
+  for (const char* bad : {"", ".", "a.", ".a", "a..b", "a.[x]", "a.[]", "a.[1"})
+    EXPECT_FALSE(ParseSelector(bad).ok()) << bad;
+}
+
+}  // namespace
+}  // namespace ctihub::policy

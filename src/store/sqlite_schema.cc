@@ -1,0 +1,118 @@
+#include "store/sqlite_schema.h"
+
+#include <string>
+#include <vector>
+
+namespace ctihub::store::sqlite {
+namespace {
+
+// Step i takes the schema from version i to version i+1. Append only: never
+// edit a step that has shipped.
+const std::vector<const char*>& Steps() {
+  static const std::vector<const char*> steps = {
+      // 0 -> 1: identities, TAXII resources, objects, statuses.
+      R"sql(
+CREATE TABLE orgs(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  identity_id TEXT NOT NULL DEFAULT '');
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  org_id INTEGER NOT NULL REFERENCES orgs(id),
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '',
+  disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE tokens(
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX tokens_user ON tokens(user_id);
+CREATE TABLE api_roots(
+  name TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  max_content_length INTEGER NOT NULL);
+CREATE TABLE collections(
+  id TEXT PRIMARY KEY,
+  api_root TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  alias TEXT NOT NULL DEFAULT '',
+  readers TEXT NOT NULL DEFAULT '',
+  writers TEXT NOT NULL DEFAULT '');
+CREATE INDEX collections_root ON collections(api_root);
+-- One row per stored object version. date_added is the rowid: unique and
+-- strictly increasing across the store. version is Timestamp::Format(9)
+-- (sortable text); version_digits keeps the precision it was written with.
+-- is_latest / is_first / spec_latest are maintained per (collection, id) by
+-- the writer so version filters are index scans, not GROUP BYs.
+CREATE TABLE objects(
+  date_added INTEGER PRIMARY KEY,
+  collection TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  version_digits INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  spec_version TEXT NOT NULL,
+  is_latest INTEGER NOT NULL,
+  is_first INTEGER NOT NULL,
+  spec_latest INTEGER NOT NULL,
+  json TEXT NOT NULL);
+CREATE UNIQUE INDEX objects_id ON objects(collection, id, version);
+CREATE INDEX objects_added ON objects(collection, date_added);
+CREATE INDEX objects_type ON objects(collection, type, date_added);
+CREATE TABLE statuses(
+  id TEXT PRIMARY KEY,
+  api_root TEXT NOT NULL,
+  user_id INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  request_timestamp TEXT NOT NULL,
+  total_count INTEGER NOT NULL,
+  success_count INTEGER NOT NULL,
+  failure_count INTEGER NOT NULL,
+  pending_count INTEGER NOT NULL);
+-- kind: 0 success, 1 failure, 2 pending.
+CREATE TABLE status_details(
+  status_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  object_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '');
+CREATE INDEX status_details_obj ON status_details(status_id, object_id);
+)sql",
+  };
+  return steps;
+}
+
+Status ApplyStep(Connection& conn, int from) {
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(conn));
+  // Re-read inside the write lock: another process may have migrated meanwhile.
+  CTIHUB_ASSIGN_OR_RETURN(int64_t current, conn.QueryInt("PRAGMA user_version"));
+  if (current != from) return Status::Ok();
+  CTIHUB_RETURN_IF_ERROR(conn.Exec(Steps()[static_cast<size_t>(from)]));
+  CTIHUB_RETURN_IF_ERROR(conn.Exec("PRAGMA user_version=" + std::to_string(from + 1)));
+  return txn->Commit();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Steps().size()); }
+
+Status Migrate(Connection& conn) {
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version"));
+    if (version == LatestSchemaVersion()) return Status::Ok();
+    if (version > LatestSchemaVersion() || version < 0) {
+      return Unavailable("schema_too_new: database schema version " + std::to_string(version) +
+                         " is newer than this build (" + std::to_string(LatestSchemaVersion()) +
+                         ")");
+    }
+    CTIHUB_RETURN_IF_ERROR(ApplyStep(conn, static_cast<int>(version)));
+  }
+}
+
+}  // namespace ctihub::store::sqlite

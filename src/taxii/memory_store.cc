@@ -1,0 +1,353 @@
+#include "taxii/memory_store.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "core/uuid.h"
+
+namespace ctihub::taxii {
+
+using namespace store;  // NOLINT: the fake implements the whole interface
+
+MemoryStore::MemoryStore() : writer_([this] { WriterLoop(); }) {}
+
+MemoryStore::~MemoryStore() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    hold_ = false;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+void MemoryStore::HoldWritesForTest(bool hold) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = hold;
+  }
+  cv_.notify_all();
+}
+
+Result<Organisation> MemoryStore::AddOrganisation(const Organisation& org) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& o : orgs_) {
+    if (o.name == org.name) return Conflict("organisation exists");
+  }
+  Organisation o = org;
+  o.id = next_id_++;
+  orgs_.push_back(o);
+  return o;
+}
+Result<std::vector<Organisation>> MemoryStore::ListOrganisations() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return orgs_;
+}
+Result<Organisation> MemoryStore::GetOrganisation(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& o : orgs_) {
+    if (o.name == name) return o;
+  }
+  return NotFound("no such organisation");
+}
+Result<User> MemoryStore::AddUser(const User& user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& u : users_) {
+    if (u.name == user.name) return Conflict("user exists");
+  }
+  User u = user;
+  u.id = next_id_++;
+  for (const auto& o : orgs_) {
+    if (o.id == u.org_id) u.org_name = o.name;
+  }
+  users_.push_back(u);
+  return u;
+}
+Result<std::vector<User>> MemoryStore::ListUsers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return users_;
+}
+Result<User> MemoryStore::GetUser(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& u : users_) {
+    if (u.name == name) return u;
+  }
+  return NotFound("no such user");
+}
+Result<User> MemoryStore::GetUserById(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& u : users_) {
+    if (u.id == id) return u;
+  }
+  return NotFound("no such user");
+}
+Status MemoryStore::RemoveUser(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::remove_if(users_.begin(), users_.end(), [&](const User& u) { return u.name == name; });
+  if (it == users_.end()) return NotFound("no such user");
+  users_.erase(it, users_.end());
+  return Status::Ok();
+}
+Status MemoryStore::SetPassword(std::string_view user, std::string_view password_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& u : users_) {
+    if (u.name == user) {
+      u.password_hash = std::string(password_hash);
+      return Status::Ok();
+    }
+  }
+  return NotFound("no such user");
+}
+Result<ApiToken> MemoryStore::AddToken(const ApiToken& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ApiToken t = token;
+  t.id = next_id_++;
+  tokens_.push_back(t);
+  return t;
+}
+Result<ApiToken> MemoryStore::FindTokenByHash(std::string_view token_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& t : tokens_) {
+    if (t.token_hash == token_hash) return t;
+  }
+  return NotFound("no such token");
+}
+Result<std::vector<ApiToken>> MemoryStore::ListTokens(int64_t user_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ApiToken> out;
+  for (const auto& t : tokens_) {
+    if (t.user_id == user_id) out.push_back(t);
+  }
+  return out;
+}
+Status MemoryStore::RevokeToken(int64_t token_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& t : tokens_) {
+    if (t.id == token_id) {
+      t.revoked = true;
+      return Status::Ok();
+    }
+  }
+  return NotFound("no such token");
+}
+Status MemoryStore::PutApiRoot(const ApiRoot& root) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& r : roots_) {
+    if (r.name == root.name) {
+      r = root;
+      return Status::Ok();
+    }
+  }
+  roots_.push_back(root);
+  return Status::Ok();
+}
+Result<std::vector<ApiRoot>> MemoryStore::ListApiRoots() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return roots_;
+}
+Result<Collection> MemoryStore::AddCollection(const Collection& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Collection col = c;
+  if (col.id.empty()) col.id = Uuid::V4().ToString();
+  for (const auto& x : collections_) {
+    if (x.id == col.id) return Conflict("collection exists");
+  }
+  collections_.push_back(col);
+  return col;
+}
+Result<std::vector<Collection>> MemoryStore::ListCollections(std::string_view api_root) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Collection> out;
+  for (const auto& c : collections_) {
+    if (api_root.empty() || c.api_root == api_root) out.push_back(c);
+  }
+  return out;
+}
+Result<Collection> MemoryStore::GetCollection(std::string_view api_root, std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& c : collections_) {
+    if (c.api_root == api_root && c.id == id) return c;
+  }
+  return NotFound("no such collection");
+}
+Status MemoryStore::RemoveCollection(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::remove_if(collections_.begin(), collections_.end(),
+                           [&](const Collection& c) { return c.id == id; });
+  if (it == collections_.end()) return NotFound("no such collection");
+  collections_.erase(it, collections_.end());
+  return Status::Ok();
+}
+
+std::future<Result<std::vector<WriteOutcome>>> MemoryStore::WriteObjects(
+    std::string collection_id, std::vector<NewObject> objects, std::string status_id) {
+  Job job{std::move(collection_id), std::move(objects), std::move(status_id), {}};
+  auto f = job.promise.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_all();
+  return f;
+}
+
+void MemoryStore::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stop_ || (!hold_ && !jobs_.empty()); });
+    if (jobs_.empty() && stop_) return;
+    if (jobs_.empty()) continue;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    std::vector<WriteOutcome> outcomes;
+    StatusResource* st = nullptr;
+    if (auto it = statuses_.find(job.status_id); it != statuses_.end()) st = &it->second;
+    for (NewObject& o : job.objects) {
+      WriteOutcome out;
+      int64_t date_added = std::max(last_date_added_ + 1, Timestamp::Now().micros());
+      Timestamp version = o.has_version ? o.version : Timestamp::FromMicros(date_added);
+      bool present = false;
+      for (const auto& v : objects_) {
+        if (v.collection_id == job.collection_id && v.id == o.id &&
+            (!o.has_version || v.version == version)) {
+          present = true;
+          break;
+        }
+      }
+      if (present) {
+        out.already_present = true;
+      } else {
+        last_date_added_ = date_added;
+        objects_.push_back(ObjectVersion{o.id, o.type, o.spec_version, version, date_added,
+                                         job.collection_id, std::move(o.json)});
+        out.stored = true;
+      }
+      if (st != nullptr) {
+        std::string version_text = version.ToString();
+        for (auto pit = st->pendings.begin(); pit != st->pendings.end(); ++pit) {
+          if (pit->id == o.id) {
+            StatusDetail d = *pit;
+            if (out.already_present) d.message = "already present";
+            st->pendings.erase(pit);
+            st->successes.push_back(std::move(d));
+            break;
+          }
+        }
+      }
+      outcomes.push_back(out);
+    }
+    if (st != nullptr) {
+      st->pending_count = static_cast<int64_t>(st->pendings.size());
+      st->success_count = static_cast<int64_t>(st->successes.size());
+      if (st->pending_count == 0) st->status = "complete";
+    }
+    job.promise.set_value(std::move(outcomes));
+  }
+}
+
+std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q) const {
+  std::map<std::string, std::vector<const ObjectVersion*>> by_id;
+  for (const auto& o : objects_) {
+    if (o.collection_id != q.collection_id) continue;
+    if (!q.ids.empty() && std::find(q.ids.begin(), q.ids.end(), o.id) == q.ids.end()) continue;
+    if (!q.types.empty() && std::find(q.types.begin(), q.types.end(), o.type) == q.types.end()) continue;
+    by_id[o.id].push_back(&o);
+  }
+  std::vector<ObjectVersion> out;
+  for (auto& [id, versions] : by_id) {
+    std::vector<const ObjectVersion*> vs;
+    if (q.spec_versions.empty()) {
+      std::string latest;
+      for (const auto* v : versions) latest = std::max(latest, v->spec_version);
+      for (const auto* v : versions) {
+        if (v->spec_version == latest) vs.push_back(v);
+      }
+    } else {
+      for (const auto* v : versions) {
+        if (std::find(q.spec_versions.begin(), q.spec_versions.end(), v->spec_version) !=
+            q.spec_versions.end()) {
+          vs.push_back(v);
+        }
+      }
+    }
+    if (vs.empty()) continue;
+    Timestamp min = vs.front()->version, max = min;
+    for (const auto* v : vs) {
+      min = std::min(min, v->version);
+      max = std::max(max, v->version);
+    }
+    for (const auto* v : vs) {
+      bool pick = q.version_all || (q.version_first && v->version == min) ||
+                  (q.version_last && v->version == max) ||
+                  std::find(q.versions.begin(), q.versions.end(), v->version) != q.versions.end();
+      if (!pick) continue;
+      if (q.added_after_us && v->date_added_us <= *q.added_after_us) continue;
+      out.push_back(*v);
+      if (!q.include_json) out.back().json.clear();
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ObjectVersion& a, const ObjectVersion& b) { return a.date_added_us < b.date_added_us; });
+  return out;
+}
+
+Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t cursor = -1;
+  if (!q.next.empty()) {
+    std::string_view n = q.next;
+    if (n.substr(0, 2) != "m:") return InvalidArgument("bad_next: unknown next token");
+    auto [p, ec] = std::from_chars(n.data() + 2, n.data() + n.size(), cursor);
+    if (ec != std::errc() || p != n.data() + n.size()) return InvalidArgument("bad_next: unknown next token");
+  }
+  std::vector<ObjectVersion> all = Select(q);
+  ObjectPage page;
+  size_t limit = std::max<size_t>(q.limit, 1);
+  for (auto& o : all) {
+    if (o.date_added_us <= cursor) continue;
+    if (page.objects.size() == limit) {
+      page.more = true;
+      break;
+    }
+    page.objects.push_back(std::move(o));
+  }
+  if (page.more) page.next = "m:" + std::to_string(page.objects.back().date_added_us);
+  return page;
+}
+
+Result<int64_t> MemoryStore::DeleteObject(const ObjectQuery& q) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ObjectQuery all = q;
+  all.added_after_us.reset();
+  all.include_json = false;
+  std::vector<ObjectVersion> doomed = Select(all);
+  std::set<int64_t> keys;
+  for (const auto& d : doomed) keys.insert(d.date_added_us);
+  auto it = std::remove_if(objects_.begin(), objects_.end(), [&](const ObjectVersion& o) {
+    return o.collection_id == q.collection_id && keys.count(o.date_added_us) > 0;
+  });
+  int64_t n = objects_.end() - it;
+  objects_.erase(it, objects_.end());
+  return n;
+}
+
+Status MemoryStore::CreateStatus(const StatusResource& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  statuses_[s.id] = s;
+  return Status::Ok();
+}
+
+Result<StatusResource> MemoryStore::GetStatus(std::string_view api_root, std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = statuses_.find(std::string(id));
+  if (it == statuses_.end() || it->second.api_root != api_root) return NotFound("no such status");
+  return it->second;
+}
+
+Result<int64_t> MemoryStore::CountObjects() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(objects_.size());
+}
+
+}  // namespace ctihub::taxii

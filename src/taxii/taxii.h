@@ -1,0 +1,132 @@
+// TAXII 2.1 (OASIS Standard, 10 June 2021) resources as plain functions.
+//
+// The HTTP layer turns bytes into a Request, calls Service::Handle and turns
+// the Response back into bytes; nothing here knows about sockets, so every
+// resource and rule is unit-tested with an in-memory Store (memory_store.h).
+//
+// Resources (paths relative to the server root; every one ends with '/'):
+//   GET    /taxii2/                                             discovery
+//   GET    /{root}/                                             API root
+//   GET    /{root}/collections/                                 collections the caller may see
+//   GET    /{root}/collections/{id}/                            one collection
+//   GET    /{root}/collections/{id}/manifest/                   manifest
+//   GET    /{root}/collections/{id}/objects/                    objects (envelope)
+//   POST   /{root}/collections/{id}/objects/                    add objects -> 202 + status
+//   GET    /{root}/collections/{id}/objects/{object-id}/        one object (all selected versions)
+//   DELETE /{root}/collections/{id}/objects/{object-id}/        delete selected versions
+//   GET    /{root}/collections/{id}/objects/{object-id}/versions/
+//   GET    /{root}/status/{status-id}/                          status (only for its requester)
+//
+// Access rules (docs in src/taxii/README.md): a collection the caller can
+// neither read nor write does not exist for them (404, not listed); a visible
+// collection the caller may not read answers 403 on its read endpoints, and one
+// it may not write answers 403 on POST/DELETE. Status resources are visible
+// only to the user who made the request (404 for anyone else).
+//
+// Thread-safety: Service::Handle may be called from many threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/auth.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace ctihub::taxii {
+
+inline constexpr std::string_view kTaxiiMediaType = "application/taxii+json;version=2.1";
+inline constexpr std::string_view kStixMediaType = "application/stix+json;version=2.1";
+
+// One HTTP request, already framed and size-checked by the HTTP layer.
+struct Request {
+  std::string method;  // upper case: GET, POST, DELETE, HEAD, ...
+  std::string target;  // raw request target: path and optional "?query"
+  std::string host;    // Host header (used to build absolute API root URLs)
+  bool tls = false;    // whether the connection is TLS (scheme of URLs we print)
+  std::string accept;          // Accept header ("" when absent)
+  std::string content_type;    // Content-Type header ("" when absent)
+  std::string authorization;   // Authorization header: never log it
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type;  // empty: no body
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // For logs and metrics: the route template ("objects", "status", ...) and,
+  // on errors, the stable rejection name (the TAXII error object's error_id).
+  std::string route = "unknown";
+  std::string error_id;
+  std::string user;  // authenticated user name, "" if none (access log)
+  std::string internal_detail;  // for the error log of a 500; never sent to the client
+  int64_t objects_accepted = 0;  // objects handed to the store by a POST (ingest metrics)
+};
+
+// The TAXII error object of a Status; `error_id` is the stable rejection name.
+Response ErrorResponse(const Status& status, std::string_view error_id);
+Response ErrorResponse(int http_status, std::string_view error_id, std::string_view title,
+                       std::string_view description);
+int HttpStatusOf(ErrorCode code);
+
+struct ServiceOptions {
+  std::string title = "ctihub";
+  std::string description = "ctihub TAXII 2.1 server";
+  std::string contact;
+  size_t default_page_size = 100;   // limit when the client gives none
+  size_t max_page_size = 1000;      // larger limits are lowered to this
+  size_t max_objects_per_envelope = 10000;  // more: 413
+  bool validate_patterns = true;    // indicators with pattern_type "stix"
+};
+
+// Authenticates an Authorization header value (Basic or Bearer).
+using AuthenticateFn = std::function<Result<auth::Principal>(std::string_view authorization)>;
+
+class Service {
+ public:
+  // `store` must outlive the service.
+  Service(store::Store& store, AuthenticateFn authenticate, ServiceOptions options = {});
+  // Waits for every durable write started by a POST to finish.
+  ~Service();
+
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Never throws: an unexpected exception becomes a 500 with an error object.
+  Response Handle(const Request& request);
+
+  // Blocks until all writes started so far are durable (graceful shutdown, tests).
+  void WaitForWrites();
+
+  int64_t objects_written() const { return objects_written_.load(); }
+
+ private:
+  Response HandleUnchecked(const Request& request);
+  void TrackWrite(std::future<Result<std::vector<store::WriteOutcome>>> write, std::string status_id,
+                  size_t count);
+  void ReapWrites(bool wait);
+
+  struct PendingWrite {
+    std::future<Result<std::vector<store::WriteOutcome>>> future;
+    std::string status_id;
+    size_t count = 0;
+  };
+
+  store::Store& store_;
+  AuthenticateFn authenticate_;
+  ServiceOptions options_;
+  std::mutex writes_mu_;
+  std::vector<PendingWrite> writes_;  // guarded by writes_mu_
+  std::atomic<int64_t> objects_written_{0};
+};
+
+}  // namespace ctihub::taxii
