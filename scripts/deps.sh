@@ -12,9 +12,10 @@ PACKAGES=(
   libssl-dev                             # hashing, TLS, CSPRNG
   libsodium-dev                          # Argon2id password hashing, Ed25519
   libpcre2-dev                           # MATCHES in STIX patterns
+  libicu-dev                             # NFC normalisation for LIKE/MATCHES
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl wrk                               # make serve example, bench/taxii load
+  curl wrk python3                       # make serve example, bench/taxii load, e2e tests
 )
 
 missing=()

@@ -11,6 +11,7 @@
 #include "stix/bundle_reader.h"
 #include "stix/parse.h"
 #include "stix/sco_id.h"
+#include "pattern/pattern.h"
 #include "stix/validate.h"
 
 namespace ctihub::cli {
@@ -54,6 +55,17 @@ struct ValidateArgs {
   bool strict = false;
 };
 
+// The stix module leaves indicator patterns to the pattern engine (it sits
+// above stix); the command line joins the two.
+void CheckIndicatorPattern(json::Element obj, stix::Report* report) {
+  if (report->type != "indicator" || report->is_stix20) return;
+  std::string_view pattern_type, pattern;
+  if (obj["pattern_type"].get_string().get(pattern_type) != simdjson::SUCCESS || pattern_type != "stix") return;
+  if (obj["pattern"].get_string().get(pattern) != simdjson::SUCCESS) return;
+  Status st = pattern::ValidatePattern(pattern);
+  if (!st.ok()) report->errors.push_back({"$.pattern", "invalid STIX pattern: " + st.message()});
+}
+
 int RunValidate(const ValidateArgs& args) {
   Out out;
   int rc = kExitOk;
@@ -92,6 +104,7 @@ int RunValidate(const ValidateArgs& args) {
       ++objects;
       options.bundle_spec_version = reader.bundle_spec_version();
       stix::Report report = stix::Validate(*parsed, options);
+      CheckIndicatorPattern(*parsed, &report);
       bool valid = report.valid(args.strict);
       if (!valid) {
         ++invalid;

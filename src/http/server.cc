@@ -459,29 +459,4 @@ void Server::Run() { impl_->Run(); }
 void Server::RequestStop() { impl_->RequestStop(); }
 uint16_t Server::port() const { return impl_->port(); }
 
-Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes, const ServerOptions& limits) {
-  bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
-  parser.body_limit(limits.body_limit);
-  parser.eager(true);
-  beast::error_code ec;
-  size_t offset = 0;
-  while (offset < bytes.size() && !parser.is_done()) {
-    size_t n = parser.put(asio::buffer(bytes.data() + offset, bytes.size() - offset), ec);
-    if (ec == bhttp::error::need_more) {
-      ec = {};
-      break;
-    }
-    if (ec) break;
-    if (n == 0) break;
-    offset += n;
-  }
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit) {
-    return LimitExceeded("limit: " + ec.message());
-  }
-  if (ec) return InvalidArgument("malformed_http: " + ec.message());
-  if (!parser.is_done()) return InvalidArgument("malformed_http: incomplete request");
-  return ToTaxii(parser.release(), false);
-}
-
 }  // namespace ctihub::http
