@@ -280,6 +280,7 @@ Result<Element> JsonParser::Parse(std::string_view text) {
     return LimitExceeded(At(static_cast<int64_t>(limits_.max_bytes),
                             "document is larger than the limit of " + std::to_string(limits_.max_bytes) + " bytes"));
   }
+  if (text.empty()) return InvalidArgument(At(0, "empty document: expected a JSON value"));
   Element root;
   auto err = parser_.parse(text.data(), text.size(), true).get(root);
   if (err) {
