@@ -52,10 +52,12 @@ bool IsBlank(std::string_view s) {
   return true;
 }
 
-int ValidateBatch(const std::string& path) {
+// Answers each non-blank JSON line of `path` with one output line from `answer`.
+template <typename AnswerLine>
+int RunBatch(const std::string& path, const char* command, AnswerLine answer) {
   std::string data;
   if (!ReadAll(path, &data)) {
-    std::fprintf(stderr, "ctihub pattern validate: cannot read %s\n", path.c_str());
+    std::fprintf(stderr, "ctihub pattern %s: cannot read %s\n", command, path.c_str());
     return kExitError;
   }
   json::JsonParser parser;
@@ -65,39 +67,23 @@ int ValidateBatch(const std::string& path) {
     if (end == std::string::npos) end = data.size();
     std::string_view line(data.data() + start, end - start);
     start = end + 1;
-    if (IsBlank(line)) {
-      if (end == data.size()) break;
-      continue;
-    }
-    WriteLine(pattern::ValidateBatchLine(parser, line));
+    if (!IsBlank(line)) WriteLine(answer(parser, line));
     if (end == data.size()) break;
   }
   std::fflush(stdout);
   return kExitOk;
 }
 
+int ValidateBatch(const std::string& path) {
+  return RunBatch(path, "validate", [](json::JsonParser& p, std::string_view l) {
+    return pattern::ValidateBatchLine(p, l);
+  });
+}
+
 int MatchBatch(const std::string& path) {
-  std::string data;
-  if (!ReadAll(path, &data)) {
-    std::fprintf(stderr, "ctihub pattern match: cannot read %s\n", path.c_str());
-    return kExitError;
-  }
-  json::JsonParser parser;
-  size_t start = 0;
-  while (start <= data.size()) {
-    size_t end = data.find('\n', start);
-    if (end == std::string::npos) end = data.size();
-    std::string_view line(data.data() + start, end - start);
-    start = end + 1;
-    if (IsBlank(line)) {
-      if (end == data.size()) break;
-      continue;
-    }
-    WriteLine(pattern::MatchBatchLine(parser, line));
-    if (end == data.size()) break;
-  }
-  std::fflush(stdout);
-  return kExitOk;
+  return RunBatch(path, "match", [](json::JsonParser& p, std::string_view l) {
+    return pattern::MatchBatchLine(p, l);
+  });
 }
 
 }  // namespace

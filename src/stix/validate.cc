@@ -798,9 +798,10 @@ ObjSpec* KillChainSpec() {
   return s;
 }
 
-void CheckKillChain(Ctx& c, Element e) {
+// A non-empty list whose items are objects checked against `spec`.
+void CheckListOfObjects(Ctx& c, Element e, std::string_view what, const ObjSpec& spec) {
   if (e.type() != Type::ARRAY) {
-    c.Error("must be a list of kill-chain-phase objects, not " + TypeWord(e));
+    c.Error("must be a list of " + std::string(what) + " objects, not " + TypeWord(e));
     return;
   }
   json::Array arr = e.get_array().value_unsafe();
@@ -809,12 +810,14 @@ void CheckKillChain(Ctx& c, Element e) {
   for (Element v : arr) {
     PathGuard g(c, i++);
     if (v.type() != Type::OBJECT) {
-      c.Error("kill chain phase must be an object, not " + TypeWord(v));
+      c.Error(std::string(what) + " must be an object, not " + TypeWord(v));
       continue;
     }
-    CheckObject(c, v.get_object().value_unsafe(), *KillChainSpec());
+    CheckObject(c, v.get_object().value_unsafe(), spec);
   }
 }
+
+void CheckKillChain(Ctx& c, Element e) { CheckListOfObjects(c, e, "kill-chain-phase", *KillChainSpec()); }
 
 void CheckExternalReference(Ctx& c, json::Object o) {
   bool any = false;
@@ -847,21 +850,7 @@ ObjSpec* ExternalReferenceSpec() {
 }
 
 void CheckExternalReferences(Ctx& c, Element e) {
-  if (e.type() != Type::ARRAY) {
-    c.Error("must be a list of external-reference objects, not " + TypeWord(e));
-    return;
-  }
-  json::Array arr = e.get_array().value_unsafe();
-  if (arr.size() == 0) c.Error("list must not be empty");
-  int64_t i = 0;
-  for (Element v : arr) {
-    PathGuard g(c, i++);
-    if (v.type() != Type::OBJECT) {
-      c.Error("external reference must be an object, not " + TypeWord(v));
-      continue;
-    }
-    CheckObject(c, v.get_object().value_unsafe(), *ExternalReferenceSpec());
-  }
+  CheckListOfObjects(c, e, "external-reference", *ExternalReferenceSpec());
 }
 
 // Granular marking selectors (section 7.2.3.1): "a.b", "a.[0].b".
