@@ -14,6 +14,10 @@ for b in "$build"/bench/*_bench; do
     "$b" --objects "${CTIHUB_STORE_BENCH_OBJECTS:-200000}" | tee "$out/$name.txt"
     continue
   fi
+  if [ "$name" = policy_read_bench ]; then  # a plain driver: policy cost on the TAXII read path
+    "$b" --objects "${CTIHUB_POLICY_BENCH_OBJECTS:-200000}" --reps 3 | tee "$out/$name.txt"
+    continue
+  fi
   "$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
        --benchmark_out="$out/$name.json" --benchmark_out_format=json | grep -E 'median|^-|Benchmark' || true
 done

@@ -1,6 +1,7 @@
 #include "audit/audit.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -186,6 +187,19 @@ static std::string CanonicalText(const Record& r, std::string_view objects_json)
   w.Key("user").String(r.user);
   w.EndObject();
   return out;
+}
+
+std::string LocalActor() {
+  const uid_t uid = ::getuid();
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && *found->pw_name != '\0')
+    return std::string("cli:") + found->pw_name;
+  if (const char* login = ::getlogin(); login != nullptr && *login != '\0')
+    return std::string("cli:") + login;
+  return "cli:uid-" + std::to_string(uid);
 }
 
 std::string CanonicalRecord(const Record& r) { return CanonicalText(r, ObjectsJson(r.objects)); }
@@ -386,6 +400,24 @@ void AuditLog::Run() {
 Status AuditLog::CommitBatch(std::vector<Record>& batch) {
   sqlite3* db = db_->conn->db;
   CTIHUB_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  // Another process (the server and `ctihub user add`, ...) may have appended
+  // since our last commit: the cached head would fork the chain. Re-read it
+  // under the write lock BEGIN IMMEDIATE holds until COMMIT.
+  {
+    Stmt last(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1");
+    int rc = last.ok() ? last.Step() : SQLITE_ERROR;
+    if (rc == SQLITE_ROW) {
+      last_seq_ = last.Int(0);
+      last_hash_ = last.Text(1);
+    } else if (rc == SQLITE_DONE) {
+      last_seq_ = 0;
+      last_hash_.clear();
+    } else {
+      Status s = SqlError(db, "read the chain head");
+      (void)Exec(db, "ROLLBACK");
+      return s;
+    }
+  }
   int64_t seq = last_seq_;
   std::string hash = last_hash_;
   Stmt ins(db,
@@ -577,6 +609,7 @@ Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) 
   if (f.until) sql += " AND time < ?5";
   if (!f.object_id.empty())
     sql += " AND seq IN (SELECT seq FROM audit_object WHERE object_id = ?6)";
+  if (f.after_seq > 0) sql += " AND seq > ?8";
   sql += " ORDER BY seq LIMIT ?7";
   Stmt s(conn->db, sql.c_str());
   if (!s.ok()) return SqlError(conn->db, "query");
@@ -587,6 +620,7 @@ Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) 
   if (f.until) s.Bind(5, f.until->Format(6));
   if (!f.object_id.empty()) s.Bind(6, f.object_id);
   s.Bind(7, f.limit > 0 ? f.limit : int64_t{1} << 62);
+  if (f.after_seq > 0) s.Bind(8, f.after_seq);
   std::vector<Record> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(RowToRecord(s));

@@ -13,6 +13,12 @@
 // never wait on audit I/O. Append blocks only when `max_queue` records are
 // pending (back-pressure when the disk cannot keep up).
 //
+// Several processes may append to the same DATA/audit.db at once (the server
+// and CLI admin commands such as `ctihub user add`): each commit takes the
+// SQLite write lock (BEGIN IMMEDIATE) and re-reads the chain head under it, so
+// the chain stays one line with contiguous seq numbers. They must share
+// DATA/node.key (they do: it is created once, O_EXCL).
+//
 // AuditLog is thread-safe. The read functions (Verify, Query, WhoSaw) open
 // their own read-only connection and may run concurrently with an AuditLog.
 #pragma once
@@ -40,7 +46,10 @@ inline constexpr std::string_view kObjectWritten = "object.written";  // object 
 inline constexpr std::string_view kObjectServed = "object.served";    // object versions served
 inline constexpr std::string_view kExport = "export";                 // object versions exported
 inline constexpr std::string_view kLoginFailed = "login.failed";
-inline constexpr std::string_view kUserChanged = "user.changed";
+inline constexpr std::string_view kOrgChanged = "org.changed";      // organisation added
+inline constexpr std::string_view kUserChanged = "user.changed";    // user added or removed
+inline constexpr std::string_view kTokenChanged = "token.changed";  // API token created or revoked
+// Collection added or removed, API root added or updated.
 inline constexpr std::string_view kCollectionChanged = "collection.changed";
 inline constexpr std::string_view kAgreementChanged = "agreement.changed";
 inline constexpr std::string_view kPolicyOverride =
@@ -66,6 +75,11 @@ struct Record {
   std::string prev_hash;  // hex; assigned by the log
   std::string hash;       // hex; assigned by the log
 };
+
+// The actor of a local command: "cli:" + the login name of the real user id
+// (getpwuid; getlogin() when the uid has no passwd entry; else the uid
+// number). Never taken from the environment ($USER can be set to anything).
+std::string LocalActor();
 
 // The text the hash covers: canonical JSON of every field except `hash`.
 std::string CanonicalRecord(const Record& r);
@@ -131,7 +145,8 @@ class AuditLog {
   Status failed_;
   std::thread thread_;
 
-  // Appender-thread state.
+  // Appender-thread state: the chain head, re-read from the database at the
+  // start of every commit (another process may have appended).
   int64_t last_seq_ = 0;
   std::string last_hash_;
 };
@@ -161,6 +176,7 @@ struct Filter {
   std::string action;
   std::optional<Timestamp> since;  // inclusive
   std::optional<Timestamp> until;  // exclusive
+  int64_t after_seq = 0;           // records with seq > after_seq (paging)
   int64_t limit = 1000;
 };
 Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& filter);

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -268,6 +270,114 @@ TEST_F(AuditTest, ConcurrentAppendersKeepOneChain) {
   auto w = WhoSaw(dir_, "indicator--7");
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->size(), 4u);
+}
+
+Record Rec(const std::string& user, int i) {
+  Record r;
+  r.user = user;
+  r.action = std::string(action::kUserChanged);
+  r.route = "cli user add";
+  r.details = R"({"n":)" + std::to_string(i) + "}";
+  return r;
+}
+
+// The server and a CLI admin command append to the same DATA/audit.db: each
+// AuditLog must chain onto the other's records, not onto its cached head.
+TEST_F(AuditTest, TwoLogsOnOneDirInterleaveIntoOneChain) {
+  Options opt;
+  opt.checkpoint_every = 5;
+  {
+    auto a = AuditLog::Open(dir_, opt);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto b = AuditLog::Open(dir_, opt);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    for (int i = 0; i < 20; ++i) {
+      AuditLog& log = i % 2 ? **b : **a;
+      ASSERT_TRUE(log.Append(Rec(i % 2 ? "b" : "a", i)).ok());
+      ASSERT_TRUE(log.Flush().ok()) << i;
+      EXPECT_EQ(log.committed_seq(), i + 1);
+    }
+    // Both at once, without flushing in between.
+    std::thread ta([&] {
+      for (int i = 0; i < 300; ++i) EXPECT_TRUE((*a)->Append(Rec("a", i)).ok());
+    });
+    std::thread tb([&] {
+      for (int i = 0; i < 300; ++i) EXPECT_TRUE((*b)->Append(Rec("b", i)).ok());
+    });
+    ta.join();
+    tb.join();
+    EXPECT_TRUE((*a)->Flush().ok());
+    EXPECT_TRUE((*b)->Flush().ok());
+  }
+  VerifyReport v = MustVerify();
+  EXPECT_TRUE(v.intact) << v.first_broken_seq << ": " << v.reason;
+  EXPECT_EQ(v.records, 620);
+  EXPECT_EQ(v.checkpoints, 124);
+  Filter everything;
+  everything.limit = 0;
+  auto all = Query(dir_, everything);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 620u);
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].seq, static_cast<int64_t>(i + 1));
+    if (i > 0) {
+      EXPECT_EQ((*all)[i].prev_hash, (*all)[i - 1].hash);
+    }
+  }
+  // The first 20 alternate between the two logs.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ((*all)[i].user, i % 2 ? "b" : "a");
+}
+
+// The same across real processes: a child appends while the parent does.
+TEST_F(AuditTest, TwoProcessesKeepOneChain) {
+  // Create the trail and the node key first so neither process races on them.
+  Fill(1);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int rc = 0;
+    {
+      auto log = AuditLog::Open(dir_);
+      if (!log.ok()) {
+        rc = 3;
+      } else {
+        for (int i = 0; i < 400 && rc == 0; ++i)
+          if (!(*log)->Append(Rec("child", i)).ok()) rc = 4;
+        if (rc == 0 && !(*log)->Flush().ok()) rc = 5;
+      }
+    }
+    ::_exit(rc);
+  }
+  {
+    auto log = AuditLog::Open(dir_);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 400; ++i) {
+      ASSERT_TRUE((*log)->Append(Rec("parent", i)).ok());
+      if (i % 50 == 0) {
+        ASSERT_TRUE((*log)->Flush().ok());
+      }
+    }
+    ASSERT_TRUE((*log)->Flush().ok());
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  VerifyReport v = MustVerify();
+  EXPECT_TRUE(v.intact) << v.first_broken_seq << ": " << v.reason;
+  EXPECT_EQ(v.records, 801);
+  EXPECT_TRUE(v.signed_head);
+}
+
+TEST_F(AuditTest, LocalActorIsTheLoginName) {
+  std::string a = LocalActor();
+  EXPECT_EQ(a.rfind("cli:", 0), 0u) << a;
+  EXPECT_GT(a.size(), 4u);
+  // Not taken from the environment.
+  std::string saved = std::getenv("USER") ? std::getenv("USER") : "";
+  ::setenv("USER", "someone-else-entirely", 1);
+  EXPECT_EQ(LocalActor(), a);
+  ::setenv("USER", saved.c_str(), 1);
 }
 
 TEST_F(AuditTest, MissingTrailIsAnError) {

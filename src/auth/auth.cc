@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
@@ -223,6 +224,24 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     return FromUser(*user);
   }
   return Denied("unsupported authorization scheme");
+}
+
+std::string BasicUserName(std::string_view header) {
+  header = TrimSpaces(header);
+  constexpr std::string_view kBasic = "basic ";
+  if (header.size() <= kBasic.size()) return {};
+  for (size_t i = 0; i < kBasic.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kBasic[i]) return {};
+  }
+  auto decoded = DecodeBase64(TrimSpaces(header.substr(kBasic.size())));
+  if (!decoded.ok()) return {};
+  size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return {};
+  std::string user = decoded->substr(0, std::min<size_t>(colon, 256));
+  for (char& c : user) {
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';  // keep control bytes out of the trail
+  }
+  return user;
 }
 
 // ---- access decision -----------------------------------------------------------

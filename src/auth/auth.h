@@ -27,6 +27,10 @@ struct Principal {
   bool anonymous = false;
 };
 
+// The user name of a "Basic ..." Authorization header ("" for other schemes or
+// a malformed header), for the audit record of a failed login. Never the password.
+std::string BasicUserName(std::string_view authorization_header);
+
 std::string HashPassword(std::string_view password);  // Argon2id, libsodium's string format
 bool VerifyPassword(std::string_view hash, std::string_view password);
 

@@ -1,14 +1,11 @@
 // ctihub agreement add|list|show|revoke: sharing agreements (src/policy).
 //
-// Agreements live in DATA/policy.toml (hand-written) and DATA/agreements.toml
-// (written by these commands). Every change is validated against the whole
-// policy before it is kept, and appended to the audit trail; if the audit
-// append fails the change is rolled back.
-#include <pwd.h>
-#include <unistd.h>
-
+// Agreements live in DATA/policy.toml (hand-written, optional) and
+// DATA/agreements.toml (written by these commands). Every change is validated
+// against the whole policy, including the hub's organisations (`ctihub org
+// add`), exactly as the server loads it, before it is kept, and appended to the
+// audit trail; if the audit append fails the change is rolled back.
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "cli/commands.h"
+#include "cli/hub_context.h"
 #include "core/json.h"
 #include "policy/model.h"
 
@@ -31,6 +29,7 @@ struct AgreementArgs {
   std::string id, producer, recipient, max_tlp, pap_ceiling = "red", legal_basis;
   std::vector<std::string> types, strip, withhold_sco;
   bool reshare = false;
+  bool relay = false;
   std::string valid_from, expires, reason, at;
 };
 
@@ -39,11 +38,19 @@ int Fail(const std::string& msg) {
   return kExitError;
 }
 
-std::string Actor() {
-  const char* u = std::getenv("USER");
-  if (u && *u) return std::string("cli:") + u;
-  const passwd* pw = ::getpwuid(::getuid());
-  return std::string("cli:") + (pw ? pw->pw_name : std::to_string(::getuid()));
+// The policy as the server loads it: DATA/policy.toml (optional), the hub
+// database's organisations when there is a database, DATA/agreements.toml.
+Result<policy::PolicyModel> LoadPolicy(const std::string& data) {
+  std::error_code ec;
+  if (!std::filesystem::exists(DatabasePath(data), ec))
+    return policy::LoadPolicyDir(data, /*allow_missing=*/true);
+  auto store = OpenHubStore(data);
+  if (!store.ok()) return store.status();
+  auto orgs = (*store)->ListOrganisations();
+  if (!orgs.ok()) return orgs.status();
+  std::vector<policy::KnownOrg> known;
+  for (const auto& o : *orgs) known.push_back({o.name, o.identity_id});
+  return policy::LoadPolicyDir(data, /*allow_missing=*/true, known);
 }
 
 std::string AgreementJson(const policy::Agreement& a, Timestamp now) {
@@ -69,6 +76,7 @@ std::string AgreementJson(const policy::Agreement& a, Timestamp now) {
   for (const auto& t : a.withhold_sco_types) w.String(t);
   w.EndArray();
   w.Key("reshare").Bool(a.reshare);
+  w.Key("relay").Bool(a.relay);
   w.Key("valid_from")
       .StringOrNull(a.valid_from ? a.valid_from->ToString() : "", a.valid_from.has_value());
   w.Key("expires").StringOrNull(a.expires ? a.expires->ToString() : "", a.expires.has_value());
@@ -110,7 +118,7 @@ int Commit(const AgreementArgs& a, const policy::AgreementChanges& changes, std:
   };
   Status st = policy::SaveAgreementChanges(path, changes);
   if (!st.ok()) return Fail(st.message());
-  auto model = policy::LoadPolicyDir(a.data, /*allow_missing=*/false);
+  auto model = LoadPolicy(a.data);
   if (!model.ok()) {
     restore();
     return Fail("refused: " + model.status().message());
@@ -121,7 +129,7 @@ int Commit(const AgreementArgs& a, const policy::AgreementChanges& changes, std:
     return Fail("audit trail unavailable, change not kept: " + log.status().message());
   }
   audit::Record r;
-  r.user = Actor();
+  r.user = audit::LocalActor();
   r.action = std::string(audit::action::kAgreementChanged);
   r.route = std::string(route);
   r.status = 0;
@@ -156,6 +164,7 @@ int RunAdd(const AgreementArgs& a) {
   ag.strip_properties = a.strip;
   ag.withhold_sco_types = a.withhold_sco;
   ag.reshare = a.reshare;
+  ag.relay = a.relay;
   for (auto [text, slot, name] : {std::tuple{&a.valid_from, &ag.valid_from, "--valid-from"},
                                   std::tuple{&a.expires, &ag.expires, "--expires"}}) {
     if (text->empty()) continue;
@@ -174,7 +183,7 @@ int RunAdd(const AgreementArgs& a) {
 }
 
 int RunList(const AgreementArgs& a, bool one) {
-  auto model = policy::LoadPolicyDir(a.data, /*allow_missing=*/true);
+  auto model = LoadPolicy(a.data);
   if (!model.ok()) return Fail(model.status().message());
   Timestamp now = Timestamp::Now();
   if (one) {
@@ -194,21 +203,22 @@ int RunList(const AgreementArgs& a, bool one) {
     std::printf("%s]\n", out.c_str());
     return kExitOk;
   }
-  std::printf("%-28s %-26s %-26s %-13s %-7s %s\n", "ID", "PRODUCER", "RECIPIENT", "MAX TLP",
-              "RESHARE", "STATE");
+  std::printf("%-28s %-26s %-26s %-13s %-7s %-5s %s\n", "ID", "PRODUCER", "RECIPIENT", "MAX TLP",
+              "RESHARE", "RELAY", "STATE");
   for (const auto& ag : model->agreements) {
     std::string j = AgreementJson(ag, now);
     std::string state = j.substr(j.rfind("\"state\":\"") + 9);
     state.resize(state.size() - 2);
-    std::printf("%-28s %-26s %-26s %-13s %-7s %s\n", ag.id.c_str(), ag.producer.ToString().c_str(),
-                ag.recipient.ToString().c_str(), std::string(policy::TlpName(ag.max_tlp)).c_str(),
-                ag.reshare ? "yes" : "no", state.c_str());
+    std::printf("%-28s %-26s %-26s %-13s %-7s %-5s %s\n", ag.id.c_str(),
+                ag.producer.ToString().c_str(), ag.recipient.ToString().c_str(),
+                std::string(policy::TlpName(ag.max_tlp)).c_str(), ag.reshare ? "yes" : "no",
+                ag.relay ? "yes" : "no", state.c_str());
   }
   return kExitOk;
 }
 
 int RunRevoke(const AgreementArgs& a) {
-  auto model = policy::LoadPolicyDir(a.data, /*allow_missing=*/false);
+  auto model = LoadPolicy(a.data);
   if (!model.ok()) return Fail(model.status().message());
   const policy::Agreement* ag = model->FindAgreement(a.id);
   if (!ag) return Fail("no agreement '" + a.id + "'");
@@ -260,6 +270,9 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
       ->delimiter(',');
   add->add_option("--withhold-sco", args->withhold_sco, "SCO types to withhold")->delimiter(',');
   add->add_flag("--reshare", args->reshare, "The recipient may re-share (one hop, up to AMBER)");
+  add->add_flag("--relay", args->relay,
+                "The recipient may write objects whose created_by_ref is the producer's identity "
+                "(it relays the producer's intelligence)");
   add->add_option("--valid-from", args->valid_from, "RFC 3339 start");
   add->add_option("--expires", args->expires, "RFC 3339 expiry");
   add->add_option("--legal-basis", args->legal_basis, "Legal basis (text)")->required();

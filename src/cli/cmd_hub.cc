@@ -3,16 +3,25 @@
 // server has it open (WAL + busy_timeout). Exit codes: 0 ok, 2 error with a
 // message on stderr. Secrets (passwords, token secrets) are never echoed,
 // except a new token's secret, printed once on stdout.
+//
+// Every change (org add, user add|remove, token create|revoke, api-root add,
+// collection add|remove) is appended to the audit trail DATA/audit.db (see
+// AdminAudit below for the order of change and record).
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "core/json.h"
+#include "core/uuid.h"
+#include "policy/model.h"
 
 namespace ctihub::cli {
 namespace {
@@ -49,6 +58,129 @@ void SetRun(CLI::App* cmd, int* exit_code, std::shared_ptr<HubFlags> flags, Body
       return;
     }
     *exit_code = body(**store);
+  });
+}
+
+// ---- audit of admin changes ------------------------------------------------------
+//
+// Each change appends one record: user "cli:LOGIN" (audit::LocalActor), route
+// "cli user add" and so on, status 0, details naming what changed (never a
+// password or a token secret). The order guarantees that no change is kept
+// without a durable record, whichever step fails:
+//  - the audit trail is opened before anything changes: no trail, no change;
+//  - a change the store can undo (user add, token create, collection add) is
+//    made, then recorded; if the record cannot be written the change is undone
+//    and the command fails, as `ctihub agreement add` restores its file. The
+//    new token's secret and the collection's id are printed only after that;
+//  - a change it cannot undo (org add and api-root add: the store has no
+//    remove; user remove, token revoke and collection remove destroy
+//    something) is recorded first, then made; if it then fails, a second
+//    record with status 2 and the error follows. So the trail may show an
+//    attempt that failed (and says so when it can), but never misses a change.
+// Pre-checks (unknown user, duplicate name, ...) run before either step, so a
+// refused command leaves no record.
+
+// An audit record's details: a flat JSON object, members in insertion order
+// (AuditLog canonicalises it).
+class Details {
+ public:
+  Details& Str(std::string_view key, std::string_view v) {
+    std::string q;
+    json::JsonWriter(q).String(v);
+    return Raw(key, std::move(q));
+  }
+  Details& Int(std::string_view key, int64_t v) { return Raw(key, std::to_string(v)); }
+  Details& Bool(std::string_view key, bool v) { return Raw(key, v ? "true" : "false"); }
+  Details& List(std::string_view key, const std::vector<std::string>& v) {
+    std::string q;
+    json::JsonWriter w(q);
+    w.BeginArray();
+    for (const auto& e : v) w.String(e);
+    w.EndArray();
+    return Raw(key, std::move(q));
+  }
+  std::string Json() const {
+    std::string out;
+    json::JsonWriter w(out);
+    w.BeginObject();
+    for (const auto& [k, v] : members_) w.Key(k).Raw(v);
+    w.EndObject();
+    return out;
+  }
+
+ private:
+  Details& Raw(std::string_view key, std::string value) {
+    members_.emplace_back(std::string(key), std::move(value));
+    return *this;
+  }
+  std::vector<std::pair<std::string, std::string>> members_;
+};
+
+class AdminAudit {
+ public:
+  static Result<AdminAudit> Open(const std::string& data_dir) {
+    auto log = audit::AuditLog::Open(data_dir);
+    if (!log.ok()) return log.status();
+    AdminAudit a;
+    a.log_ = std::move(*log);
+    return a;
+  }
+
+  // Appends one record and waits until it is durable.
+  Status Record(std::string_view action, std::string_view route, const Details& details,
+                int status = kExitOk) {
+    audit::Record r;
+    r.user = audit::LocalActor();
+    r.action = std::string(action);
+    r.route = std::string(route);
+    r.status = status;
+    r.remote = "local";
+    r.details = details.Json();
+    Status st = log_->Append(std::move(r));
+    return st.ok() ? log_->Flush() : st;
+  }
+
+  // Recorded first, the change then failed: records that (best effort) and
+  // returns the command's exit code.
+  int ChangeFailed(std::string_view action, std::string_view route, Details details,
+                   const Status& error) {
+    details.Str("error", error.message());
+    Status st = Record(action, route, details, kExitError);
+    if (!st.ok())
+      std::fprintf(stderr, "ctihub: the failure could not be audited either: %s\n",
+                   st.message().c_str());
+    return Fail(error);
+  }
+
+  // Made first, recording failed: undoes the change and returns the exit code.
+  static int NotRecorded(const Status& error, const Status& undo) {
+    if (!undo.ok())
+      return Fail("audit append failed (" + error.message() +
+                  ") and undoing the change failed too (" + undo.message() +
+                  "): the change was made but is NOT in the audit trail");
+    return Fail("audit append failed, change not kept: " + error.message());
+  }
+
+ private:
+  AdminAudit() = default;
+  std::unique_ptr<audit::AuditLog> log_;
+};
+
+// Like SetRun, with the audit trail opened before `body` changes anything.
+template <typename Body>
+void SetRunAudited(CLI::App* cmd, int* exit_code, std::shared_ptr<HubFlags> flags, Body body) {
+  cmd->callback([exit_code, flags, body]() {
+    auto store = OpenHubStore(flags->data);
+    if (!store.ok()) {
+      *exit_code = Fail(store.status());
+      return;
+    }
+    auto trail = AdminAudit::Open(flags->data);
+    if (!trail.ok()) {
+      *exit_code = Fail("audit trail unavailable, nothing changed: " + trail.status().message());
+      return;
+    }
+    *exit_code = body(**store, *trail);
   });
 }
 
@@ -129,6 +261,58 @@ void RegisterInit(CLI::App& app, int* exit_code) {
 
 // ---- org -----------------------------------------------------------------------
 
+// The identity a new organisation gets: --identity-id, else the one
+// DATA/policy.toml gives it, else a fresh identity--<UUID v4>. Refuses an
+// identity another organisation (store or policy) has, and an --identity-id
+// that contradicts policy.toml (the server would refuse to start).
+Result<std::string> NewOrgIdentity(Store& s, const std::string& data_dir, const std::string& name,
+                                   const std::string& given, std::string* source) {
+  if (!given.empty() && !policy::IsIdentityId(given))
+    return InvalidArgument("--identity-id must be identity--<UUID> (RFC 4122), got '" + given +
+                           "'");
+  CTIHUB_ASSIGN_OR_RETURN(auto orgs, s.ListOrganisations());
+  std::vector<policy::KnownOrg> known;
+  for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
+  known.push_back({name, ""});
+  std::optional<policy::PolicyModel> model;
+  auto m = policy::LoadPolicyDir(data_dir, /*allow_missing=*/true, known);
+  if (m.ok()) {
+    model = std::move(*m);
+  } else {
+    std::fprintf(stderr,
+                 "ctihub: warning: the sharing policy does not load, so the new organisation's "
+                 "identity is not checked against it: %s\n",
+                 m.status().message().c_str());
+  }
+  std::string from_policy;
+  if (model) {
+    if (const policy::Organisation* o = model->FindOrganisation(name)) from_policy = o->identity_id;
+  }
+  std::string id;
+  if (!given.empty()) {
+    if (!from_policy.empty() && from_policy != given)
+      return InvalidArgument("policy.toml gives organisation '" + name + "' identity " +
+                             from_policy + "; leave --identity-id out or change policy.toml");
+    id = given;
+    *source = "--identity-id";
+  } else if (!from_policy.empty()) {
+    id = from_policy;
+    *source = "policy.toml";
+  } else {
+    id = "identity--" + Uuid::V4().ToString();
+    *source = "generated";
+  }
+  for (const auto& o : orgs)
+    if (o.identity_id == id)
+      return Conflict("identity " + id + " already belongs to organisation '" + o.name + "'");
+  if (model) {
+    const policy::Organisation* o = model->FindOrganisationByIdentity(id);
+    if (o != nullptr && o->name != name)
+      return Conflict("policy.toml gives identity " + id + " to organisation '" + o->name + "'");
+  }
+  return id;
+}
+
 void RegisterOrg(CLI::App& app, int* exit_code) {
   CLI::App* org = app.add_subcommand("org", "manage organisations");
   org->require_subcommand(1);
@@ -136,14 +320,28 @@ void RegisterOrg(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<HubFlags>();
   auto name = std::make_shared<std::string>();
   auto identity = std::make_shared<std::string>();
-  CLI::App* add = org->add_subcommand("add", "add an organisation");
+  CLI::App* add =
+      org->add_subcommand("add", "add an organisation; prints its name and STIX identity id");
   add->add_option("NAME", *name, "organisation name")->required();
-  add->add_option("--identity-id", *identity, "STIX identity id used as created_by_ref");
+  add->add_option("--identity-id", *identity,
+                  "STIX identity id used as created_by_ref (default: the one policy.toml gives "
+                  "it, else a new identity--<UUID v4>)");
   AddDataOption(add, *flags);
-  SetRun(add, exit_code, flags, [name, identity](Store& s) {
-    auto r = s.AddOrganisation({0, *name, *identity});
-    if (!r.ok()) return Fail(r.status());
-    std::printf("%s\n", r->name.c_str());
+  SetRunAudited(add, exit_code, flags, [name, identity, flags](Store& s, AdminAudit& trail) {
+    if (name->empty()) return Fail(std::string("organisation name must not be empty"));
+    if (s.GetOrganisation(*name).ok()) return Fail("organisation '" + *name + "' already exists");
+    std::string source;
+    auto id = NewOrgIdentity(s, flags->data, *name, *identity, &source);
+    if (!id.ok()) return Fail(id.status());
+    // The store cannot remove an organisation: recorded first.
+    Details d;
+    d.Str("op", "add").Str("org", *name).Str("identity_id", *id).Str("identity_from", source);
+    constexpr std::string_view kRoute = "cli org add";
+    Status st = trail.Record(audit::action::kOrgChanged, kRoute, d);
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    auto r = s.AddOrganisation({0, *name, *id});
+    if (!r.ok()) return trail.ChangeFailed(audit::action::kOrgChanged, kRoute, d, r.status());
+    std::printf("%s\t%s\n", r->name.c_str(), r->identity_id.c_str());
     return kExitOk;
   });
 
@@ -200,7 +398,7 @@ void RegisterUser(CLI::App& app, int* exit_code) {
                 "read the password (one line) from stdin; without it the user can only use "
                 "API tokens");
   AddDataOption(add, *flags);
-  SetRun(add, exit_code, flags, [args](Store& s) {
+  SetRunAudited(add, exit_code, flags, [args](Store& s, AdminAudit& trail) {
     auto role = store::ParseRole(args->role);
     if (!role.ok()) return Fail(role.status());
     auto org = s.GetOrganisation(args->org);
@@ -217,6 +415,11 @@ void RegisterUser(CLI::App& app, int* exit_code) {
     }
     auto r = s.AddUser(u);
     if (!r.ok()) return Fail(r.status());
+    Details d;
+    d.Str("op", "add").Str("user", r->name).Str("org", org->name);
+    d.Str("role", store::RoleName(r->role)).Bool("password", !u.password_hash.empty());
+    Status st = trail.Record(audit::action::kUserChanged, "cli user add", d);
+    if (!st.ok()) return AdminAudit::NotRecorded(st, s.RemoveUser(r->name));
     std::printf("%s\n", r->name.c_str());
     return kExitOk;
   });
@@ -254,9 +457,16 @@ void RegisterUser(CLI::App& app, int* exit_code) {
   CLI::App* remove = user->add_subcommand("remove", "remove a user and their tokens");
   remove->add_option("NAME", *rname, "login name")->required();
   AddDataOption(remove, *rflags);
-  SetRun(remove, exit_code, rflags, [rname](Store& s) {
-    Status st = s.RemoveUser(*rname);
-    return st.ok() ? kExitOk : Fail(st);
+  SetRunAudited(remove, exit_code, rflags, [rname](Store& s, AdminAudit& trail) {
+    auto u = s.GetUser(*rname);
+    if (!u.ok()) return Fail(u.status());
+    Details d;
+    d.Str("op", "remove").Str("user", u->name).Str("org", u->org_name);
+    constexpr std::string_view kRoute = "cli user remove";
+    Status st = trail.Record(audit::action::kUserChanged, kRoute, d);
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    st = s.RemoveUser(*rname);
+    return st.ok() ? kExitOk : trail.ChangeFailed(audit::action::kUserChanged, kRoute, d, st);
   });
 }
 
@@ -273,11 +483,16 @@ void RegisterToken(CLI::App& app, int* exit_code) {
   create->add_option("--user", *user, "login name")->required();
   create->add_option("--label", *label, "what the token is for");
   AddDataOption(create, *flags);
-  SetRun(create, exit_code, flags, [user, label](Store& s) {
+  SetRunAudited(create, exit_code, flags, [user, label](Store& s, AdminAudit& trail) {
     auto u = s.GetUser(*user);
     if (!u.ok()) return Fail(u.status());
     auto t = auth::CreateToken(s, u->id, *label);
     if (!t.ok()) return Fail(t.status());
+    Details d;  // the token's id, never its secret or hash
+    d.Str("op", "create").Int("token_id", t->token.id).Str("user", u->name);
+    d.Str("org", u->org_name).Str("label", t->token.label);
+    Status st = trail.Record(audit::action::kTokenChanged, "cli token create", d);
+    if (!st.ok()) return AdminAudit::NotRecorded(st, s.RevokeToken(t->token.id));
     std::printf("%s\n", t->secret.c_str());
     std::fprintf(stderr, "token %lld created for %s; store the secret now, it is not shown again\n",
                  static_cast<long long>(t->token.id), u->name.c_str());
@@ -289,9 +504,26 @@ void RegisterToken(CLI::App& app, int* exit_code) {
   CLI::App* revoke = token->add_subcommand("revoke", "revoke a token by id");
   revoke->add_option("ID", *id, "token id (see `token list`)")->required();
   AddDataOption(revoke, *rflags);
-  SetRun(revoke, exit_code, rflags, [id](Store& s) {
-    Status st = s.RevokeToken(*id);
-    return st.ok() ? kExitOk : Fail(st);
+  SetRunAudited(revoke, exit_code, rflags, [id](Store& s, AdminAudit& trail) {
+    // Find the token's owner, so an unknown id leaves no record and the record names the user.
+    auto users = s.ListUsers();
+    if (!users.ok()) return Fail(users.status());
+    const store::User* owner = nullptr;
+    for (const auto& u : *users) {
+      auto tokens = s.ListTokens(u.id);
+      if (!tokens.ok()) return Fail(tokens.status());
+      for (const auto& t : *tokens)
+        if (t.id == *id) owner = &u;
+      if (owner != nullptr) break;
+    }
+    if (owner == nullptr) return Fail("no token " + std::to_string(*id));
+    Details d;
+    d.Str("op", "revoke").Int("token_id", *id).Str("user", owner->name).Str("org", owner->org_name);
+    constexpr std::string_view kRoute = "cli token revoke";
+    Status st = trail.Record(audit::action::kTokenChanged, kRoute, d);
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    st = s.RevokeToken(*id);
+    return st.ok() ? kExitOk : trail.ChangeFailed(audit::action::kTokenChanged, kRoute, d, st);
   });
 
   auto lflags = std::make_shared<HubFlags>();
@@ -339,10 +571,21 @@ void RegisterApiRoot(CLI::App& app, int* exit_code) {
   add->add_option("--max-content-length", r->max_content_length, "largest request body in bytes")
       ->capture_default_str();
   AddDataOption(add, *flags);
-  SetRun(add, exit_code, flags, [r](Store& s) {
+  SetRunAudited(add, exit_code, flags, [r](Store& s, AdminAudit& trail) {
     if (r->max_content_length <= 0) return Fail(std::string("--max-content-length must be > 0"));
-    Status st = s.PutApiRoot(*r);
-    if (!st.ok()) return Fail(st);
+    auto roots = s.ListApiRoots();
+    if (!roots.ok()) return Fail(roots.status());
+    bool existed = false;
+    for (const auto& a : *roots) existed = existed || a.name == r->name;
+    // The store cannot remove an API root (nor restore the previous one): recorded first.
+    Details d;
+    d.Str("op", existed ? "update" : "add").Str("api_root", r->name).Str("title", r->title);
+    d.Int("max_content_length", r->max_content_length);
+    constexpr std::string_view kRoute = "cli api-root add";
+    Status st = trail.Record(audit::action::kCollectionChanged, kRoute, d);
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    st = s.PutApiRoot(*r);
+    if (!st.ok()) return trail.ChangeFailed(audit::action::kCollectionChanged, kRoute, d, st);
     std::printf("%s\n", r->name.c_str());
     return kExitOk;
   });
@@ -396,7 +639,7 @@ void RegisterCollection(CLI::App& app, int* exit_code) {
                   "comma-separated organisation or user names allowed to write; * = every "
                   "organisation");
   AddDataOption(add, *flags);
-  SetRun(add, exit_code, flags, [args](Store& s) {
+  SetRunAudited(add, exit_code, flags, [args](Store& s, AdminAudit& trail) {
     store::Collection c = args->c;
     auto readers = ResolveAcl(s, args->readers);
     if (!readers.ok()) return Fail(readers.status());
@@ -406,6 +649,12 @@ void RegisterCollection(CLI::App& app, int* exit_code) {
     c.writers = std::move(*writers);
     auto r = s.AddCollection(c);
     if (!r.ok()) return Fail(r.status());
+    Details d;
+    d.Str("op", "add").Str("collection", r->id).Str("api_root", r->api_root);
+    d.Str("title", r->title).Str("alias", r->alias).List("readers", r->readers);
+    d.List("writers", r->writers);
+    Status st = trail.Record(audit::action::kCollectionChanged, "cli collection add", d);
+    if (!st.ok()) return AdminAudit::NotRecorded(st, s.RemoveCollection(r->id));  // still empty
     std::printf("%s\n", r->id.c_str());
     return kExitOk;
   });
@@ -450,9 +699,22 @@ void RegisterCollection(CLI::App& app, int* exit_code) {
   CLI::App* remove = coll->add_subcommand("remove", "remove a collection and its objects");
   remove->add_option("ID", *id, "collection id")->required();
   AddDataOption(remove, *rflags);
-  SetRun(remove, exit_code, rflags, [id](Store& s) {
-    Status st = s.RemoveCollection(*id);
-    return st.ok() ? kExitOk : Fail(st);
+  SetRunAudited(remove, exit_code, rflags, [id](Store& s, AdminAudit& trail) {
+    auto colls = s.ListCollections("");
+    if (!colls.ok()) return Fail(colls.status());
+    const store::Collection* c = nullptr;
+    for (const auto& e : *colls)
+      if (e.id == *id) c = &e;
+    if (c == nullptr) return Fail("no collection " + *id);
+    // Removing deletes its objects: recorded first.
+    Details d;
+    d.Str("op", "remove").Str("collection", c->id).Str("api_root", c->api_root);
+    d.Str("title", c->title).Str("alias", c->alias);
+    constexpr std::string_view kRoute = "cli collection remove";
+    Status st = trail.Record(audit::action::kCollectionChanged, kRoute, d);
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    st = s.RemoveCollection(*id);
+    return st.ok() ? kExitOk : trail.ChangeFailed(audit::action::kCollectionChanged, kRoute, d, st);
   });
 }
 

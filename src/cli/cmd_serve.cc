@@ -1,6 +1,9 @@
 // `ctihub serve`: the TAXII 2.1 server, and `ctihub load-bundle`: loads a STIX
 // bundle (or TAXII envelope) file straight into a collection (used by the demo
 // setup of scripts/serve.sh; same validation and normalisation as a TAXII POST).
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -9,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "http/config.h"
 #include "http/server.h"
+#include "policy/policy_holder.h"
 #include "taxii/query.h"
 #include "taxii/taxii.h"
 
@@ -23,6 +28,15 @@ namespace {
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "ctihub: %s\n", msg.c_str());
   return kExitError;
+}
+
+// The store's organisations, merged into the sharing policy on every load.
+Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
+  CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());
+  std::vector<policy::KnownOrg> known;
+  known.reserve(orgs.size());
+  for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
+  return known;
 }
 
 int RunServe(const http::ServeConfig& cfg) {
@@ -42,6 +56,16 @@ int RunServe(const http::ServeConfig& cfg) {
   auto store = OpenHubStore(cfg.data, open);
   if (!store.ok()) return Fail(store.status().message());
 
+  // The sharing policy (DATA/policy.toml, DATA/agreements.toml, and the
+  // organisations of the store): the hub does not start with one it cannot parse.
+  store::Store* hub = store->get();
+  auto policy = policy::PolicyHolder::Open(cfg.data, std::chrono::milliseconds(0),
+                                           [hub] { return KnownOrganisations(*hub); });
+  if (!policy.ok()) return Fail("sharing policy: " + policy.status().message());
+  // The audit trail: every request, every object version written or served.
+  auto audit_log = audit::AuditLog::Open(cfg.data);
+  if (!audit_log.ok()) return Fail("audit trail: " + audit_log.status().message());
+
   auth::Authenticator authenticator(**store);
   taxii::ServiceOptions so;
   so.title = cfg.title;
@@ -50,8 +74,10 @@ int RunServe(const http::ServeConfig& cfg) {
   so.default_page_size = static_cast<size_t>(std::max<int64_t>(1, cfg.page_size));
   so.max_page_size = static_cast<size_t>(std::max<int64_t>(1, cfg.max_page_size));
   so.max_objects_per_envelope = static_cast<size_t>(std::max<int64_t>(1, cfg.max_objects_per_envelope));
+  taxii::AccessControl access{policy->get(), audit_log->get(), cfg.data};
   taxii::Service service(
-      **store, [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, so);
+      **store, [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, so,
+      access);
 
   http::ServerOptions o;
   o.host = hp->first;
@@ -67,6 +93,9 @@ int RunServe(const http::ServeConfig& cfg) {
   o.idle_timeout = std::chrono::milliseconds(std::max<int64_t>(1, cfg.idle_timeout_ms));
   o.request_timeout = std::chrono::milliseconds(std::max<int64_t>(1, cfg.request_timeout_ms));
   o.access_log = cfg.access_log;
+  o.public_health = cfg.public_health;
+  o.public_metrics = cfg.public_metrics;
+  o.authenticate = [&authenticator](std::string_view h) { return authenticator.Authenticate(h); };
   http::Server server(o, service, **store);
   auto url = server.Listen();
   if (!url.ok()) return Fail(url.status().message());
@@ -120,6 +149,9 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--description", &C::description, "discovery description");
   opt("--contact", &C::contact, "discovery contact");
   opt("--access-log", &C::access_log, "write an access log to stderr (true/false)");
+  opt("--public-health", &C::public_health, "/healthz without credentials (true/false, default true)");
+  opt("--public-metrics", &C::public_metrics,
+      "/metrics without credentials (true/false; default false: admin/auditor users only)");
 
   cmd->callback([exit_code, flags, config_path, appliers]() {
     http::ServeConfig cfg;
@@ -141,6 +173,7 @@ void RegisterLoadBundle(CLI::App& app, int* exit_code) {
     std::string root;
     std::string collection;
     std::string file;
+    std::string org;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -149,6 +182,9 @@ void RegisterLoadBundle(CLI::App& app, int* exit_code) {
   cmd->add_option("--root", args->root, "API root of the collection (default: any)");
   cmd->add_option("--collection", args->collection, "collection id or alias")->required();
   cmd->add_option("FILE", args->file, "STIX bundle (or TAXII envelope) JSON file")->required();
+  cmd->add_option("--org", args->org,
+                  "load as this organisation: its identity becomes created_by_ref where absent, "
+                  "and other producers need a relay agreement");
   cmd->callback([exit_code, args]() {
     std::ifstream in(args->file, std::ios::binary);
     if (!in) {
@@ -168,6 +204,29 @@ void RegisterLoadBundle(CLI::App& app, int* exit_code) {
     }
     taxii::EnvelopeOptions eo;
     eo.max_objects = 1000000;
+    std::shared_ptr<const policy::Policy> policy;
+    auth::Principal writer;
+    std::string identity;
+    if (!args->org.empty()) {
+      store::Store* hub = store->get();
+      auto holder = policy::PolicyHolder::Open(args->data, std::chrono::milliseconds(0),
+                                               [hub] { return KnownOrganisations(*hub); });
+      if (!holder.ok()) {
+        *exit_code = Fail("sharing policy: " + holder.status().message());
+        return;
+      }
+      policy = (*holder)->Current();
+      writer.org = args->org;
+      identity = taxii::WriterIdentity(policy.get(), writer);
+      if (identity.empty()) {
+        *exit_code = Fail("organisation '" + args->org + "' is unknown or has no STIX identity");
+        return;
+      }
+    }
+    const Timestamp now = Timestamp::Now();
+    eo.prepare = [&](json::Element object, store::NewObject& out) {
+      return taxii::PrepareWrite(policy.get(), writer, identity, object, out, now);
+    };
     auto items = taxii::ParseEnvelope(text, eo);
     if (!items.ok()) {
       *exit_code = Fail(args->file + ": " + items.status().message());
@@ -185,13 +244,41 @@ void RegisterLoadBundle(CLI::App& app, int* exit_code) {
       }
     }
     size_t total = objects.size();
+    std::vector<audit::ObjectRef> refs;
+    refs.reserve(total);
+    for (const auto& o : objects) {
+      refs.push_back({o.id, o.has_version ? o.version.ToString() : std::string()});
+    }
     auto written = (*store)->WriteObjects(col->id, std::move(objects), "").get();
     if (!written.ok()) {
       *exit_code = Fail(written.status().message());
       return;
     }
     size_t stored = 0;
-    for (const auto& w : *written) stored += w.stored ? 1 : 0;
+    audit::Record rec;
+    for (size_t i = 0; i < written->size() && i < refs.size(); ++i) {
+      if (!(*written)[i].stored) continue;
+      ++stored;
+      rec.objects.push_back(std::move(refs[i]));
+    }
+    if (!rec.objects.empty()) {
+      // The objects are stored; a trail that cannot record it is an error to report.
+      auto log = audit::AuditLog::Open(args->data);
+      Status audited = log.ok() ? Status::Ok() : log.status();
+      if (log.ok()) {
+        const passwd* pw = ::getpwuid(::getuid());
+        rec.user = std::string("cli:") + (pw != nullptr ? pw->pw_name : "?");
+        rec.org = args->org;
+        rec.action = std::string(audit::action::kObjectWritten);
+        rec.route = "cli load-bundle " + col->id;
+        audited = (*log)->Append(std::move(rec));
+        if (audited.ok()) audited = (*log)->Flush();
+      }
+      if (!audited.ok()) {
+        *exit_code = Fail("objects stored but the audit trail failed: " + audited.message());
+        return;
+      }
+    }
     std::printf("loaded %zu objects into %s (%zu new, %d invalid)\n", total, col->id.c_str(), stored,
                 failures);
     *exit_code = failures == 0 ? kExitOk : kExitNegative;

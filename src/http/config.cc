@@ -59,6 +59,8 @@ Status LoadServeConfig(const std::string& path, ServeConfig& cfg) {
     else if (key == "description") str(node, key, cfg.description);
     else if (key == "contact") str(node, key, cfg.contact);
     else if (key == "access_log") boolean(node, key, cfg.access_log);
+    else if (key == "public_health") boolean(node, key, cfg.public_health);
+    else if (key == "public_metrics") boolean(node, key, cfg.public_metrics);
     else st = InvalidArgument("config " + path + ": unknown key '" + std::string(key) + "'");
     if (!st.ok()) return st;
   }

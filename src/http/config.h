@@ -9,6 +9,12 @@
 //   header_timeout_ms = 10000      idle_timeout_ms = 30000      request_timeout_ms = 60000
 //   max_objects_per_envelope = 10000   page_size = 100          max_page_size = 1000
 //   title = "ctihub"   description = "..."   contact = "..."    access_log = true
+//   public_health = true           public_metrics = false
+//
+// public_health: /healthz ("ok", nothing else) answers without credentials, as
+// load balancers and orchestrators probe it; false: any authenticated user.
+// public_metrics: /metrics answers without credentials; false (default): only
+// authenticated users with role admin or auditor (401 / 403 otherwise).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +46,8 @@ struct ServeConfig {
   std::string description = "ctihub TAXII 2.1 server";
   std::string contact;
   bool access_log = true;
+  bool public_health = true;    // /healthz without credentials
+  bool public_metrics = false;  // /metrics without credentials (else admin/auditor)
 };
 
 // Reads `path` into `cfg` (keys present in the file overwrite cfg's values).

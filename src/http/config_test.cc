@@ -22,6 +22,16 @@ TEST(ServeConfig, LoadsKeys) {
   EXPECT_TRUE(c.insecure_http);
 }
 
+TEST(ServeConfig, OpsEndpointsDefaultsAndKeys) {
+  ServeConfig c;
+  EXPECT_TRUE(c.public_health);
+  EXPECT_FALSE(c.public_metrics);
+  ASSERT_TRUE(LoadServeConfig(Write("public_health = false\npublic_metrics = true\n"), c).ok());
+  EXPECT_FALSE(c.public_health);
+  EXPECT_TRUE(c.public_metrics);
+  EXPECT_FALSE(LoadServeConfig(Write("public_metrics = \"yes\"\n"), c).ok());
+}
+
 TEST(ServeConfig, RejectsUnknownAndBadValues) {
   ServeConfig c;
   EXPECT_FALSE(LoadServeConfig(Write("lisen = \"x\"\n"), c).ok());

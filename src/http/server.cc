@@ -47,7 +47,8 @@ taxii::Request ToTaxii(BeastRequest&& req, bool tls) {
   return r;
 }
 
-BeastResponse ToBeast(const taxii::Response& r, unsigned version, bool keep_alive, bool head) {
+// Moves r.body into the Beast response (a page can be megabytes: no copy).
+BeastResponse ToBeast(taxii::Response& r, unsigned version, bool keep_alive, bool head) {
   BeastResponse res;
   res.version(version);
   res.result(static_cast<unsigned>(r.status));
@@ -55,7 +56,8 @@ BeastResponse ToBeast(const taxii::Response& r, unsigned version, bool keep_aliv
   if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
   for (const auto& [k, v] : r.headers) res.set(k, v);
   res.keep_alive(keep_alive);
-  res.body() = r.body;
+  res.body() = std::move(r.body);
+  r.body.clear();
   res.prepare_payload();
   if (head) {
     size_t n = res.body().size();
@@ -90,6 +92,7 @@ class Server::Impl {
         store_(store),
         ioc_(Threads(opts_.io_threads)),
         workers_(Threads(opts_.worker_threads)),
+        accept_strand_(asio::make_strand(ioc_)),
         acceptor_(ioc_),
         signals_(ioc_) {
     if (opts_.access_log) {
@@ -151,11 +154,11 @@ class Server::Impl {
     if (opts_.handle_signals) {
       signals_.add(SIGINT);
       signals_.add(SIGTERM);
-      signals_.async_wait([this](const beast::error_code& ec, int) {
+      signals_.async_wait(asio::bind_executor(accept_strand_, [this](const beast::error_code& ec, int) {
         if (!ec) BeginStop();
-      });
+      }));
     }
-    asio::co_spawn(ioc_, AcceptLoop(), asio::detached);
+    asio::co_spawn(accept_strand_, AcceptLoop(), asio::detached);
     int n = Threads(opts_.io_threads);
     std::vector<std::thread> threads;
     for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
@@ -166,12 +169,14 @@ class Server::Impl {
   }
 
   void RequestStop() {
-    asio::post(ioc_, [this] { BeginStop(); });
+    asio::post(accept_strand_, [this] { BeginStop(); });
   }
 
   uint16_t port() const { return port_; }
 
  private:
+  // On accept_strand_, like AcceptLoop: an acceptor is not safe to close on
+  // one IO thread while another starts an accept on it.
   void BeginStop() {
     if (stopping_.exchange(true)) return;
     beast::error_code ec;
@@ -346,26 +351,48 @@ class Server::Impl {
       std::string method(req.method_string());
       std::string log_target = LogTarget(req.target());
 
-      // Run the handler on the worker pool; the timer is the per-request deadline
-      // and is cancelled by the worker when the response is ready.
+      // Run the handler on the worker pool; the timer is the per-request deadline.
+      //
+      // Deadline contract (no leak, no use-after-free): the Job is shared by
+      // this coroutine and the worker, so it lives until both are done with it;
+      // the worker touches nothing else of the connection (not the stream, the
+      // buffer or this frame), only the Job and the server-wide Impl (metrics,
+      // logs), which outlives every worker (Run and ~Impl join the pool).
+      // `state` is decided exactly once: the worker moves it running -> done
+      // (the response is then this coroutine's, and the worker cancels the
+      // timer), or this coroutine, woken by the deadline, moves it running ->
+      // abandoned, answers 503 request_timeout and closes the connection. An
+      // abandoned handler is not cancelled (a store call cannot be
+      // interrupted): it runs to its end, its response is dropped and logged
+      // and the Job freed by the worker; objects a POST handed to the store are
+      // still stored (and counted as ingested). Graceful shutdown waits for such
+      // handlers (Run joins the pool) but not for their connections.
+      enum : int { kRunning, kDone, kAbandoned };
       struct Job {
         explicit Job(asio::any_io_executor ex) : timer(ex) {}
         taxii::Request request;
         taxii::Response response;
-        std::atomic<bool> done{false};
+        std::atomic<int> state{kRunning};
         asio::steady_timer timer;
       };
       auto job = std::make_shared<Job>(co_await asio::this_coro::executor);
       job->request = ToTaxii(std::move(req), tls);
+      job->request.remote = remote;
       job->timer.expires_after(opts_.request_timeout);
-      asio::post(workers_, [this, job] {
+      asio::post(workers_, [this, job, start] {
         job->response = HandleRequest(job->request);
-        job->done = true;
-        asio::post(job->timer.get_executor(), [job] { job->timer.cancel(); });
+        int expected = kRunning;
+        if (job->state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) {
+          asio::post(job->timer.get_executor(), [job] { job->timer.cancel(); });
+          return;
+        }
+        LateHandlerFinished(job->request, job->response, start);
       });
       co_await job->timer.async_wait(kTuple);
       taxii::Response response;
-      bool timed_out = !job->done.load();
+      int expected = kRunning;
+      const bool timed_out =
+          job->state.compare_exchange_strong(expected, kAbandoned, std::memory_order_acq_rel);
       if (timed_out) {
         response = taxii::ErrorResponse(503, "request_timeout", "Service Unavailable",
                                         "the request took too long");
@@ -373,11 +400,13 @@ class Server::Impl {
       } else {
         response = std::move(job->response);
       }
+      job.reset();  // an abandoned Job now belongs to its worker alone
       if (response.objects_accepted > 0) metrics_.AddIngested(response.objects_accepted);
       if (response.status >= 500 && !response.internal_detail.empty()) {
         spdlog::error("{} {} {}: {}", method, log_target, response.status, response.internal_detail);
       }
       const bool again = keep_alive && !stopping_ && !timed_out;
+      const size_t body_bytes = response.body.size();
       BeastResponse res = ToBeast(response, version, again, head);
       beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
@@ -386,7 +415,7 @@ class Server::Impl {
                        response.status >= 400 ? response.error_id : std::string());
       if (access_) {
         access_->info("{} \"{} {}\" {} {} {:.1f}ms user={}{}{}", remote, method, log_target,
-                      response.status, response.body.size(), seconds * 1000,
+                      response.status, body_bytes, seconds * 1000,
                       response.user.empty() ? "-" : response.user,
                       response.error_id.empty() ? "" : " err=", response.error_id);
       }
@@ -395,23 +424,64 @@ class Server::Impl {
     co_return true;
   }
 
+  // Runs on a worker thread, after the client got its 503: the only trace of
+  // the handler's outcome.
+  void LateHandlerFinished(const taxii::Request& req, const taxii::Response& r,
+                           std::chrono::steady_clock::time_point start) {
+    if (r.objects_accepted > 0) metrics_.AddIngested(r.objects_accepted);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::warn("{} {} finished after its deadline ({:.1f}s > {}ms): status {}{}{}, response dropped",
+                 req.method, LogTarget(req.target), seconds, opts_.request_timeout.count(), r.status,
+                 r.error_id.empty() ? "" : " err=", r.error_id);
+  }
+
+  // Access to a private operational endpoint: nullopt when allowed (`user` is
+  // set), else the 401 / 403 to answer. `ops_role`: admin or auditor only.
+  std::optional<taxii::Response> CheckOpsAccess(const taxii::Request& req, bool ops_role, std::string& user) {
+    if (req.authorization.empty()) {
+      return taxii::ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
+    }
+    if (!opts_.authenticate) {
+      return taxii::ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
+    }
+    auto p = opts_.authenticate(req.authorization);
+    if (!p.ok() || p->anonymous) {
+      return taxii::ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
+    }
+    user = p->user;
+    if (ops_role && p->role != store::Role::kAdmin && p->role != store::Role::kAuditor) {
+      return taxii::ErrorResponse(403, "ops_forbidden", "Forbidden",
+                                  "only admin and auditor users may read this endpoint");
+    }
+    return std::nullopt;
+  }
+
   // Runs on a worker thread. Never throws.
   taxii::Response HandleRequest(const taxii::Request& req) {
     try {
       std::string_view path = PathOf(req.target);
       if (path == "/healthz" || path == "/metrics") {
+        const bool metrics = path == "/metrics";
+        std::string route(path.substr(1));
+        std::string user;
+        // Credentials first, as on TAXII routes: a stranger learns nothing.
+        if (!(metrics ? opts_.public_metrics : opts_.public_health)) {
+          if (auto denied = CheckOpsAccess(req, metrics, user)) {
+            denied->route = route;
+            denied->user = user;
+            return std::move(*denied);
+          }
+        }
         taxii::Response r;
-        r.route = std::string(path.substr(1));
         if (req.method != "GET" && req.method != "HEAD") {
           r = taxii::ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
-          r.route = std::string(path.substr(1));
-          return r;
-        }
-        if (path == "/healthz") {
+        } else if (!metrics) {
           r.content_type = "text/plain; charset=utf-8";
           r.body = "ok\n";
-          return r;
         }
+        r.route = route;
+        r.user = user;
+        if (r.status != 200 || !metrics) return r;
         Metrics::Gauges g;
         auto n = store_.CountObjects();
         g.objects_stored = n.ok() ? *n : -1;
@@ -446,6 +516,7 @@ class Server::Impl {
   uint16_t port_ = 0;
   bool ran_ = false;
   asio::io_context ioc_;
+  asio::strand<asio::io_context::executor_type> accept_strand_;  // acceptor_, signals_, BeginStop
   asio::thread_pool workers_;  // joined in ~Impl before ioc_ goes away
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

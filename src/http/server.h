@@ -4,7 +4,10 @@
 // write has a deadline (the header deadline defeats slowloris clients); the
 // parser enforces header and body limits; handlers (taxii::Service, /healthz,
 // /metrics) run on a separate worker pool because the store blocks, so IO
-// threads never do. TLS through OpenSSL when a certificate is configured.
+// threads never do. A handler past request_timeout gets its client a 503 and
+// a closed connection while it runs on to the end on its worker (see
+// ServerOptions::request_timeout). TLS through OpenSSL when a certificate is
+// configured.
 // SIGTERM/SIGINT (or RequestStop) stop accepting, let in-flight requests finish
 // (bounded by drain_timeout) and return. Access log through spdlog (logger
 // "access"); the Authorization header is never logged.
@@ -39,10 +42,23 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30000};    // keep-alive wait for the next request
   std::chrono::milliseconds body_timeout{60000};    // whole body
   std::chrono::milliseconds write_timeout{60000};   // whole response
-  std::chrono::milliseconds request_timeout{60000}; // handler: 503 and close when over
+  // Handler deadline. Past it the client gets a 503 (request_timeout) and the
+  // connection is closed; the handler is not cancelled (a store call cannot be
+  // interrupted): it finishes on its worker, its result is dropped and logged,
+  // and a POST's objects it accepted are still stored.
+  std::chrono::milliseconds request_timeout{60000};
   std::chrono::milliseconds drain_timeout{30000};   // graceful shutdown
   bool handle_signals = true;  // SIGTERM/SIGINT stop the server
   bool access_log = true;
+  // Operational endpoints. Public ones answer without credentials. A private
+  // one needs an Authorization header (Basic or Bearer) that `authenticate`
+  // accepts, else 401 with WWW-Authenticate and a TAXII error object; private
+  // /metrics also needs role admin or auditor (else 403). /healthz is public
+  // by default (load balancers probe it; it only says "ok"), /metrics is not.
+  // Without `authenticate` every private endpoint answers 401 (fail closed).
+  bool public_health = true;
+  bool public_metrics = false;
+  taxii::AuthenticateFn authenticate;  // usually the taxii::Service's function
 };
 
 class Server {

@@ -62,17 +62,33 @@ class Client {
   bool ok_ = false;
 };
 
+// "Bearer good": alice, a reader; "Bearer admin" / "Bearer auditor": those
+// roles; "Bearer slow": alice after 1 s (a handler past its deadline).
+Result<auth::Principal> TestAuthenticate(std::string_view h) {
+  auth::Principal p;
+  p.user_id = 1;
+  p.user = "alice";
+  if (h == "Bearer good") return p;
+  if (h == "Bearer slow") {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return p;
+  }
+  if (h == "Bearer admin" || h == "Bearer auditor") {
+    p.user = std::string(h.substr(7));
+    p.role = h == "Bearer admin" ? store::Role::kAdmin : store::Role::kAuditor;
+    return p;
+  }
+  return Unauthenticated("no");
+}
+
 class ServerTest : public ::testing::Test {
  protected:
+  // Fixtures override this to change the options of their server.
+  virtual void Configure(ServerOptions&) {}
+
   void SetUp() override {
     ASSERT_TRUE(store_.PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
-    service_ = std::make_unique<taxii::Service>(store_, [](std::string_view h) -> Result<auth::Principal> {
-      if (h != "Bearer good") return Unauthenticated("no");
-      auth::Principal p;
-      p.user = "alice";
-      p.user_id = 1;
-      return p;
-    });
+    service_ = std::make_unique<taxii::Service>(store_, TestAuthenticate);
     ServerOptions o;
     o.host = "127.0.0.1";
     o.port = 0;
@@ -84,6 +100,8 @@ class ServerTest : public ::testing::Test {
     o.idle_timeout = std::chrono::milliseconds(300);
     o.handle_signals = false;
     o.access_log = false;
+    o.authenticate = TestAuthenticate;
+    Configure(o);
     server_ = std::make_unique<Server>(o, *service_, store_);
     auto url = server_->Listen();
     ASSERT_TRUE(url.ok()) << url.status().ToString();
@@ -106,12 +124,106 @@ class ServerTest : public ::testing::Test {
   std::thread thread_;
 };
 
+std::string Get(std::string_view path, std::string_view auth = {}) {
+  std::string r = "GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (!auth.empty()) r += "Authorization: " + std::string(auth) + "\r\n";
+  return r + "\r\n";
+}
+
 TEST_F(ServerTest, HealthzAndMetrics) {
-  std::string r = Roundtrip("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  // Defaults: /healthz public, /metrics for admin and auditor users only.
+  std::string r = Roundtrip(Get("/healthz"));
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   EXPECT_NE(r.find("\r\n\r\nok\n"), std::string::npos);
-  r = Roundtrip("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  r = Roundtrip(Get("/metrics"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 401", 0), 0u) << r;
+  EXPECT_NE(r.find("WWW-Authenticate: Basic realm=\"ctihub\", Bearer realm=\"ctihub\""), std::string::npos) << r;
+  EXPECT_NE(r.find("\"http_status\":\"401\""), std::string::npos) << r;
+  EXPECT_EQ(r.find("ctihub_http_requests_total"), std::string::npos) << r;
+  r = Roundtrip(Get("/metrics", "Bearer wrong"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 401", 0), 0u) << r;
+  r = Roundtrip(Get("/metrics", "Bearer good"));  // a reader
+  EXPECT_EQ(r.rfind("HTTP/1.1 403", 0), 0u) << r;
+  EXPECT_NE(r.find("\"http_status\":\"403\""), std::string::npos) << r;
+  r = Roundtrip(Get("/metrics", "Bearer auditor"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  r = Roundtrip(Get("/metrics", "Bearer admin"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"200\"} 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"401\"} 2"), std::string::npos) << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"403\"} 1"), std::string::npos) << r;
+}
+
+class PrivateHealthTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override {
+    o.public_health = false;
+    o.public_metrics = true;
+  }
+};
+
+TEST_F(PrivateHealthTest, HealthNeedsAnyUserMetricsPublic) {
+  std::string r = Roundtrip(Get("/healthz"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 401", 0), 0u) << r;
+  EXPECT_NE(r.find("WWW-Authenticate"), std::string::npos) << r;
+  EXPECT_EQ(r.find("\r\n\r\nok\n"), std::string::npos) << r;
+  r = Roundtrip(Get("/healthz", "Bearer good"));  // any role
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\n\r\nok\n"), std::string::npos);
+  r = Roundtrip(Get("/metrics"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"401\"} 1"), std::string::npos) << r;
+}
+
+class NoAuthenticatorTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override { o.authenticate = nullptr; }
+};
+
+TEST_F(NoAuthenticatorTest, PrivateEndpointsFailClosed) {
+  std::string r = Roundtrip(Get("/metrics", "Bearer admin"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 401", 0), 0u) << r;
+  r = Roundtrip(Get("/healthz"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+}
+
+class DeadlineTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override { o.request_timeout = std::chrono::milliseconds(100); }
+};
+
+// A handler past its deadline: the client gets a 503 and a closed connection
+// at once; the handler finishes later on its worker without touching the dead
+// connection (ASan/TSan builds check that), and the server serves on.
+TEST_F(DeadlineTest, LateHandlerGets503AndConnectionCloses) {
+  for (int i = 0; i < 2; ++i) {
+    Client c(server_->port());
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.Send("GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow\r\n\r\n"));
+    bool closed = false;
+    auto start = std::chrono::steady_clock::now();
+    std::string r = c.ReadAll(2000, &closed);
+    EXPECT_EQ(r.rfind("HTTP/1.1 503", 0), 0u) << r;
+    EXPECT_NE(r.find("request_timeout"), std::string::npos) << r;
+    EXPECT_TRUE(closed) << "keep-alive must end after a deadline";
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  }
+  // Once the abandoned handlers are done (both workers), the server serves on.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  std::string r = Roundtrip(Get("/taxii2/", "Bearer good"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  r = Roundtrip(Get("/metrics", "Bearer admin"));
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"timeout\",status=\"503\"} 2"), std::string::npos) << r;
+}
+
+// Stopping while an abandoned handler still runs: Run waits for it, nothing leaks.
+TEST_F(DeadlineTest, StopWhileLateHandlerRuns) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Send("GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow\r\n\r\n"));
+  std::string r = c.ReadAll(1000);
+  EXPECT_EQ(r.rfind("HTTP/1.1 503", 0), 0u) << r;
+  // TearDown stops the server now, ~900 ms before the handler ends.
 }
 
 TEST_F(ServerTest, TaxiiAndKeepAlive) {

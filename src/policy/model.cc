@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -103,8 +104,8 @@ class Reader {
     CTIHUB_RETURN_IF_ERROR(
         OnlyKeys(t,
                  {"id", "producer", "recipient", "max_tlp", "object_types", "pap_ceiling",
-                  "strip_properties", "withhold_sco_types", "reshare", "valid_from", "expires",
-                  "legal_basis", "revoked_at", "revoked_reason"},
+                  "strip_properties", "withhold_sco_types", "reshare", "relay", "valid_from",
+                  "expires", "legal_basis", "revoked_at", "revoked_reason"},
                  "[[agreement]]"));
     Agreement a;
     CTIHUB_ASSIGN_OR_RETURN(a.id, Str(t, "id", true, "[[agreement]]"));
@@ -143,6 +144,7 @@ class Reader {
     }
     CTIHUB_ASSIGN_OR_RETURN(a.withhold_sco_types, StrList(t, "withhold_sco_types"));
     CTIHUB_ASSIGN_OR_RETURN(a.reshare, Bool(t, "reshare", false));
+    CTIHUB_ASSIGN_OR_RETURN(a.relay, Bool(t, "relay", false));
     CTIHUB_ASSIGN_OR_RETURN(a.valid_from, Time(t, "valid_from"));
     CTIHUB_ASSIGN_OR_RETURN(a.expires, Time(t, "expires"));
     CTIHUB_ASSIGN_OR_RETURN(a.revoked_at, Time(t, "revoked_at"));
@@ -187,7 +189,8 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 Status ParseInto(const toml::table& root, const Reader& r, PolicyModel& m,
-                 std::vector<std::pair<std::string, toml::source_region>>* agreement_pos) {
+                 std::vector<std::pair<std::string, toml::source_region>>* agreement_pos,
+                 std::vector<toml::source_region>* org_pos = nullptr) {
   CTIHUB_RETURN_IF_ERROR(
       r.OnlyKeys(root, {"defaults", "organisation", "community", "collection", "agreement"},
                  "the policy file"));
@@ -207,11 +210,12 @@ Status ParseInto(const toml::table& root, const Reader& r, PolicyModel& m,
     if (o.name.empty()) return r.Err(*t, "organisation name must not be empty");
     if (m.FindOrganisation(o.name))
       return r.Err(*t->get("name"), "organisation '" + o.name + "' defined twice");
+    // Optional: the hub's store supplies it (LoadPolicyDir with known organisations).
     CTIHUB_ASSIGN_OR_RETURN(o.identity_id,
-                            r.Str(*t, "identity", true, "[[organisation]] " + o.name));
-    if (o.identity_id.rfind("identity--", 0) != 0 || o.identity_id.size() != 46)
+                            r.Str(*t, "identity", false, "[[organisation]] " + o.name));
+    if (t->get("identity") != nullptr && !IsIdentityId(o.identity_id))
       return r.Err(*t->get("identity"), "identity must be a STIX identity id (identity--UUID)");
-    if (m.FindOrganisationByIdentity(o.identity_id))
+    if (!o.identity_id.empty() && m.FindOrganisationByIdentity(o.identity_id))
       return r.Err(*t->get("identity"), "identity " + o.identity_id + " used by two organisations");
     CTIHUB_ASSIGN_OR_RETURN(o.sector, r.Str(*t, "sector", false, ""));
     CTIHUB_ASSIGN_OR_RETURN(o.country, r.Str(*t, "country", false, ""));
@@ -220,6 +224,7 @@ Status ParseInto(const toml::table& root, const Reader& r, PolicyModel& m,
          !std::isupper(static_cast<unsigned char>(o.country[1]))))
       return r.Err(*t->get("country"), "country must be an ISO 3166-1 alpha-2 code such as \"FR\"");
     CTIHUB_ASSIGN_OR_RETURN(o.communities, r.StrList(*t, "communities"));
+    if (org_pos) org_pos->push_back(t->source());
     m.organisations.push_back(std::move(o));
   }
   CTIHUB_ASSIGN_OR_RETURN(auto comms, r.Tables(root, "community"));
@@ -358,6 +363,7 @@ const Organisation* PolicyModel::FindOrganisation(std::string_view name) const {
   return nullptr;
 }
 const Organisation* PolicyModel::FindOrganisationByIdentity(std::string_view id) const {
+  if (id.empty()) return nullptr;  // organisations without an identity own nothing
   for (const auto& o : organisations)
     if (o.identity_id == id) return &o;
   return nullptr;
@@ -446,18 +452,91 @@ Result<AgreementChanges> LoadAgreementChanges(const std::string& path) {
   return ParseAgreementChanges(text, path, nullptr, nullptr);
 }
 
-Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing) {
+namespace {
+
+// Merges the store's organisations into a model parsed from `source`
+// (`org_pos`: the position of each of its organisations, in order).
+Status MergeKnownOrgs(PolicyModel& m, const std::vector<KnownOrg>& known, const std::string& source,
+                      const std::vector<toml::source_region>& org_pos) {
+  Reader r(source);
+  const size_t from_file = m.organisations.size();
+  auto where = [&](const Organisation& o) -> const toml::source_region* {
+    size_t i = static_cast<size_t>(&o - m.organisations.data());
+    return i < from_file && i < org_pos.size() ? &org_pos[i] : nullptr;
+  };
+  auto err = [&](const Organisation& o, const std::string& reason) {
+    const toml::source_region* at = where(o);
+    return at ? r.Err(*at, reason) : InvalidArgument("hub database: " + reason);
+  };
+  std::set<std::string> in_store;
+  for (const KnownOrg& k : known) {
+    if (k.name.empty() || !in_store.insert(k.name).second) continue;
+    if (!k.identity_id.empty()) {
+      const Organisation* other = m.FindOrganisationByIdentity(k.identity_id);
+      if (other != nullptr && other->name != k.name) {
+        if (where(*other) == nullptr)
+          return err(*other, "organisations '" + other->name + "' and '" + k.name +
+                                 "' have the same identity " + k.identity_id);
+        return err(*other, "identity " + k.identity_id + " is organisation '" + other->name +
+                               "' here but '" + k.name + "' in the hub database (ctihub org list)");
+      }
+    }
+    Organisation* o = nullptr;
+    for (auto& e : m.organisations)
+      if (e.name == k.name) o = &e;
+    if (o == nullptr) {
+      Organisation added;
+      added.name = k.name;
+      added.identity_id = k.identity_id;
+      m.organisations.push_back(std::move(added));
+      continue;
+    }
+    if (o->identity_id.empty()) {
+      o->identity_id = k.identity_id;
+    } else if (!k.identity_id.empty() && o->identity_id != k.identity_id) {
+      return err(*o, "organisation '" + o->name + "' has identity " + o->identity_id +
+                         " here but " + k.identity_id +
+                         " in the hub database (ctihub org list): make them agree");
+    }
+  }
+  for (size_t i = 0; i < from_file; ++i) {
+    const Organisation& o = m.organisations[i];
+    if (o.identity_id.empty() && !in_store.count(o.name))
+      return err(o, "organisation '" + o.name +
+                        "' has no identity and the hub does not know it: set `identity` or "
+                        "create it with `ctihub org add " +
+                        o.name + "`");
+  }
+  return Status::Ok();
+}
+
+Result<PolicyModel> LoadDir(const std::string& dir, bool allow_missing,
+                            const std::vector<KnownOrg>* known) {
   std::string main_path = dir + "/policy.toml";
   std::string changes_path = dir + "/agreements.toml";
   PolicyModel m;
   std::error_code ec;
   if (std::filesystem::exists(main_path, ec)) {
     CTIHUB_ASSIGN_OR_RETURN(std::string text, ReadFile(main_path));
-    CTIHUB_ASSIGN_OR_RETURN(m, ParsePolicyToml(text, main_path));
+    CTIHUB_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, main_path));
+    Reader r(main_path);
+    std::vector<std::pair<std::string, toml::source_region>> pos;
+    std::vector<toml::source_region> org_pos;
+    CTIHUB_RETURN_IF_ERROR(ParseInto(root, r, m, &pos, &org_pos));
+    // The store's organisations first, so policy.toml's agreements may name them.
+    if (known) CTIHUB_RETURN_IF_ERROR(MergeKnownOrgs(m, *known, main_path, org_pos));
+    CTIHUB_RETURN_IF_ERROR(CheckParties(m, main_path, pos));
+  } else if (ec) {
+    return Unavailable(main_path + ": " + ec.message());
   } else if (!allow_missing) {
     return NotFound(main_path + ": no policy file");
+  } else if (known) {
+    CTIHUB_RETURN_IF_ERROR(MergeKnownOrgs(m, *known, main_path, {}));
   }
-  if (!std::filesystem::exists(changes_path, ec)) return m;
+  if (!std::filesystem::exists(changes_path, ec)) {
+    if (ec) return Unavailable(changes_path + ": " + ec.message());
+    return m;
+  }
   CTIHUB_ASSIGN_OR_RETURN(std::string text, ReadFile(changes_path));
   std::vector<std::pair<std::string, toml::source_region>> pos;
   std::vector<toml::source_region> rev_pos;
@@ -484,6 +563,33 @@ Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing) {
   return m;
 }
 
+}  // namespace
+
+Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing) {
+  return LoadDir(dir, allow_missing, nullptr);
+}
+
+Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing,
+                                  const std::vector<KnownOrg>& known_orgs) {
+  return LoadDir(dir, allow_missing, &known_orgs);
+}
+
+bool IsIdentityId(std::string_view s) {
+  constexpr std::string_view kPrefix = "identity--";
+  if (s.size() != kPrefix.size() + 36 || s.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string_view u = s.substr(kPrefix.size());
+  for (size_t i = 0; i < u.size(); ++i) {
+    const char c = u[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  const char variant = static_cast<char>(u[19] | 0x20);
+  return variant == '8' || variant == '9' || variant == 'a' || variant == 'b';
+}
+
 std::string AgreementToToml(const Agreement& a) {
   std::string s = "[[agreement]]\n";
   s += "id = " + Quote(a.id) + "\n";
@@ -498,6 +604,7 @@ std::string AgreementToToml(const Agreement& a) {
   if (!a.withhold_sco_types.empty())
     s += "withhold_sco_types = " + QuoteList(a.withhold_sco_types) + "\n";
   s += std::string("reshare = ") + (a.reshare ? "true" : "false") + "\n";
+  if (a.relay) s += "relay = true\n";
   if (a.valid_from) s += "valid_from = " + Quote(a.valid_from->ToString()) + "\n";
   if (a.expires) s += "expires = " + Quote(a.expires->ToString()) + "\n";
   s += "legal_basis = " + Quote(a.legal_basis) + "\n";

@@ -21,8 +21,11 @@
 namespace ctihub::policy {
 
 struct Organisation {
-  std::string name;         // as in the store and on the CLI
-  std::string identity_id;  // STIX identity id used as created_by_ref
+  std::string name;  // as in the store and on the CLI
+  // STIX identity id used as created_by_ref. Optional in policy.toml (the
+  // hub's store supplies it, see KnownOrg); empty only for an organisation the
+  // store knows without one: it can read, but no object is ever its own.
+  std::string identity_id;
   std::string sector;
   std::string country;  // ISO 3166-1 alpha-2
   std::vector<std::string> communities;
@@ -52,6 +55,9 @@ struct Agreement {
   std::vector<std::string> strip_properties;    // "selector" or "type:selector"
   std::vector<std::string> withhold_sco_types;  // e.g. email-addr, user-account
   bool reshare = false;
+  // The recipient may write objects whose created_by_ref is the producer's
+  // identity: it relays the producer's intelligence (Policy::MayRelay).
+  bool relay = false;
   std::optional<Timestamp> valid_from;
   std::optional<Timestamp> expires;
   std::string legal_basis;
@@ -87,14 +93,40 @@ struct PolicyModel {
   Status Validate() const;
 };
 
+// "identity--" followed by an RFC 4122 UUID (8-4-4-4-12 hex digits, variant
+// 10xx), as STIX 2.1 requires of an identity's id.
+bool IsIdentityId(std::string_view s);
+
+// An organisation of the hub's store (`ctihub org add NAME`): its name and
+// identity. policy.toml adds what the store does not know (sector, country,
+// communities).
+struct KnownOrg {
+  std::string name;
+  std::string identity_id;  // may be empty (organisations created before ids were assigned)
+};
+
 // Parses one policy TOML text. `source` names the file in messages.
 Result<PolicyModel> ParsePolicyToml(std::string_view text, std::string_view source);
 
-// Loads DIR/policy.toml (required unless `allow_missing`) and then
-// DIR/agreements.toml (machine-managed by `ctihub agreement`, optional):
-// its [[agreement]] tables add agreements, its [[revocation]] tables revoke
-// agreements of either file.
+// Loads DIR/policy.toml (required unless `allow_missing`; absent, the model is
+// the default one: unmarked objects AMBER, no organisations, no agreements)
+// and then DIR/agreements.toml (machine-managed by `ctihub agreement`,
+// optional): its [[agreement]] tables add agreements, its [[revocation]]
+// tables revoke agreements of either file. A file that exists but does not
+// parse is always refused.
 Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing = false);
+
+// The same, merging the store's organisations after policy.toml and before
+// any agreement is checked (so agreements may name them):
+//  - an organisation of the store that policy.toml does not name is added
+//    (no sector, country or communities);
+//  - a policy.toml organisation without `identity` takes the store's;
+//  - refused (FILE:LINE:COLUMN: reason) when policy.toml gives an
+//    organisation another identity than the store does, when one identity
+//    would belong to two organisations, and when a policy.toml organisation
+//    has no identity and the store does not know it.
+Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing,
+                                  const std::vector<KnownOrg>& known_orgs);
 
 // The machine-managed agreements file: added agreements and revocations.
 struct AgreementChanges {

@@ -380,7 +380,9 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
         if (a.max != b.max) return a.max > b.max;
         return a.kind < b.kind;
       });
-      if (!routes.empty()) idx->by_producer.emplace(P.identity_id, std::move(routes));
+      // A producer without an identity owns no object: nothing to route.
+      if (!routes.empty() && !P.identity_id.empty())
+        idx->by_producer.emplace(P.identity_id, std::move(routes));
     }
     readers_.emplace(R.name, std::move(idx));
   }
@@ -720,7 +722,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
 
   Candidate cands[64];
   size_t n = 0;
-  if (ri != nullptr && Contains(f.recipient_orgs, ri->identity))
+  if (ri != nullptr && !ri->identity.empty() && Contains(f.recipient_orgs, ri->identity))
     cands[n++] = {Tlp::kRed, nullptr, "named"};
   if (ri != nullptr && !f.producer.empty()) {
     if (const std::vector<Route>* routes = RoutesFor(*ri, f.producer)) {
@@ -801,6 +803,24 @@ Decision Policy::DecideJson(const Reader& reader, json::Element object,
   return Decide(reader, *f, object, collection, now);
 }
 
+std::string_view Policy::IdentityOf(std::string_view org_name) const {
+  const Organisation* o = model_.FindOrganisation(org_name);
+  return o ? std::string_view(o->identity_id) : std::string_view();
+}
+
+bool Policy::MayRelay(std::string_view writer_org, std::string_view producer_identity,
+                      Timestamp now) const {
+  const Organisation* producer = model_.FindOrganisationByIdentity(producer_identity);
+  const Organisation* writer = model_.FindOrganisation(writer_org);
+  if (producer == nullptr || writer == nullptr || producer == writer) return false;
+  for (const Agreement& a : model_.agreements) {
+    if (a.relay && a.ActiveAt(now) && PartyMatches(a.producer, *producer) &&
+        PartyMatches(a.recipient, *writer))
+      return true;
+  }
+  return false;
+}
+
 ReadScope Policy::ScopeFor(const Reader& reader, const CollectionMarking& collection,
                            Timestamp now) const {
   ReadScope s;
@@ -812,7 +832,7 @@ ReadScope Policy::ScopeFor(const Reader& reader, const CollectionMarking& collec
   if (it == readers_.end()) return s;
   const ReaderIndex& ri = *it->second;
   s.own_producer = ri.identity;
-  s.red_if_named = true;
+  s.red_if_named = !ri.identity.empty();
   for (const auto& [producer, routes] : ri.by_producer) {
     ProducerGrant g;
     g.producer = producer;

@@ -162,6 +162,20 @@ class Policy {
   // The collection settings from the model (defaults when not configured).
   CollectionMarking CollectionFor(std::string_view collection_name_or_alias) const;
 
+  // The STIX identity id of an organisation; "" when the organisation is
+  // unknown or has no identity. Valid as long as this Policy lives.
+  std::string_view IdentityOf(std::string_view org_name) const;
+
+  // Writes: may `writer_org` store objects whose created_by_ref is
+  // `producer_identity` (another organisation's)? True when an agreement
+  // active at `now` has relay = true, its producer is the organisation owning
+  // `producer_identity` (or a community it belongs to) and its recipient is
+  // `writer_org` (or a community it belongs to). False for unknown
+  // organisations and identities. A writer's own identity is not a relay:
+  // callers compare it with IdentityOf(writer_org) first.
+  bool MayRelay(std::string_view writer_org, std::string_view producer_identity,
+                Timestamp now) const;
+
   const PolicyModel& model() const { return model_; }
 
   struct Route;

@@ -1,46 +1,85 @@
 // PolicyHolder: the server's current Policy, reloaded when DATA/policy.toml or
 // DATA/agreements.toml change (e.g. `ctihub agreement revoke` while the hub
-// runs), so a revocation takes effect on the next request.
+// runs), so a revocation takes effect on the next request, and on Refresh()
+// (an organisation added with `ctihub org add` while the hub runs).
+//
+// The model is DATA/policy.toml (optional: without it every unmarked object is
+// AMBER and there are no agreements), the store's organisations (see
+// KnownOrg and LoadPolicyDir in model.h) and DATA/agreements.toml.
 //
 // Thread-safe. Current() is cheap (two stat calls at most every
 // `check_interval`, and a shared_ptr copy); callers keep the returned pointer
-// for the whole request so one request sees one policy.
+// for the whole request so one request sees one policy. A reload (parsing,
+// calling `known_orgs`) runs in the calling thread without holding the lock:
+// while a file change is being loaded, other callers keep getting the current
+// policy; after Refresh(), callers wait for the reload it asked for.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
+#include "policy/model.h"
 #include "policy/policy.h"
 
 namespace ctihub::policy {
 
 class PolicyHolder {
  public:
-  // Loads DIR's policy; refuses (with FILE:LINE:COLUMN: reason) when it does
-  // not parse: the hub must not start with a policy it cannot parse.
+  // The store's organisations, read on every (re)load. May be called from any
+  // thread that calls Current(); must not call back into the holder. An error
+  // fails Open; on a reload it keeps the last good policy (and retries on the
+  // next check).
+  using KnownOrgsFn = std::function<Result<std::vector<KnownOrg>>()>;
+
+  // Loads DIR's policy; refuses (with FILE:LINE:COLUMN: reason) when a file
+  // exists but does not parse, or contradicts the store's organisations: the
+  // hub must not start with a policy it cannot parse. A missing policy.toml is
+  // the default model. `known_orgs` may be empty (no store organisations).
   static Result<std::unique_ptr<PolicyHolder>> Open(
       const std::string& data_dir,
-      std::chrono::milliseconds check_interval = std::chrono::milliseconds(0));
+      std::chrono::milliseconds check_interval = std::chrono::milliseconds(0),
+      KnownOrgsFn known_orgs = nullptr);
 
   // The current policy. If the files changed and no longer parse, the last
   // good policy stays in force and last_reload_error() says why.
   std::shared_ptr<const Policy> Current();
+
+  // Forces a reload (files and known_orgs) on the next Current(), whatever
+  // check_interval says: call it when a request names an organisation the
+  // current policy does not know (Policy::model().FindOrganisation == nullptr).
+  // A Current() that starts after Refresh() returns a policy loaded after it
+  // (waiting for a reload already running if need be), or the last good one
+  // when that reload fails (last_reload_error() says why). Each call costs one
+  // reload: do not call it for organisations that stay unknown after one.
+  void Refresh();
+
   Status last_reload_error() const;
 
  private:
   PolicyHolder() = default;
   std::string Fingerprint() const;
+  // Reads the files and known organisations; no lock held.
+  Result<PolicyModel> Load(bool* known_orgs_failed) const;
 
   std::string dir_;
   std::chrono::milliseconds interval_{0};
+  KnownOrgsFn known_orgs_;
   mutable std::mutex mu_;
-  std::shared_ptr<const Policy> policy_;  // guarded by mu_
-  std::string fingerprint_;               // guarded by mu_
-  std::chrono::steady_clock::time_point last_check_;
-  Status error_;
+  std::condition_variable loaded_cv_;                 // a reload finished
+  std::shared_ptr<const Policy> policy_;              // guarded by mu_
+  std::string fingerprint_;                           // guarded by mu_
+  std::chrono::steady_clock::time_point last_check_;  // guarded by mu_
+  Status error_;                                      // guarded by mu_
+  bool loading_ = false;                              // guarded by mu_: a reload is running
+  uint64_t refresh_requested_ = 0;                    // guarded by mu_: Refresh() calls so far
+  uint64_t refresh_loaded_ = 0;  // guarded by mu_: Refresh() calls the policy reflects
 };
 
 }  // namespace ctihub::policy

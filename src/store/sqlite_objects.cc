@@ -2,6 +2,8 @@
 // keyset-paginated queries and deletes.
 #include <algorithm>
 #include <exception>
+#include <functional>
+#include <map>
 #include <set>
 #include <utility>
 #include <variant>
@@ -34,10 +36,15 @@ Status ValidateNewObject(const NewObject& o) {
   return Status::Ok();
 }
 
-// A parameterised SQL text built from an ObjectQuery.
+// A parameterised SQL text built from an ObjectQuery. Filters use plain `?`
+// parameters; the access scope uses numbered ones (`?N`) so the multi-type
+// plan repeats its text in every per-type walk without repeating its values.
+// Invariant: params.size() is the highest number assigned so far, so the next
+// plain `?` is params.size() + 1 as SQLite numbers it.
 struct SqlBuilder {
   std::string sql;
   std::vector<std::variant<int64_t, std::string>> params;
+  std::string scope_sql;  // the scope condition once built (parameters numbered)
 
   void Param(int64_t v) {
     sql += '?';
@@ -46,6 +53,11 @@ struct SqlBuilder {
   void Param(std::string v) {
     sql += '?';
     params.emplace_back(std::move(v));
+  }
+  // Adds a parameter and returns its numbered reference "?N".
+  std::string Numbered(std::variant<int64_t, std::string> v) {
+    params.push_back(std::move(v));
+    return "?" + std::to_string(params.size());
   }
   void InList(std::string_view column, const std::vector<std::string>& values) {
     sql += " AND ";
@@ -69,6 +81,160 @@ struct SqlBuilder {
   }
 };
 
+// ---- access facts ------------------------------------------------------------------
+
+// The recipients column: '' for none, else '|r1|r2|' with '%' and '|' inside
+// an id written %25 and %7C, so "'|' + escaped id + '|' occurs in it" is an
+// exact membership test (never a prefix or substring match).
+void AppendEscapedRecipient(std::string_view id, std::string& out) {
+  for (char c : id) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == '|') {
+      out += "%7C";
+    } else {
+      out += c;
+    }
+  }
+}
+
+std::string EncodeRecipients(const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  std::string out = "|";
+  for (const auto& id : ids) {
+    AppendEscapedRecipient(id, out);
+    out += '|';
+  }
+  return out;
+}
+
+std::string RecipientNeedle(std::string_view id) {
+  std::string out = "|";
+  AppendEscapedRecipient(id, out);
+  out += '|';
+  return out;
+}
+
+std::vector<std::string> DecodeRecipients(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.size() < 2) return out;
+  text = text.substr(1, text.size() - 2);
+  for (;;) {
+    size_t bar = text.find('|');
+    std::string_view item = text.substr(0, bar);
+    std::string id;
+    id.reserve(item.size());
+    for (size_t i = 0; i < item.size(); ++i) {
+      if (item[i] == '%' && item.substr(i, 3) == "%25") {
+        id += '%';
+        i += 2;
+      } else if (item[i] == '%' && item.substr(i, 3) == "%7C") {
+        id += '|';
+        i += 2;
+      } else {
+        id += item[i];
+      }
+    }
+    out.push_back(std::move(id));
+    if (bar == std::string_view::npos) break;
+    text.remove_prefix(bar + 1);
+  }
+  return out;
+}
+
+// Bounds of the scope condition's size. Grants come from sharing agreements
+// (a few hundred at most in practice); past these bounds the condition gets
+// looser, never tighter: per-grant types are dropped first, then the producers
+// (every grant becomes "effective TLP <= the highest grant level").
+constexpr size_t kMaxScopeGrants = 500;
+constexpr size_t kMaxScopeTypeValues = 2000;
+constexpr size_t kMaxScopeProducers = 2000;
+
+// The scope condition (store.h AccessScope) as " AND (...)". `query_types` is
+// the match[type] filter ANDed beside it: a grant's types are narrowed to it
+// (a grant none of whose types can match is left out). Built once per query;
+// the multi-type plan repeats the same text in each walk.
+void AppendScope(const AccessScope& s, const std::vector<std::string>& query_types, SqlBuilder& b) {
+  if (!b.scope_sql.empty()) {
+    b.sql += b.scope_sql;
+    return;
+  }
+  std::string t;
+  if (s.none) {
+    t = " AND 0";
+  } else {
+    t = " AND (facts = 0";
+    if (!s.own_producer.empty()) t += " OR producer = " + b.Numbered(s.own_producer);
+    const std::string eff =
+        "(CASE WHEN tlp < 0 THEN " + b.Numbered(int64_t{s.unmarked_tlp}) + " ELSE tlp END)";
+    t += " OR " + eff + " <= " + b.Numbered(int64_t{s.any_producer_max});
+
+    // Grants grouped by (max_tlp, types): one "producer IN (...)" per group.
+    const std::set<std::string> wanted(query_types.begin(), query_types.end());
+    size_t type_values = 0;
+    for (const auto& g : s.grants) type_values += g.types.size();
+    const bool keep_types =
+        s.grants.size() <= kMaxScopeGrants && type_values <= kMaxScopeTypeValues;
+    std::map<std::pair<int, std::set<std::string>>, std::set<std::string>> groups;
+    std::set<std::string> producers;
+    int max_grant_tlp = 0;
+    bool any_grant = false;
+    for (const auto& g : s.grants) {
+      std::set<std::string> types;
+      if (keep_types && !g.types.empty()) {
+        for (const auto& ty : g.types) {
+          if (wanted.empty() || wanted.count(ty) > 0) types.insert(ty);
+        }
+        if (types.empty()) continue;         // no type the query returns
+        if (types == wanted) types.clear();  // the query's filter already says it
+      }
+      groups[{g.max_tlp, std::move(types)}].insert(g.producer);
+      producers.insert(g.producer);
+      max_grant_tlp = any_grant ? std::max(max_grant_tlp, g.max_tlp) : g.max_tlp;
+      any_grant = true;
+    }
+    if (producers.size() > kMaxScopeProducers) {
+      t += " OR " + eff + " <= " + b.Numbered(int64_t{max_grant_tlp});
+    } else {
+      for (const auto& [key, who] : groups) {
+        t += " OR (producer";
+        if (who.size() == 1) {
+          t += " = " + b.Numbered(*who.begin());
+        } else {
+          t += " IN (";
+          bool first = true;
+          for (const auto& p : who) {
+            if (!first) t += ',';
+            first = false;
+            t += b.Numbered(p);
+          }
+          t += ')';
+        }
+        t += " AND " + eff + " <= " + b.Numbered(int64_t{key.first});
+        if (!key.second.empty()) {
+          t += " AND type IN (";
+          bool first = true;
+          for (const auto& ty : key.second) {
+            if (!first) t += ',';
+            first = false;
+            t += b.Numbered(ty);
+          }
+          t += ')';
+        }
+        t += ')';
+      }
+    }
+    // The policy serves an object naming the reader in recipient_orgs whatever
+    // its TLP ("named"), so the clause does not test tlp = 4: looser, never tighter.
+    if (s.red_if_named && !s.own_producer.empty()) {
+      t += " OR instr(recipients, " + b.Numbered(RecipientNeedle(s.own_producer)) + ") > 0";
+    }
+    t += ')';
+  }
+  b.scope_sql = std::move(t);
+  b.sql += b.scope_sql;
+}
+
 Status CheckFilterSizes(const ObjectQuery& q) {
   if (q.ids.size() > kMaxFilterValues || q.types.size() > kMaxFilterValues ||
       q.spec_versions.size() > kMaxFilterValues || q.versions.size() > kMaxFilterValues) {
@@ -79,9 +245,10 @@ Status CheckFilterSizes(const ObjectQuery& q) {
 }
 
 // Appends " WHERE ..." for the filters of q (collection, date_added lower
-// bound, ids, `types` (q.types or a subset of it), spec_version, version selection).
+// bound, ids, `types` (q.types or a subset of it), spec_version, version
+// selection) and, when `scope` is set, the access scope on top of them.
 void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, int64_t after_us,
-                 SqlBuilder& b) {
+                 const AccessScope* scope, SqlBuilder& b) {
   b.sql += " WHERE collection = ";
   b.Param(q.collection_id);
   b.sql += " AND date_added > ";
@@ -94,6 +261,7 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
   } else {
     b.InList("spec_version", q.spec_versions);
   }
+  if (scope != nullptr) AppendScope(*scope, q.types, b);
   if (q.version_all) return;
   std::vector<std::string> alternatives;
   if (q.version_last) alternatives.emplace_back("is_latest = 1");
@@ -125,9 +293,15 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
 // the types are rare. Otherwise (collection, date_added) is walked in order.
 constexpr size_t kMaxTypeUnion = 16;
 
-SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit) {
+// Columns 7..12 of every SELECT: the access facts.
+constexpr int kFactsColumn = 7;
+
+SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool include_json) {
   const std::string columns = std::string("date_added, id, type, spec_version, version, "
-                                          "version_digits") + (q.include_json ? ", json" : ", ''");
+                                          "version_digits") +
+                              (include_json ? ", json" : ", ''") +
+                              ", producer, tlp, pap, recipients, granular, facts";
+  const AccessScope* scope = q.scope ? &*q.scope : nullptr;
   SqlBuilder b;
   if (q.ids.empty() && q.types.size() > 1 && q.types.size() <= kMaxTypeUnion) {
     // Merge the per-type walks on date_added alone, then fetch the rows of
@@ -139,7 +313,7 @@ SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit) {
       if (!first) b.sql += " UNION ALL ";
       first = false;
       b.sql += "SELECT * FROM (SELECT date_added FROM objects";
-      AppendWhere(q, {t}, after, b);
+      AppendWhere(q, {t}, after, scope, b);
       b.sql += " ORDER BY date_added LIMIT ";
       b.Param(static_cast<int64_t>(limit));
       b.sql += ')';
@@ -153,7 +327,7 @@ SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit) {
   // Without statistics SQLite prefers walking (collection, date_added) to skip
   // the sort; for an id list the (collection, id, version) lookup is far cheaper.
   if (!q.ids.empty()) b.sql += " INDEXED BY objects_id";
-  AppendWhere(q, q.types, after, b);
+  AppendWhere(q, q.types, after, scope, b);
   b.sql += " ORDER BY date_added LIMIT ";
   b.Param(static_cast<int64_t>(limit));
   return b;
@@ -165,9 +339,90 @@ Result<Timestamp> StoredVersion(std::string_view key, int64_t digits) {
   return Timestamp(ts->seconds(), ts->nanos(), static_cast<uint8_t>(std::clamp<int64_t>(digits, 0, 9)));
 }
 
+// One row of a SELECT built by BuildSelect.
+Result<ObjectVersion> ReadRow(const Statement& st, const std::string& collection_id,
+                              bool include_json) {
+  ObjectVersion v;
+  v.date_added_us = st.Int(0);
+  v.id = st.String(1);
+  v.type = st.String(2);
+  v.spec_version = st.String(3);
+  CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(st.Text(4), st.Int(5)));
+  v.collection_id = collection_id;
+  if (include_json) v.json = st.String(6);
+  AccessFacts& a = v.access;
+  a.producer = st.String(kFactsColumn);
+  a.tlp = static_cast<int>(st.Int(kFactsColumn + 1));
+  a.pap = static_cast<int>(st.Int(kFactsColumn + 2));
+  std::string_view recipients = st.Text(kFactsColumn + 3);
+  if (!recipients.empty()) a.recipient_orgs = DecodeRecipients(recipients);
+  a.granular_levels = st.Int(kFactsColumn + 4) != 0;
+  a.known = st.Int(kFactsColumn + 5) != 0;
+  return v;
+}
+
 // The version text a status resource shows for an object.
 std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
   return o.has_version ? o.version.ToString() : Timestamp::FromMicros(date_added_us).ToString();
+}
+
+// QueryObjects with an `admit` callback: the rows that pass the SQL filters
+// are read in keyset chunks (date_added > the last row examined), each chunk
+// on a reader connection that is given back before `admit` runs, so a slow
+// decision never holds a connection or a read snapshot. The first chunk is
+// limit + 1 rows (everything, when every row is admitted); a later one is
+// sized to what the page still needs at the admit rate seen so far (rows
+// read past the look-ahead are thrown away and read again by the next page,
+// so over-reading costs as much as it saves), up to kMaxAdmitChunk, never
+// past the scan budget.
+// `read_chunk(b, rows)` runs the SELECT b on a reader and appends its rows.
+using ChunkReader = std::function<Status(const SqlBuilder&, std::vector<ObjectVersion>&)>;
+
+Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, int64_t after, size_t limit,
+                                 const ChunkReader& read_chunk) {
+  constexpr size_t kMaxAdmitChunk = 4096;
+  const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
+  ObjectPage page;
+  page.objects.reserve(std::min<size_t>(limit, 1024));
+  size_t examined = 0;
+  int64_t cursor = after;  // date_added of the last row examined
+  bool found_more = false;
+  bool end_of_data = false;
+  size_t chunk = limit + 1;
+  size_t admitted = 0;
+  std::vector<ObjectVersion> rows;
+  while (!found_more && !end_of_data && examined < budget) {
+    const size_t n = std::min(chunk, budget - examined);
+    rows.clear();
+    CTIHUB_RETURN_IF_ERROR(read_chunk(BuildSelect(q, cursor, n, /*include_json=*/true), rows));
+    end_of_data = rows.size() < n;
+    for (ObjectVersion& v : rows) {
+      ++examined;
+      cursor = v.date_added_us;
+      if (!q.admit(v)) continue;
+      ++admitted;
+      if (page.objects.size() == limit) {  // the look-ahead found one more
+        found_more = true;
+        break;
+      }
+      page.objects.push_back(std::move(v));
+    }
+    // Rows still needed (the page's rest plus the look-ahead) over the admit
+    // rate so far (at least 1 in 50), with a quarter more as margin.
+    const double rate =
+        examined == 0 ? 1.0
+                      : std::max(0.02, static_cast<double>(admitted) / static_cast<double>(examined));
+    const double needed = static_cast<double>(limit + 1 - page.objects.size());
+    chunk = std::min(kMaxAdmitChunk, static_cast<size_t>(needed / rate * 1.25) + 8);
+  }
+  if (found_more) {
+    page.more = true;
+    page.next = EncodeCursor(page.objects.back().date_added_us);
+  } else if (!end_of_data) {  // the scan budget ran out first
+    page.more = true;
+    page.next = EncodeCursor(cursor);
+  }
+  return page;
 }
 
 }  // namespace
@@ -374,13 +629,18 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
   {
     CTIHUB_ASSIGN_OR_RETURN(
         Statement st,
-        c.Prepare("INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
-                  "spec_version, is_latest, is_first, spec_latest, json) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+        c.Prepare(
+            "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
+            "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, "
+            "recipients, granular, facts) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)"));
     st.Bind(1, date_added).Bind(2, collection_id).Bind(3, obj.id).Bind(4, key);
     st.Bind(5, int64_t{version.fraction_digits()}).Bind(6, obj.type).Bind(7, obj.spec_version);
     st.Bind(8, int64_t{is_latest}).Bind(9, int64_t{is_first}).Bind(10, int64_t{spec_latest});
     st.Bind(11, obj.json);
+    const AccessFacts& a = obj.access;
+    st.Bind(12, a.producer).Bind(13, int64_t{a.tlp}).Bind(14, int64_t{a.pap});
+    st.Bind(15, EncodeRecipients(a.recipient_orgs)).Bind(16, int64_t{a.granular_levels});
     CTIHUB_RETURN_IF_ERROR(st.Run());
   }
   *last_date_added = date_added;
@@ -453,8 +713,23 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
     after = std::max(after, cursor);
   }
   size_t limit = q.limit == 0 ? kDefaultLimit : std::min(q.limit, kMaxLimit);
+  if (q.scope && q.scope->none) return ObjectPage{};
+  if (q.admit) {
+    auto read_chunk = [&](const SqlBuilder& b, std::vector<ObjectVersion>& rows) -> Status {
+      auto conn = AcquireReader();
+      CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
+      b.BindAll(st);
+      for (;;) {
+        CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) return Status::Ok();
+        CTIHUB_ASSIGN_OR_RETURN(ObjectVersion v, ReadRow(st, q.collection_id, true));
+        rows.push_back(std::move(v));
+      }
+    };
+    return QueryAdmitted(q, after, limit, read_chunk);
+  }
 
-  SqlBuilder b = BuildSelect(q, after, limit + 1);
+  SqlBuilder b = BuildSelect(q, after, limit + 1, q.include_json);
 
   auto conn = AcquireReader();
   CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
@@ -468,14 +743,7 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
       page.more = true;
       break;
     }
-    ObjectVersion v;
-    v.date_added_us = st.Int(0);
-    v.id = st.String(1);
-    v.type = st.String(2);
-    v.spec_version = st.String(3);
-    CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(st.Text(4), st.Int(5)));
-    v.collection_id = q.collection_id;
-    if (q.include_json) v.json = st.String(6);
+    CTIHUB_ASSIGN_OR_RETURN(ObjectVersion v, ReadRow(st, q.collection_id, q.include_json));
     page.objects.push_back(std::move(v));
   }
   if (page.more) page.next = EncodeCursor(page.objects.back().date_added_us);
@@ -487,7 +755,7 @@ Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& q) {
   if (q.ids.empty()) return InvalidArgument("bad_delete: an object id is required");
   SqlBuilder b;
   b.sql = "DELETE FROM objects";
-  AppendWhere(q, q.types, q.added_after_us.value_or(-1), b);
+  AppendWhere(q, q.types, q.added_after_us.value_or(-1), /*scope=*/nullptr, b);  // no scope/admit
   b.sql += " RETURNING id";
 
   std::lock_guard<std::mutex> lock(admin_mu_);

@@ -84,6 +84,20 @@ CREATE TABLE status_details(
   message TEXT NOT NULL DEFAULT '');
 CREATE INDEX status_details_obj ON status_details(status_id, object_id);
 )sql",
+      // 1 -> 2: access facts of each object version (store.h AccessFacts), so a
+      // read's scope is an SQL condition. recipients is '' or '|r1|r2|' with
+      // '%' and '|' inside an id written %25 / %7C, so membership is the exact
+      // test instr(recipients, '|' || id || '|') > 0. facts = 0 marks a row
+      // written before this step (its facts are unknown: AccessFacts::known).
+      // ADD COLUMN with a constant default rewrites no row: instant on any size.
+      R"sql(
+ALTER TABLE objects ADD COLUMN producer TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE objects ADD COLUMN pap INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE objects ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
+ALTER TABLE objects ADD COLUMN granular INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN facts INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return steps;
 }

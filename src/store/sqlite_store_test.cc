@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -673,6 +674,600 @@ TEST(SqliteDurabilityTest, AcknowledgedWritesSurviveKill9) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "ok");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// ---- access facts, scope and admit ---------------------------------------------------
+
+const std::string kOwn = "identity--" + Uuid(100);
+const std::string kP = "identity--" + Uuid(101);
+const std::string kQ = "identity--" + Uuid(102);
+
+NewObject WithFacts(NewObject o, std::string producer, int tlp,
+                    std::vector<std::string> recipients = {}, int pap = -1, bool granular = false) {
+  o.access.producer = std::move(producer);
+  o.access.tlp = tlp;
+  o.access.pap = pap;
+  o.access.recipient_orgs = std::move(recipients);
+  o.access.granular_levels = granular;
+  return o;
+}
+
+// Runs `sql` on the store's database file through a separate connection.
+void ExecRaw(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, AccessFactsRoundTrip) {
+  NewObject plain = Obj(kC, "2024-01-03T00:00:00Z");  // facts left at their defaults
+  Write({WithFacts(Obj(kA, "2024-01-01T00:00:00Z"), kP, 4,
+                   {kOwn, "x|y", "50%|%7C", "", "identity--" + Uuid(9)}, 2, true),
+         WithFacts(Obj(kB, "2024-01-02T00:00:00Z"), kQ, 0, {}, 3, false), plain});
+  auto check = [&](const ObjectQuery& q) {
+    auto page = store_->QueryObjects(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_EQ(page->objects.size(), 3u);
+    const AccessFacts& a = page->objects[0].access;
+    EXPECT_TRUE(a.known);
+    EXPECT_EQ(a.producer, kP);
+    EXPECT_EQ(a.tlp, 4);
+    EXPECT_EQ(a.pap, 2);
+    EXPECT_EQ(a.recipient_orgs, (Strings{kOwn, "x|y", "50%|%7C", "", "identity--" + Uuid(9)}));
+    EXPECT_TRUE(a.granular_levels);
+    const AccessFacts& b = page->objects[1].access;
+    EXPECT_TRUE(b.known);
+    EXPECT_EQ(b.producer, kQ);
+    EXPECT_EQ(b.tlp, 0);
+    EXPECT_EQ(b.pap, 3);
+    EXPECT_TRUE(b.recipient_orgs.empty());
+    EXPECT_FALSE(b.granular_levels);
+    const AccessFacts& c = page->objects[2].access;
+    EXPECT_TRUE(c.known);
+    EXPECT_EQ(c.producer, "");
+    EXPECT_EQ(c.tlp, -1);
+    EXPECT_EQ(c.pap, -1);
+  };
+  check(Q());
+  ObjectQuery manifest = Q();
+  manifest.include_json = false;
+  check(manifest);
+  ObjectQuery types = Q();
+  types.types = {"indicator", "malware"};  // the multi-type plan
+  check(types);
+  ObjectQuery ids = Q();
+  ids.ids = {kA, kB, kC};  // the id-list plan
+  check(ids);
+  // A single empty recipient is not confused with none.
+  Write({WithFacts(Obj(kA, "2024-05-01T00:00:00Z"), kP, 4, {""})});
+  ObjectQuery one = Q();
+  one.ids = {kA};
+  auto page = store_->QueryObjects(one);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0].access.recipient_orgs, (Strings{""}));
+}
+
+// Objects with every kind of facts the scope clauses look at; Labels() names them.
+class ScopeTest : public SqliteStoreTest {
+ protected:
+  void SetUp() override {
+    SqliteStoreTest::SetUp();
+    Add("own-red", "indicator", kOwn, 4);
+    Add("p-clear", "indicator", kP, 0);
+    Add("p-green", "indicator", kP, 1);
+    Add("p-amber-malware", "malware", kP, 2);
+    Add("p-red-named", "indicator", kP, 4, {"identity--" + Uuid(7), kOwn});
+    Add("p-amber-named", "indicator", kP, 2, {kOwn});
+    // Names that contain, extend, or escape-collide with kOwn, but never kOwn itself.
+    Add("q-red-near-names", "malware", kQ, 4,
+        {kOwn + "0", kOwn.substr(0, kOwn.size() - 1), "x|" + kOwn, kOwn + "|x", kOwn + "%7C"});
+    Add("q-unmarked-tool", "tool", kQ, -1);
+    Add("q-amber", "indicator", kQ, 2);
+  }
+
+  void Add(const std::string& label, const std::string& type, const std::string& producer, int tlp,
+           std::vector<std::string> recipients = {}) {
+    std::string id = type + "--" + Uuid(static_cast<int>(labels_.size()) + 200);
+    labels_[id] = label;
+    Write({WithFacts(Obj(id, "2024-01-01T00:00:00Z"), producer, tlp, std::move(recipients))});
+  }
+
+  // Labels of every object a query returns (all pages), in date_added order.
+  Strings Labels(ObjectQuery q) {
+    Strings out;
+    for (const std::string& id_version : Ids(std::move(q))) {
+      out.push_back(labels_[id_version.substr(0, id_version.find('@'))]);
+    }
+    return out;
+  }
+
+  // A scope in which no clause passes anything (with the default unmarked_tlp).
+  static AccessScope Closed() {
+    AccessScope s;
+    s.any_producer_max = -1;
+    return s;
+  }
+
+  ObjectQuery Scoped(AccessScope s) {
+    ObjectQuery q = Q();
+    q.scope = std::move(s);
+    return q;
+  }
+
+  std::map<std::string, std::string> labels_;
+};
+
+TEST_F(ScopeTest, NoScopeAndClosedScope) {
+  EXPECT_EQ(Labels(Q()).size(), 9u);
+  EXPECT_TRUE(Labels(Scoped(Closed())).empty());
+}
+
+TEST_F(ScopeTest, OwnProducer) {
+  AccessScope s = Closed();
+  s.own_producer = kOwn;
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"own-red"}));
+}
+
+TEST_F(ScopeTest, AnyProducerMaxAndUnmarkedTlp) {
+  AccessScope s = Closed();
+  s.any_producer_max = 1;
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"p-clear", "p-green"}));
+  s.unmarked_tlp = 0;  // unmarked objects count as CLEAR
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"p-clear", "p-green", "q-unmarked-tool"}));
+  s.any_producer_max = 2;
+  s.unmarked_tlp = 3;  // unmarked objects count as AMBER+STRICT
+  EXPECT_EQ(Labels(Scoped(s)),
+            (Strings{"p-clear", "p-green", "p-amber-malware", "p-amber-named", "q-amber"}));
+  s.unmarked_tlp = 2;
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"p-clear", "p-green", "p-amber-malware", "p-amber-named",
+                                        "q-unmarked-tool", "q-amber"}));
+}
+
+TEST_F(ScopeTest, GrantWithoutTypes) {
+  AccessScope s = Closed();
+  s.grants.push_back({kP, 2, {}});
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"p-clear", "p-green", "p-amber-malware", "p-amber-named"}));
+  s.grants = {{kQ, 2, {}}};
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"q-unmarked-tool", "q-amber"}));
+  s.unmarked_tlp = 3;  // now above the grant's level
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"q-amber"}));
+  s.grants = {{kQ, 1, {}}};
+  EXPECT_TRUE(Labels(Scoped(s)).empty());
+}
+
+TEST_F(ScopeTest, GrantWithTypes) {
+  AccessScope s = Closed();
+  s.grants.push_back({kP, 4, {"malware", "tool"}});
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"p-amber-malware"}));
+  // With match[type]: a grant's types are narrowed to the query's.
+  ObjectQuery q = Scoped(s);
+  q.types = {"indicator"};
+  EXPECT_TRUE(Labels(q).empty());
+  q.types = {"indicator", "malware"};  // the multi-type plan
+  EXPECT_EQ(Labels(q), (Strings{"p-amber-malware"}));
+  q.types = {"malware"};
+  EXPECT_EQ(Labels(q), (Strings{"p-amber-malware"}));
+  // Two grants of one producer: the union.
+  s.grants = {{kP, 0, {}}, {kP, 4, {"malware"}}, {kQ, 2, {"indicator"}}};
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"p-clear", "p-amber-malware", "q-amber"}));
+  q = Scoped(s);
+  q.types = {"indicator", "malware", "tool"};
+  EXPECT_EQ(Labels(q), (Strings{"p-clear", "p-amber-malware", "q-amber"}));
+  q.ids = {};
+  for (const auto& [id, label] : labels_) q.ids.push_back(id);  // the id-list plan
+  EXPECT_EQ(Labels(q), (Strings{"p-clear", "p-amber-malware", "q-amber"}));
+}
+
+TEST_F(ScopeTest, RedIfNamedIsAnExactMembershipTest) {
+  AccessScope s = Closed();
+  s.own_producer = kOwn;
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"own-red"}));
+  s.red_if_named = true;
+  // q-red-near-names names only ids that contain or extend kOwn: not passed.
+  // p-amber-named passes too: the policy serves a named reader whatever the TLP.
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"own-red", "p-red-named", "p-amber-named"}));
+  // Another reader named in no object.
+  s.own_producer = kOwn + "0";
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"q-red-near-names"}));
+  s.own_producer = "x|" + kOwn;  // stored escaped: matches exactly that entry
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"q-red-near-names"}));
+  s.own_producer = kOwn.substr(0, 10);  // a prefix of many names, named nowhere
+  EXPECT_TRUE(Labels(Scoped(s)).empty());
+}
+
+TEST_F(ScopeTest, NonePassesNothing) {
+  AccessScope s;
+  s.none = true;
+  s.own_producer = kOwn;
+  s.any_producer_max = 4;
+  s.red_if_named = true;
+  EXPECT_TRUE(Labels(Scoped(s)).empty());
+  auto page = store_->QueryObjects(Scoped(s));
+  ASSERT_TRUE(page.ok());
+  EXPECT_FALSE(page->more);
+  ExecRaw(dir_.path() + "/ctihub.db", "UPDATE objects SET facts = 0");
+  EXPECT_TRUE(Labels(Scoped(s)).empty());  // not even rows of unknown facts
+}
+
+TEST_F(ScopeTest, RowsWithUnknownFactsPassAnyScope) {
+  // A row written before schema 2 (the migration leaves facts = 0).
+  std::string amber_id;
+  for (const auto& [id, label] : labels_) {
+    if (label == "q-amber") amber_id = id;
+  }
+  ExecRaw(dir_.path() + "/ctihub.db", "UPDATE objects SET facts = 0 WHERE id = '" + amber_id + "'");
+  EXPECT_EQ(Labels(Scoped(Closed())), (Strings{"q-amber"}));
+  ObjectQuery q = Scoped(Closed());
+  auto page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_FALSE(page->objects[0].access.known);
+  q.types = {"indicator", "malware"};
+  EXPECT_EQ(Labels(q), (Strings{"q-amber"}));
+  // Without a scope the flag is reported too.
+  page = store_->QueryObjects(Q());
+  ASSERT_TRUE(page.ok());
+  for (const auto& o : page->objects) EXPECT_EQ(o.access.known, o.id != amber_id) << o.id;
+}
+
+TEST_F(ScopeTest, ScopeAppliesOnTopOfVersionSelection) {
+  // A newer version of p-clear is RED: the latest is out of scope, and the
+  // older CLEAR version is not served in its place.
+  std::string id;
+  for (const auto& [i, label] : labels_) {
+    if (label == "p-clear") id = i;
+  }
+  Write({WithFacts(Obj(id, "2024-06-01T00:00:00Z"), kP, 4)});
+  AccessScope s = Closed();
+  s.any_producer_max = 0;
+  EXPECT_TRUE(Labels(Scoped(s)).empty());
+  ObjectQuery q = Scoped(s);
+  q.version_all = true;
+  EXPECT_EQ(Labels(q), (Strings{"p-clear"}));
+  q.version_all = false;
+  q.version_last = false;
+  q.version_first = true;
+  EXPECT_EQ(Labels(q), (Strings{"p-clear"}));
+}
+
+TEST_F(ScopeTest, ManyGrantsLoosenTheBoundButNeverTighten) {
+  auto producer = [](int i) { return "identity--" + Uuid(5000 + i); };
+  Add("g5-indicator-green", "indicator", producer(5), 1);
+  Add("g5-malware-amber", "malware", producer(5), 2);
+  Add("g5-malware-red", "malware", producer(5), 4);
+  Add("g7-tool-green", "tool", producer(7), 1);
+  AccessScope s = Closed();
+  for (int i = 0; i < 400; ++i) {
+    s.grants.push_back({producer(i), 2, {"malware", "x-t" + std::to_string(i)}});
+  }
+  // Within the bounds: exact.
+  EXPECT_EQ(Labels(Scoped(s)), (Strings{"g5-malware-amber"}));
+  // The multi-type plan repeats the condition in each walk: still one set of parameters.
+  ObjectQuery q = Scoped(s);
+  q.types = {"indicator", "malware", "tool"};
+  for (int i = 1; i <= 13; ++i) q.types.push_back("x-t" + std::to_string(i));
+  EXPECT_EQ(Labels(q), (Strings{"g5-malware-amber"}));
+  // Past 500 grants the per-grant types are dropped: looser (g5's indicator passes), never tighter.
+  for (int i = 400; i < 600; ++i) s.grants.push_back({producer(i), 2, {"malware"}});
+  EXPECT_EQ(Labels(Scoped(s)),
+            (Strings{"g5-indicator-green", "g5-malware-amber", "g7-tool-green"}));
+  q.scope = s;
+  EXPECT_EQ(Labels(q), (Strings{"g5-indicator-green", "g5-malware-amber", "g7-tool-green"}));
+  // Past 2,000 producers every grant becomes "effective TLP <= the highest grant level".
+  for (int i = 600; i < 2100; ++i) s.grants.push_back({producer(i), 1, {}});
+  EXPECT_EQ(Labels(Scoped(s)),
+            (Strings{"p-clear", "p-green", "p-amber-malware", "p-amber-named", "q-unmarked-tool",
+                     "q-amber", "g5-indicator-green", "g5-malware-amber", "g7-tool-green"}));
+}
+
+// Admit: `n` indicators; admitted(i) decides row i.
+class AdmitTest : public SqliteStoreTest {
+ protected:
+  void WriteRows(int n) {
+    std::vector<NewObject> objs;
+    for (int i = 0; i < n; ++i) {
+      std::string type = i % 2 == 0 ? "indicator" : "malware";
+      objs.push_back(WithFacts(Obj(type + "--" + Uuid(1000 + i), "2024-01-01T00:00:00Z"), kP, 0));
+    }
+    Write(std::move(objs));
+  }
+  static int Row(const ObjectVersion& v) {
+    return std::atoi(v.id.substr(v.id.size() - 12).c_str()) - 1000;
+  }
+  static std::string RowId(int i) {
+    return std::string(i % 2 == 0 ? "indicator" : "malware") + "--" + Uuid(1000 + i);
+  }
+
+  struct Paged {
+    std::vector<int> rows;  // every admitted row, in order
+    std::vector<size_t> page_sizes;
+    std::vector<size_t> examined;  // admit calls per QueryObjects call
+  };
+  // Pages through q with an admit callback, checking more/next of every page.
+  Paged PageAll(ObjectQuery q, const std::function<bool(int)>& admitted) {
+    Paged out;
+    size_t calls = 0;
+    q.admit = [&](ObjectVersion& v) {
+      ++calls;
+      return admitted(Row(v));
+    };
+    for (int guard = 0; guard < 1000; ++guard) {
+      calls = 0;
+      auto page = store_->QueryObjects(q);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      out.examined.push_back(calls);
+      out.page_sizes.push_back(page->objects.size());
+      for (const auto& o : page->objects) out.rows.push_back(Row(o));
+      EXPECT_EQ(page->more, !page->next.empty());
+      if (!page->more) break;
+      q.next = page->next;
+    }
+    return out;
+  }
+};
+
+TEST_F(AdmitTest, PagingReturnsEveryAdmittedRowOnceWithExactMore) {
+  WriteRows(60);
+  auto admitted = [](int i) { return i % 3 != 1 && (i < 20 || i >= 35); };
+  std::vector<int> expected;
+  for (int i = 0; i < 60; ++i) {
+    if (admitted(i)) expected.push_back(i);
+  }
+  ASSERT_EQ(expected.size(), 30u);
+  for (size_t limit : {1, 4, 7, 10, 29, 30, 31, 100}) {
+    for (int plan = 0; plan < 3; ++plan) {
+      ObjectQuery q = Q();
+      q.limit = limit;
+      if (plan == 1) q.types = {"indicator", "malware"};  // the multi-type plan
+      if (plan == 2) {
+        for (int i = 0; i < 60; ++i) q.ids.push_back(RowId(i));  // the id-list plan
+      }
+      Paged p = PageAll(q, admitted);
+      EXPECT_EQ(p.rows, expected) << "limit " << limit << " plan " << plan;
+      // Every page is full but the last, and the last is never empty: the
+      // look-ahead makes `more` exact.
+      size_t pages = (expected.size() + limit - 1) / limit;
+      ASSERT_EQ(p.page_sizes.size(), pages) << "limit " << limit << " plan " << plan;
+      for (size_t i = 0; i + 1 < pages; ++i) EXPECT_EQ(p.page_sizes[i], limit);
+      EXPECT_GT(p.page_sizes.back(), 0u);
+    }
+  }
+}
+
+TEST_F(AdmitTest, MoreIsFalseWhenEveryLaterRowIsWithheld) {
+  WriteRows(10);
+  ObjectQuery q = Q();
+  q.limit = 3;
+  size_t calls = 0;
+  q.admit = [&](ObjectVersion& v) {
+    ++calls;
+    return Row(v) < 3;
+  };
+  auto page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 3u);
+  EXPECT_FALSE(page->more);
+  EXPECT_TRUE(page->next.empty());
+  EXPECT_EQ(calls, 10u);  // the look-ahead examined the rest
+  // Nothing admitted at all: an empty last page.
+  q.admit = [](ObjectVersion&) { return false; };
+  page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->objects.empty());
+  EXPECT_FALSE(page->more);
+}
+
+TEST_F(AdmitTest, NextResumesAfterTheLastAdmittedRow) {
+  WriteRows(10);
+  ObjectQuery q = Q();
+  q.limit = 3;
+  size_t calls = 0;
+  q.admit = [&](ObjectVersion& v) {
+    ++calls;
+    int r = Row(v);
+    return r <= 2 || r == 7;
+  };
+  auto page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 3u);
+  EXPECT_EQ(Row(page->objects[2]), 2);
+  EXPECT_TRUE(page->more);
+  EXPECT_EQ(calls, 8u);  // rows 0..7: row 7 is the look-ahead
+  q.next = page->next;
+  calls = 0;
+  page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(Row(page->objects[0]), 7);
+  EXPECT_FALSE(page->more);
+  EXPECT_EQ(calls, 7u);  // rows 3..9
+}
+
+TEST_F(AdmitTest, AdmitMayReplaceTheJsonAndAlwaysSeesIt) {
+  WriteRows(4);
+  ObjectQuery q = Q();
+  q.include_json = false;  // ignored with admit
+  q.admit = [](ObjectVersion& v) {
+    EXPECT_NE(v.json.find(v.id), std::string::npos);
+    EXPECT_EQ(v.access.producer, kP);
+    if (Row(v) % 2 == 1) v.json = R"({"redacted":true})";
+    return true;
+  };
+  auto page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 4u);
+  EXPECT_EQ(page->objects[0].json, Obj(RowId(0), "2024-01-01T00:00:00Z").json);
+  EXPECT_EQ(page->objects[1].json, R"({"redacted":true})");
+  EXPECT_EQ(page->objects[3].json, R"({"redacted":true})");
+}
+
+TEST_F(AdmitTest, ScanBudgetStopsWithProgress) {
+  WriteRows(100);
+  ObjectQuery q = Q();
+  q.limit = 5;
+  q.max_scan = 30;
+  Paged p = PageAll(q, [](int i) { return i == 50 || i == 99; });
+  EXPECT_EQ(p.rows, (std::vector<int>{50, 99}));
+  // 0..29: none; 30..59: 50; 60..89: none; 90..99: 99 and the end.
+  EXPECT_EQ(p.page_sizes, (std::vector<size_t>{0, 1, 0, 1}));
+  EXPECT_EQ(p.examined, (std::vector<size_t>{30, 30, 30, 10}));
+
+  // The budget running out during the look-ahead: next is after the last
+  // row examined, and nothing admitted is lost or repeated.
+  q.limit = 1;
+  q.max_scan = 10;
+  p = PageAll(q, [](int i) { return i == 0 || i == 3 || i == 40; });
+  EXPECT_EQ(p.rows, (std::vector<int>{0, 3, 40}));
+  for (size_t n : p.examined) EXPECT_LE(n, 10u);
+  q.types = {"indicator", "malware"};
+  p = PageAll(q, [](int i) { return i == 0 || i == 3 || i == 40; });
+  EXPECT_EQ(p.rows, (std::vector<int>{0, 3, 40}));
+  for (size_t n : p.examined) EXPECT_LE(n, 10u);
+}
+
+TEST_F(AdmitTest, DefaultScanBudget) {
+  WriteRows(300);
+  ObjectQuery q = Q();
+  q.limit = 1;
+  q.max_scan = 0;  // 20 * limit + 10000: more than the collection
+  Paged p = PageAll(q, [](int i) { return i == 299; });
+  EXPECT_EQ(p.rows, (std::vector<int>{299}));
+  EXPECT_EQ(p.examined, (std::vector<size_t>{300}));
+}
+
+TEST_F(AdmitTest, AdmitSeesOnlyRowsInScope) {
+  WriteRows(6);
+  Write({WithFacts(Obj("indicator--" + Uuid(2000), "2024-01-01T00:00:00Z"), kQ, 3)});
+  ObjectQuery q = Q();
+  AccessScope s;
+  s.any_producer_max = -1;
+  s.grants.push_back({kQ, 4, {}});
+  q.scope = s;
+  Paged p = PageAll(q, [](int) { return true; });
+  EXPECT_EQ(p.rows, (std::vector<int>{1000}));
+  EXPECT_EQ(p.examined, (std::vector<size_t>{1}));
+}
+
+TEST_F(AdmitTest, DeleteIgnoresScopeAndAdmit) {
+  WriteRows(2);
+  ObjectQuery d = Q();
+  d.ids = {RowId(0)};
+  AccessScope none;
+  none.none = true;
+  d.scope = none;
+  d.admit = [](ObjectVersion&) { return false; };
+  auto n = store_->DeleteObject(d);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(*store_->CountObjects(), 1);
+}
+
+// Schema 1 exactly as step 0 of sqlite_schema.cc created it (frozen here: a
+// migration test must start from what shipped, not from today's code).
+const char* kSchema1 = R"sql(
+CREATE TABLE orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  identity_id TEXT NOT NULL DEFAULT '');
+CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  org_id INTEGER NOT NULL REFERENCES orgs(id), role TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE tokens(id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL DEFAULT '', created TEXT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX tokens_user ON tokens(user_id);
+CREATE TABLE api_roots(name TEXT PRIMARY KEY, title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '', max_content_length INTEGER NOT NULL);
+CREATE TABLE collections(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '', alias TEXT NOT NULL DEFAULT '',
+  readers TEXT NOT NULL DEFAULT '', writers TEXT NOT NULL DEFAULT '');
+CREATE INDEX collections_root ON collections(api_root);
+CREATE TABLE objects(date_added INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL,
+  version TEXT NOT NULL, version_digits INTEGER NOT NULL, type TEXT NOT NULL,
+  spec_version TEXT NOT NULL, is_latest INTEGER NOT NULL, is_first INTEGER NOT NULL,
+  spec_latest INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE UNIQUE INDEX objects_id ON objects(collection, id, version);
+CREATE INDEX objects_added ON objects(collection, date_added);
+CREATE INDEX objects_type ON objects(collection, type, date_added);
+CREATE TABLE statuses(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, user_id INTEGER NOT NULL,
+  status TEXT NOT NULL, request_timestamp TEXT NOT NULL, total_count INTEGER NOT NULL,
+  success_count INTEGER NOT NULL, failure_count INTEGER NOT NULL, pending_count INTEGER NOT NULL);
+CREATE TABLE status_details(status_id TEXT NOT NULL, kind INTEGER NOT NULL,
+  object_id TEXT NOT NULL, version TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');
+CREATE INDEX status_details_obj ON status_details(status_id, object_id);
+PRAGMA user_version=1;
+)sql";
+
+TEST(SqliteSchemaTest, MigratesASchema1DatabaseWithObjects) {
+  TempDir dir;
+  std::string path = dir.path() + "/v1.db";
+  const std::string coll = Uuid(42);
+  std::string setup = kSchema1;
+  setup += "INSERT INTO api_roots VALUES('api1', 'API 1', '', 1000);";
+  setup += "INSERT INTO collections(id, api_root, title) VALUES('" + coll + "', 'api1', 'T');";
+  setup += "INSERT INTO objects VALUES(10, '" + coll + "', '" + kA +
+           "', '2024-01-01T00:00:00.000000000Z', 3, 'indicator', '2.1', 1, 1, 1, '{\"v\":1}');";
+  ExecRaw(path, setup);
+  SqliteOptions opts;
+  opts.path = path;
+  auto s = OpenSqliteStore(opts);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Store& store = **s;
+  ObjectQuery q;
+  q.collection_id = coll;
+  AccessScope closed;
+  closed.any_producer_max = -1;
+  q.scope = closed;
+  auto page = store.QueryObjects(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->objects.size(), 1u);  // facts unknown: passes any scope
+  EXPECT_EQ(page->objects[0].id, kA);
+  EXPECT_EQ(page->objects[0].json, "{\"v\":1}");
+  EXPECT_FALSE(page->objects[0].access.known);
+  EXPECT_EQ(page->objects[0].access.tlp, -1);
+  // New writes carry their facts; the old row keeps its flags right.
+  auto w = store.WriteObjects(coll, {WithFacts(Obj(kA, "2024-02-01T00:00:00Z"), kP, 4)}, "").get();
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  q.scope.reset();
+  q.version_all = true;
+  page = store.QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_FALSE(page->objects[0].access.known);
+  EXPECT_TRUE(page->objects[1].access.known);
+  EXPECT_EQ(page->objects[1].access.tlp, 4);
+  q.scope = closed;
+  q.version_all = false;  // the latest (RED, known) is out of scope
+  page = store.QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->objects.empty());
+  s->reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  EXPECT_EQ(sqlite::LatestSchemaVersion(), 2);
+  sqlite3_finalize(st);
+  const char* columns =
+      "SELECT producer, tlp, pap, recipients, granular, facts FROM objects WHERE date_added = 10";
+  ASSERT_EQ(sqlite3_prepare_v2(db, columns, -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "");
+  EXPECT_EQ(sqlite3_column_int(st, 1), -1);
+  EXPECT_EQ(sqlite3_column_int(st, 2), -1);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)), "");
+  EXPECT_EQ(sqlite3_column_int(st, 4), 0);
+  EXPECT_EQ(sqlite3_column_int(st, 5), 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -75,6 +76,44 @@ struct Collection {
   std::vector<std::string> writers;
 };
 
+// What the sharing policy (src/policy) needs of an object version, kept in
+// columns beside it so a page is decided without parsing every object. The
+// codes are policy::Tlp / policy::Pap values; the store only compares them.
+struct AccessFacts {
+  std::string producer;  // STIX identity id of the producing organisation ("" unknown)
+  int tlp = -1;          // highest TLP among object_marking_refs; -1: unmarked
+  int pap = -1;          // highest PAP among object_marking_refs; -1: unmarked
+  std::vector<std::string> recipient_orgs;  // TLP:RED recipients (identity ids)
+  bool granular_levels = false;  // some granular marking carries a TLP or PAP
+  // false for versions stored before the columns existed (schema 1): the
+  // caller must read the facts from the JSON. Such rows always pass a scope.
+  bool known = true;
+};
+
+// A read's pre-filter: an upper bound of what one reader may see, so a reader
+// with little access does not scan everything. The policy decides each row
+// that passes (ObjectQuery::admit); the scope only has to never drop a row the
+// policy would serve. A row passes when any of these holds:
+//   producer == own_producer (non-empty);
+//   effective TLP <= any_producer_max;
+//   producer == g.producer, effective TLP <= g.max_tlp, type in g.types (empty = any);
+//   red_if_named, TLP is RED (4) and own_producer is in recipient_orgs;
+//   the row's facts are not known.
+// The effective TLP of an unmarked row (tlp -1) is `unmarked_tlp`.
+struct AccessScope {
+  bool none = false;  // nothing passes
+  std::string own_producer;
+  int any_producer_max = 0;
+  int unmarked_tlp = 2;
+  struct Grant {
+    std::string producer;
+    int max_tlp = 0;
+    std::vector<std::string> types;
+  };
+  std::vector<Grant> grants;
+  bool red_if_named = false;
+};
+
 // One stored version of a STIX object.
 struct ObjectVersion {
   std::string id;            // "type--uuid"
@@ -85,6 +124,7 @@ struct ObjectVersion {
   int64_t date_added_us = 0;  // server-assigned, strictly increasing across the store
   std::string collection_id;
   std::string json;           // canonical JSON (RFC 8785) of the object as stored
+  AccessFacts access;
 };
 
 // What a writer hands to the store: date_added is assigned by the store.
@@ -95,6 +135,7 @@ struct NewObject {
   Timestamp version;
   bool has_version = false;  // false: the store uses date_added as the version
   std::string json;          // canonical JSON
+  AccessFacts access;        // stored in columns beside the JSON (`known` is ignored)
 };
 
 enum class VersionSelector { kLast, kFirst, kAll };
@@ -113,7 +154,20 @@ struct ObjectQuery {
   std::vector<Timestamp> versions;
   size_t limit = 1000;
   std::string next;           // opaque cursor from a previous page
-  bool include_json = true;   // false for manifest queries
+  bool include_json = true;   // false for manifest queries (ignored when `admit` is set)
+
+  // Access control (src/policy). `scope` pre-filters in the backend. `admit`
+  // is called for each row that passes every filter, in date_added order,
+  // with its JSON and facts; false withholds the row exactly as if it were
+  // absent, and it may replace `json` (a redacted copy). With `admit`:
+  //  - `objects` holds up to `limit` admitted rows;
+  //  - `more` is true only if another admitted row follows (the store looks
+  //    ahead), or if `max_scan` rows were examined first;
+  //  - `next` resumes after the last admitted row (or, when the scan budget
+  //    ran out, after the last examined row).
+  std::optional<AccessScope> scope;
+  std::function<bool(ObjectVersion&)> admit;
+  size_t max_scan = 0;  // rows examined per call at most; 0: 20 * limit + 10000
 };
 
 struct ObjectPage {

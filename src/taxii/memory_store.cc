@@ -219,8 +219,17 @@ void MemoryStore::WriterLoop() {
         out.already_present = true;
       } else {
         last_date_added_ = date_added;
-        objects_.push_back(ObjectVersion{o.id, o.type, o.spec_version, version, date_added,
-                                         job.collection_id, std::move(o.json)});
+        ObjectVersion v;
+        v.id = o.id;
+        v.type = o.type;
+        v.spec_version = o.spec_version;
+        v.version = version;
+        v.date_added_us = date_added;
+        v.collection_id = job.collection_id;
+        v.json = std::move(o.json);
+        v.access = std::move(o.access);
+        v.access.known = true;
+        objects_.push_back(std::move(v));
         out.stored = true;
       }
       if (st != nullptr) {
@@ -246,12 +255,39 @@ void MemoryStore::WriterLoop() {
   }
 }
 
-std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q) const {
+namespace {
+
+bool Contains(const std::vector<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+// store.h AccessScope, exactly (the SQLite backend may be looser past its
+// size bounds). Like SQLite's, the "named" clause does not require TLP RED:
+// the policy serves an object naming the reader whatever its TLP.
+bool InScope(const AccessScope& s, const ObjectVersion& v) {
+  if (s.none) return false;
+  const AccessFacts& a = v.access;
+  if (!a.known) return true;
+  if (!s.own_producer.empty() && a.producer == s.own_producer) return true;
+  const int tlp = a.tlp < 0 ? s.unmarked_tlp : a.tlp;
+  if (tlp <= s.any_producer_max) return true;
+  for (const auto& g : s.grants) {
+    if (a.producer == g.producer && tlp <= g.max_tlp &&
+        (g.types.empty() || Contains(g.types, v.type))) {
+      return true;
+    }
+  }
+  return s.red_if_named && !s.own_producer.empty() && Contains(a.recipient_orgs, s.own_producer);
+}
+
+}  // namespace
+
+std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q, bool include_json) const {
   std::map<std::string, std::vector<const ObjectVersion*>> by_id;
   for (const auto& o : objects_) {
     if (o.collection_id != q.collection_id) continue;
-    if (!q.ids.empty() && std::find(q.ids.begin(), q.ids.end(), o.id) == q.ids.end()) continue;
-    if (!q.types.empty() && std::find(q.types.begin(), q.types.end(), o.type) == q.types.end()) continue;
+    if (!q.ids.empty() && !Contains(q.ids, o.id)) continue;
+    if (!q.types.empty() && !Contains(q.types, o.type)) continue;
     by_id[o.id].push_back(&o);
   }
   std::vector<ObjectVersion> out;
@@ -265,10 +301,7 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q) const {
       }
     } else {
       for (const auto* v : versions) {
-        if (std::find(q.spec_versions.begin(), q.spec_versions.end(), v->spec_version) !=
-            q.spec_versions.end()) {
-          vs.push_back(v);
-        }
+        if (Contains(q.spec_versions, v->spec_version)) vs.push_back(v);
       }
     }
     if (vs.empty()) continue;
@@ -283,8 +316,10 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q) const {
                   std::find(q.versions.begin(), q.versions.end(), v->version) != q.versions.end();
       if (!pick) continue;
       if (q.added_after_us && v->date_added_us <= *q.added_after_us) continue;
+      // The scope filters what the version selection picked (as in SQLite).
+      if (q.scope && !InScope(*q.scope, *v)) continue;
       out.push_back(*v);
-      if (!q.include_json) out.back().json.clear();
+      if (!include_json) out.back().json.clear();
     }
   }
   std::sort(out.begin(), out.end(),
@@ -293,7 +328,6 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q) const {
 }
 
 Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
-  std::lock_guard<std::mutex> lock(mu_);
   int64_t cursor = -1;
   if (!q.next.empty()) {
     std::string_view n = q.next;
@@ -301,18 +335,46 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     auto [p, ec] = std::from_chars(n.data() + 2, n.data() + n.size(), cursor);
     if (ec != std::errc() || p != n.data() + n.size()) return InvalidArgument("bad_next: unknown next token");
   }
-  std::vector<ObjectVersion> all = Select(q);
+  std::vector<ObjectVersion> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all = Select(q, q.include_json || q.admit);
+  }
   ObjectPage page;
   size_t limit = std::max<size_t>(q.limit, 1);
+  if (!q.admit) {
+    for (auto& o : all) {
+      if (o.date_added_us <= cursor) continue;
+      if (page.objects.size() == limit) {
+        page.more = true;
+        break;
+      }
+      page.objects.push_back(std::move(o));
+    }
+    if (page.more) page.next = "m:" + std::to_string(page.objects.back().date_added_us);
+    return page;
+  }
+  // admit runs without the lock held: it may call back into the store.
+  const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
+  size_t examined = 0;
+  int64_t last_examined = cursor;
   for (auto& o : all) {
     if (o.date_added_us <= cursor) continue;
-    if (page.objects.size() == limit) {
+    if (examined == budget) {  // budget spent: resume after the last row examined
       page.more = true;
-      break;
+      page.next = "m:" + std::to_string(last_examined);
+      return page;
+    }
+    ++examined;
+    last_examined = o.date_added_us;
+    if (!q.admit(o)) continue;
+    if (page.objects.size() == limit) {  // the look-ahead found one more admitted row
+      page.more = true;
+      page.next = "m:" + std::to_string(page.objects.back().date_added_us);
+      return page;
     }
     page.objects.push_back(std::move(o));
   }
-  if (page.more) page.next = "m:" + std::to_string(page.objects.back().date_added_us);
   return page;
 }
 
@@ -320,8 +382,9 @@ Result<int64_t> MemoryStore::DeleteObject(const ObjectQuery& q) {
   std::lock_guard<std::mutex> lock(mu_);
   ObjectQuery all = q;
   all.added_after_us.reset();
-  all.include_json = false;
-  std::vector<ObjectVersion> doomed = Select(all);
+  all.scope.reset();  // deletes ignore the access scope and admit
+  all.admit = nullptr;
+  std::vector<ObjectVersion> doomed = Select(all, /*include_json=*/false);
   std::set<int64_t> keys;
   for (const auto& d : doomed) keys.insert(d.date_added_us);
   auto it = std::remove_if(objects_.begin(), objects_.end(), [&](const ObjectVersion& o) {

@@ -1,8 +1,10 @@
 // MemoryStore: an in-memory store::Store for tests of the TAXII resources (and
 // anything else above the store) without SQLite. It follows the contract of
 // store.h closely enough for TAXII semantics: strictly increasing date_added,
-// keyset pagination with an opaque cursor, version selection, status resources
-// updated together with the write. Writes complete on a background thread so
+// keyset pagination with an opaque cursor, version selection, access facts,
+// the access scope (exact: no size bounds) and the `admit` callback with its
+// look-ahead and scan budget (called without the store's lock held), status
+// resources updated together with the write. Writes complete on a background thread so
 // callers see "pending" then "complete" like with the real store;
 // SetWriteDelayForTest holds them back for tests of the pending state.
 // Thread-safe (one mutex).
@@ -61,7 +63,9 @@ class MemoryStore final : public store::Store {
     std::promise<Result<std::vector<store::WriteOutcome>>> promise;
   };
   void WriterLoop();
-  std::vector<store::ObjectVersion> Select(const store::ObjectQuery& q) const;  // REQUIRES: mu_
+  // The versions q selects (scope applied, cursor not), in date_added order.
+  std::vector<store::ObjectVersion> Select(const store::ObjectQuery& q,
+                                           bool include_json) const;  // REQUIRES: mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -379,6 +379,14 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const Env
       item.version = ts->ToString();
     }
     no.json = json::CanonicalJson(obj);
+    if (opts.prepare) {
+      Status prepared = opts.prepare(obj, no);
+      if (!prepared.ok()) {
+        item.message = prepared.message();
+        items.push_back(std::move(item));
+        continue;
+      }
+    }
     item.ok = true;
     if (!seen.emplace(item.id, item.version).second) item.duplicate = true;
     items.push_back(std::move(item));

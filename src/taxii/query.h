@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,10 @@ struct EnvelopeItem {
 struct EnvelopeOptions {
   size_t max_objects = 10000;
   bool validate_patterns = true;
+  // Called for each valid object after `object.json` is set, while the
+  // parsed object is alive: fills the access facts, may rewrite the JSON
+  // (created_by_ref). A non-OK status makes the item a failure with its message.
+  std::function<Status(json::Element object, store::NewObject& out)> prepare;
 };
 
 // Parses an envelope {"objects": [...]} (a STIX bundle is accepted too), validates

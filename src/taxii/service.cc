@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <chrono>
 #include <exception>
@@ -167,82 +168,269 @@ Response ErrorResponse(const Status& status, std::string_view error_id) {
   return ErrorResponse(http, name, Title(http), message);
 }
 
-Service::Service(store::Store& store, AuthenticateFn authenticate, ServiceOptions options)
-    : store_(store), authenticate_(std::move(authenticate)), options_(std::move(options)) {}
-
-Service::~Service() { WaitForWrites(); }
-
-void Service::WaitForWrites() { ReapWrites(true); }
-
-void Service::TrackWrite(std::future<Result<std::vector<store::WriteOutcome>>> write,
-                         std::string status_id, size_t count) {
-  ReapWrites(false);
-  std::lock_guard<std::mutex> lock(writes_mu_);
-  writes_.push_back(PendingWrite{std::move(write), std::move(status_id), count});
+Service::Service(store::Store& store, AuthenticateFn authenticate, ServiceOptions options,
+                 AccessControl access)
+    : store_(store),
+      authenticate_(std::move(authenticate)),
+      options_(std::move(options)),
+      access_(std::move(access)) {
+  reaper_ = std::thread([this] { ReapLoop(); });
 }
 
-void Service::ReapWrites(bool wait) {
-  std::vector<PendingWrite> done;
+Service::~Service() {
+  WaitForWrites();
   {
     std::lock_guard<std::mutex> lock(writes_mu_);
-    auto it = std::partition(writes_.begin(), writes_.end(), [&](PendingWrite& w) {
-      if (!w.future.valid()) return false;
-      if (wait) return false;
-      return w.future.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
-    });
-    for (auto j = it; j != writes_.end(); ++j) done.push_back(std::move(*j));
-    writes_.erase(it, writes_.end());
+    stopping_ = true;
   }
-  for (PendingWrite& w : done) {
-    if (!w.future.valid()) continue;
+  writes_cv_.notify_all();
+  reaper_.join();
+}
+
+void Service::WaitForWrites() {
+  std::unique_lock<std::mutex> lock(writes_mu_);
+  writes_cv_.wait(lock, [this] { return writes_.empty() && writes_in_flight_ == 0; });
+}
+
+void Service::TrackWrite(PendingWrite write) {
+  {
+    std::lock_guard<std::mutex> lock(writes_mu_);
+    writes_.push_back(std::move(write));
+  }
+  writes_cv_.notify_all();
+}
+
+// Waits for each durable write in turn (the store's single writer finishes
+// them in order) and records the versions it stored in the audit trail.
+void Service::ReapLoop() {
+  for (;;) {
+    PendingWrite w;
+    {
+      std::unique_lock<std::mutex> lock(writes_mu_);
+      writes_cv_.wait(lock, [this] { return stopping_ || !writes_.empty(); });
+      if (writes_.empty()) return;
+      w = std::move(writes_.front());
+      writes_.pop_front();
+      ++writes_in_flight_;
+    }
+    std::vector<audit::ObjectRef> stored;
     try {
       auto r = w.future.get();
       if (r.ok()) {
-        int64_t stored = 0;
-        for (const auto& o : *r) stored += o.stored ? 1 : 0;
-        objects_written_ += stored;
+        for (size_t i = 0; i < r->size() && i < w.objects.size(); ++i) {
+          if ((*r)[i].stored) stored.push_back(std::move(w.objects[i]));
+        }
       }
     } catch (...) {
       // A broken promise: the store failed; the status stays pending.
     }
+    objects_written_ += static_cast<int64_t>(stored.size());
+    if (access_.audit != nullptr && !stored.empty()) {
+      audit::Record rec;
+      rec.user = w.user;
+      rec.org = w.org;
+      rec.action = std::string(audit::action::kObjectWritten);
+      rec.route = w.route;
+      rec.status = 202;
+      rec.remote = w.remote;
+      rec.objects = std::move(stored);
+      (void)access_.audit->Append(std::move(rec));  // a failed trail fails later requests
+    }
+    {
+      std::lock_guard<std::mutex> lock(writes_mu_);
+      --writes_in_flight_;
+    }
+    writes_cv_.notify_all();
   }
+}
+
+// What a page finally holds, for the audit trail (only when there is one:
+// formatting every version costs on the hot path).
+void Service::RecordServed(const std::vector<store::ObjectVersion>& objects, RequestContext& ctx) const {
+  if (access_.audit == nullptr) return;
+  ctx.served.reserve(ctx.served.size() + objects.size());
+  for (const auto& o : objects) ctx.served.push_back({o.id, o.version.ToString()});
+}
+
+std::shared_ptr<const policy::Policy> Service::CurrentPolicy() const {
+  if (access_.policy == nullptr) return nullptr;
+  return access_.policy->Current();
 }
 
 Response Service::Handle(const Request& request) {
+  RequestContext ctx;
+  Response r;
   try {
-    return HandleUnchecked(request);
+    r = HandleUnchecked(request, ctx);
   } catch (const std::exception& e) {
-    Response r = ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
+    r = ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
     r.internal_detail = std::string("exception: ") + e.what();
-    return r;
   } catch (...) {
-    Response r = ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
-    return r;
+    r = ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
   }
+  if (access_.audit != nullptr && !AuditRequest(request, r, ctx)) {
+    // No read may go unaudited: nothing is served when the trail fails.
+    std::string user = r.user;
+    r = ErrorResponse(503, "audit_unavailable", "Service Unavailable",
+                      "the audit trail cannot record this request");
+    r.user = std::move(user);
+  }
+  return r;
 }
 
-Response Service::HandleUnchecked(const Request& req) {
+bool Service::AuditRequest(const Request& req, const Response& response, const RequestContext& ctx) {
+  std::string route = req.method + " " + req.target.substr(0, 1024);
+  auto base = [&](std::string_view action) {
+    audit::Record rec;
+    rec.user = ctx.principal.user;
+    rec.org = ctx.principal.org;
+    rec.action = std::string(action);
+    rec.route = route;
+    rec.status = response.status;
+    rec.remote = req.remote;
+    return rec;
+  };
+  if (ctx.login_failed) {
+    audit::Record rec = base(audit::action::kLoginFailed);
+    rec.user = ctx.attempted_user;
+    rec.org.clear();
+    return access_.audit->Append(std::move(rec)).ok();
+  }
+  if (!ctx.identified) return true;  // no credentials at all: nobody to record
+  if (!access_.audit->Append(base(audit::action::kRequest)).ok()) return false;
+  if (ctx.served.empty() || response.status >= 300) return true;
+  audit::Record rec = base(audit::action::kObjectServed);
+  rec.details = "{\"route\":\"" + response.route + "\"}";
+  rec.objects = ctx.served;
+  return access_.audit->Append(std::move(rec)).ok();
+}
+
+// GET /api/v1/audit?user=&org=&object=&action=&since=&until=&after=&limit=
+// The audit trail for principals with the auditor role, oldest first; `next`
+// (a record seq) continues with `after=`.
+Response Service::HandleAudit(const Request& req,
+                              const std::vector<std::pair<std::string, std::string>>& params,
+                              const auth::Principal& principal) {
+  (void)req;
+  if (principal.role != store::Role::kAuditor) {
+    return ErrorResponse(403, "audit_forbidden", "Forbidden", "the audit trail is for auditors");
+  }
+  if (access_.audit == nullptr || access_.data_dir.empty()) {
+    return ErrorResponse(404, "not_found", "Not Found", "this hub keeps no audit trail");
+  }
+  audit::Filter f;
+  f.limit = 100;
+  for (const auto& [key, value] : params) {
+    auto bad = [&](std::string_view why) {
+      return ErrorResponse(400, "bad_filter", "Bad Request", key + ": " + std::string(why));
+    };
+    if (key == "user") {
+      f.user = value;
+    } else if (key == "org") {
+      f.org = value;
+    } else if (key == "object") {
+      f.object_id = value;
+    } else if (key == "action") {
+      f.action = value;
+    } else if (key == "since" || key == "until") {
+      auto ts = Timestamp::Parse(value);
+      if (!ts.ok()) return bad("not an RFC 3339 timestamp");
+      (key == "since" ? f.since : f.until) = *ts;
+    } else if (key == "after" || key == "limit") {
+      int64_t n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 0) {
+        return bad("not a non-negative integer");
+      }
+      if (key == "after") {
+        f.after_seq = n;
+      } else {
+        if (n == 0) return bad("must be at least 1");
+        f.limit = std::min<int64_t>(n, 1000);
+      }
+    }
+  }
+  const int64_t limit = f.limit;
+  f.limit = limit + 1;
+  // Records committed so far, including this request's own earlier ones.
+  (void)access_.audit->Flush();
+  auto records = audit::Query(access_.data_dir, f);
+  if (!records.ok()) return ErrorResponse(records.status(), "audit_error");
+  const bool more = static_cast<int64_t>(records->size()) > limit;
+  if (more) records->resize(static_cast<size_t>(limit));
+  Response r;
+  r.content_type = "application/json";
+  json::JsonWriter w(r.body);
+  w.BeginObject();
+  w.Key("more").Bool(more);
+  if (more) w.Key("next").String(std::to_string(records->back().seq));
+  w.Key("records").BeginArray();
+  for (const auto& rec : *records) w.Raw(audit::RecordToJson(rec));
+  w.EndArray();
+  w.EndObject();
+  return r;
+}
+
+Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
   auto target = ParseTarget(req.target);
   if (!target.ok()) return ErrorResponse(target.status(), "bad_target");
   const std::vector<std::string>& seg = target->segments;
 
-  // Authentication first: nothing (not even whether a root exists) is told to strangers.
-  auth::Principal principal;
-  {
-    if (req.authorization.empty()) {
+  // One policy for the whole request: a revocation applies from the next one.
+  const std::shared_ptr<const policy::Policy> policy = CurrentPolicy();
+
+  // Authentication first: nothing (not even whether a root exists) is told to
+  // strangers. Without credentials, only collections configured public may be
+  // read (their TLP:CLEAR objects, as the policy decides).
+  auth::Principal& principal = ctx.principal;
+  const bool any_public = policy != nullptr && std::any_of(policy->model().collections.begin(),
+                                                           policy->model().collections.end(),
+                                                           [](const auto& c) { return c.public_read; });
+  if (req.authorization.empty()) {
+    if (!any_public) {
       return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
     }
+    principal.anonymous = true;
+  } else {
     auto p = authenticate_(req.authorization);
     if (!p.ok()) {
+      ctx.login_failed = true;
+      ctx.attempted_user = auth::BasicUserName(req.authorization);
       return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
     }
     principal = std::move(p).value();
+    if (access_.policy != nullptr && policy != nullptr &&
+        policy->model().FindOrganisation(principal.org) == nullptr) {
+      // An organisation added since the policy was loaded: load it again.
+      access_.policy->Refresh();
+    }
   }
+  ctx.identified = true;
+  const bool anonymous = principal.anonymous;
+  auto unauthenticated = [] {
+    return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
+  };
+  // Collection access: the ACL for users; the policy's public flag for anonymous readers.
+  auto may_read = [&](const store::Collection& c) {
+    if (anonymous) return policy != nullptr && MarkingOf(*policy, c).public_read;
+    return auth::CanRead(principal, c);
+  };
   std::string user = principal.user;
   auto finish = [&](Response r) {
     r.user = user;
     return r;
   };
+
+  // ---- audit trail (not TAXII): auditors only ----
+  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "audit") {
+    if (anonymous) return unauthenticated();
+    if (req.method != "GET" && req.method != "HEAD") {
+      return finish(MethodNotAllowed("GET, HEAD", "audit"));
+    }
+    Response r = HandleAudit(req, target->params, principal);
+    r.route = "audit";
+    return finish(std::move(r));
+  }
 
   if (!AcceptsTaxii21(req.accept)) {
     return finish(ErrorResponse(406, "not_acceptable", "Not Acceptable",
@@ -307,6 +495,7 @@ Response Service::HandleUnchecked(const Request& req) {
 
   // ---- status ----
   if (seg[1] == "status") {
+    if (anonymous) return unauthenticated();
     if (seg.size() != 3) return finish(ErrorResponse(404, "not_found", "Not Found", "no such resource"));
     if (!get) return finish(MethodNotAllowed("GET, HEAD", "status"));
     auto st = store_.GetStatus(root->name, seg[2]);
@@ -339,7 +528,7 @@ Response Service::HandleUnchecked(const Request& req) {
     w.BeginObject();
     bool any = false;
     for (const auto& c : *cols) {
-      bool r = auth::CanRead(principal, c), wr = auth::CanWrite(principal, c);
+      bool r = may_read(c), wr = auth::CanWrite(principal, c);
       if (!r && !wr) continue;
       if (!any) w.Key("collections").BeginArray();
       any = true;
@@ -354,7 +543,7 @@ Response Service::HandleUnchecked(const Request& req) {
   if (!col.ok() && col.status().code() != ErrorCode::kNotFound) {
     return finish(ErrorResponse(col.status(), "store_error"));
   }
-  const bool can_read = col.ok() && auth::CanRead(principal, *col);
+  const bool can_read = col.ok() && may_read(*col);
   const bool can_write = col.ok() && auth::CanWrite(principal, *col);
   if (!col.ok() || (!can_read && !can_write)) {
     return finish(ErrorResponse(404, "unknown_collection", "Not Found", "no such collection"));
@@ -383,8 +572,11 @@ Response Service::HandleUnchecked(const Request& req) {
                           options_.max_page_size);
     if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
     q->collection_id = c.id;
+    ReadGate gate(policy, principal, c);
+    gate.Apply(*q);
     auto page = store_.QueryObjects(*q);
     if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
+    RecordServed(page->objects, ctx);
     std::string body;
     json::JsonWriter w(body);
     w.BeginObject();
@@ -439,12 +631,16 @@ Response Service::HandleUnchecked(const Request& req) {
                             options_.max_page_size);
       if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
       q->collection_id = c.id;
+      ReadGate gate(policy, principal, c);
+      gate.Apply(*q);
       auto page = store_.QueryObjects(*q);
       if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
+      RecordServed(page->objects, ctx);
       return finish(envelope(*page, "objects"));
     }
     if (req.method != "POST") return finish(MethodNotAllowed("GET, HEAD, POST", "objects"));
     // ---- objects: POST ----
+    if (anonymous) return unauthenticated();
     if (!can_write) {
       Response r = ErrorResponse(403, "write_forbidden", "Forbidden", "you may not write to this collection");
       r.route = "objects_post";
@@ -466,6 +662,11 @@ Response Service::HandleUnchecked(const Request& req) {
     EnvelopeOptions eo;
     eo.max_objects = options_.max_objects_per_envelope;
     eo.validate_patterns = options_.validate_patterns;
+    const std::string writer_identity = WriterIdentity(policy.get(), principal);
+    const Timestamp write_time = Timestamp::Now();
+    eo.prepare = [&](json::Element object, store::NewObject& out) {
+      return PrepareWrite(policy.get(), principal, writer_identity, object, out, write_time);
+    };
     auto items = ParseEnvelope(req.body, eo);
     if (!items.ok()) return with_route(ErrorResponse(items.status(), "invalid_envelope"));
 
@@ -496,7 +697,17 @@ Response Service::HandleUnchecked(const Request& req) {
     if (!created.ok()) return with_route(ErrorResponse(created, "store_error"));
     size_t n = objects.size();
     if (n > 0) {
-      TrackWrite(store_.WriteObjects(c.id, std::move(objects), st.id), st.id, n);
+      PendingWrite pending;
+      pending.user = principal.user;
+      pending.org = principal.org;
+      pending.route = req.method + " " + req.target.substr(0, 1024);
+      pending.remote = req.remote;
+      pending.objects.reserve(n);
+      for (const auto& o : objects) {
+        pending.objects.push_back({o.id, o.has_version ? o.version.ToString() : std::string()});
+      }
+      pending.future = store_.WriteObjects(c.id, std::move(objects), st.id);
+      TrackWrite(std::move(pending));
     }
     std::string body;
     json::JsonWriter w(body);
@@ -519,11 +730,14 @@ Response Service::HandleUnchecked(const Request& req) {
     if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
     q->collection_id = c.id;
     q->ids = {object_id};
+    ReadGate gate(policy, principal, c);
+    gate.Apply(*q);
     auto page = store_.QueryObjects(*q);
     if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
     if (page->objects.empty() && q->next.empty() && !q->added_after_us) {
       return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
     }
+    RecordServed(page->objects, ctx);
     std::string body;
     json::JsonWriter w(body);
     w.BeginObject();
@@ -541,6 +755,7 @@ Response Service::HandleUnchecked(const Request& req) {
   }
 
   if (req.method == "DELETE") {
+    if (anonymous) return unauthenticated();
     if (!can_read) return forbidden_read("object_delete");
     if (!can_write) {
       Response r = ErrorResponse(403, "write_forbidden", "Forbidden", "you may not delete from this collection");
@@ -552,6 +767,42 @@ Response Service::HandleUnchecked(const Request& req) {
     if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
     q->collection_id = c.id;
     q->ids = {object_id};
+    {
+      // Only versions the caller may see exist for it; of those, only its
+      // organisation's own may be deleted (admins may delete any).
+      store::ObjectQuery probe = *q;
+      probe.limit = 1000;
+      probe.include_json = true;
+      ReadGate gate(policy, principal, c);
+      gate.Apply(probe);
+      bool foreign = false;
+      auto admit = std::move(probe.admit);
+      probe.admit = [&](store::ObjectVersion& v) {
+        if (admit && !admit(v)) return false;
+        if (policy != nullptr && !gate.IsOwn(v)) foreign = true;
+        return true;
+      };
+      auto visible = store_.QueryObjects(probe);
+      if (!visible.ok()) return finish(ErrorResponse(visible.status(), "store_error"));
+      if (visible->objects.empty()) {
+        return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
+      }
+      if (policy != nullptr && principal.role != store::Role::kAdmin) {
+        // Versions hidden from the caller are not its own either.
+        store::ObjectQuery all = *q;
+        all.limit = 1000;
+        all.include_json = false;
+        auto every = store_.QueryObjects(all);
+        if (!every.ok()) return finish(ErrorResponse(every.status(), "store_error"));
+        if (every->objects.size() != visible->objects.size()) foreign = true;
+      }
+      if (foreign && principal.role != store::Role::kAdmin) {
+        Response r = ErrorResponse(403, "delete_forbidden", "Forbidden",
+                                   "only the producer's organisation may delete an object");
+        r.route = "object_delete";
+        return finish(std::move(r));
+      }
+    }
     auto n = store_.DeleteObject(*q);
     if (!n.ok()) return finish(ErrorResponse(n.status(), "store_error"));
     if (*n == 0) return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
@@ -567,11 +818,14 @@ Response Service::HandleUnchecked(const Request& req) {
   if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
   q->collection_id = c.id;
   q->ids = {object_id};
+  ReadGate gate(policy, principal, c);
+  gate.Apply(*q);
   auto page = store_.QueryObjects(*q);
   if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
   if (page->objects.empty() && q->next.empty() && !q->added_after_us) {
     return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
   }
+  RecordServed(page->objects, ctx);
   return finish(envelope(*page, "object"));
 }
 

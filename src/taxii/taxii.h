@@ -27,17 +27,21 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "auth/auth.h"
+#include "taxii/access.h"
 #include "core/result.h"
 #include "store/store.h"
 
@@ -55,6 +59,7 @@ struct Request {
   std::string accept;          // Accept header ("" when absent)
   std::string content_type;    // Content-Type header ("" when absent)
   std::string authorization;   // Authorization header: never log it
+  std::string remote;          // peer address (audit trail)
   std::string body;
 };
 
@@ -93,8 +98,9 @@ using AuthenticateFn = std::function<Result<auth::Principal>(std::string_view au
 
 class Service {
  public:
-  // `store` must outlive the service.
-  Service(store::Store& store, AuthenticateFn authenticate, ServiceOptions options = {});
+  // `store` (and the collaborators in `access`) must outlive the service.
+  Service(store::Store& store, AuthenticateFn authenticate, ServiceOptions options = {},
+          AccessControl access = {});
   // Waits for every durable write started by a POST to finish.
   ~Service();
 
@@ -110,23 +116,44 @@ class Service {
   int64_t objects_written() const { return objects_written_.load(); }
 
  private:
-  Response HandleUnchecked(const Request& request);
-  void TrackWrite(std::future<Result<std::vector<store::WriteOutcome>>> write, std::string status_id,
-                  size_t count);
-  void ReapWrites(bool wait);
-
+  // What one request did, for the audit trail.
+  struct RequestContext {
+    auth::Principal principal;
+    bool identified = false;    // authenticated, or anonymous on a public collection
+    bool login_failed = false;
+    std::string attempted_user;  // the Basic user name of a failed login
+    std::vector<audit::ObjectRef> served;
+  };
   struct PendingWrite {
     std::future<Result<std::vector<store::WriteOutcome>>> future;
-    std::string status_id;
-    size_t count = 0;
+    std::string user;
+    std::string org;
+    std::string route;
+    std::string remote;
+    std::vector<audit::ObjectRef> objects;  // in write order
   };
+
+  Response HandleUnchecked(const Request& request, RequestContext& ctx);
+  Response HandleAudit(const Request& request, const std::vector<std::pair<std::string, std::string>>& params,
+                       const auth::Principal& principal);
+  // Appends the request's audit records; false if the trail cannot take them.
+  bool AuditRequest(const Request& request, const Response& response, const RequestContext& ctx);
+  void TrackWrite(PendingWrite write);
+  void ReapLoop();
+  std::shared_ptr<const policy::Policy> CurrentPolicy() const;
+  void RecordServed(const std::vector<store::ObjectVersion>& objects, RequestContext& ctx) const;
 
   store::Store& store_;
   AuthenticateFn authenticate_;
   ServiceOptions options_;
+  AccessControl access_;
   std::mutex writes_mu_;
-  std::vector<PendingWrite> writes_;  // guarded by writes_mu_
+  std::condition_variable writes_cv_;
+  std::deque<PendingWrite> writes_;  // guarded by writes_mu_; oldest first
+  size_t writes_in_flight_ = 0;      // guarded by writes_mu_: taken by the reaper, not done
+  bool stopping_ = false;            // guarded by writes_mu_
   std::atomic<int64_t> objects_written_{0};
+  std::thread reaper_;  // waits for durable writes and audits them
 };
 
 }  // namespace ctihub::taxii

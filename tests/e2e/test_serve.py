@@ -57,9 +57,13 @@ def test_config_file_and_flag_override():
         cfg = os.path.join(hub.dir, "ctihub.toml")
         with open(cfg, "w") as f:
             f.write('listen = "127.0.0.1:1"\ntitle = "From config"\ncontact = "soc@example.org"\n'
-                    'page_size = 3\naccess_log = false\n')
+                    'page_size = 3\naccess_log = false\npublic_health = false\n')
         # start() passes --listen 127.0.0.1:0 and --data, which override the file.
-        hub.start("--config", cfg, "--title", "From flag")
+        hub.start("--config", cfg, "--title", "From flag", "--public-metrics", "true")
+        r = hub.get("/healthz", user=None)
+        check(r.status == 401 and r.header("WWW-Authenticate"), "public_health = false: 401 %d" % r.status)
+        check(hub.get("/healthz", user="bob").body == b"ok\n", "private /healthz for any user")
+        check(hub.get("/metrics", user=None).status == 200, "--public-metrics true")
         d = hub.get("/taxii2/").json()
         check(d["title"] == "From flag", "flag overrides config: %r" % d["title"])
         check(d.get("contact") == "soc@example.org", "config value used: %r" % d.get("contact"))

@@ -263,11 +263,21 @@ def test_bad_requests():
 
 
 def test_healthz_metrics():
+    # Defaults: /healthz public (load balancers), /metrics for admin and auditor users only.
     r = HUB.get("/healthz", user=None)
     check(r.status == 200 and r.body == b"ok\n", "healthz")
     r = HUB.get("/metrics", user=None)
+    expect_error(r, 401, "metrics without credentials")
+    check((r.header("WWW-Authenticate") or "").startswith("Basic"), "metrics 401 WWW-Authenticate")
+    check(b"ctihub_http_requests_total" not in r.body, "no metrics without credentials")
+    expect_error(HUB.get("/metrics", user=None, headers={"Authorization": "Bearer cth_nope"}), 401,
+                 "metrics with a bad token")
+    expect_error(HUB.get("/metrics", user="alice"), 403, "metrics for a publisher")
+    check(HUB.get("/metrics", user="root", basic=True).status == 200, "metrics for admin (Basic)")
+    r = HUB.get("/metrics", user="root")
     text = r.body.decode()
-    check(r.status == 200 and "ctihub_http_requests_total{" in text, "metrics requests")
+    check(r.status == 200 and "ctihub_http_requests_total{" in text, "metrics requests (admin token)")
+    check('ctihub_http_requests_total{route="metrics",status="401"}' in text, "metrics counts its 401s")
     for name in ("ctihub_http_request_duration_seconds_bucket", "ctihub_objects_stored",
                  "ctihub_objects_ingested_total", "ctihub_ingest_rate_objects_per_second"):
         check(name in text, "metrics has " + name)

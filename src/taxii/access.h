@@ -1,0 +1,84 @@
+// The TAXII side of the sharing policy: where every read path meets
+// policy::Policy::Decide, and where writes get their producer.
+//
+// Reads: a ReadGate is opened once per request for (principal, collection).
+// It pins one Policy (a revocation takes effect on the next request), turns
+// the policy's ReadScope into the store's pre-filter and installs the store's
+// `admit` callback, which decides every row (the caller records what the page
+// finally holds in the audit trail: admit also sees the look-ahead row). Objects, one object, versions and manifest all
+// page through it, so `more`, `next` and the X-TAXII-Date-Added-* headers are
+// computed over what the reader may see, and a withheld object is absent
+// exactly like a missing one.
+//
+// Writes: PrepareWriter gives the envelope parser the producer rules: the
+// writer's organisation identity becomes `created_by_ref` when absent (and
+// the producer column of SCOs, which have no created_by_ref); a foreign
+// `created_by_ref` is refused unless a relay agreement allows it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "core/json.h"
+#include "core/result.h"
+#include "core/timestamp.h"
+#include "policy/policy.h"
+#include "policy/policy_holder.h"
+#include "store/store.h"
+
+namespace ctihub::taxii {
+
+// The policy and audit collaborators of a Service. Both null: a bare TAXII
+// server (unit tests of the protocol); `ctihub serve` always sets both.
+struct AccessControl {
+  policy::PolicyHolder* policy = nullptr;
+  audit::AuditLog* audit = nullptr;
+  std::string data_dir;  // where audit::Query reads DATA/audit.db (GET /api/v1/audit)
+};
+
+// A reader of one collection during one request. Not thread-safe; lives on
+// the request's stack and must outlive the store calls it is applied to.
+class ReadGate {
+ public:
+  // `policy` null: everything the collection ACL lets through is served.
+  ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Principal& principal,
+           const store::Collection& collection);
+
+  // Installs the pre-filter and the per-row decision on `q`.
+  void Apply(store::ObjectQuery& q);
+
+  // Whether the last admitted row belongs to the reader's own organisation.
+  bool IsOwn(const store::ObjectVersion& v) const;
+  // The reader's organisation identity ("" when unknown).
+  const std::string& identity() const { return identity_; }
+
+ private:
+  bool Admit(store::ObjectVersion& row);
+
+  std::shared_ptr<const policy::Policy> policy_;
+  policy::Policy::ResolvedReader reader_;
+  policy::CollectionMarking marking_;
+  std::string org_;
+  std::string identity_;
+  bool anonymous_ = false;
+  Timestamp now_;
+};
+
+// The collection settings the policy keeps for `c` (by id, else by alias).
+policy::CollectionMarking MarkingOf(const policy::Policy& policy, const store::Collection& c);
+
+// The STIX identity of the writer's organisation ("" when the policy knows none).
+std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& principal);
+
+// Fills `out.access` from the object and applies the producer rules (see the
+// file comment); may rewrite `out.json` to add created_by_ref. `object` is the
+// validated object, still alive in its parser. A refusal is InvalidArgument
+// with a message for the status resource's failure entry.
+Status PrepareWrite(const policy::Policy* policy, const auth::Principal& principal,
+                    const std::string& writer_identity, json::Element object,
+                    store::NewObject& out, Timestamp now);
+
+}  // namespace ctihub::taxii
