@@ -69,7 +69,8 @@ cat <<MSG
 == try:
    curl -sg -u '$curl_user' -H 'Accept: application/taxii+json;version=2.1' $url/taxii2/
    curl -sg -u '$curl_user' -H 'Accept: application/taxii+json;version=2.1' '$url/api1/collections/$col_id/objects/?match[type]=indicator&limit=10'
-== metrics: $url/metrics   health: $url/healthz   (Ctrl-C stops the server gracefully)
+== health: $url/healthz   metrics (admin or auditor): curl -s -u 'admin:PASSWORD' $url/metrics
+== Ctrl-C stops the server gracefully
 
 MSG
 # shellcheck disable=SC2086

@@ -320,7 +320,9 @@ Response Service::HandleAudit(const Request& req,
   }
   audit::Filter f;
   f.limit = 100;
-  for (const auto& [key, value] : params) {
+  for (const auto& param : params) {
+    const std::string& key = param.first;
+    const std::string& value = param.second;
     auto bad = [&](std::string_view why) {
       return ErrorResponse(400, "bad_filter", "Bad Request", key + ": " + std::string(why));
     };
