@@ -17,8 +17,26 @@ std::optional<policy::Pap> PapOf(int code) {
   return static_cast<policy::Pap>(code);
 }
 
-store::AccessScope ToStoreScope(const policy::ReadScope& s, int unmarked_tlp) {
+// When a reader has grants from most producers of the hub, per-producer
+// clauses filter little and cost an IN-list lookup per row: the bound becomes
+// "any producer up to the highest granted level", still an upper bound (the
+// decision has the last word on every row).
+bool CoversMostProducers(const policy::ReadScope& s, size_t organisations) {
+  return s.grants.size() > 8 && s.grants.size() * 4 > organisations * 3;
+}
+
+store::AccessScope ToStoreScope(const policy::ReadScope& s, int unmarked_tlp, size_t organisations) {
   store::AccessScope out;
+  if (CoversMostProducers(s, organisations)) {
+    out.none = s.none;
+    out.own_producer = s.own_producer;
+    out.unmarked_tlp = unmarked_tlp;
+    out.red_if_named = s.red_if_named && !s.own_producer.empty();
+    policy::Tlp highest = s.any_producer_max;
+    for (const auto& g : s.grants) highest = std::max(highest, g.max_tlp);
+    out.any_producer_max = static_cast<int>(highest);
+    return out;
+  }
   out.none = s.none;
   out.own_producer = s.own_producer;
   out.any_producer_max = static_cast<int>(s.any_producer_max);
@@ -94,7 +112,7 @@ void ReadGate::Apply(store::ObjectQuery& q) {
   if (!policy_) return;  // no sharing policy: the store's plain path
   const policy::Tlp unmarked = marking_.default_tlp.value_or(policy_->model().unmarked_tlp);
   policy::ReadScope scope = policy_->ScopeFor(policy::Reader{org_, anonymous_}, marking_, now_);
-  q.scope = ToStoreScope(scope, static_cast<int>(unmarked));
+  q.scope = ToStoreScope(scope, static_cast<int>(unmarked), policy_->model().organisations.size());
   q.admit = [this](store::ObjectVersion& row) { return Admit(row); };
 }
 
@@ -106,8 +124,7 @@ bool ReadGate::Admit(store::ObjectVersion& row) {
   thread_local json::JsonParser parser;
   policy::ObjectFacts facts;
   if (row.access.known) {
-    facts.id = row.id;
-    facts.type = row.type;
+    facts.type = row.type;  // (the decision does not need the id)
     facts.producer = std::move(row.access.producer);  // given back after the decision
     facts.tlp = TlpOf(row.access.tlp);
     facts.pap = PapOf(row.access.pap);
