@@ -249,6 +249,13 @@ def setup_hub(h):
                                   "--readers", "*", "--writers", "vendor,police")
 
 
+def setup_hub_with_agreement(h, agreement_toml):
+    """setup_hub, plus one more [[agreement]] table appended to policy.toml."""
+    setup_hub(h)
+    with open(os.path.join(h.data, "policy.toml"), "a") as f:
+        f.write("\n[[agreement]]\n" + agreement_toml)
+
+
 def page_all(h, path, user, limit=7):
     """Pages an envelope/manifest endpoint; returns (items, responses)."""
     items, responses, nxt = [], [], None
@@ -366,11 +373,10 @@ def test_access_matrix():
 
 def test_expired_agreement():
     with Hub(ARGS.ctihub, "expired") as h:
-        setup_hub(h)
-        with open(os.path.join(h.data, "policy.toml"), "a") as f:
-            f.write('\n[[agreement]]\nid = "vendor-to-stranger-old"\nproducer = "org:vendor"\n'
-                    'recipient = "org:stranger"\nmax_tlp = "amber"\nobject_types = ["*"]\nvalid_from = "2020-01-01T00:00:00Z"\n'
-                    'expires = "2021-01-01T00:00:00Z"\nlegal_basis = "expired"\n')
+        setup_hub_with_agreement(h, 'id = "vendor-to-stranger-old"\nproducer = "org:vendor"\n'
+                                    'recipient = "org:stranger"\nmax_tlp = "amber"\nobject_types = ["*"]\n'
+                                    'valid_from = "2020-01-01T00:00:00Z"\nexpires = "2021-01-01T00:00:00Z"\n'
+                                    'legal_basis = "expired"\n')
         h.start()
         m = {"type": "malware", "spec_version": "2.1", "id": "malware--" + str(uuid.uuid4()),
              "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
@@ -383,10 +389,9 @@ def test_expired_agreement():
 
 def test_producer_rules_and_audit():
     with Hub(ARGS.ctihub, "producer") as h:
-        setup_hub(h)
-        with open(os.path.join(h.data, "policy.toml"), "a") as f:
-            f.write('\n[[agreement]]\nid = "vendor-relay-by-police"\nproducer = "org:vendor"\n'
-                    'recipient = "org:police"\nmax_tlp = "clear"\nobject_types = ["*"]\nrelay = true\nlegal_basis = "relay"\n')
+        setup_hub_with_agreement(h, 'id = "vendor-relay-by-police"\nproducer = "org:vendor"\n'
+                                    'recipient = "org:police"\nmax_tlp = "clear"\nobject_types = ["*"]\n'
+                                    'relay = true\nlegal_basis = "relay"\n')
         h.start()
         col = h.collections["feed"]
         mine = {"type": "malware", "spec_version": "2.1", "id": "malware--" + str(uuid.uuid4()),
@@ -445,6 +450,18 @@ def test_producer_rules_and_audit():
         check(v.returncode == 0, "audit verify: intact (%s)" % v.stdout)
 
 
+def test_malformed_policy_refused():
+    with Hub(ARGS.ctihub, "badpolicy") as h:
+        setup_hub_with_agreement(h, 'id = "broken"\nproducer = "org:vendor"\nrecipient = "org:nobody"\n'
+                                    'max_tlp = "amber"\nobject_types = ["*"]\nlegal_basis = "x"\n')
+        r = subprocess.run([h.ctihub, "serve", "--data", h.data, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0, "serve refuses a policy it cannot use (rc %d)" % r.returncode)
+        check("policy.toml:" in r.stderr and "nobody" in r.stderr,
+              "the refusal names the file, line and reason: %r" % r.stderr)
+
+
 if __name__ == "__main__":
     ARGS = parse_args()
-    sys.exit(run_tests([test_access_matrix, test_expired_agreement, test_producer_rules_and_audit]))
+    sys.exit(run_tests([test_access_matrix, test_expired_agreement, test_producer_rules_and_audit,
+                        test_malformed_policy_refused]))
