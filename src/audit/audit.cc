@@ -24,8 +24,13 @@ CREATE TABLE IF NOT EXISTS audit_record(
   seq INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL, org TEXT NOT NULL,
   action TEXT NOT NULL, route TEXT NOT NULL, status INTEGER NOT NULL, remote TEXT NOT NULL,
   objects TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_object(object_id TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_object_by_id ON audit_object(object_id, seq);
+-- The object index (who-saw, show --object): one clustered B-tree keyed by
+-- object id, so each served version costs one insert, not a row plus an
+-- index entry. `n` is the position in the record's object list. (Trails made
+-- before it have a rowid table with an index on (object_id, seq): both work.)
+CREATE TABLE IF NOT EXISTS audit_object(
+  object_id TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 0,
+  version TEXT NOT NULL, PRIMARY KEY(object_id, seq, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS audit_record_by_time ON audit_record(time);
 CREATE TABLE IF NOT EXISTS audit_checkpoint(
   seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, signed_at TEXT NOT NULL, public_key TEXT NOT NULL,
@@ -297,6 +302,7 @@ Result<NodeKey> LoadOrCreateNodeKey(const std::string& path) {
 
 struct AuditLog::Db {
   std::unique_ptr<Conn> conn;
+  bool object_position = true;  // audit_object has the `n` column (trails since 2026-11-29)
 };
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& data_dir, Options options) {
@@ -315,6 +321,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& data_dir, Op
   CTIHUB_RETURN_IF_ERROR(
       Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;"));
   CTIHUB_RETURN_IF_ERROR(Exec(db, kSchema));
+  {
+    Stmt s(db, "SELECT count(*) FROM pragma_table_info('audit_object') WHERE name = 'n'");
+    if (!s.ok() || s.Step() != SQLITE_ROW) return SqlError(db, "read schema");
+    log->db_->object_position = s.Int(0) > 0;
+  }
   {
     Stmt s(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1");
     if (!s.ok()) return SqlError(db, "read last record");
@@ -426,7 +437,9 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
            "INSERT INTO audit_record(seq, time, user, org, action, route, status, remote, objects, "
            "details, "
            "prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-  Stmt obj(db, "INSERT INTO audit_object(object_id, version, seq) VALUES(?,?,?)");
+  Stmt obj(db, db_->object_position
+                   ? "INSERT INTO audit_object(object_id, version, seq, n) VALUES(?,?,?,?)"
+                   : "INSERT INTO audit_object(object_id, version, seq) VALUES(?,?,?)");
   Stmt cp(db,
           "INSERT INTO audit_checkpoint(seq, hash, signed_at, public_key, signature) "
           "VALUES(?,?,?,?,?)");
@@ -450,8 +463,10 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
       return s;
     }
     ins.Reset();
+    int64_t position = 0;
     for (const auto& o : r.objects) {
       obj.Bind(1, o.id).Bind(2, o.version).Bind(3, r.seq);
+      if (db_->object_position) obj.Bind(4, position++);
       if (obj.Step() != SQLITE_DONE) {
         Status s = SqlError(db, "insert object index");
         (void)Exec(db, "ROLLBACK");

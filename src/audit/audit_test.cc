@@ -68,6 +68,23 @@ class AuditTest : public ::testing::Test {
   std::string dir_;
 };
 
+// A trail made before the clustered object index (a rowid table plus an index
+// on (object_id, seq)) keeps working: appends, verify and who-saw.
+TEST_F(AuditTest, TrailWithTheFirstObjectIndexKeepsWorking) {
+  std::filesystem::create_directories(dir_);
+  Sql("CREATE TABLE audit_object(object_id TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL);"
+      "CREATE INDEX audit_object_by_id ON audit_object(object_id, seq);");
+  Fill(9);
+  VerifyReport v = MustVerify();
+  EXPECT_TRUE(v.intact) << v.reason;
+  EXPECT_EQ(v.records, 9);
+  auto saw = WhoSaw(dir_, "indicator--0");
+  ASSERT_TRUE(saw.ok());
+  EXPECT_EQ(saw->size(), 2u);  // records 1 and 7 (i = 0 and 6)
+  Sql("DELETE FROM audit_object WHERE seq = 1");
+  EXPECT_FALSE(MustVerify().intact);
+}
+
 TEST_F(AuditTest, IntactChainVerifies) {
   Options opt;
   opt.checkpoint_every = 10;

@@ -74,7 +74,8 @@ policy::CollectionMarking MarkingOf(const policy::Policy& policy, const store::C
 std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& principal);
 
 // Fills `out.access` from the object and applies the producer rules (see the
-// file comment); may rewrite `out.json` to add created_by_ref. `object` is the
+// file comment); when it adds created_by_ref it sets `out.json` to the
+// canonical text with it, else leaves `out.json` untouched. `object` is the
 // validated object, still alive in its parser. A refusal is InvalidArgument
 // with a message for the status resource's failure entry.
 Status PrepareWrite(const policy::Policy* policy, const auth::Principal& principal,

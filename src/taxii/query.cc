@@ -378,7 +378,6 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const Env
       no.has_version = true;
       item.version = ts->ToString();
     }
-    no.json = json::CanonicalJson(obj);
     if (opts.prepare) {
       Status prepared = opts.prepare(obj, no);
       if (!prepared.ok()) {
@@ -387,6 +386,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const Env
         continue;
       }
     }
+    if (no.json.empty()) no.json = json::CanonicalJson(obj);  // prepare may have written it
     item.ok = true;
     if (!seen.emplace(item.id, item.version).second) item.duplicate = true;
     items.push_back(std::move(item));

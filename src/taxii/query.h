@@ -68,9 +68,11 @@ struct EnvelopeItem {
 struct EnvelopeOptions {
   size_t max_objects = 10000;
   bool validate_patterns = true;
-  // Called for each valid object after `object.json` is set, while the
-  // parsed object is alive: fills the access facts, may rewrite the JSON
-  // (created_by_ref). A non-OK status makes the item a failure with its message.
+  // Called for each valid object while the parsed object is alive, before
+  // its canonical JSON is made: fills the access facts and may write
+  // `out.json` itself (the canonical text with created_by_ref added); when it
+  // leaves `out.json` empty the parser canonicalises the object as it is.
+  // A non-OK status makes the item a failure with its message.
   std::function<Status(json::Element object, store::NewObject& out)> prepare;
 };
 
