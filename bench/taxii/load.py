@@ -25,17 +25,33 @@ def envelope(start, n):
     return json.dumps({"objects": [indicator(i) for i in range(start, start + n)]}).encode()
 
 
-def ingest(port, hdr, base, total, batch=1000):
+def ingest(port, hdr, base, total, batch=1000, connections=1):
+    """POSTs every envelope (over `connections` keep-alive connections at once),
+    then polls every status until complete."""
+    import threading
     c = conn(port)
     statuses = []
     bodies = [envelope(s, min(batch, total - s)) for s in range(0, total, batch)]  # prebuilt: time the server, not Python
+    errors = []
+
+    def post(share):
+        pc = conn(port)
+        for body in share:
+            pc.request("POST", base + "objects/", body=body, headers={**hdr, "Content-Type": MT})
+            r = pc.getresponse(); data = r.read()
+            if r.status != 202:
+                errors.append(f"POST failed {r.status}: {data[:300]}")
+                return
+            statuses.append(json.loads(data)["id"])  # list.append is atomic under the GIL
+
     t0 = time.perf_counter()
-    for body in bodies:
-        c.request("POST", base + "objects/", body=body, headers={**hdr, "Content-Type": MT})
-        r = c.getresponse(); data = r.read()
-        if r.status != 202:
-            raise SystemExit(f"POST failed {r.status}: {data[:300]}")
-        statuses.append(json.loads(data)["id"])
+    threads = [threading.Thread(target=post, args=(bodies[i::connections],)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(errors[0])
     pending = set(statuses)
     deadline = time.time() + 1800
     root = base.split("collections/")[0]
@@ -102,11 +118,13 @@ def main():
     ap.add_argument("--collection", required=True)
     ap.add_argument("--objects", type=int, default=1000000)
     ap.add_argument("--server-pid", type=int, required=True)
+    ap.add_argument("--post-connections", type=int, default=1,
+                    help="connections POSTing envelopes at once during ingest")
     a = ap.parse_args()
     hdr = {"Accept": MT, "Authorization": "Bearer " + a.token}
     base = f"/{a.root}/collections/{a.collection}/"
 
-    rate, secs = ingest(a.port, hdr, base, a.objects)
+    rate, secs = ingest(a.port, hdr, base, a.objects, connections=a.post_connections)
     print(f"ingest: {a.objects} objects in {secs:.1f}s = {rate:,.0f} objects/s (durable, envelopes of 1000)")
     seen, prate = page_all(a.port, hdr, base)
     print(f"paging: {seen} objects at {prate:,.0f} objects/s (limit 1000)")

@@ -103,19 +103,49 @@ std::string Timestamp::Format(int digits) const {
   int64_t days = seconds_ >= 0 ? seconds_ / 86400 : -((-seconds_ + 86399) / 86400);
   int64_t rem = seconds_ - days * 86400;
   Civil c = CivilFromDays(days);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(c.y), c.m, c.d, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, static_cast<size_t>(n));
-  if (digits > 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof frac, "%09u", nanos_);
-    out += '.';
-    out.append(frac, static_cast<size_t>(digits));
+  if (c.y < 0 || c.y > 9999) {  // outside RFC 3339: the slow, general path
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                          static_cast<long long>(c.y), c.m, c.d, static_cast<long long>(rem / 3600),
+                          static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+    std::string out(buf, static_cast<size_t>(n));
+    if (digits > 0) {
+      char frac[16];
+      std::snprintf(frac, sizeof frac, "%09u", nanos_);
+      out += '.';
+      out.append(frac, static_cast<size_t>(digits));
+    }
+    out += 'Z';
+    return out;
   }
-  out += 'Z';
-  return out;
+  // Hot path (every stored and served version): fixed-width digits by hand.
+  char buf[32];
+  auto put = [](char* p, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(buf, c.y, 4);
+  buf[4] = '-';
+  put(buf + 5, c.m, 2);
+  buf[7] = '-';
+  put(buf + 8, c.d, 2);
+  buf[10] = 'T';
+  put(buf + 11, rem / 3600, 2);
+  buf[13] = ':';
+  put(buf + 14, rem / 60 % 60, 2);
+  buf[16] = ':';
+  put(buf + 17, rem % 60, 2);
+  size_t n = 19;
+  if (digits > 0) {
+    buf[n++] = '.';
+    char frac[9];
+    put(frac, nanos_, 9);
+    for (int i = 0; i < digits; ++i) buf[n++] = frac[i];
+  }
+  buf[n++] = 'Z';
+  return std::string(buf, n);
 }
 
 std::string Timestamp::ToString() const {

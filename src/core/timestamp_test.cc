@@ -51,3 +51,30 @@ TEST(Timestamp, MicrosRoundTrip) {
 
 }  // namespace
 }  // namespace ctihub
+
+namespace ctihub {
+namespace {
+
+// Format's hand-written digits round-trip through Parse over the whole
+// RFC 3339 range (years 0000-9999), at every precision.
+TEST(Timestamp, FormatRoundTripsAcrossTheRange) {
+  uint64_t x = 88172645463325252ull;  // xorshift: deterministic
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    int64_t secs = static_cast<int64_t>(x % 253402300800ull) - 62167219200ll;  // 0000..9999
+    uint32_t nanos = static_cast<uint32_t>((x >> 20) % 1000000000u);
+    Timestamp t(secs, nanos, 9);
+    std::string text = t.Format(9);
+    auto back = Timestamp::Parse(text);
+    ASSERT_TRUE(back.ok()) << text;
+    EXPECT_EQ(back->seconds(), secs) << text;
+    EXPECT_EQ(back->nanos(), nanos) << text;
+    EXPECT_EQ(t.Format(3), text.substr(0, 23) + "Z");
+    EXPECT_EQ(t.Format(0), text.substr(0, 19) + "Z");
+  }
+}
+
+}  // namespace
+}  // namespace ctihub

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <string>
 
 namespace ctihub::store::sqlite {
@@ -83,8 +84,18 @@ bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) =
 
 // ---- Connection ----------------------------------------------------------------
 
+namespace {
+// SQLite counts every allocation under a global mutex (memory statistics)
+// unless told not to before it initialises; nothing here reads the counters.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                      const OpenOptions& opts) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (opts.create) flags |= SQLITE_OPEN_CREATE;
