@@ -379,7 +379,7 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
   const std::vector<std::string>& seg = target->segments;
 
   // One policy for the whole request: a revocation applies from the next one.
-  const std::shared_ptr<const policy::Policy> policy = CurrentPolicy();
+  std::shared_ptr<const policy::Policy> policy = CurrentPolicy();
 
   // Authentication first: nothing (not even whether a root exists) is told to
   // strangers. Without credentials, only collections configured public may be
@@ -403,8 +403,16 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
     principal = std::move(p).value();
     if (access_.policy != nullptr && policy != nullptr &&
         policy->model().FindOrganisation(principal.org) == nullptr) {
-      // An organisation added since the policy was loaded: load it again.
-      access_.policy->Refresh();
+      // An organisation added since the policy was loaded: load it again, at
+      // most once a second (an organisation that stays unknown must not cost
+      // a reload per request). Until then it is decided as an unknown
+      // organisation: public objects only.
+      const int64_t now_us = Timestamp::Now().micros();
+      int64_t last = last_refresh_us_.load();
+      if (now_us - last >= 1000000 && last_refresh_us_.compare_exchange_strong(last, now_us)) {
+        access_.policy->Refresh();
+        policy = access_.policy->Current();
+      }
     }
   }
   ctx.identified = true;

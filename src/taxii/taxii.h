@@ -153,6 +153,7 @@ class Service {
   size_t writes_in_flight_ = 0;      // guarded by writes_mu_: taken by the reaper, not done
   bool stopping_ = false;            // guarded by writes_mu_
   std::atomic<int64_t> objects_written_{0};
+  std::atomic<int64_t> last_refresh_us_{0};  // last policy reload asked for an unknown organisation
   std::thread reaper_;  // waits for durable writes and audits them
 };
 

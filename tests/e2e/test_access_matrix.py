@@ -434,6 +434,21 @@ def test_producer_rules_and_audit():
             check(all("wrong-password" not in json.dumps(x) for x in recs), "no password in the trail")
         r = h.get("/api/v1/audit", user="p", accept="application/json")
         check(r.status == 403, "a non-auditor may not read the trail (got %d)" % r.status)
+
+        # An organisation added while the hub runs is known from its first request.
+        h.cli("org", "add", "latecomer")
+        pw = "pw-late-" + uuid.uuid4().hex[:8]
+        h.cli("user", "add", "late", "--org", "latecomer", "--role", "publisher", "--password-stdin",
+              stdin=pw + "\n")
+        h.tokens["late"] = h.cli("token", "create", "--user", "late", "--label", "e2e")
+        h.collections["late"] = h.cli("collection", "add", "--root", "api1", "--title", "Late",
+                                      "--readers", "latecomer", "--writers", "latecomer")
+        own = dict(mine, id="malware--" + str(uuid.uuid4()))
+        st = h.post_and_wait("late", [own], user="late")
+        check(st["success_count"] == 1, "the new organisation writes")
+        r = h.get("/api1/collections/%s/objects/%s/" % (h.collections["late"], own["id"]), user="late")
+        check(r.status == 200 and r.json()["objects"][0].get("created_by_ref", "").startswith("identity--"),
+              "the new organisation reads its own AMBER object, stamped with its identity (%d)" % r.status)
         r = h.get("/api/v1/audit?object=%s&action=object.written" % mine["id"], user="aud",
                   accept="application/json")
         check(r.status == 200 and len(r.json()["records"]) == 1 and r.json()["records"][0]["user"] == "v",
