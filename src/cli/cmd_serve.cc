@@ -1,9 +1,6 @@
 // `ctihub serve`: the TAXII 2.1 server, and `ctihub load-bundle`: loads a STIX
 // bundle (or TAXII envelope) file straight into a collection (used by the demo
 // setup of scripts/serve.sh; same validation and normalisation as a TAXII POST).
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -266,8 +263,7 @@ void RegisterLoadBundle(CLI::App& app, int* exit_code) {
       auto log = audit::AuditLog::Open(args->data);
       Status audited = log.ok() ? Status::Ok() : log.status();
       if (log.ok()) {
-        const passwd* pw = ::getpwuid(::getuid());
-        rec.user = std::string("cli:") + (pw != nullptr ? pw->pw_name : "?");
+        rec.user = audit::LocalActor();
         rec.org = args->org;
         rec.action = std::string(audit::action::kObjectWritten);
         rec.route = "cli load-bundle " + col->id;

@@ -91,8 +91,8 @@ class Server::Impl {
         service_(service),
         store_(store),
         ioc_(Threads(opts_.io_threads)),
-        workers_(Threads(opts_.worker_threads)),
         accept_strand_(asio::make_strand(ioc_)),
+        workers_(Threads(opts_.worker_threads)),
         acceptor_(ioc_),
         signals_(ioc_) {
     if (opts_.access_log) {

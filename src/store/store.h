@@ -97,7 +97,8 @@ struct AccessFacts {
 //   producer == own_producer (non-empty);
 //   effective TLP <= any_producer_max;
 //   producer == g.producer, effective TLP <= g.max_tlp, type in g.types (empty = any);
-//   red_if_named, TLP is RED (4) and own_producer is in recipient_orgs;
+//   red_if_named and own_producer is in recipient_orgs (any TLP: the policy's
+//   "named" grant serves such objects whatever their level);
 //   the row's facts are not known.
 // The effective TLP of an unmarked row (tlp -1) is `unmarked_tlp`.
 struct AccessScope {

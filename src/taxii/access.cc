@@ -27,21 +27,17 @@ bool CoversMostProducers(const policy::ReadScope& s, size_t organisations) {
 
 store::AccessScope ToStoreScope(const policy::ReadScope& s, int unmarked_tlp, size_t organisations) {
   store::AccessScope out;
-  if (CoversMostProducers(s, organisations)) {
-    out.none = s.none;
-    out.own_producer = s.own_producer;
-    out.unmarked_tlp = unmarked_tlp;
-    out.red_if_named = s.red_if_named && !s.own_producer.empty();
-    policy::Tlp highest = s.any_producer_max;
-    for (const auto& g : s.grants) highest = std::max(highest, g.max_tlp);
-    out.any_producer_max = static_cast<int>(highest);
-    return out;
-  }
   out.none = s.none;
   out.own_producer = s.own_producer;
   out.any_producer_max = static_cast<int>(s.any_producer_max);
   out.unmarked_tlp = unmarked_tlp;
   out.red_if_named = s.red_if_named && !s.own_producer.empty();
+  if (CoversMostProducers(s, organisations)) {
+    for (const auto& g : s.grants) {
+      out.any_producer_max = std::max(out.any_producer_max, static_cast<int>(g.max_tlp));
+    }
+    return out;
+  }
   out.grants.reserve(s.grants.size());
   for (const auto& g : s.grants) {
     out.grants.push_back({g.producer, static_cast<int>(g.max_tlp), g.object_types});

@@ -18,7 +18,6 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "audit/audit.h"
 #include "auth/auth.h"

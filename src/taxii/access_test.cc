@@ -117,7 +117,6 @@ TEST(PrepareWrite, ForeignProducerRefusedUnlessRelayed) {
   store::NewObject not_relayed;
   not_relayed.type = "malware";
   EXPECT_FALSE(Prepare(policy.get(), "police", as_other, not_relayed).ok());
-  (void)kPolice;
 }
 
 TEST(PrepareWrite, StandardMarkingDefinitionsKeepTheirPublisher) {

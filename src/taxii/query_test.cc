@@ -78,7 +78,9 @@ TEST(ParseFilters, BadValues) {
                                             {{"limit", "1"}, {"limit", "2"}}}) {
     auto q = ParseFilters(p, Endpoint::kObjects, 100, 1000);
     EXPECT_FALSE(q.ok()) << p[0].first << "=" << p[0].second;
-    if (!q.ok()) EXPECT_EQ(q.status().message().rfind("bad_filter: ", 0), 0u) << q.status().message();
+    if (!q.ok()) {
+      EXPECT_EQ(q.status().message().rfind("bad_filter: ", 0), 0u) << q.status().message();
+    }
   }
 }
 

@@ -308,10 +308,8 @@ bool Service::AuditRequest(const Request& req, const Response& response, const R
 // GET /api/v1/audit?user=&org=&object=&action=&since=&until=&after=&limit=
 // The audit trail for principals with the auditor role, oldest first; `next`
 // (a record seq) continues with `after=`.
-Response Service::HandleAudit(const Request& req,
-                              const std::vector<std::pair<std::string, std::string>>& params,
+Response Service::HandleAudit(const std::vector<std::pair<std::string, std::string>>& params,
                               const auth::Principal& principal) {
-  (void)req;
   if (principal.role != store::Role::kAuditor) {
     return ErrorResponse(403, "audit_forbidden", "Forbidden", "the audit trail is for auditors");
   }
@@ -437,7 +435,7 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
     if (req.method != "GET" && req.method != "HEAD") {
       return finish(MethodNotAllowed("GET, HEAD", "audit"));
     }
-    Response r = HandleAudit(req, target->params, principal);
+    Response r = HandleAudit(target->params, principal);
     r.route = "audit";
     return finish(std::move(r));
   }
@@ -574,19 +572,38 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
     return finish(std::move(r));
   };
 
+  // Every read endpoint pages through here: its URL filters, the policy's
+  // read gate (pre-filter and per-row decision) and the audit record of what
+  // the page finally holds. `object_id` empty: the whole collection.
+  auto read_page = [&](Endpoint endpoint, const std::string& object_id) -> Result<store::ObjectPage> {
+    auto q = ParseFilters(target->params, endpoint, options_.default_page_size,
+                          options_.max_page_size);
+    if (!q.ok()) return q.status();
+    q->collection_id = c.id;
+    if (!object_id.empty()) q->ids = {object_id};
+    ReadGate gate(policy, principal, c);
+    gate.Apply(*q);
+    auto page = store_.QueryObjects(*q);
+    if (!page.ok()) return page.status();
+    if (!object_id.empty() && page->objects.empty() && q->next.empty() && !q->added_after_us) {
+      return NotFound("unknown_object: no such object");
+    }
+    RecordServed(page->objects, ctx);
+    return page;
+  };
+  auto read_error = [&](const Status& st) {
+    std::string_view fallback = st.code() == ErrorCode::kNotFound          ? "unknown_object"
+                                : st.code() == ErrorCode::kInvalidArgument ? "bad_filter"
+                                                                           : "bad_query";
+    return finish(ErrorResponse(st, fallback));
+  };
+
   // ---- manifest ----
   if (seg[3] == "manifest" && seg.size() == 4) {
     if (!get) return finish(MethodNotAllowed("GET, HEAD", "manifest"));
     if (!can_read) return forbidden_read("manifest");
-    auto q = ParseFilters(target->params, Endpoint::kManifest, options_.default_page_size,
-                          options_.max_page_size);
-    if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
-    q->collection_id = c.id;
-    ReadGate gate(policy, principal, c);
-    gate.Apply(*q);
-    auto page = store_.QueryObjects(*q);
-    if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
-    RecordServed(page->objects, ctx);
+    auto page = read_page(Endpoint::kManifest, {});
+    if (!page.ok()) return read_error(page.status());
     std::string body;
     json::JsonWriter w(body);
     w.BeginObject();
@@ -637,15 +654,8 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
   if (seg.size() == 4) {
     if (get) {
       if (!can_read) return forbidden_read("objects");
-      auto q = ParseFilters(target->params, Endpoint::kObjects, options_.default_page_size,
-                            options_.max_page_size);
-      if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
-      q->collection_id = c.id;
-      ReadGate gate(policy, principal, c);
-      gate.Apply(*q);
-      auto page = store_.QueryObjects(*q);
-      if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
-      RecordServed(page->objects, ctx);
+      auto page = read_page(Endpoint::kObjects, {});
+      if (!page.ok()) return read_error(page.status());
       return finish(envelope(*page, "objects"));
     }
     if (req.method != "POST") return finish(MethodNotAllowed("GET, HEAD, POST", "objects"));
@@ -735,19 +745,8 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
   if (seg.size() == 6) {
     if (!get) return finish(MethodNotAllowed("GET, HEAD", "versions"));
     if (!can_read) return forbidden_read("versions");
-    auto q = ParseFilters(target->params, Endpoint::kVersions, options_.default_page_size,
-                          options_.max_page_size);
-    if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
-    q->collection_id = c.id;
-    q->ids = {object_id};
-    ReadGate gate(policy, principal, c);
-    gate.Apply(*q);
-    auto page = store_.QueryObjects(*q);
-    if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
-    if (page->objects.empty() && q->next.empty() && !q->added_after_us) {
-      return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
-    }
-    RecordServed(page->objects, ctx);
+    auto page = read_page(Endpoint::kVersions, object_id);
+    if (!page.ok()) return read_error(page.status());
     std::string body;
     json::JsonWriter w(body);
     w.BeginObject();
@@ -823,19 +822,8 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
   }
   if (!get) return finish(MethodNotAllowed("GET, HEAD, DELETE", "object"));
   if (!can_read) return forbidden_read("object");
-  auto q = ParseFilters(target->params, Endpoint::kObject, options_.default_page_size,
-                        options_.max_page_size);
-  if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
-  q->collection_id = c.id;
-  q->ids = {object_id};
-  ReadGate gate(policy, principal, c);
-  gate.Apply(*q);
-  auto page = store_.QueryObjects(*q);
-  if (!page.ok()) return finish(ErrorResponse(page.status(), "bad_query"));
-  if (page->objects.empty() && q->next.empty() && !q->added_after_us) {
-    return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
-  }
-  RecordServed(page->objects, ctx);
+  auto page = read_page(Endpoint::kObject, object_id);
+  if (!page.ok()) return read_error(page.status());
   return finish(envelope(*page, "object"));
 }
 

@@ -134,7 +134,7 @@ class Service {
   };
 
   Response HandleUnchecked(const Request& request, RequestContext& ctx);
-  Response HandleAudit(const Request& request, const std::vector<std::pair<std::string, std::string>>& params,
+  Response HandleAudit(const std::vector<std::pair<std::string, std::string>>& params,
                        const auth::Principal& principal);
   // Appends the request's audit records; false if the trail cannot take them.
   bool AuditRequest(const Request& request, const Response& response, const RequestContext& ctx);
