@@ -1,6 +1,8 @@
 #include "policy/policy.h"
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <set>
 #include <unordered_set>
 
@@ -89,6 +91,44 @@ std::string_view StringOr(json::Element e, std::string_view dflt = {}) {
 
 // ---------------------------------------------------------------- facts
 
+namespace {
+
+// The granular_markings list `value` into f.granular (and has_granular_levels).
+Status AppendGranular(json::Element value, ObjectFacts& f) {
+  json::Array gms;
+  if (value.get_array().get(gms) != simdjson::SUCCESS)
+    return InvalidArgument("granular_markings is not a list");
+  for (json::Element g : gms) {
+    json::Object go;
+    if (g.get_object().get(go) != simdjson::SUCCESS)
+      return InvalidArgument("granular marking is not an object");
+    GranularFact gf;
+    json::Element ref;
+    if (go.at_key("marking_ref").get(ref) == simdjson::SUCCESS)
+      gf.marking = LookupMarking(StringOr(ref));
+    json::Element sel;
+    json::Array sels;
+    if (go.at_key("selectors").get(sel) != simdjson::SUCCESS ||
+        sel.get_array().get(sels) != simdjson::SUCCESS) {
+      gf.malformed = true;
+    } else {
+      for (json::Element s : sels) {
+        auto p = ParseSelector(StringOr(s));
+        if (!p.ok()) {
+          gf.malformed = true;
+        } else {
+          gf.selectors.push_back(std::move(*p));
+        }
+      }
+    }
+    if (gf.marking.kind != MarkingKind::kOther) f.has_granular_levels = true;
+    f.granular.push_back(std::move(gf));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ObjectFacts> ExtractFacts(json::Element object) {
   json::Object obj;
   if (object.get_object().get(obj) != simdjson::SUCCESS)
@@ -112,35 +152,7 @@ Result<ObjectFacts> ExtractFacts(json::Element object) {
         if (m.kind == MarkingKind::kPap) f.pap = f.pap ? std::max(*f.pap, m.pap) : m.pap;
       }
     } else if (k == "granular_markings") {
-      json::Array gms;
-      if (field.value.get_array().get(gms) != simdjson::SUCCESS)
-        return InvalidArgument("granular_markings is not a list");
-      for (json::Element g : gms) {
-        json::Object go;
-        if (g.get_object().get(go) != simdjson::SUCCESS)
-          return InvalidArgument("granular marking is not an object");
-        GranularFact gf;
-        json::Element ref;
-        if (go.at_key("marking_ref").get(ref) == simdjson::SUCCESS)
-          gf.marking = LookupMarking(StringOr(ref));
-        json::Element sel;
-        json::Array sels;
-        if (go.at_key("selectors").get(sel) != simdjson::SUCCESS ||
-            sel.get_array().get(sels) != simdjson::SUCCESS) {
-          gf.malformed = true;
-        } else {
-          for (json::Element s : sels) {
-            auto p = ParseSelector(StringOr(s));
-            if (!p.ok()) {
-              gf.malformed = true;
-            } else {
-              gf.selectors.push_back(std::move(*p));
-            }
-          }
-        }
-        if (gf.marking.kind != MarkingKind::kOther) f.has_granular_levels = true;
-        f.granular.push_back(std::move(gf));
-      }
+      CTIHUB_RETURN_IF_ERROR(AppendGranular(field.value, f));
     } else if (k == "extensions") {
       json::Element ext;
       if (field.value.at_key(kRecipientsExtensionId).get(ext) == simdjson::SUCCESS) {
@@ -232,6 +244,12 @@ struct Policy::Rules {
   struct Strip {
     std::string type;  // empty = any type
     Path path;
+    // `"name"` of the top-level property the path starts with, as canonical
+    // JSON must spell it (RFC 8785 escapes only '"', '\\' and control
+    // characters); "" when the name has such a character or the path starts
+    // with a list index: the text cannot rule the property out.
+    std::string needle;
+    size_t rare_at = 0;  // the needle's least common character in STIX JSON text
   };
   std::vector<Strip> strip;
   std::vector<std::string> withhold_sco;
@@ -252,9 +270,20 @@ struct Policy::Route {
   }
 };
 
+// Producer ids are "identity--<UUID>": their last 16 bytes are random hex,
+// so mixing two 8-byte loads of the tail hashes them as well as hashing every
+// byte, at a fraction of the cost (one lookup per decided row). Collisions
+// only cost an equality test; the table's keys come from the policy.
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  size_t operator()(std::string_view s) const {
+    if (s.size() < 16) return std::hash<std::string_view>{}(s);
+    uint64_t a, b;
+    std::memcpy(&a, s.data() + s.size() - 16, 8);
+    std::memcpy(&b, s.data() + s.size() - 8, 8);
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ s.size()) * 0xBF58476D1CE4E5B9ull;
+    return static_cast<size_t>(h ^ (h >> 31));
+  }
 };
 
 struct Policy::ReaderIndex {
@@ -264,6 +293,19 @@ struct Policy::ReaderIndex {
 };
 
 namespace {
+
+// Characters of STIX JSON text from most to least common (hex ids, timestamps,
+// punctuation, frequent letters); one missing here is rarer than all of them.
+size_t RarestCharacter(std::string_view needle) {
+  static constexpr std::string_view kCommon = "\"-0123456789abcdef:,TZ.eitnrsoaplmu_{}[]";
+  size_t best = 0, best_rank = 0;
+  for (size_t i = 0; i < needle.size(); ++i) {
+    const size_t at = kCommon.find(needle[i]);
+    const size_t rank = at == std::string_view::npos ? kCommon.size() : at;
+    if (rank > best_rank) best = i, best_rank = rank;
+  }
+  return best;
+}
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -309,6 +351,16 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
       auto p = ParseSelector(sel);
       if (!p.ok()) continue;  // the loader refuses these; never reached for loaded models
       st.path = std::move(*p);
+      if (!st.path.empty() && st.path[0].index < 0) {
+        const std::string& key = st.path[0].key;
+        const bool plain = std::none_of(key.begin(), key.end(), [](char ch) {
+          return ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20;
+        });
+        if (plain) {
+          st.needle = '"' + key + '"';
+          st.rare_at = RarestCharacter(st.needle);
+        }
+      }
       r->strip.push_back(std::move(st));
     }
     r->withhold_sco = ags[i].withhold_sco_types;
@@ -426,17 +478,24 @@ struct Policy::LazyObject {
     }
     return element ? &*element : nullptr;
   }
-  // False only when `"key"` cannot occur in the object (a literal prefilter
-  // on canonical text, where property names are never escaped).
-  bool MayContainKey(std::string_view key) const {
-    if (element || text.empty()) return true;
-    if (text.find('\\') != std::string_view::npos) return true;
-    size_t pos = 0;
-    while ((pos = text.find(key, pos)) != std::string_view::npos) {
-      if (pos > 0 && text[pos - 1] == '"' && pos + key.size() < text.size() &&
-          text[pos + key.size()] == '"')
+  // False only when the canonical text cannot hold a property named as
+  // `needle` says (Rules::Strip::needle; "" = cannot tell), by memchr for
+  // its rarest character (`rare_at`) and a compare at each hit, which beat
+  // memmem on STIX objects. The needle may also match inside a string value,
+  // which only costs a parse.
+  bool MayContainKey(std::string_view needle, size_t rare_at) const {
+    if (element || text.empty() || needle.empty()) return true;
+    const char* const begin = text.data();
+    const char* const end = begin + text.size();
+    const char* p = begin + rare_at;
+    while (p < end) {
+      p = static_cast<const char*>(std::memchr(p, needle[rare_at], static_cast<size_t>(end - p)));
+      if (p == nullptr) return false;
+      const char* start = p - rare_at;
+      if (static_cast<size_t>(end - start) >= needle.size() &&
+          std::memcmp(start, needle.data(), needle.size()) == 0)
         return true;
-      pos += 1;
+      ++p;
     }
     return false;
   }
@@ -444,11 +503,21 @@ struct Policy::LazyObject {
 
 namespace {
 
+// Trivially constructible (the via text as pointer and length, not a
+// string_view): DecideImpl keeps 64 of them on the stack per decision, and
+// default-constructing string_views there was a third of its time.
 struct Candidate {
   Tlp max;
   const Policy::Rules* rules;
-  std::string_view via;
+  const char* via_data;
+  size_t via_size;
+  std::string_view via() const { return {via_data, via_size}; }
 };
+static_assert(std::is_trivially_default_constructible_v<Candidate>);
+
+Candidate MakeCandidate(Tlp max, const Policy::Rules* rules, std::string_view via) {
+  return {max, rules, via.data(), via.size()};
+}
 
 struct Outcome {
   bool allowed = false;
@@ -597,6 +666,131 @@ void EmitRedacted(std::string& out, json::Element e, Path& path,
   }
 }
 
+// The top-level members of a canonical JSON object text (RFC 8785: no white
+// space): each key as written (between its quotes) and its value's text.
+// False when the text is not such an object or a key has an escape (the
+// caller then re-emits from the parsed object instead).
+struct MemberSpan {
+  std::string_view key;
+  std::string_view value;
+};
+
+// Index just past the string starting at `i` (its opening quote), or npos.
+// memchr to each quote, then its escape parity: most of an object's bytes
+// are inside strings (patterns, descriptions).
+size_t SkipString(std::string_view t, size_t i) {
+  size_t from = i + 1;
+  while (from < t.size()) {
+    const void* q = std::memchr(t.data() + from, '"', t.size() - from);
+    if (q == nullptr) return std::string_view::npos;
+    const size_t k = static_cast<size_t>(static_cast<const char*>(q) - t.data());
+    size_t backslashes = 0;
+    while (k - backslashes > i + 1 && t[k - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return k + 1;
+    from = k + 1;
+  }
+  return std::string_view::npos;
+}
+
+// End of the JSON value starting at `i` (the index just past it), or npos.
+size_t SkipValue(std::string_view t, size_t i) {
+  if (i >= t.size()) return std::string_view::npos;
+  if (t[i] == '"') return SkipString(t, i);
+  if (t[i] != '{' && t[i] != '[') {  // a number or literal: up to its container's next token
+    while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']') ++i;
+    return i;
+  }
+  int depth = 0;
+  while (i < t.size()) {
+    switch (t[i]) {
+      case '"':
+        i = SkipString(t, i);
+        if (i == std::string_view::npos) return i;
+        continue;
+      case '{': case '[':
+        ++depth;
+        break;
+      case '}': case ']':
+        if (--depth == 0) return i + 1;
+        break;
+      default:
+        break;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+bool TopLevelMembers(std::string_view t, std::vector<MemberSpan>& out) {
+  if (t.size() < 2 || t.front() != '{' || t.back() != '}') return false;
+  size_t i = 1;
+  if (t[i] == '}') return i + 1 == t.size();
+  for (;;) {
+    if (i >= t.size() || t[i] != '"') return false;
+    const size_t key_end = t.find('"', i + 1);
+    if (key_end == std::string_view::npos) return false;
+    const std::string_view key = t.substr(i + 1, key_end - i - 1);
+    if (key.find('\\') != std::string_view::npos) return false;
+    i = key_end + 1;
+    if (i >= t.size() || t[i] != ':') return false;
+    const size_t end = SkipValue(t, i + 1);
+    if (end == std::string_view::npos || end <= i + 1 || end >= t.size()) return false;
+    out.push_back({key, t.substr(i + 1, end - i - 1)});
+    i = end;
+    if (t[i] == '}') return i + 1 == t.size();
+    if (t[i] != ',') return false;
+    ++i;
+  }
+}
+
+// EmitRedacted for a stored canonical text: members nothing is removed from
+// or below are copied as they are written instead of re-serialised from the
+// parsed object (most redactions remove whole top-level properties).
+void EmitRedactedText(std::string& out, std::string_view text, json::Element e,
+                      const std::vector<Path>& removals) {
+  thread_local std::vector<MemberSpan> members;
+  members.clear();
+  json::Object obj;
+  if (!TopLevelMembers(text, members) || e.get_object().get(obj) != simdjson::SUCCESS) {
+    Path path;
+    EmitRedacted(out, e, path, removals);
+    return;
+  }
+  out.reserve(text.size());
+  out += '{';
+  bool first = true;
+  Path path(1);
+  for (const MemberSpan& m : members) {
+    path[0].key.assign(m.key);
+    if (UnderRemoved(path, removals)) continue;
+    std::string rewritten;
+    const bool granular = m.key == "granular_markings";
+    const bool below = HasRemovedBelow(path, removals);
+    if (granular || below) {
+      json::Element v;
+      if (obj.at_key(m.key).get(v) != simdjson::SUCCESS) {  // cannot happen for parsed text
+        out.clear();
+        Path root;
+        EmitRedacted(out, e, root, removals);
+        return;
+      }
+      if (granular) {
+        rewritten = RewriteGranular(v, removals);
+        if (rewritten.empty()) continue;
+      } else {
+        EmitRedacted(rewritten, v, path, removals);
+      }
+    }
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += m.key;
+    out += "\":";
+    out += rewritten.empty() ? m.value : std::string_view(rewritten);
+  }
+  out += '}';
+}
+
 template <typename Lazy>
 Outcome Evaluate(const Candidate& c, const ObjectFacts& f, Pap pap, Lazy& lazy) {
   Outcome o;
@@ -636,7 +830,7 @@ Outcome Evaluate(const Candidate& c, const ObjectFacts& f, Pap pap, Lazy& lazy) 
   if (c.rules) {
     for (const auto& s : c.rules->strip) {
       if (!s.type.empty() && s.type != f.type) continue;
-      if (s.path.empty() || s.path[0].index >= 0 || !lazy.MayContainKey(s.path[0].key)) continue;
+      if (s.path.empty() || !lazy.MayContainKey(s.needle, s.rare_at)) continue;
       const json::Element* object = lazy.Get();
       if (object == nullptr) {
         o.reason = "malformed-object";
@@ -684,12 +878,17 @@ Decision Policy::DecideText(const ResolvedReader& reader, const ObjectFacts& f,
     d.via = "malformed-object";
     auto e = parser.Parse(object_json);
     if (!e.ok()) return d;
-    auto full = ExtractFacts(*e);
-    if (!full.ok()) return d;
-    full->producer = f.producer;  // the store's producer column wins
+    // The other facts come from the columns; only the selectors from the text.
+    ObjectFacts full = f;
+    json::Element gms;
+    if (e->at_key("granular_markings").get(gms) == simdjson::SUCCESS &&
+        !AppendGranular(gms, full).ok()) {
+      return d;
+    }
     LazyObject lazy;
     lazy.element = *e;
-    return DecideImpl(reader, *full, lazy, collection, now);
+    lazy.text = object_json;  // redactions copy untouched members from it
+    return DecideImpl(reader, full, lazy, collection, now);
   }
   LazyObject lazy;
   lazy.text = object_json;
@@ -706,9 +905,34 @@ Decision Policy::DecideText(const Reader& reader, const ObjectFacts& f,
   return DecideImpl(Resolve(reader), f, lazy, collection, now);
 }
 
+namespace {
+
+// Whether one of `rules`' strip rules for `type` may find its property in
+// the object (see LazyObject::MayContainKey): the only way the object's
+// content enters a decision without granular markings.
+bool StripMayApply(const Policy::Rules& rules, std::string_view type,
+                   const Policy::LazyObject& object) {
+  for (const auto& s : rules.strip) {
+    if (!s.type.empty() && s.type != type) continue;
+    if (!s.path.empty() && object.MayContainKey(s.needle, s.rare_at)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Policy::MayNeedStripping(const void* unless_stripped, std::string_view type,
+                              std::string_view text) {
+  if (unless_stripped == nullptr) return false;
+  LazyObject lazy;
+  lazy.text = text;
+  return StripMayApply(*static_cast<const Rules*>(unless_stripped), type, lazy);
+}
+
 Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, LazyObject& object,
                             const CollectionMarking& collection, Timestamp now) const {
   Decision d;
+  d.depends_on_object = false;  // until Evaluate looks at the object
   const ReaderIndex* ri = static_cast<const ReaderIndex*>(reader.index);
   if (ri != nullptr && !f.producer.empty() && ri->identity == f.producer) {
     d.verdict = Verdict::kServe;
@@ -723,18 +947,18 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
   Candidate cands[64];
   size_t n = 0;
   if (ri != nullptr && !ri->identity.empty() && Contains(f.recipient_orgs, ri->identity))
-    cands[n++] = {Tlp::kRed, nullptr, "named"};
+    cands[n++] = MakeCandidate(Tlp::kRed, nullptr, "named");
   if (ri != nullptr && !f.producer.empty()) {
     if (const std::vector<Route>* routes = RoutesFor(*ri, f.producer)) {
       for (const Route& r : *routes) {
         if (n == std::size(cands)) break;
         if (r.max < tlp) break;  // sorted by max, descending
-        if (r.ActiveAt(now)) cands[n++] = {r.max, r.rules, r.via};
+        if (r.ActiveAt(now)) cands[n++] = MakeCandidate(r.max, r.rules, r.via);
       }
     }
   }
   if (tlp == Tlp::kClear && (!reader.anonymous || collection.public_read) && n < std::size(cands))
-    cands[n++] = {Tlp::kClear, nullptr, "public"};
+    cands[n++] = MakeCandidate(Tlp::kClear, nullptr, "public");
   if (n == 0) {
     d.via = "no-grant";
     return d;
@@ -745,8 +969,9 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
   std::string_view last_reason = "no-grant";
   for (size_t i = 0; i < n; ++i) {
     const Candidate& c = cands[i];
-    if (!may_redact && (c.rules == nullptr || c.rules->strip.empty())) {
-      // Fast path: nothing granular, nothing to strip: only whole-object checks.
+    if (!may_redact) {
+      // Fast path: nothing granular: whole-object checks, then strip rules
+      // only if the text may hold a property they name.
       if (c.rules != nullptr) {
         const Rules& r = *c.rules;
         if (!r.types.empty() && !Contains(r.types, f.type)) {
@@ -762,10 +987,15 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
           continue;
         }
       }
-      d.verdict = Verdict::kServe;
-      d.via = c.via;
-      return d;
+      if (c.rules == nullptr || c.rules->strip.empty() ||
+          !StripMayApply(*c.rules, f.type, object)) {
+        d.verdict = Verdict::kServe;
+        d.via = c.via();
+        if (c.rules != nullptr && !c.rules->strip.empty()) d.unless_stripped = c.rules;
+        return d;
+      }
     }
+    d.depends_on_object = true;
     Outcome o = Evaluate(c, f, pap, object);
     if (!o.allowed) {
       last_reason = o.reason;
@@ -773,11 +1003,11 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
     }
     if (o.removals.empty()) {
       d.verdict = Verdict::kServe;
-      d.via = c.via;
+      d.via = c.via();
       return d;
     }
     if (!best || o.removals.size() < best->removals.size()) {
-      best_via = c.via;
+      best_via = c.via();
       best = std::move(o);
     }
   }
@@ -787,9 +1017,29 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
   }
   d.verdict = Verdict::kServeRedacted;
   d.via = best_via;
-  Path path;
-  EmitRedacted(d.redacted_json, *object.Get(), path, best->removals);
+  if (!object.text.empty()) {
+    EmitRedactedText(d.redacted_json, object.text, *object.Get(), best->removals);
+  } else {
+    Path path;
+    EmitRedacted(d.redacted_json, *object.Get(), path, best->removals);
+  }
   return d;
+}
+
+std::optional<Timestamp> Policy::NextChange(const ResolvedReader& reader, Timestamp t) const {
+  const ReaderIndex* ri = static_cast<const ReaderIndex*>(reader.index);
+  std::optional<Timestamp> next;
+  if (ri == nullptr) return next;
+  auto consider = [&](const std::optional<Timestamp>& b) {
+    if (b && t < *b && (!next || *b < *next)) next = *b;
+  };
+  for (const auto& [producer, routes] : ri->by_producer) {
+    for (const Route& r : routes) {
+      consider(r.from);
+      consider(r.until);
+    }
+  }
+  return next;
 }
 
 Decision Policy::DecideJson(const Reader& reader, json::Element object,

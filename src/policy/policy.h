@@ -94,6 +94,15 @@ struct Decision {
   // "required-property-redacted", "malformed-granular-selector", "malformed-object").
   // Valid as long as the Policy that decided lives.
   std::string_view via;
+  // False when the object's content played no part: then, for the same
+  // reader, collection and time, every object with the same facts (producer,
+  // type, TLP, PAP; no recipients, no granular TLP/PAP) gets this decision.
+  // Callers deciding many rows may reuse it (taxii::ReadGate does)...
+  bool depends_on_object = true;
+  // ... for those objects whose text has none of the properties an
+  // agreement strips, when this is set (Policy::MayNeedStripping tells).
+  // Valid as long as the Policy that decided lives.
+  const void* unless_stripped = nullptr;
 };
 
 // One (producer, highest TLP) pair a reader may see: the store query's
@@ -152,6 +161,16 @@ class Policy {
                       std::string_view object_json, json::JsonParser& parser,
                       const CollectionMarking& collection, Timestamp now) const;
 
+  // Whether the stored canonical `text` of an object of `type` may hold a
+  // property that Decision::unless_stripped (non-null) strips.
+  static bool MayNeedStripping(const void* unless_stripped, std::string_view type,
+                               std::string_view text);
+
+  // The first instant after `t` at which one of the reader's agreements
+  // starts or ends (nullopt: none does): until then, decisions made at `t`
+  // that did not depend on the object (Decision::depends_on_object) hold.
+  std::optional<Timestamp> NextChange(const ResolvedReader& reader, Timestamp t) const;
+
   // Convenience: extracts the facts and decides. Withholds unparseable objects.
   Decision DecideJson(const Reader& reader, json::Element object,
                       const CollectionMarking& collection, Timestamp now) const;
@@ -178,12 +197,13 @@ class Policy {
 
   const PolicyModel& model() const { return model_; }
 
+  // Defined in policy.cc only.
   struct Route;
   struct Rules;
+  struct LazyObject;
 
  private:
   struct ReaderIndex;
-  struct LazyObject;
   Decision DecideImpl(const ResolvedReader& reader, const ObjectFacts& facts, LazyObject& object,
                       const CollectionMarking& collection, Timestamp now) const;
   const std::vector<Route>* RoutesFor(const ReaderIndex& r, std::string_view producer) const;

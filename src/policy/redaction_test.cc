@@ -128,6 +128,57 @@ TEST_F(Redaction, StripRules) {
   EXPECT_EQ(Decide("police", Obj("malware", R"("is_family":true)")).verdict, Verdict::kServe);
 }
 
+// The hot path redacts stored canonical text by copying the members it keeps
+// (EmitRedactedText); the parsed-object path re-serialises everything. Both
+// must give the same bytes, whatever the values hold.
+TEST_F(Redaction, StoredTextAndParsedObjectRedactIdentically) {
+  const std::vector<std::string> bodies = {
+      // strings with escapes, nested values, numbers, literals, empty containers
+      R"("pattern":"[file:name = 'a\"b\\c\u0001']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)"
+      R"("x_personal":{"name":"J. \"Doe\"","n":[1,-0.5,1e21,true,null,{},[]]},)"
+      R"("external_references":[{"source_name":"a","description":"}{]["},{"source_name":"case file"}],)"
+      R"("description":"d","labels":[])",
+      // granular markings on list items and a nested property; a strip rule
+      R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)"
+      R"("labels":["a","secret","b"],"kill_chain_phases":[{"kill_chain_name":"k","phase_name":"p","x_note":"n"}],)"
+      R"("x_personal":"p","granular_markings":[{"marking_ref":")" +
+          std::string(kRedId) + R"(","selectors":["labels.[1]","kill_chain_phases.[0].x_note"]}])",
+      // nothing removed below the top level, only whole members
+      R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","x_personal":[{"a":"}"}])",
+  };
+  json::JsonParser text_parser;
+  int redacted = 0;
+  for (const std::string& body : bodies) {
+    auto e = parser_.Parse(Obj("indicator", body));
+    ASSERT_TRUE(e.ok()) << body;
+    const std::string canonical = json::CanonicalJson(*e);
+    auto facts = ExtractFacts(*e);
+    ASSERT_TRUE(facts.ok());
+    for (const char* org : {"police", "unit", "vendor"}) {
+      const Timestamp now = At("2026-06-01T00:00:00Z");
+      Decision parsed = policy_->DecideJson({org, false}, *e, {}, now);
+      Decision text =
+          policy_->DecideText(Reader{org, false}, *facts, canonical, text_parser, {}, now);
+      ObjectFacts columns = *facts;  // as the store's columns give them: no selectors
+      columns.granular.clear();
+      Decision cols = policy_->DecideText(policy_->Resolve({org, false}), columns, canonical,
+                                          text_parser, {}, now);
+      EXPECT_EQ(text.verdict, parsed.verdict) << org << " " << body;
+      EXPECT_EQ(text.redacted_json, parsed.redacted_json) << org << " " << body;
+      EXPECT_EQ(cols.verdict, parsed.verdict) << org << " " << body;
+      EXPECT_EQ(cols.redacted_json, parsed.redacted_json) << org << " " << body;
+      if (parsed.verdict == Verdict::kServeRedacted) {
+        ++redacted;
+        auto r = text_parser.Parse(text.redacted_json);
+        ASSERT_TRUE(r.ok()) << text.redacted_json;
+        EXPECT_EQ(json::CanonicalJson(*r), text.redacted_json);
+        EXPECT_EQ(text.redacted_json.find("x_personal"), std::string::npos) << text.redacted_json;
+      }
+    }
+  }
+  EXPECT_EQ(redacted, 3);  // police, for each body (unit has no grant on indicators from vendor)
+}
+
 TEST_F(Redaction, ScoTypesObjectTypesAndRequiredProperties) {
   Decision d = Decide("police", Obj("email-addr", R"("value":"a@example.org")"));
   EXPECT_EQ(d.verdict, Verdict::kWithhold);

@@ -163,11 +163,12 @@ void AppendScope(const AccessScope& s, const std::vector<std::string>& query_typ
   if (s.none) {
     t = " AND 0";
   } else {
-    t = " AND (facts = 0";
-    if (!s.own_producer.empty()) t += " OR producer = " + b.Numbered(s.own_producer);
+    // The level test first: SQLite evaluates OR terms in order and stops at
+    // the first true one, and for most readers most rows pass on it.
     const std::string eff =
         "(CASE WHEN tlp < 0 THEN " + b.Numbered(int64_t{s.unmarked_tlp}) + " ELSE tlp END)";
-    t += " OR " + eff + " <= " + b.Numbered(int64_t{s.any_producer_max});
+    t = " AND (" + eff + " <= " + b.Numbered(int64_t{s.any_producer_max}) + " OR facts = 0";
+    if (!s.own_producer.empty()) t += " OR producer = " + b.Numbered(s.own_producer);
 
     // Grants grouped by (max_tlp, types): one "producer IN (...)" per group.
     const std::set<std::string> wanted(query_types.begin(), query_types.end());
@@ -339,25 +340,46 @@ Result<Timestamp> StoredVersion(std::string_view key, int64_t digits) {
   return Timestamp(ts->seconds(), ts->nanos(), static_cast<uint8_t>(std::clamp<int64_t>(digits, 0, 9)));
 }
 
+// The access facts, type and date_added of the current row of a SELECT
+// built by BuildSelect (what ObjectQuery::screen looks at).
+void ReadFacts(const Statement& st, ObjectVersion& v) {
+  v.date_added_us = st.Int(0);
+  v.type = st.Text(2);
+  AccessFacts& a = v.access;
+  a.producer = st.Text(kFactsColumn);
+  a.tlp = static_cast<int>(st.Int(kFactsColumn + 1));
+  a.pap = static_cast<int>(st.Int(kFactsColumn + 2));
+  std::string_view recipients = st.Text(kFactsColumn + 3);
+  if (recipients.empty()) {
+    a.recipient_orgs.clear();
+  } else {
+    a.recipient_orgs = DecodeRecipients(recipients);
+  }
+  a.granular_levels = st.Int(kFactsColumn + 4) != 0;
+  a.known = st.Int(kFactsColumn + 5) != 0;
+}
+
+// The rest of the row after ReadFacts: id, spec version, version, JSON.
+Status ReadRest(const Statement& st, const std::string& collection_id, bool include_json,
+                ObjectVersion& v) {
+  v.id = st.Text(1);
+  v.spec_version = st.Text(3);
+  CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(st.Text(4), st.Int(5)));
+  v.collection_id = collection_id;
+  if (include_json) {
+    v.json = st.Text(6);
+  } else {
+    v.json.clear();
+  }
+  return Status::Ok();
+}
+
 // One row of a SELECT built by BuildSelect.
 Result<ObjectVersion> ReadRow(const Statement& st, const std::string& collection_id,
                               bool include_json) {
   ObjectVersion v;
-  v.date_added_us = st.Int(0);
-  v.id = st.String(1);
-  v.type = st.String(2);
-  v.spec_version = st.String(3);
-  CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(st.Text(4), st.Int(5)));
-  v.collection_id = collection_id;
-  if (include_json) v.json = st.String(6);
-  AccessFacts& a = v.access;
-  a.producer = st.String(kFactsColumn);
-  a.tlp = static_cast<int>(st.Int(kFactsColumn + 1));
-  a.pap = static_cast<int>(st.Int(kFactsColumn + 2));
-  std::string_view recipients = st.Text(kFactsColumn + 3);
-  if (!recipients.empty()) a.recipient_orgs = DecodeRecipients(recipients);
-  a.granular_levels = st.Int(kFactsColumn + 4) != 0;
-  a.known = st.Int(kFactsColumn + 5) != 0;
+  ReadFacts(st, v);
+  CTIHUB_RETURN_IF_ERROR(ReadRest(st, collection_id, include_json, v));
   return v;
 }
 
@@ -366,63 +388,48 @@ std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
   return o.has_version ? o.version.ToString() : Timestamp::FromMicros(date_added_us).ToString();
 }
 
-// QueryObjects with an `admit` callback: the rows that pass the SQL filters
-// are read in keyset chunks (date_added > the last row examined), each chunk
-// on a reader connection that is given back before `admit` runs, so a slow
-// decision never holds a connection or a read snapshot. The first chunk is
-// limit + 1 rows (everything, when every row is admitted); a later one is
-// sized to what the page still needs at the admit rate seen so far (rows
-// read past the look-ahead are thrown away and read again by the next page,
-// so over-reading costs as much as it saves), up to kMaxAdmitChunk, never
-// past the scan budget.
-// `read_chunk(b, rows)` runs the SELECT b on a reader and appends its rows.
-using ChunkReader = std::function<Status(const SqlBuilder&, std::vector<ObjectVersion>&)>;
+// QueryObjects with an `admit` callback: one SELECT of the rows that pass
+// the SQL filters, LIMIT the scan budget, stepped until the page holds
+// `limit` admitted rows and one more admitted row was seen (the look-ahead
+// for `more`), or the rows or the budget run out. `admit` runs between
+// steps, on the reader connection's snapshot: the connection is held for
+// one page's decisions (sub-microsecond each; a redaction a few more), as
+// the plain path holds it for one page's rows. Reading in chunks on fresh
+// connections instead cost a re-prepared statement and re-read rows per
+// chunk (measured in bench/policy_read_bench: ~5% of a broad reader's page).
+// `next_row(v)` steps to the next row and reads its facts (false: no more
+// rows); `read_rest(v)` completes it, for rows `screen` lets through.
+using RowStep = std::function<Result<bool>(ObjectVersion&)>;
+using RowRest = std::function<Status(ObjectVersion&)>;
 
-Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, int64_t after, size_t limit,
-                                 const ChunkReader& read_chunk) {
-  constexpr size_t kMaxAdmitChunk = 4096;
-  const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
+Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budget,
+                                 const RowStep& next_row, const RowRest& read_rest) {
   ObjectPage page;
   page.objects.reserve(std::min<size_t>(limit, 1024));
   size_t examined = 0;
-  int64_t cursor = after;  // date_added of the last row examined
-  bool found_more = false;
-  bool end_of_data = false;
-  size_t chunk = limit + 1;
-  size_t admitted = 0;
-  std::vector<ObjectVersion> rows;
-  while (!found_more && !end_of_data && examined < budget) {
-    const size_t n = std::min(chunk, budget - examined);
-    rows.clear();
-    CTIHUB_RETURN_IF_ERROR(read_chunk(BuildSelect(q, cursor, n, /*include_json=*/true), rows));
-    end_of_data = rows.size() < n;
-    for (ObjectVersion& v : rows) {
-      ++examined;
-      cursor = v.date_added_us;
-      if (!q.admit(v)) continue;
-      ++admitted;
-      if (page.objects.size() == limit) {  // the look-ahead found one more
-        found_more = true;
-        break;
+  int64_t cursor = 0;  // date_added of the last row examined
+  ObjectVersion v;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, next_row(v));
+    if (!row) {
+      if (examined == budget) {  // the scan budget ran out first
+        page.more = true;
+        page.next = EncodeCursor(cursor);
       }
-      page.objects.push_back(std::move(v));
+      return page;
     }
-    // Rows still needed (the page's rest plus the look-ahead) over the admit
-    // rate so far (at least 1 in 50), with a quarter more as margin.
-    const double rate =
-        examined == 0 ? 1.0
-                      : std::max(0.02, static_cast<double>(admitted) / static_cast<double>(examined));
-    const double needed = static_cast<double>(limit + 1 - page.objects.size());
-    chunk = std::min(kMaxAdmitChunk, static_cast<size_t>(needed / rate * 1.25) + 8);
+    ++examined;
+    cursor = v.date_added_us;
+    if (q.screen && !q.screen(v)) continue;
+    CTIHUB_RETURN_IF_ERROR(read_rest(v));
+    if (!q.admit(v)) continue;
+    if (page.objects.size() == limit) {  // the look-ahead found one more
+      page.more = true;
+      page.next = EncodeCursor(page.objects.back().date_added_us);
+      return page;
+    }
+    page.objects.push_back(std::move(v));
   }
-  if (found_more) {
-    page.more = true;
-    page.next = EncodeCursor(page.objects.back().date_added_us);
-  } else if (!end_of_data) {  // the scan budget ran out first
-    page.more = true;
-    page.next = EncodeCursor(cursor);
-  }
-  return page;
 }
 
 }  // namespace
@@ -715,18 +722,18 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
   size_t limit = q.limit == 0 ? kDefaultLimit : std::min(q.limit, kMaxLimit);
   if (q.scope && q.scope->none) return ObjectPage{};
   if (q.admit) {
-    auto read_chunk = [&](const SqlBuilder& b, std::vector<ObjectVersion>& rows) -> Status {
-      auto conn = AcquireReader();
-      CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
-      b.BindAll(st);
-      for (;;) {
-        CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) return Status::Ok();
-        CTIHUB_ASSIGN_OR_RETURN(ObjectVersion v, ReadRow(st, q.collection_id, true));
-        rows.push_back(std::move(v));
-      }
+    const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
+    SqlBuilder b = BuildSelect(q, after, budget, /*include_json=*/true);
+    auto conn = AcquireReader();
+    CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
+    b.BindAll(st);
+    auto next_row = [&](ObjectVersion& v) -> Result<bool> {
+      CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (row) ReadFacts(st, v);
+      return row;
     };
-    return QueryAdmitted(q, after, limit, read_chunk);
+    auto read_rest = [&](ObjectVersion& v) { return ReadRest(st, q.collection_id, true, v); };
+    return QueryAdmitted(q, limit, budget, next_row, read_rest);
   }
 
   SqlBuilder b = BuildSelect(q, after, limit + 1, q.include_json);

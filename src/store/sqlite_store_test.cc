@@ -1133,6 +1133,34 @@ TEST_F(AdmitTest, ScanBudgetStopsWithProgress) {
   for (size_t n : p.examined) EXPECT_LE(n, 10u);
 }
 
+TEST_F(AdmitTest, ScreenRefusesRowsBeforeTheirJsonIsRead) {
+  WriteRows(40);
+  ObjectQuery q = Q();
+  q.limit = 6;
+  q.max_scan = 15;  // screened rows count against the scan budget too
+  size_t screened = 0;
+  q.screen = [&](const ObjectVersion& v) {
+    ++screened;
+    EXPECT_GT(v.date_added_us, 0);
+    EXPECT_FALSE(v.type.empty());
+    EXPECT_TRUE(v.access.known);
+    EXPECT_EQ(v.access.producer, kP);
+    return v.type == "indicator";  // rows 0, 2, 4, ...
+  };
+  // admit sees only what screen let through, complete.
+  Paged p = PageAll(q, [](int i) {
+    EXPECT_EQ(i % 2, 0) << "a screened-out row reached admit";
+    return i % 4 == 0;
+  });
+  std::vector<int> want;
+  for (int i = 0; i < 40; i += 4) want.push_back(i);
+  EXPECT_EQ(p.rows, want);
+  // Every row once: each page ends on the scan budget before its look-ahead
+  // (next = the last row examined), so no row is examined twice.
+  EXPECT_EQ(screened, 40u);
+  for (size_t n : p.examined) EXPECT_LE(n, 8u);  // admit calls: at most half the budget
+}
+
 TEST_F(AdmitTest, DefaultScanBudget) {
   WriteRows(300);
   ObjectQuery q = Q();

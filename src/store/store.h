@@ -166,7 +166,13 @@ struct ObjectQuery {
   //    ahead), or if `max_scan` rows were examined first;
   //  - `next` resumes after the last admitted row (or, when the scan budget
   //    ran out, after the last examined row).
+  // `screen` (optional, with `admit`) is called first with only the row's
+  // type, date_added and access facts filled in; false withholds the row
+  // without reading the rest of it (a caller that already knows the answer
+  // from the facts saves reading the JSON). It must never refuse a row
+  // `admit` would admit.
   std::optional<AccessScope> scope;
+  std::function<bool(const ObjectVersion&)> screen;
   std::function<bool(ObjectVersion&)> admit;
   size_t max_scan = 0;  // rows examined per call at most; 0: 20 * limit + 10000
 };

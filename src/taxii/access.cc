@@ -1,6 +1,8 @@
 #include "taxii/access.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <utility>
 
 #include "stix/validate.h"
@@ -25,17 +27,24 @@ bool CoversMostProducers(const policy::ReadScope& s, size_t organisations) {
   return s.grants.size() > 8 && s.grants.size() * 4 > organisations * 3;
 }
 
-store::AccessScope ToStoreScope(const policy::ReadScope& s, int unmarked_tlp, size_t organisations) {
+// The store's pre-filter for `s`; nullopt when it would pass nearly every
+// row: a reader with grants from most producers up to AMBER or above is only
+// kept from AMBER+STRICT and RED objects of others, and evaluating the
+// condition on every row of a page cost more than deciding the few rows it
+// drops (bench/policy_read_bench, broad reader).
+std::optional<store::AccessScope> ToStoreScope(const policy::ReadScope& s, int unmarked_tlp,
+                                               size_t organisations) {
   store::AccessScope out;
   out.none = s.none;
   out.own_producer = s.own_producer;
   out.any_producer_max = static_cast<int>(s.any_producer_max);
   out.unmarked_tlp = unmarked_tlp;
   out.red_if_named = s.red_if_named && !s.own_producer.empty();
-  if (CoversMostProducers(s, organisations)) {
+  if (!s.none && CoversMostProducers(s, organisations)) {
     for (const auto& g : s.grants) {
       out.any_producer_max = std::max(out.any_producer_max, static_cast<int>(g.max_tlp));
     }
+    if (out.any_producer_max >= static_cast<int>(policy::Tlp::kAmber)) return std::nullopt;
     return out;
   }
   out.grants.reserve(s.grants.size());
@@ -81,6 +90,176 @@ std::string CanonicalWithMember(json::Element object, std::string_view key, std:
 
 }  // namespace
 
+// ---- decision memo -------------------------------------------------------------
+
+// Decisions that did not depend on the object (policy::Decision::
+// depends_on_object false), by the facts they were made from: producer,
+// type, TLP and PAP codes of rows with no recipients and no granular TLP/PAP.
+// A page holds a few hundred such combinations and a client pages a
+// collection in many requests, so the memo is kept per thread for a few
+// recent (policy, reader, collection) triples, each valid from when it was
+// made until the reader's next agreement boundary (Policy::NextChange).
+// Not thread-safe: a thread's own.
+struct DecisionMemoEntry {
+  bool serve = false;
+  const void* unless_stripped = nullptr;  // policy::Decision::unless_stripped
+};
+
+class DecisionMemo {
+ public:
+  using Entry = DecisionMemoEntry;
+
+  DecisionMemo(std::shared_ptr<const policy::Policy> policy, std::string org, bool anonymous,
+               std::string collection, Timestamp made, std::optional<Timestamp> until)
+      : policy_(std::move(policy)),
+        org_(std::move(org)),
+        collection_(std::move(collection)),
+        anonymous_(anonymous),
+        made_(made),
+        until_(until),
+        slots_(kSlots) {}
+
+  const policy::Policy* policy() const { return policy_.get(); }
+  bool ValidFor(const policy::Policy* p, const std::string& org, bool anonymous,
+                const std::string& collection, Timestamp now) const {
+    return p == policy_.get() && anonymous == anonymous_ && org == org_ &&
+           collection == collection_ && made_ <= now && (!until_ || now < *until_);
+  }
+
+  // The memo's key of a row's facts; nullopt when its producer or type was
+  // never memoised (then nothing is known of it either).
+  std::optional<uint64_t> KeyOf(std::string_view producer, std::string_view type, int tlp,
+                                int pap, bool named) const {
+    const std::optional<uint16_t> p = producers_.Find(producer);
+    if (!p) return std::nullopt;
+    const std::optional<uint16_t> t = types_.Find(type);
+    if (!t) return std::nullopt;
+    return Pack(*p, *t, tlp, pap, named);
+  }
+
+  // The memoised decision, or nullptr.
+  const Entry* Find(uint64_t key) const {
+    for (size_t i = 0; i < kProbe; ++i) {
+      const Slot& s = slots_[(Mix(key) + i) & (kSlots - 1)];
+      if (s.key == 0) return nullptr;
+      if (s.key == key) return &s.entry;
+    }
+    return nullptr;
+  }
+
+  void Put(std::string_view producer, std::string_view type, int tlp, int pap, bool named,
+           Entry entry) {
+    const std::optional<uint16_t> p = producers_.Add(producer);
+    const std::optional<uint16_t> t = types_.Add(type);
+    if (!p || !t) return;
+    const uint64_t key = Pack(*p, *t, tlp, pap, named);
+    Slot* target = &slots_[Mix(key) & (kSlots - 1)];  // a full probe run: replace its first
+    for (size_t i = 0; i < kProbe; ++i) {
+      Slot& s = slots_[(Mix(key) + i) & (kSlots - 1)];
+      if (s.key == 0 || s.key == key) {
+        target = &s;
+        break;
+      }
+    }
+    *target = Slot{key, entry};
+  }
+
+ private:
+  // Small string -> index tables (producers, types): hot in cache, so a row's
+  // key costs two lookups in them and one slot of the memo.
+  class Interner {
+   public:
+    std::optional<uint16_t> Find(std::string_view name) const {
+      if (table_.empty()) return std::nullopt;
+      for (size_t i = Hash(name) & (table_.size() - 1);; i = (i + 1) & (table_.size() - 1)) {
+        const int32_t at = table_[i];
+        if (at < 0) return std::nullopt;
+        if (names_[static_cast<size_t>(at)] == name) return static_cast<uint16_t>(at);
+      }
+    }
+    std::optional<uint16_t> Add(std::string_view name) {
+      if (auto found = Find(name)) return found;
+      if (names_.size() >= UINT16_MAX) return std::nullopt;
+      names_.emplace_back(name);
+      if (table_.size() < 2 * names_.size()) {  // rebuild at half load
+        table_.assign(std::bit_ceil(std::max<size_t>(64, 4 * names_.size())), -1);
+        for (size_t n = 0; n < names_.size(); ++n) Insert(n);
+      } else {
+        Insert(names_.size() - 1);
+      }
+      return static_cast<uint16_t>(names_.size() - 1);
+    }
+
+   private:
+    // Producer ids are "identity--<UUID>": the last 16 bytes tell them apart.
+    static uint64_t Hash(std::string_view s) {
+      uint64_t h = s.size() * 0x9E3779B97F4A7C15ull;
+      const std::string_view tail = s.size() > 16 ? s.substr(s.size() - 16) : s;
+      for (unsigned char ch : tail) h = (h ^ ch) * 0x100000001B3ull;
+      return h ^ (h >> 29);
+    }
+    void Insert(size_t n) {
+      size_t i = Hash(names_[n]) & (table_.size() - 1);
+      while (table_[i] >= 0) i = (i + 1) & (table_.size() - 1);
+      table_[i] = static_cast<int32_t>(n);
+    }
+    std::vector<std::string> names_;
+    std::vector<int32_t> table_;  // power of two; -1 empty
+  };
+
+  // Never 0 (0 marks an empty slot): bit 63 is always set.
+  static uint64_t Pack(uint16_t producer, uint16_t type, int tlp, int pap, bool named) {
+    return (uint64_t{1} << 63) | (uint64_t{producer} << 24) | (uint64_t{type} << 8) |
+           (static_cast<uint64_t>(tlp + 1) << 4) | (static_cast<uint64_t>(pap + 1) << 1) |
+           uint64_t{named};
+  }
+  static uint64_t Mix(uint64_t k) {
+    k ^= k >> 31;
+    k *= 0xBF58476D1CE4E5B9ull;
+    return k ^ (k >> 29);
+  }
+
+  static constexpr size_t kSlots = 4096;  // power of two; 24 bytes each
+  static constexpr size_t kProbe = 16;
+  struct Slot {
+    uint64_t key = 0;
+    Entry entry;
+  };
+  std::shared_ptr<const policy::Policy> policy_;
+  std::string org_, collection_;
+  bool anonymous_;
+  Timestamp made_;
+  std::optional<Timestamp> until_;
+  std::vector<Slot> slots_;
+  Interner producers_, types_;
+};
+
+namespace {
+
+// This thread's memo for the reader, reused when still valid. Memos of other
+// policies are dropped on the way (the holder has moved on to `policy`).
+std::shared_ptr<DecisionMemo> MemoFor(const std::shared_ptr<const policy::Policy>& policy,
+                                      const policy::Policy::ResolvedReader& reader,
+                                      const std::string& org, bool anonymous,
+                                      const std::string& collection, Timestamp now) {
+  constexpr size_t kRecent = 4;
+  thread_local std::vector<std::shared_ptr<DecisionMemo>> recent;  // most recent last
+  std::erase_if(recent, [&](const auto& m) { return m->policy() != policy.get(); });
+  for (size_t i = 0; i < recent.size(); ++i) {
+    if (recent[i]->ValidFor(policy.get(), org, anonymous, collection, now)) {
+      std::rotate(recent.begin() + static_cast<ptrdiff_t>(i),
+                  recent.begin() + static_cast<ptrdiff_t>(i) + 1, recent.end());
+      return recent.back();
+    }
+  }
+  if (recent.size() == kRecent) recent.erase(recent.begin());
+  recent.push_back(std::make_shared<DecisionMemo>(policy, org, anonymous, collection, now,
+                                                  policy->NextChange(reader, now)));
+  return recent.back();
+}
+
+}  // namespace
+
 policy::CollectionMarking MarkingOf(const policy::Policy& policy, const store::Collection& c) {
   if (policy.model().FindCollection(c.id) == nullptr && !c.alias.empty()) {
     return policy.CollectionFor(c.alias);
@@ -95,13 +274,14 @@ std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& 
 }
 
 ReadGate::ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Principal& principal,
-                   const store::Collection& collection)
-    : policy_(std::move(policy)), anonymous_(principal.anonymous), now_(Timestamp::Now()) {
+                   const store::Collection& collection, Timestamp now)
+    : policy_(std::move(policy)), anonymous_(principal.anonymous), now_(now) {
   if (!policy_) return;
   if (!principal.anonymous) org_ = principal.org;
   reader_ = policy_->Resolve(policy::Reader{org_, anonymous_});
   marking_ = MarkingOf(*policy_, collection);
   identity_ = WriterIdentity(policy_.get(), principal);
+  memo_ = MemoFor(policy_, reader_, org_, anonymous_, collection.id, now_);
 }
 
 void ReadGate::Apply(store::ObjectQuery& q) {
@@ -109,6 +289,12 @@ void ReadGate::Apply(store::ObjectQuery& q) {
   const policy::Tlp unmarked = marking_.default_tlp.value_or(policy_->model().unmarked_tlp);
   policy::ReadScope scope = policy_->ScopeFor(policy::Reader{org_, anonymous_}, marking_, now_);
   q.scope = ToStoreScope(scope, static_cast<int>(unmarked), policy_->model().organisations.size());
+  // Rows the memo knows to withhold are dropped before the store reads
+  // their JSON; a withhold entry never carries a strip condition.
+  q.screen = [this](const store::ObjectVersion& row) {
+    screened_ = Screen(row);
+    return screened_.known == nullptr || screened_.known->serve;
+  };
   q.admit = [this](store::ObjectVersion& row) { return Admit(row); };
 }
 
@@ -116,12 +302,37 @@ bool ReadGate::IsOwn(const store::ObjectVersion& v) const {
   return !identity_.empty() && v.access.producer == identity_;
 }
 
+ReadGate::Screened ReadGate::Screen(const store::ObjectVersion& row) {
+  Screened out;
+  out.date_added_us = row.date_added_us;
+  const store::AccessFacts& a = row.access;
+  // Recipients enter a decision only as "is the reader named" (the policy's
+  // `named` grant), so that bit stands for them in the memo's key.
+  out.memoisable = a.known && !a.granular_levels && a.tlp >= -1 && a.tlp <= 4 && a.pap >= -1 &&
+                   a.pap <= 3;  // the policy's codes (DecisionMemo packs them)
+  if (!out.memoisable) return out;
+  out.named = !identity_.empty() && std::find(a.recipient_orgs.begin(), a.recipient_orgs.end(),
+                                              identity_) != a.recipient_orgs.end();
+  const std::optional<uint64_t> key =
+      memo_->KeyOf(a.producer, row.type, a.tlp, a.pap, out.named);
+  if (key) out.known = memo_->Find(*key);
+  return out;
+}
+
 bool ReadGate::Admit(store::ObjectVersion& row) {
-  thread_local json::JsonParser parser;
+  // The row's screening, unless the store called admit without screen.
+  const Screened sc = screened_.date_added_us == row.date_added_us ? screened_ : Screen(row);
+  if (sc.known != nullptr &&
+      !policy::Policy::MayNeedStripping(sc.known->unless_stripped, row.type, row.json)) {
+    return sc.known->serve;
+  }
+  // Stored text was validated when written: no duplicate-key walk again.
+  thread_local json::JsonParser parser(json::ParseLimits{.reject_duplicate_keys = false});
   policy::ObjectFacts facts;
   if (row.access.known) {
-    facts.type = row.type;  // (the decision does not need the id)
-    facts.producer = std::move(row.access.producer);  // given back after the decision
+    // Moved in and given back after the decision (it does not need the id).
+    facts.type = std::move(row.type);
+    facts.producer = std::move(row.access.producer);
     facts.tlp = TlpOf(row.access.tlp);
     facts.pap = PapOf(row.access.pap);
     facts.recipient_orgs = std::move(row.access.recipient_orgs);
@@ -137,6 +348,12 @@ bool ReadGate::Admit(store::ObjectVersion& row) {
   }
   policy::Decision d = policy_->DecideText(reader_, facts, row.json, parser, marking_, now_);
   row.access.producer = std::move(facts.producer);
+  if (row.access.known) row.type = std::move(facts.type);
+  if (sc.memoisable && !d.depends_on_object) {
+    const store::AccessFacts& a = row.access;
+    memo_->Put(a.producer, row.type, a.tlp, a.pap, sc.named,
+               {d.verdict == policy::Verdict::kServe, d.unless_stripped});
+  }
   switch (d.verdict) {
     case policy::Verdict::kWithhold:
       return false;

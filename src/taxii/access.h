@@ -10,6 +10,10 @@
 // computed over what the reader may see, and a withheld object is absent
 // exactly like a missing one.
 //
+// Most rows are decided from their facts alone (producer, type, TLP, PAP);
+// those decisions are memoised per (policy, reader, collection) until the
+// reader's next agreement start or end, and reused by later pages.
+//
 // Writes: PrepareWriter gives the envelope parser the producer rules: the
 // writer's organisation identity becomes `created_by_ref` when absent (and
 // the producer column of SCOs, which have no created_by_ref); a foreign
@@ -38,13 +42,17 @@ struct AccessControl {
   std::string data_dir;  // where audit::Query reads DATA/audit.db (GET /api/v1/audit)
 };
 
+class DecisionMemo;  // access.cc
+struct DecisionMemoEntry;
+
 // A reader of one collection during one request. Not thread-safe; lives on
 // the request's stack and must outlive the store calls it is applied to.
 class ReadGate {
  public:
   // `policy` null: everything the collection ACL lets through is served.
+  // `now` decides agreement validity for the whole request (tests pass it).
   ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Principal& principal,
-           const store::Collection& collection);
+           const store::Collection& collection, Timestamp now = Timestamp::Now());
 
   // Installs the pre-filter and the per-row decision on `q`.
   void Apply(store::ObjectQuery& q);
@@ -55,9 +63,21 @@ class ReadGate {
   const std::string& identity() const { return identity_; }
 
  private:
+  // What the memo says of a row, from its facts alone (ObjectQuery::screen).
+  struct Screened {
+    int64_t date_added_us = -1;  // the row screened
+    bool memoisable = false;
+    bool named = false;
+    const DecisionMemoEntry* known = nullptr;
+  };
+  Screened Screen(const store::ObjectVersion& row);
   bool Admit(store::ObjectVersion& row);
 
   std::shared_ptr<const policy::Policy> policy_;
+  // Decisions by facts, shared with this thread's earlier requests of the
+  // same reader (see DecisionMemo in access.cc).
+  std::shared_ptr<DecisionMemo> memo_;
+  Screened screened_;  // the last row screened, for its admit
   policy::Policy::ResolvedReader reader_;
   policy::CollectionMarking marking_;
   std::string org_;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "core/json.h"
 #include "policy/model.h"
 
@@ -177,6 +179,237 @@ TEST(ReadGate, PolicyScopesAndDecidesEachRow) {
   EXPECT_TRUE(q.admit(own));
   EXPECT_TRUE(gate.IsOwn(own));
   EXPECT_FALSE(gate.IsOwn(clear));
+}
+
+
+// The memo and the screen must never change a decision: every row is
+// decided through the gate twice (the second time mostly from the memo) and
+// compared with the policy's own decision from the object, over producers,
+// types, TLP and PAP levels, recipients, granular markings and a property
+// an agreement strips.
+std::shared_ptr<const policy::Policy> MemoPolicy(const std::string& valid_from) {
+  std::string toml = R"toml(
+[[organisation]]
+name = "vendor"
+identity = "identity--00000000-0000-4000-8000-00000000000a"
+[[organisation]]
+name = "police"
+identity = "identity--00000000-0000-4000-8000-00000000000b"
+[[organisation]]
+name = "other"
+identity = "identity--00000000-0000-4000-8000-00000000000c"
+
+[[agreement]]
+id = "vendor-police"
+producer = "org:vendor"
+recipient = "org:police"
+max_tlp = "amber"
+object_types = ["indicator", "malware"]
+pap_ceiling = "amber"
+strip_properties = ["x_personal"]
+legal_basis = "test"
+)toml";
+  toml += "valid_from = \"" + valid_from + "\"\n";
+  toml += R"toml(
+[[agreement]]
+id = "other-police"
+producer = "org:other"
+recipient = "org:police"
+max_tlp = "green"
+object_types = ["*"]
+legal_basis = "test"
+)toml";
+  auto model = policy::ParsePolicyToml(toml, "memo.toml");
+  if (!model.ok()) {
+    ADD_FAILURE() << model.status().message();
+    return nullptr;
+  }
+  return std::make_shared<const policy::Policy>(std::move(*model));
+}
+
+// A stored row as the store gives it: canonical JSON plus the facts columns.
+store::ObjectVersion Row(const std::string& type, int n, const std::string& producer, int tlp,
+                         int pap, const std::vector<std::string>& recipients, bool personal,
+                         bool granular) {
+  std::string refs;
+  if (tlp >= 0) refs += "\"" + std::string(policy::Tlp2MarkingId(static_cast<policy::Tlp>(tlp))) + "\"";
+  if (pap >= 0) {
+    if (!refs.empty()) refs += ",";
+    refs += "\"" + std::string(policy::PapMarkingId(static_cast<policy::Pap>(pap))) + "\"";
+  }
+  char id[64];
+  std::snprintf(id, sizeof id, "--00000000-0000-4000-8000-%012d", n);
+  std::string text = R"({"type":")" + type + R"(","spec_version":"2.1","id":")" + type + id +
+                     R"(","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",)"
+                     R"("created_by_ref":")" + producer + R"(","name":"n","description":"d")";
+  if (type == "indicator") {
+    text += R"(,"pattern":"[ipv4-addr:value = '1.2.3.4']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z")";
+  }
+  if (type == "malware") text += R"(,"is_family":true)";
+  if (!refs.empty()) text += ",\"object_marking_refs\":[" + refs + "]";
+  if (personal) text += R"(,"x_personal":"J. Doe")";
+  if (granular) {
+    text += R"(,"granular_markings":[{"marking_ref":")" +
+            std::string(policy::Tlp2MarkingId(policy::Tlp::kRed)) + R"(","selectors":["description"]}])";
+  }
+  if (!recipients.empty()) {
+    text += ",\"extensions\":{\"" + std::string(policy::kRecipientsExtensionId) +
+            "\":{\"extension_type\":\"property-extension\",\"recipient_orgs\":[";
+    for (size_t i = 0; i < recipients.size(); ++i) text += (i ? ",\"" : "\"") + recipients[i] + "\"";
+    text += "]}}";
+  }
+  text += "}";
+  json::JsonParser parser;
+  auto doc = parser.Parse(text);
+  EXPECT_TRUE(doc.ok()) << text;
+  store::ObjectVersion v;
+  v.id = type + id;
+  v.type = type;
+  v.date_added_us = n;
+  v.json = json::CanonicalJson(*doc);
+  v.access.producer = producer;
+  v.access.tlp = tlp;
+  v.access.pap = pap;
+  v.access.recipient_orgs = recipients;
+  v.access.granular_levels = granular;
+  return v;
+}
+
+TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
+  auto policy = MemoPolicy("2020-01-01T00:00:00Z");
+  store::Collection c;
+  c.id = "memo-col";
+  const Timestamp now = Timestamp::Now();
+  std::vector<store::ObjectVersion> rows;
+  int n = 0;
+  for (const char* producer : {kVendor, kOther, kPolice, "identity--00000000-0000-4000-8000-0000000000ff"}) {
+    for (const char* type : {"indicator", "malware", "report"}) {
+      for (int tlp = -1; tlp <= 4; ++tlp) {
+        for (int pap = -1; pap <= 3; ++pap) {
+          for (int variant = 0; variant < 5; ++variant) {
+            std::vector<std::string> recipients;
+            if (variant == 1) recipients = {kPolice};
+            if (variant == 2) recipients = {kOther};
+            rows.push_back(Row(type, ++n, producer, tlp, pap, recipients, variant == 3,
+                               variant == 4));
+          }
+        }
+      }
+    }
+  }
+  json::JsonParser parser;
+  const policy::Reader reader{"police", false};
+  const policy::CollectionMarking marking = MarkingOf(*policy, c);
+  int served = 0, withheld = 0, redacted = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    ReadGate gate(policy, Writer("police"), c, now);
+    store::ObjectQuery q;
+    gate.Apply(q);
+    ASSERT_TRUE(q.screen);
+    ASSERT_TRUE(q.admit);
+    for (const store::ObjectVersion& original : rows) {
+      // The policy's own answer, from the object itself.
+      auto doc = parser.Parse(original.json);
+      ASSERT_TRUE(doc.ok());
+      auto facts = policy::ExtractFacts(*doc);
+      ASSERT_TRUE(facts.ok());
+      std::string text = original.json;
+      policy::Decision want = policy->DecideText(reader, *facts, text, parser, marking, now);
+      // The gate's, as the store calls it: screen on the facts, then admit.
+      store::ObjectVersion row = original;
+      const bool passed_screen = q.screen(row);
+      const bool admitted = passed_screen && q.admit(row);
+      ASSERT_EQ(admitted, want.verdict != policy::Verdict::kWithhold)
+          << "pass " << pass << " " << original.json << " via " << want.via;
+      if (want.verdict == policy::Verdict::kServeRedacted) {
+        EXPECT_EQ(row.json, want.redacted_json);
+      } else if (admitted) {
+        EXPECT_EQ(row.json, original.json);
+      }
+      if (pass == 1) {
+        served += want.verdict == policy::Verdict::kServe;
+        redacted += want.verdict == policy::Verdict::kServeRedacted;
+        withheld += want.verdict == policy::Verdict::kWithhold;
+      }
+    }
+  }
+  // The matrix exercised every outcome.
+  EXPECT_GT(served, 50);
+  EXPECT_GT(redacted, 10);
+  EXPECT_GT(withheld, 50);
+}
+
+TEST(ReadGate, MemoHoldsManyProducersAndTypes) {
+  // More producers and types than the memo's first tables hold: they grow,
+  // and every decision stays the policy's.
+  auto policy = MemoPolicy("2020-01-01T00:00:00Z");
+  store::Collection c;
+  c.id = "memo-many";
+  const Timestamp now = Timestamp::Now();
+  json::JsonParser parser;
+  const policy::CollectionMarking marking = MarkingOf(*policy, c);
+  int served = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    ReadGate gate(policy, Writer("police"), c, now);
+    store::ObjectQuery q;
+    gate.Apply(q);
+    for (int n = 0; n < 600; ++n) {
+      char producer[64];
+      std::snprintf(producer, sizeof producer, "identity--00000000-0000-4000-8000-%012d", n % 300);
+      const std::string who = n % 7 == 0 ? kVendor : producer;
+      const int tlp = n % 2 == 0 ? static_cast<int>(policy::Tlp::kClear)
+                                 : static_cast<int>(policy::Tlp::kAmber);
+      store::ObjectVersion row = Row(n % 3 == 0 ? "indicator" : "malware", n + 1, who, tlp, -1,
+                                     {}, false, false);
+      row.type = "x-type-" + std::to_string(n % 40);  // many types (the facts' type)
+      auto doc = parser.Parse(row.json);
+      ASSERT_TRUE(doc.ok());
+      auto facts = policy::ExtractFacts(*doc);
+      ASSERT_TRUE(facts.ok());
+      facts->type = row.type;
+      const std::string text = row.json;
+      policy::Decision want =
+          policy->DecideText(policy::Reader{"police", false}, *facts, text, parser, marking, now);
+      const bool admitted = q.screen(row) && q.admit(row);
+      ASSERT_EQ(admitted, want.verdict != policy::Verdict::kWithhold) << n << " " << want.via;
+      served += admitted;
+    }
+  }
+  EXPECT_EQ(served, 2 * 300);  // the CLEAR half; AMBER from vendor is not of an agreed type
+}
+
+TEST(ReadGate, MemoEndsWhereAnAgreementStarts) {
+  // vendor-police starts at 2030-01-01: before it, AMBER vendor indicators
+  // are withheld from police; after it, served. A memo made before must not
+  // answer after.
+  auto policy = MemoPolicy("2030-01-01T00:00:00Z");
+  store::Collection c;
+  c.id = "memo-boundary";
+  const store::ObjectVersion amber =
+      Row("indicator", 1, kVendor, static_cast<int>(policy::Tlp::kAmber), -1, {}, false, false);
+  auto admitted_at = [&](const char* when) {
+    ReadGate gate(policy, Writer("police"), c, *Timestamp::Parse(when));
+    store::ObjectQuery q;
+    gate.Apply(q);
+    store::ObjectVersion row = amber;
+    return q.screen(row) && q.admit(row);
+  };
+  EXPECT_FALSE(admitted_at("2029-12-31T23:00:00Z"));
+  EXPECT_FALSE(admitted_at("2029-12-31T23:30:00Z"));  // from the memo
+  EXPECT_TRUE(admitted_at("2030-01-01T00:00:00Z"));
+  EXPECT_TRUE(admitted_at("2030-06-01T00:00:00Z"));
+}
+
+TEST(Policy, NextChangeIsTheReadersNextAgreementBoundary) {
+  auto policy = MemoPolicy("2030-01-01T00:00:00Z");
+  const auto police = policy->Resolve(policy::Reader{"police", false});
+  auto next = policy->NextChange(police, *Timestamp::Parse("2029-01-01T00:00:00Z"));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(*next, *Timestamp::Parse("2030-01-01T00:00:00Z"));
+  EXPECT_FALSE(policy->NextChange(police, *Timestamp::Parse("2030-01-01T00:00:00Z")).has_value());
+  EXPECT_FALSE(policy->NextChange(policy->Resolve(policy::Reader{"", true}),
+                                  *Timestamp::Parse("2029-01-01T00:00:00Z"))
+                   .has_value());
 }
 
 }  // namespace

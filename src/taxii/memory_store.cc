@@ -367,6 +367,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     }
     ++examined;
     last_examined = o.date_added_us;
+    if (q.screen && !q.screen(o)) continue;
     if (!q.admit(o)) continue;
     if (page.objects.size() == limit) {  // the look-ahead found one more admitted row
       page.more = true;
