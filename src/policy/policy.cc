@@ -485,6 +485,7 @@ struct Policy::LazyObject {
   // which only costs a parse.
   bool MayContainKey(std::string_view needle, size_t rare_at) const {
     if (element || text.empty() || needle.empty()) return true;
+    if (text.size() < needle.size()) return false;
     const char* const begin = text.data();
     const char* const end = begin + text.size();
     const char* p = begin + rare_at;
