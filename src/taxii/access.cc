@@ -94,17 +94,13 @@ std::string CanonicalWithMember(json::Element object, std::string_view key, std:
 
 // Decisions that did not depend on the object (policy::Decision::
 // depends_on_object false), by the facts they were made from: producer,
-// type, TLP and PAP codes of rows with no recipients and no granular TLP/PAP.
-// A page holds a few hundred such combinations and a client pages a
-// collection in many requests, so the memo is kept per thread for a few
+// type, TLP and PAP codes, and whether the reader is among the recipients,
+// of rows without granular TLP/PAP. A page holds a few hundred such
+// combinations (a broad reader of a 50-producer hub some 5,000 in all) and a
+// client pages a collection in many requests, so the memo is kept per thread for a few
 // recent (policy, reader, collection) triples, each valid from when it was
 // made until the reader's next agreement boundary (Policy::NextChange).
 // Not thread-safe: a thread's own.
-struct DecisionMemoEntry {
-  bool serve = false;
-  const void* unless_stripped = nullptr;  // policy::Decision::unless_stripped
-};
-
 class DecisionMemo {
  public:
   using Entry = DecisionMemoEntry;
@@ -116,8 +112,7 @@ class DecisionMemo {
         collection_(std::move(collection)),
         anonymous_(anonymous),
         made_(made),
-        until_(until),
-        slots_(kSlots) {}
+        until_(until) {}
 
   const policy::Policy* policy() const { return policy_.get(); }
   bool ValidFor(const policy::Policy* p, const std::string& org, bool anonymous,
@@ -126,42 +121,44 @@ class DecisionMemo {
            collection == collection_ && made_ <= now && (!until_ || now < *until_);
   }
 
-  // The memo's key of a row's facts; nullopt when its producer or type was
-  // never memoised (then nothing is known of it either).
-  std::optional<uint64_t> KeyOf(std::string_view producer, std::string_view type, int tlp,
-                                int pap, bool named) const {
+  // Where a row's facts are kept; nullopt when its producer or type was
+  // never memoised (then nothing is known of it either) or cannot be.
+  std::optional<size_t> CellOf(std::string_view producer, std::string_view type, int tlp,
+                               int pap, bool named) const {
     const std::optional<uint16_t> p = producers_.Find(producer);
     if (!p) return std::nullopt;
     const std::optional<uint16_t> t = types_.Find(type);
-    if (!t) return std::nullopt;
-    return Pack(*p, *t, tlp, pap, named);
+    if (!t || *t >= kTypes) return std::nullopt;
+    return Cell(*p, *t, tlp, pap, named);
   }
 
-  // The memoised decision, or nullptr.
-  const Entry* Find(uint64_t key) const {
-    for (size_t i = 0; i < kProbe; ++i) {
-      const Slot& s = slots_[(Mix(key) + i) & (kSlots - 1)];
-      if (s.key == 0) return nullptr;
-      if (s.key == key) return &s.entry;
-    }
-    return nullptr;
+  // The memoised decision of a cell, or nullopt.
+  std::optional<Entry> Find(size_t cell) const {
+    const size_t block = cell / kCellsPerProducer;
+    if (block >= blocks_.size() || !blocks_[block]) return std::nullopt;
+    const uint16_t code = blocks_[block][cell % kCellsPerProducer];
+    if (code == kUnknown) return std::nullopt;
+    if (code == kWithheld) return Entry{false, nullptr};
+    return Entry{true, code == kServed ? nullptr : conditions_[code - kServedUnless]};
   }
 
   void Put(std::string_view producer, std::string_view type, int tlp, int pap, bool named,
            Entry entry) {
     const std::optional<uint16_t> p = producers_.Add(producer);
     const std::optional<uint16_t> t = types_.Add(type);
-    if (!p || !t) return;
-    const uint64_t key = Pack(*p, *t, tlp, pap, named);
-    Slot* target = &slots_[Mix(key) & (kSlots - 1)];  // a full probe run: replace its first
-    for (size_t i = 0; i < kProbe; ++i) {
-      Slot& s = slots_[(Mix(key) + i) & (kSlots - 1)];
-      if (s.key == 0 || s.key == key) {
-        target = &s;
-        break;
+    if (!p || !t || *t >= kTypes) return;
+    uint16_t code = entry.serve ? kServed : kWithheld;
+    if (entry.serve && entry.unless_stripped != nullptr) {
+      auto at = std::find(conditions_.begin(), conditions_.end(), entry.unless_stripped);
+      if (at == conditions_.end()) {
+        if (conditions_.size() >= UINT16_MAX - kServedUnless) return;
+        at = conditions_.insert(conditions_.end(), entry.unless_stripped);
       }
+      code = static_cast<uint16_t>(kServedUnless + (at - conditions_.begin()));
     }
-    *target = Slot{key, entry};
+    if (blocks_.size() <= *p) blocks_.resize(*p + 1);
+    if (!blocks_[*p]) blocks_[*p] = std::make_unique<uint16_t[]>(kCellsPerProducer);  // zeroed
+    blocks_[*p][Cell(*p, *t, tlp, pap, named) % kCellsPerProducer] = code;
   }
 
  private:
@@ -207,31 +204,27 @@ class DecisionMemo {
     std::vector<int32_t> table_;  // power of two; -1 empty
   };
 
-  // Never 0 (0 marks an empty slot): bit 63 is always set.
-  static uint64_t Pack(uint16_t producer, uint16_t type, int tlp, int pap, bool named) {
-    return (uint64_t{1} << 63) | (uint64_t{producer} << 24) | (uint64_t{type} << 8) |
-           (static_cast<uint64_t>(tlp + 1) << 4) | (static_cast<uint64_t>(pap + 1) << 1) |
-           uint64_t{named};
-  }
-  static uint64_t Mix(uint64_t k) {
-    k ^= k >> 31;
-    k *= 0xBF58476D1CE4E5B9ull;
-    return k ^ (k >> 29);
+  // One block of 2-byte cells per producer, dense over (type, TLP, PAP,
+  // named): a row's decision is one load from its producer's block (1.9 KB),
+  // without probing or key comparisons. Types past the first kTypes seen are
+  // not memoised.
+  static constexpr size_t kTypes = 16;
+  static constexpr size_t kCellsPerProducer = kTypes * 6 * 5 * 2;  // TLP -1..4, PAP -1..3
+  static constexpr uint16_t kUnknown = 0, kWithheld = 1, kServed = 2, kServedUnless = 3;
+  static size_t Cell(uint16_t producer, uint16_t type, int tlp, int pap, bool named) {
+    return size_t{producer} * kCellsPerProducer +
+           ((size_t{type} * 6 + static_cast<size_t>(tlp + 1)) * 5 + static_cast<size_t>(pap + 1)) * 2 +
+           size_t{named};
   }
 
-  static constexpr size_t kSlots = 4096;  // power of two; 24 bytes each
-  static constexpr size_t kProbe = 16;
-  struct Slot {
-    uint64_t key = 0;
-    Entry entry;
-  };
   std::shared_ptr<const policy::Policy> policy_;
   std::string org_, collection_;
   bool anonymous_;
   Timestamp made_;
   std::optional<Timestamp> until_;
-  std::vector<Slot> slots_;
   Interner producers_, types_;
+  std::vector<std::unique_ptr<uint16_t[]>> blocks_;  // by producer index
+  std::vector<const void*> conditions_;                 // Decision::unless_stripped values
 };
 
 namespace {
@@ -293,7 +286,7 @@ void ReadGate::Apply(store::ObjectQuery& q) {
   // their JSON; a withhold entry never carries a strip condition.
   q.screen = [this](const store::ObjectVersion& row) {
     screened_ = Screen(row);
-    return screened_.known == nullptr || screened_.known->serve;
+    return !screened_.known || screened_.known->serve;
   };
   q.admit = [this](store::ObjectVersion& row) { return Admit(row); };
 }
@@ -313,16 +306,15 @@ ReadGate::Screened ReadGate::Screen(const store::ObjectVersion& row) {
   if (!out.memoisable) return out;
   out.named = !identity_.empty() && std::find(a.recipient_orgs.begin(), a.recipient_orgs.end(),
                                               identity_) != a.recipient_orgs.end();
-  const std::optional<uint64_t> key =
-      memo_->KeyOf(a.producer, row.type, a.tlp, a.pap, out.named);
-  if (key) out.known = memo_->Find(*key);
+  const std::optional<size_t> cell = memo_->CellOf(a.producer, row.type, a.tlp, a.pap, out.named);
+  if (cell) out.known = memo_->Find(*cell);
   return out;
 }
 
 bool ReadGate::Admit(store::ObjectVersion& row) {
   // The row's screening, unless the store called admit without screen.
   const Screened sc = screened_.date_added_us == row.date_added_us ? screened_ : Screen(row);
-  if (sc.known != nullptr &&
+  if (sc.known &&
       !policy::Policy::MayNeedStripping(sc.known->unless_stripped, row.type, row.json)) {
     return sc.known->serve;
   }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "audit/audit.h"
@@ -43,7 +44,12 @@ struct AccessControl {
 };
 
 class DecisionMemo;  // access.cc
-struct DecisionMemoEntry;
+
+// A memoised decision (see DecisionMemo in access.cc).
+struct DecisionMemoEntry {
+  bool serve = false;
+  const void* unless_stripped = nullptr;  // policy::Decision::unless_stripped
+};
 
 // A reader of one collection during one request. Not thread-safe; lives on
 // the request's stack and must outlive the store calls it is applied to.
@@ -68,7 +74,7 @@ class ReadGate {
     int64_t date_added_us = -1;  // the row screened
     bool memoisable = false;
     bool named = false;
-    const DecisionMemoEntry* known = nullptr;
+    std::optional<DecisionMemoEntry> known;
   };
   Screened Screen(const store::ObjectVersion& row);
   bool Admit(store::ObjectVersion& row);
