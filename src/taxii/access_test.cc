@@ -17,8 +17,8 @@ constexpr const char* kVendor = "identity--00000000-0000-4000-8000-00000000000a"
 constexpr const char* kPolice = "identity--00000000-0000-4000-8000-00000000000b";
 constexpr const char* kOther = "identity--00000000-0000-4000-8000-00000000000c";
 
-std::shared_ptr<const policy::Policy> MakePolicy() {
-  const char* toml = R"toml(
+// The three organisations of these tests (kVendor, kPolice, kOther).
+constexpr const char* kOrganisationsToml = R"toml(
 [[organisation]]
 name = "vendor"
 identity = "identity--00000000-0000-4000-8000-00000000000a"
@@ -30,7 +30,10 @@ identity = "identity--00000000-0000-4000-8000-00000000000b"
 [[organisation]]
 name = "other"
 identity = "identity--00000000-0000-4000-8000-00000000000c"
+)toml";
 
+std::shared_ptr<const policy::Policy> MakePolicy() {
+  const std::string toml = std::string(kOrganisationsToml) + R"toml(
 [[agreement]]
 id = "relay"
 producer = "org:vendor"
@@ -188,17 +191,7 @@ TEST(ReadGate, PolicyScopesAndDecidesEachRow) {
 // types, TLP and PAP levels, recipients, granular markings and a property
 // an agreement strips.
 std::shared_ptr<const policy::Policy> MemoPolicy(const std::string& valid_from) {
-  std::string toml = R"toml(
-[[organisation]]
-name = "vendor"
-identity = "identity--00000000-0000-4000-8000-00000000000a"
-[[organisation]]
-name = "police"
-identity = "identity--00000000-0000-4000-8000-00000000000b"
-[[organisation]]
-name = "other"
-identity = "identity--00000000-0000-4000-8000-00000000000c"
-
+  std::string toml = std::string(kOrganisationsToml) + R"toml(
 [[agreement]]
 id = "vendor-police"
 producer = "org:vendor"
