@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
 #include <set>
+#include <type_traits>
 #include <unordered_set>
 
 namespace ctihub::policy {
@@ -271,9 +271,9 @@ struct Policy::Route {
 };
 
 // Producer ids are "identity--<UUID>": their last 16 bytes are random hex,
-// so mixing two 8-byte loads of the tail hashes them as well as hashing every
-// byte, at a fraction of the cost (one lookup per decided row). Collisions
-// only cost an equality test; the table's keys come from the policy.
+// so mixing two 8-byte loads of the tail spreads them as well as hashing
+// every byte, with two loads instead of a loop (one lookup per decided row).
+// Collisions only cost an equality test; the table's keys come from the policy.
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const {
@@ -480,9 +480,9 @@ struct Policy::LazyObject {
   }
   // False only when the canonical text cannot hold a property named as
   // `needle` says (Rules::Strip::needle; "" = cannot tell), by memchr for
-  // its rarest character (`rare_at`) and a compare at each hit, which beat
-  // memmem on STIX objects. The needle may also match inside a string value,
-  // which only costs a parse.
+  // its rarest character (`rare_at`) and a compare at each hit (few hits:
+  // the rare character is chosen to be rare in STIX text). The needle may
+  // also match inside a string value, which only costs a parse.
   bool MayContainKey(std::string_view needle, size_t rare_at) const {
     if (element || text.empty() || needle.empty()) return true;
     if (text.size() < needle.size()) return false;

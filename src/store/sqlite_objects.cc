@@ -394,9 +394,8 @@ std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
 // for `more`), or the rows or the budget run out. `admit` runs between
 // steps, on the reader connection's snapshot: the connection is held for
 // one page's decisions (sub-microsecond each; a redaction a few more), as
-// the plain path holds it for one page's rows. Reading in chunks on fresh
-// connections instead cost a re-prepared statement and re-read rows per
-// chunk (measured in bench/policy_read_bench: ~5% of a broad reader's page).
+// the plain path holds it for one page's rows. (Reading in chunks on fresh
+// connections cost a re-prepared statement and re-read rows per chunk.)
 // `next_row(v)` steps to the next row and reads its facts (false: no more
 // rows); `read_rest(v)` completes it, for rows `screen` lets through.
 using RowStep = std::function<Result<bool>(ObjectVersion&)>;

@@ -170,7 +170,8 @@ struct ObjectQuery {
   // type, date_added and access facts filled in; false withholds the row
   // without reading the rest of it (a caller that already knows the answer
   // from the facts saves reading the JSON). It must never refuse a row
-  // `admit` would admit.
+  // `admit` would admit. Neither callback may call back into the store: the
+  // SQLite store holds a reader connection while they run.
   std::optional<AccessScope> scope;
   std::function<bool(const ObjectVersion&)> screen;
   std::function<bool(ObjectVersion&)> admit;

@@ -163,7 +163,7 @@ class DecisionMemo {
 
  private:
   // Small string -> index tables (producers, types): hot in cache, so a row's
-  // key costs two lookups in them and one slot of the memo.
+  // cell costs two lookups in them and one load from its producer's block.
   class Interner {
    public:
     std::optional<uint16_t> Find(std::string_view name) const {
