@@ -46,7 +46,8 @@
 //                   a temp dir is used and removed at the end unless --keep.
 //   --reps N        timed runs of each scenario (default 3); medians printed
 //   --only LETTERS  run only these scenarios and print no table (for perf);
-//                   x: the broad reader's decisions alone, over rows in memory
+//                   x: the broad reader's decisions alone, over rows in memory;
+//                   p: (a) and (d) interleaved page by page (see Pager)
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -88,7 +89,8 @@ namespace {
 using namespace ctihub;  // NOLINT
 using Clock = std::chrono::steady_clock;
 
-constexpr int kGeneratorVersion = 1;
+// 2: the granular column keeps the highest granular levels (rows of 1 lack them).
+constexpr int kGeneratorVersion = 2;
 constexpr int kOrgs = 50;
 constexpr int kAgreements = 200;
 constexpr int kTypicalOrg = 7;   // receives 9 direct agreements
@@ -701,6 +703,104 @@ Run PageAll(taxii::Service& svc, CountingStore& counting, const Hub& hub, const 
   return r;
 }
 
+// ---- interleaved pages: (a) and (d) a page each in turn ----------------------------
+//
+// This VM's speed varies by up to 1.6x from one second to the next, so two
+// scenarios timed a few seconds apart differ by more than the policy costs.
+// Here (a) and (d) page the collection at the same time, one page each in
+// turn (order alternating), each page timed on the thread's CPU clock: a
+// slow second slows both alike, and the ratio of the sums is the policy's
+// cost. (d) starts at the middle of the collection and wraps round, so the
+// two never read the same rows from SQLite's page cache one after the other.
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::string HeaderOf(const taxii::Response& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return {};
+}
+
+bool Before(const std::string& a, const std::string& b) {  // X-TAXII-Date-Added-* values
+  auto ta = Timestamp::Parse(a), tb = Timestamp::Parse(b);
+  if (!ta.ok() || !tb.ok()) Die("bad X-TAXII-Date-Added value: " + a + " / " + b);
+  return *ta < *tb;
+}
+
+struct Pager {
+  taxii::Service* svc = nullptr;
+  CountingStore* counting = nullptr;
+  const Reader* reader = nullptr;
+  std::string start_after;  // X-TAXII-Date-Added-Last to start after; "" from the beginning
+  std::string next;
+  bool wrapped = false, done = false;
+  std::string last_added;  // of the last page
+  double cpu = 0, wall = 0;
+  int64_t served = 0, pages = 0;
+
+  // One page; false when this reader has been all the way round.
+  bool Step(const Hub& hub) {
+    if (done) return false;
+    taxii::Request req;
+    req.method = "GET";
+    req.host = "localhost";
+    req.accept = "application/taxii+json;version=2.1";
+    req.authorization = "Bearer " + reader->token;
+    req.remote = "127.0.0.1";
+    req.target = std::string("/") + kRoot + "/collections/" + hub.collection.id +
+                 "/objects/?limit=1000";
+    if (!next.empty()) {
+      req.target += "&next=" + UrlEncode(next);
+    } else if (!wrapped && !start_after.empty()) {
+      req.target += "&added_after=" + UrlEncode(start_after);
+    }
+    counting->served = 0;
+    const double c0 = ThreadCpuSeconds();
+    const auto t0 = Clock::now();
+    taxii::Response resp = svc->Handle(req);
+    wall += Seconds(Clock::now() - t0);
+    cpu += ThreadCpuSeconds() - c0;
+    if (resp.status != 200) Die("GET " + req.target + ": " + std::to_string(resp.status));
+    ++pages;
+    served += counting->served;
+    last_added = HeaderOf(resp, "X-TAXII-Date-Added-Last");
+    if (wrapped && !start_after.empty() && !last_added.empty() && !Before(last_added, start_after)) {
+      done = true;  // back where it started (the last page may overlap it a little)
+      return false;
+    }
+    static constexpr std::string_view kMore = "{\"more\":true,\"next\":\"";
+    if (std::string_view(resp.body).substr(0, kMore.size()) == kMore) {
+      next = resp.body.substr(kMore.size(), resp.body.find('"', kMore.size()) - kMore.size());
+      return true;
+    }
+    next.clear();
+    if (start_after.empty() || wrapped) {
+      done = true;
+      return false;
+    }
+    wrapped = true;  // from the beginning up to start_after
+    return true;
+  }
+};
+
+// The X-TAXII-Date-Added-Last of the page in the middle of the collection,
+// paged as `reader`.
+std::string MiddleOf(taxii::Service& svc, CountingStore& counting, const Hub& hub,
+                     const Reader& reader) {
+  Pager p{&svc, &counting, &reader};
+  std::vector<std::string> lasts;
+  bool more = true;
+  while (more) {
+    more = p.Step(hub);
+    lasts.push_back(p.last_added);
+  }
+  return lasts[lasts.size() / 2];
+}
+
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
@@ -738,6 +838,9 @@ policy::ObjectFacts FactsOf(const store::ObjectVersion& v) {  // as taxii::ReadG
   if (v.access.pap >= 0) f.pap = static_cast<policy::Pap>(v.access.pap);
   f.recipient_orgs = v.access.recipient_orgs;
   f.has_granular_levels = v.access.granular_levels;
+  f.granular_max_known = v.access.granular_max_known;
+  if (v.access.granular_max_tlp >= 0) f.granular_max_tlp = static_cast<policy::Tlp>(v.access.granular_max_tlp);
+  if (v.access.granular_max_pap >= 0) f.granular_max_pap = static_cast<policy::Pap>(v.access.granular_max_pap);
   return f;
 }
 
@@ -971,6 +1074,33 @@ int main(int argc, char** argv) {
       }
     }
 
+    if (only.find('p') != std::string::npos) {
+      const std::string middle = MiddleOf(plain, cs_plain, hub, hub.admin);
+      std::vector<double> costs;
+      for (int rep = 0; rep < reps; ++rep) {
+        Pager pa{&plain, &cs_plain, &hub.admin};
+        Pager pd{&with_policy, &cs_policy, &hub.broad, middle};
+        for (int64_t k = 0; !pa.done || !pd.done; ++k) {
+          Pager& first = k % 2 ? pd : pa;
+          Pager& second = k % 2 ? pa : pd;
+          first.Step(hub);
+          second.Step(hub);
+        }
+        // Time per served object, (d) over (a); the cost in throughput is 1 - 1/ratio.
+        const double ratio = (pd.cpu / static_cast<double>(pd.served)) /
+                             (pa.cpu / static_cast<double>(pa.served));
+        costs.push_back(100.0 * (1.0 - 1.0 / ratio));
+        std::fprintf(stderr,
+                     "  rep %d interleaved pages: (a) %.3f s CPU %" PRId64 " served %" PRId64
+                     " pages, (d) %.3f s CPU %" PRId64 " served %" PRId64
+                     " pages: time per served object %+.1f%%, throughput %+.1f%%\n",
+                     rep + 1, pa.cpu, pa.served, pa.pages, pd.cpu, pd.served, pd.pages,
+                     100.0 * (ratio - 1.0), -costs.back());
+      }
+      std::fprintf(stderr, "interleaved pages: policy cost in throughput per served object, "
+                           "median of %d reps: %.1f%%\n",
+                   reps, Median(costs));
+    }
     if (only.find('x') != std::string::npos) DecisionsOnly(hub, *holder, hub.broad, reps);
     if (only != "abcd") {  // a partial run (profiling): no table
       std::printf("partial run (--only %s): see the per-run lines on stderr\n", only.c_str());

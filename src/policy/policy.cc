@@ -121,9 +121,14 @@ Status AppendGranular(json::Element value, ObjectFacts& f) {
         }
       }
     }
+    if (gf.marking.kind == MarkingKind::kTlp && (!f.granular_max_tlp || gf.marking.tlp > *f.granular_max_tlp))
+      f.granular_max_tlp = gf.marking.tlp;
+    if (gf.marking.kind == MarkingKind::kPap && (!f.granular_max_pap || gf.marking.pap > *f.granular_max_pap))
+      f.granular_max_pap = gf.marking.pap;
     if (gf.marking.kind != MarkingKind::kOther) f.has_granular_levels = true;
     f.granular.push_back(std::move(gf));
   }
+  f.granular_max_known = true;
   return Status::Ok();
 }
 
@@ -872,25 +877,6 @@ Policy::ResolvedReader Policy::Resolve(const Reader& reader) const {
 Decision Policy::DecideText(const ResolvedReader& reader, const ObjectFacts& f,
                             std::string_view object_json, json::JsonParser& parser,
                             const CollectionMarking& collection, Timestamp now) const {
-  if (f.has_granular_levels && f.granular.empty()) {
-    // Facts from store columns say "granular markings present" without the
-    // selectors: read them from the object (never decide without them).
-    Decision d;
-    d.via = "malformed-object";
-    auto e = parser.Parse(object_json);
-    if (!e.ok()) return d;
-    // The other facts come from the columns; only the selectors from the text.
-    ObjectFacts full = f;
-    json::Element gms;
-    if (e->at_key("granular_markings").get(gms) == simdjson::SUCCESS &&
-        !AppendGranular(gms, full).ok()) {
-      return d;
-    }
-    LazyObject lazy;
-    lazy.element = *e;
-    lazy.text = object_json;  // redactions copy untouched members from it
-    return DecideImpl(reader, full, lazy, collection, now);
-  }
   LazyObject lazy;
   lazy.text = object_json;
   lazy.parser = &parser;
@@ -900,10 +886,7 @@ Decision Policy::DecideText(const ResolvedReader& reader, const ObjectFacts& f,
 Decision Policy::DecideText(const Reader& reader, const ObjectFacts& f,
                             std::string_view object_json, json::JsonParser& parser,
                             const CollectionMarking& collection, Timestamp now) const {
-  LazyObject lazy;
-  lazy.text = object_json;
-  lazy.parser = &parser;
-  return DecideImpl(Resolve(reader), f, lazy, collection, now);
+  return DecideText(Resolve(reader), f, object_json, parser, collection, now);
 }
 
 namespace {
@@ -920,6 +903,30 @@ bool StripMayApply(const Policy::Rules& rules, std::string_view type,
   return false;
 }
 
+// Whether granular TLP/PAP markings may remove something for grant `c`:
+// only a marking above the grant's TLP, or above its agreement's PAP
+// ceiling, does (Evaluate).
+bool GranularMayRedact(const ObjectFacts& f, const Candidate& c) {
+  if (!f.has_granular_levels) return false;
+  if (!f.granular_max_known) return true;
+  if (f.granular_max_tlp && *f.granular_max_tlp > c.max) return true;
+  return c.rules != nullptr && f.granular_max_pap && *f.granular_max_pap > c.rules->pap_ceiling;
+}
+
+// `f` plus the granular selectors read from `object` (the store's columns
+// keep only their levels). False when the object or its markings do not
+// parse.
+bool LoadSelectors(const ObjectFacts& f, Policy::LazyObject& object,
+                   std::optional<ObjectFacts>& out) {
+  const json::Element* e = object.Get();
+  if (e == nullptr) return false;
+  out = f;
+  out->granular.clear();
+  json::Element gms;
+  return e->at_key("granular_markings").get(gms) != simdjson::SUCCESS ||
+         AppendGranular(gms, *out).ok();
+}
+
 }  // namespace
 
 bool Policy::MayNeedStripping(const void* unless_stripped, std::string_view type,
@@ -933,7 +940,9 @@ bool Policy::MayNeedStripping(const void* unless_stripped, std::string_view type
 Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, LazyObject& object,
                             const CollectionMarking& collection, Timestamp now) const {
   Decision d;
-  d.depends_on_object = false;  // until Evaluate looks at the object
+  // Until Evaluate looks at the object; granular levels are facts no
+  // memo key holds, so such a decision is never reused.
+  d.depends_on_object = f.has_granular_levels;
   const ReaderIndex* ri = static_cast<const ReaderIndex*>(reader.index);
   if (ri != nullptr && !f.producer.empty() && ri->identity == f.producer) {
     d.verdict = Verdict::kServe;
@@ -964,15 +973,17 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
     d.via = "no-grant";
     return d;
   }
-  const bool may_redact = f.has_granular_levels;
+  const ObjectFacts* facts = &f;
+  std::optional<ObjectFacts> with_selectors;  // f and the selectors, once read
   std::optional<Outcome> best;
   std::string_view best_via;
   std::string_view last_reason = "no-grant";
   for (size_t i = 0; i < n; ++i) {
     const Candidate& c = cands[i];
-    if (!may_redact) {
-      // Fast path: nothing granular: whole-object checks, then strip rules
-      // only if the text may hold a property they name.
+    if (!GranularMayRedact(f, c)) {
+      // Fast path: nothing granular to remove for this grant: whole-object
+      // checks, then strip rules only if the text may hold a property they
+      // name.
       if (c.rules != nullptr) {
         const Rules& r = *c.rules;
         if (!r.types.empty() && !Contains(r.types, f.type)) {
@@ -997,7 +1008,14 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
       }
     }
     d.depends_on_object = true;
-    Outcome o = Evaluate(c, f, pap, object);
+    if (GranularMayRedact(f, c) && facts->granular.empty() && !with_selectors) {
+      if (!LoadSelectors(f, object, with_selectors)) {
+        d.via = "malformed-object";
+        return d;
+      }
+      facts = &*with_selectors;
+    }
+    Outcome o = Evaluate(c, *facts, pap, object);
     if (!o.allowed) {
       last_reason = o.reason;
       continue;

@@ -65,6 +65,13 @@ struct ObjectFacts {
   std::vector<std::string> recipient_orgs;  // RED recipients extension
   std::vector<GranularFact> granular;       // only those with a TLP or PAP marking matter
   bool has_granular_levels = false;         // some granular marking carries TLP/PAP
+  // The highest TLP and PAP among granular markings (nullopt: none), when
+  // known: ExtractFacts sets them; the store keeps them in a column. A
+  // grant that covers both removes nothing granular, so deciding for it
+  // needs no selectors (DecideText then parses nothing).
+  bool granular_max_known = false;
+  std::optional<Tlp> granular_max_tlp;
+  std::optional<Pap> granular_max_pap;
 };
 
 // Reads the facts from a STIX object. InvalidArgument if it is not an object
@@ -142,8 +149,9 @@ class Policy {
   // one per thread) only when something may have to be removed — a granular
   // TLP/PAP marking, or a strip rule whose property name occurs in the text.
   // Facts may come from columns (id, type, producer, tlp, pap, recipient_orgs,
-  // has_granular_levels); when has_granular_levels is set and `granular` is
-  // empty, the selectors are read from the text.
+  // has_granular_levels, granular_max_*); when has_granular_levels is set and
+  // `granular` is empty, the selectors are read from the text if a grant
+  // does not cover the granular levels (or they are not known).
   // REQUIRES: object_json is the stored canonical JSON (RFC 8785: property
   // names unescaped) of the object `facts` describe.
   Decision DecideText(const Reader& reader, const ObjectFacts& facts, std::string_view object_json,

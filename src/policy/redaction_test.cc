@@ -179,6 +179,53 @@ TEST_F(Redaction, StoredTextAndParsedObjectRedactIdentically) {
   EXPECT_EQ(redacted, 3);  // police, for each body (unit has no grant on indicators from vendor)
 }
 
+TEST_F(Redaction, GranularLevelsWithinTheGrantNeedNoSelectors) {
+  // police holds AMBER (PAP ceiling AMBER) from vendor: a granular GREEN or
+  // AMBER marking removes nothing for it, so a decision from the columns
+  // (levels, no selectors) must not read the object at all -- shown with
+  // text whose granular_markings do not parse -- while a RED or PAP:RED
+  // level must read the selectors (and withhold when they cannot be read).
+  const Timestamp now = At("2026-06-01T00:00:00Z");
+  const std::string broken = Obj("indicator",
+                                 R"("pattern":"[a:b = 'c']","pattern_type":"stix",)"
+                                 R"("valid_from":"2026-01-01T00:00:00Z","granular_markings":[{)");
+  json::JsonParser parser;
+  ObjectFacts f;
+  f.type = "indicator";
+  f.producer = "identity--00000000-0000-4000-8000-000000000001";
+  f.tlp = Tlp::kGreen;
+  f.has_granular_levels = true;
+  f.granular_max_known = true;
+  struct Case {
+    std::optional<Tlp> tlp;
+    std::optional<Pap> pap;
+    Verdict want;
+  };
+  const Case cases[] = {
+      {Tlp::kGreen, std::nullopt, Verdict::kServe},
+      {Tlp::kAmber, Pap::kAmber, Verdict::kServe},
+      {std::nullopt, Pap::kGreen, Verdict::kServe},
+      {Tlp::kRed, std::nullopt, Verdict::kWithhold},        // selectors needed: text unreadable
+      {Tlp::kAmberStrict, std::nullopt, Verdict::kWithhold},  // above AMBER too
+      {Tlp::kGreen, Pap::kRed, Verdict::kWithhold},          // above the PAP ceiling
+  };
+  for (const Case& c : cases) {
+    f.granular_max_tlp = c.tlp;
+    f.granular_max_pap = c.pap;
+    Decision d = policy_->DecideText(Reader{"police", false}, f, broken, parser, {}, now);
+    EXPECT_EQ(d.verdict, c.want) << static_cast<int>(c.tlp.value_or(Tlp::kClear)) << " "
+                                 << static_cast<int>(c.pap.value_or(Pap::kClear));
+    EXPECT_EQ(d.via, c.want == Verdict::kServe ? "agreement:vendor-police" : "malformed-object");
+    EXPECT_TRUE(d.depends_on_object);  // never memoised: the levels are no memo key
+  }
+  // Levels not known (rows stored before they were kept): selectors needed.
+  f.granular_max_known = false;
+  f.granular_max_tlp = Tlp::kGreen;
+  f.granular_max_pap.reset();
+  EXPECT_EQ(policy_->DecideText(Reader{"police", false}, f, broken, parser, {}, now).verdict,
+            Verdict::kWithhold);
+}
+
 TEST_F(Redaction, ScoTypesObjectTypesAndRequiredProperties) {
   Decision d = Decide("police", Obj("email-addr", R"("value":"a@example.org")"));
   EXPECT_EQ(d.verdict, Verdict::kWithhold);

@@ -340,6 +340,24 @@ Result<Timestamp> StoredVersion(std::string_view key, int64_t digits) {
   return Timestamp(ts->seconds(), ts->nanos(), static_cast<uint8_t>(std::clamp<int64_t>(digits, 0, 9)));
 }
 
+// The granular column: 0 no granular TLP/PAP marking; 1 some, highest
+// levels not recorded (rows written before they were); 2 + (tlp + 1) +
+// 6 * (pap + 1) with the highest granular TLP (-1..4) and PAP (-1..3) codes.
+int64_t EncodeGranular(const AccessFacts& a) {
+  if (!a.granular_levels) return 0;
+  if (!a.granular_max_known || a.granular_max_tlp < -1 || a.granular_max_tlp > 4 ||
+      a.granular_max_pap < -1 || a.granular_max_pap > 3)
+    return 1;
+  return 2 + (a.granular_max_tlp + 1) + 6 * (a.granular_max_pap + 1);
+}
+
+void DecodeGranular(int64_t v, AccessFacts& a) {
+  a.granular_levels = v != 0;
+  a.granular_max_known = v >= 2 && v < 2 + 6 * 5;
+  a.granular_max_tlp = a.granular_max_known ? static_cast<int>((v - 2) % 6) - 1 : -1;
+  a.granular_max_pap = a.granular_max_known ? static_cast<int>((v - 2) / 6) - 1 : -1;
+}
+
 // The access facts, type and date_added of the current row of a SELECT
 // built by BuildSelect (what ObjectQuery::screen looks at).
 void ReadFacts(const Statement& st, ObjectVersion& v) {
@@ -355,7 +373,7 @@ void ReadFacts(const Statement& st, ObjectVersion& v) {
   } else {
     a.recipient_orgs = DecodeRecipients(recipients);
   }
-  a.granular_levels = st.Int(kFactsColumn + 4) != 0;
+  DecodeGranular(st.Int(kFactsColumn + 4), a);
   a.known = st.Int(kFactsColumn + 5) != 0;
 }
 
@@ -646,7 +664,7 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
     st.Bind(11, obj.json);
     const AccessFacts& a = obj.access;
     st.Bind(12, a.producer).Bind(13, int64_t{a.tlp}).Bind(14, int64_t{a.pap});
-    st.Bind(15, EncodeRecipients(a.recipient_orgs)).Bind(16, int64_t{a.granular_levels});
+    st.Bind(15, EncodeRecipients(a.recipient_orgs)).Bind(16, EncodeGranular(a));
     CTIHUB_RETURN_IF_ERROR(st.Run());
   }
   *last_date_added = date_added;

@@ -89,6 +89,8 @@ CREATE INDEX status_details_obj ON status_details(status_id, object_id);
       // '%' and '|' inside an id written %25 / %7C, so membership is the exact
       // test instr(recipients, '|' || id || '|') > 0. facts = 0 marks a row
       // written before this step (its facts are unknown: AccessFacts::known).
+      // granular is 0, 1 (granular TLP/PAP present) or, since later writers,
+      // 2.. with their highest levels (sqlite_objects.cc EncodeGranular).
       // ADD COLUMN with a constant default rewrites no row: instant on any size.
       R"sql(
 ALTER TABLE objects ADD COLUMN producer TEXT NOT NULL DEFAULT '';

@@ -754,6 +754,56 @@ TEST_F(SqliteStoreTest, AccessFactsRoundTrip) {
   EXPECT_EQ(page->objects[0].access.recipient_orgs, (Strings{""}));
 }
 
+TEST_F(SqliteStoreTest, GranularLevelsRoundTrip) {
+  // Every (highest granular TLP, highest granular PAP) pair, one without
+  // known levels, one without granular markings.
+  std::vector<NewObject> objects;
+  std::vector<AccessFacts> want;
+  int n = 0;
+  for (int tlp = -1; tlp <= 4; ++tlp) {
+    for (int pap = -1; pap <= 3; ++pap) {
+      NewObject o = WithFacts(Obj("indicator--" + Uuid(400 + n++), "2024-01-01T00:00:00Z"), kP, 1,
+                              {}, -1, true);
+      o.access.granular_max_known = true;
+      o.access.granular_max_tlp = tlp;
+      o.access.granular_max_pap = pap;
+      objects.push_back(o);
+    }
+  }
+  objects.push_back(WithFacts(Obj("indicator--" + Uuid(400 + n++), "2024-01-01T00:00:00Z"), kP, 1,
+                              {}, -1, true));  // levels not known
+  objects.push_back(WithFacts(Obj("indicator--" + Uuid(400 + n++), "2024-01-01T00:00:00Z"), kP, 1));
+  for (const NewObject& o : objects) want.push_back(o.access);
+  Write(objects);
+  auto read = [&] {
+    ObjectQuery q = Q();
+    q.limit = 100;
+    auto page = store_->QueryObjects(q);
+    EXPECT_TRUE(page.ok());
+    return page.ok() ? page->objects : std::vector<ObjectVersion>{};
+  };
+  std::vector<ObjectVersion> got = read();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const AccessFacts& a = got[i].access;
+    EXPECT_EQ(a.granular_levels, want[i].granular_levels) << i;
+    EXPECT_EQ(a.granular_max_known, want[i].granular_levels && want[i].granular_max_known) << i;
+    if (a.granular_max_known) {
+      EXPECT_EQ(a.granular_max_tlp, want[i].granular_max_tlp) << i;
+      EXPECT_EQ(a.granular_max_pap, want[i].granular_max_pap) << i;
+    }
+  }
+  // A row stored before the levels were kept has only the flag: read as
+  // "granular, levels unknown" (the policy then reads the selectors).
+  ExecRaw(dir_.path() + "/ctihub.db", "UPDATE objects SET granular = 1 WHERE granular != 0");
+  got = read();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].access.granular_levels, want[i].granular_levels) << i;
+    EXPECT_FALSE(got[i].access.granular_max_known) << i;
+  }
+}
+
 // Objects with every kind of facts the scope clauses look at; Labels() names them.
 class ScopeTest : public SqliteStoreTest {
  protected:

@@ -85,6 +85,12 @@ struct AccessFacts {
   int pap = -1;          // highest PAP among object_marking_refs; -1: unmarked
   std::vector<std::string> recipient_orgs;  // TLP:RED recipients (identity ids)
   bool granular_levels = false;  // some granular marking carries a TLP or PAP
+  // Their highest TLP and PAP codes (-1: none of that kind), when
+  // granular_max_known; rows written before the store kept them have only
+  // the flag above.
+  bool granular_max_known = false;
+  int granular_max_tlp = -1;
+  int granular_max_pap = -1;
   // false for versions stored before the columns existed (schema 1): the
   // caller must read the facts from the JSON. Such rows always pass a scope.
   bool known = true;

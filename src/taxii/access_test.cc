@@ -220,10 +220,20 @@ legal_basis = "test"
   return std::make_shared<const policy::Policy>(std::move(*model));
 }
 
-// A stored row as the store gives it: canonical JSON plus the facts columns.
+// Granular markings of a test row, on "description" (and "name").
+enum class Granular {
+  kNone,
+  kRed,            // TLP:RED
+  kGreen,          // TLP:GREEN: within most grants
+  kAmberPapRed,    // TLP:AMBER, and PAP:RED on "name"
+  kRedLegacyFacts  // TLP:RED, its levels not in the facts (rows stored before they were kept)
+};
+
+// A stored row as the store gives it: canonical JSON plus the facts columns,
+// as taxii::PrepareWrite sets them when the row is written.
 store::ObjectVersion Row(const std::string& type, int n, const std::string& producer, int tlp,
                          int pap, const std::vector<std::string>& recipients, bool personal,
-                         bool granular) {
+                         Granular granular) {
   std::string refs;
   if (tlp >= 0) refs += "\"" + std::string(policy::Tlp2MarkingId(static_cast<policy::Tlp>(tlp))) + "\"";
   if (pap >= 0) {
@@ -241,9 +251,25 @@ store::ObjectVersion Row(const std::string& type, int n, const std::string& prod
   if (type == "malware") text += R"(,"is_family":true)";
   if (!refs.empty()) text += ",\"object_marking_refs\":[" + refs + "]";
   if (personal) text += R"(,"x_personal":"J. Doe")";
-  if (granular) {
-    text += R"(,"granular_markings":[{"marking_ref":")" +
-            std::string(policy::Tlp2MarkingId(policy::Tlp::kRed)) + R"(","selectors":["description"]}])";
+  auto granular_tlp = [&](policy::Tlp level) {
+    return R"({"marking_ref":")" + std::string(policy::Tlp2MarkingId(level)) +
+           R"(","selectors":["description"]})";
+  };
+  switch (granular) {
+    case Granular::kNone:
+      break;
+    case Granular::kRed:
+    case Granular::kRedLegacyFacts:
+      text += ",\"granular_markings\":[" + granular_tlp(policy::Tlp::kRed) + "]";
+      break;
+    case Granular::kGreen:
+      text += ",\"granular_markings\":[" + granular_tlp(policy::Tlp::kGreen) + "]";
+      break;
+    case Granular::kAmberPapRed:
+      text += ",\"granular_markings\":[" + granular_tlp(policy::Tlp::kAmber) +
+              R"(,{"marking_ref":")" + std::string(policy::PapMarkingId(policy::Pap::kRed)) +
+              R"(","selectors":["name"]}])";
+      break;
   }
   if (!recipients.empty()) {
     text += ",\"extensions\":{\"" + std::string(policy::kRecipientsExtensionId) +
@@ -260,11 +286,14 @@ store::ObjectVersion Row(const std::string& type, int n, const std::string& prod
   v.type = type;
   v.date_added_us = n;
   v.json = json::CanonicalJson(*doc);
-  v.access.producer = producer;
-  v.access.tlp = tlp;
-  v.access.pap = pap;
-  v.access.recipient_orgs = recipients;
-  v.access.granular_levels = granular;
+  store::NewObject written;
+  EXPECT_TRUE(PrepareWrite(nullptr, auth::Principal{}, "", *doc, written, Timestamp::Now()).ok());
+  v.access = written.access;
+  EXPECT_EQ(v.access.producer, producer);
+  EXPECT_EQ(v.access.tlp, tlp);
+  EXPECT_EQ(v.access.pap, pap);
+  EXPECT_EQ(v.access.granular_levels, granular != Granular::kNone);
+  if (granular == Granular::kRedLegacyFacts) v.access.granular_max_known = false;
   return v;
 }
 
@@ -279,12 +308,16 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
     for (const char* type : {"indicator", "malware", "report"}) {
       for (int tlp = -1; tlp <= 4; ++tlp) {
         for (int pap = -1; pap <= 3; ++pap) {
-          for (int variant = 0; variant < 5; ++variant) {
+          for (int variant = 0; variant < 8; ++variant) {
             std::vector<std::string> recipients;
             if (variant == 1) recipients = {kPolice};
-            if (variant == 2) recipients = {kOther};
-            rows.push_back(Row(type, ++n, producer, tlp, pap, recipients, variant == 3,
-                               variant == 4));
+            if (variant == 2 || variant == 5) recipients = {kOther};
+            const Granular granular = variant == 4   ? Granular::kRed
+                                      : variant == 5 ? Granular::kGreen
+                                      : variant == 6 ? Granular::kAmberPapRed
+                                      : variant == 7 ? Granular::kRedLegacyFacts
+                                                     : Granular::kNone;
+            rows.push_back(Row(type, ++n, producer, tlp, pap, recipients, variant == 3, granular));
           }
         }
       }
@@ -293,7 +326,7 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
   json::JsonParser parser;
   const policy::Reader reader{"police", false};
   const policy::CollectionMarking marking = MarkingOf(*policy, c);
-  int served = 0, withheld = 0, redacted = 0;
+  int served = 0, withheld = 0, redacted = 0, granular_whole = 0, granular_redacted = 0;
   for (int pass = 0; pass < 2; ++pass) {
     ReadGate gate(policy, Writer("police"), c, now);
     store::ObjectQuery q;
@@ -306,6 +339,8 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
       ASSERT_TRUE(doc.ok());
       auto facts = policy::ExtractFacts(*doc);
       ASSERT_TRUE(facts.ok());
+      // Granular markings evaluated grant by grant (the levels unused).
+      facts->granular_max_known = false;
       std::string text = original.json;
       policy::Decision want = policy->DecideText(reader, *facts, text, parser, marking, now);
       // The gate's, as the store calls it: screen on the facts, then admit.
@@ -323,6 +358,10 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
         served += want.verdict == policy::Verdict::kServe;
         redacted += want.verdict == policy::Verdict::kServeRedacted;
         withheld += want.verdict == policy::Verdict::kWithhold;
+        if (original.access.granular_levels) {
+          granular_whole += want.verdict == policy::Verdict::kServe;
+          granular_redacted += want.verdict == policy::Verdict::kServeRedacted;
+        }
       }
     }
   }
@@ -330,6 +369,10 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
   EXPECT_GT(served, 50);
   EXPECT_GT(redacted, 10);
   EXPECT_GT(withheld, 50);
+  // Granular rows both ways: within the grant's levels (no selectors read)
+  // and above them.
+  EXPECT_GT(granular_whole, 10);
+  EXPECT_GT(granular_redacted, 10);
 }
 
 TEST(ReadGate, MemoHoldsManyProducersAndTypes) {
@@ -349,12 +392,16 @@ TEST(ReadGate, MemoHoldsManyProducersAndTypes) {
     for (int n = 0; n < 600; ++n) {
       char producer[64];
       std::snprintf(producer, sizeof producer, "identity--00000000-0000-4000-8000-%012d", n % 300);
-      const std::string who = n % 7 == 0 ? kVendor : producer;
+      const std::string who = n % 7 == 0     ? std::string(kVendor)
+                              : n % 300 == 2 ? "identity--" + std::string(70, 'p')  // not inline
+                                             : std::string(producer);
       const int tlp = n % 2 == 0 ? static_cast<int>(policy::Tlp::kClear)
                                  : static_cast<int>(policy::Tlp::kAmber);
       store::ObjectVersion row = Row(n % 3 == 0 ? "indicator" : "malware", n + 1, who, tlp, -1,
-                                     {}, false, false);
-      row.type = "x-type-" + std::to_string(n % 40);  // many types (the facts' type)
+                                     {}, false, Granular::kNone);
+      // Many types (the facts' type); one among the first too long for the
+      // memo's keys (never memoised), one producer id longer than any real one.
+      row.type = n % 40 == 1 ? "x-type-" + std::string(100, 'l') : "x-type-" + std::to_string(n % 40);
       auto doc = parser.Parse(row.json);
       ASSERT_TRUE(doc.ok());
       auto facts = policy::ExtractFacts(*doc);
@@ -379,7 +426,7 @@ TEST(ReadGate, MemoEndsWhereAnAgreementStarts) {
   store::Collection c;
   c.id = "memo-boundary";
   const store::ObjectVersion amber =
-      Row("indicator", 1, kVendor, static_cast<int>(policy::Tlp::kAmber), -1, {}, false, false);
+      Row("indicator", 1, kVendor, static_cast<int>(policy::Tlp::kAmber), -1, {}, false, Granular::kNone);
   auto admitted_at = [&](const char* when) {
     ReadGate gate(policy, Writer("police"), c, *Timestamp::Parse(when));
     store::ObjectQuery q;
