@@ -34,13 +34,17 @@
 // pre-filter and the decision memo's screen). The policy cost is 1 - (throughput with
 // policy / throughput without): per served object for (d) (the verdict), per
 // collection row for (b) (the store walks every row of the collection).
+// The verdict is measured with (a) and the policy reader interleaved page by
+// page (p and q below, see Pager): on this shared VM runs timed seconds
+// apart differ by more than the policy costs; the back-to-back medians are
+// printed beside it.
 // The analysis then pages with store::Store::QueryObjects directly for the
 // typical and the broad reader (no scope / SQL scope / + decisions / real
 // withholding / decisions alone over rows in memory) and counts decisions by
 // verdict and grant.
 //
 // Usage: policy_read_bench [--objects N] [--data DIR] [--reps N] [--keep]
-//                          [--no-analysis] [--only abcd]
+//                          [--no-analysis] [--only abcdpq]
 //   --data DIR      reuse DIR (generated there on first use; regenerated when
 //                   the object count or generator version differ). Without it
 //                   a temp dir is used and removed at the end unless --keep.
@@ -1028,7 +1032,8 @@ int main(int argc, char** argv) {
   std::string dir;
   int reps = 3;
   bool keep = false, analysis = true;
-  std::string only = "abcd";
+  static const std::string kAll = "abcdpq";
+  std::string only = kAll;
   for (int i = 1; i < argc; ++i) {
     auto next = [&]() -> const char* {
       if (i + 1 >= argc) Die(std::string("missing value for ") + argv[i]);
@@ -1043,7 +1048,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: policy_read_bench [--objects N] [--data DIR] [--reps N] [--keep] "
-                   "[--no-analysis] [--only abcd]\n");
+                   "[--no-analysis] [--only abcdpq]\n");
       return 2;
     }
   }
@@ -1106,6 +1111,7 @@ int main(int argc, char** argv) {
 
     // Interleaved pages: p = (d) vs (a) per served object (the verdict),
     // q = (b) vs (a) per collection row (both walk every row).
+    std::map<char, double> interleaved;  // median cost in throughput, %
     for (const char pair : {'p', 'q'}) {
       if (only.find(pair) == std::string::npos) continue;
       const Reader& reader = pair == 'p' ? hub.broad : hub.typical;
@@ -1134,12 +1140,13 @@ int main(int argc, char** argv) {
                      100.0 * (ratio - 1.0), -costs.back());
       }
       std::sort(costs.begin(), costs.end());
+      interleaved[pair] = Median(costs);
       std::fprintf(stderr, "interleaved pages, %s: policy cost in throughput, median of %d reps: "
                            "%.1f%% (range %.1f%% .. %.1f%%)\n",
                    label, reps, Median(costs), costs.front(), costs.back());
     }
     if (only.find('x') != std::string::npos) DecisionsOnly(hub, *holder, hub.broad, reps);
-    if (only != "abcd") {  // a partial run (profiling): no table
+    if (only != kAll) {  // a partial run (profiling): no table
       std::printf("partial run (--only %s): see the per-run lines on stderr\n", only.c_str());
       if (temp && !keep) std::filesystem::remove_all(dir);
       return 0;
@@ -1184,10 +1191,15 @@ int main(int argc, char** argv) {
     std::printf("audit cost per collection row, (c) vs (b): %+.1f%% wall, %+.1f%% CPU "
                 "(%" PRId64 " audit records)\n",
                 c_wall, c_cpu, audit_log->committed_seq());
-    const double worst = std::max(d_wall, d_cpu);
+    std::printf("policy cost, (a) and the policy reader interleaved page by page (thread CPU, "
+                "median of %d reps): %+.1f%% per served object (d), %+.1f%% per collection row (b)\n",
+                reps, interleaved['p'], interleaved['q']);
+    // The verdict is the interleaved figure: timed side by side, (a) and (d)
+    // share the VM's slow seconds, which moved the back-to-back runs above by
+    // more than the policy costs.
     std::printf("VERDICT: policy costs %.1f%% of paging throughput per served object (broad reader, "
-                "worst of wall/CPU): %s the 15%% budget\n",
-                worst, worst <= 15.0 ? "within" : "OVER");
+                "interleaved pages, thread CPU; back to back: %.1f%% wall, %.1f%% CPU): %s the 15%% budget\n",
+                interleaved['p'], d_wall, d_cpu, interleaved['p'] <= 15.0 ? "within" : "OVER");
 
     if (analysis) {
       Analyse(hub, *holder, hub.typical);

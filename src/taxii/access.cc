@@ -96,10 +96,12 @@ std::string CanonicalWithMember(json::Element object, std::string_view key, std:
 // depends_on_object false), by the facts they were made from: producer,
 // type, TLP and PAP codes, and whether the reader is among the recipients,
 // of rows without granular TLP/PAP. A page holds a few hundred such
-// combinations (a broad reader of a 50-producer hub some 5,000 in all) and a
-// client pages a collection in many requests, so the memo is kept per thread for a few
-// recent (policy, reader, collection) triples, each valid from when it was
-// made until the reader's next agreement boundary (Policy::NextChange).
+// combinations (a broad reader of a 50-producer hub some 5,000 in all, in a
+// few hundred (producer, type) slots; rows of pairs past kMaxSlots are
+// decided every time) and a client pages a collection in many requests, so
+// the memo is kept per thread for a few recent (policy, reader, collection)
+// triples, each valid from when it was made until the reader's next
+// agreement boundary (Policy::NextChange).
 // Not thread-safe: a thread's own.
 class DecisionMemo {
  public:
@@ -124,9 +126,9 @@ class DecisionMemo {
   // The memoised decision for a row's facts, or nullopt.
   std::optional<Entry> Find(std::string_view producer, std::string_view type, int tlp, int pap,
                             bool named) const {
-    const Slot* slot = Lookup(producer, type);
-    if (slot == nullptr) return std::nullopt;
-    const uint8_t code = slot->cells[Cell(tlp, pap, named)];
+    const size_t at = IndexOf(producer, type);
+    if (at == kNone) return std::nullopt;
+    const uint8_t code = slots_[at].cells[Cell(tlp, pap, named)];
     if (code == kUnknown) return std::nullopt;
     if (code == kWithheld) return Entry{false, nullptr};
     return Entry{true, code == kServed ? nullptr : conditions_[code - kServedUnless]};
@@ -144,14 +146,14 @@ class DecisionMemo {
       }
       code = static_cast<uint8_t>(kServedUnless + (at - conditions_.begin()));
     }
-    Slot* slot = const_cast<Slot*>(Lookup(producer, type));
-    if (slot == nullptr) {
+    size_t at = IndexOf(producer, type);
+    if (at == kNone) {
       if (used_ >= kMaxSlots) return;
       if (slots_.size() < 2 * (used_ + 1)) Grow();  // at most half full
-      slot = &Claim(producer, type);
+      at = Claim(producer, type);
       ++used_;
     }
-    slot->cells[Cell(tlp, pap, named)] = code;
+    slots_[at].cells[Cell(tlp, pap, named)] = code;
   }
 
  private:
@@ -206,17 +208,18 @@ class DecisionMemo {
            std::memcmp(slot.key + producer.size(), type.data(), type.size()) == 0;
   }
 
-  const Slot* Lookup(std::string_view producer, std::string_view type) const {
-    if (slots_.empty() || producer.size() + type.size() > kKey) return nullptr;
+  static constexpr size_t kNone = SIZE_MAX;
+  size_t IndexOf(std::string_view producer, std::string_view type) const {
+    if (slots_.empty() || producer.size() + type.size() > kKey) return kNone;
     const size_t mask = slots_.size() - 1;
     for (size_t i = Hash(producer, type) & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
-      if (!slot.used) return nullptr;
-      if (Holds(slot, producer, type)) return &slot;
+      if (!slot.used) return kNone;
+      if (Holds(slot, producer, type)) return i;
     }
   }
-  // An empty slot for the key, taken. REQUIRES: a free slot; key fits.
-  Slot& Claim(std::string_view producer, std::string_view type) {
+  // Takes an empty slot for the key. REQUIRES: a free slot; the key fits.
+  size_t Claim(std::string_view producer, std::string_view type) {
     const size_t mask = slots_.size() - 1;
     size_t i = Hash(producer, type) & mask;
     while (slots_[i].used) i = (i + 1) & mask;
@@ -226,7 +229,7 @@ class DecisionMemo {
     slot.type_size = static_cast<uint8_t>(type.size());
     std::memcpy(slot.key, producer.data(), producer.size());
     std::memcpy(slot.key + producer.size(), type.data(), type.size());
-    return slot;
+    return i;
   }
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
@@ -235,7 +238,7 @@ class DecisionMemo {
       if (!o.used) continue;
       const std::string_view producer(o.key, o.producer_size);
       const std::string_view type(o.key + o.producer_size, o.type_size);
-      std::memcpy(Claim(producer, type).cells, o.cells, kCells);
+      std::memcpy(slots_[Claim(producer, type)].cells, o.cells, kCells);
     }
   }
 
