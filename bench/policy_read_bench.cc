@@ -752,7 +752,7 @@ struct Pager {
   taxii::Service* svc = nullptr;
   CountingStore* counting = nullptr;
   const Reader* reader = nullptr;
-  std::string start_after;  // X-TAXII-Date-Added-Last to start after; "" from the beginning
+  std::string start_after;     // X-TAXII-Date-Added-Last to start after; "" from the beginning
   const Span* span = nullptr;  // for Progress()
   std::string next;
   bool wrapped = false, done = false;
@@ -782,8 +782,8 @@ struct Pager {
     req.accept = "application/taxii+json;version=2.1";
     req.authorization = "Bearer " + reader->token;
     req.remote = "127.0.0.1";
-    req.target = std::string("/") + kRoot + "/collections/" + hub.collection.id +
-                 "/objects/?limit=1000";
+    req.target =
+        std::string("/") + kRoot + "/collections/" + hub.collection.id + "/objects/?limit=1000";
     if (!next.empty()) {
       req.target += "&next=" + UrlEncode(next);
     } else if (!wrapped && !start_after.empty()) {
@@ -799,7 +799,8 @@ struct Pager {
     ++pages;
     served += counting->served;
     last_added = HeaderOf(resp, "X-TAXII-Date-Added-Last");
-    if (wrapped && !start_after.empty() && !last_added.empty() && !Before(last_added, start_after)) {
+    if (wrapped && !start_after.empty() && !last_added.empty() &&
+        !Before(last_added, start_after)) {
       done = true;  // back where it started (the last page may overlap it a little)
       return false;
     }
@@ -873,8 +874,10 @@ policy::ObjectFacts FactsOf(const store::ObjectVersion& v) {  // as taxii::ReadG
   f.recipient_orgs = v.access.recipient_orgs;
   f.has_granular_levels = v.access.granular_levels;
   f.granular_max_known = v.access.granular_max_known;
-  if (v.access.granular_max_tlp >= 0) f.granular_max_tlp = static_cast<policy::Tlp>(v.access.granular_max_tlp);
-  if (v.access.granular_max_pap >= 0) f.granular_max_pap = static_cast<policy::Pap>(v.access.granular_max_pap);
+  if (v.access.granular_max_tlp >= 0)
+    f.granular_max_tlp = static_cast<policy::Tlp>(v.access.granular_max_tlp);
+  if (v.access.granular_max_pap >= 0)
+    f.granular_max_pap = static_cast<policy::Pap>(v.access.granular_max_pap);
   return f;
 }
 
@@ -1116,7 +1119,7 @@ int main(int argc, char** argv) {
       if (only.find(pair) == std::string::npos) continue;
       const Reader& reader = pair == 'p' ? hub.broad : hub.typical;
       const char* label = pair == 'p' ? "(d) broad reader, per served object"
-                                       : "(b) typical reader, per collection row";
+                                      : "(b) typical reader, per collection row";
       const Span span = SpanOf(plain, cs_plain, hub, hub.admin);
       std::vector<double> costs;
       for (int rep = 0; rep < reps; ++rep) {
@@ -1130,19 +1133,23 @@ int main(int argc, char** argv) {
           next.Step(hub);
         }
         // Time per object over (a)'s; the cost in throughput is 1 - 1/ratio.
-        const double per_d = pair == 'p' ? static_cast<double>(pd.served) : static_cast<double>(hub.objects);
+        const double per_d =
+            pair == 'p' ? static_cast<double>(pd.served) : static_cast<double>(hub.objects);
         const double ratio = (pd.cpu / per_d) / (pa.cpu / static_cast<double>(pa.served));
         costs.push_back(100.0 * (1.0 - 1.0 / ratio));
         std::fprintf(stderr,
-                     "  rep %d interleaved pages, %s: (a) %.3f s CPU %" PRId64 " served, "
-                     "policy %.3f s CPU %" PRId64 " served %" PRId64 " pages: time %+.1f%%, throughput %+.1f%%\n",
+                     "  rep %d interleaved pages, %s: (a) %.3f s CPU %" PRId64
+                     " served, "
+                     "policy %.3f s CPU %" PRId64 " served %" PRId64
+                     " pages: time %+.1f%%, throughput %+.1f%%\n",
                      rep + 1, label, pa.cpu, pa.served, pd.cpu, pd.served, pd.pages,
                      100.0 * (ratio - 1.0), -costs.back());
       }
       std::sort(costs.begin(), costs.end());
       interleaved[pair] = Median(costs);
-      std::fprintf(stderr, "interleaved pages, %s: policy cost in throughput, median of %d reps: "
-                           "%.1f%% (range %.1f%% .. %.1f%%)\n",
+      std::fprintf(stderr,
+                   "interleaved pages, %s: policy cost in throughput, median of %d reps: "
+                   "%.1f%% (range %.1f%% .. %.1f%%)\n",
                    label, reps, Median(costs), costs.front(), costs.back());
     }
     if (only.find('x') != std::string::npos) DecisionsOnly(hub, *holder, hub.broad, reps);
@@ -1191,15 +1198,18 @@ int main(int argc, char** argv) {
     std::printf("audit cost per collection row, (c) vs (b): %+.1f%% wall, %+.1f%% CPU "
                 "(%" PRId64 " audit records)\n",
                 c_wall, c_cpu, audit_log->committed_seq());
-    std::printf("policy cost, (a) and the policy reader interleaved page by page (thread CPU, "
-                "median of %d reps): %+.1f%% per served object (d), %+.1f%% per collection row (b)\n",
-                reps, interleaved['p'], interleaved['q']);
+    std::printf(
+        "policy cost, (a) and the policy reader interleaved page by page (thread CPU, "
+        "median of %d reps): %+.1f%% per served object (d), %+.1f%% per collection row (b)\n",
+        reps, interleaved['p'], interleaved['q']);
     // The verdict is the interleaved figure: timed side by side, (a) and (d)
     // share the VM's slow seconds, which moved the back-to-back runs above by
     // more than the policy costs.
-    std::printf("VERDICT: policy costs %.1f%% of paging throughput per served object (broad reader, "
-                "interleaved pages, thread CPU; back to back: %.1f%% wall, %.1f%% CPU): %s the 15%% budget\n",
-                interleaved['p'], d_wall, d_cpu, interleaved['p'] <= 15.0 ? "within" : "OVER");
+    std::printf(
+        "VERDICT: policy costs %.1f%% of paging throughput per served object (broad reader, "
+        "interleaved pages, thread CPU; back to back: %.1f%% wall, %.1f%% CPU): %s the 15%% "
+        "budget\n",
+        interleaved['p'], d_wall, d_cpu, interleaved['p'] <= 15.0 ? "within" : "OVER");
 
     if (analysis) {
       Analyse(hub, *holder, hub.typical);

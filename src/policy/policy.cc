@@ -121,9 +121,11 @@ Status AppendGranular(json::Element value, ObjectFacts& f) {
         }
       }
     }
-    if (gf.marking.kind == MarkingKind::kTlp && (!f.granular_max_tlp || gf.marking.tlp > *f.granular_max_tlp))
+    if (gf.marking.kind == MarkingKind::kTlp &&
+        (!f.granular_max_tlp || gf.marking.tlp > *f.granular_max_tlp))
       f.granular_max_tlp = gf.marking.tlp;
-    if (gf.marking.kind == MarkingKind::kPap && (!f.granular_max_pap || gf.marking.pap > *f.granular_max_pap))
+    if (gf.marking.kind == MarkingKind::kPap &&
+        (!f.granular_max_pap || gf.marking.pap > *f.granular_max_pap))
       f.granular_max_pap = gf.marking.pap;
     if (gf.marking.kind != MarkingKind::kOther) f.has_granular_levels = true;
     f.granular.push_back(std::move(gf));

@@ -186,9 +186,9 @@ TEST_F(Redaction, GranularLevelsWithinTheGrantNeedNoSelectors) {
   // text whose granular_markings do not parse -- while a RED or PAP:RED
   // level must read the selectors (and withhold when they cannot be read).
   const Timestamp now = At("2026-06-01T00:00:00Z");
-  const std::string broken = Obj("indicator",
-                                 R"("pattern":"[a:b = 'c']","pattern_type":"stix",)"
-                                 R"("valid_from":"2026-01-01T00:00:00Z","granular_markings":[{)");
+  const std::string broken =
+      Obj("indicator", R"("pattern":"[a:b = 'c']","pattern_type":"stix",)"
+                       R"("valid_from":"2026-01-01T00:00:00Z","granular_markings":[{)");
   json::JsonParser parser;
   ObjectFacts f;
   f.type = "indicator";
@@ -205,9 +205,9 @@ TEST_F(Redaction, GranularLevelsWithinTheGrantNeedNoSelectors) {
       {Tlp::kGreen, std::nullopt, Verdict::kServe},
       {Tlp::kAmber, Pap::kAmber, Verdict::kServe},
       {std::nullopt, Pap::kGreen, Verdict::kServe},
-      {Tlp::kRed, std::nullopt, Verdict::kWithhold},        // selectors needed: text unreadable
+      {Tlp::kRed, std::nullopt, Verdict::kWithhold},          // selectors needed: text unreadable
       {Tlp::kAmberStrict, std::nullopt, Verdict::kWithhold},  // above AMBER too
-      {Tlp::kGreen, Pap::kRed, Verdict::kWithhold},          // above the PAP ceiling
+      {Tlp::kGreen, Pap::kRed, Verdict::kWithhold},           // above the PAP ceiling
   };
   for (const Case& c : cases) {
     f.granular_max_tlp = c.tlp;

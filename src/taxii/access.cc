@@ -247,7 +247,7 @@ class DecisionMemo {
   bool anonymous_;
   Timestamp made_;
   std::optional<Timestamp> until_;
-  std::vector<Slot> slots_;            // power of two
+  std::vector<Slot> slots_;  // power of two
   size_t used_ = 0;
   std::vector<const void*> conditions_;  // Decision::unless_stripped values
 };
@@ -395,8 +395,10 @@ Status PrepareWrite(const policy::Policy* policy, const auth::Principal& princip
   out.access.recipient_orgs = std::move(facts->recipient_orgs);
   out.access.granular_levels = facts->has_granular_levels;
   out.access.granular_max_known = facts->granular_max_known;
-  out.access.granular_max_tlp = facts->granular_max_tlp ? static_cast<int>(*facts->granular_max_tlp) : -1;
-  out.access.granular_max_pap = facts->granular_max_pap ? static_cast<int>(*facts->granular_max_pap) : -1;
+  out.access.granular_max_tlp =
+      facts->granular_max_tlp ? static_cast<int>(*facts->granular_max_tlp) : -1;
+  out.access.granular_max_pap =
+      facts->granular_max_pap ? static_cast<int>(*facts->granular_max_pap) : -1;
   out.access.known = true;
   const std::string& claimed = facts->producer;
   if (policy == nullptr) {

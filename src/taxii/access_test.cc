@@ -397,11 +397,12 @@ TEST(ReadGate, MemoHoldsManyProducersAndTypes) {
                                              : std::string(producer);
       const int tlp = n % 2 == 0 ? static_cast<int>(policy::Tlp::kClear)
                                  : static_cast<int>(policy::Tlp::kAmber);
-      store::ObjectVersion row = Row(n % 3 == 0 ? "indicator" : "malware", n + 1, who, tlp, -1,
-                                     {}, false, Granular::kNone);
+      store::ObjectVersion row = Row(n % 3 == 0 ? "indicator" : "malware", n + 1, who, tlp, -1, {},
+                                     false, Granular::kNone);
       // Many types (the facts' type); one among the first too long for the
       // memo's keys (never memoised), one producer id longer than any real one.
-      row.type = n % 40 == 1 ? "x-type-" + std::string(100, 'l') : "x-type-" + std::to_string(n % 40);
+      row.type =
+          n % 40 == 1 ? "x-type-" + std::string(100, 'l') : "x-type-" + std::to_string(n % 40);
       auto doc = parser.Parse(row.json);
       ASSERT_TRUE(doc.ok());
       auto facts = policy::ExtractFacts(*doc);
@@ -426,7 +427,8 @@ TEST(ReadGate, MemoEndsWhereAnAgreementStarts) {
   store::Collection c;
   c.id = "memo-boundary";
   const store::ObjectVersion amber =
-      Row("indicator", 1, kVendor, static_cast<int>(policy::Tlp::kAmber), -1, {}, false, Granular::kNone);
+      Row("indicator", 1, kVendor, static_cast<int>(policy::Tlp::kAmber), -1, {}, false,
+          Granular::kNone);
   auto admitted_at = [&](const char* when) {
     ReadGate gate(policy, Writer("police"), c, *Timestamp::Parse(when));
     store::ObjectQuery q;
