@@ -749,11 +749,15 @@ struct Span {
 };
 
 struct Pager {
-  taxii::Service* svc = nullptr;
-  CountingStore* counting = nullptr;
-  const Reader* reader = nullptr;
-  std::string start_after;     // X-TAXII-Date-Added-Last to start after; "" from the beginning
-  const Span* span = nullptr;  // for Progress()
+  Pager(taxii::Service* s, CountingStore* c, const Reader* r, std::string after = {},
+        const Span* sp = nullptr)
+      : svc(s), counting(c), reader(r), start_after(std::move(after)), span(sp) {}
+
+  taxii::Service* svc;
+  CountingStore* counting;
+  const Reader* reader;
+  std::string start_after;  // X-TAXII-Date-Added-Last to start after; "" from the beginning
+  const Span* span;         // for Progress()
   std::string next;
   bool wrapped = false, done = false;
   std::string last_added;  // of the last page
