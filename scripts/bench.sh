@@ -14,8 +14,7 @@ for b in "$build"/bench/*_bench; do
     "$b" --objects "${CTIHUB_STORE_BENCH_OBJECTS:-200000}" | tee "$out/$name.txt"
     continue
   fi
-  if [ "$name" = policy_read_bench ]; then  # a plain driver: policy cost on the TAXII read path
-    "$b" --objects "${CTIHUB_POLICY_BENCH_OBJECTS:-200000}" --reps 3 | tee "$out/$name.txt"
+  if [ "$name" = policy_read_bench ]; then  # run by bench/policy/run.sh below
     continue
   fi
   "$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
