@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "core/hash.h"
@@ -37,6 +38,26 @@ TEST(Uuid, ParseRejectsMalformed) {
   auto u = Uuid::Parse("6BA7B810-9DAD-11D1-80B4-00C04FD430C8");
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->ToString(), "6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+}
+
+TEST(Hash, IdTailHashSpreadsIdsThatDifferInTheirLastBytes) {
+  // 4,096 identity ids that differ only in their last three hex digits (and
+  // short type names): a power-of-two table of 8,192 buckets indexed by the
+  // low bits must see nearly as many buckets as keys. A mix that leaves the
+  // last bytes in the high bits puts them all in a handful.
+  std::set<uint64_t> buckets;
+  char id[64];
+  for (int n = 0; n < 4096; ++n) {
+    std::snprintf(id, sizeof id, "identity--00000000-0000-4000-8000-000000000%03x", n);
+    buckets.insert(IdTailHash(id) & 8191);
+  }
+  EXPECT_GT(buckets.size(), 3000u);
+  std::set<uint64_t> short_buckets;
+  for (const char* type : {"indicator", "malware", "report", "tool", "identity", "campaign", "x-a",
+                           "x-b", "x-c", "x-d"})
+    short_buckets.insert(IdTailHash(type) & 63);
+  EXPECT_GE(short_buckets.size(), 8u);
+  EXPECT_NE(IdTailHash("ab"), IdTailHash(std::string_view("ab\0", 3)));  // the length counts
 }
 
 TEST(Hash, KnownDigests) {

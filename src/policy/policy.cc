@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include "core/hash.h"
+
 namespace ctihub::policy {
 
 // ---------------------------------------------------------------- selectors
@@ -277,20 +279,11 @@ struct Policy::Route {
   }
 };
 
-// Producer ids are "identity--<UUID>": their last 16 bytes are random hex,
-// so mixing two 8-byte loads of the tail spreads them as well as hashing
-// every byte, with two loads instead of a loop (one lookup per decided row).
-// Collisions only cost an equality test; the table's keys come from the policy.
+// Producer ids are "identity--<UUID>": core's IdTailHash reads their random
+// tail instead of hashing every byte (one lookup per decided row).
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const {
-    if (s.size() < 16) return std::hash<std::string_view>{}(s);
-    uint64_t a, b;
-    std::memcpy(&a, s.data() + s.size() - 16, 8);
-    std::memcpy(&b, s.data() + s.size() - 8, 8);
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ s.size()) * 0xBF58476D1CE4E5B9ull;
-    return static_cast<size_t>(h ^ (h >> 31));
-  }
+  size_t operator()(std::string_view s) const { return static_cast<size_t>(IdTailHash(s)); }
 };
 
 struct Policy::ReaderIndex {
@@ -982,7 +975,8 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
   std::string_view last_reason = "no-grant";
   for (size_t i = 0; i < n; ++i) {
     const Candidate& c = cands[i];
-    if (!GranularMayRedact(f, c)) {
+    const bool granular_here = GranularMayRedact(f, c);
+    if (!granular_here) {
       // Fast path: nothing granular to remove for this grant: whole-object
       // checks, then strip rules only if the text may hold a property they
       // name.
@@ -1010,7 +1004,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
       }
     }
     d.depends_on_object = true;
-    if (GranularMayRedact(f, c) && facts->granular.empty() && !with_selectors) {
+    if (granular_here && facts->granular.empty() && !with_selectors) {
       if (!LoadSelectors(f, object, with_selectors)) {
         d.via = "malformed-object";
         return d;

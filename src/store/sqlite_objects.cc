@@ -414,20 +414,16 @@ std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
 // one page's decisions (sub-microsecond each; a redaction a few more), as
 // the plain path holds it for one page's rows. (Reading in chunks on fresh
 // connections cost a re-prepared statement and re-read rows per chunk.)
-// `next_row(v)` steps to the next row and reads its facts (false: no more
-// rows); `read_rest(v)` completes it, for rows `screen` lets through.
-using RowStep = std::function<Result<bool>(ObjectVersion&)>;
-using RowRest = std::function<Status(ObjectVersion&)>;
-
-Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budget,
-                                 const RowStep& next_row, const RowRest& read_rest) {
+// `st` is the prepared SELECT (BuildSelect with JSON); a row's facts are
+// read first, the rest only for rows `screen` lets through.
+Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budget, Statement& st) {
   ObjectPage page;
   page.objects.reserve(std::min<size_t>(limit, 1024));
   size_t examined = 0;
   int64_t cursor = 0;  // date_added of the last row examined
   ObjectVersion v;
   for (;;) {
-    CTIHUB_ASSIGN_OR_RETURN(bool row, next_row(v));
+    CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) {
       if (examined == budget) {  // the scan budget ran out first
         page.more = true;
@@ -435,10 +431,11 @@ Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budg
       }
       return page;
     }
+    ReadFacts(st, v);
     ++examined;
     cursor = v.date_added_us;
     if (q.screen && !q.screen(v)) continue;
-    CTIHUB_RETURN_IF_ERROR(read_rest(v));
+    CTIHUB_RETURN_IF_ERROR(ReadRest(st, q.collection_id, /*include_json=*/true, v));
     if (!q.admit(v)) continue;
     if (page.objects.size() == limit) {  // the look-ahead found one more
       page.more = true;
@@ -744,13 +741,7 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
     auto conn = AcquireReader();
     CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
     b.BindAll(st);
-    auto next_row = [&](ObjectVersion& v) -> Result<bool> {
-      CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (row) ReadFacts(st, v);
-      return row;
-    };
-    auto read_rest = [&](ObjectVersion& v) { return ReadRest(st, q.collection_id, true, v); };
-    return QueryAdmitted(q, limit, budget, next_row, read_rest);
+    return QueryAdmitted(q, limit, budget, st);
   }
 
   SqlBuilder b = BuildSelect(q, after, limit + 1, q.include_json);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/hash.h"
 #include "stix/validate.h"
 
 namespace ctihub::taxii {
@@ -181,26 +182,8 @@ class DecisionMemo {
     return (static_cast<size_t>(tlp + 1) * 5 + static_cast<size_t>(pap + 1)) * 2 + size_t{named};
   }
 
-  // The last 16 bytes of each (producer ids are "identity--<UUID>": their
-  // tails tell them apart), read as words and mixed with MurmurHash3's
-  // 64-bit finaliser, so every input bit reaches the low bits the table
-  // index uses (ids often differ only in their last bytes).
-  static uint64_t Tail(std::string_view s) {
-    char tail[16] = {};
-    const size_t n = std::min<size_t>(s.size(), sizeof tail);
-    std::memcpy(tail, s.data() + s.size() - n, n);
-    uint64_t a, b;
-    std::memcpy(&a, tail, 8);
-    std::memcpy(&b, tail + 8, 8);
-    return a ^ std::rotl(b, 29) ^ s.size();
-  }
   static uint64_t Hash(std::string_view producer, std::string_view type) {
-    uint64_t h = Tail(producer) ^ std::rotl(Tail(type) * 0x9E3779B97F4A7C15ull, 31);
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ull;
-    return h ^ (h >> 33);
+    return IdTailHash(producer) ^ std::rotl(IdTailHash(type), 31);
   }
   static bool Holds(const Slot& slot, std::string_view producer, std::string_view type) {
     return slot.producer_size == producer.size() && slot.type_size == type.size() &&

@@ -376,7 +376,7 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
 }
 
 TEST(ReadGate, MemoHoldsManyProducersAndTypes) {
-  // More producers and types than the memo's first tables hold: they grow,
+  // More (producer, type) pairs than the memo's first table holds: it grows,
   // and every decision stays the policy's.
   auto policy = MemoPolicy("2020-01-01T00:00:00Z");
   store::Collection c;
