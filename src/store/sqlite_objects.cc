@@ -4,7 +4,10 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 
@@ -245,11 +248,18 @@ Status CheckFilterSizes(const ObjectQuery& q) {
   return Status::Ok();
 }
 
+// How the version selection of match[version] is applied. In SQL: the
+// is_latest / is_first flags and the explicit versions. By the caller: every
+// version passes the SQL (the admitted path picks first/last among the
+// versions the reader may see: VersionPicker).
+enum class Versions { kInSql, kByCaller };
+
 // Appends " WHERE ..." for the filters of q (collection, date_added lower
 // bound, ids, `types` (q.types or a subset of it), spec_version, version
-// selection) and, when `scope` is set, the access scope on top of them.
+// selection unless the caller applies it) and, when `scope` is set, the
+// access scope on top of them.
 void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, int64_t after_us,
-                 const AccessScope* scope, SqlBuilder& b) {
+                 const AccessScope* scope, Versions versions, SqlBuilder& b) {
   b.sql += " WHERE collection = ";
   b.Param(q.collection_id);
   b.sql += " AND date_added > ";
@@ -263,7 +273,7 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
     b.InList("spec_version", q.spec_versions);
   }
   if (scope != nullptr) AppendScope(*scope, q.types, b);
-  if (q.version_all) return;
+  if (q.version_all || versions == Versions::kByCaller) return;
   std::vector<std::string> alternatives;
   if (q.version_last) alternatives.emplace_back("is_latest = 1");
   if (q.version_first) alternatives.emplace_back("is_first = 1");
@@ -294,14 +304,21 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
 // the types are rare. Otherwise (collection, date_added) is walked in order.
 constexpr size_t kMaxTypeUnion = 16;
 
-// Columns 7..12 of every SELECT: the access facts.
+// Columns 7..12 of every SELECT: the access facts; 13, 14 when the caller
+// picks versions (Versions::kByCaller): is_latest, is_first.
 constexpr int kFactsColumn = 7;
+constexpr int kLatestColumn = 13;
+constexpr int kFirstColumn = 14;
 
-SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool include_json) {
-  const std::string columns = std::string("date_added, id, type, spec_version, version, "
-                                          "version_digits") +
-                              (include_json ? ", json" : ", ''") +
-                              ", producer, tlp, pap, recipients, granular, facts";
+std::string SelectColumns(bool include_json, Versions versions = Versions::kInSql) {
+  return std::string("date_added, id, type, spec_version, version, version_digits") +
+         (include_json ? ", json" : ", ''") + ", producer, tlp, pap, recipients, granular, facts" +
+         (versions == Versions::kByCaller ? ", is_latest, is_first" : "");
+}
+
+SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool include_json,
+                       Versions versions = Versions::kInSql) {
+  const std::string columns = SelectColumns(include_json, versions);
   const AccessScope* scope = q.scope ? &*q.scope : nullptr;
   SqlBuilder b;
   if (q.ids.empty() && q.types.size() > 1 && q.types.size() <= kMaxTypeUnion) {
@@ -314,7 +331,7 @@ SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool i
       if (!first) b.sql += " UNION ALL ";
       first = false;
       b.sql += "SELECT * FROM (SELECT date_added FROM objects";
-      AppendWhere(q, {t}, after, scope, b);
+      AppendWhere(q, {t}, after, scope, versions, b);
       b.sql += " ORDER BY date_added LIMIT ";
       b.Param(static_cast<int64_t>(limit));
       b.sql += ')';
@@ -328,7 +345,7 @@ SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool i
   // Without statistics SQLite prefers walking (collection, date_added) to skip
   // the sort; for an id list the (collection, id, version) lookup is far cheaper.
   if (!q.ids.empty()) b.sql += " INDEXED BY objects_id";
-  AppendWhere(q, q.types, after, scope, b);
+  AppendWhere(q, q.types, after, scope, versions, b);
   b.sql += " ORDER BY date_added LIMIT ";
   b.Param(static_cast<int64_t>(limit));
   return b;
@@ -406,6 +423,141 @@ std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
   return o.has_version ? o.version.ToString() : Timestamp::FromMicros(date_added_us).ToString();
 }
 
+// match[version] first/last on the admitted path: among the versions the
+// reader may see. A version the policy withholds is treated exactly as if it
+// were not stored, so the reader's "last" is the newest version it may see
+// (and "first" the oldest): the SQL walk passes every version, and a row that
+// is not the object's stored latest (first) version is picked only when no
+// newer (older) version of the object is admitted. Explicit versions are
+// matched here too.
+//
+// For "last", the newer versions of a row's object are read newest first and
+// the first admitted one is the object's newest admitted version: remembered
+// per object, so the object's other rows in the walk need no read. When none
+// is admitted, "every version above this one is withheld" is remembered
+// instead, and a later, older row reads only the versions below that bound:
+// each version is read at most once per walk. "first" mirrors it.
+class VersionPicker {
+ public:
+  VersionPicker(const ObjectQuery& q, Connection& conn) : q_(q), conn_(conn) {
+    for (const auto& t : q.versions) explicit_.push_back(VersionKey(t));
+  }
+
+  // Whether the current row of `st` (a BuildSelect row) is selected, provided
+  // q.admit admits it. Runs q.screen / q.admit on the neighbours it reads.
+  Result<bool> Picked(const Statement& st) {
+    const std::string_view key = st.Text(4);
+    if (std::find(explicit_.begin(), explicit_.end(), key) != explicit_.end()) return true;
+    if (q_.version_last) {
+      if (st.Int(kLatestColumn) != 0) return true;
+      CTIHUB_ASSIGN_OR_RETURN(bool edge, IsEdge(last_, /*newer=*/true, st.Text(1), key));
+      if (edge) return true;
+    }
+    if (q_.version_first) {
+      if (st.Int(kFirstColumn) != 0) return true;
+      CTIHUB_ASSIGN_OR_RETURN(bool edge, IsEdge(first_, /*newer=*/false, st.Text(1), key));
+      if (edge) return true;
+    }
+    return false;
+  }
+
+ private:
+  // What the walk learnt of one object's versions on one side ("last": newer).
+  struct Known {
+    std::string admitted;  // the newest (oldest) admitted version, once found
+    std::string bound;     // else: every version above (below) it is withheld
+  };
+  // A prepared neighbour SELECT and its parameters (Reset clears bindings).
+  struct Neighbours {
+    SqlBuilder sql;
+    Statement st;
+  };
+  struct Side {
+    std::unordered_map<std::string, Known> known;  // by object id
+    std::optional<Neighbours> select;
+  };
+
+  // The versions of one object strictly beyond ?3 and up to ?4 inclusive,
+  // nearest the far end first (newer: version in (?3, ?4], newest first;
+  // older: version in [?4, ?3), oldest first), under the query's
+  // spec-version filter and access scope.
+  SqlBuilder BuildNeighbours(bool newer) const {
+    SqlBuilder b;
+    b.sql = "SELECT " + SelectColumns(/*include_json=*/true) +
+            " FROM objects INDEXED BY objects_id WHERE collection = ";
+    b.Param(q_.collection_id);  // ?1
+    b.sql += " AND id = ";
+    b.Param(std::string());  // ?2, bound per use
+    b.sql += newer ? " AND version > " : " AND version < ";
+    b.Param(std::string());  // ?3, bound per use
+    b.sql += newer ? " AND version <= " : " AND version >= ";
+    b.Param(std::string());  // ?4, bound per use
+    if (q_.spec_versions.empty()) {
+      b.sql += " AND spec_latest = 1";
+    } else {
+      b.InList("spec_version", q_.spec_versions);
+    }
+    if (q_.scope) AppendScope(*q_.scope, q_.types, b);
+    b.sql += newer ? " ORDER BY version DESC" : " ORDER BY version";
+    return b;
+  }
+
+  // Whether no version beyond `key` (newer, or older) of object `id` is admitted.
+  Result<bool> IsEdge(Side& side, bool newer, std::string_view id, std::string_view key) {
+    // Version keys are digits and punctuation: '~' sorts after every one, "" before.
+    static const std::string kAbove = "~", kBelow;
+    auto beyond = [newer](std::string_view a, std::string_view b) { return newer ? a > b : a < b; };
+    auto it = side.known.find(std::string(id));
+    std::string far_end = newer ? kAbove : kBelow;
+    if (it != side.known.end()) {
+      const Known& k = it->second;
+      if (!k.admitted.empty()) return !beyond(k.admitted, key);
+      if (!beyond(k.bound, key)) return true;  // all beyond the bound are withheld
+      // Read only what lies between key and the bound.
+      far_end = k.bound;
+    }
+    CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> found,
+                            FirstAdmitted(side, newer, id, key, far_end));
+    Known& k = side.known[std::string(id)];
+    if (found) {
+      k.admitted = std::move(*found);
+      return false;
+    }
+    k.bound = std::string(key);
+    return true;
+  }
+
+  // The admitted version nearest `far_end` among those between `key`
+  // (exclusive) and `far_end` (inclusive), if any.
+  Result<std::optional<std::string>> FirstAdmitted(Side& side, bool newer, std::string_view id,
+                                                   std::string_view key, std::string_view far_end) {
+    if (!side.select) {
+      SqlBuilder b = BuildNeighbours(newer);
+      CTIHUB_ASSIGN_OR_RETURN(Statement prepared, conn_.Prepare(b.sql));
+      side.select.emplace(Neighbours{std::move(b), std::move(prepared)});
+    } else {
+      side.select->st.Reset();
+    }
+    Statement& st = side.select->st;
+    side.select->sql.BindAll(st);
+    st.Bind(2, id).Bind(3, key).Bind(4, far_end);
+    ObjectVersion n;
+    for (;;) {
+      CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return std::optional<std::string>();
+      ReadFacts(st, n);
+      if (q_.screen && !q_.screen(n)) continue;
+      CTIHUB_RETURN_IF_ERROR(ReadRest(st, q_.collection_id, /*include_json=*/true, n));
+      if (q_.admit(n)) return std::optional<std::string>(st.String(4));
+    }
+  }
+
+  const ObjectQuery& q_;
+  Connection& conn_;
+  std::vector<std::string> explicit_;
+  Side last_, first_;
+};
+
 // QueryObjects with an `admit` callback: one SELECT of the rows that pass
 // the SQL filters, LIMIT the scan budget, stepped until the page holds
 // `limit` admitted rows and one more admitted row was seen (the look-ahead
@@ -415,8 +567,10 @@ std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
 // the plain path holds it for one page's rows. (Reading in chunks on fresh
 // connections cost a re-prepared statement and re-read rows per chunk.)
 // `st` is the prepared SELECT (BuildSelect with JSON); a row's facts are
-// read first, the rest only for rows `screen` lets through.
-Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budget, Statement& st) {
+// read first, the rest only for rows `screen` lets through. With `picker`
+// the SELECT passed every version and the picker applies match[version].
+Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budget, Statement& st,
+                                 VersionPicker* picker) {
   ObjectPage page;
   page.objects.reserve(std::min<size_t>(limit, 1024));
   size_t examined = 0;
@@ -435,6 +589,10 @@ Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budg
     ++examined;
     cursor = v.date_added_us;
     if (q.screen && !q.screen(v)) continue;
+    if (picker != nullptr) {  // before the row's JSON: most older versions are not picked
+      CTIHUB_ASSIGN_OR_RETURN(bool picked, picker->Picked(st));
+      if (!picked) continue;
+    }
     CTIHUB_RETURN_IF_ERROR(ReadRest(st, q.collection_id, /*include_json=*/true, v));
     if (!q.admit(v)) continue;
     if (page.objects.size() == limit) {  // the look-ahead found one more
@@ -737,11 +895,16 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
   if (q.scope && q.scope->none) return ObjectPage{};
   if (q.admit) {
     const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
-    SqlBuilder b = BuildSelect(q, after, budget, /*include_json=*/true);
+    // first/last among the versions the reader may see (VersionPicker).
+    const bool pick_versions = !q.version_all && (q.version_first || q.version_last);
+    SqlBuilder b = BuildSelect(q, after, budget, /*include_json=*/true,
+                               pick_versions ? Versions::kByCaller : Versions::kInSql);
     auto conn = AcquireReader();
     CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
     b.BindAll(st);
-    return QueryAdmitted(q, limit, budget, st);
+    std::optional<VersionPicker> picker;
+    if (pick_versions) picker.emplace(q, *conn);
+    return QueryAdmitted(q, limit, budget, st, picker ? &*picker : nullptr);
   }
 
   SqlBuilder b = BuildSelect(q, after, limit + 1, q.include_json);
@@ -770,7 +933,8 @@ Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& q) {
   if (q.ids.empty()) return InvalidArgument("bad_delete: an object id is required");
   SqlBuilder b;
   b.sql = "DELETE FROM objects";
-  AppendWhere(q, q.types, q.added_after_us.value_or(-1), /*scope=*/nullptr, b);  // no scope/admit
+  // No scope, no admit: a delete removes what the filters select.
+  AppendWhere(q, q.types, q.added_after_us.value_or(-1), /*scope=*/nullptr, Versions::kInSql, b);
   b.sql += " RETURNING id";
 
   std::lock_guard<std::mutex> lock(admin_mu_);

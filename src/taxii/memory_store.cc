@@ -327,6 +327,36 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q, bool includ
   return out;
 }
 
+bool MemoryStore::PickedByVisibility(const ObjectQuery& q, const ObjectVersion& row) {
+  if (std::find(q.versions.begin(), q.versions.end(), row.version) != q.versions.end()) return true;
+  ObjectQuery same = q;
+  same.ids = {row.id};
+  same.version_all = true;
+  same.added_after_us.reset();
+  std::vector<ObjectVersion> versions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    versions = Select(same, /*include_json=*/true);
+  }
+  std::sort(versions.begin(), versions.end(),
+            [](const ObjectVersion& a, const ObjectVersion& b) { return a.version < b.version; });
+  auto admitted = [&](ObjectVersion v) { return (!q.screen || q.screen(v)) && q.admit(v); };
+  auto none_admitted = [&](auto begin, auto end, auto beyond) {
+    for (auto it = begin; it != end; ++it) {
+      if (beyond(*it) && admitted(*it)) return false;
+    }
+    return true;
+  };
+  if (q.version_last &&
+      none_admitted(versions.begin(), versions.end(),
+                    [&](const ObjectVersion& v) { return row.version < v.version; })) {
+    return true;
+  }
+  return q.version_first &&
+         none_admitted(versions.rbegin(), versions.rend(),
+                       [&](const ObjectVersion& v) { return v.version < row.version; });
+}
+
 Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
   int64_t cursor = -1;
   if (!q.next.empty()) {
@@ -335,10 +365,19 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     auto [p, ec] = std::from_chars(n.data() + 2, n.data() + n.size(), cursor);
     if (ec != std::errc() || p != n.data() + n.size()) return InvalidArgument("bad_next: unknown next token");
   }
+  // On the admitted path first/last are picked among the versions the reader
+  // may see (PickedByVisibility): every version is selected here.
+  const bool pick_versions = q.admit && !q.version_all && (q.version_first || q.version_last);
   std::vector<ObjectVersion> all;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    all = Select(q, q.include_json || q.admit);
+    if (pick_versions) {
+      ObjectQuery every = q;
+      every.version_all = true;
+      all = Select(every, /*include_json=*/true);
+    } else {
+      all = Select(q, q.include_json || q.admit);
+    }
   }
   ObjectPage page;
   size_t limit = std::max<size_t>(q.limit, 1);
@@ -369,6 +408,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     last_examined = o.date_added_us;
     if (q.screen && !q.screen(o)) continue;
     if (!q.admit(o)) continue;
+    if (pick_versions && !PickedByVisibility(q, o)) continue;
     if (page.objects.size() == limit) {  // the look-ahead found one more admitted row
       page.more = true;
       page.next = "m:" + std::to_string(page.objects.back().date_added_us);

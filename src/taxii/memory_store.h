@@ -66,6 +66,10 @@ class MemoryStore final : public store::Store {
   // The versions q selects (scope applied, cursor not), in date_added order.
   std::vector<store::ObjectVersion> Select(const store::ObjectQuery& q,
                                            bool include_json) const;  // REQUIRES: mu_
+  // On the admitted path, whether `row` (admitted) is selected by q's
+  // match[version]: explicitly, or as the newest (oldest) version of its
+  // object that q.admit admits (as SqliteStore's VersionPicker).
+  bool PickedByVisibility(const store::ObjectQuery& q, const store::ObjectVersion& row);
 
   std::mutex mu_;
   std::condition_variable cv_;

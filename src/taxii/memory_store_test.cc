@@ -252,5 +252,52 @@ TEST_F(MemoryAdmitTest, ScanBudgetStopsWithProgress) {
   EXPECT_EQ(p.examined, (std::vector<size_t>{15, 15, 10}));
 }
 
+// match[version] first/last with admit: among the admitted versions, as if
+// the withheld ones were not stored (SqliteStore's VersionsByVisibilityTest
+// checks the same against an oracle).
+TEST_F(MemoryStoreTest, AdmittedFirstAndLastAreAmongTheAdmittedVersions) {
+  // x: GREEN, AMBER, GREEN, RED (written out of version order); y: AMBER only; z: GREEN.
+  Add("x", "indicator", kP, 1, {}, -1, false, "2024-01-03T00:00:00Z");
+  Add("x", "indicator", kP, 2, {}, -1, false, "2024-01-02T00:00:00Z");
+  Add("x", "indicator", kP, 1, {}, -1, false, "2024-01-01T00:00:00Z");
+  Add("x", "indicator", kP, 4, {}, -1, false, "2024-01-04T00:00:00Z");
+  Add("y", "indicator", kP, 2, {}, -1, false, "2024-01-01T00:00:00Z");
+  Add("z", "malware", kP, 1, {}, -1, false, "2024-01-01T00:00:00Z");
+  auto read = [&](ObjectQuery q, int level) {
+    q.admit = [level](ObjectVersion& v) { return v.access.tlp <= level; };
+    Strings out;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto page = store_.QueryObjects(q);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) break;
+      for (const auto& o : page->objects)
+        out.push_back(labels_[o.id] + "@" + o.version.ToString().substr(8, 2));
+      if (!page->more) break;
+      q.next = page->next;
+    }
+    return out;
+  };
+  ObjectQuery last = Q();
+  last.limit = 1;
+  EXPECT_EQ(read(last, 1), (Strings{"x@03", "z@01"}));          // date_added order
+  EXPECT_EQ(read(last, 2), (Strings{"x@03", "y@01", "z@01"}));  // AMBER 02 is older than 03
+  EXPECT_EQ(read(last, 4), (Strings{"x@04", "y@01", "z@01"}));
+  ObjectQuery first = Q();
+  first.version_last = false;
+  first.version_first = true;
+  EXPECT_EQ(read(first, 1), (Strings{"x@01", "z@01"}));
+  EXPECT_EQ(read(first, 0), Strings{});
+  ObjectQuery both = first;
+  both.version_last = true;
+  EXPECT_EQ(read(both, 1), (Strings{"x@03", "x@01", "z@01"}));
+  ObjectQuery exact = Q();
+  exact.version_last = false;
+  exact.versions = {*Timestamp::Parse("2024-01-02T00:00:00Z")};
+  EXPECT_EQ(read(exact, 1), Strings{});  // withheld: as if absent
+  EXPECT_EQ(read(exact, 2), Strings{"x@02"});
+  // Without admit the stored latest version, scope or not.
+  EXPECT_EQ(Labels(Q()), (Strings{"x", "y", "z"}));
+}
+
 }  // namespace
 }  // namespace ctihub::taxii

@@ -465,6 +465,65 @@ def test_producer_rules_and_audit():
         check(v.returncode == 0, "audit verify: intact (%s)" % v.stdout)
 
 
+def test_versions_withheld_as_if_missing():
+    """Versions of one object under different markings: each reader's "last" and
+    "first" are among the versions it may see, exactly as if the others were not
+    stored, on every read path (objects, one object, versions, manifest, filters)."""
+    with Hub(ARGS.ctihub, "versions") as h:
+        setup_hub(h)
+        h.start()
+        col = h.collections["feed"]
+        oid = "malware--" + str(uuid.uuid4())
+
+        def version(day, tlp):
+            ts = "2024-01-%02dT00:00:00.000Z" % day
+            return {"type": "malware", "spec_version": "2.1", "id": oid, "created": "2024-01-01T00:00:00.000Z",
+                    "modified": ts, "name": "v%d" % day, "is_family": True,
+                    "object_marking_refs": [TLP2[tlp]]}
+
+        def view(user, query=""):
+            objs = h.get("/api1/collections/%s/objects/?match[id]=%s%s" % (col, oid, query), user=user)
+            one = h.get("/api1/collections/%s/objects/%s/%s" % (col, oid, "?" + query[1:] if query else ""),
+                        user=user)
+            man = h.get("/api1/collections/%s/manifest/?match[id]=%s%s" % (col, oid, query), user=user)
+            return ([o["modified"][8:10] for o in objs.json().get("objects", [])],
+                    [o["modified"][8:10] for o in one.json().get("objects", [])] if one.status == 200 else None,
+                    [m["version"][8:10] for m in man.json().get("objects", [])])
+
+        st = h.post_and_wait("feed", [version(1, "green"), version(2, "amber")], user="v")
+        check(st["success_count"] == 2, "two versions stored: %s" % st)
+        # peer (community: GREEN) does not see the AMBER version: its last is the GREEN one.
+        check(view("c") == (["01"], ["01"], ["01"]), "peer's last is the GREEN version: %s" % (view("c"),))
+        check(view("p") == (["02"], ["02"], ["02"]), "police's last is the AMBER version: %s" % (view("p"),))
+        check(view("c", "&match[version]=all") == (["01"], ["01"], ["01"]), "peer: all = the GREEN one")
+        check(view("c", "&match[version]=first,last") == (["01"], ["01"], ["01"]), "peer: first,last")
+        check(view("c", "&match[version]=2024-01-02T00:00:00.000Z") == ([], None, []),
+              "peer: the AMBER version by its timestamp answers as a missing one")
+        r = h.get("/api1/collections/%s/objects/%s/versions/" % (col, oid), user="c")
+        check(r.status == 200 and r.json().get("versions") == ["2024-01-01T00:00:00.000Z"],
+              "peer's versions: the GREEN one only: %s" % r.body[:200])
+        r = h.get("/api1/collections/%s/objects/%s/" % (col, oid), user="s")
+        check(r.status == 404, "stranger (CLEAR only): 404 (got %d)" % r.status)
+        # The AMBER version was added after the GREEN one: for peer nothing is new after it.
+        first_added = h.get("/api1/collections/%s/manifest/?match[id]=%s&match[version]=first" % (col, oid),
+                            user="v").json()["objects"][0]["date_added"]
+        r = h.get("/api1/collections/%s/objects/?added_after=%s" % (col, first_added), user="c")
+        check(r.status == 200 and "objects" not in r.json(),
+              "peer: nothing after the GREEN version's date_added: %s" % r.body[:200])
+        r = h.get("/api1/collections/%s/objects/?added_after=%s" % (col, first_added), user="p")
+        check([o["modified"][8:10] for o in r.json().get("objects", [])] == ["02"],
+              "police: the AMBER version after it")
+        # A third, GREEN again: it is everybody's last.
+        h.post_and_wait("feed", [version(3, "green")], user="v")
+        check(view("c") == (["03"], ["03"], ["03"]), "peer's last is the new GREEN version: %s" % (view("c"),))
+        check(view("p") == (["03"], ["03"], ["03"]), "police's last too: %s" % (view("p"),))
+        check(view("c", "&match[version]=first") == (["01"], ["01"], ["01"]), "peer's first is still 01")
+        r = h.get("/api1/collections/%s/objects/%s/versions/" % (col, oid), user="c")
+        check(r.json().get("versions") == ["2024-01-01T00:00:00.000Z", "2024-01-03T00:00:00.000Z"],
+              "peer's versions skip the AMBER one: %s" % r.body[:200])
+        h.stop()
+
+
 def test_malformed_policy_refused():
     with Hub(ARGS.ctihub, "badpolicy") as h:
         setup_hub_with_agreement(h, 'id = "broken"\nproducer = "org:vendor"\nrecipient = "org:nobody"\n'
@@ -479,4 +538,4 @@ def test_malformed_policy_refused():
 if __name__ == "__main__":
     ARGS = parse_args()
     sys.exit(run_tests([test_access_matrix, test_expired_agreement, test_producer_rules_and_audit,
-                        test_malformed_policy_refused]))
+                        test_versions_withheld_as_if_missing, test_malformed_policy_refused]))
