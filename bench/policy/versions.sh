@@ -57,7 +57,9 @@ PY
 "$bin" load-bundle --collection "$coll" --org vendor --data "$tmp" "$tmp/bundle.json" >/dev/null
 rm -f "$tmp/bundle.json"
 
-# Seconds to page the whole collection as peer with binary $1 (prints "SERVED SECONDS").
+# Pages the whole collection as peer with binary $1; prints "SERVED WALL_SECONDS
+# SERVER_CPU_SECONDS" (the server's user+system time over the pages alone: less
+# moved than wall time by the other tenants of a shared machine).
 page_all() {
   "$1" serve --data "$tmp" --listen 127.0.0.1:0 >"$tmp/server.log" 2>&1 &
   server=$!
@@ -68,16 +70,19 @@ page_all() {
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$tmp/server.log" >&2; echo "server did not start" >&2; exit 1; }
-  python3 - "$port" "$coll" <<'PY'
-import base64, json, sys, time, urllib.request
-port, coll = sys.argv[1], sys.argv[2]
+  python3 - "$port" "$coll" "$server" <<'PY'
+import base64, json, os, sys, time, urllib.request
+port, coll, pid = sys.argv[1], sys.argv[2], sys.argv[3]
+def cpu():  # utime + stime of the server, in seconds
+    fields = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 auth = "Basic " + base64.b64encode(b"peer:peer-password-1").decode()
 def get(url):
     req = urllib.request.Request(url, headers={"Accept": "application/taxii+json;version=2.1",
                                                "Authorization": auth})
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.load(r)
-start, served, nxt = time.perf_counter(), 0, None
+start, cpu0, served, nxt = time.perf_counter(), cpu(), 0, None
 for _ in range(100000):
     d = get("http://127.0.0.1:%s/api1/collections/%s/objects/?limit=1000%s"
             % (port, coll, "&next=" + nxt if nxt else ""))
@@ -85,7 +90,7 @@ for _ in range(100000):
     if not d.get("more"):
         break
     nxt = d["next"]
-print(served, "%.4f" % (time.perf_counter() - start))
+print(served, "%.4f" % (time.perf_counter() - start), "%.2f" % (cpu() - cpu0))
 PY
   kill "$server"
   wait "$server" 2>/dev/null || true
@@ -102,11 +107,14 @@ python3 - "$tmp/results" <<'PY'
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
-    who, served, secs = line.split()
-    runs.setdefault(who, []).append((int(served), float(secs)))
-med = {who: statistics.median(s for _, s in v) for who, v in runs.items()}
+    who, served, wall, cpu = line.split()
+    runs.setdefault(who, []).append((int(served), float(wall), float(cpu)))
+wall = {who: statistics.median(r[1] for r in v) for who, v in runs.items()}
+cpu = {who: statistics.median(r[2] for r in v) for who, v in runs.items()}
 for who, v in runs.items():
-    print("%s: %d objects served per pass, median %.3f s (%.0f objects/s)" % (who, v[0][0], med[who], v[0][0] / med[who]))
-if "base" in med:
-    print("build / base time: %.2fx (medians)" % (med["build"] / med["base"]))
+    print("%s: %d objects served per pass, median wall %.3f s (%.0f objects/s), server CPU %.2f s"
+          % (who, v[0][0], wall[who], v[0][0] / wall[who], cpu[who]))
+if "base" in wall:
+    print("build / base: wall %.2fx, server CPU %.2fx (medians)"
+          % (wall["build"] / wall["base"], cpu["build"] / cpu["base"]))
 PY

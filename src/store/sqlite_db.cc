@@ -72,6 +72,8 @@ void Statement::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+void Statement::Rewind() { sqlite3_reset(stmt_); }
+
 int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 std::string_view Statement::Text(int col) const {

@@ -44,6 +44,8 @@ class Statement {
   Status Run();
   // Rewinds the statement and clears its bindings (for reuse in a loop).
   void Reset();
+  // Rewinds the statement, keeping its bindings (rebind only what changes).
+  void Rewind();
 
   int64_t Int(int col) const;
   std::string_view Text(int col) const;

@@ -446,15 +446,16 @@ class VersionPicker {
   // Whether the current row of `st` (a BuildSelect row) is selected, provided
   // q.admit admits it. Runs q.screen / q.admit on the neighbours it reads.
   Result<bool> Picked(const Statement& st) {
+    // Most rows are their object's only version: decided on the flags alone.
+    if (q_.version_last && st.Int(kLatestColumn) != 0) return true;
+    if (q_.version_first && st.Int(kFirstColumn) != 0) return true;
     const std::string_view key = st.Text(4);
     if (std::find(explicit_.begin(), explicit_.end(), key) != explicit_.end()) return true;
     if (q_.version_last) {
-      if (st.Int(kLatestColumn) != 0) return true;
       CTIHUB_ASSIGN_OR_RETURN(bool edge, IsEdge(last_, /*newer=*/true, st.Text(1), key));
       if (edge) return true;
     }
     if (q_.version_first) {
-      if (st.Int(kFirstColumn) != 0) return true;
       CTIHUB_ASSIGN_OR_RETURN(bool edge, IsEdge(first_, /*newer=*/false, st.Text(1), key));
       if (edge) return true;
     }
@@ -467,14 +468,9 @@ class VersionPicker {
     std::string admitted;  // the newest (oldest) admitted version, once found
     std::string bound;     // else: every version above (below) it is withheld
   };
-  // A prepared neighbour SELECT and its parameters (Reset clears bindings).
-  struct Neighbours {
-    SqlBuilder sql;
-    Statement st;
-  };
   struct Side {
     std::unordered_map<std::string, Known> known;  // by object id
-    std::optional<Neighbours> select;
+    std::optional<Statement> select;  // bound once but for ?2..?4
   };
 
   // The versions of one object strictly beyond ?3 and up to ?4 inclusive,
@@ -534,12 +530,12 @@ class VersionPicker {
     if (!side.select) {
       SqlBuilder b = BuildNeighbours(newer);
       CTIHUB_ASSIGN_OR_RETURN(Statement prepared, conn_.Prepare(b.sql));
-      side.select.emplace(Neighbours{std::move(b), std::move(prepared)});
+      b.BindAll(prepared);
+      side.select.emplace(std::move(prepared));
     } else {
-      side.select->st.Reset();
+      side.select->Rewind();
     }
-    Statement& st = side.select->st;
-    side.select->sql.BindAll(st);
+    Statement& st = *side.select;
     st.Bind(2, id).Bind(3, key).Bind(4, far_end);
     ObjectVersion n;
     for (;;) {
