@@ -468,8 +468,13 @@ class VersionPicker {
     std::string admitted;  // the newest (oldest) admitted version, once found
     std::string bound;     // else: every version above (below) it is withheld
   };
+  // Looks ids up as string_views (the row's text), without a copy.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
   struct Side {
-    std::unordered_map<std::string, Known> known;  // by object id
+    std::unordered_map<std::string, Known, IdHash, std::equal_to<>> known;  // by object id
     std::optional<Statement> select;  // bound once but for ?2..?4
   };
 
@@ -503,7 +508,7 @@ class VersionPicker {
     // Version keys are digits and punctuation: '~' sorts after every one, "" before.
     static const std::string kAbove = "~", kBelow;
     auto beyond = [newer](std::string_view a, std::string_view b) { return newer ? a > b : a < b; };
-    auto it = side.known.find(std::string(id));
+    auto it = side.known.find(id);
     std::string far_end = newer ? kAbove : kBelow;
     if (it != side.known.end()) {
       const Known& k = it->second;
