@@ -24,4 +24,6 @@ for s in "$root"/bench/*/run.sh; do
   echo "== $s"
   bash "$s" "$build" | tee "$out/$(basename "$(dirname "$s")").txt"
 done
+echo "== $root/bench/policy/versions.sh"
+bash "$root/bench/policy/versions.sh" "$build" | tee "$out/policy-versions.txt"
 echo "results in $out"
