@@ -1327,16 +1327,7 @@ class VersionsByVisibilityTest : public AdmitTest {
       return v.access.tlp <= level || v.access.tlp % 2;
     };
     q.admit = [level](ObjectVersion& v) { return v.access.tlp <= level; };
-    std::vector<std::string> out;
-    for (int guard = 0; guard < 500; ++guard) {
-      auto page = store_->QueryObjects(q);
-      EXPECT_TRUE(page.ok()) << page.status().ToString();
-      if (!page.ok()) break;
-      for (const auto& o : page->objects) out.push_back(o.id + "@" + o.version.ToString());
-      if (!page->more) break;
-      q.next = page->next;
-    }
-    return out;
+    return Ids(std::move(q));
   }
 
   template <typename T>
