@@ -506,15 +506,14 @@ class VersionPicker {
   // Whether no version beyond `key` (newer, or older) of object `id` is admitted.
   Result<bool> IsEdge(Side& side, bool newer, std::string_view id, std::string_view key) {
     // Version keys are digits and punctuation: '~' sorts after every one, "" before.
-    static const std::string kAbove = "~", kBelow;
     auto beyond = [newer](std::string_view a, std::string_view b) { return newer ? a > b : a < b; };
     auto it = side.known.find(id);
-    std::string far_end = newer ? kAbove : kBelow;
+    std::string_view far_end = newer ? "~" : "";
     if (it != side.known.end()) {
       const Known& k = it->second;
       if (!k.admitted.empty()) return !beyond(k.admitted, key);
       if (!beyond(k.bound, key)) return true;  // all beyond the bound are withheld
-      // Read only what lies between key and the bound.
+      // Read only what lies between key and the bound (the map's nodes stay put).
       far_end = k.bound;
     }
     CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> found,

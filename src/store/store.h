@@ -171,7 +171,12 @@ struct ObjectQuery {
   //  - `more` is true only if another admitted row follows (the store looks
   //    ahead), or if `max_scan` rows were examined first;
   //  - `next` resumes after the last admitted row (or, when the scan budget
-  //    ran out, after the last examined row).
+  //    ran out, after the last examined row);
+  //  - match[version] `first`/`last` are taken among the admitted versions
+  //    (a withheld version is absent for them too), so the callbacks are
+  //    also called, out of date_added order and possibly more than once per
+  //    version, on other versions of an object the store is deciding about.
+  //    They must decide a version the same way each time.
   // `screen` (optional, with `admit`) is called first with only the row's
   // type, date_added and access facts filled in; false withholds the row
   // without reading the rest of it (a caller that already knows the answer
