@@ -13,6 +13,8 @@ PACKAGES=(
   libsodium-dev                          # Argon2id password hashing, Ed25519
   libpcre2-dev                           # MATCHES in STIX patterns
   libicu-dev                             # NFC normalisation for LIKE/MATCHES
+  libpsl-dev publicsuffix                # domain names in free-text import (Public Suffix List)
+  zlib1g-dev                             # .gz input of ctihub import
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk python3                       # make serve example, bench/taxii load, e2e tests

@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(text_extract SOURCES text_extract_fuzz.cc LIBS ctihub_formats)

@@ -1,0 +1,399 @@
+// Implementation of text_extract.h. The extractor works on one refanged line:
+// URLs are found first (by their scheme) and masked, then the rest is split
+// into tokens of host/address/hash characters, each trimmed of punctuation and
+// classified; a token that is none of them is split at ':', '/' and '@' and its
+// parts classified in turn ("1.2.3.4:443", "md5:<hash>", "evil.com/x.exe").
+#include "formats/text_extract.h"
+
+#include <libpsl.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <set>
+
+#include "pattern/parser.h"
+
+namespace ctihub::formats {
+namespace {
+
+bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (Lower(s[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// The Public Suffix List of the `publicsuffix` package (or libpsl's built-in
+// copy), loaded on first use and kept for the life of the process.
+const psl_ctx_t* PublicSuffixList() {
+  static const psl_ctx_t* const list = psl_latest(nullptr);
+  return list;
+}
+
+// Defanged spellings and what they stand for; matched case-insensitively.
+struct Defang {
+  std::string_view from;  // lower case
+  std::string_view to;
+  bool word_start;  // only where no letter or digit precedes (schemes)
+};
+constexpr std::array<Defang, 27> kDefangs = {{
+    {" [dot] ", ".", false},  {" (dot) ", ".", false},    {" [.] ", ".", false},
+    {" [at] ", "@", false},   {" (at) ", "@", false},     {"[dot]", ".", false},
+    {"(dot)", ".", false},    {"{dot}", ".", false},      {"[.]", ".", false},
+    {"(.)", ".", false},      {"{.}", ".", false},        {"\\.", ".", false},
+    {"[://]", "://", false},  {"[:]", ":", false},        {"[/]", "/", false},
+    {"[@]", "@", false},      {"(@)", "@", false},        {"[at]", "@", false},
+    {"(at)", "@", false},     {"{at}", "@", false},       {"hxxp", "http", true},
+    {"hxtp", "http", true},   {"htxp", "http", true},     {"h**p", "http", true},
+    {"h[tt]p", "http", true}, {"fxp://", "ftp://", true}, {"fxps://", "ftps://", true},
+}};
+
+// --- classification --------------------------------------------------------
+
+bool IsHostLabel(std::string_view label) {
+  if (label.empty() || label.size() > 63) return false;
+  if (label.front() == '-' || label.back() == '-') return false;
+  return std::all_of(label.begin(), label.end(), [](char c) { return IsAlnum(c) || c == '-'; });
+}
+
+// "10.0.0.1" and "10.0.0.0/8" but not "010.0.0.1" (octal to some parsers).
+bool IsIpv4(std::string_view s) {
+  pattern::IpPrefix p;
+  if (!pattern::ParseIpPrefix(s, &p) || p.v6) return false;
+  std::string_view addr = s.substr(0, s.find('/'));
+  for (size_t i = 0; i < addr.size(); ++i) {
+    bool octet_start = i == 0 || addr[i - 1] == '.';
+    if (octet_start && addr[i] == '0' && i + 1 < addr.size() && IsDigit(addr[i + 1])) return false;
+  }
+  return true;
+}
+
+// IPv6 (optionally with a prefix length), not the unspecified address "::".
+bool IsIpv6(std::string_view s) {
+  pattern::IpPrefix p;
+  if (s.substr(0, s.find('/')) == "::") return false;
+  return pattern::ParseIpPrefix(s, &p) && p.v6;
+}
+
+bool IsCve(std::string_view s) {
+  if (!StartsWithNoCase(s, "cve-") || s.size() < 13 || s.size() > 16) return false;
+  std::string_view rest = s.substr(4);
+  if (rest[4] != '-') return false;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (i != 4 && !IsDigit(rest[i])) return false;
+  }
+  return true;
+}
+
+bool HashType(std::string_view s, IocType* type) {
+  if (!std::all_of(s.begin(), s.end(), IsHex)) return false;
+  switch (s.size()) {
+    case 32:
+      *type = IocType::kMd5;
+      return true;
+    case 40:
+      *type = IocType::kSha1;
+      return true;
+    case 64:
+      *type = IocType::kSha256;
+      return true;
+    case 128:
+      *type = IocType::kSha512;
+      return true;
+    default:
+      return false;
+  }
+}
+
+// RFC 5322 dot-atom local part, restricted to what a token can hold.
+bool IsEmailLocalPart(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s.front() == '.' || s.back() == '.') return false;
+  if (s.find("..") != std::string_view::npos) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return IsAlnum(c) || c == '.' || c == '_' || c == '-' || c == '+' || c == '%';
+  });
+}
+
+// --- URLs ------------------------------------------------------------------
+
+bool IsUrlScheme(std::string_view scheme) {
+  std::string s = ToLower(scheme);
+  return s == "http" || s == "https" || s == "ftp" || s == "ftps" || s == "sftp";
+}
+
+bool EndsUrl(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return u <= ' ' || u == 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`' ||
+         c == '{' || c == '}' || c == '|' || c == '\\' || c == '^';
+}
+
+// Drops trailing punctuation that belongs to the sentence, and a closing
+// bracket that the URL did not open ("(see http://a.com/x)").
+std::string_view TrimUrlEnd(std::string_view url) {
+  while (!url.empty()) {
+    char c = url.back();
+    if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?') {
+      url.remove_suffix(1);
+    } else if (c == ')' || c == ']') {
+      char open = c == ')' ? '(' : '[';
+      if (std::count(url.begin(), url.end(), open) >= std::count(url.begin(), url.end(), c)) break;
+      url.remove_suffix(1);
+    } else {
+      break;
+    }
+  }
+  return url;
+}
+
+// The URL with its scheme and host lower-cased, or "" when its host is not a
+// domain name, an IPv4 address or a bracketed IPv6 address.
+std::string NormaliseUrl(std::string_view url) {
+  size_t sep = url.find("://");
+  std::string_view scheme = url.substr(0, sep);
+  std::string_view rest = url.substr(sep + 3);
+  size_t authority_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view tail = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
+  size_t at = authority.rfind('@');
+  std::string_view userinfo = at == std::string_view::npos ? "" : authority.substr(0, at + 1);
+  std::string_view hostport = at == std::string_view::npos ? authority : authority.substr(at + 1);
+  std::string_view host = hostport, port;
+  if (!hostport.empty() && hostport.front() == '[') {
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return {};
+    host = hostport.substr(0, close + 1);
+    port = hostport.substr(close + 1);
+    if (!IsIpv6(host.substr(1, host.size() - 2)) || host.find('/') != std::string_view::npos) {
+      return {};
+    }
+  } else {
+    size_t colon = hostport.find(':');
+    if (colon != std::string_view::npos) {
+      host = hostport.substr(0, colon);
+      port = hostport.substr(colon);
+    }
+    bool ipv4 = IsIpv4(host) && host.find('/') == std::string_view::npos;
+    if (!ipv4 && !IsDomainName(host)) return {};
+  }
+  if (!port.empty() && (port.front() != ':' || port.size() < 2 || port.size() > 6 ||
+                        !std::all_of(port.begin() + 1, port.end(), IsDigit))) {
+    return {};
+  }
+  return ToLower(scheme) + "://" + std::string(userinfo) + ToLower(host) + std::string(port) +
+         std::string(tail);
+}
+
+class LineExtractor {
+ public:
+  explicit LineExtractor(std::string line) : line_(std::move(line)) {}
+
+  std::vector<Ioc> Run() {
+    ExtractUrls();
+    ExtractTokens();
+    return std::move(found_);
+  }
+
+ private:
+  static bool IsTokenChar(char c) {
+    return IsAlnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '/' || c == '@' ||
+           c == '+' || c == '%';
+  }
+
+  void Add(IocType type, std::string value) {
+    if (!seen_.emplace(static_cast<int>(type), value).second) return;
+    found_.push_back({type, std::move(value)});
+  }
+
+  // Finds "scheme://", takes the URL up to its end, and blanks it out so its
+  // host is not found again as a domain.
+  void ExtractUrls() {
+    size_t from = 0;
+    for (;;) {
+      size_t sep = line_.find("://", from);
+      if (sep == std::string::npos) return;
+      size_t start = sep;
+      while (start > 0 && (IsAlnum(line_[start - 1]) || line_[start - 1] == '+' ||
+                           line_[start - 1] == '-' || line_[start - 1] == '.')) {
+        --start;
+      }
+      size_t end = sep + 3;
+      while (end < line_.size() && !EndsUrl(line_[end])) ++end;
+      from = sep + 3;
+      if (!IsUrlScheme(std::string_view(line_).substr(start, sep - start))) continue;
+      std::string_view url = TrimUrlEnd(std::string_view(line_).substr(start, end - start));
+      std::string value = NormaliseUrl(url);
+      if (value.empty()) continue;
+      Add(IocType::kUrl, std::move(value));
+      std::fill(line_.begin() + static_cast<ptrdiff_t>(start),
+                line_.begin() + static_cast<ptrdiff_t>(start + url.size()), ' ');
+      from = start + url.size();
+    }
+  }
+
+  void ExtractTokens() {
+    size_t i = 0;
+    while (i < line_.size()) {
+      if (!IsTokenChar(line_[i])) {
+        ++i;
+        continue;
+      }
+      size_t start = i;
+      while (i < line_.size() && IsTokenChar(line_[i])) ++i;
+      Classify(std::string_view(line_).substr(start, i - start), 0);
+    }
+  }
+
+  // Sentence punctuation around a token; a leading or trailing "::" is kept
+  // (IPv6 "::1", "fe80::").
+  static std::string_view Trim(std::string_view t) {
+    auto punct = [](char c) {
+      return c == '.' || c == '-' || c == ':' || c == '/' || c == '_' || c == '+' || c == '@' ||
+             c == '%';
+    };
+    while (!t.empty() && punct(t.front()) && t.substr(0, 2) != "::") t.remove_prefix(1);
+    while (!t.empty() && punct(t.back()) && !(t.size() >= 2 && t.substr(t.size() - 2) == "::")) {
+      t.remove_suffix(1);
+    }
+    return t;
+  }
+
+  void Classify(std::string_view token, int depth) {
+    token = Trim(token);
+    if (token.empty() || depth > 3) return;
+    IocType hash;
+    if (IsCve(token)) {
+      std::string v(token);
+      for (char& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return Add(IocType::kCve, std::move(v));
+    }
+    if (HashType(token, &hash)) return Add(hash, ToLower(token));
+    if (IsIpv4(token)) return Add(IocType::kIpv4, std::string(token));
+    if (IsIpv6(token)) return Add(IocType::kIpv6, ToLower(token));
+    size_t at = token.rfind('@');
+    if (at != std::string_view::npos && token.find('/') == std::string_view::npos &&
+        token.find(':') == std::string_view::npos) {
+      std::string_view local = token.substr(0, at), domain = token.substr(at + 1);
+      if (IsEmailLocalPart(local) && IsDomainName(domain)) {
+        return Add(IocType::kEmail, std::string(local) + "@" + ToLower(domain));
+      }
+    }
+    if (IsDomainName(token)) return Add(IocType::kDomain, ToLower(token));
+    SplitAndClassify(token, depth);
+  }
+
+  // "evil.com/x.exe" -> "evil.com"; "1.2.3.4:443" -> "1.2.3.4"; "mailto:a@b.com"
+  // -> "a@b.com". Splits at the first of '/', ':', '@' the token holds, so an
+  // e-mail address survives the split at ':'.
+  void SplitAndClassify(std::string_view token, int depth) {
+    char sep = 0;
+    for (char c : {'/', ':', '@'}) {
+      if (token.find(c) != std::string_view::npos) {
+        sep = c;
+        break;
+      }
+    }
+    if (sep == 0) return;  // nothing to split at: the token is nothing we know
+    size_t start = 0;
+    for (size_t i = 0; i <= token.size(); ++i) {
+      if (i < token.size() && token[i] != sep) continue;
+      Classify(token.substr(start, i - start), depth + 1);
+      start = i + 1;
+    }
+  }
+
+  std::string line_;
+  std::vector<Ioc> found_;
+  std::set<std::pair<int, std::string>> seen_;
+};
+
+}  // namespace
+
+std::string_view IocTypeName(IocType type) {
+  switch (type) {
+    case IocType::kIpv4:
+      return "ipv4";
+    case IocType::kIpv6:
+      return "ipv6";
+    case IocType::kDomain:
+      return "domain";
+    case IocType::kUrl:
+      return "url";
+    case IocType::kEmail:
+      return "email";
+    case IocType::kMd5:
+      return "md5";
+    case IocType::kSha1:
+      return "sha1";
+    case IocType::kSha256:
+      return "sha256";
+    case IocType::kSha512:
+      return "sha512";
+    case IocType::kCve:
+      return "cve";
+  }
+  return "unknown";
+}
+
+std::string Refang(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    bool replaced = false;
+    for (const Defang& d : kDefangs) {
+      if (d.word_start && i > 0 && IsAlnum(text[i - 1])) continue;
+      if (!StartsWithNoCase(text.substr(i), d.from)) continue;
+      out += d.to;
+      i += d.from.size();
+      replaced = true;
+      break;
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+Status PublicSuffixListStatus() {
+  if (PublicSuffixList() != nullptr) return Status::Ok();
+  return Unavailable("the Public Suffix List cannot be loaded (install the publicsuffix package)");
+}
+
+bool IsDomainName(std::string_view name) {
+  const psl_ctx_t* psl = PublicSuffixList();
+  if (psl == nullptr || name.empty() || name.size() > 253) return false;
+  size_t labels = 0, start = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    if (i < name.size() && name[i] != '.') continue;
+    if (!IsHostLabel(name.substr(start, i - start))) return false;
+    ++labels;
+    start = i + 1;
+  }
+  if (labels < 2) return false;
+  std::string lower = ToLower(name);
+  std::string tld = lower.substr(lower.rfind('.') + 1);
+  if (std::all_of(tld.begin(), tld.end(), IsDigit)) return false;
+  if (psl_is_public_suffix2(psl, tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) == 0) {
+    return false;
+  }
+  return psl_is_public_suffix2(psl, lower.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) == 0;
+}
+
+std::vector<Ioc> ExtractIocs(std::string_view line) {
+  if (line.size() > kMaxTextLineBytes) line = line.substr(0, kMaxTextLineBytes);
+  return LineExtractor(Refang(line)).Run();
+}
+
+}  // namespace ctihub::formats
