@@ -24,7 +24,10 @@ std::string_view Nfc(std::string_view s, std::string* buf) {
 #ifdef CTIHUB_PATTERN_HAVE_ICU
   bool ascii = true;
   for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+      break;
+    }
   if (ascii || s.size() > (1u << 24)) return s;
   UErrorCode err = U_ZERO_ERROR;
   const UNormalizer2* nfc = unorm2_getNFCInstance(&err);
@@ -32,11 +35,13 @@ std::string_view Nfc(std::string_view s, std::string* buf) {
   thread_local std::u16string in, out;
   int32_t len = 0;
   in.resize(s.size() + 1);
-  u_strFromUTF8(in.data(), static_cast<int32_t>(in.size()), &len, s.data(), static_cast<int32_t>(s.size()), &err);
+  u_strFromUTF8(in.data(), static_cast<int32_t>(in.size()), &len, s.data(),
+                static_cast<int32_t>(s.size()), &err);
   if (U_FAILURE(err)) return s;
   in.resize(static_cast<size_t>(len));
   out.resize(in.size() * 3 + 8);
-  int32_t n = unorm2_normalize(nfc, in.data(), len, out.data(), static_cast<int32_t>(out.size()), &err);
+  int32_t n =
+      unorm2_normalize(nfc, in.data(), len, out.data(), static_cast<int32_t>(out.size()), &err);
   if (U_FAILURE(err)) return s;
   buf->resize(static_cast<size_t>(n) * 3 + 4);
   int32_t m = 0;
@@ -62,11 +67,20 @@ bool DecodeUtf8(std::string_view s, std::u32string* out) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     char32_t cp;
     size_t n;
-    if (c < 0x80) { cp = c; n = 1; }
-    else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
-    else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
-    else if ((c & 0xF8) == 0xF0) { cp = c & 0x07; n = 4; }
-    else return false;
+    if (c < 0x80) {
+      cp = c;
+      n = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+      cp = c & 0x1F;
+      n = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      cp = c & 0x0F;
+      n = 3;
+    } else if ((c & 0xF8) == 0xF0) {
+      cp = c & 0x07;
+      n = 4;
+    } else
+      return false;
     if (i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k) {
       unsigned char d = static_cast<unsigned char>(s[i + k]);
@@ -84,8 +98,14 @@ bool StringToLatin1(std::string_view s, std::string* out) {
   out->clear();
   bool ascii = true;
   for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
-  if (ascii) { out->assign(s); return true; }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  if (ascii) {
+    out->assign(s);
+    return true;
+  }
   std::u32string cps;
   if (!DecodeUtf8(s, &cps)) return false;
   for (char32_t cp : cps) {
@@ -121,14 +141,23 @@ bool DecodeBase64Value(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     int v;
-    if (c == '=') { ++pad; continue; }
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
     if (pad) return false;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return false;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      return false;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -213,7 +242,7 @@ struct ObsNode {
   // For subtrees without OR: how many instances each leaf must supply.
   bool or_free = true;
   std::vector<std::pair<uint32_t, uint64_t>> demands;
-  uint64_t min_size = 1;         // fewest observations any binding needs (capped)
+  uint64_t min_size = 1;  // fewest observations any binding needs (capped)
 };
 
 struct MatchDataHolder {
@@ -234,7 +263,8 @@ struct MatchDataHolder {
 
 bool RegexSearch(const pcre2_code* code, std::string_view subject) {
   thread_local MatchDataHolder h;
-  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, h.md, h.mc);
+  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
+                       h.md, h.mc);
   return rc >= 0;
 }
 
@@ -256,6 +286,8 @@ struct CompiledPattern::Impl {
   std::vector<ObsNode> nodes;
   std::vector<uint32_t> leaf_comp;  // leaf id -> CompNode root
   uint32_t root = 0;
+  bool compares_timestamps =
+      false;  // some test has a timestamp literal (see CheckTimestampOperands)
 
   uint32_t AddComp(const CompExpr& c) {
     CompNode n;
@@ -267,10 +299,14 @@ struct CompiledPattern::Impl {
       for (const auto& s : t.steps) {
         uint8_t k = 0;
         if (s.kind == PathStep::Kind::kKey) {
-          if (EndsWith(s.key, "_refs")) k = 2;
-          else if (EndsWith(s.key, "_ref")) k = 1;
-          else if (EndsWith(s.key, "_hex")) k = 3;
-          else if (EndsWith(s.key, "_bin")) k = 4;
+          if (EndsWith(s.key, "_refs"))
+            k = 2;
+          else if (EndsWith(s.key, "_ref"))
+            k = 1;
+          else if (EndsWith(s.key, "_hex"))
+            k = 3;
+          else if (EndsWith(s.key, "_bin"))
+            k = 4;
         }
         t.step_kind.push_back(k);
       }
@@ -280,7 +316,8 @@ struct CompiledPattern::Impl {
       t.set = c.set;
       std::string norm;
       if (c.op == CmpOp::kLike) DecodeUtf8(Nfc(c.literal.bytes, &norm), &t.like);
-      if (c.op == CmpOp::kIsSubset || c.op == CmpOp::kIsSuperset) ParseIpPrefix(c.literal.bytes, &t.prefix);
+      if (c.op == CmpOp::kIsSubset || c.op == CmpOp::kIsSuperset)
+        ParseIpPrefix(c.literal.bytes, &t.prefix);
       if (c.op == CmpOp::kMatches) {
         t.re = std::make_unique<Regex>();
         int err;
@@ -290,11 +327,12 @@ struct CompiledPattern::Impl {
                                    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, nullptr);
         std::string latin1;
         if (StringToLatin1(c.literal.bytes, &latin1)) {
-          t.re->binary = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(latin1.data()), latin1.size(), 0, &err, &off,
-                                       nullptr);
+          t.re->binary = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(latin1.data()), latin1.size(),
+                                       0, &err, &off, nullptr);
         }
       }
       n.test = static_cast<uint32_t>(tests.size());
+      if (ComparesTimestamps(t)) compares_timestamps = true;
       tests.push_back(std::move(t));
     } else {
       for (const auto& ch : c.children) n.children.push_back(AddComp(*ch));
@@ -363,10 +401,14 @@ struct CompiledPattern::Impl {
         return;
       }
       for (const auto& [leaf, d] : ch.demands) {
-        uint64_t add = e.kind == ObsExpr::Kind::kRepeats ? cap(d * static_cast<uint64_t>(e.repeats)) : d;
+        uint64_t add =
+            e.kind == ObsExpr::Kind::kRepeats ? cap(d * static_cast<uint64_t>(e.repeats)) : d;
         bool found = false;
         for (auto& [l2, d2] : n->demands)
-          if (l2 == leaf) { d2 = cap(d2 + add); found = true; }
+          if (l2 == leaf) {
+            d2 = cap(d2 + add);
+            found = true;
+          }
         if (!found) n->demands.emplace_back(leaf, add);
       }
     }
@@ -392,10 +434,14 @@ struct CompiledPattern::Impl {
         }
         if (t == json::Type::UINT64 && lit.kind == LiteralKind::kInt) return 1;  // above INT64_MAX
         double x;
-        if (t == json::Type::INT64) x = static_cast<double>(v.e.get_int64().value_unsafe());
-        else if (t == json::Type::UINT64) x = static_cast<double>(v.e.get_uint64().value_unsafe());
-        else if (t == json::Type::DOUBLE) x = v.e.get_double().value_unsafe();
-        else return -2;
+        if (t == json::Type::INT64)
+          x = static_cast<double>(v.e.get_int64().value_unsafe());
+        else if (t == json::Type::UINT64)
+          x = static_cast<double>(v.e.get_uint64().value_unsafe());
+        else if (t == json::Type::DOUBLE)
+          x = v.e.get_double().value_unsafe();
+        else
+          return -2;
         double y = lit.kind == LiteralKind::kInt ? static_cast<double>(lit.i) : lit.d;
         return x < y ? -1 : x > y ? 1 : 0;
       }
@@ -431,24 +477,51 @@ struct CompiledPattern::Impl {
   static bool Pred(const Test& t, const Val& v) {
     bool r = false;
     switch (t.op) {
-      case CmpOp::kExists: return true;
-      case CmpOp::kEq: r = Compare(t.lit, v) == 0; break;
-      case CmpOp::kNe: r = Compare(t.lit, v) != 0; break;
-      case CmpOp::kLt: { int c = Compare(t.lit, v); r = c != -2 && c < 0; break; }
-      case CmpOp::kLe: { int c = Compare(t.lit, v); r = c != -2 && c <= 0; break; }
-      case CmpOp::kGt: { int c = Compare(t.lit, v); r = c != -2 && c > 0; break; }
-      case CmpOp::kGe: { int c = Compare(t.lit, v); r = c != -2 && c >= 0; break; }
+      case CmpOp::kExists:
+        return true;
+      case CmpOp::kEq:
+        r = Compare(t.lit, v) == 0;
+        break;
+      case CmpOp::kNe:
+        r = Compare(t.lit, v) != 0;
+        break;
+      case CmpOp::kLt: {
+        int c = Compare(t.lit, v);
+        r = c != -2 && c < 0;
+        break;
+      }
+      case CmpOp::kLe: {
+        int c = Compare(t.lit, v);
+        r = c != -2 && c <= 0;
+        break;
+      }
+      case CmpOp::kGt: {
+        int c = Compare(t.lit, v);
+        r = c != -2 && c > 0;
+        break;
+      }
+      case CmpOp::kGe: {
+        int c = Compare(t.lit, v);
+        r = c != -2 && c >= 0;
+        break;
+      }
       case CmpOp::kIn:
         for (const auto& l : t.set)
-          if (Compare(l, v) == 0) { r = true; break; }
+          if (Compare(l, v) == 0) {
+            r = true;
+            break;
+          }
         break;
       case CmpOp::kLike: {
         thread_local std::u32string cps;
         std::string_view s;
         thread_local std::string norm;
-        if (v.k == Val::K::kJson && v.e.type() == json::Type::STRING) s = v.e.get_string().value_unsafe();
-        else if (v.k == Val::K::kBinary) s = v.bin;
-        else break;
+        if (v.k == Val::K::kJson && v.e.type() == json::Type::STRING)
+          s = v.e.get_string().value_unsafe();
+        else if (v.k == Val::K::kBinary)
+          s = v.bin;
+        else
+          break;
         if (!DecodeUtf8(Nfc(s, &norm), &cps)) break;
         r = LikeMatch(t.like, cps);
         break;
@@ -479,8 +552,13 @@ struct CompiledPattern::Impl {
     return nullptr;
   }
 
-  static bool Walk(const Test& t, const Observation& o, Element cur, size_t si, int depth) {
-    if (si == t.steps.size()) return Pred(t, Val{Val::K::kJson, cur, {}});
+  // Visits the values that the object path of `t` reaches from `cur` (from
+  // step `si` on), in document order, calling `on_value(const Val&)` for each;
+  // stops and returns true as soon as it returns true.
+  template <typename OnValue>
+  static bool Visit(const Test& t, const Observation& o, Element cur, size_t si, int depth,
+                    OnValue& on_value) {
+    if (si == t.steps.size()) return on_value(Val{Val::K::kJson, cur, {}});
     if (depth > 64) return false;
     const PathStep& s = t.steps[si];
     switch (s.kind) {
@@ -495,7 +573,7 @@ struct CompiledPattern::Impl {
             if (v.type() != json::Type::STRING) return false;
             const Element* target = Resolve(o, v.get_string().value_unsafe());
             if (!target) return false;
-            return Walk(t, o, *target, si + 1, depth + 1);
+            return Visit(t, o, *target, si + 1, depth + 1, on_value);
           }
           case 2: {  // _refs: a list of the resolved objects
             if (v.type() != json::Type::ARRAY) return false;
@@ -503,8 +581,9 @@ struct CompiledPattern::Impl {
             if (si + 1 == t.steps.size()) {
               bool any = false;
               for (Element x : arr)
-                if (x.type() == json::Type::STRING && Resolve(o, x.get_string().value_unsafe())) any = true;
-              return any && Pred(t, Val{Val::K::kOther, {}, {}});
+                if (x.type() == json::Type::STRING && Resolve(o, x.get_string().value_unsafe()))
+                  any = true;
+              return any && on_value(Val{Val::K::kOther, {}, {}});
             }
             const PathStep& n = t.steps[si + 1];
             if (n.kind == PathStep::Kind::kKey) return false;
@@ -514,7 +593,7 @@ struct CompiledPattern::Impl {
               const Element* target = Resolve(o, x.get_string().value_unsafe());
               if (!target) continue;
               if (n.kind == PathStep::Kind::kStar || idx == n.index) {
-                if (Walk(t, o, *target, si + 2, depth + 1)) return true;
+                if (Visit(t, o, *target, si + 2, depth + 1, on_value)) return true;
               }
               ++idx;
             }
@@ -527,27 +606,84 @@ struct CompiledPattern::Impl {
             bool ok = t.step_kind[si] == 3 ? DecodeHexString(v.get_string().value_unsafe(), &bin)
                                            : DecodeBase64Value(v.get_string().value_unsafe(), &bin);
             if (!ok || si + 1 != t.steps.size()) return false;
-            return Pred(t, Val{Val::K::kBinary, {}, bin});
+            return on_value(Val{Val::K::kBinary, {}, bin});
           }
           default:
-            return Walk(t, o, v, si + 1, depth + 1);
+            return Visit(t, o, v, si + 1, depth + 1, on_value);
         }
       }
       case PathStep::Kind::kIndex: {
         if (cur.type() != json::Type::ARRAY || s.index < 0) return false;
         Element v;
-        if (cur.get_array().value_unsafe().at(static_cast<size_t>(s.index)).get(v) != simdjson::SUCCESS) return false;
-        return Walk(t, o, v, si + 1, depth + 1);
+        if (cur.get_array().value_unsafe().at(static_cast<size_t>(s.index)).get(v) !=
+            simdjson::SUCCESS)
+          return false;
+        return Visit(t, o, v, si + 1, depth + 1, on_value);
       }
       case PathStep::Kind::kStar: {
         if (cur.type() != json::Type::ARRAY) return false;
         json::Array arr = cur.get_array().value_unsafe();
         for (Element x : arr)
-          if (Walk(t, o, x, si + 1, depth + 1)) return true;
+          if (Visit(t, o, x, si + 1, depth + 1, on_value)) return true;
         return false;
       }
     }
     return false;
+  }
+
+  // Does some value the path of `t` reaches from `root` satisfy the test?
+  static bool Walk(const Test& t, const Observation& o, Element root) {
+    auto pred = [&t](const Val& v) { return Pred(t, v); };
+    return Visit(t, o, root, 0, 0, pred);
+  }
+
+  // A test whose literal (or one of whose IN members) is a timestamp.
+  static bool ComparesTimestamps(const Test& t) {
+    if (t.op == CmpOp::kIn) {
+      for (const auto& l : t.set)
+        if (l.kind == LiteralKind::kTimestamp) return true;
+      return false;
+    }
+    return t.op != CmpOp::kExists && t.lit.kind == LiteralKind::kTimestamp;
+  }
+
+  // A timestamp literal compared with a string that is not a valid timestamp
+  // is a type error, not a mismatch: InvalidArgument naming the value. Like
+  // the reference matcher, every comparison is checked against every object of
+  // its type in every observation, and the values of one object are read until
+  // the first that satisfies the test.
+  Status CheckTimestampOperands(const std::vector<Observation>& observations) const {
+    for (const Test& t : tests) {
+      if (!ComparesTimestamps(t)) continue;
+      for (const Observation& o : observations) {
+        for (const auto& [key, obj] : o.objects) {
+          std::string_view type;
+          if (obj.type() != json::Type::OBJECT ||
+              obj.get_object().value_unsafe().at_key("type").get(type) != simdjson::SUCCESS ||
+              type != t.type)
+            continue;
+          std::string_view bad;
+          bool found_bad = false;
+          auto check = [&](const Val& v) {
+            if (v.k == Val::K::kJson && v.e.type() == json::Type::STRING) {
+              std::string_view s = v.e.get_string().value_unsafe();
+              if (!Timestamp::Parse(s).ok()) {
+                bad = s;
+                found_bad = true;
+                return true;
+              }
+            }
+            return Pred(t, v);
+          };
+          Visit(t, o, obj, 0, 0, check);
+          if (found_bad)
+            return InvalidArgument(
+                "type error: '" + std::string(bad.substr(0, 200)) + "' in " + t.type +
+                " is compared with a timestamp literal but is not a valid timestamp");
+        }
+      }
+    }
+    return Status::Ok();
   }
 
   bool EvalComp(uint32_t ci, const Observation& o, Element root, std::string_view root_type) const {
@@ -556,7 +692,7 @@ struct CompiledPattern::Impl {
       case CompExpr::Kind::kTest: {
         const Test& t = tests[c.test];
         if (root_type != t.type) return false;
-        return Walk(t, o, root, 0, 0);
+        return Walk(t, o, root);
       }
       case CompExpr::Kind::kAnd:
         for (uint32_t ch : c.children)
@@ -664,13 +800,15 @@ class Search {
       // Every binding needs min_size distinct instances among this subtree's candidates.
       uint64_t avail = 0;
       for (size_t i : UnionCandidates(ni)) {
-        if (Allowed(static_cast<uint32_t>(i), f)) avail += static_cast<uint64_t>(obs_[i].count - used_[i]);
+        if (Allowed(static_cast<uint32_t>(i), f))
+          avail += static_cast<uint64_t>(obs_[i].count - used_[i]);
         if (avail >= n.min_size) break;
       }
       if (avail < n.min_size) return false;
     }
     switch (n.kind) {
-      case ObsExpr::Kind::kLeaf: return Available(n.leaf, 0, f, 1) >= 1;
+      case ObsExpr::Kind::kLeaf:
+        return Available(n.leaf, 0, f, 1) >= 1;
       case ObsExpr::Kind::kAnd:
       case ObsExpr::Kind::kFollowedBy:
         for (uint32_t c : n.children)
@@ -683,10 +821,12 @@ class Search {
       case ObsExpr::Kind::kRepeats: {
         const ObsNode& c = p_.nodes[n.children[0]];
         if (c.kind == ObsExpr::Kind::kLeaf)
-          return Available(c.leaf, 0, f, static_cast<uint64_t>(n.repeats)) >= static_cast<uint64_t>(n.repeats);
+          return Available(c.leaf, 0, f, static_cast<uint64_t>(n.repeats)) >=
+                 static_cast<uint64_t>(n.repeats);
         uint64_t avail = 0;
         for (size_t i : UnionCandidates(ni)) {
-          if (Allowed(static_cast<uint32_t>(i), f)) avail += static_cast<uint64_t>(obs_[i].count - used_[i]);
+          if (Allowed(static_cast<uint32_t>(i), f))
+            avail += static_cast<uint64_t>(obs_[i].count - used_[i]);
           if (avail >= n.min_size) break;
         }
         return avail >= n.min_size && Possible(n.children[0], f);
@@ -696,7 +836,8 @@ class Search {
         Filter g{std::max(f.lo, n.start), std::min(f.hi, n.stop - 1)};
         return Possible(n.children[0], g);
       }
-      case ObsExpr::Kind::kWithin: return Possible(n.children[0], f);
+      case ObsExpr::Kind::kWithin:
+        return Possible(n.children[0], f);
     }
     return false;
   }
@@ -808,7 +949,8 @@ class Search {
       }
       case ObsExpr::Kind::kRepeats: {
         const ObsNode& c = p_.nodes[n.children[0]];
-        if (c.kind == ObsExpr::Kind::kLeaf) return RepLeaf(c.leaf, static_cast<uint64_t>(n.repeats), 0, f, k);
+        if (c.kind == ObsExpr::Kind::kLeaf)
+          return RepLeaf(c.leaf, static_cast<uint64_t>(n.repeats), 0, f, k);
         return Rep(n.children[0], static_cast<uint64_t>(n.repeats), f, k);
       }
     }
@@ -818,7 +960,10 @@ class Search {
   // Children i.. of an AND, all under the same filter.
   bool SatAll(const ObsNode& n, size_t i, const Filter& f, ContRef k) {
     if (i == n.children.size()) return k();
-    auto next = [&] { return (i + 1 == n.children.size() || Possible(n.children[i + 1], f)) && SatAll(n, i + 1, f, k); };
+    auto next = [&] {
+      return (i + 1 == n.children.size() || Possible(n.children[i + 1], f)) &&
+             SatAll(n, i + 1, f, k);
+    };
     return Sat(n.children[i], f, ContRef(next));
   }
 
@@ -926,8 +1071,8 @@ class Search {
 
 CompiledPattern::~CompiledPattern() = default;
 
-Result<std::shared_ptr<const CompiledPattern>> CompiledPattern::Compile(std::string_view text,
-                                                                        const PatternOptions& options) {
+Result<std::shared_ptr<const CompiledPattern>> CompiledPattern::Compile(
+    std::string_view text, const PatternOptions& options) {
   CTIHUB_ASSIGN_OR_RETURN(ParsedPattern parsed, ParsePattern(text, options));
   std::shared_ptr<CompiledPattern> cp(new CompiledPattern());
   cp->impl_ = std::make_unique<Impl>();
@@ -938,10 +1083,14 @@ Result<std::shared_ptr<const CompiledPattern>> CompiledPattern::Compile(std::str
 
 size_t CompiledPattern::leaf_count() const { return impl_->leaf_comp.size(); }
 
-bool CompiledPattern::MatchLeaf(size_t leaf, const Observation& o) const { return impl_->MatchLeaf(leaf, o); }
+bool CompiledPattern::MatchLeaf(size_t leaf, const Observation& o) const {
+  return impl_->MatchLeaf(leaf, o);
+}
 
 Result<MatchResult> CompiledPattern::Match(const std::vector<Observation>& observations) const {
   MatchResult r;
+  if (impl_->compares_timestamps)
+    CTIHUB_RETURN_IF_ERROR(impl_->CheckTimestampOperands(observations));
   if (impl_->nodes[impl_->root].kind == ObsExpr::Kind::kLeaf) {
     // A single observation expression: the first observation that satisfies it.
     for (size_t i = 0; i < observations.size(); ++i) {
@@ -957,8 +1106,9 @@ Result<MatchResult> CompiledPattern::Match(const std::vector<Observation>& obser
   Search s(*impl_, observations);
   auto budget = [&] {
     return LimitExceeded("pattern_eval_budget: evaluation exceeded its work limits (" +
-                         std::to_string(kMaxEvalSteps) + " steps, " + std::to_string(kMaxSearchDepth) +
-                         " nested frames or " + std::to_string(kMaxBindingSize) + " bound instances)");
+                         std::to_string(kMaxEvalSteps) + " steps, " +
+                         std::to_string(kMaxSearchDepth) + " nested frames or " +
+                         std::to_string(kMaxBindingSize) + " bound instances)");
   };
   r.matched = s.Run(impl_->root, observations.size());
   if (s.exhausted()) return budget();
@@ -970,8 +1120,10 @@ Result<MatchResult> CompiledPattern::Match(const std::vector<Observation>& obser
       size_t mid = lo + (hi - lo) / 2;
       bool m = s.Run(impl_->root, mid);
       if (s.exhausted()) return budget();
-      if (m) hi = mid;
-      else lo = mid + 1;
+      if (m)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
     if (!s.Run(impl_->root, lo) || s.exhausted()) return budget();
   }
@@ -1007,13 +1159,26 @@ namespace {
 Status ReadTime(json::Object o, const char* key, int64_t* out, size_t pos) {
   std::string_view s;
   if (o.at_key(key).get(s) != simdjson::SUCCESS)
-    return InvalidArgument("observed-data at position " + std::to_string(pos) + " has no string '" + key + "'");
+    return InvalidArgument("observed-data at position " + std::to_string(pos) + " has no string '" +
+                           key + "'");
   auto ts = Timestamp::Parse(s);
   if (!ts.ok())
-    return InvalidArgument("observed-data at position " + std::to_string(pos) + ": invalid " + key + ": " +
-                           ts.status().message());
+    return InvalidArgument("observed-data at position " + std::to_string(pos) + ": invalid " + key +
+                           ": " + ts.status().message());
   *out = ToMicros(*ts);
   return Status::Ok();
+}
+
+// observed-data, or any object with the shape of a STIX 2.0 observation
+// (first_observed, last_observed, number_observed and objects) whatever its
+// type, as the reference matcher takes it.
+bool IsObservation(json::Object o) {
+  std::string_view type;
+  if (o.at_key("type").get(type) == simdjson::SUCCESS && type == "observed-data") return true;
+  Element unused;
+  for (const char* key : {"first_observed", "last_observed", "number_observed", "objects"})
+    if (o.at_key(key).get(unused) != simdjson::SUCCESS) return false;
+  return true;
 }
 
 }  // namespace
@@ -1023,13 +1188,15 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
   // Flatten: [objects...] | bundle | [bundles / objects...]; remember top-level positions.
   std::vector<std::pair<size_t, Element>> flat;
   auto add_bundle_or_object = [&](Element e, size_t pos) -> Status {
-    if (e.type() != json::Type::OBJECT) return InvalidArgument("element " + std::to_string(pos) + " is not a JSON object");
+    if (e.type() != json::Type::OBJECT)
+      return InvalidArgument("element " + std::to_string(pos) + " is not a JSON object");
     std::string_view type;
     json::Object o = e.get_object().value_unsafe();
     if (o.at_key("type").get(type) == simdjson::SUCCESS && type == "bundle") {
       Element objs;
       if (o.at_key("objects").get(objs) != simdjson::SUCCESS) return Status::Ok();
-      if (objs.type() != json::Type::ARRAY) return InvalidArgument("bundle 'objects' is not an array");
+      if (objs.type() != json::Type::ARRAY)
+        return InvalidArgument("bundle 'objects' is not an array");
       json::Array arr = objs.get_array().value_unsafe();
       for (Element x : arr) {
         if (x.type() != json::Type::OBJECT) return InvalidArgument("bundle holds a non-object");
@@ -1052,21 +1219,23 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
   std::unordered_map<std::string_view, Element> by_id;
   for (const auto& [pos, e] : flat) {
     std::string_view id;
-    if (e.get_object().value_unsafe().at_key("id").get(id) == simdjson::SUCCESS) by_id.emplace(id, e);
+    if (e.get_object().value_unsafe().at_key("id").get(id) == simdjson::SUCCESS)
+      by_id.emplace(id, e);
   }
   ObservationLimits limits;
   for (const auto& [pos, e] : flat) {
     json::Object o = e.get_object().value_unsafe();
-    std::string_view type;
-    if (o.at_key("type").get(type) != simdjson::SUCCESS || type != "observed-data") continue;
-    if (obs_.size() >= limits.max_observations) return LimitExceeded("too many observed-data objects");
+    if (!IsObservation(o)) continue;
+    if (obs_.size() >= limits.max_observations)
+      return LimitExceeded("too many observed-data objects");
     Observation ob;
     ob.position = pos;
     ob.sdo = e;
     CTIHUB_RETURN_IF_ERROR(ReadTime(o, "first_observed", &ob.first_us, pos));
     CTIHUB_RETURN_IF_ERROR(ReadTime(o, "last_observed", &ob.last_us, pos));
     if (ob.last_us < ob.first_us)
-      return InvalidArgument("observed-data at position " + std::to_string(pos) + ": last_observed is before first_observed");
+      return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                             ": last_observed is before first_observed");
     Element n;
     if (o.at_key("number_observed").get(n) == simdjson::SUCCESS) {
       int64_t v;
@@ -1075,41 +1244,53 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
                                ": number_observed must be an integer from 1 to 999999999");
       ob.count = v;
     } else {
-      return InvalidArgument("observed-data at position " + std::to_string(pos) + " has no number_observed");
+      return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                             " has no number_observed");
     }
     Element refs, objects;
     bool has_refs = o.at_key("object_refs").get(refs) == simdjson::SUCCESS;
     bool has_objects = o.at_key("objects").get(objects) == simdjson::SUCCESS;
     if (version == StixVersion::k21 && has_refs) {
       if (refs.type() != json::Type::ARRAY)
-        return InvalidArgument("observed-data at position " + std::to_string(pos) + ": object_refs is not an array");
+        return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                               ": object_refs is not an array");
       json::Array arr = refs.get_array().value_unsafe();
       for (Element r : arr) {
         std::string_view id;
         if (r.get(id) != simdjson::SUCCESS)
-          return InvalidArgument("observed-data at position " + std::to_string(pos) + ": object_refs holds a non-string");
+          return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                                 ": object_refs holds a non-string");
         auto it = by_id.find(id);
         if (it == by_id.end()) continue;
         bool dup = false;
         for (const auto& [k, _] : ob.objects)
-          if (k == id) { dup = true; break; }
+          if (k == id) {
+            dup = true;
+            break;
+          }
         if (!dup) ob.objects.emplace_back(id, it->second);
-        if (ob.objects.size() > limits.max_objects_per_observation) return LimitExceeded("too many objects in one observation");
+        if (ob.objects.size() > limits.max_objects_per_observation)
+          return LimitExceeded("too many objects in one observation");
       }
     } else if (has_objects) {
       if (objects.type() != json::Type::OBJECT)
-        return InvalidArgument("observed-data at position " + std::to_string(pos) + ": objects is not a dictionary");
+        return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                               ": objects is not a dictionary");
       json::Object dict = objects.get_object().value_unsafe();
       for (auto field : dict) {
         if (field.value.type() != json::Type::OBJECT)
-          return InvalidArgument("observed-data at position " + std::to_string(pos) + ": objects holds a non-object");
+          return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                                 ": objects holds a non-object");
         ob.objects.emplace_back(field.key, field.value);
-        if (ob.objects.size() > limits.max_objects_per_observation) return LimitExceeded("too many objects in one observation");
+        if (ob.objects.size() > limits.max_objects_per_observation)
+          return LimitExceeded("too many objects in one observation");
       }
     } else if (version == StixVersion::k21) {
-      return InvalidArgument("observed-data at position " + std::to_string(pos) + " has no object_refs");
+      return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                             " has no object_refs");
     } else {
-      return InvalidArgument("observed-data at position " + std::to_string(pos) + " has no objects dictionary");
+      return InvalidArgument("observed-data at position " + std::to_string(pos) +
+                             " has no objects dictionary");
     }
     obs_.push_back(std::move(ob));
   }

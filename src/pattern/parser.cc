@@ -12,11 +12,47 @@ namespace ctihub::pattern {
 namespace {
 
 enum class Tok {
-  kEnd, kLBrack, kRBrack, kLParen, kRParen, kColon, kDot, kComma, kStar,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kIdent, kString, kInt, kFloat, kBinary, kHex, kTimestamp,
-  kAnd, kOr, kNot, kFollowedBy, kLike, kMatches, kIsSuperset, kIsSubset, kLast, kIn,
-  kStart, kStop, kSeconds, kTrue, kFalse, kWithin, kRepeats, kTimes, kExists,
+  kEnd,
+  kLBrack,
+  kRBrack,
+  kLParen,
+  kRParen,
+  kColon,
+  kDot,
+  kComma,
+  kStar,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kIdent,
+  kString,
+  kInt,
+  kFloat,
+  kBinary,
+  kHex,
+  kTimestamp,
+  kAnd,
+  kOr,
+  kNot,
+  kFollowedBy,
+  kLike,
+  kMatches,
+  kIsSuperset,
+  kIsSubset,
+  kLast,
+  kIn,
+  kStart,
+  kStop,
+  kSeconds,
+  kTrue,
+  kFalse,
+  kWithin,
+  kRepeats,
+  kTimes,
+  kExists,
 };
 
 struct Token {
@@ -28,47 +64,88 @@ struct Token {
 
 const char* TokName(Tok t) {
   switch (t) {
-    case Tok::kEnd: return "end of pattern";
-    case Tok::kLBrack: return "'['";
-    case Tok::kRBrack: return "']'";
-    case Tok::kLParen: return "'('";
-    case Tok::kRParen: return "')'";
-    case Tok::kColon: return "':'";
-    case Tok::kDot: return "'.'";
-    case Tok::kComma: return "','";
-    case Tok::kStar: return "'*'";
-    case Tok::kEq: return "'='";
-    case Tok::kNe: return "'!='";
-    case Tok::kLt: return "'<'";
-    case Tok::kLe: return "'<='";
-    case Tok::kGt: return "'>'";
-    case Tok::kGe: return "'>='";
-    case Tok::kIdent: return "identifier";
-    case Tok::kString: return "string literal";
-    case Tok::kInt: return "integer literal";
-    case Tok::kFloat: return "float literal";
-    case Tok::kBinary: return "binary literal";
-    case Tok::kHex: return "hex literal";
-    case Tok::kTimestamp: return "timestamp literal";
-    case Tok::kAnd: return "AND";
-    case Tok::kOr: return "OR";
-    case Tok::kNot: return "NOT";
-    case Tok::kFollowedBy: return "FOLLOWEDBY";
-    case Tok::kLike: return "LIKE";
-    case Tok::kMatches: return "MATCHES";
-    case Tok::kIsSuperset: return "ISSUPERSET";
-    case Tok::kIsSubset: return "ISSUBSET";
-    case Tok::kLast: return "LAST";
-    case Tok::kIn: return "IN";
-    case Tok::kStart: return "START";
-    case Tok::kStop: return "STOP";
-    case Tok::kSeconds: return "SECONDS";
-    case Tok::kTrue: return "true";
-    case Tok::kFalse: return "false";
-    case Tok::kWithin: return "WITHIN";
-    case Tok::kRepeats: return "REPEATS";
-    case Tok::kTimes: return "TIMES";
-    case Tok::kExists: return "EXISTS";
+    case Tok::kEnd:
+      return "end of pattern";
+    case Tok::kLBrack:
+      return "'['";
+    case Tok::kRBrack:
+      return "']'";
+    case Tok::kLParen:
+      return "'('";
+    case Tok::kRParen:
+      return "')'";
+    case Tok::kColon:
+      return "':'";
+    case Tok::kDot:
+      return "'.'";
+    case Tok::kComma:
+      return "','";
+    case Tok::kStar:
+      return "'*'";
+    case Tok::kEq:
+      return "'='";
+    case Tok::kNe:
+      return "'!='";
+    case Tok::kLt:
+      return "'<'";
+    case Tok::kLe:
+      return "'<='";
+    case Tok::kGt:
+      return "'>'";
+    case Tok::kGe:
+      return "'>='";
+    case Tok::kIdent:
+      return "identifier";
+    case Tok::kString:
+      return "string literal";
+    case Tok::kInt:
+      return "integer literal";
+    case Tok::kFloat:
+      return "float literal";
+    case Tok::kBinary:
+      return "binary literal";
+    case Tok::kHex:
+      return "hex literal";
+    case Tok::kTimestamp:
+      return "timestamp literal";
+    case Tok::kAnd:
+      return "AND";
+    case Tok::kOr:
+      return "OR";
+    case Tok::kNot:
+      return "NOT";
+    case Tok::kFollowedBy:
+      return "FOLLOWEDBY";
+    case Tok::kLike:
+      return "LIKE";
+    case Tok::kMatches:
+      return "MATCHES";
+    case Tok::kIsSuperset:
+      return "ISSUPERSET";
+    case Tok::kIsSubset:
+      return "ISSUBSET";
+    case Tok::kLast:
+      return "LAST";
+    case Tok::kIn:
+      return "IN";
+    case Tok::kStart:
+      return "START";
+    case Tok::kStop:
+      return "STOP";
+    case Tok::kSeconds:
+      return "SECONDS";
+    case Tok::kTrue:
+      return "true";
+    case Tok::kFalse:
+      return "false";
+    case Tok::kWithin:
+      return "WITHIN";
+    case Tok::kRepeats:
+      return "REPEATS";
+    case Tok::kTimes:
+      return "TIMES";
+    case Tok::kExists:
+      return "EXISTS";
   }
   return "token";
 }
@@ -78,12 +155,24 @@ struct Keyword {
   Tok tok;
 };
 constexpr Keyword kKeywords[] = {
-    {"AND", Tok::kAnd},         {"OR", Tok::kOr},           {"NOT", Tok::kNot},
-    {"FOLLOWEDBY", Tok::kFollowedBy}, {"LIKE", Tok::kLike}, {"MATCHES", Tok::kMatches},
-    {"ISSUPERSET", Tok::kIsSuperset}, {"ISSUBSET", Tok::kIsSubset}, {"LAST", Tok::kLast},
-    {"IN", Tok::kIn},           {"START", Tok::kStart},     {"STOP", Tok::kStop},
-    {"SECONDS", Tok::kSeconds}, {"true", Tok::kTrue},       {"false", Tok::kFalse},
-    {"WITHIN", Tok::kWithin},   {"REPEATS", Tok::kRepeats}, {"TIMES", Tok::kTimes},
+    {"AND", Tok::kAnd},
+    {"OR", Tok::kOr},
+    {"NOT", Tok::kNot},
+    {"FOLLOWEDBY", Tok::kFollowedBy},
+    {"LIKE", Tok::kLike},
+    {"MATCHES", Tok::kMatches},
+    {"ISSUPERSET", Tok::kIsSuperset},
+    {"ISSUBSET", Tok::kIsSubset},
+    {"LAST", Tok::kLast},
+    {"IN", Tok::kIn},
+    {"START", Tok::kStart},
+    {"STOP", Tok::kStop},
+    {"SECONDS", Tok::kSeconds},
+    {"true", Tok::kTrue},
+    {"false", Tok::kFalse},
+    {"WITHIN", Tok::kWithin},
+    {"REPEATS", Tok::kRepeats},
+    {"TIMES", Tok::kTimes},
     {"EXISTS", Tok::kExists},
 };
 
@@ -94,7 +183,9 @@ Status ErrorAt(size_t pos, const std::string& msg) {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool IsB64(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '/'; }
+bool IsB64(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '/';
+}
 
 // Length of a white-space character at s[i] (the grammar's WS set), 0 if none.
 size_t WhiteSpaceLen(std::string_view s, size_t i) {
@@ -105,8 +196,9 @@ size_t WhiteSpaceLen(std::string_view s, size_t i) {
   };
   if (c == 0xC2 && (at(1) == 0x85 || at(1) == 0xA0)) return 2;
   if (c == 0xE1 && at(1) == 0x9A && at(2) == 0x80) return 3;
-  if (c == 0xE2 && at(1) == 0x80 && ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 ||
-                                     at(2) == 0xA9 || at(2) == 0xAF)) return 3;
+  if (c == 0xE2 && at(1) == 0x80 &&
+      ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 || at(2) == 0xAF))
+    return 3;
   if (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) return 3;
   if (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80) return 3;
   return 0;
@@ -119,12 +211,18 @@ Result<std::string> DecodeBase64(std::string_view s) {
   for (char c : s) {
     if (c == '=') break;
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (IsDigit(c)) v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return InvalidArgument("invalid base64 character");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (IsDigit(c))
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      return InvalidArgument("invalid base64 character");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -163,7 +261,10 @@ class Lexer {
       // white space and comments
       while (i < s_.size()) {
         size_t w = WhiteSpaceLen(s_, i);
-        if (w) { i += w; continue; }
+        if (w) {
+          i += w;
+          continue;
+        }
         if (s_[i] == '/' && i + 1 < s_.size() && s_[i + 1] == '*') {
           size_t end = s_.find("*/", i + 2);
           if (end == std::string_view::npos) return ErrorAt(i, "unterminated comment");
@@ -184,20 +285,37 @@ class Lexer {
         return Status::Ok();
       }
       char c = s_[i];
-      auto single = [&](Tok k, size_t n) { t.kind = k; t.len = n; i += n; };
-      if (c == '[') single(Tok::kLBrack, 1);
-      else if (c == ']') single(Tok::kRBrack, 1);
-      else if (c == '(') single(Tok::kLParen, 1);
-      else if (c == ')') single(Tok::kRParen, 1);
-      else if (c == ':') single(Tok::kColon, 1);
-      else if (c == ',') single(Tok::kComma, 1);
-      else if (c == '*') single(Tok::kStar, 1);
-      else if (c == '=') single(Tok::kEq, Peek(i + 1) == '=' ? 2 : 1);
-      else if (c == '!' && Peek(i + 1) == '=') single(Tok::kNe, 2);
-      else if (c == '<' && Peek(i + 1) == '>') single(Tok::kNe, 2);
-      else if (c == '<') single(Peek(i + 1) == '=' ? Tok::kLe : Tok::kLt, Peek(i + 1) == '=' ? 2 : 1);
-      else if (c == '>') single(Peek(i + 1) == '=' ? Tok::kGe : Tok::kGt, Peek(i + 1) == '=' ? 2 : 1);
-      else if (c == '.' && !IsDigit(Peek(i + 1))) single(Tok::kDot, 1);
+      auto single = [&](Tok k, size_t n) {
+        t.kind = k;
+        t.len = n;
+        i += n;
+      };
+      if (c == '[')
+        single(Tok::kLBrack, 1);
+      else if (c == ']')
+        single(Tok::kRBrack, 1);
+      else if (c == '(')
+        single(Tok::kLParen, 1);
+      else if (c == ')')
+        single(Tok::kRParen, 1);
+      else if (c == ':')
+        single(Tok::kColon, 1);
+      else if (c == ',')
+        single(Tok::kComma, 1);
+      else if (c == '*')
+        single(Tok::kStar, 1);
+      else if (c == '=')
+        single(Tok::kEq, Peek(i + 1) == '=' ? 2 : 1);
+      else if (c == '!' && Peek(i + 1) == '=')
+        single(Tok::kNe, 2);
+      else if (c == '<' && Peek(i + 1) == '>')
+        single(Tok::kNe, 2);
+      else if (c == '<')
+        single(Peek(i + 1) == '=' ? Tok::kLe : Tok::kLt, Peek(i + 1) == '=' ? 2 : 1);
+      else if (c == '>')
+        single(Peek(i + 1) == '=' ? Tok::kGe : Tok::kGt, Peek(i + 1) == '=' ? 2 : 1);
+      else if (c == '.' && !IsDigit(Peek(i + 1)))
+        single(Tok::kDot, 1);
       else if ((c == 'b' || c == 'h' || c == 't') && Peek(i + 1) == '\'') {
         size_t end = s_.find('\'', i + 2);
         if (end == std::string_view::npos) return ErrorAt(i, "unterminated literal");
@@ -227,7 +345,8 @@ class Lexer {
         t.text = std::move(v);
         t.len = k + 1 - i;
         i = k + 1;
-      } else if (IsDigit(c) || c == '.' || ((c == '+' || c == '-') && (IsDigit(Peek(i + 1)) || Peek(i + 1) == '.'))) {
+      } else if (IsDigit(c) || c == '.' ||
+                 ((c == '+' || c == '-') && (IsDigit(Peek(i + 1)) || Peek(i + 1) == '.'))) {
         size_t k = i;
         if (c == '+' || c == '-') ++k;
         size_t int_start = k;
@@ -242,10 +361,12 @@ class Lexer {
           k = m;
         } else {
           if (int_len == 0) return ErrorAt(i, "invalid number");
-          if (int_len > 1 && s_[int_start] == '0') return ErrorAt(i, "invalid integer: leading zero");
+          if (int_len > 1 && s_[int_start] == '0')
+            return ErrorAt(i, "invalid integer: leading zero");
           t.kind = Tok::kInt;
         }
-        if (IsAlpha(Peek(k))) return ErrorAt(k, "invalid number: unexpected character after digits");
+        if (IsAlpha(Peek(k)))
+          return ErrorAt(k, "invalid number: unexpected character after digits");
         t.text = std::string(s_.substr(i, k - i));
         t.len = k - i;
         i = k;
@@ -264,10 +385,13 @@ class Lexer {
         t.len = k - i;
         i = k;
       } else {
-        return ErrorAt(i, std::string("unexpected character '") +
-                              (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
-                                   ? std::string("\\x") + "0123456789abcdef"[(c >> 4) & 15] + "0123456789abcdef"[c & 15]
-                                   : std::string(1, c)) + "'");
+        return ErrorAt(
+            i, std::string("unexpected character '") +
+                   (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
+                        ? std::string("\\x") + "0123456789abcdef"[(c >> 4) & 15] +
+                              "0123456789abcdef"[c & 15]
+                        : std::string(1, c)) +
+                   "'");
       }
       out->push_back(std::move(t));
     }
@@ -280,11 +404,24 @@ class Lexer {
 };
 
 bool IsKnownType(std::string_view t) {
-  static const std::set<std::string_view> kTypes = {
-      "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
-      "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
-      "network-traffic", "process", "software", "url", "user-account",
-      "windows-registry-key", "x509-certificate"};
+  static const std::set<std::string_view> kTypes = {"artifact",
+                                                    "autonomous-system",
+                                                    "directory",
+                                                    "domain-name",
+                                                    "email-addr",
+                                                    "email-message",
+                                                    "file",
+                                                    "ipv4-addr",
+                                                    "ipv6-addr",
+                                                    "mac-addr",
+                                                    "mutex",
+                                                    "network-traffic",
+                                                    "process",
+                                                    "software",
+                                                    "url",
+                                                    "user-account",
+                                                    "windows-registry-key",
+                                                    "x509-certificate"};
   return kTypes.count(t) > 0;
 }
 
@@ -297,15 +434,22 @@ std::string CheckHash(std::string_view algo, std::string_view value) {
   }
   auto all_hex = [&](std::string_view v) { return std::all_of(v.begin(), v.end(), IsHex); };
   size_t want = 0;
-  if (a == "MD5") want = 32;
-  else if (a == "SHA1" || a == "RIPEMD160") want = 40;
-  else if (a == "SHA224" || a == "SHA3224") want = 56;
-  else if (a == "SHA256" || a == "SHA3256") want = 64;
-  else if (a == "SHA384" || a == "SHA3384") want = 96;
-  else if (a == "SHA512" || a == "SHA3512" || a == "WHIRLPOOL") want = 128;
+  if (a == "MD5")
+    want = 32;
+  else if (a == "SHA1" || a == "RIPEMD160")
+    want = 40;
+  else if (a == "SHA224" || a == "SHA3224")
+    want = 56;
+  else if (a == "SHA256" || a == "SHA3256")
+    want = 64;
+  else if (a == "SHA384" || a == "SHA3384")
+    want = 96;
+  else if (a == "SHA512" || a == "SHA3512" || a == "WHIRLPOOL")
+    want = 128;
   if (want) {
     if (value.size() != want || !all_hex(value))
-      return "a " + std::string(algo) + " hash must be " + std::to_string(want) + " hexadecimal digits";
+      return "a " + std::string(algo) + " hash must be " + std::to_string(want) +
+             " hexadecimal digits";
     return "";
   }
   if (a == "MD6") {
@@ -315,7 +459,8 @@ std::string CheckHash(std::string_view algo, std::string_view value) {
   if (a == "TLSH") {
     std::string_view v = value;
     if (v.size() >= 72 && (v.substr(0, 2) == "T1" || v.substr(0, 2) == "t1")) v = v.substr(2);
-    if (v.size() < 70 || !all_hex(v)) return "a TLSH hash must be at least 70 hexadecimal digits (optionally prefixed with T1)";
+    if (v.size() < 70 || !all_hex(v))
+      return "a TLSH hash must be at least 70 hexadecimal digits (optionally prefixed with T1)";
     return "";
   }
   if (a == "SSDEEP") {
@@ -344,7 +489,10 @@ class Parser {
   const Token& Cur() const { return t_[p_]; }
   const Token& Next() { return t_[p_++]; }
   bool Accept(Tok k) {
-    if (Cur().kind == k) { ++p_; return true; }
+    if (Cur().kind == k) {
+      ++p_;
+      return true;
+    }
     return false;
   }
   std::string Found() const {
@@ -357,7 +505,8 @@ class Parser {
     return ErrorAt(Cur().pos, "expected " + what + ", found " + Found());
   }
   Status Count() {
-    if (++nodes_ > kMaxNodes) return LimitExceeded("pattern_too_large: more than " + std::to_string(kMaxNodes) + " nodes");
+    if (++nodes_ > kMaxNodes)
+      return LimitExceeded("pattern_too_large: more than " + std::to_string(kMaxNodes) + " nodes");
     return Status::Ok();
   }
   Status Enter() {
@@ -369,7 +518,6 @@ class Parser {
 
   using ObsPtr = std::unique_ptr<ObsExpr>;
   using CompPtr = std::unique_ptr<CompExpr>;
-
 
   // Chains of one observation operator become one n-ary node (no deep trees
   // for long OR lists of indicators).
@@ -392,19 +540,20 @@ class Parser {
     }
     return n;
   }
-  Result<ObsPtr> ObsFollowedBy() { return Chain(Tok::kFollowedBy, ObsExpr::Kind::kFollowedBy, &Parser::ObsOr); }
+  Result<ObsPtr> ObsFollowedBy() {
+    return Chain(Tok::kFollowedBy, ObsExpr::Kind::kFollowedBy, &Parser::ObsOr);
+  }
   Result<ObsPtr> ObsOr() { return Chain(Tok::kOr, ObsExpr::Kind::kOr, &Parser::ObsAnd); }
   Result<ObsPtr> ObsAnd() { return Chain(Tok::kAnd, ObsExpr::Kind::kAnd, &Parser::ObsQualified); }
 
   Result<ObsPtr> ObsQualified() {
     CTIHUB_ASSIGN_OR_RETURN(ObsPtr e, ObsPrimary());
-    bool seen_within = false, seen_repeats = false, seen_startstop = false;
+    // Qualifiers may be stacked (the grammar allows `... REPEATS 2 TIMES REPEATS 3 TIMES`);
+    // each wraps the expression before it, so they apply innermost (leftmost) first.
     while (true) {
       const Token& q = Cur();
       if (q.kind == Tok::kWithin) {
         size_t pos = Next().pos;
-        if (seen_within) return ErrorAt(pos, "WITHIN given twice on the same observation expression");
-        seen_within = true;
         const Token& n = Cur();
         double seconds;
         if (n.kind == Tok::kInt || n.kind == Tok::kFloat) {
@@ -426,8 +575,6 @@ class Parser {
         e = std::move(w);
       } else if (q.kind == Tok::kRepeats) {
         size_t pos = Next().pos;
-        if (seen_repeats) return ErrorAt(pos, "REPEATS given twice on the same observation expression");
-        seen_repeats = true;
         const Token& n = Cur();
         if (n.kind != Tok::kInt) return Expected("an integer after REPEATS");
         errno = 0;
@@ -446,8 +593,6 @@ class Parser {
         e = std::move(r);
       } else if (q.kind == Tok::kStart) {
         size_t pos = Next().pos;
-        if (seen_startstop) return ErrorAt(pos, "START/STOP given twice on the same observation expression");
-        seen_startstop = true;
         CTIHUB_ASSIGN_OR_RETURN(Timestamp start, QualifierTime("START"));
         if (!Accept(Tok::kStop)) return Expected("STOP");
         CTIHUB_ASSIGN_OR_RETURN(Timestamp stop, QualifierTime("STOP"));
@@ -482,7 +627,9 @@ class Parser {
 
   Result<Timestamp> ParseTimestampText(const std::string& s, size_t pos) {
     // Grammar: YYYY-MM-DDTHH:MM:SS(.d+)?Z with upper-case T and Z.
-    auto bad = [&](const std::string& why) { return ErrorAt(pos, "invalid timestamp '" + s + "': " + why); };
+    auto bad = [&](const std::string& why) {
+      return ErrorAt(pos, "invalid timestamp '" + s + "': " + why);
+    };
     bool shape = s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
                  s[16] == ':' && s.back() == 'Z';
     if (shape) {
@@ -550,8 +697,9 @@ class Parser {
   void CheckSameTypeAnd(const CompExpr& c) {
     if (!opt_.strict) return;
     if (c.kind == CompExpr::Kind::kAnd && Types(c).empty())
-      out_->warnings.push_back("at position " + std::to_string(c.pos) +
-                               ": comparisons joined by AND use different object types and can never match");
+      out_->warnings.push_back(
+          "at position " + std::to_string(c.pos) +
+          ": comparisons joined by AND use different object types and can never match");
     for (const auto& ch : c.children) CheckSameTypeAnd(*ch);
   }
 
@@ -611,24 +759,49 @@ class Parser {
     const Token& op = Cur();
     size_t op_pos = op.pos;
     switch (op.kind) {
-      case Tok::kEq: n->op = CmpOp::kEq; break;
-      case Tok::kNe: n->op = CmpOp::kNe; break;
-      case Tok::kLt: n->op = CmpOp::kLt; break;
-      case Tok::kLe: n->op = CmpOp::kLe; break;
-      case Tok::kGt: n->op = CmpOp::kGt; break;
-      case Tok::kGe: n->op = CmpOp::kGe; break;
-      case Tok::kIn: n->op = CmpOp::kIn; break;
-      case Tok::kLike: n->op = CmpOp::kLike; break;
-      case Tok::kMatches: n->op = CmpOp::kMatches; break;
-      case Tok::kIsSubset: n->op = CmpOp::kIsSubset; break;
-      case Tok::kIsSuperset: n->op = CmpOp::kIsSuperset; break;
+      case Tok::kEq:
+        n->op = CmpOp::kEq;
+        break;
+      case Tok::kNe:
+        n->op = CmpOp::kNe;
+        break;
+      case Tok::kLt:
+        n->op = CmpOp::kLt;
+        break;
+      case Tok::kLe:
+        n->op = CmpOp::kLe;
+        break;
+      case Tok::kGt:
+        n->op = CmpOp::kGt;
+        break;
+      case Tok::kGe:
+        n->op = CmpOp::kGe;
+        break;
+      case Tok::kIn:
+        n->op = CmpOp::kIn;
+        break;
+      case Tok::kLike:
+        n->op = CmpOp::kLike;
+        break;
+      case Tok::kMatches:
+        n->op = CmpOp::kMatches;
+        break;
+      case Tok::kIsSubset:
+        n->op = CmpOp::kIsSubset;
+        break;
+      case Tok::kIsSuperset:
+        n->op = CmpOp::kIsSuperset;
+        break;
       default:
-        return Expected("a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET)");
+        return Expected(
+            "a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET)");
     }
     ++p_;
     if (n->op == CmpOp::kIn) {
       if (Cur().kind != Tok::kLParen)
-        return ErrorAt(Cur().pos, "type mismatch: IN requires a set literal such as ('a', 'b'), found " + Found());
+        return ErrorAt(
+            Cur().pos,
+            "type mismatch: IN requires a set literal such as ('a', 'b'), found " + Found());
       ++p_;
       if (!Accept(Tok::kRParen)) {
         while (true) {
@@ -654,31 +827,40 @@ class Parser {
     CTIHUB_RETURN_IF_ERROR(ReadLiteral(&n->literal, n->op == CmpOp::kEq || n->op == CmpOp::kNe));
     const Literal& l = n->literal;
     switch (n->op) {
-      case CmpOp::kLt: case CmpOp::kLe: case CmpOp::kGt: case CmpOp::kGe:
-        if (l.kind == LiteralKind::kBool) return ErrorAt(l.pos, "type mismatch: booleans cannot be ordered");
+      case CmpOp::kLt:
+      case CmpOp::kLe:
+      case CmpOp::kGt:
+      case CmpOp::kGe:
+        if (l.kind == LiteralKind::kBool)
+          return ErrorAt(l.pos, "type mismatch: booleans cannot be ordered");
         break;
       case CmpOp::kLike:
-        if (l.kind != LiteralKind::kString) return ErrorAt(l.pos, "type mismatch: LIKE requires a string literal");
+        if (l.kind != LiteralKind::kString)
+          return ErrorAt(l.pos, "type mismatch: LIKE requires a string literal");
         break;
       case CmpOp::kMatches: {
-        if (l.kind != LiteralKind::kString) return ErrorAt(l.pos, "type mismatch: MATCHES requires a string literal");
+        if (l.kind != LiteralKind::kString)
+          return ErrorAt(l.pos, "type mismatch: MATCHES requires a string literal");
         int err = 0;
         PCRE2_SIZE off = 0;
-        pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(l.bytes.data()), l.bytes.size(),
-                                         PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, nullptr);
+        pcre2_code* code =
+            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(l.bytes.data()), l.bytes.size(),
+                          PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, nullptr);
         if (!code) {
           PCRE2_UCHAR buf[256];
           pcre2_get_error_message(err, buf, sizeof buf);
-          return ErrorAt(l.pos, "invalid regular expression at offset " + std::to_string(off) + ": " +
-                                    reinterpret_cast<const char*>(buf));
+          return ErrorAt(l.pos, "invalid regular expression at offset " + std::to_string(off) +
+                                    ": " + reinterpret_cast<const char*>(buf));
         }
         pcre2_code_free(code);
         break;
       }
-      case CmpOp::kIsSubset: case CmpOp::kIsSuperset: {
+      case CmpOp::kIsSubset:
+      case CmpOp::kIsSuperset: {
         IpPrefix p;
         if (l.kind != LiteralKind::kString || !ParseIpPrefix(l.bytes, &p))
-          return ErrorAt(l.pos, std::string("type mismatch: ") + (n->op == CmpOp::kIsSubset ? "ISSUBSET" : "ISSUPERSET") +
+          return ErrorAt(l.pos, std::string("type mismatch: ") +
+                                    (n->op == CmpOp::kIsSubset ? "ISSUBSET" : "ISSUPERSET") +
                                     " requires an IPv4 or IPv6 address or CIDR string");
         break;
       }
@@ -694,8 +876,8 @@ class Parser {
     if (n.op != CmpOp::kEq && n.op != CmpOp::kNe && n.op != CmpOp::kIn) return Status::Ok();
     const auto& st = n.path.steps;
     for (size_t k = 0; k + 1 < st.size(); ++k) {
-      if (st[k].kind == PathStep::Kind::kKey && st[k].key == "hashes" && st[k + 1].kind == PathStep::Kind::kKey &&
-          k + 2 == st.size()) {
+      if (st[k].kind == PathStep::Kind::kKey && st[k].key == "hashes" &&
+          st[k + 1].kind == PathStep::Kind::kKey && k + 2 == st.size()) {
         auto check = [&](const Literal& l) -> Status {
           if (l.kind != LiteralKind::kString) return Status::Ok();
           std::string why = CheckHash(st[k + 1].key, l.bytes);
@@ -719,7 +901,8 @@ class Parser {
     ++p_;
     if (!Accept(Tok::kColon)) return Expected("':' after the object type");
     if (opt_.strict && !IsKnownType(path->type))
-      out_->warnings.push_back("at position " + std::to_string(t.pos) + ": object type '" + path->type +
+      out_->warnings.push_back("at position " + std::to_string(t.pos) + ": object type '" +
+                               path->type +
                                "' is not defined by the STIX specification (custom object)");
     CTIHUB_RETURN_IF_ERROR(KeyStep(path, "a property name after ':'"));
     while (true) {
@@ -743,7 +926,8 @@ class Parser {
         }
         if (!Accept(Tok::kRBrack)) return Expected("']' after the list index");
         path->steps.push_back(std::move(s));
-        if (path->steps.size() > 256) return LimitExceeded("pattern_path_too_long: object path longer than 256 steps");
+        if (path->steps.size() > 256)
+          return LimitExceeded("pattern_path_too_long: object path longer than 256 steps");
       } else {
         break;
       }
@@ -759,11 +943,13 @@ class Parser {
       s.key = t.text;
     } else if (t.kind == Tok::kIdent) {
       if (t.text.find('-') != std::string::npos)
-        return ErrorAt(t.pos, "property name '" + t.text + "' contains '-': quote it, e.g. '" + t.text + "'");
+        return ErrorAt(
+            t.pos, "property name '" + t.text + "' contains '-': quote it, e.g. '" + t.text + "'");
       s.key = t.text;
     } else if (t.kind >= Tok::kAnd) {
       // Keywords are not identifiers in the grammar.
-      return ErrorAt(t.pos, std::string("expected ") + what + ", found keyword " + TokName(t.kind) + " (quote it)");
+      return ErrorAt(t.pos, std::string("expected ") + what + ", found keyword " + TokName(t.kind) +
+                                " (quote it)");
     } else {
       return Expected(what);
     }
@@ -793,13 +979,15 @@ class Parser {
         l->d = std::strtod(t.text.c_str(), nullptr);
         if (!std::isfinite(l->d)) return ErrorAt(t.pos, "float literal out of range");
         break;
-      case Tok::kTrue: case Tok::kFalse:
+      case Tok::kTrue:
+      case Tok::kFalse:
         if (!allow_bool) return ErrorAt(t.pos, "type mismatch: a boolean is not allowed here");
         l->kind = LiteralKind::kBool;
         l->b = t.kind == Tok::kTrue;
         break;
       case Tok::kBinary: {
-        if (!IsStrictBase64(t.text)) return ErrorAt(t.pos, "invalid binary literal b'" + t.text + "': not valid base64");
+        if (!IsStrictBase64(t.text))
+          return ErrorAt(t.pos, "invalid binary literal b'" + t.text + "': not valid base64");
         l->kind = LiteralKind::kBinary;
         auto r = DecodeBase64(t.text);
         if (!r.ok()) return ErrorAt(t.pos, "invalid binary literal: not valid base64");
@@ -808,7 +996,8 @@ class Parser {
       }
       case Tok::kHex: {
         if (t.text.size() % 2 != 0 || !std::all_of(t.text.begin(), t.text.end(), IsHex))
-          return ErrorAt(t.pos, "invalid hex literal h'" + t.text + "': needs an even number of hex digits");
+          return ErrorAt(
+              t.pos, "invalid hex literal h'" + t.text + "': needs an even number of hex digits");
         l->kind = LiteralKind::kBinary;
         for (size_t k = 0; k < t.text.size(); k += 2)
           l->bytes.push_back(static_cast<char>(std::stoi(t.text.substr(k, 2), nullptr, 16)));
@@ -895,8 +1084,9 @@ bool ParseIpPrefix(std::string_view s, IpPrefix* out) {
     if (k < addr.size() && addr[k] == '.') {
       IpPrefix v4;
       std::string_view tail = addr.substr(start);
-      if (n > 6 || tail.find(':') != std::string_view::npos || tail.find('/') != std::string_view::npos ||
-          !ParseIpPrefix(tail, &v4) || v4.v6 || v4.bits != 32)
+      if (n > 6 || tail.find(':') != std::string_view::npos ||
+          tail.find('/') != std::string_view::npos || !ParseIpPrefix(tail, &v4) || v4.v6 ||
+          v4.bits != 32)
         return false;
       words[n++] = static_cast<uint16_t>(v4.addr[0] << 8 | v4.addr[1]);
       words[n++] = static_cast<uint16_t>(v4.addr[2] << 8 | v4.addr[3]);
@@ -904,7 +1094,8 @@ bool ParseIpPrefix(std::string_view s, IpPrefix* out) {
       break;
     }
     if (k == start || k - start > 4) return false;
-    words[n++] = static_cast<uint16_t>(std::stoul(std::string(addr.substr(start, k - start)), nullptr, 16));
+    words[n++] =
+        static_cast<uint16_t>(std::stoul(std::string(addr.substr(start, k - start)), nullptr, 16));
     if (k == addr.size()) break;
     if (addr[k] != ':') return false;
     ++k;
@@ -953,7 +1144,8 @@ bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner) {
 
 Result<ParsedPattern> ParsePattern(std::string_view text, const PatternOptions& options) {
   if (text.size() > kMaxPatternBytes)
-    return LimitExceeded("pattern_too_long: pattern longer than " + std::to_string(kMaxPatternBytes) + " bytes");
+    return LimitExceeded("pattern_too_long: pattern longer than " +
+                         std::to_string(kMaxPatternBytes) + " bytes");
   std::vector<Token> toks;
   Lexer lex(text, options.version);
   CTIHUB_RETURN_IF_ERROR(lex.Run(&toks));

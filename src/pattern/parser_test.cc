@@ -12,7 +12,8 @@ PatternOptions V20() {
 }
 
 TEST(PatternParser, PrecedenceOfObservationOperators) {
-  auto r = ParsePattern("[a:b = 1] FOLLOWEDBY [a:c = 2] OR [a:d = 3] AND [a:e = 4] WITHIN 5 SECONDS");
+  auto r =
+      ParsePattern("[a:b = 1] FOLLOWEDBY [a:c = 2] OR [a:d = 3] AND [a:e = 4] WITHIN 5 SECONDS");
   ASSERT_TRUE(r.ok()) << r.status().message();
   const ObsExpr& root = *r->root;
   ASSERT_EQ(root.kind, ObsExpr::Kind::kFollowedBy);
@@ -35,8 +36,10 @@ TEST(PatternParser, ComparisonAndBindsTighterThanOr) {
 
 TEST(PatternParser, PathsAndLiterals) {
   auto r = ParsePattern(
-      "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.5 AND file:x[2] = 'it\\'s \\\\' "
-      "AND file:y = b'AQID' AND file:z = h'0a0B' AND file:t = t'2016-02-29T12:00:00.5Z' AND file:n != -3]");
+      "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.5 AND file:x[2] = 'it\\'s "
+      "\\\\' "
+      "AND file:y = b'AQID' AND file:z = h'0a0B' AND file:t = t'2016-02-29T12:00:00.5Z' AND file:n "
+      "!= -3]");
   ASSERT_TRUE(r.ok()) << r.status().message();
   const CompExpr& c = *r->root->comparison;
   ASSERT_EQ(c.children.size(), 6u);
@@ -56,7 +59,8 @@ TEST(PatternParser, PathsAndLiterals) {
 TEST(PatternParser, SyntaxErrorsCarryPositionAndExpectation) {
   auto r = ParsePattern("[file:name = 'x' AND ]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message().rfind("at position 21: expected an object path", 0), 0u) << r.status().message();
+  EXPECT_EQ(r.status().message().rfind("at position 21: expected an object path", 0), 0u)
+      << r.status().message();
   r = ParsePattern("[file:name = 'x'");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("at position 16"), std::string::npos) << r.status().message();
@@ -64,10 +68,11 @@ TEST(PatternParser, SyntaxErrorsCarryPositionAndExpectation) {
 }
 
 TEST(PatternParser, SemanticErrors) {
-  for (const char* p : {"[a:b IN 'x']", "[a:b ISSUBSET 'nope']", "[a:b = 1] REPEATS 0 TIMES", "[a:b = 1] WITHIN 0 SECONDS",
-                        "[a:b = 1] REPEATS 2 TIMES REPEATS 2 TIMES", "[file:hashes.'SHA-1' = 'abc']",
-                        "[a:b = t'2019-02-29T00:00:00Z']", "[a:b = b'A']", "[a:b = h'abc']", "[a:b MATCHES '*']",
-                        "[a:b IN (1, 'x')]"}) {
+  for (const char* p :
+       {"[a:b IN 'x']", "[a:b ISSUBSET 'nope']", "[a:b = 1] REPEATS 0 TIMES",
+        "[a:b = 1] WITHIN 0 SECONDS", "[a:b = 1] REPEATS 2 TIMES REPEATS 0 TIMES",
+        "[file:hashes.'SHA-1' = 'abc']", "[a:b = t'2019-02-29T00:00:00Z']", "[a:b = b'A']",
+        "[a:b = h'abc']", "[a:b MATCHES '*']", "[a:b IN (1, 'x')]"}) {
     auto r = ParsePattern(p);
     EXPECT_FALSE(r.ok()) << p;
     if (!r.ok()) {
@@ -77,9 +82,14 @@ TEST(PatternParser, SemanticErrors) {
 }
 
 TEST(PatternParser, Stix20Differences) {
-  EXPECT_TRUE(ParsePattern("[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'", V20()).ok());
-  EXPECT_TRUE(ParsePattern("[a:b = 1] START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z'", V20()).ok());
-  EXPECT_FALSE(ParsePattern("[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'").ok());
+  EXPECT_TRUE(
+      ParsePattern("[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'", V20())
+          .ok());
+  EXPECT_TRUE(
+      ParsePattern("[a:b = 1] START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z'", V20())
+          .ok());
+  EXPECT_FALSE(
+      ParsePattern("[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'").ok());
   EXPECT_FALSE(ParsePattern("[EXISTS a:b]", V20()).ok());
   EXPECT_TRUE(ParsePattern("[EXISTS a:b]").ok());
 }
@@ -96,11 +106,13 @@ TEST(PatternParser, StrictWarnsOnCustomTypes) {
 }
 
 TEST(PatternParser, NestingLimit) {
-  std::string p = std::string(kMaxNesting + 5, '(') + "[a:b = 1]" + std::string(kMaxNesting + 5, ')');
+  std::string p =
+      std::string(kMaxNesting + 5, '(') + "[a:b = 1]" + std::string(kMaxNesting + 5, ')');
   auto r = ParsePattern(p);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kLimitExceeded);
-  std::string q = "[" + std::string(kMaxNesting + 5, '(') + "a:b = 1" + std::string(kMaxNesting + 5, ')') + "]";
+  std::string q =
+      "[" + std::string(kMaxNesting + 5, '(') + "a:b = 1" + std::string(kMaxNesting + 5, ')') + "]";
   EXPECT_EQ(ParsePattern(q).status().code(), ErrorCode::kLimitExceeded);
 }
 
@@ -123,7 +135,8 @@ TEST(PatternParser, IpPrefixes) {
   // Regression (fuzz/pattern_parse): an IPv4 tail holding ':' recursed forever.
   EXPECT_FALSE(ParseIpPrefix("10.0,[file:me = 'x'0>0/8", &a));
   EXPECT_FALSE(ParseIpPrefix("1:2.3.4.5:6", &a));
-  for (const char* bad : {"1.2.3", "1.2.3.256", "1.2.3.4/33", "::1::2", "2001:db8::/129", "abc", "1.2.3.4/"})
+  for (const char* bad :
+       {"1.2.3", "1.2.3.256", "1.2.3.4/33", "::1::2", "2001:db8::/129", "abc", "1.2.3.4/"})
     EXPECT_FALSE(ParseIpPrefix(bad, &a)) << bad;
 }
 

@@ -15,13 +15,22 @@ def od20(i, t0, t1, objects, n=1):
 def ts(s):
     return "2020-01-01T00:%02d:%02dZ" % (s // 60, s % 60)
 
-def M(id, pattern, observed, expect, bindings=None, v="2.1"):
+def M(id, pattern, observed, expect, bindings=None, v="2.1", spec=None):
     d = {"id": id, "pattern": pattern, "stix_version": v, "observed": observed, "expect": expect}
     if bindings is not None: d["bindings"] = bindings
+    if spec is not None: d["spec"] = spec
     out_match.append(d)
 
-def V(id, pattern, expect, v="2.1"):
-    out_valid.append({"id": id, "pattern": pattern, "stix_version": v, "expect": expect})
+def V(id, pattern, expect, v="2.1", spec=None):
+    d = {"id": id, "pattern": pattern, "stix_version": v, "expect": expect}
+    if spec is not None: d["spec"] = spec
+    out_valid.append(d)
+
+# Where a case cites the specification: STIX 2.1 section 9 (STIX Patterning) and its
+# subsection, or STIX 2.0 Part 5.
+QUALIFIERS = "STIX 2.1 section 9, Pattern Qualifiers"
+COMPARISON = "STIX 2.1 section 9, Comparison Operators (timestamp literals)"
+OBSERVED_20 = "STIX 2.0 Part 5 section 4 / STIX 2.1 section 9: observed-data (first_observed, last_observed, number_observed, objects)"
 
 # --- 2.1 basic data
 f1 = {"type": "file", "id": "file--1", "name": "evil.exe", "size": 1024,
@@ -137,6 +146,43 @@ M("v21-repeats-within-miss", "[file:name = 'beacon'] REPEATS 6 TIMES WITHIN 8 SE
 M("v21-repeats10-within8", "[file:name = 'beacon'] REPEATS 10 TIMES WITHIN 8 SECONDS", seq, "nomatch")
 M("v21-repeats10-within18", "[file:name = 'beacon'] REPEATS 10 TIMES WITHIN 18 SECONDS", seq, "match", [0, 2, 4, 6, 8, 10, 12, 14, 16, 18])
 
+# Stacked qualifiers: the grammar allows several on one observation expression; each
+# applies to the expression before it, innermost first.
+M("v21-stacked-repeats", "[file:name = 'beacon'] REPEATS 2 TIMES REPEATS 3 TIMES", seq, "match", [0, 2, 4, 6, 8, 10], spec=QUALIFIERS)
+M("v21-stacked-repeats-too-many", "[file:name = 'beacon'] REPEATS 5 TIMES REPEATS 5 TIMES", seq, "nomatch", spec=QUALIFIERS)
+M("v21-stacked-within", "([file:name = 'beacon'] REPEATS 3 TIMES) WITHIN 4 SECONDS WITHIN 10 SECONDS", seq, "match", [0, 2, 4], spec=QUALIFIERS)
+M("v21-stacked-within-outer-tighter", "[file:name = 'beacon'] REPEATS 3 TIMES WITHIN 10 SECONDS WITHIN 3 SECONDS", seq, "nomatch", spec=QUALIFIERS)
+M("v21-stacked-startstop", "[file:name = 'beacon'] START t'2020-01-01T00:00:00Z' STOP t'2020-01-01T00:00:10Z' START t'2020-01-01T00:00:05Z' STOP t'2020-01-01T00:00:20Z'", seq, "match", [6], spec=QUALIFIERS)
+M("v21-stacked-startstop-disjoint", "[file:name = 'beacon'] START t'2020-01-01T00:00:00Z' STOP t'2020-01-01T00:00:05Z' START t'2020-01-01T00:00:05Z' STOP t'2020-01-01T00:00:20Z'", seq, "nomatch", spec=QUALIFIERS)
+
+# A timestamp literal compared with a string that is not a timestamp is a type error, as
+# the reference matcher reports it; non-string values simply do not compare equal.
+for name, pat in [("eq", "[file:name = t'2020-01-01T00:00:00Z']"), ("ne", "[file:name != t'2020-01-01T00:00:00Z']"),
+                  ("gt", "[file:name > t'2020-01-01T00:00:00Z']"), ("not-eq", "[file:name NOT = t'2020-01-01T00:00:00Z']"),
+                  ("in", "[file:name IN (t'2020-01-01T00:00:00Z', t'2021-01-01T00:00:00Z')]"),
+                  ("other-leaf", "[file:x_ts = t'2020-05-01T10:00:00Z'] OR [file:name = t'2020-01-01T00:00:00Z']")]:
+    M("v21-ts-vs-plain-string-" + name, pat, base, "error", spec=COMPARISON)
+M("v21-ts-vs-integer", "[file:size = t'2020-01-01T00:00:00Z']", base, "nomatch", spec=COMPARISON)
+M("v21-ts-vs-absent", "[directory:name = t'2020-01-01T00:00:00Z']", base, "nomatch", spec=COMPARISON)
+bad_ts = ["2010-05-21T13:21:43", "2010-05-21T13:21:43z", "2010-05-21t13:21:43Z", "2010/05/21T13:21:43Z",
+          "2010-05-21T13:21:99Z", "2010-05-21T13:21Z"]
+tsobs = [od20(1, ts(0), ts(0), {"0": {"type": "x-event", "good_ts": "2010-05-21T13:21:43Z",
+                                       "nano_ts": "2010-05-21T13:21:43.123456789Z", "bad_ts": bad_ts}})]
+for i in range(len(bad_ts)):
+    M("v20-ts-malformed-in-data-%d" % i, "[x-event:bad_ts[%d] = t'1996-07-11T09:17:10Z']" % i, tsobs, "error", v="2.0", spec=COMPARISON)
+M("v20-ts-good", "[x-event:good_ts = t'2010-05-21T13:21:43Z']", tsobs, "match", [0], v="2.0", spec=COMPARISON)
+M("v20-ts-nano", "[x-event:nano_ts = t'2010-05-21T13:21:43.123456789Z']", tsobs, "match", [0], v="2.0", spec=COMPARISON)
+M("v20-ts-in", "[x-event:good_ts IN (t'1953-11-26T14:25:33Z', t'2010-05-21T13:21:43Z')]", tsobs, "match", [0], v="2.0", spec=COMPARISON)
+M("v20-ts-not-in", "[x-event:good_ts NOT IN (t'1953-11-26T14:25:33Z', t'2010-05-21T13:21:43Z')]", tsobs, "nomatch", v="2.0", spec=COMPARISON)
+
+# STIX 2.0 observations are recognised by their shape, whatever their type.
+shaped = {"type": "cybox-container", "first_observed": ts(0), "last_observed": ts(0), "number_observed": 1,
+          "objects": {"0": {"type": "file", "name": "shape.exe"}}}
+M("v20-shape-any-type", "[file:name = 'shape.exe']", [shaped], "match", [0], v="2.0", spec=OBSERVED_20)
+M("v20-shape-any-type-with-others", "[file:name = 'a.exe'] FOLLOWEDBY [file:name = 'shape.exe']", [od20(1, ts(0), ts(0), {"0": {"type": "file", "name": "a.exe"}}), dict(shaped, first_observed=ts(50), last_observed=ts(50))],
+  "match", [0, 1], v="2.0", spec=OBSERVED_20)
+M("v20-shape-incomplete-ignored", "[file:name = 'shape.exe']", [{k: v for k, v in shaped.items() if k != "number_observed"}], "nomatch", v="2.0", spec=OBSERVED_20)
+
 # errors
 M("v21-error-invalid-pattern", "[file:name = ", base, "error")
 M("v21-error-missing-first-observed", "[file:name = 'x']", [{"type": "observed-data", "id": "observed-data--x", "last_observed": ts(0), "number_observed": 1, "object_refs": []}], "error")
@@ -180,14 +226,18 @@ for p in ["[file:name = 'x']", "[file:size >= -1]", "[x-custom:a.'b-c'[*].d = 1.
     V("valid-" + str(len(out_valid)), p, "valid")
 for p in ["", "[]", "[file:name = 'x'", "file:name = 'x'", "[file:name == ]", "[file:name = 'x' AND]",
           "[file:name = \"x\"]", "[file:na-me = 'x']", "[a:b = 1] REPEATS 0 TIMES", "[a:b = 1] REPEATS -2 TIMES",
-          "[a:b = 1] WITHIN 0 SECONDS", "[a:b = 1] WITHIN -1 SECONDS", "[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES",
-          "[a:b = 1] WITHIN 1 SECONDS WITHIN 2 SECONDS", "[a:b IN 1]", "[a:b IN ('a', 1)]", "[a:b ISSUBSET 'foo']",
+          "[a:b = 1] WITHIN 0 SECONDS", "[a:b = 1] WITHIN -1 SECONDS", "[a:b IN 1]", "[a:b IN ('a', 1)]", "[a:b ISSUBSET 'foo']",
           "[a:b ISSUBSET 1]", "[a:b LIKE 1]", "[a:b MATCHES '([a-']", "[a:b = b'AAA']", "[a:b = h'0f0']",
           "[a:b = t'2021-13-01T00:00:00Z']", "[a:b = t'2021-02-29T00:00:00Z']", "[a:b = t'2021-01-01 00:00:00Z']",
           "[file:hashes.MD5 = 'xyz']", "[file:hashes.'SHA-256' = 'abc']", "[a:b = 'x\\y']", "[a:b > true]",
           "[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'", "[a:b = 1] and [a:c = 2]",
           "[a:b = 01]", "[a:b = 1] REPEATS 1.5 TIMES", "[NOT a:b = 1]", "[a:b = 1]]", "(" * 100 + "[a:b = 1]" + ")" * 100]:
     V("invalid-" + str(len(out_valid)), p, "invalid")
+for i, p in enumerate(["[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES", "[a:b = 1] WITHIN 1 SECONDS WITHIN 2 SECONDS",
+                        "[a:b = 1] START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z' START t'2020-01-01T12:00:00Z' STOP t'2020-01-03T00:00:00Z'",
+                        "([a:b = 1] AND [a:c = 2]) WITHIN 5 SECONDS WITHIN 6 SECONDS REPEATS 2 TIMES"]):
+    V("valid-stacked-qualifiers-%d" % i, p, "valid", spec=QUALIFIERS)
+V("invalid-stacked-qualifier-bad-count", "[a:b = 1] REPEATS 2 TIMES REPEATS 0 TIMES", "invalid", spec=QUALIFIERS)
 V("v20-startstop-strings", "[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'", "valid", v="2.0")
 V("v20-exists-not-in-2.0", "[EXISTS a:b]", "invalid", v="2.0")
 V("v20-bad-start-string", "[a:b = 1] START '2020-01-32T00:00:00Z' STOP '2020-01-02T00:00:00Z'", "invalid", v="2.0")
