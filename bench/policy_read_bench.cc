@@ -5,7 +5,7 @@
 // with GET /api1/collections/{id}/objects/?limit=1000, following `next` until
 // more is false, Bearer-token authentication, over the SQLite store of
 // store::OpenSqliteStore -- and compares:
-//   (a) no policy   Service with AccessControl{} (no policy, no audit), an admin
+//   (a) no policy   Service with WithoutPolicyForTest() (no policy, no audit), an admin
 //                   reader: every object is served (the baseline);
 //   (b) policy      Service with AccessControl{holder, nullptr, ""}, a reader
 //                   organisation receiving 9 of the 200 agreements (typical);
@@ -1089,7 +1089,7 @@ int main(int argc, char** argv) {
     };
     taxii::ServiceOptions so;
     so.max_page_size = 1000;
-    taxii::Service plain(cs_plain, authn(auth_plain), so, taxii::AccessControl{});
+    taxii::Service plain(cs_plain, authn(auth_plain), so, taxii::WithoutPolicyForTest());
     taxii::Service with_policy(cs_policy, authn(auth_policy), so,
                                taxii::AccessControl{holder.get(), nullptr, ""});
     taxii::Service with_audit(cs_audit, authn(auth_audit), so,

@@ -23,7 +23,8 @@ struct Fixture {
     c.writers = {"org:*"};
     (void)store.AddCollection(c);
     service = std::make_unique<ctihub::taxii::Service>(
-        store, [](std::string_view h) -> ctihub::Result<ctihub::auth::Principal> {
+        store,
+        [](std::string_view h) -> ctihub::Result<ctihub::auth::Principal> {
           if (h != "Bearer fuzz") return ctihub::Unauthenticated("no");
           ctihub::auth::Principal p;
           p.user = "fuzz";
@@ -32,7 +33,8 @@ struct Fixture {
           p.org_id = 1;
           p.role = ctihub::store::Role::kAdmin;
           return p;
-        });
+        },
+        ctihub::taxii::ServiceOptions{}, ctihub::taxii::WithoutPolicyForTest());
   }
   ctihub::taxii::MemoryStore store;
   std::unique_ptr<ctihub::taxii::Service> service;

@@ -88,7 +88,8 @@ class ServerTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(store_.PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
-    service_ = std::make_unique<taxii::Service>(store_, TestAuthenticate);
+    service_ = std::make_unique<taxii::Service>(store_, TestAuthenticate, taxii::ServiceOptions{},
+                                                taxii::WithoutPolicyForTest());
     ServerOptions o;
     o.host = "127.0.0.1";
     o.port = 0;

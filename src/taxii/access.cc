@@ -56,7 +56,8 @@ std::optional<store::AccessScope> ToStoreScope(const policy::ReadScope& s, int u
 }
 
 // RFC 8785 text of `object` with one more string member (absent from it).
-std::string CanonicalWithMember(json::Element object, std::string_view key, std::string_view value) {
+std::string CanonicalWithMember(json::Element object, std::string_view key,
+                                std::string_view value) {
   json::Object obj = object.get_object().value_unsafe();
   std::vector<std::pair<std::string_view, json::Element>> members;
   for (auto field : obj) members.emplace_back(field.key, field.value);
@@ -285,8 +286,24 @@ ReadGate::ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Pri
   memo_ = MemoFor(policy_, reader_, org_, anonymous_, collection.id, now_);
 }
 
+ReadGate ReadGate::WithoutPolicyForTest(const auth::Principal& principal,
+                                        const store::Collection& collection) {
+  ReadGate gate(nullptr, principal, collection);
+  gate.unrestricted_ = true;
+  return gate;
+}
+
 void ReadGate::Apply(store::ObjectQuery& q) {
-  if (!policy_) return;  // no sharing policy: the store's plain path
+  if (unrestricted_) return;  // explicitly no sharing policy: the store's plain path
+  if (!policy_) {
+    // No policy: fail closed, nothing passes.
+    store::AccessScope none;
+    none.none = true;
+    q.scope = std::move(none);
+    q.screen = nullptr;
+    q.admit = [](store::ObjectVersion&) { return false; };
+    return;
+  }
   const policy::Tlp unmarked = marking_.default_tlp.value_or(policy_->model().unmarked_tlp);
   policy::ReadScope scope = policy_->ScopeFor(policy::Reader{org_, anonymous_}, marking_, now_);
   q.scope = ToStoreScope(scope, static_cast<int>(unmarked), policy_->model().organisations.size());

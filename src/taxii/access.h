@@ -5,10 +5,10 @@
 // It pins one Policy (a revocation takes effect on the next request), turns
 // the policy's ReadScope into the store's pre-filter and installs the store's
 // `admit` callback, which decides every row (the caller records what the page
-// finally holds in the audit trail: admit also sees the look-ahead row). Objects, one object, versions and manifest all
-// page through it, so `more`, `next` and the X-TAXII-Date-Added-* headers are
-// computed over what the reader may see, and a withheld object is absent
-// exactly like a missing one.
+// finally holds in the audit trail: admit also sees the look-ahead row). Objects, one object,
+// versions and manifest all page through it, so `more`, `next` and the X-TAXII-Date-Added-* headers
+// are computed over what the reader may see, and a withheld object is absent exactly like a missing
+// one.
 //
 // Most rows are decided from their facts alone (producer, type, TLP, PAP);
 // those decisions are memoised per (policy, reader, collection) until the
@@ -35,13 +35,24 @@
 
 namespace ctihub::taxii {
 
-// The policy and audit collaborators of a Service. Both null: a bare TAXII
-// server (unit tests of the protocol); `ctihub serve` always sets both.
+// The policy and audit collaborators of a Service. `ctihub serve` always
+// sets both. The policy is mandatory: a Service without one answers every
+// request 503 `policy_unavailable` (fail closed), unless it was built with
+// WithoutPolicyForTest() -- a bare TAXII server for protocol tests, fuzzers
+// and benchmarks, which then serves whatever the collection ACL allows.
 struct AccessControl {
   policy::PolicyHolder* policy = nullptr;
   audit::AuditLog* audit = nullptr;
   std::string data_dir;  // where audit::Query reads DATA/audit.db (GET /api/v1/audit)
+  bool without_policy_for_test = false;  // set only by WithoutPolicyForTest()
 };
+
+// No policy and no audit, said explicitly: everything the ACL lets through is served.
+inline AccessControl WithoutPolicyForTest() {
+  AccessControl a;
+  a.without_policy_for_test = true;
+  return a;
+}
 
 class DecisionMemo;  // access.cc
 
@@ -55,10 +66,15 @@ struct DecisionMemoEntry {
 // the request's stack and must outlive the store calls it is applied to.
 class ReadGate {
  public:
-  // `policy` null: everything the collection ACL lets through is served.
+  // `policy` null: nothing is served (fail closed).
   // `now` decides agreement validity for the whole request (tests pass it).
   ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Principal& principal,
            const store::Collection& collection, Timestamp now = Timestamp::Now());
+
+  // A gate that leaves queries alone: everything the collection ACL lets
+  // through is served. Only for a Service built with WithoutPolicyForTest().
+  static ReadGate WithoutPolicyForTest(const auth::Principal& principal,
+                                       const store::Collection& collection);
 
   // Installs the pre-filter and the per-row decision on `q`.
   void Apply(store::ObjectQuery& q);
@@ -89,6 +105,7 @@ class ReadGate {
   std::string org_;
   std::string identity_;
   bool anonymous_ = false;
+  bool unrestricted_ = false;  // WithoutPolicyForTest()
   Timestamp now_;
 };
 
@@ -104,7 +121,7 @@ std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& 
 // validated object, still alive in its parser. A refusal is InvalidArgument
 // with a message for the status resource's failure entry.
 Status PrepareWrite(const policy::Policy* policy, const auth::Principal& principal,
-                    const std::string& writer_identity, json::Element object,
-                    store::NewObject& out, Timestamp now);
+                    const std::string& writer_identity, json::Element object, store::NewObject& out,
+                    Timestamp now);
 
 }  // namespace ctihub::taxii

@@ -146,10 +146,28 @@ TEST(PrepareWrite, WithoutPolicyKeepsTheObject) {
   EXPECT_EQ(out.access.tlp, static_cast<int>(policy::Tlp::kAmber));
 }
 
-TEST(ReadGate, WithoutPolicyLeavesTheQueryAlone) {
+// Regression (issue 12 item 15): a gate opened without a policy served
+// everything the collection ACL let through. It must fail closed.
+TEST(ReadGate, WithoutPolicyWithholdsEveryRow) {
   store::Collection c;
   c.id = "col";
   ReadGate gate(nullptr, Writer("vendor"), c);
+  store::ObjectQuery q;
+  gate.Apply(q);
+  ASSERT_TRUE(q.scope.has_value());
+  EXPECT_TRUE(q.scope->none);
+  ASSERT_TRUE(q.admit);
+  store::ObjectVersion row;
+  row.id = "malware--00000000-0000-4000-8000-000000000001";
+  row.type = "malware";
+  row.json = kMalware;
+  EXPECT_FALSE(q.admit(row));
+}
+
+TEST(ReadGate, ExplicitlyWithoutPolicyLeavesTheQueryAlone) {
+  store::Collection c;
+  c.id = "col";
+  ReadGate gate = ReadGate::WithoutPolicyForTest(Writer("vendor"), c);
   store::ObjectQuery q;
   gate.Apply(q);
   EXPECT_FALSE(q.admit);
@@ -172,7 +190,7 @@ TEST(ReadGate, PolicyScopesAndDecidesEachRow) {
   amber.json = kMalware;
   amber.access.producer = kVendor;
   amber.access.tlp = static_cast<int>(policy::Tlp::kAmber);
-  EXPECT_FALSE(q.admit(amber));  // the relay agreement grants CLEAR only
+  EXPECT_FALSE(q.admit(amber));               // the relay agreement grants CLEAR only
   EXPECT_EQ(amber.access.producer, kVendor);  // the row's facts are given back
   store::ObjectVersion clear = amber;
   clear.access.tlp = static_cast<int>(policy::Tlp::kClear);
@@ -183,7 +201,6 @@ TEST(ReadGate, PolicyScopesAndDecidesEachRow) {
   EXPECT_TRUE(gate.IsOwn(own));
   EXPECT_FALSE(gate.IsOwn(clear));
 }
-
 
 // The memo and the screen must never change a decision: every row is
 // decided through the gate twice (the second time mostly from the memo) and
@@ -235,18 +252,22 @@ store::ObjectVersion Row(const std::string& type, int n, const std::string& prod
                          int pap, const std::vector<std::string>& recipients, bool personal,
                          Granular granular) {
   std::string refs;
-  if (tlp >= 0) refs += "\"" + std::string(policy::Tlp2MarkingId(static_cast<policy::Tlp>(tlp))) + "\"";
+  if (tlp >= 0)
+    refs += "\"" + std::string(policy::Tlp2MarkingId(static_cast<policy::Tlp>(tlp))) + "\"";
   if (pap >= 0) {
     if (!refs.empty()) refs += ",";
     refs += "\"" + std::string(policy::PapMarkingId(static_cast<policy::Pap>(pap))) + "\"";
   }
   char id[64];
   std::snprintf(id, sizeof id, "--00000000-0000-4000-8000-%012d", n);
-  std::string text = R"({"type":")" + type + R"(","spec_version":"2.1","id":")" + type + id +
-                     R"(","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",)"
-                     R"("created_by_ref":")" + producer + R"(","name":"n","description":"d")";
+  std::string text =
+      R"({"type":")" + type + R"(","spec_version":"2.1","id":")" + type + id +
+      R"(","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",)"
+      R"("created_by_ref":")" +
+      producer + R"(","name":"n","description":"d")";
   if (type == "indicator") {
-    text += R"(,"pattern":"[ipv4-addr:value = '1.2.3.4']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z")";
+    text +=
+        R"(,"pattern":"[ipv4-addr:value = '1.2.3.4']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z")";
   }
   if (type == "malware") text += R"(,"is_family":true)";
   if (!refs.empty()) text += ",\"object_marking_refs\":[" + refs + "]";
@@ -274,7 +295,8 @@ store::ObjectVersion Row(const std::string& type, int n, const std::string& prod
   if (!recipients.empty()) {
     text += ",\"extensions\":{\"" + std::string(policy::kRecipientsExtensionId) +
             "\":{\"extension_type\":\"property-extension\",\"recipient_orgs\":[";
-    for (size_t i = 0; i < recipients.size(); ++i) text += (i ? ",\"" : "\"") + recipients[i] + "\"";
+    for (size_t i = 0; i < recipients.size(); ++i)
+      text += (i ? ",\"" : "\"") + recipients[i] + "\"";
     text += "]}}";
   }
   text += "}";
@@ -304,7 +326,8 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
   const Timestamp now = Timestamp::Now();
   std::vector<store::ObjectVersion> rows;
   int n = 0;
-  for (const char* producer : {kVendor, kOther, kPolice, "identity--00000000-0000-4000-8000-0000000000ff"}) {
+  for (const char* producer :
+       {kVendor, kOther, kPolice, "identity--00000000-0000-4000-8000-0000000000ff"}) {
     for (const char* type : {"indicator", "malware", "report"}) {
       for (int tlp = -1; tlp <= 4; ++tlp) {
         for (int pap = -1; pap <= 3; ++pap) {
@@ -449,8 +472,9 @@ TEST(Policy, NextChangeIsTheReadersNextAgreementBoundary) {
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(*next, *Timestamp::Parse("2030-01-01T00:00:00Z"));
   EXPECT_FALSE(policy->NextChange(police, *Timestamp::Parse("2030-01-01T00:00:00Z")).has_value());
-  EXPECT_FALSE(policy->NextChange(policy->Resolve(policy::Reader{"", true}),
-                                  *Timestamp::Parse("2029-01-01T00:00:00Z"))
+  EXPECT_FALSE(policy
+                   ->NextChange(policy->Resolve(policy::Reader{"", true}),
+                                *Timestamp::Parse("2029-01-01T00:00:00Z"))
                    .has_value());
 }
 

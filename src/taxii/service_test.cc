@@ -44,24 +44,27 @@ class ServiceTest : public ::testing::Test {
     add(kWo, "api1", {}, {"org:acme"});
     add(kHidden, "api1", {"org:other"}, {"org:other"});
     add(kTiny, "tiny", {"org:acme"}, {"org:acme"});
-    service_ = std::make_unique<Service>(store_, [](std::string_view h) -> Result<auth::Principal> {
-      auth::Principal p;
-      p.org = "acme";
-      p.org_id = 1;
-      if (h == "Bearer alice") {
-        p.user = "alice";
-        p.user_id = 10;
-        p.role = store::Role::kPublisher;
-        return p;
-      }
-      if (h == "Bearer bob") {
-        p.user = "bob";
-        p.user_id = 11;
-        p.role = store::Role::kPublisher;
-        return p;
-      }
-      return Unauthenticated("no");
-    });
+    service_ =
+        std::make_unique<Service>(store_, Authenticate, ServiceOptions{}, WithoutPolicyForTest());
+  }
+
+  static Result<auth::Principal> Authenticate(std::string_view h) {
+    auth::Principal p;
+    p.org = "acme";
+    p.org_id = 1;
+    if (h == "Bearer alice") {
+      p.user = "alice";
+      p.user_id = 10;
+      p.role = store::Role::kPublisher;
+      return p;
+    }
+    if (h == "Bearer bob") {
+      p.user = "bob";
+      p.user_id = 11;
+      p.role = store::Role::kPublisher;
+      return p;
+    }
+    return Unauthenticated("no");
   }
 
   Response Do(std::string method, std::string target, std::string body = "",
@@ -132,6 +135,25 @@ TEST_F(ServiceTest, AuthenticationRequired) {
   for (auto& [k, v] : r.headers) www |= k == "WWW-Authenticate";
   EXPECT_TRUE(www);
   ExpectError(Do("GET", "/taxii2/", "", "mallory"), 401);
+}
+
+// Regression (issue 12 item 15): a Service built with a default AccessControl
+// (no policy, not marked as a test) served every object the ACL let through.
+TEST_F(ServiceTest, WithoutPolicyServesNothing) {
+  PostAndWait(kRw, {Indicator("aaaaaaaa-0000-4000-8000-000000000001", "2024-01-02T00:00:00.000Z")});
+  service_ = std::make_unique<Service>(store_, Authenticate);
+  for (const char* target :
+       {"/api1/collections/", "/api1/collections/%s/objects/", "/api1/collections/%s/manifest/"}) {
+    std::string t = target;
+    if (auto at = t.find("%s"); at != std::string::npos) t.replace(at, 2, kRw);
+    Response r = Do("GET", t);
+    ExpectError(r, 503);
+    EXPECT_NE(r.body.find("policy_unavailable"), std::string::npos) << r.body;
+  }
+  ExpectError(
+      Do("POST", std::string("/api1/collections/") + kRw + "/objects/",
+         Envelope({Indicator("aaaaaaaa-0000-4000-8000-000000000002", "2024-01-02T00:00:00.000Z")})),
+      503);
 }
 
 TEST_F(ServiceTest, Discovery) {
