@@ -18,11 +18,13 @@ inline bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t
 
 }  // namespace
 
-BundleReader::BundleReader(std::FILE* file, BundleReaderOptions options) : file_(file), options_(options) {
+BundleReader::BundleReader(std::FILE* file, BundleReaderOptions options)
+    : file_(file), options_(options) {
   if (options_.chunk_bytes == 0) options_.chunk_bytes = 1u << 20;
 }
 
-BundleReader::BundleReader(std::string_view text, BundleReaderOptions options) : memory_(text), options_(options) {
+BundleReader::BundleReader(std::string_view text, BundleReaderOptions options)
+    : memory_(text), options_(options) {
   eof_ = true;
 }
 
@@ -40,10 +42,29 @@ bool BundleReader::Fill() {
   return true;
 }
 
+void BundleReader::CountLinesTo(int64_t offset) {
+  int64_t window_end = consumed_ + static_cast<int64_t>(size());
+  if (offset > window_end) offset = window_end;
+  const char* d = data();
+  for (int64_t i = lines_counted_to_; i < offset; ++i) {
+    if (i >= consumed_ && d[i - consumed_] == '\n') {
+      ++line_;
+      line_start_ = i + 1;
+    }
+  }
+  if (offset > lines_counted_to_) lines_counted_to_ = offset;
+}
+
+BundleReader::Position BundleReader::PositionOf(int64_t offset) {
+  CountLinesTo(offset);
+  return {line_, offset - line_start_ + 1};
+}
+
 void BundleReader::Compact(size_t keep_from) {
   // Dropping the prefix moves the rest of the window: only do it once the
   // prefix is at least as large as what remains, so the copying stays linear.
   if (!file_ || keep_from == 0 || keep_from < buffer_.size() - keep_from) return;
+  CountLinesTo(consumed_ + static_cast<int64_t>(keep_from));  // those bytes are about to go
   buffer_.erase(0, keep_from);
   consumed_ += static_cast<int64_t>(keep_from);
   pos_ -= keep_from;
@@ -89,10 +110,13 @@ Result<size_t> BundleReader::ScanString(size_t start, size_t limit_from) {
     i = n;
     if (n - limit_from > options_.max_object_bytes) {
       return Fail(consumed_ + static_cast<int64_t>(limit_from),
-                  "object is larger than the limit of " + std::to_string(options_.max_object_bytes) + " bytes",
+                  "object is larger than the limit of " +
+                      std::to_string(options_.max_object_bytes) + " bytes",
                   true);
     }
-    if (!Fill()) return Fail(consumed_ + static_cast<int64_t>(start), "unterminated string (unexpected end of input)");
+    if (!Fill())
+      return Fail(consumed_ + static_cast<int64_t>(start),
+                  "unterminated string (unexpected end of input)");
   }
 }
 
@@ -127,7 +151,9 @@ Result<size_t> BundleReader::ScanValue(size_t start) {
     }
     if (n - start > options_.max_object_bytes) {
       return Fail(consumed_ + static_cast<int64_t>(start),
-                  "object is larger than the limit of " + std::to_string(options_.max_object_bytes) + " bytes", true);
+                  "object is larger than the limit of " +
+                      std::to_string(options_.max_object_bytes) + " bytes",
+                  true);
     }
     if (!Fill()) {
       if (depth == 0 && i > start) return i;  // scalar at the very end
@@ -152,14 +178,18 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
         while (size() < 4 && Fill()) {
         }
         std::string_view head(data(), size() < 4 ? size() : 4);
-        if (head.size() >= 2 && ((head[0] == '\xff' && head[1] == '\xfe') || (head[0] == '\xfe' && head[1] == '\xff'))) {
+        if (head.size() >= 2 && ((head[0] == '\xff' && head[1] == '\xfe') ||
+                                 (head[0] == '\xfe' && head[1] == '\xff'))) {
           return Fail(0, "input is UTF-16 (byte order mark); STIX JSON must be UTF-8");
         }
         if (head.size() >= 2 && (head[0] == '\0' || head[1] == '\0')) {
           return Fail(0, "input looks like UTF-16 or UTF-32 (NUL bytes); STIX JSON must be UTF-8");
         }
-        if (head.size() >= 3 && head.substr(0, 3) == "\xef\xbb\xbf") pos_ = 3;  // UTF-8 BOM: ignored (RFC 8259 §8.1)
-        if (!SkipWs()) return Fail(consumed_ + static_cast<int64_t>(pos_), "empty input: expected a STIX object, an array or a bundle");
+        if (head.size() >= 3 && head.substr(0, 3) == "\xef\xbb\xbf")
+          pos_ = 3;  // UTF-8 BOM: ignored (RFC 8259 §8.1)
+        if (!SkipWs())
+          return Fail(consumed_ + static_cast<int64_t>(pos_),
+                      "empty input: expected a STIX object, an array or a bundle");
         char c = data()[pos_];
         if (c == '[') {
           container_ = "array";
@@ -174,16 +204,21 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           first_element_ = true;
           state_ = kTopMembers;
         } else {
-          return Fail(consumed_ + static_cast<int64_t>(pos_), "expected '{' or '[' at the start of STIX input");
+          return Fail(consumed_ + static_cast<int64_t>(pos_),
+                      "expected '{' or '[' at the start of STIX input");
         }
         break;
       }
       case kTopMembers: {
         if (!in_bundle_ && pos_ - top_start_ > options_.max_object_bytes) {
           return Fail(consumed_ + static_cast<int64_t>(top_start_),
-                      "object is larger than the limit of " + std::to_string(options_.max_object_bytes) + " bytes", true);
+                      "object is larger than the limit of " +
+                          std::to_string(options_.max_object_bytes) + " bytes",
+                      true);
         }
-        if (!SkipWs()) return Fail(consumed_ + static_cast<int64_t>(pos_), "unexpected end of input: unterminated object");
+        if (!SkipWs())
+          return Fail(consumed_ + static_cast<int64_t>(pos_),
+                      "unexpected end of input: unterminated object");
         char c = data()[pos_];
         if (!first_element_) {
           if (c == '}') {
@@ -194,9 +229,13 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
             if (offset) *offset = consumed_ + static_cast<int64_t>(top_start_);
             return std::string_view(data() + top_start_, pos_ - top_start_);
           }
-          if (c != ',') return Fail(consumed_ + static_cast<int64_t>(pos_), "expected ',' or '}' in the top-level object");
+          if (c != ',')
+            return Fail(consumed_ + static_cast<int64_t>(pos_),
+                        "expected ',' or '}' in the top-level object");
           ++pos_;
-          if (!SkipWs()) return Fail(consumed_ + static_cast<int64_t>(pos_), "unexpected end of input: unterminated object");
+          if (!SkipWs())
+            return Fail(consumed_ + static_cast<int64_t>(pos_),
+                        "unexpected end of input: unterminated object");
           c = data()[pos_];
         } else if (c == '}') {
           ++pos_;
@@ -206,14 +245,21 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           return std::string_view(data() + top_start_, pos_ - top_start_);
         }
         first_element_ = false;
-        if (c != '"') return Fail(consumed_ + static_cast<int64_t>(pos_), "expected a string key in the top-level object");
+        if (c != '"')
+          return Fail(consumed_ + static_cast<int64_t>(pos_),
+                      "expected a string key in the top-level object");
         size_t key_start = pos_;
-        CTIHUB_ASSIGN_OR_RETURN(size_t key_end, ScanString(key_start, in_bundle_ ? key_start : top_start_));
+        CTIHUB_ASSIGN_OR_RETURN(size_t key_end,
+                                ScanString(key_start, in_bundle_ ? key_start : top_start_));
         std::string key(data() + key_start + 1, key_end - key_start - 2);
+        bundle_keys_.push_back(key);
         pos_ = key_end;
-        if (!SkipWs() || data()[pos_] != ':') return Fail(consumed_ + static_cast<int64_t>(pos_), "expected ':' after a key");
+        if (!SkipWs() || data()[pos_] != ':')
+          return Fail(consumed_ + static_cast<int64_t>(pos_), "expected ':' after a key");
         ++pos_;
-        if (!SkipWs()) return Fail(consumed_ + static_cast<int64_t>(pos_), "unexpected end of input: expected a value");
+        if (!SkipWs())
+          return Fail(consumed_ + static_cast<int64_t>(pos_),
+                      "unexpected end of input: expected a value");
         char v = data()[pos_];
         if (key == "objects" && v == '[' && (!type_seen_ || top_type_ == "bundle") && !in_bundle_) {
           container_ = "bundle";
@@ -245,13 +291,16 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           state_ = kTrailing;
           bundle_id_.clear();
           bundle_spec_version_.clear();
+          bundle_keys_.clear();
           if (offset) *offset = consumed_ + static_cast<int64_t>(top_start_);
           return std::string_view(data() + top_start_, end - top_start_);
         }
         break;
       }
       case kArray: {
-        if (!SkipWs()) return Fail(consumed_ + static_cast<int64_t>(pos_), "unexpected end of input: unterminated array");
+        if (!SkipWs())
+          return Fail(consumed_ + static_cast<int64_t>(pos_),
+                      "unexpected end of input: unterminated array");
         char c = data()[pos_];
         if (c == ']') {
           ++pos_;
@@ -264,9 +313,13 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           break;
         }
         if (!first_element_) {
-          if (c != ',') return Fail(consumed_ + static_cast<int64_t>(pos_), "expected ',' or ']' between objects");
+          if (c != ',')
+            return Fail(consumed_ + static_cast<int64_t>(pos_),
+                        "expected ',' or ']' between objects");
           ++pos_;
-          if (!SkipWs()) return Fail(consumed_ + static_cast<int64_t>(pos_), "unexpected end of input: unterminated array");
+          if (!SkipWs())
+            return Fail(consumed_ + static_cast<int64_t>(pos_),
+                        "unexpected end of input: unterminated array");
         }
         first_element_ = false;
         Compact(pos_);
@@ -282,7 +335,8 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           state_ = kDone;
           return std::string_view();
         }
-        return Fail(consumed_ + static_cast<int64_t>(pos_), "unexpected content after the top-level JSON value");
+        return Fail(consumed_ + static_cast<int64_t>(pos_),
+                    "unexpected content after the top-level JSON value");
       }
       default:
         return std::string_view();

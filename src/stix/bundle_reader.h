@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -39,6 +40,19 @@ class BundleReader {
   // The bundle's own "id" and "spec_version" when present (STIX 2.0 bundles carry one).
   const std::string& bundle_id() const { return bundle_id_; }
   const std::string& bundle_spec_version() const { return bundle_spec_version_; }
+  // The member names of the top-level bundle object, in input order ("objects"
+  // included); complete once Next() has returned the end.
+  const std::vector<std::string>& bundle_keys() const { return bundle_keys_; }
+
+  // 1-based line and byte column of an input offset. REQUIRES: `offset` is at
+  // or after the start of the text last returned by Next() (or an offset an
+  // error of the last Next() reported), and offsets are asked in increasing
+  // order. Counting is incremental, so the cost is linear in the input.
+  struct Position {
+    int64_t line = 1;
+    int64_t column = 1;
+  };
+  Position PositionOf(int64_t offset);
 
  private:
   class Impl;
@@ -48,13 +62,19 @@ class BundleReader {
   std::string container_;
   std::string bundle_id_;
   std::string bundle_spec_version_;
+  std::vector<std::string> bundle_keys_;
+  // Line counting: newlines before lines_counted_to_ (absolute offset) are in line_.
+  int64_t lines_counted_to_ = 0;
+  int64_t line_ = 1;
+  int64_t line_start_ = 0;  // absolute offset where the current line begins
+  void CountLinesTo(int64_t offset);
   // Window over the input: memory_ itself, or buffer_ holding the bytes read
   // from file_ that are still needed. consumed_ is the input offset of window[0].
   const char* data() const { return file_ ? buffer_.data() : memory_.data(); }
   size_t size() const { return file_ ? buffer_.size() : memory_.size(); }
-  bool Fill();                    // reads one more chunk; false at end of input
-  void Compact(size_t keep_from); // drops window bytes before keep_from
-  bool SkipWs();                  // false at end of input
+  bool Fill();                             // reads one more chunk; false at end of input
+  void Compact(size_t keep_from);          // drops window bytes before keep_from
+  bool SkipWs();                           // false at end of input
   Result<size_t> ScanValue(size_t start);  // end index of the value starting at start
   Result<size_t> ScanString(size_t start, size_t limit_from);
   Status Fail(int64_t offset, std::string reason, bool limit = false);
