@@ -1,6 +1,6 @@
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -16,24 +16,38 @@ namespace {
 
 std::string_view Title(int http_status) {
   switch (http_status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
 // Messages of rejections start with their stable name: "bad_filter: ...".
-std::pair<std::string, std::string> SplitName(const std::string& message, std::string_view fallback) {
+std::pair<std::string, std::string> SplitName(const std::string& message,
+                                              std::string_view fallback) {
   size_t colon = message.find(": ");
   if (colon != std::string::npos && colon > 0 && colon < 40) {
     bool name = true;
@@ -59,7 +73,8 @@ Response Json(std::string body, std::string_view route, int status = 200) {
   return r;
 }
 
-void WriteCollection(json::JsonWriter& w, const store::Collection& c, bool can_read, bool can_write) {
+void WriteCollection(json::JsonWriter& w, const store::Collection& c, bool can_read,
+                     bool can_write) {
   w.BeginObject();
   w.Key("id").String(c.id);
   w.Key("title").String(c.title.empty() ? c.id : c.title);
@@ -121,17 +136,28 @@ Response MethodNotAllowed(std::string_view allow, std::string_view route) {
 
 int HttpStatusOf(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return 200;
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kForbidden: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kNotAcceptable: return 406;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kLimitExceeded: return 413;
-    case ErrorCode::kUnsupportedMedia: return 415;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kOk:
+      return 200;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kNotAcceptable:
+      return 406;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kLimitExceeded:
+      return 413;
+    case ErrorCode::kUnsupportedMedia:
+      return 415;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -246,7 +272,8 @@ void Service::ReapLoop() {
 
 // What a page finally holds, for the audit trail (only when there is one:
 // formatting every version costs on the hot path).
-void Service::RecordServed(const std::vector<store::ObjectVersion>& objects, RequestContext& ctx) const {
+void Service::RecordServed(const std::vector<store::ObjectVersion>& objects,
+                           RequestContext& ctx) const {
   if (access_.audit == nullptr) return;
   ctx.served.reserve(ctx.served.size() + objects.size());
   for (const auto& o : objects) ctx.served.push_back({o.id, o.version.ToString()});
@@ -278,7 +305,8 @@ Response Service::Handle(const Request& request) {
   return r;
 }
 
-bool Service::AuditRequest(const Request& req, const Response& response, const RequestContext& ctx) {
+bool Service::AuditRequest(const Request& req, const Response& response,
+                           const RequestContext& ctx) {
   std::string route = req.method + " " + req.target.substr(0, 1024);
   auto base = [&](std::string_view action) {
     audit::Record rec;
@@ -371,472 +399,618 @@ Response Service::HandleAudit(const std::vector<std::pair<std::string, std::stri
   return r;
 }
 
+// ---- the route table ----
+
+struct Service::Call {
+  Call(const Request& r, const Target& t, RequestContext& c,
+       std::shared_ptr<const policy::Policy> p)
+      : req(r), target(t), ctx(c), policy(std::move(p)) {}
+
+  const Request& req;
+  const Target& target;
+  RequestContext& ctx;
+  std::shared_ptr<const policy::Policy> policy;
+  // The path's placeholders, as matched ("" when the template has none).
+  std::string_view root_name, collection_id, object_id, status_id;
+  // Resolved by ResolvePath.
+  std::vector<store::ApiRoot> roots;
+  const store::ApiRoot* root = nullptr;  // into roots
+  store::Collection collection;
+  bool can_read = false;
+  bool can_write = false;
+
+  const auth::Principal& principal() const { return ctx.principal; }
+  bool anonymous() const { return ctx.principal.anonymous; }
+};
+
+struct Service::Route {
+  struct Handler {
+    std::string_view method;  // GET also answers HEAD
+    Response (Service::*run)(Call&);
+    bool anonymous_ok;  // whether an anonymous reader (public collections) may call it
+  };
+  std::vector<std::string_view>
+      path;               // literal segments and {root}, {collection}, {object}, {status}
+  std::string_view name;  // the route of its 405
+  bool taxii;             // answers the TAXII media type (Accept checked: 406)
+  std::vector<Handler> handlers;
+};
+
+// Rows are matched in order: literal templates before the {root} ones they shadow.
+const std::vector<Service::Route>& Service::RouteTable() {
+  static const std::vector<Route> routes = {
+      {{"api", "v1", "audit"}, "audit", false, {{"GET", &Service::GetAudit, false}}},
+      {{"taxii2"}, "discovery", true, {{"GET", &Service::GetDiscovery, true}}},
+      {{"{root}"}, "api_root", true, {{"GET", &Service::GetApiRoot, true}}},
+      {{"{root}", "status", "{status}"}, "status", true, {{"GET", &Service::GetStatus, false}}},
+      {{"{root}", "collections"}, "collections", true, {{"GET", &Service::GetCollections, true}}},
+      {{"{root}", "collections", "{collection}"},
+       "collection",
+       true,
+       {{"GET", &Service::GetCollection, true}}},
+      {{"{root}", "collections", "{collection}", "manifest"},
+       "manifest",
+       true,
+       {{"GET", &Service::GetManifest, true}}},
+      {{"{root}", "collections", "{collection}", "objects"},
+       "objects",
+       true,
+       {{"GET", &Service::GetObjects, true}, {"POST", &Service::PostObjects, false}}},
+      {{"{root}", "collections", "{collection}", "objects", "{object}"},
+       "object",
+       true,
+       {{"GET", &Service::GetObject, true}, {"DELETE", &Service::DeleteObject, false}}},
+      {{"{root}", "collections", "{collection}", "objects", "{object}", "versions"},
+       "versions",
+       true,
+       {{"GET", &Service::GetVersions, true}}},
+  };
+  return routes;
+}
+
+namespace {
+
+Response AuthenticationRequired() {
+  return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
+}
+
+Response ForbiddenRead(std::string_view route) {
+  Response r =
+      ErrorResponse(403, "read_forbidden", "Forbidden", "you may not read this collection");
+  r.route = std::string(route);
+  return r;
+}
+
+Response ForbiddenWrite(std::string_view route, std::string_view description) {
+  Response r = ErrorResponse(403, "write_forbidden", "Forbidden", description);
+  r.route = std::string(route);
+  return r;
+}
+
+Response ReadError(const Status& st) {
+  std::string_view fallback = st.code() == ErrorCode::kNotFound          ? "unknown_object"
+                              : st.code() == ErrorCode::kInvalidArgument ? "bad_filter"
+                                                                         : "bad_query";
+  return ErrorResponse(st, fallback);
+}
+
+// "GET, HEAD, POST": the Allow header of a route.
+std::string AllowedMethods(const std::vector<std::string_view>& methods) {
+  std::string allow;
+  for (std::string_view m : methods) {
+    if (!allow.empty()) allow += ", ";
+    allow += m == "GET" ? "GET, HEAD" : std::string(m);
+  }
+  return allow;
+}
+
+// The objects envelope of a page (objects and one-object endpoints).
+Response EnvelopeOf(const store::ObjectPage& page, std::string_view route) {
+  std::string body;
+  body.reserve(256 + page.objects.size() * 512);
+  json::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("more").Bool(page.more);
+  if (page.more && !page.next.empty()) w.Key("next").String(page.next);
+  if (!page.objects.empty()) {
+    w.Key("objects").BeginArray();
+    for (const auto& o : page.objects) w.Raw(o.json);
+    w.EndArray();
+  }
+  w.EndObject();
+  Response r = Json(std::move(body), route);
+  AddDateAddedHeaders(r, page);
+  return r;
+}
+
+// The Host header is echoed into URLs: only host[:port] characters pass.
+std::string DiscoveryBase(const Request& req) {
+  bool host_ok = !req.host.empty() && req.host.size() < 256;
+  for (char ch : req.host) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
+          ch == '[' || ch == ']')) {
+      host_ok = false;
+    }
+  }
+  return std::string(req.tls ? "https://" : "http://") +
+         (host_ok ? req.host : std::string("localhost")) + "/";
+}
+
+// Collection access: the ACL for users; the policy's public flag for anonymous readers.
+bool MayRead(const auth::Principal& principal, const policy::Policy* policy,
+             const store::Collection& c) {
+  if (principal.anonymous) return policy != nullptr && MarkingOf(*policy, c).public_read;
+  return auth::CanRead(principal, c);
+}
+
+}  // namespace
+
 Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
   auto target = ParseTarget(req.target);
   if (!target.ok()) return ErrorResponse(target.status(), "bad_target");
-  const std::vector<std::string>& seg = target->segments;
-
   // One policy for the whole request: a revocation applies from the next one.
-  std::shared_ptr<const policy::Policy> policy = CurrentPolicy();
-  if (policy == nullptr && !access_.without_policy_for_test) {
+  Call call{req, *target, ctx, CurrentPolicy()};
+  if (call.policy == nullptr && !access_.without_policy_for_test) {
     // The sharing policy is mandatory: without one nothing is read or written.
     return ErrorResponse(503, "policy_unavailable", "Service Unavailable",
                          "no sharing policy is loaded");
   }
-
-  // Authentication first: nothing (not even whether a root exists) is told to
-  // strangers. Without credentials, only collections configured public may be
-  // read (their TLP:CLEAR objects, as the policy decides).
-  auth::Principal& principal = ctx.principal;
-  const bool any_public = policy != nullptr && std::any_of(policy->model().collections.begin(),
-                                                           policy->model().collections.end(),
-                                                           [](const auto& c) { return c.public_read; });
-  if (req.authorization.empty()) {
-    if (!any_public) {
-      return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
-    }
-    principal.anonymous = true;
-  } else {
-    auto p = authenticate_(req.authorization);
-    if (!p.ok()) {
-      ctx.login_failed = true;
-      ctx.attempted_user = auth::BasicUserName(req.authorization);
-      return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
-    }
-    principal = std::move(p).value();
-    if (access_.policy != nullptr && policy != nullptr &&
-        policy->model().FindOrganisation(principal.org) == nullptr) {
-      // An organisation added since the policy was loaded: load it again, at
-      // most once a second (an organisation that stays unknown must not cost
-      // a reload per request). Until then it is decided as an unknown
-      // organisation: public objects only.
-      const int64_t now_us = Timestamp::Now().micros();
-      int64_t last = last_refresh_us_.load();
-      if (now_us - last >= 1000000 && last_refresh_us_.compare_exchange_strong(last, now_us)) {
-        access_.policy->Refresh();
-        policy = access_.policy->Current();
-      }
-    }
-  }
+  // Authentication first: nothing (not even whether a root exists) is told to strangers.
+  if (auto denied = Authenticate(call)) return std::move(*denied);
   ctx.identified = true;
-  const bool anonymous = principal.anonymous;
-  auto unauthenticated = [] {
-    return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
-  };
-  // Collection access: the ACL for users; the policy's public flag for anonymous readers.
-  auto may_read = [&](const store::Collection& c) {
-    if (anonymous) return policy != nullptr && MarkingOf(*policy, c).public_read;
-    return auth::CanRead(principal, c);
-  };
-  // The read gate of every read path (see access.h).
-  auto open_gate = [&](const store::Collection& c) {
-    if (policy == nullptr && access_.without_policy_for_test) {
-      return ReadGate::WithoutPolicyForTest(principal, c);
+  Response r = Dispatch(call);
+  r.user = ctx.principal.user;
+  return r;
+}
+
+// Without credentials, only collections configured public may be read (their
+// TLP:CLEAR objects, as the policy decides).
+std::optional<Response> Service::Authenticate(Call& call) {
+  RequestContext& ctx = call.ctx;
+  const policy::Policy* policy = call.policy.get();
+  if (call.req.authorization.empty()) {
+    const bool any_public =
+        policy != nullptr &&
+        std::any_of(policy->model().collections.begin(), policy->model().collections.end(),
+                    [](const auto& c) { return c.public_read; });
+    if (!any_public) return AuthenticationRequired();
+    ctx.principal.anonymous = true;
+    return std::nullopt;
+  }
+  auto p = authenticate_(call.req.authorization);
+  if (!p.ok()) {
+    ctx.login_failed = true;
+    ctx.attempted_user = auth::BasicUserName(call.req.authorization);
+    return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
+  }
+  ctx.principal = std::move(p).value();
+  if (access_.policy != nullptr && policy != nullptr &&
+      policy->model().FindOrganisation(ctx.principal.org) == nullptr) {
+    // An organisation added since the policy was loaded: load it again, at
+    // most once a second (an organisation that stays unknown must not cost
+    // a reload per request). Until then it is decided as an unknown
+    // organisation: public objects only.
+    const int64_t now_us = Timestamp::Now().micros();
+    int64_t last = last_refresh_us_.load();
+    if (now_us - last >= 1000000 && last_refresh_us_.compare_exchange_strong(last, now_us)) {
+      access_.policy->Refresh();
+      call.policy = access_.policy->Current();
     }
-    return ReadGate(policy, principal, c);
-  };
-  std::string user = principal.user;
-  auto finish = [&](Response r) {
-    r.user = user;
-    return r;
-  };
+  }
+  return std::nullopt;
+}
 
-  // ---- audit trail (not TAXII): auditors only ----
-  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "audit") {
-    if (anonymous) return unauthenticated();
-    if (req.method != "GET" && req.method != "HEAD") {
-      return finish(MethodNotAllowed("GET, HEAD", "audit"));
+// Path, then media type, then the resources the path names, then the method,
+// then the caller's identity; the handler decides the rest.
+Response Service::Dispatch(Call& call) {
+  const Route* route = MatchRoute(call);
+  if ((route == nullptr || route->taxii) && !AcceptsTaxii21(call.req.accept)) {
+    return ErrorResponse(406, "not_acceptable", "Not Acceptable",
+                         "this server answers with application/taxii+json;version=2.1");
+  }
+  if (route == nullptr) return NoRoute(call);
+  if (auto missing = ResolvePath(*route, call)) return std::move(*missing);
+  const bool anonymous = call.anonymous();
+  const bool any_anonymous = std::any_of(route->handlers.begin(), route->handlers.end(),
+                                         [](const Route::Handler& h) { return h.anonymous_ok; });
+  if (anonymous && !any_anonymous) return AuthenticationRequired();
+  const std::string& method = call.req.method;
+  std::vector<std::string_view> allowed;
+  for (const Route::Handler& h : route->handlers) {
+    if (h.method == method || (h.method == "GET" && method == "HEAD")) {
+      if (anonymous && !h.anonymous_ok) return AuthenticationRequired();
+      return (this->*h.run)(call);
     }
-    Response r = HandleAudit(target->params, principal);
-    r.route = "audit";
-    return finish(std::move(r));
+    allowed.push_back(h.method);
   }
+  return MethodNotAllowed(AllowedMethods(allowed), route->name);
+}
 
-  if (!AcceptsTaxii21(req.accept)) {
-    return finish(ErrorResponse(406, "not_acceptable", "Not Acceptable",
-                                "this server answers with application/taxii+json;version=2.1"));
-  }
-  const bool get = req.method == "GET" || req.method == "HEAD";
-
-  // ---- discovery ----
-  if (seg.size() == 1 && seg[0] == "taxii2") {
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "discovery"));
-    auto roots = store_.ListApiRoots();
-    if (!roots.ok()) return finish(ErrorResponse(roots.status(), "store_error"));
-    // The Host header is echoed into URLs: only host[:port] characters pass.
-    bool host_ok = !req.host.empty() && req.host.size() < 256;
-    for (char ch : req.host) {
-      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
-            ch == '[' || ch == ']')) {
-        host_ok = false;
-      }
+const Service::Route* Service::MatchRoute(Call& call) const {
+  const std::vector<std::string>& seg = call.target.segments;
+  for (const Route& route : RouteTable()) {
+    if (route.path.size() != seg.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < seg.size() && match; ++i) {
+      match = route.path[i].front() == '{' || route.path[i] == seg[i];
     }
-    std::string base = std::string(req.tls ? "https://" : "http://") +
-                       (host_ok ? req.host : std::string("localhost")) + "/";
-    std::string body;
-    json::JsonWriter w(body);
-    w.BeginObject();
-    w.Key("title").String(options_.title);
-    if (!options_.description.empty()) w.Key("description").String(options_.description);
-    if (!options_.contact.empty()) w.Key("contact").String(options_.contact);
-    if (!roots->empty()) w.Key("default").String(base + roots->front().name + "/");
-    w.Key("api_roots").BeginArray();
-    for (const auto& r : *roots) w.String(base + r.name + "/");
-    w.EndArray();
-    w.EndObject();
-    return finish(Json(std::move(body), "discovery"));
+    if (!match) continue;
+    for (size_t i = 0; i < seg.size(); ++i) {
+      std::string_view p = route.path[i];
+      if (p == "{root}") call.root_name = seg[i];
+      if (p == "{collection}") call.collection_id = seg[i];
+      if (p == "{object}") call.object_id = seg[i];
+      if (p == "{status}") call.status_id = seg[i];
+    }
+    return &route;
   }
-  if (seg.empty()) {
-    return finish(ErrorResponse(404, "not_found", "Not Found", "see /taxii2/ for the API roots"));
-  }
+  return nullptr;
+}
 
-  // ---- API root ----
+std::optional<Response> Service::ResolvePath(const Route& route, Call& call) {
+  for (std::string_view p : route.path) {
+    std::optional<Response> missing;
+    if (p == "{root}") missing = ResolveApiRoot(call);
+    if (p == "{collection}") missing = ResolveCollection(call);
+    if (p == "{object}" && call.object_id.find("--") == std::string_view::npos) {
+      missing = ErrorResponse(404, "unknown_object", "Not Found", "not a STIX id");
+    }
+    if (missing) return missing;
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Service::ResolveApiRoot(Call& call) {
   auto roots = store_.ListApiRoots();
-  if (!roots.ok()) return finish(ErrorResponse(roots.status(), "store_error"));
-  const store::ApiRoot* root = nullptr;
-  for (const auto& r : *roots) {
-    if (r.name == seg[0]) root = &r;
+  if (!roots.ok()) return ErrorResponse(roots.status(), "store_error");
+  call.roots = std::move(roots).value();
+  for (const auto& r : call.roots) {
+    if (r.name == call.root_name) call.root = &r;
   }
-  if (root == nullptr) {
-    return finish(ErrorResponse(404, "unknown_api_root", "Not Found", "no such API root"));
-  }
-  if (seg.size() == 1) {
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "api_root"));
-    std::string body;
-    json::JsonWriter w(body);
-    w.BeginObject();
-    w.Key("title").String(root->title.empty() ? root->name : root->title);
-    if (!root->description.empty()) w.Key("description").String(root->description);
-    w.Key("versions").BeginArray().String(kTaxiiMediaType).EndArray();
-    w.Key("max_content_length").Int(root->max_content_length);
-    w.EndObject();
-    return finish(Json(std::move(body), "api_root"));
-  }
+  if (call.root == nullptr)
+    return ErrorResponse(404, "unknown_api_root", "Not Found", "no such API root");
+  return std::nullopt;
+}
 
-  // ---- status ----
-  if (seg[1] == "status") {
-    if (anonymous) return unauthenticated();
-    if (seg.size() != 3) return finish(ErrorResponse(404, "not_found", "Not Found", "no such resource"));
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "status"));
-    auto st = store_.GetStatus(root->name, seg[2]);
-    if (!st.ok()) {
-      if (st.status().code() == ErrorCode::kNotFound) {
-        return finish(ErrorResponse(404, "unknown_status", "Not Found", "no such status resource"));
-      }
-      return finish(ErrorResponse(st.status(), "store_error"));
-    }
-    if (st->user_id != principal.user_id) {
-      return finish(ErrorResponse(404, "unknown_status", "Not Found", "no such status resource"));
-    }
-    std::string body;
-    json::JsonWriter w(body);
-    WriteStatus(w, *st);
-    return finish(Json(std::move(body), "status"));
-  }
-
-  if (seg[1] != "collections") {
-    return finish(ErrorResponse(404, "not_found", "Not Found", "no such resource"));
-  }
-
-  // ---- collections ----
-  if (seg.size() == 2) {
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "collections"));
-    auto cols = store_.ListCollections(root->name);
-    if (!cols.ok()) return finish(ErrorResponse(cols.status(), "store_error"));
-    std::string body;
-    json::JsonWriter w(body);
-    w.BeginObject();
-    bool any = false;
-    for (const auto& c : *cols) {
-      bool r = may_read(c), wr = auth::CanWrite(principal, c);
-      if (!r && !wr) continue;
-      if (!any) w.Key("collections").BeginArray();
-      any = true;
-      WriteCollection(w, c, r, wr);
-    }
-    if (any) w.EndArray();
-    w.EndObject();
-    return finish(Json(std::move(body), "collections"));
-  }
-
-  auto col = store_.GetCollection(root->name, seg[2]);
+// A collection the caller can neither read nor write does not exist for it.
+std::optional<Response> Service::ResolveCollection(Call& call) {
+  auto col = store_.GetCollection(call.root->name, call.collection_id);
   if (!col.ok() && col.status().code() != ErrorCode::kNotFound) {
-    return finish(ErrorResponse(col.status(), "store_error"));
+    return ErrorResponse(col.status(), "store_error");
   }
-  const bool can_read = col.ok() && may_read(*col);
-  const bool can_write = col.ok() && auth::CanWrite(principal, *col);
-  if (!col.ok() || (!can_read && !can_write)) {
-    return finish(ErrorResponse(404, "unknown_collection", "Not Found", "no such collection"));
+  call.can_read = col.ok() && MayRead(call.principal(), call.policy.get(), *col);
+  call.can_write = col.ok() && auth::CanWrite(call.principal(), *col);
+  if (!col.ok() || (!call.can_read && !call.can_write)) {
+    return ErrorResponse(404, "unknown_collection", "Not Found", "no such collection");
   }
-  const store::Collection& c = *col;
+  call.collection = std::move(col).value();
+  return std::nullopt;
+}
 
-  if (seg.size() == 3) {
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "collection"));
-    std::string body;
-    json::JsonWriter w(body);
-    WriteCollection(w, c, can_read, can_write);
-    return finish(Json(std::move(body), "collection"));
+// A path no template matches answers like the deepest resource its prefix names.
+Response Service::NoRoute(Call& call) {
+  const std::vector<std::string>& seg = call.target.segments;
+  if (seg.empty())
+    return ErrorResponse(404, "not_found", "Not Found", "see /taxii2/ for the API roots");
+  call.root_name = seg[0];
+  if (auto missing = ResolveApiRoot(call)) return std::move(*missing);
+  if (seg.size() > 1 && seg[1] == "status" && call.anonymous()) return AuthenticationRequired();
+  if (seg.size() > 2 && seg[1] == "collections") {
+    call.collection_id = seg[2];
+    if (auto missing = ResolveCollection(call)) return std::move(*missing);
   }
+  return ErrorResponse(404, "not_found", "Not Found", "no such resource");
+}
 
-  auto forbidden_read = [&](std::string_view route) {
-    Response r = ErrorResponse(403, "read_forbidden", "Forbidden", "you may not read this collection");
-    r.route = std::string(route);
-    return finish(std::move(r));
-  };
+// The read gate of every read path (see access.h).
+ReadGate Service::OpenGate(const Call& call) const {
+  if (call.policy == nullptr && access_.without_policy_for_test) {
+    return ReadGate::WithoutPolicyForTest(call.principal(), call.collection);
+  }
+  return ReadGate(call.policy, call.principal(), call.collection);
+}
 
-  // Every read endpoint pages through here: its URL filters, the policy's
-  // read gate (pre-filter and per-row decision) and the audit record of what
-  // the page finally holds. `object_id` empty: the whole collection.
-  auto read_page = [&](Endpoint endpoint, const std::string& object_id) -> Result<store::ObjectPage> {
-    auto q = ParseFilters(target->params, endpoint, options_.default_page_size,
-                          options_.max_page_size);
-    if (!q.ok()) return q.status();
-    q->collection_id = c.id;
-    if (!object_id.empty()) q->ids = {object_id};
-    ReadGate gate = open_gate(c);
-    gate.Apply(*q);
-    auto page = store_.QueryObjects(*q);
-    if (!page.ok()) return page.status();
-    if (!object_id.empty() && page->objects.empty() && q->next.empty() && !q->added_after_us) {
-      return NotFound("unknown_object: no such object");
+Result<store::ObjectPage> Service::ReadPage(Call& call, Endpoint endpoint,
+                                            std::string_view object_id) {
+  auto q = ParseFilters(call.target.params, endpoint, options_.default_page_size,
+                        options_.max_page_size);
+  if (!q.ok()) return q.status();
+  q->collection_id = call.collection.id;
+  if (!object_id.empty()) q->ids = {std::string(object_id)};
+  ReadGate gate = OpenGate(call);
+  gate.Apply(*q);
+  auto page = store_.QueryObjects(*q);
+  if (!page.ok()) return page.status();
+  if (!object_id.empty() && page->objects.empty() && q->next.empty() && !q->added_after_us) {
+    return NotFound("unknown_object: no such object");
+  }
+  RecordServed(page->objects, call.ctx);
+  return page;
+}
+
+// ---- the resources ----
+
+// GET /api/v1/audit (not TAXII): auditors only.
+Response Service::GetAudit(Call& call) {
+  Response r = HandleAudit(call.target.params, call.principal());
+  r.route = "audit";
+  return r;
+}
+
+Response Service::GetDiscovery(Call& call) {
+  auto roots = store_.ListApiRoots();
+  if (!roots.ok()) return ErrorResponse(roots.status(), "store_error");
+  const std::string base = DiscoveryBase(call.req);
+  std::string body;
+  json::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("title").String(options_.title);
+  if (!options_.description.empty()) w.Key("description").String(options_.description);
+  if (!options_.contact.empty()) w.Key("contact").String(options_.contact);
+  if (!roots->empty()) w.Key("default").String(base + roots->front().name + "/");
+  w.Key("api_roots").BeginArray();
+  for (const auto& r : *roots) w.String(base + r.name + "/");
+  w.EndArray();
+  w.EndObject();
+  return Json(std::move(body), "discovery");
+}
+
+Response Service::GetApiRoot(Call& call) {
+  const store::ApiRoot& root = *call.root;
+  std::string body;
+  json::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("title").String(root.title.empty() ? root.name : root.title);
+  if (!root.description.empty()) w.Key("description").String(root.description);
+  w.Key("versions").BeginArray().String(kTaxiiMediaType).EndArray();
+  w.Key("max_content_length").Int(root.max_content_length);
+  w.EndObject();
+  return Json(std::move(body), "api_root");
+}
+
+// A status resource exists only for the user whose POST created it.
+Response Service::GetStatus(Call& call) {
+  auto st = store_.GetStatus(call.root->name, call.status_id);
+  if (!st.ok()) {
+    if (st.status().code() == ErrorCode::kNotFound) {
+      return ErrorResponse(404, "unknown_status", "Not Found", "no such status resource");
     }
-    RecordServed(page->objects, ctx);
-    return page;
-  };
-  auto read_error = [&](const Status& st) {
-    std::string_view fallback = st.code() == ErrorCode::kNotFound          ? "unknown_object"
-                                : st.code() == ErrorCode::kInvalidArgument ? "bad_filter"
-                                                                           : "bad_query";
-    return finish(ErrorResponse(st, fallback));
-  };
-
-  // ---- manifest ----
-  if (seg[3] == "manifest" && seg.size() == 4) {
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "manifest"));
-    if (!can_read) return forbidden_read("manifest");
-    auto page = read_page(Endpoint::kManifest, {});
-    if (!page.ok()) return read_error(page.status());
-    std::string body;
-    json::JsonWriter w(body);
-    w.BeginObject();
-    w.Key("more").Bool(page->more);
-    if (page->more && !page->next.empty()) w.Key("next").String(page->next);
-    if (!page->objects.empty()) {
-      w.Key("objects").BeginArray();
-      for (const auto& o : page->objects) {
-        w.BeginObject();
-        w.Key("id").String(o.id);
-        w.Key("date_added").String(DateAddedText(o.date_added_us));
-        w.Key("version").String(VersionText(o));
-        w.Key("media_type").String("application/stix+json;version=" +
-                                   (o.spec_version.empty() ? std::string("2.1") : o.spec_version));
-        w.EndObject();
-      }
-      w.EndArray();
-    }
-    w.EndObject();
-    Response r = Json(std::move(body), "manifest");
-    AddDateAddedHeaders(r, *page);
-    return finish(std::move(r));
+    return ErrorResponse(st.status(), "store_error");
   }
-
-  if (seg[3] != "objects" || seg.size() > 6 || (seg.size() == 6 && seg[5] != "versions")) {
-    return finish(ErrorResponse(404, "not_found", "Not Found", "no such resource"));
+  if (st->user_id != call.principal().user_id) {
+    return ErrorResponse(404, "unknown_status", "Not Found", "no such status resource");
   }
+  std::string body;
+  json::JsonWriter w(body);
+  WriteStatus(w, *st);
+  return Json(std::move(body), "status");
+}
 
-  // ---- objects: GET ----
-  auto envelope = [&](const store::ObjectPage& page, std::string_view route) {
-    std::string body;
-    body.reserve(256 + page.objects.size() * 512);
-    json::JsonWriter w(body);
-    w.BeginObject();
-    w.Key("more").Bool(page.more);
-    if (page.more && !page.next.empty()) w.Key("next").String(page.next);
-    if (!page.objects.empty()) {
-      w.Key("objects").BeginArray();
-      for (const auto& o : page.objects) w.Raw(o.json);
-      w.EndArray();
+// Lists only the collections the caller may read or write.
+Response Service::GetCollections(Call& call) {
+  auto cols = store_.ListCollections(call.root->name);
+  if (!cols.ok()) return ErrorResponse(cols.status(), "store_error");
+  std::string body;
+  json::JsonWriter w(body);
+  w.BeginObject();
+  bool any = false;
+  for (const auto& c : *cols) {
+    bool r = MayRead(call.principal(), call.policy.get(), c);
+    bool wr = auth::CanWrite(call.principal(), c);
+    if (!r && !wr) continue;
+    if (!any) w.Key("collections").BeginArray();
+    any = true;
+    WriteCollection(w, c, r, wr);
+  }
+  if (any) w.EndArray();
+  w.EndObject();
+  return Json(std::move(body), "collections");
+}
+
+Response Service::GetCollection(Call& call) {
+  std::string body;
+  json::JsonWriter w(body);
+  WriteCollection(w, call.collection, call.can_read, call.can_write);
+  return Json(std::move(body), "collection");
+}
+
+Response Service::GetManifest(Call& call) {
+  if (!call.can_read) return ForbiddenRead("manifest");
+  auto page = ReadPage(call, Endpoint::kManifest, {});
+  if (!page.ok()) return ReadError(page.status());
+  std::string body;
+  json::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("more").Bool(page->more);
+  if (page->more && !page->next.empty()) w.Key("next").String(page->next);
+  if (!page->objects.empty()) {
+    w.Key("objects").BeginArray();
+    for (const auto& o : page->objects) {
+      w.BeginObject();
+      w.Key("id").String(o.id);
+      w.Key("date_added").String(DateAddedText(o.date_added_us));
+      w.Key("version").String(VersionText(o));
+      w.Key("media_type")
+          .String("application/stix+json;version=" +
+                  (o.spec_version.empty() ? std::string("2.1") : o.spec_version));
+      w.EndObject();
     }
-    w.EndObject();
-    Response r = Json(std::move(body), route);
-    AddDateAddedHeaders(r, page);
+    w.EndArray();
+  }
+  w.EndObject();
+  Response r = Json(std::move(body), "manifest");
+  AddDateAddedHeaders(r, *page);
+  return r;
+}
+
+Response Service::GetObjects(Call& call) {
+  if (!call.can_read) return ForbiddenRead("objects");
+  auto page = ReadPage(call, Endpoint::kObjects, {});
+  if (!page.ok()) return ReadError(page.status());
+  return EnvelopeOf(*page, "objects");
+}
+
+// Validates the envelope, records a status resource and hands the valid
+// objects to the store's writer: 202 with the status (pending until durable).
+Response Service::PostObjects(Call& call) {
+  const Request& req = call.req;
+  const auth::Principal& principal = call.principal();
+  const store::ApiRoot& root = *call.root;
+  auto with_route = [](Response r) {
+    r.route = "objects_post";
     return r;
   };
+  if (!call.can_write)
+    return ForbiddenWrite("objects_post", "you may not write to this collection");
+  if (!IsTaxii21ContentType(req.content_type)) {
+    return with_route(ErrorResponse(415, "unsupported_media_type", "Unsupported Media Type",
+                                    "POST application/taxii+json;version=2.1"));
+  }
+  if (root.max_content_length > 0 &&
+      static_cast<int64_t>(req.body.size()) > root.max_content_length) {
+    return with_route(ErrorResponse(413, "body_too_large", "Payload Too Large",
+                                    "the body exceeds max_content_length of this API root (" +
+                                        std::to_string(root.max_content_length) + " bytes)"));
+  }
+  EnvelopeOptions eo;
+  eo.max_objects = options_.max_objects_per_envelope;
+  eo.validate_patterns = options_.validate_patterns;
+  const policy::Policy* policy = call.policy.get();
+  const std::string writer_identity = WriterIdentity(policy, principal);
+  const Timestamp write_time = Timestamp::Now();
+  eo.prepare = [&](json::Element object, store::NewObject& out) {
+    return PrepareWrite(policy, principal, writer_identity, object, out, write_time);
+  };
+  auto items = ParseEnvelope(req.body, eo);
+  if (!items.ok()) return with_route(ErrorResponse(items.status(), "invalid_envelope"));
 
-  if (seg.size() == 4) {
-    if (get) {
-      if (!can_read) return forbidden_read("objects");
-      auto page = read_page(Endpoint::kObjects, {});
-      if (!page.ok()) return read_error(page.status());
-      return finish(envelope(*page, "objects"));
+  store::StatusResource st;
+  st.id = Uuid::V4().ToString();
+  st.api_root = root.name;
+  st.user_id = principal.user_id;
+  st.request_timestamp = Timestamp::Now();
+  st.total_count = static_cast<int64_t>(items->size());
+  std::vector<store::NewObject> objects;
+  for (EnvelopeItem& it : *items) {
+    store::StatusDetail d{it.id, it.version, it.message};
+    if (!it.ok) {
+      st.failures.push_back(std::move(d));
+    } else if (it.duplicate) {
+      d.message = "duplicate in envelope";
+      st.successes.push_back(std::move(d));
+    } else {
+      st.pendings.push_back(std::move(d));
+      objects.push_back(std::move(it.object));
     }
-    if (req.method != "POST") return finish(MethodNotAllowed("GET, HEAD, POST", "objects"));
-    // ---- objects: POST ----
-    if (anonymous) return unauthenticated();
-    if (!can_write) {
-      Response r = ErrorResponse(403, "write_forbidden", "Forbidden", "you may not write to this collection");
-      r.route = "objects_post";
-      return finish(std::move(r));
+  }
+  st.failure_count = static_cast<int64_t>(st.failures.size());
+  st.success_count = static_cast<int64_t>(st.successes.size());
+  st.pending_count = static_cast<int64_t>(st.pendings.size());
+  st.status = objects.empty() ? "complete" : "pending";
+  Status created = store_.CreateStatus(st);
+  if (!created.ok()) return with_route(ErrorResponse(created, "store_error"));
+  size_t n = objects.size();
+  if (n > 0) {
+    PendingWrite pending;
+    pending.user = principal.user;
+    pending.org = principal.org;
+    pending.route = req.method + " " + req.target.substr(0, 1024);
+    pending.remote = req.remote;
+    pending.objects.reserve(n);
+    for (const auto& o : objects) {
+      pending.objects.push_back({o.id, o.has_version ? o.version.ToString() : std::string()});
     }
-    auto with_route = [&](Response r) {
-      r.route = "objects_post";
-      return finish(std::move(r));
+    pending.future = store_.WriteObjects(call.collection.id, std::move(objects), st.id);
+    TrackWrite(std::move(pending));
+  }
+  std::string body;
+  json::JsonWriter w(body);
+  WriteStatus(w, st);
+  Response r = Json(std::move(body), "objects_post", 202);
+  r.objects_accepted = static_cast<int64_t>(n);
+  return r;
+}
+
+Response Service::GetObject(Call& call) {
+  if (!call.can_read) return ForbiddenRead("object");
+  auto page = ReadPage(call, Endpoint::kObject, call.object_id);
+  if (!page.ok()) return ReadError(page.status());
+  return EnvelopeOf(*page, "object");
+}
+
+Response Service::GetVersions(Call& call) {
+  if (!call.can_read) return ForbiddenRead("versions");
+  auto page = ReadPage(call, Endpoint::kVersions, call.object_id);
+  if (!page.ok()) return ReadError(page.status());
+  std::string body;
+  json::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("more").Bool(page->more);
+  if (page->more && !page->next.empty()) w.Key("next").String(page->next);
+  if (!page->objects.empty()) {
+    w.Key("versions").BeginArray();
+    for (const auto& o : page->objects) w.String(VersionText(o));
+    w.EndArray();
+  }
+  w.EndObject();
+  Response r = Json(std::move(body), "versions");
+  AddDateAddedHeaders(r, *page);
+  return r;
+}
+
+// Only versions the caller may see exist for it; of those, only its
+// organisation's own may be deleted (admins may delete any).
+Response Service::DeleteObject(Call& call) {
+  const auth::Principal& principal = call.principal();
+  const std::shared_ptr<const policy::Policy>& policy = call.policy;
+  if (!call.can_read) return ForbiddenRead("object_delete");
+  if (!call.can_write)
+    return ForbiddenWrite("object_delete", "you may not delete from this collection");
+  auto q = ParseFilters(call.target.params, Endpoint::kDeleteObject, options_.default_page_size,
+                        options_.max_page_size);
+  if (!q.ok()) return ErrorResponse(q.status(), "bad_filter");
+  q->collection_id = call.collection.id;
+  q->ids = {std::string(call.object_id)};
+  {
+    store::ObjectQuery probe = *q;
+    probe.limit = 1000;
+    probe.include_json = true;
+    ReadGate gate = OpenGate(call);
+    gate.Apply(probe);
+    bool foreign = false;
+    auto admit = std::move(probe.admit);
+    probe.admit = [&](store::ObjectVersion& v) {
+      if (admit && !admit(v)) return false;
+      if (policy != nullptr && !gate.IsOwn(v)) foreign = true;
+      return true;
     };
-    if (!IsTaxii21ContentType(req.content_type)) {
-      return with_route(ErrorResponse(415, "unsupported_media_type", "Unsupported Media Type",
-                                      "POST application/taxii+json;version=2.1"));
+    auto visible = store_.QueryObjects(probe);
+    if (!visible.ok()) return ErrorResponse(visible.status(), "store_error");
+    if (visible->objects.empty())
+      return ErrorResponse(404, "unknown_object", "Not Found", "no such object");
+    if (policy != nullptr && principal.role != store::Role::kAdmin) {
+      // Versions hidden from the caller are not its own either.
+      store::ObjectQuery all = *q;
+      all.limit = 1000;
+      all.include_json = false;
+      auto every = store_.QueryObjects(all);
+      if (!every.ok()) return ErrorResponse(every.status(), "store_error");
+      if (every->objects.size() != visible->objects.size()) foreign = true;
     }
-    if (root->max_content_length > 0 && static_cast<int64_t>(req.body.size()) > root->max_content_length) {
-      return with_route(ErrorResponse(413, "body_too_large", "Payload Too Large",
-                                      "the body exceeds max_content_length of this API root (" +
-                                          std::to_string(root->max_content_length) + " bytes)"));
-    }
-    EnvelopeOptions eo;
-    eo.max_objects = options_.max_objects_per_envelope;
-    eo.validate_patterns = options_.validate_patterns;
-    const std::string writer_identity = WriterIdentity(policy.get(), principal);
-    const Timestamp write_time = Timestamp::Now();
-    eo.prepare = [&](json::Element object, store::NewObject& out) {
-      return PrepareWrite(policy.get(), principal, writer_identity, object, out, write_time);
-    };
-    auto items = ParseEnvelope(req.body, eo);
-    if (!items.ok()) return with_route(ErrorResponse(items.status(), "invalid_envelope"));
-
-    store::StatusResource st;
-    st.id = Uuid::V4().ToString();
-    st.api_root = root->name;
-    st.user_id = principal.user_id;
-    st.request_timestamp = Timestamp::Now();
-    st.total_count = static_cast<int64_t>(items->size());
-    std::vector<store::NewObject> objects;
-    for (EnvelopeItem& it : *items) {
-      store::StatusDetail d{it.id, it.version, it.message};
-      if (!it.ok) {
-        st.failures.push_back(std::move(d));
-      } else if (it.duplicate) {
-        d.message = "duplicate in envelope";
-        st.successes.push_back(std::move(d));
-      } else {
-        st.pendings.push_back(std::move(d));
-        objects.push_back(std::move(it.object));
-      }
-    }
-    st.failure_count = static_cast<int64_t>(st.failures.size());
-    st.success_count = static_cast<int64_t>(st.successes.size());
-    st.pending_count = static_cast<int64_t>(st.pendings.size());
-    st.status = objects.empty() ? "complete" : "pending";
-    Status created = store_.CreateStatus(st);
-    if (!created.ok()) return with_route(ErrorResponse(created, "store_error"));
-    size_t n = objects.size();
-    if (n > 0) {
-      PendingWrite pending;
-      pending.user = principal.user;
-      pending.org = principal.org;
-      pending.route = req.method + " " + req.target.substr(0, 1024);
-      pending.remote = req.remote;
-      pending.objects.reserve(n);
-      for (const auto& o : objects) {
-        pending.objects.push_back({o.id, o.has_version ? o.version.ToString() : std::string()});
-      }
-      pending.future = store_.WriteObjects(c.id, std::move(objects), st.id);
-      TrackWrite(std::move(pending));
-    }
-    std::string body;
-    json::JsonWriter w(body);
-    WriteStatus(w, st);
-    Response r = Json(std::move(body), "objects_post", 202);
-    r.objects_accepted = static_cast<int64_t>(n);
-    return finish(std::move(r));
-  }
-
-  // ---- one object, its versions ----
-  const std::string& object_id = seg[4];
-  if (object_id.find("--") == std::string::npos) {
-    return finish(ErrorResponse(404, "unknown_object", "Not Found", "not a STIX id"));
-  }
-  if (seg.size() == 6) {
-    if (!get) return finish(MethodNotAllowed("GET, HEAD", "versions"));
-    if (!can_read) return forbidden_read("versions");
-    auto page = read_page(Endpoint::kVersions, object_id);
-    if (!page.ok()) return read_error(page.status());
-    std::string body;
-    json::JsonWriter w(body);
-    w.BeginObject();
-    w.Key("more").Bool(page->more);
-    if (page->more && !page->next.empty()) w.Key("next").String(page->next);
-    if (!page->objects.empty()) {
-      w.Key("versions").BeginArray();
-      for (const auto& o : page->objects) w.String(VersionText(o));
-      w.EndArray();
-    }
-    w.EndObject();
-    Response r = Json(std::move(body), "versions");
-    AddDateAddedHeaders(r, *page);
-    return finish(std::move(r));
-  }
-
-  if (req.method == "DELETE") {
-    if (anonymous) return unauthenticated();
-    if (!can_read) return forbidden_read("object_delete");
-    if (!can_write) {
-      Response r = ErrorResponse(403, "write_forbidden", "Forbidden", "you may not delete from this collection");
+    if (foreign && principal.role != store::Role::kAdmin) {
+      Response r = ErrorResponse(403, "delete_forbidden", "Forbidden",
+                                 "only the producer's organisation may delete an object");
       r.route = "object_delete";
-      return finish(std::move(r));
+      return r;
     }
-    auto q = ParseFilters(target->params, Endpoint::kDeleteObject, options_.default_page_size,
-                          options_.max_page_size);
-    if (!q.ok()) return finish(ErrorResponse(q.status(), "bad_filter"));
-    q->collection_id = c.id;
-    q->ids = {object_id};
-    {
-      // Only versions the caller may see exist for it; of those, only its
-      // organisation's own may be deleted (admins may delete any).
-      store::ObjectQuery probe = *q;
-      probe.limit = 1000;
-      probe.include_json = true;
-      ReadGate gate = open_gate(c);
-      gate.Apply(probe);
-      bool foreign = false;
-      auto admit = std::move(probe.admit);
-      probe.admit = [&](store::ObjectVersion& v) {
-        if (admit && !admit(v)) return false;
-        if (policy != nullptr && !gate.IsOwn(v)) foreign = true;
-        return true;
-      };
-      auto visible = store_.QueryObjects(probe);
-      if (!visible.ok()) return finish(ErrorResponse(visible.status(), "store_error"));
-      if (visible->objects.empty()) {
-        return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
-      }
-      if (policy != nullptr && principal.role != store::Role::kAdmin) {
-        // Versions hidden from the caller are not its own either.
-        store::ObjectQuery all = *q;
-        all.limit = 1000;
-        all.include_json = false;
-        auto every = store_.QueryObjects(all);
-        if (!every.ok()) return finish(ErrorResponse(every.status(), "store_error"));
-        if (every->objects.size() != visible->objects.size()) foreign = true;
-      }
-      if (foreign && principal.role != store::Role::kAdmin) {
-        Response r = ErrorResponse(403, "delete_forbidden", "Forbidden",
-                                   "only the producer's organisation may delete an object");
-        r.route = "object_delete";
-        return finish(std::move(r));
-      }
-    }
-    auto n = store_.DeleteObject(*q);
-    if (!n.ok()) return finish(ErrorResponse(n.status(), "store_error"));
-    if (*n == 0) return finish(ErrorResponse(404, "unknown_object", "Not Found", "no such object"));
-    Response r;
-    r.status = 200;
-    r.route = "object_delete";
-    return finish(std::move(r));
   }
-  if (!get) return finish(MethodNotAllowed("GET, HEAD, DELETE", "object"));
-  if (!can_read) return forbidden_read("object");
-  auto page = read_page(Endpoint::kObject, object_id);
-  if (!page.ok()) return read_error(page.status());
-  return finish(envelope(*page, "object"));
+  auto n = store_.DeleteObject(*q);
+  if (!n.ok()) return ErrorResponse(n.status(), "store_error");
+  if (*n == 0) return ErrorResponse(404, "unknown_object", "Not Found", "no such object");
+  Response r;
+  r.status = 200;
+  r.route = "object_delete";
+  return r;
 }
 
 }  // namespace ctihub::taxii

@@ -30,7 +30,8 @@ class ServiceTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(store_.PutApiRoot({"api1", "API 1", "first root", 1 << 20}).ok());
     ASSERT_TRUE(store_.PutApiRoot({"tiny", "Tiny", "", 200}).ok());
-    auto add = [&](std::string id, std::string root, std::vector<std::string> r, std::vector<std::string> w) {
+    auto add = [&](std::string id, std::string root, std::vector<std::string> r,
+                   std::vector<std::string> w) {
       store::Collection c;
       c.id = id;
       c.api_root = root;
@@ -171,8 +172,8 @@ TEST_F(ServiceTest, ContentNegotiation) {
   EXPECT_EQ(Do("GET", "/taxii2/", "", "alice", "*/*").status, 200);
   ExpectError(Do("GET", "/taxii2/", "", "alice", "application/json"), 406);
   ExpectError(Do("GET", "/taxii2/", "", "alice", "application/taxii+json;version=2.0"), 406);
-  ExpectError(Do("POST", std::string("/api1/collections/") + kRw + "/objects/", Envelope({}), "alice",
-                 "application/taxii+json;version=2.1", "application/json"),
+  ExpectError(Do("POST", std::string("/api1/collections/") + kRw + "/objects/", Envelope({}),
+                 "alice", "application/taxii+json;version=2.1", "application/json"),
               415);
 }
 
@@ -209,9 +210,10 @@ TEST_F(ServiceTest, ApiRootAndCollections) {
 
 TEST_F(ServiceTest, PostGetAndStatus) {
   std::string col = kRw;
-  Response r = Do("POST", "/api1/collections/" + col + "/objects/",
-                  Envelope({Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z"),
-                            R"({"type":"indicator","id":"indicator--x"})", "42"}));
+  Response r =
+      Do("POST", "/api1/collections/" + col + "/objects/",
+         Envelope({Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z"),
+                   R"({"type":"indicator","id":"indicator--x"})", "42"}));
   ASSERT_EQ(r.status, 202) << r.body;
   json::Element st = Parse(r);
   EXPECT_EQ(st["total_count"].get_int64().value_unsafe(), 3);
@@ -242,8 +244,9 @@ TEST_F(ServiceTest, PostGetAndStatus) {
 
 TEST_F(ServiceTest, PendingUntilDurable) {
   store_.HoldWritesForTest(true);
-  Response r = Do("POST", std::string("/api1/collections/") + kRw + "/objects/",
-                  Envelope({Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z")}));
+  Response r =
+      Do("POST", std::string("/api1/collections/") + kRw + "/objects/",
+         Envelope({Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z")}));
   ASSERT_EQ(r.status, 202);
   std::string id(Parse(r)["id"].get_string().value_unsafe());
   Response s = Do("GET", "/api1/status/" + id + "/");
@@ -251,7 +254,8 @@ TEST_F(ServiceTest, PendingUntilDurable) {
   EXPECT_EQ(Parse(s)["pending_count"].get_int64().value_unsafe(), 1);
   store_.HoldWritesForTest(false);
   service_->WaitForWrites();
-  EXPECT_EQ(Parse(Do("GET", "/api1/status/" + id + "/"))["status"].get_string().value_unsafe(), "complete");
+  EXPECT_EQ(Parse(Do("GET", "/api1/status/" + id + "/"))["status"].get_string().value_unsafe(),
+            "complete");
 }
 
 TEST_F(ServiceTest, RepostIsSuccessWithoutNewVersion) {
@@ -268,8 +272,9 @@ TEST_F(ServiceTest, RepostIsSuccessWithoutNewVersion) {
 TEST_F(ServiceTest, VersionsFiltersAndPaging) {
   std::string a = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
   std::string b = "9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
-  PostAndWait(kRw, {Indicator(a, "2024-01-02T00:00:00.000Z"), Indicator(a, "2024-01-03T00:00:00.000Z"),
-                    Indicator(b, "2024-01-02T00:00:00.000Z")});
+  PostAndWait(kRw,
+              {Indicator(a, "2024-01-02T00:00:00.000Z"), Indicator(a, "2024-01-03T00:00:00.000Z"),
+               Indicator(b, "2024-01-02T00:00:00.000Z")});
   std::string base = std::string("/api1/collections/") + kRw;
   EXPECT_EQ(Ids(Do("GET", base + "/objects/")).size(), 2u);  // last versions
   EXPECT_EQ(Ids(Do("GET", base + "/objects/?match[version]=all")).size(), 3u);
@@ -283,7 +288,8 @@ TEST_F(ServiceTest, VersionsFiltersAndPaging) {
   std::vector<std::string> seen;
   std::string next;
   for (int i = 0; i < 10; ++i) {
-    Response p = Do("GET", base + "/objects/?match[version]=all&limit=1" + (next.empty() ? "" : "&next=" + next));
+    Response p = Do("GET", base + "/objects/?match[version]=all&limit=1" +
+                               (next.empty() ? "" : "&next=" + next));
     ASSERT_EQ(p.status, 200) << p.body;
     auto ids = Ids(p);
     seen.insert(seen.end(), ids.begin(), ids.end());
@@ -307,13 +313,17 @@ TEST_F(ServiceTest, VersionsFiltersAndPaging) {
     EXPECT_EQ(m["media_type"].get_string().value_unsafe(), kStixMediaType);
   }
   ExpectError(Do("GET", base + "/objects/indicator--00000000-17d4-4cbf-938f-98ee46b3cd3f/"), 404);
-  ExpectError(Do("GET", base + "/objects/indicator--00000000-17d4-4cbf-938f-98ee46b3cd3f/versions/"), 404);
+  ExpectError(
+      Do("GET", base + "/objects/indicator--00000000-17d4-4cbf-938f-98ee46b3cd3f/versions/"), 404);
 
   // Delete the first version, then the rest.
   Response del = Do("DELETE", base + "/objects/indicator--" + a + "/?match[version]=first");
   EXPECT_EQ(del.status, 200) << del.body;
   EXPECT_EQ(Parse(Do("GET", base + "/objects/indicator--" + a + "/versions/"))["versions"]
-                .get_array().value_unsafe().size(), 1u);
+                .get_array()
+                .value_unsafe()
+                .size(),
+            1u);
   EXPECT_EQ(Do("DELETE", base + "/objects/indicator--" + a + "/?match[version]=all").status, 200);
   ExpectError(Do("DELETE", base + "/objects/indicator--" + a + "/"), 404);
 }
@@ -330,11 +340,15 @@ TEST_F(ServiceTest, BadFiltersAndTokens) {
 
 TEST_F(ServiceTest, AccessDecisions) {
   std::string obj = Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z");
-  ExpectError(Do("POST", std::string("/api1/collections/") + kRo + "/objects/", Envelope({obj})), 403);
+  ExpectError(Do("POST", std::string("/api1/collections/") + kRo + "/objects/", Envelope({obj})),
+              403);
   ExpectError(Do("GET", std::string("/api1/collections/") + kWo + "/objects/"), 403);
   ExpectError(Do("GET", std::string("/api1/collections/") + kWo + "/manifest/"), 403);
-  EXPECT_EQ(Do("POST", std::string("/api1/collections/") + kWo + "/objects/", Envelope({obj})).status, 202);
-  ExpectError(Do("POST", std::string("/api1/collections/") + kHidden + "/objects/", Envelope({obj})), 404);
+  EXPECT_EQ(
+      Do("POST", std::string("/api1/collections/") + kWo + "/objects/", Envelope({obj})).status,
+      202);
+  ExpectError(
+      Do("POST", std::string("/api1/collections/") + kHidden + "/objects/", Envelope({obj})), 404);
 }
 
 TEST_F(ServiceTest, EnvelopeLimitsAndBadJson) {
@@ -343,7 +357,8 @@ TEST_F(ServiceTest, EnvelopeLimitsAndBadJson) {
   ExpectError(Do("POST", base, "[1,2]"), 400);
   ExpectError(Do("POST", base, R"({"objects":{}})"), 400);
   std::string obj = Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z");
-  ExpectError(Do("POST", std::string("/tiny/collections/") + kTiny + "/objects/", Envelope({obj})), 413);
+  ExpectError(Do("POST", std::string("/tiny/collections/") + kTiny + "/objects/", Envelope({obj})),
+              413);
   ExpectError(Do("PUT", base, Envelope({obj})), 405);
 }
 
@@ -356,6 +371,93 @@ TEST_F(ServiceTest, InvalidPatternIsAFailure) {
   Response r = Do("POST", std::string("/api1/collections/") + kRw + "/objects/", Envelope({obj}));
   ASSERT_EQ(r.status, 202);
   EXPECT_EQ(Parse(r)["failure_count"].get_int64().value_unsafe(), 1) << r.body;
+}
+
+// Pins the order in which the dispatcher answers (target, collection and
+// object checks before the method, the method before access), the route name
+// of each answer and its Allow header, for every resource of the route table.
+TEST_F(ServiceTest, RouteTableDispatchOrder) {
+  struct Case {
+    std::string method, target;
+    int status;
+    std::string error_id, route, allow;
+    std::string accept = "application/taxii+json;version=2.1";
+  };
+  const std::string rw = std::string("/api1/collections/") + kRw;
+  const std::string ro = std::string("/api1/collections/") + kRo;
+  const std::string wo = std::string("/api1/collections/") + kWo;
+  const std::string hidden = std::string("/api1/collections/") + kHidden;
+  const std::string obj = "/objects/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f/";
+  const std::vector<Case> cases = {
+      {"GET", "/taxii2/", 200, "", "discovery", ""},
+      {"HEAD", "/taxii2/", 200, "", "discovery", ""},
+      {"PUT", "/taxii2/", 405, "method_not_allowed", "discovery", "GET, HEAD"},
+      {"GET", "/", 404, "not_found", "unknown", ""},
+      {"GET", "/nope/", 404, "unknown_api_root", "unknown", ""},
+      {"GET", "/nope/collections/x/objects/", 404, "unknown_api_root", "unknown", ""},
+      {"GET", "/taxii2/x/", 404, "unknown_api_root", "unknown", ""},
+      {"GET", "/api1/", 200, "", "api_root", ""},
+      {"DELETE", "/api1/", 405, "method_not_allowed", "api_root", "GET, HEAD"},
+      {"GET", "/api1/status/", 404, "not_found", "unknown", ""},
+      {"GET", "/api1/status/abc/", 404, "unknown_status", "unknown", ""},
+      {"POST", "/api1/status/abc/", 405, "method_not_allowed", "status", "GET, HEAD"},
+      {"GET", "/api1/status/a/b/", 404, "not_found", "unknown", ""},
+      {"GET", "/api1/other/", 404, "not_found", "unknown", ""},
+      {"GET", "/api1/collections/", 200, "", "collections", ""},
+      {"POST", "/api1/collections/", 405, "method_not_allowed", "collections", "GET, HEAD"},
+      {"GET", "/api1/collections/unknown/", 404, "unknown_collection", "unknown", ""},
+      {"PUT", "/api1/collections/unknown/", 404, "unknown_collection", "unknown", ""},
+      {"GET", "/api1/collections/unknown/bogus/", 404, "unknown_collection", "unknown", ""},
+      {"GET", hidden + "/objects/", 404, "unknown_collection", "unknown", ""},
+      {"GET", rw + "/", 200, "", "collection", ""},
+      {"GET", rw + "/bogus/", 404, "not_found", "unknown", ""},
+      {"POST", rw + "/", 405, "method_not_allowed", "collection", "GET, HEAD"},
+      {"GET", rw + "/manifest/", 200, "", "manifest", ""},
+      {"POST", rw + "/manifest/", 405, "method_not_allowed", "manifest", "GET, HEAD"},
+      {"GET", rw + "/manifest/x/", 404, "not_found", "unknown", ""},
+      {"GET", wo + "/manifest/", 403, "read_forbidden", "manifest", ""},
+      {"GET", rw + "/objects/", 200, "", "objects", ""},
+      {"GET", rw + "/objects/?limit=0", 400, "bad_filter", "unknown", ""},
+      {"PUT", rw + "/objects/", 405, "method_not_allowed", "objects", "GET, HEAD, POST"},
+      {"GET", wo + "/objects/", 403, "read_forbidden", "objects", ""},
+      {"POST", ro + "/objects/", 403, "write_forbidden", "objects_post", ""},
+      {"GET", rw + "/objects/notanid/", 404, "unknown_object", "unknown", ""},
+      {"PUT", rw + "/objects/notanid/", 404, "unknown_object", "unknown", ""},
+      {"GET", rw + "/objects/notanid/versions/", 404, "unknown_object", "unknown", ""},
+      {"GET", rw + obj, 404, "unknown_object", "unknown", ""},
+      {"PUT", rw + obj, 405, "method_not_allowed", "object", "GET, HEAD, DELETE"},
+      {"GET", wo + obj, 403, "read_forbidden", "object", ""},
+      {"DELETE", rw + obj, 404, "unknown_object", "unknown", ""},
+      {"DELETE", ro + obj, 403, "write_forbidden", "object_delete", ""},
+      {"DELETE", wo + obj, 403, "read_forbidden", "object_delete", ""},
+      {"GET", rw + obj + "versions/", 404, "unknown_object", "unknown", ""},
+      {"POST", rw + obj + "versions/", 405, "method_not_allowed", "versions", "GET, HEAD"},
+      {"GET", wo + obj + "versions/", 403, "read_forbidden", "versions", ""},
+      {"GET", rw + obj + "foo/", 404, "not_found", "unknown", ""},
+      {"GET", rw + obj + "versions/extra/", 404, "not_found", "unknown", ""},
+      {"GET", "/api/v1/audit", 403, "audit_forbidden", "audit", ""},
+      {"GET", "/api/v1/audit", 403, "audit_forbidden", "audit", "", "application/json"},
+      {"POST", "/api/v1/audit", 405, "method_not_allowed", "audit", "GET, HEAD"},
+      {"GET", "/api/v1/other/", 404, "unknown_api_root", "unknown", ""},
+      {"GET", "/nope/", 406, "not_acceptable", "unknown", "", "application/json"},
+      {"PUT", rw + obj, 406, "not_acceptable", "unknown", "", "application/json"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method + " " + c.target);
+    Response r = Do(c.method, c.target, "", "alice", c.accept);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.error_id, c.error_id);
+    EXPECT_EQ(r.route, c.route);
+    EXPECT_EQ(r.user, "alice");
+    std::string allow;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Allow") allow = v;
+    }
+    EXPECT_EQ(allow, c.allow);
+  }
+  Response bad_target = Do("GET", "/taxii2/%zz/", "", "");
+  EXPECT_EQ(bad_target.status, 400);
+  EXPECT_EQ(bad_target.user, "");
 }
 
 }  // namespace

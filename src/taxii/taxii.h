@@ -34,6 +34,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -41,9 +42,9 @@
 #include <vector>
 
 #include "auth/auth.h"
-#include "taxii/access.h"
 #include "core/result.h"
 #include "store/store.h"
+#include "taxii/access.h"
 
 namespace ctihub::taxii {
 
@@ -52,14 +53,14 @@ inline constexpr std::string_view kStixMediaType = "application/stix+json;versio
 
 // One HTTP request, already framed and size-checked by the HTTP layer.
 struct Request {
-  std::string method;  // upper case: GET, POST, DELETE, HEAD, ...
-  std::string target;  // raw request target: path and optional "?query"
-  std::string host;    // Host header (used to build absolute API root URLs)
-  bool tls = false;    // whether the connection is TLS (scheme of URLs we print)
-  std::string accept;          // Accept header ("" when absent)
-  std::string content_type;    // Content-Type header ("" when absent)
-  std::string authorization;   // Authorization header: never log it
-  std::string remote;          // peer address (audit trail)
+  std::string method;         // upper case: GET, POST, DELETE, HEAD, ...
+  std::string target;         // raw request target: path and optional "?query"
+  std::string host;           // Host header (used to build absolute API root URLs)
+  bool tls = false;           // whether the connection is TLS (scheme of URLs we print)
+  std::string accept;         // Accept header ("" when absent)
+  std::string content_type;   // Content-Type header ("" when absent)
+  std::string authorization;  // Authorization header: never log it
+  std::string remote;         // peer address (audit trail)
   std::string body;
 };
 
@@ -72,8 +73,8 @@ struct Response {
   // on errors, the stable rejection name (the TAXII error object's error_id).
   std::string route = "unknown";
   std::string error_id;
-  std::string user;  // authenticated user name, "" if none (access log)
-  std::string internal_detail;  // for the error log of a 500; never sent to the client
+  std::string user;              // authenticated user name, "" if none (access log)
+  std::string internal_detail;   // for the error log of a 500; never sent to the client
   int64_t objects_accepted = 0;  // objects handed to the store by a POST (ingest metrics)
 };
 
@@ -87,11 +88,13 @@ struct ServiceOptions {
   std::string title = "ctihub";
   std::string description = "ctihub TAXII 2.1 server";
   std::string contact;
-  size_t default_page_size = 100;   // limit when the client gives none
-  size_t max_page_size = 1000;      // larger limits are lowered to this
+  size_t default_page_size = 100;           // limit when the client gives none
+  size_t max_page_size = 1000;              // larger limits are lowered to this
   size_t max_objects_per_envelope = 10000;  // more: 413
-  bool validate_patterns = true;    // indicators with pattern_type "stix"
+  bool validate_patterns = true;            // indicators with pattern_type "stix"
 };
+
+enum class Endpoint;  // query.h: which URL filters an endpoint takes
 
 // Authenticates an Authorization header value (Basic or Bearer).
 using AuthenticateFn = std::function<Result<auth::Principal>(std::string_view authorization)>;
@@ -119,7 +122,7 @@ class Service {
   // What one request did, for the audit trail.
   struct RequestContext {
     auth::Principal principal;
-    bool identified = false;    // authenticated, or anonymous on a public collection
+    bool identified = false;  // authenticated, or anonymous on a public collection
     bool login_failed = false;
     std::string attempted_user;  // the Basic user name of a failed login
     std::vector<audit::ObjectRef> served;
@@ -133,7 +136,42 @@ class Service {
     std::vector<audit::ObjectRef> objects;  // in write order
   };
 
+  // One request on its way through the route table (service.cc): the parsed
+  // target, the policy pinned for it, the caller and what its path names.
+  struct Call;
+  // One row of the route table: a path template and one handler per method.
+  struct Route;
+  static const std::vector<Route>& RouteTable();
+
   Response HandleUnchecked(const Request& request, RequestContext& ctx);
+  // nullopt when the caller is identified (or anonymous where that may do).
+  std::optional<Response> Authenticate(Call& call);
+  Response Dispatch(Call& call);
+  const Route* MatchRoute(Call& call) const;
+  // Resolves the template's placeholders in path order; the 404 of the first missing one.
+  std::optional<Response> ResolvePath(const Route& route, Call& call);
+  std::optional<Response> ResolveApiRoot(Call& call);
+  std::optional<Response> ResolveCollection(Call& call);
+  Response NoRoute(Call& call);
+
+  // The resources: one plain function per (method, path template).
+  Response GetDiscovery(Call& call);
+  Response GetApiRoot(Call& call);
+  Response GetStatus(Call& call);
+  Response GetCollections(Call& call);
+  Response GetCollection(Call& call);
+  Response GetManifest(Call& call);
+  Response GetObjects(Call& call);
+  Response PostObjects(Call& call);
+  Response GetObject(Call& call);
+  Response DeleteObject(Call& call);
+  Response GetVersions(Call& call);
+  Response GetAudit(Call& call);
+
+  ReadGate OpenGate(const Call& call) const;
+  // Shared by the read endpoints: URL filters, the read gate, paging and the
+  // audit record of what the page holds. `object_id` empty: the whole collection.
+  Result<store::ObjectPage> ReadPage(Call& call, Endpoint endpoint, std::string_view object_id);
   Response HandleAudit(const std::vector<std::pair<std::string, std::string>>& params,
                        const auth::Principal& principal);
   // Appends the request's audit records; false if the trail cannot take them.
@@ -154,7 +192,7 @@ class Service {
   bool stopping_ = false;            // guarded by writes_mu_
   std::atomic<int64_t> objects_written_{0};
   std::atomic<int64_t> last_refresh_us_{0};  // last policy reload asked for an unknown organisation
-  std::thread reaper_;  // waits for durable writes and audits them
+  std::thread reaper_;                       // waits for durable writes and audits them
 };
 
 }  // namespace ctihub::taxii
