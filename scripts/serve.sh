@@ -18,7 +18,7 @@ if [ ! -x "$BIN" ]; then
   exit 2
 fi
 
-gen_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=\n'; }
+gen_password() { head -c 24 /dev/urandom | base64 | tr -d '/+=\n'; }
 
 scheme=http
 case " ${CTIHUB_SERVE_FLAGS:-} " in *" --tls-cert "*) scheme=https ;; esac

@@ -17,6 +17,7 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "auth/password_policy.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "core/json.h"
@@ -395,8 +396,8 @@ void RegisterUser(CLI::App& app, int* exit_code) {
   add->add_option("--org", args->org, "organisation name")->required();
   add->add_option("--role", args->role, "admin, publisher, reader or auditor")->required();
   add->add_flag("--password-stdin", args->password_stdin,
-                "read the password (one line) from stdin; without it the user can only use "
-                "API tokens");
+                "read the password (one line) from stdin: at least 12 characters, not one of "
+                "the commonest passwords; without it the user can only use API tokens");
   AddDataOption(add, *flags);
   SetRunAudited(add, exit_code, flags, [args](Store& s, AdminAudit& trail) {
     auto role = store::ParseRole(args->role);
@@ -410,6 +411,8 @@ void RegisterUser(CLI::App& app, int* exit_code) {
     if (args->password_stdin) {
       auto pw = ReadPasswordFromStdin();
       if (!pw.ok()) return Fail(pw.status());
+      Status strong = auth::CheckNewPassword(*pw, args->name);
+      if (!strong.ok()) return Fail(strong);
       u.password_hash = auth::HashPassword(*pw);
       if (u.password_hash.empty()) return Fail(std::string("password hashing failed"));
     }

@@ -2,6 +2,7 @@
 // bundle (or TAXII envelope) file straight into a collection (used by the demo
 // setup of scripts/serve.sh; same validation and normalisation as a TAXII POST).
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -47,6 +48,9 @@ int RunServe(const http::ServeConfig& cfg) {
     return Fail("refusing plain HTTP on non-loopback address " + cfg.listen +
                 "; configure --tls-cert/--tls-key or pass --insecure-http");
   }
+  // One server per data directory: checked before the store is opened.
+  auto lock = DataDirLock::Acquire(cfg.data);
+  if (!lock.ok()) return Fail(lock.status().message());
   HubOpenOptions open;
   open.create = false;
   open.reader_connections = static_cast<int>(std::max<int64_t>(4, cfg.threads));
@@ -153,6 +157,14 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->callback([exit_code, flags, config_path, appliers]() {
     http::ServeConfig cfg;
     if (!config_path->empty()) {
+      // A directory (or anything but a file) is a mistake, never "no settings".
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(*config_path, ec)) {
+        *exit_code =
+            Fail("config " + *config_path + ": not a readable TOML file" +
+                 (std::filesystem::is_directory(*config_path, ec) ? " (a directory)" : ""));
+        return;
+      }
       Status st = http::LoadServeConfig(*config_path, cfg);
       if (!st.ok()) {
         *exit_code = Fail(st.message());

@@ -23,6 +23,23 @@ struct HubOpenOptions {
   size_t max_batch_objects = 20000;
 };
 
+// An exclusive lock on a data directory (DIR/serve.lock, flock), held by a
+// running `ctihub serve` until it exits: two servers on one directory would
+// each keep their own policy cache, audit chain head and write queue.
+class DataDirLock {
+ public:
+  // Takes the lock and writes this process id into the lock file.
+  // Conflict naming the holder's pid when another process holds it.
+  static Result<std::unique_ptr<DataDirLock>> Acquire(const std::string& data_dir);
+  ~DataDirLock();
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 // Opens (and migrates) the store of `data_dir`. NotFound with a hint to run
 // `ctihub init` when the database does not exist and create is false.
 Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
