@@ -9,6 +9,14 @@
 namespace ctihub::json {
 namespace {
 
+// A byte as an error message shows it: itself when printable ASCII, else "\\xHH".
+std::string PrintableByte(char c) {
+  auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return std::string(1, c);
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string{'\\', 'x', kHex[u >> 4], kHex[u & 0xf]};
+}
+
 std::string At(int64_t offset, std::string_view reason) {
   return "at byte " + std::to_string(offset) + ": " + std::string(reason);
 }
@@ -108,7 +116,7 @@ class Scanner {
     if (c == 'f') return Literal("false");
     if (c == 'n') return Literal("null");
     if (c == '-' || (c >= '0' && c <= '9')) return Number();
-    return FailB(std::string("unexpected character '") + (c >= 32 && c < 127 ? std::string(1, c) : "\\x" + std::to_string(static_cast<unsigned char>(c))) + "'");
+    return FailB("unexpected character '" + PrintableByte(c) + "'");
   }
 
   bool Number() {

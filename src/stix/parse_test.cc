@@ -101,6 +101,18 @@ TEST(ParseObjectTest, ReaderPlusParserGiveInputOffsets) {
   EXPECT_EQ(parsed.status().message(), "at byte 19: unexpected character '}'");
 }
 
+// Regression: control bytes were printed as decimal after "\\x" ('\\x31' for 0x1f,
+// '\\x127' for 0x7f).
+TEST(ParseObjectTest, OffendingByteIsPrintedInHex) {
+  json::JsonParser parser;
+  auto unit_separator = ParseObject(parser, std::string_view("{\"a\":\x1f}"), 0);
+  ASSERT_FALSE(unit_separator.ok());
+  EXPECT_EQ(unit_separator.status().message(), "at byte 5: unexpected character '\\x1f'");
+  auto del = ParseObject(parser, std::string_view("{\"a\":\x7f}"), 0);
+  ASSERT_FALSE(del.ok());
+  EXPECT_EQ(del.status().message(), "at byte 5: unexpected character '\\x7f'");
+}
+
 TEST(LocateDuplicateKeyTest, Basics) {
   std::string_view key;
   EXPECT_EQ(LocateDuplicateKey(R"({"a":1,"b":{"a":2}})", &key), -1);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/hash.h"
+#include "core/tlp.h"
 #include "stix/validate.h"
 
 namespace ctihub::taxii {
@@ -420,7 +421,10 @@ Status PrepareWrite(const policy::Policy* policy, const auth::Principal& princip
     return Status::Ok();
   }
   out.access.producer = writer_identity;
-  if (!writer_identity.empty() && !stix::IsScoType(out.type)) {
+  // The TLP definitions are fixed objects (core/tlp.h): never altered.
+  const bool fixed_tlp =
+      out.type == "marking-definition" && tlp::FindFixedMarking(out.id) != nullptr;
+  if (!writer_identity.empty() && !stix::IsScoType(out.type) && !fixed_tlp) {
     out.json = CanonicalWithMember(object, "created_by_ref", writer_identity);
   }
   return Status::Ok();

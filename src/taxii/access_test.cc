@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/json.h"
+#include "core/tlp.h"
 #include "policy/model.h"
 
 namespace ctihub::taxii {
@@ -135,6 +136,20 @@ TEST(PrepareWrite, StandardMarkingDefinitionsKeepTheirPublisher) {
   out.type = "marking-definition";
   out.id = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
   EXPECT_TRUE(Prepare(policy.get(), "other", tlp_amber, out).ok());
+}
+
+// Regression (issue 12 item 3): the fixed TLP definitions were stored and
+// served with the writer's created_by_ref added. They must stay as published.
+TEST(PrepareWrite, FixedTlpDefinitionsAreNeverAltered) {
+  auto policy = MakePolicy();
+  for (const tlp::FixedMarking& fixed : tlp::FixedMarkings()) {
+    std::string_view text = fixed.canonical;
+    store::NewObject out;
+    out.type = "marking-definition";
+    out.id = std::string(fixed.id);
+    ASSERT_TRUE(Prepare(policy.get(), "vendor", text, out).ok()) << fixed.id;
+    EXPECT_EQ(out.json, text) << "TLP definition altered";
+  }
 }
 
 TEST(PrepareWrite, WithoutPolicyKeepsTheObject) {

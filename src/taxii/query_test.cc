@@ -142,5 +142,22 @@ TEST(ParseEnvelope, PerObjectFailures) {
   EXPECT_FALSE((*items)[1].message.empty());
 }
 
+// Issue 12 item 3: a marking definition reusing TLP:RED's id with other
+// content (named TLP:CLEAR) was accepted and stored.
+TEST(ParseEnvelope, ForgedTlpDefinitionIsRefused) {
+  EnvelopeOptions o;
+  auto items = ParseEnvelope(
+      R"({"objects": [{"type":"marking-definition","spec_version":"2.1",)"
+      R"("id":"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1","created":"2022-10-01T00:00:00.000Z",)"
+      R"("name":"TLP:CLEAR","extensions":{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":)"
+      R"({"extension_type":"property-extension","tlp_2_0":"clear"}}}]})",
+      o);
+  ASSERT_TRUE(items.ok());
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_FALSE((*items)[0].ok);
+  EXPECT_NE((*items)[0].message.find("fixed TLP 2.0 marking definition"), std::string::npos)
+      << (*items)[0].message;
+}
+
 }  // namespace
 }  // namespace ctihub::taxii
