@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "pattern/batch.h"
 #include "pattern/evaluator.h"
 #include "pattern/parser.h"
 
@@ -44,14 +45,39 @@ std::vector<std::string> GeneratedCorpus() {
   std::vector<std::string> v;
   for (int i = 0; i < 1000; ++i) {
     switch (i % 8) {
-      case 0: v.push_back("[file:hashes.'SHA-256' = '" + hex(64) + "']"); break;
-      case 1: v.push_back("[file:hashes.MD5 = '" + hex(32) + "' OR file:hashes.'SHA-1' = '" + hex(40) + "']"); break;
-      case 2: v.push_back("[ipv4-addr:value = '198.51." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256) + "']"); break;
-      case 3: v.push_back("[domain-name:value = 'c2-" + hex(6) + ".example.com']"); break;
-      case 4: v.push_back("[url:value = 'http://" + hex(8) + ".example.net/gate.php?id=" + hex(4) + "']"); break;
-      case 5: v.push_back("[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value ISSUBSET '203.0.113.0/24' AND network-traffic:dst_port = 443]"); break;
-      case 6: v.push_back("[email-message:from_ref.value MATCHES '.+@" + hex(5) + "\\\\.com$' AND email-message:body_multipart[*].body_raw_ref.name LIKE '%.exe'] FOLLOWEDBY [process:name = 'evil.exe'] WITHIN 600 SECONDS"); break;
-      default: v.push_back("([file:name = 'a" + hex(4) + ".dll'] AND [windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Run']) REPEATS 2 TIMES START t'2020-01-01T00:00:00Z' STOP t'2021-01-01T00:00:00Z'"); break;
+      case 0:
+        v.push_back("[file:hashes.'SHA-256' = '" + hex(64) + "']");
+        break;
+      case 1:
+        v.push_back("[file:hashes.MD5 = '" + hex(32) + "' OR file:hashes.'SHA-1' = '" + hex(40) +
+                    "']");
+        break;
+      case 2:
+        v.push_back("[ipv4-addr:value = '198.51." + std::to_string(rng() % 256) + "." +
+                    std::to_string(rng() % 256) + "']");
+        break;
+      case 3:
+        v.push_back("[domain-name:value = 'c2-" + hex(6) + ".example.com']");
+        break;
+      case 4:
+        v.push_back("[url:value = 'http://" + hex(8) + ".example.net/gate.php?id=" + hex(4) + "']");
+        break;
+      case 5:
+        v.push_back(
+            "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value "
+            "ISSUBSET '203.0.113.0/24' AND network-traffic:dst_port = 443]");
+        break;
+      case 6:
+        v.push_back("[email-message:from_ref.value MATCHES '.+@" + hex(5) +
+                    "\\\\.com$' AND email-message:body_multipart[*].body_raw_ref.name LIKE "
+                    "'%.exe'] FOLLOWEDBY [process:name = 'evil.exe'] WITHIN 600 SECONDS");
+        break;
+      default:
+        v.push_back(
+            "([file:name = 'a" + hex(4) +
+            ".dll'] AND [windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Run']) "
+            "REPEATS 2 TIMES START t'2020-01-01T00:00:00Z' STOP t'2021-01-01T00:00:00Z'");
+        break;
     }
   }
   return v;
@@ -138,11 +164,14 @@ std::string Window(int n, bool with_match) {
     std::string value = "10.0." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);
     std::string type = "ipv4-addr";
     if (i % 50 == 7) value = "198.51.100.7";
-    if (i % 97 == 3) { type = "domain-name"; value = with_match ? "evil.example" : "benign.example"; }
+    if (i % 97 == 3) {
+      type = "domain-name";
+      value = with_match ? "evil.example" : "benign.example";
+    }
     j += std::string(R"({"type":"observed-data","id":"observed-data--)") + std::to_string(i) +
          R"(","first_observed":")" + ts + R"(","last_observed":")" + ts +
-         R"(","number_observed":1,"object_refs":["x--)" + std::to_string(i) + R"("]},{"type":")" + type +
-         R"(","id":"x--)" + std::to_string(i) + R"(","value":")" + value + R"("})";
+         R"(","number_observed":1,"object_refs":["x--)" + std::to_string(i) + R"("]},{"type":")" +
+         type + R"(","id":"x--)" + std::to_string(i) + R"(","value":")" + value + R"("})";
   }
   return j + "]";
 }
@@ -150,7 +179,8 @@ std::string Window(int n, bool with_match) {
 void BM_FollowedByWithin1000(benchmark::State& state) {
   bool with_match = state.range(0) != 0;
   auto cp = CompiledPattern::Compile(
-      "([ipv4-addr:value = '198.51.100.7'] FOLLOWEDBY [domain-name:value = 'evil.example']) WITHIN 60 SECONDS");
+      "([ipv4-addr:value = '198.51.100.7'] FOLLOWEDBY [domain-name:value = 'evil.example']) WITHIN "
+      "60 SECONDS");
   ObservationSet set;
   std::string data = Window(1000, with_match);
   if (!cp.ok() || !set.LoadText(data, StixVersion::k21).ok()) {
@@ -167,7 +197,8 @@ void BM_FollowedByWithin1000(benchmark::State& state) {
 BENCHMARK(BM_FollowedByWithin1000)->Arg(1)->Arg(0);
 
 void BM_RepeatsWithin(benchmark::State& state) {
-  auto cp = CompiledPattern::Compile("[ipv4-addr:value LIKE '10.0.%'] REPEATS 10 TIMES WITHIN 8 SECONDS");
+  auto cp =
+      CompiledPattern::Compile("[ipv4-addr:value LIKE '10.0.%'] REPEATS 10 TIMES WITHIN 8 SECONDS");
   ObservationSet set;
   std::string data = Window(static_cast<int>(state.range(0)), false);
   if (!cp.ok() || !set.LoadText(data, StixVersion::k21).ok()) {
@@ -180,5 +211,36 @@ void BM_RepeatsWithin(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_RepeatsWithin)->Arg(20)->Arg(1000);
+
+// One `pattern match --batch` line, in process (no file I/O): the workload of
+// bench/pattern_batch/run.sh. 16 distinct patterns, half the lines match.
+void BM_BatchMatchLine(benchmark::State& state) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 256; ++i) {
+    int p = i % 16;
+    std::string n = std::to_string(i);
+    std::string value = "198.51.100." + std::to_string(i % 2 == 0 ? p : 200);
+    lines.push_back(
+        "{\"id\":\"l" + n + "\",\"pattern\":\"[ipv4-addr:value = '198.51.100." + std::to_string(p) +
+        "']\",\"stix_version\":\"2.1\",\"observed\":[{\"type\":\"observed-data\",\"spec_version\":"
+        "\"2.1\",\"id\":\"observed-data--" +
+        n +
+        "\",\"created\":\"2020-01-01T00:00:00Z\",\"modified\":"
+        "\"2020-01-01T00:00:00Z\",\"first_observed\":\"2020-01-01T00:00:00Z\",\"last_observed\":"
+        "\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"object_refs\":[\"ipv4-addr--" +
+        n + "\"]},{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--" + n +
+        "\",\"value\":\"" + value + "\"}]}");
+  }
+  BatchRunner runner(BatchMode::kMatch);
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    runner.AnswerLine(lines[i++ % lines.size()], &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_BatchMatchLine);
 
 }  // namespace

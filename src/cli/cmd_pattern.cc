@@ -23,8 +23,14 @@ namespace {
 using pattern::StixVersion;
 
 bool ParseVersion(std::string_view s, StixVersion* v) {
-  if (s == "2.1") { *v = StixVersion::k21; return true; }
-  if (s == "2.0") { *v = StixVersion::k20; return true; }
+  if (s == "2.1") {
+    *v = StixVersion::k21;
+    return true;
+  }
+  if (s == "2.0") {
+    *v = StixVersion::k20;
+    return true;
+  }
   return false;
 }
 
@@ -46,50 +52,36 @@ void WriteLine(const std::string& s) {
   std::fputc('\n', stdout);
 }
 
-bool IsBlank(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-  return true;
-}
-
-// Answers each non-blank JSON line of `path` with one output line from `answer`.
-template <typename AnswerLine>
-int RunBatch(const std::string& path, const char* command, AnswerLine answer) {
-  std::string data;
-  if (!ReadAll(path, &data)) {
+// Streams the JSON Lines of `path` ('-' for stdin) through the batch protocol.
+int RunBatchFile(const std::string& path, const char* command, pattern::BatchMode mode) {
+  std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!in) {
     std::fprintf(stderr, "ctihub pattern %s: cannot read %s\n", command, path.c_str());
     return kExitError;
   }
-  json::JsonParser parser;
-  size_t start = 0;
-  while (start <= data.size()) {
-    size_t end = data.find('\n', start);
-    if (end == std::string::npos) end = data.size();
-    std::string_view line(data.data() + start, end - start);
-    start = end + 1;
-    if (!IsBlank(line)) WriteLine(answer(parser, line));
-    if (end == data.size()) break;
+  Status st = pattern::RunBatch(in, stdout, mode);
+  if (in != stdin) std::fclose(in);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ctihub pattern %s: %s: %s\n", command, path.c_str(),
+                 st.message().c_str());
+    return kExitError;
   }
-  std::fflush(stdout);
   return kExitOk;
 }
 
 int ValidateBatch(const std::string& path) {
-  return RunBatch(path, "validate", [](json::JsonParser& p, std::string_view l) {
-    return pattern::ValidateBatchLine(p, l);
-  });
+  return RunBatchFile(path, "validate", pattern::BatchMode::kValidate);
 }
 
 int MatchBatch(const std::string& path) {
-  return RunBatch(path, "match", [](json::JsonParser& p, std::string_view l) {
-    return pattern::MatchBatchLine(p, l);
-  });
+  return RunBatchFile(path, "match", pattern::BatchMode::kMatch);
 }
 
 }  // namespace
 
 void RegisterPatternCommands(CLI::App& app, int* exit_code) {
-  auto* pat = app.add_subcommand("pattern", "STIX Patterning: validate patterns, match them against observed data");
+  auto* pat = app.add_subcommand(
+      "pattern", "STIX Patterning: validate patterns, match them against observed data");
   pat->require_subcommand(1);
 
   struct Opts {
@@ -100,12 +92,17 @@ void RegisterPatternCommands(CLI::App& app, int* exit_code) {
     std::string file;
   };
   auto vopt = std::make_shared<Opts>();
-  auto* validate = pat->add_subcommand("validate", "Validate a pattern: exit 0 valid, 1 invalid (reason on stderr)");
-  validate->add_option("--stix-version", vopt->version, "STIX version of the pattern grammar: 2.0 or 2.1")
+  auto* validate = pat->add_subcommand(
+      "validate", "Validate a pattern: exit 0 valid, 1 invalid (reason on stderr)");
+  validate
+      ->add_option("--stix-version", vopt->version,
+                   "STIX version of the pattern grammar: 2.0 or 2.1")
       ->check(CLI::IsMember({"2.0", "2.1"}));
-  validate->add_flag("--strict", vopt->strict, "Report object types the specification does not define as warnings");
-  validate->add_option("--batch", vopt->batch,
-                       "JSON Lines file of {\"id\",\"pattern\",\"stix_version\"}; prints one JSON result per line");
+  validate->add_flag("--strict", vopt->strict,
+                     "Report object types the specification does not define as warnings");
+  validate->add_option(
+      "--batch", vopt->batch,
+      "JSON Lines file of {\"id\",\"pattern\",\"stix_version\"}; prints one JSON result per line");
   validate->add_option("pattern", vopt->pattern, "The pattern");
   validate->callback([vopt, exit_code] {
     if (!vopt->batch.empty()) {
@@ -127,11 +124,15 @@ void RegisterPatternCommands(CLI::App& app, int* exit_code) {
   });
 
   auto mopt = std::make_shared<Opts>();
-  auto* match = pat->add_subcommand("match", "Match a pattern against observed data: exit 0 match, 1 no match, 2 error");
-  match->add_option("--stix-version", mopt->version, "STIX version of the pattern and data: 2.0 or 2.1")
+  auto* match = pat->add_subcommand(
+      "match", "Match a pattern against observed data: exit 0 match, 1 no match, 2 error");
+  match
+      ->add_option("--stix-version", mopt->version,
+                   "STIX version of the pattern and data: 2.0 or 2.1")
       ->check(CLI::IsMember({"2.0", "2.1"}));
   match->add_option("--batch", mopt->batch,
-                    "JSON Lines file of {\"id\",\"pattern\",\"stix_version\",\"observed\"}; one JSON result per line");
+                    "JSON Lines file of {\"id\",\"pattern\",\"stix_version\",\"observed\"}; one "
+                    "JSON result per line");
   match->add_option("pattern", mopt->pattern, "The pattern");
   match->add_option("file", mopt->file, "JSON array of STIX objects or a bundle ('-' for stdin)");
   match->callback([mopt, exit_code] {

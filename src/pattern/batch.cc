@@ -1,5 +1,11 @@
 #include "pattern/batch.h"
 
+#include <cstring>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
 #include "pattern/evaluator.h"
 #include "pattern/parser.h"
 
@@ -7,29 +13,35 @@ namespace ctihub::pattern {
 namespace {
 
 bool ParseVersion(std::string_view s, StixVersion* v) {
-  if (s == "2.1") { *v = StixVersion::k21; return true; }
-  if (s == "2.0") { *v = StixVersion::k20; return true; }
+  if (s == "2.1") {
+    *v = StixVersion::k21;
+    return true;
+  }
+  if (s == "2.0") {
+    *v = StixVersion::k20;
+    return true;
+  }
   return false;
 }
 
+// The fields of one input line; views into the parser's document.
 struct BatchLine {
-  std::string id;
-  std::string pattern;
+  std::string_view id;
+  std::string_view pattern;
   StixVersion version = StixVersion::k21;
   json::Element observed;
 };
 
-Status ReadBatchLine(json::JsonParser& parser, std::string_view line, bool want_observed, BatchLine* out) {
+Status ReadBatchLine(json::JsonParser& parser, std::string_view line, bool want_observed,
+                     BatchLine* out) {
   auto root = parser.Parse(line);
   if (!root.ok()) return InvalidArgument("invalid JSON line: " + root.status().message());
   if (root->type() != json::Type::OBJECT) return InvalidArgument("line is not a JSON object");
   json::Object o = root->get_object().value_unsafe();
-  std::string_view id;
-  if (o.at_key("id").get(id) != simdjson::SUCCESS) return InvalidArgument("missing string 'id'");
-  out->id = std::string(id);
-  std::string_view pat;
-  if (o.at_key("pattern").get(pat) != simdjson::SUCCESS) return InvalidArgument("missing string 'pattern'");
-  out->pattern = std::string(pat);
+  if (o.at_key("id").get(out->id) != simdjson::SUCCESS)
+    return InvalidArgument("missing string 'id'");
+  if (o.at_key("pattern").get(out->pattern) != simdjson::SUCCESS)
+    return InvalidArgument("missing string 'pattern'");
   json::Element v;
   if (o.at_key("stix_version").get(v) == simdjson::SUCCESS) {
     std::string_view vs;
@@ -37,8 +49,10 @@ Status ReadBatchLine(json::JsonParser& parser, std::string_view line, bool want_
       return InvalidArgument("stix_version must be \"2.0\" or \"2.1\"");
   }
   if (want_observed) {
-    if (o.at_key("observed").get(out->observed) != simdjson::SUCCESS) return InvalidArgument("missing 'observed' array");
-    if (out->observed.type() != json::Type::ARRAY) return InvalidArgument("'observed' must be an array");
+    if (o.at_key("observed").get(out->observed) != simdjson::SUCCESS)
+      return InvalidArgument("missing 'observed' array");
+    if (out->observed.type() != json::Type::ARRAY)
+      return InvalidArgument("'observed' must be an array");
   }
   return Status::Ok();
 }
@@ -50,7 +64,11 @@ std::string ValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 0;
     bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2);
     for (size_t k = 1; ok && k < n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) ok = false;
@@ -73,6 +91,21 @@ std::string ValidUtf8(std::string_view s) {
   return out;
 }
 
+bool IsAscii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+// Appends `s` as a JSON string, made valid UTF-8 first when it is not ASCII.
+void AppendText(json::JsonWriter& w, std::string_view s) {
+  if (IsAscii(s)) {
+    w.String(s);
+  } else {
+    w.String(ValidUtf8(s));
+  }
+}
+
 std::string Joined(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& w : v) {
@@ -82,73 +115,203 @@ std::string Joined(const std::vector<std::string>& v) {
   return s;
 }
 
+// What compiling (match) or parsing (validate) one pattern text gave.
+struct CachedPattern {
+  Status status;
+  std::shared_ptr<const CompiledPattern> compiled;  // match mode, when status is ok
+  std::string warnings;                             // validate mode: joined warnings
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+using PatternCache = std::unordered_map<std::string, CachedPattern, StringHash, std::equal_to<>>;
+
+bool IsBlank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  return true;
+}
+
 }  // namespace
 
-std::string ValidateBatchLine(json::JsonParser& parser, std::string_view line) {
-  BatchLine bl;
-  Status st = ReadBatchLine(parser, line, false, &bl);
-  std::string result = "valid", message;
-  if (st.ok()) {
+struct BatchRunner::Impl {
+  BatchMode mode;
+  json::JsonParser parser;
+  ObservationSet observations;
+  MatchResult match;
+  PatternCache cache[2];  // by StixVersion
+  size_t compilations = 0;
+
+  // The cached result for (text, version), compiling or parsing it on a miss.
+  const CachedPattern& Lookup(std::string_view text, StixVersion version) {
+    PatternCache& c = cache[version == StixVersion::k21 ? 1 : 0];
+    auto it = c.find(text);
+    if (it != c.end()) return it->second;
+    if (c.size() >= kMaxCachedPatterns) c.clear();
+    ++compilations;
     PatternOptions opt;
-    opt.version = bl.version;
-    auto parsed = ParsePattern(bl.pattern, opt);
-    if (!parsed.ok()) {
-      result = "invalid";
-      message = parsed.status().message();
+    opt.version = version;
+    CachedPattern entry;
+    if (mode == BatchMode::kMatch) {
+      auto cp = CompiledPattern::Compile(text, opt);
+      if (cp.ok()) {
+        entry.compiled = std::move(*cp);
+      } else {
+        entry.status = cp.status();
+      }
     } else {
-      message = Joined(parsed->warnings);
+      auto parsed = ParsePattern(text, opt);
+      if (parsed.ok()) {
+        entry.warnings = Joined(parsed->warnings);
+      } else {
+        entry.status = parsed.status();
+      }
     }
-  } else {
-    result = "invalid";
-    message = st.message();
+    return c.emplace(std::string(text), std::move(entry)).first->second;
   }
+
+  void Validate(std::string_view line, std::string* out) {
+    BatchLine bl;
+    Status st = ReadBatchLine(parser, line, false, &bl);
+    const CachedPattern* cached = st.ok() ? &Lookup(bl.pattern, bl.version) : nullptr;
+    if (cached && !cached->status.ok()) st = cached->status;
+    json::JsonWriter w(*out);
+    w.BeginObject().Key("id");
+    AppendText(w, bl.id);
+    w.Key("result").String(st.ok() ? "valid" : "invalid").Key("message");
+    AppendText(w, st.ok() ? std::string_view(cached->warnings) : std::string_view(st.message()));
+    w.EndObject();
+  }
+
+  void Match(std::string_view line, std::string* out) {
+    BatchLine bl;
+    std::string error;
+    bool matched = false;
+    Status st = ReadBatchLine(parser, line, true, &bl);
+    if (!st.ok()) {
+      error = st.message();
+    } else if (const CachedPattern& cached = Lookup(bl.pattern, bl.version); !cached.status.ok()) {
+      error = "invalid pattern: " + cached.status.message();
+    } else if (Status ls = observations.LoadElement(bl.observed, bl.version); !ls.ok()) {
+      error = "invalid observed data: " + ls.message();
+    } else if (Status ms = cached.compiled->MatchInto(observations.observations(), &match);
+               !ms.ok()) {
+      error = ms.message();
+    } else {
+      matched = match.matched;
+    }
+    json::JsonWriter w(*out);
+    w.BeginObject().Key("id");
+    AppendText(w, bl.id);
+    bool failed = !error.empty() || !st.ok();
+    w.Key("result").String(failed ? "error" : matched ? "match" : "nomatch").Key("message");
+    AppendText(w, error);
+    if (!failed && matched) {
+      w.Key("bindings").BeginArray();
+      for (size_t b : match.bindings) w.Int(static_cast<int64_t>(b));
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+};
+
+BatchRunner::BatchRunner(BatchMode mode) : impl_(std::make_unique<Impl>()) { impl_->mode = mode; }
+BatchRunner::~BatchRunner() = default;
+
+void BatchRunner::AnswerLine(std::string_view line, std::string* out) {
+  if (impl_->mode == BatchMode::kMatch) {
+    impl_->Match(line, out);
+  } else {
+    impl_->Validate(line, out);
+  }
+}
+
+std::string BatchRunner::Answer(std::string_view line) {
   std::string out;
-  json::JsonWriter w(out);
-  w.BeginObject().Key("id").String(bl.id).Key("result").String(result).Key("message").String(ValidUtf8(message)).EndObject();
+  AnswerLine(line, &out);
   return out;
 }
 
-std::string MatchBatchLine(json::JsonParser& parser, std::string_view line) {
-  BatchLine bl;
-  std::string result = "error", message;
-  std::vector<size_t> bindings;
-  Status st = ReadBatchLine(parser, line, true, &bl);
-  if (st.ok()) {
-    PatternOptions opt;
-    opt.version = bl.version;
-    auto cp = CompiledPattern::Compile(bl.pattern, opt);
-    if (!cp.ok()) {
-      message = "invalid pattern: " + cp.status().message();
-    } else {
-      ObservationSet set;
-      Status ls = set.LoadElement(bl.observed, bl.version);
-      if (!ls.ok()) {
-        message = "invalid observed data: " + ls.message();
-      } else {
-        auto m = (*cp)->Match(set.observations());
-        if (!m.ok()) {
-          message = m.status().message();
-        } else if (m->matched) {
-          result = "match";
-          bindings = m->bindings;
-        } else {
-          result = "nomatch";
+size_t BatchRunner::compilations() const { return impl_->compilations; }
+
+namespace {
+
+constexpr size_t kReadChunk = 1u << 20;   // bytes read at a time
+constexpr size_t kWriteChunk = 1u << 20;  // output flushed in blocks of this size
+
+// Answers a line longer than kMaxBatchLineBytes (its id is not read).
+void AnswerTooLong(BatchMode mode, std::string* out) {
+  json::JsonWriter w(*out);
+  w.BeginObject().Key("id").String("").Key("result").String(mode == BatchMode::kMatch ? "error"
+                                                                                      : "invalid");
+  w.Key("message").String("batch_line_too_long: line is longer than " +
+                          std::to_string(kMaxBatchLineBytes) + " bytes");
+  w.EndObject();
+}
+
+}  // namespace
+
+Status RunBatch(std::FILE* in, std::FILE* out, BatchMode mode) {
+  BatchRunner runner(mode);
+  std::vector<char> buf(kReadChunk);
+  size_t have = 0;        // bytes in buf
+  bool skipping = false;  // inside a line that was too long: drop bytes up to its newline
+  std::string answers;
+  answers.reserve(kWriteChunk + 4096);
+  auto flush = [&]() -> Status {
+    if (!answers.empty() && std::fwrite(answers.data(), 1, answers.size(), out) != answers.size())
+      return Unavailable("cannot write the answers");
+    answers.clear();
+    return Status::Ok();
+  };
+  auto answer = [&](std::string_view line) -> Status {
+    if (IsBlank(line)) return Status::Ok();
+    runner.AnswerLine(line, &answers);
+    answers += '\n';
+    return answers.size() >= kWriteChunk ? flush() : Status::Ok();
+  };
+  bool eof = false;
+  while (!eof) {
+    if (have == buf.size()) {
+      if (buf.size() >= kMaxBatchLineBytes) {
+        // No newline in a whole buffer: answer the line now, drop the rest of it.
+        if (!skipping) {
+          AnswerTooLong(mode, &answers);
+          answers += '\n';
         }
+        skipping = true;
+        have = 0;
+      } else {
+        buf.resize(buf.size() * 2);
       }
     }
-  } else {
-    message = st.message();
+    size_t n = std::fread(buf.data() + have, 1, buf.size() - have, in);
+    if (n == 0) {
+      if (std::ferror(in)) return InvalidArgument("cannot read the input");
+      eof = true;
+    }
+    size_t end = have + n;
+    size_t start = 0;
+    while (true) {
+      const char* nl = static_cast<const char*>(std::memchr(buf.data() + start, '\n', end - start));
+      if (!nl) break;
+      size_t stop = static_cast<size_t>(nl - buf.data());
+      if (!skipping)
+        CTIHUB_RETURN_IF_ERROR(answer(std::string_view(buf.data() + start, stop - start)));
+      skipping = false;
+      start = stop + 1;
+    }
+    if (eof && !skipping && start < end)
+      CTIHUB_RETURN_IF_ERROR(answer(std::string_view(buf.data() + start, end - start)));
+    std::memmove(buf.data(), buf.data() + start, end - start);
+    have = end - start;
   }
-  std::string out;
-  json::JsonWriter w(out);
-  w.BeginObject().Key("id").String(bl.id).Key("result").String(result).Key("message").String(ValidUtf8(message));
-  if (result == "match") {
-    w.Key("bindings").BeginArray();
-    for (size_t b : bindings) w.Int(static_cast<int64_t>(b));
-    w.EndArray();
-  }
-  w.EndObject();
-  return out;
+  CTIHUB_RETURN_IF_ERROR(flush());
+  if (std::fflush(out) != 0) return Unavailable("cannot write the answers");
+  return Status::Ok();
 }
 
 }  // namespace ctihub::pattern

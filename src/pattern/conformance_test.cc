@@ -3,6 +3,9 @@
 // "bindings"); each validate case carries "expect": "valid" | "invalid".
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -37,9 +40,10 @@ std::string BindingsOf(json::Element e) {
 TEST(PatternConformance, MatchCases) {
   auto lines = ReadLines("match_cases.jsonl");
   ASSERT_GT(lines.size(), 50u);
-  json::JsonParser cases, runner, out;
+  json::JsonParser cases, out;
+  BatchRunner runner(BatchMode::kMatch);
   for (const auto& line : lines) {
-    std::string got = MatchBatchLine(runner, line);
+    std::string got = runner.Answer(line);
     auto c = cases.Parse(line);
     ASSERT_TRUE(c.ok());
     auto g = out.Parse(got);
@@ -48,34 +52,40 @@ TEST(PatternConformance, MatchCases) {
     EXPECT_EQ(Field(*g, "id"), id);
     EXPECT_EQ(Field(*g, "result"), Field(*c, "expect")) << id << ": " << got;
     std::string want_b = BindingsOf(*c);
-    if (want_b != "-") EXPECT_EQ(BindingsOf(*g), want_b) << id;
+    if (want_b != "-") {
+      EXPECT_EQ(BindingsOf(*g), want_b) << id;
+    }
   }
 }
 
 TEST(PatternConformance, ValidateCases) {
   auto lines = ReadLines("validate_cases.jsonl");
   ASSERT_GT(lines.size(), 40u);
-  json::JsonParser cases, runner, out;
+  json::JsonParser cases, out;
+  BatchRunner runner(BatchMode::kValidate);
   for (const auto& line : lines) {
-    std::string got = ValidateBatchLine(runner, line);
+    std::string got = runner.Answer(line);
     auto c = cases.Parse(line);
     ASSERT_TRUE(c.ok());
     auto g = out.Parse(got);
     ASSERT_TRUE(g.ok()) << got;
-    EXPECT_EQ(Field(*g, "result"), Field(*c, "expect")) << Field(*c, "id") << " " << Field(*c, "pattern") << " -> " << got;
+    EXPECT_EQ(Field(*g, "result"), Field(*c, "expect"))
+        << Field(*c, "id") << " " << Field(*c, "pattern") << " -> " << got;
   }
 }
 
 TEST(PatternConformance, BadBatchLinesGetAnAnswer) {
-  json::JsonParser p;
-  EXPECT_NE(MatchBatchLine(p, "not json").find("\"result\":\"error\""), std::string::npos);
-  EXPECT_NE(MatchBatchLine(p, R"({"id":"a","pattern":"[a:b = 1]"})").find("\"error\""), std::string::npos);
-  EXPECT_NE(MatchBatchLine(p, R"({"id":"a","pattern":"[a:b = 1]","observed":[1]})").find("\"error\""), std::string::npos);
-  EXPECT_NE(MatchBatchLine(p, R"({"id":"a","pattern":"[a:b = 1]","stix_version":"3.0","observed":[]})").find("\"error\""),
+  BatchRunner m(BatchMode::kMatch), v(BatchMode::kValidate);
+  EXPECT_NE(m.Answer("not json").find("\"result\":\"error\""), std::string::npos);
+  EXPECT_NE(m.Answer(R"({"id":"a","pattern":"[a:b = 1]"})").find("\"error\""), std::string::npos);
+  EXPECT_NE(m.Answer(R"({"id":"a","pattern":"[a:b = 1]","observed":[1]})").find("\"error\""),
             std::string::npos);
-  std::string ok = MatchBatchLine(p, R"({"id":"x","pattern":"[a:b = 1]","observed":[],"extra":{"y":1}})");
+  EXPECT_NE(m.Answer(R"({"id":"a","pattern":"[a:b = 1]","stix_version":"3.0","observed":[]})")
+                .find("\"error\""),
+            std::string::npos);
+  std::string ok = m.Answer(R"({"id":"x","pattern":"[a:b = 1]","observed":[],"extra":{"y":1}})");
   EXPECT_NE(ok.find("\"nomatch\""), std::string::npos) << ok;
-  EXPECT_NE(ValidateBatchLine(p, "{").find("\"invalid\""), std::string::npos);
+  EXPECT_NE(v.Answer("{").find("\"invalid\""), std::string::npos);
 }
 
 }  // namespace

@@ -1089,6 +1089,16 @@ bool CompiledPattern::MatchLeaf(size_t leaf, const Observation& o) const {
 
 Result<MatchResult> CompiledPattern::Match(const std::vector<Observation>& observations) const {
   MatchResult r;
+  CTIHUB_RETURN_IF_ERROR(MatchInto(observations, &r));
+  return r;
+}
+
+Status CompiledPattern::MatchInto(const std::vector<Observation>& observations,
+                                  MatchResult* out) const {
+  MatchResult& r = *out;
+  r.matched = false;
+  r.bindings.clear();
+  r.observation_indices.clear();
   if (impl_->compares_timestamps)
     CTIHUB_RETURN_IF_ERROR(impl_->CheckTimestampOperands(observations));
   if (impl_->nodes[impl_->root].kind == ObsExpr::Kind::kLeaf) {
@@ -1101,7 +1111,7 @@ Result<MatchResult> CompiledPattern::Match(const std::vector<Observation>& obser
         break;
       }
     }
-    return r;
+    return Status::Ok();
   }
   Search s(*impl_, observations);
   auto budget = [&] {
@@ -1138,7 +1148,7 @@ Result<MatchResult> CompiledPattern::Match(const std::vector<Observation>& obser
     std::sort(r.bindings.begin(), r.bindings.end());
     r.bindings.erase(std::unique(r.bindings.begin(), r.bindings.end()), r.bindings.end());
   }
-  return r;
+  return Status::Ok();
 }
 
 // ---- observations ---------------------------------------------------------
@@ -1184,9 +1194,22 @@ bool IsObservation(json::Object o) {
 }  // namespace
 
 Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
-  obs_.clear();
+  size_t used = 0;
+  Status st = LoadObservations(root, version, &used);
+  obs_.resize(used);
+  return st;
+}
+
+const json::Element* ObservationSet::FindById(std::string_view id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), std::pair<std::string_view, uint32_t>(id, 0));
+  if (it == ids_.end() || it->first != id) return nullptr;
+  return &flat_[it->second].second;
+}
+
+Status ObservationSet::LoadObservations(json::Element root, StixVersion version, size_t* used) {
   // Flatten: [objects...] | bundle | [bundles / objects...]; remember top-level positions.
-  std::vector<std::pair<size_t, Element>> flat;
+  std::vector<std::pair<size_t, Element>>& flat = flat_;
+  flat.clear();
   auto add_bundle_or_object = [&](Element e, size_t pos) -> Status {
     if (e.type() != json::Type::OBJECT)
       return InvalidArgument("element " + std::to_string(pos) + " is not a JSON object");
@@ -1216,21 +1239,25 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
   } else {
     return InvalidArgument("observed data must be a JSON array of STIX objects or a bundle");
   }
-  std::unordered_map<std::string_view, Element> by_id;
-  for (const auto& [pos, e] : flat) {
+  // Ids sorted with their input index: the first object with an id wins.
+  ids_.clear();
+  for (size_t i = 0; i < flat.size(); ++i) {
     std::string_view id;
-    if (e.get_object().value_unsafe().at_key("id").get(id) == simdjson::SUCCESS)
-      by_id.emplace(id, e);
+    if (flat[i].second.get_object().value_unsafe().at_key("id").get(id) == simdjson::SUCCESS)
+      ids_.emplace_back(id, static_cast<uint32_t>(i));
   }
+  std::sort(ids_.begin(), ids_.end());
   ObservationLimits limits;
   for (const auto& [pos, e] : flat) {
     json::Object o = e.get_object().value_unsafe();
     if (!IsObservation(o)) continue;
-    if (obs_.size() >= limits.max_observations)
-      return LimitExceeded("too many observed-data objects");
-    Observation ob;
+    if (*used >= limits.max_observations) return LimitExceeded("too many observed-data objects");
+    if (*used == obs_.size()) obs_.emplace_back();
+    Observation& ob = obs_[(*used)++];
     ob.position = pos;
     ob.sdo = e;
+    ob.count = 1;
+    ob.objects.clear();
     CTIHUB_RETURN_IF_ERROR(ReadTime(o, "first_observed", &ob.first_us, pos));
     CTIHUB_RETURN_IF_ERROR(ReadTime(o, "last_observed", &ob.last_us, pos));
     if (ob.last_us < ob.first_us)
@@ -1260,15 +1287,15 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
         if (r.get(id) != simdjson::SUCCESS)
           return InvalidArgument("observed-data at position " + std::to_string(pos) +
                                  ": object_refs holds a non-string");
-        auto it = by_id.find(id);
-        if (it == by_id.end()) continue;
+        const Element* target = FindById(id);
+        if (!target) continue;
         bool dup = false;
         for (const auto& [k, _] : ob.objects)
           if (k == id) {
             dup = true;
             break;
           }
-        if (!dup) ob.objects.emplace_back(id, it->second);
+        if (!dup) ob.objects.emplace_back(id, *target);
         if (ob.objects.size() > limits.max_objects_per_observation)
           return LimitExceeded("too many objects in one observation");
       }
@@ -1292,7 +1319,6 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
       return InvalidArgument("observed-data at position " + std::to_string(pos) +
                              " has no objects dictionary");
     }
-    obs_.push_back(std::move(ob));
   }
   return Status::Ok();
 }

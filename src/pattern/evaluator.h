@@ -22,11 +22,11 @@ namespace ctihub::pattern {
 
 // One observed-data object: number_observed observations at [first, last].
 struct Observation {
-  size_t position = 0;      // index of the observed-data (or its container) in the input array
-  int64_t first_us = 0;     // first_observed, microseconds since the epoch
-  int64_t last_us = 0;      // last_observed
-  int64_t count = 1;        // number_observed
-  json::Element sdo;        // the observed-data object itself
+  size_t position = 0;   // index of the observed-data (or its container) in the input array
+  int64_t first_us = 0;  // first_observed, microseconds since the epoch
+  int64_t last_us = 0;   // last_observed
+  int64_t count = 1;     // number_observed
+  json::Element sdo;     // the observed-data object itself
   // The objects this observation sees: (id for 2.1 / dictionary key for 2.0, object).
   std::vector<std::pair<std::string_view, json::Element>> objects;
 };
@@ -45,7 +45,8 @@ class ObservationSet {
   ObservationSet& operator=(ObservationSet&&) noexcept;
 
   // Parses JSON text: an array of STIX objects, a bundle, or an array holding
-  // bundles. InvalidArgument (with the reason) for malformed data.
+  // bundles. InvalidArgument (with the reason) for malformed data. A set may be
+  // loaded again and again: it reuses its storage.
   Status LoadText(std::string_view json_text, StixVersion version);
   // Uses an already parsed array/bundle; `root` must outlive this set.
   Status LoadElement(json::Element root, StixVersion version);
@@ -53,8 +54,17 @@ class ObservationSet {
   const std::vector<Observation>& observations() const { return obs_; }
 
  private:
+  // Reads the observations of `root` into obs_[0..*used), reusing the
+  // storage earlier loads left there.
+  Status LoadObservations(json::Element root, StixVersion version, size_t* used);
+  // The object with STIX id `id` among the loaded objects, or null.
+  const json::Element* FindById(std::string_view id) const;
+
   std::unique_ptr<json::JsonParser> parser_;
   std::vector<Observation> obs_;
+  // Scratch kept between loads (no allocation per load once warm).
+  std::vector<std::pair<size_t, json::Element>> flat_;  // (input position, object)
+  std::vector<std::pair<std::string_view, uint32_t>> ids_;  // (id, index in flat_), sorted
 };
 
 struct MatchResult {
@@ -66,11 +76,11 @@ struct MatchResult {
 };
 
 // Limits on evaluation work (hostile combinations of patterns and data).
-constexpr uint64_t kMaxEvalSteps = 50000000;   // "pattern_eval_budget"
-constexpr int kMaxSearchDepth = 2500;          // nested search frames (native stack)
-constexpr size_t kMaxBindingSize = 1u << 22;   // observation instances in one binding
-constexpr size_t kRegexMatchLimit = 1000000;   // PCRE2 match limit per subject
-constexpr uint32_t kRegexDepthLimit = 5000;     // PCRE2 backtracking depth limit
+constexpr uint64_t kMaxEvalSteps = 50000000;  // "pattern_eval_budget"
+constexpr int kMaxSearchDepth = 2500;         // nested search frames (native stack)
+constexpr size_t kMaxBindingSize = 1u << 22;  // observation instances in one binding
+constexpr size_t kRegexMatchLimit = 1000000;  // PCRE2 match limit per subject
+constexpr uint32_t kRegexDepthLimit = 5000;   // PCRE2 backtracking depth limit
 constexpr size_t kRegexHeapLimitKiB = 20 * 1024;
 
 class CompiledPattern {
@@ -80,8 +90,12 @@ class CompiledPattern {
   static Result<std::shared_ptr<const CompiledPattern>> Compile(std::string_view text,
                                                                 const PatternOptions& options = {});
 
-  // Runs the whole pattern. LimitExceeded if the evaluation budget runs out.
+  // Runs the whole pattern. LimitExceeded if the evaluation budget runs out;
+  // InvalidArgument for a type error in the data (a timestamp literal
+  // compared with a string that is not a timestamp).
   Result<MatchResult> Match(const std::vector<Observation>& observations) const;
+  // Same, into `*out` (its vectors are reused: no allocation when warm).
+  Status MatchInto(const std::vector<Observation>& observations, MatchResult* out) const;
 
   // Does observation `o` satisfy the comparison expression of leaf `leaf`
   // (the leaf-th bracketed expression, in pattern order)? Hot path: no allocation.
