@@ -1,5 +1,6 @@
 // ctihub validate / ctihub stix id: STIX input checks from the command line.
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -8,10 +9,11 @@
 
 #include "cli/commands.h"
 #include "core/json.h"
+#include "pattern/pattern.h"
+#include "stix/bundle_check.h"
 #include "stix/bundle_reader.h"
 #include "stix/parse.h"
 #include "stix/sco_id.h"
-#include "pattern/pattern.h"
 #include "stix/validate.h"
 
 namespace ctihub::cli {
@@ -66,6 +68,56 @@ void CheckIndicatorPattern(json::Element obj, stix::Report* report) {
   if (!st.ok()) report->errors.push_back({"$.pattern", "invalid STIX pattern: " + st.message()});
 }
 
+// Rewrites an "at byte N: reason" error (the form of the reader's and the
+// parser's errors) as "FILE:LINE:COLUMN: reason".
+std::string Located(const std::string& file, stix::BundleReader& reader,
+                    const std::string& message) {
+  constexpr std::string_view kPrefix = "at byte ";
+  std::string_view m = message;
+  if (m.substr(0, kPrefix.size()) == kPrefix) {
+    int64_t offset = 0;
+    const char* begin = m.data() + kPrefix.size();
+    auto [end, ec] = std::from_chars(begin, m.data() + m.size(), offset);
+    std::string_view rest = m.substr(static_cast<size_t>(end - m.data()));
+    if (ec == std::errc() && rest.substr(0, 2) == ": ") {
+      auto pos = reader.PositionOf(offset);
+      return file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
+             std::string(rest);
+    }
+  }
+  return file + ": " + message;
+}
+
+// One report: a JSON line, or (when there is something to say) a
+// "FILE:LINE:COLUMN: ID: INVALID" header and one line per issue.
+void PrintReport(Out& out, bool as_json, const std::string& file, stix::BundleReader::Position pos,
+                 const stix::Report& report, bool valid) {
+  if (as_json) {
+    json::JsonWriter w(out.buf());
+    w.BeginObject();
+    w.Key("file").String(file);
+    w.Key("line").Int(pos.line);
+    w.Key("column").Int(pos.column);
+    w.Key("id").StringOrNull(report.id, report.has_id);
+    w.Key("type").StringOrNull(report.type, report.has_type);
+    w.Key("valid").Bool(valid);
+    w.Key("errors");
+    AppendIssues(w, report.errors);
+    w.Key("warnings");
+    AppendIssues(w, report.warnings);
+    w.EndObject();
+    out.buf() += '\n';
+    return;
+  }
+  if (report.errors.empty() && report.warnings.empty()) return;
+  std::string& b = out.buf();
+  b += file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " +
+       (report.has_id ? report.id : "(no id)");
+  b += valid ? ": valid with warnings\n" : ": INVALID\n";
+  for (const auto& i : report.errors) b += "  error    " + i.path + ": " + i.message + "\n";
+  for (const auto& i : report.warnings) b += "  warning  " + i.path + ": " + i.message + "\n";
+}
+
 int RunValidate(const ValidateArgs& args) {
   Out out;
   int rc = kExitOk;
@@ -81,27 +133,33 @@ int RunValidate(const ValidateArgs& args) {
       continue;
     }
     stix::BundleReader reader(file.get());
+    stix::BundleCheck bundle_check;
     size_t objects = 0, invalid = 0, warned = 0;
+    bool complete = false;
     for (;;) {
       int64_t offset = 0;
       auto next = reader.Next(&offset);
       if (!next.ok()) {
         out.Flush();
-        std::fprintf(stderr, "%s: %s\n", name.c_str(), next.status().message().c_str());
+        std::fprintf(stderr, "%s\n", Located(name, reader, next.status().message()).c_str());
         rc = kExitError;
         break;
       }
-      if (next->empty()) break;
+      if (next->empty()) {
+        complete = true;
+        break;
+      }
       auto parsed = stix::ParseObject(parser, *next, offset);
       if (!parsed.ok()) {
         // The reader delimited this object independently of its content, so
         // the following objects can still be checked; the exit status says 2.
         out.Flush();
-        std::fprintf(stderr, "%s: %s\n", name.c_str(), parsed.status().message().c_str());
+        std::fprintf(stderr, "%s\n", Located(name, reader, parsed.status().message()).c_str());
         rc = kExitError;
         continue;
       }
       ++objects;
+      bundle_check.AddObject(*parsed);
       options.bundle_spec_version = reader.bundle_spec_version();
       stix::Report report = stix::Validate(*parsed, options);
       CheckIndicatorPattern(*parsed, &report);
@@ -111,30 +169,25 @@ int RunValidate(const ValidateArgs& args) {
         if (rc == kExitOk) rc = kExitNegative;
       }
       if (!report.warnings.empty()) ++warned;
-      if (args.json) {
-        json::JsonWriter w(out.buf());
-        w.BeginObject();
-        w.Key("id").StringOrNull(report.id, report.has_id);
-        w.Key("type").StringOrNull(report.type, report.has_type);
-        w.Key("valid").Bool(valid);
-        w.Key("errors");
-        AppendIssues(w, report.errors);
-        w.Key("warnings");
-        AppendIssues(w, report.warnings);
-        w.EndObject();
-        out.buf() += '\n';
-      } else if (!report.errors.empty() || !report.warnings.empty()) {
-        std::string& b = out.buf();
-        b += name + ":" + std::to_string(offset) + ": " + (report.has_id ? report.id : "(no id)");
-        b += valid ? ": valid with warnings\n" : ": INVALID\n";
-        for (const auto& i : report.errors) b += "  error    " + i.path + ": " + i.message + "\n";
-        for (const auto& i : report.warnings) b += "  warning  " + i.path + ": " + i.message + "\n";
-      }
+      bool say = args.json || !report.errors.empty() || !report.warnings.empty();
+      if (say) PrintReport(out, args.json, name, reader.PositionOf(offset), report, valid);
       out.MaybeFlush();
     }
+    // The bundle's own issues, once all its members have been read.
+    std::string bundle_note;
+    if (complete) {
+      stix::Report bundle = bundle_check.Finish(reader, options);
+      if (!bundle.errors.empty() || !bundle.warnings.empty()) {
+        bool valid = bundle.valid(args.strict);
+        if (!valid && rc == kExitOk) rc = kExitNegative;
+        PrintReport(out, args.json, name, reader.top_position(), bundle, valid);
+        bundle_note = valid ? "; the bundle has warnings" : "; the bundle is INVALID";
+      }
+    }
     if (!args.json) {
-      out.buf() += name + ": " + std::to_string(objects) + " object(s), " + std::to_string(invalid) +
-                   " invalid, " + std::to_string(warned) + " with warnings\n";
+      out.buf() += name + ": " + std::to_string(objects) + " object(s), " +
+                   std::to_string(invalid) + " invalid, " + std::to_string(warned) +
+                   " with warnings" + bundle_note + "\n";
     }
   }
   return rc;

@@ -57,7 +57,8 @@ void BundleReader::CountLinesTo(int64_t offset) {
 
 BundleReader::Position BundleReader::PositionOf(int64_t offset) {
   CountLinesTo(offset);
-  return {line_, offset - line_start_ + 1};
+  // An offset before the current line (against the REQUIRES) still gets column >= 1.
+  return {line_, offset >= line_start_ ? offset - line_start_ + 1 : 1};
 }
 
 void BundleReader::Compact(size_t keep_from) {
@@ -191,6 +192,7 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           return Fail(consumed_ + static_cast<int64_t>(pos_),
                       "empty input: expected a STIX object, an array or a bundle");
         char c = data()[pos_];
+        top_position_ = PositionOf(consumed_ + static_cast<int64_t>(pos_));
         if (c == '[') {
           container_ = "array";
           ++pos_;

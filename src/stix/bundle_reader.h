@@ -53,6 +53,8 @@ class BundleReader {
     int64_t column = 1;
   };
   Position PositionOf(int64_t offset);
+  // Where the top-level value starts (the bundle's own position).
+  Position top_position() const { return top_position_; }
 
  private:
   class Impl;
@@ -68,6 +70,7 @@ class BundleReader {
   int64_t line_ = 1;
   int64_t line_start_ = 0;  // absolute offset where the current line begins
   void CountLinesTo(int64_t offset);
+  Position top_position_;
   // Window over the input: memory_ itself, or buffer_ holding the bytes read
   // from file_ that are still needed. consumed_ is the input offset of window[0].
   const char* data() const { return file_ ? buffer_.data() : memory_.data(); }

@@ -131,6 +131,35 @@ TEST(BundleReaderTest, ManyObjectsThroughSmallChunks) {
   for (const Item& it : items) EXPECT_EQ(text.substr(static_cast<size_t>(it.offset), it.text.size()), it.text);
 }
 
+// Positions are line:column, counted across chunk borders and compactions.
+TEST(BundleReaderTest, PositionsThroughSmallChunks) {
+  std::string text = "{\"type\": \"bundle\", \"x_note\": 1,\n \"objects\": [";
+  for (int i = 0; i < 200; ++i) {
+    text += i ? ",\n" : "\n";
+    text += std::string(static_cast<size_t>(i % 5), ' ') + R"({"type":"x","n":)" +
+            std::to_string(i) + "}";
+  }
+  text += "]}";
+  std::FILE* f = std::tmpfile();
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::rewind(f);
+  BundleReader r(f, BundleReaderOptions{.max_object_bytes = 1 << 20, .chunk_bytes = 11});
+  for (int i = 0; i < 200; ++i) {
+    int64_t off = 0;
+    auto n = r.Next(&off);
+    ASSERT_TRUE(n.ok() && !n->empty());
+    auto pos = r.PositionOf(off);
+    EXPECT_EQ(pos.line, i + 3);
+    EXPECT_EQ(pos.column, i % 5 + 1);
+  }
+  auto end = r.Next();
+  ASSERT_TRUE(end.ok() && end->empty());
+  std::fclose(f);
+  EXPECT_EQ(r.top_position().line, 1);
+  EXPECT_EQ(r.top_position().column, 1);
+  EXPECT_EQ(r.bundle_keys(), (std::vector<std::string>{"type", "x_note", "objects"}));
+}
+
 TEST(BundleReaderTest, ObjectOverLimit) {
   std::string big(5000, 'a');
   std::string text = R"({"type":"bundle","objects":[{"type":"x"},{"type":"y","s":")" + big + R"("}]})";
