@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/hash.h"
+#include "stix/required.h"
 
 namespace ctihub::policy {
 
@@ -176,61 +177,6 @@ Result<ObjectFacts> ExtractFacts(json::Element object) {
   }
   if (f.id.empty() || f.type.empty()) return InvalidArgument("object without id or type");
   return f;
-}
-
-// ---------------------------------------------------------------- required properties
-
-bool IsRequiredProperty(std::string_view type, std::string_view p) {
-  if (p == "id" || p == "type" || p == "spec_version") return true;
-  struct Req {
-    std::string_view type;
-    std::initializer_list<std::string_view> props;
-  };
-  static const Req kTable[] = {
-      {"attack-pattern", {"name", "created", "modified"}},
-      {"campaign", {"name", "created", "modified"}},
-      {"course-of-action", {"name", "created", "modified"}},
-      {"grouping", {"context", "object_refs", "created", "modified"}},
-      {"identity", {"name", "created", "modified"}},
-      {"incident", {"name", "created", "modified"}},
-      {"indicator", {"pattern", "pattern_type", "valid_from", "created", "modified"}},
-      {"infrastructure", {"name", "created", "modified"}},
-      {"intrusion-set", {"name", "created", "modified"}},
-      {"location", {"created", "modified"}},
-      {"malware", {"is_family", "created", "modified"}},
-      {"malware-analysis", {"product", "created", "modified"}},
-      {"note", {"content", "object_refs", "created", "modified"}},
-      {"observed-data",
-       {"first_observed", "last_observed", "number_observed", "created", "modified"}},
-      {"opinion", {"opinion", "object_refs", "created", "modified"}},
-      {"report", {"name", "published", "object_refs", "created", "modified"}},
-      {"threat-actor", {"name", "created", "modified"}},
-      {"tool", {"name", "created", "modified"}},
-      {"vulnerability", {"name", "created", "modified"}},
-      {"relationship", {"relationship_type", "source_ref", "target_ref", "created", "modified"}},
-      {"sighting", {"sighting_of_ref", "created", "modified"}},
-      {"marking-definition", {"created"}},
-      {"autonomous-system", {"number"}},
-      {"domain-name", {"value"}},
-      {"email-addr", {"value"}},
-      {"ipv4-addr", {"value"}},
-      {"ipv6-addr", {"value"}},
-      {"mac-addr", {"value"}},
-      {"mutex", {"name"}},
-      {"url", {"value"}},
-      {"directory", {"path"}},
-      {"software", {"name"}},
-      {"windows-registry-key", {}},
-      {"network-traffic", {"protocols"}},
-      {"email-message", {"is_multipart"}},
-  };
-  for (const Req& r : kTable) {
-    if (r.type != type) continue;
-    for (auto q : r.props)
-      if (q == p) return true;
-    return false;
-  }
-  return false;
 }
 
 std::string_view VerdictName(Verdict v) {
@@ -841,7 +787,7 @@ Outcome Evaluate(const Candidate& c, const ObjectFacts& f, Pap pap, Lazy& lazy) 
     }
   }
   for (const Path& p : o.removals) {
-    if (p.empty() || (p.size() == 1 && IsRequiredProperty(f.type, p[0].key))) {
+    if (p.empty() || (p.size() == 1 && stix::IsRequiredProperty(f.type, p[0].key))) {
       o.reason = "required-property-redacted";
       return o;
     }

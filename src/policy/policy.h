@@ -127,10 +127,6 @@ struct ReadScope {
   bool red_if_named = false;  // RED objects naming own_producer in recipient_orgs
 };
 
-// Properties STIX 2.1 requires on a type (plus id, type, spec_version):
-// removing one of them withholds the object instead.
-bool IsRequiredProperty(std::string_view type, std::string_view property);
-
 class Policy {
  public:
   // REQUIRES: model.Validate() ok (the loaders guarantee it).

@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "policy/policy.h"
 #include "policy/test_fixture.h"
+#include "stix/validate.h"
 
 namespace ctihub::policy {
 namespace {
@@ -245,6 +246,85 @@ TEST_F(Redaction, ScoTypesObjectTypesAndRequiredProperties) {
   o = Obj("malware", std::string(R"("is_family":true,"granular_markings":[{"marking_ref":")") +
                          kRedId + R"(","selectors":["a..b"]}])");
   EXPECT_EQ(Decide("police", o).via, "malformed-granular-selector");
+}
+
+// Regression (issue 12 item 16): policy.cc kept its own required-property
+// table, which lacked extension-definition and language-content, so a strip
+// rule produced an invalid object instead of withholding it.
+TEST(RequiredProperties, StripRulesWithholdRatherThanServeInvalidObjects) {
+  auto m = ParsePolicyToml(R"(
+[[organisation]]
+name = "vendor"
+identity = "identity--00000000-0000-4000-8000-000000000001"
+[[organisation]]
+name = "police"
+identity = "identity--00000000-0000-4000-8000-000000000002"
+[[agreement]]
+id = "vendor-police"
+producer = "org:vendor"
+recipient = "org:police"
+max_tlp = "amber"
+object_types = ["*"]
+legal_basis = "contract"
+strip_properties = ["extension-definition:schema", "language-content:contents",
+                    "x-custom-thing:created", "description"]
+)",
+                           "r.toml");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  Policy policy(std::move(*m));
+  const std::string common =
+      std::string(R"("spec_version":"2.1","object_marking_refs":[")") + kAmberId +
+      R"("],"created_by_ref":"identity--00000000-0000-4000-8000-000000000001",)"
+      R"("created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",)";
+  const std::string ext_def =
+      R"({"type":"extension-definition","id":"extension-definition--44444444-4444-4444-8444-444444444444",)" +
+      common +
+      R"("name":"x","description":"d","schema":"https://example.org/schema","version":"1.0",)"
+      R"("extension_types":["property-extension"]})";
+  const std::string lang =
+      R"({"type":"language-content","id":"language-content--44444444-4444-4444-8444-444444444444",)" +
+      common +
+      R"("object_ref":"indicator--44444444-4444-4444-8444-444444444444",)"
+      R"("object_modified":"2024-01-01T00:00:00.000Z","contents":{"de":{"name":"x"}}})";
+  const std::string custom =
+      R"({"type":"x-custom-thing","id":"x-custom-thing--44444444-4444-4444-8444-444444444444",)" +
+      common + R"("name":"x"})";
+  json::JsonParser parser;
+  for (const std::string* text : {&ext_def, &lang, &custom}) {
+    auto e = parser.Parse(*text);
+    ASSERT_TRUE(e.ok()) << *text;
+    ASSERT_TRUE(stix::Validate(*e).valid()) << *text;
+    Decision d = policy.DecideJson({"police", false}, *e, {}, At("2026-06-01T00:00:00Z"));
+    EXPECT_EQ(d.verdict, Verdict::kWithhold) << *text << " -> " << d.redacted_json;
+    EXPECT_EQ(d.via, "required-property-redacted") << *text;
+  }
+  // A property STIX does not require is stripped, and the copy stays valid.
+  auto m2 = ParsePolicyToml(R"(
+[[organisation]]
+name = "vendor"
+identity = "identity--00000000-0000-4000-8000-000000000001"
+[[organisation]]
+name = "police"
+identity = "identity--00000000-0000-4000-8000-000000000002"
+[[agreement]]
+id = "vendor-police"
+producer = "org:vendor"
+recipient = "org:police"
+max_tlp = "amber"
+object_types = ["*"]
+legal_basis = "contract"
+strip_properties = ["description"]
+)",
+                            "r2.toml");
+  ASSERT_TRUE(m2.ok()) << m2.status().ToString();
+  Policy strip_description(std::move(*m2));
+  auto e = parser.Parse(ext_def);
+  ASSERT_TRUE(e.ok());
+  Decision d = strip_description.DecideJson({"police", false}, *e, {}, At("2026-06-01T00:00:00Z"));
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted) << d.via;
+  auto redacted = parser.Parse(d.redacted_json);
+  ASSERT_TRUE(redacted.ok());
+  EXPECT_TRUE(stix::Validate(*redacted).valid()) << d.redacted_json;
 }
 
 TEST_F(Redaction, ReshareChainCapsAndIntersects) {

@@ -16,6 +16,7 @@
 #include "core/net.h"
 #include "core/timestamp.h"
 #include "core/tlp.h"
+#include "stix/required.h"
 #include "stix/sco_id.h"
 #include "stix/vocab.h"
 
@@ -2227,6 +2228,20 @@ Report Validate(json::Element object, const ValidateOptions& options) {
   if (spec.check) spec.check(c, obj);
   if (cat == Cat::kMarking && r.has_id) CheckFixedTlpMarking(c, object, id);
   return r;
+}
+
+}  // namespace ctihub::stix
+
+// ---- the required-property table, for redaction (required.h) ----
+
+namespace ctihub::stix {
+
+bool IsRequiredProperty(std::string_view type, std::string_view property) {
+  const Registry& r = Reg();
+  auto it = r.types.find(type);
+  const ObjSpec& spec = it != r.types.end() ? it->second->spec : r.custom_sdo->spec;
+  const Prop* p = spec.Find(property);
+  return p != nullptr && p->required;
 }
 
 }  // namespace ctihub::stix
