@@ -45,7 +45,7 @@ if [ ! -f "$DATA/ctihub.db" ]; then
       --description "FIN-EXAMPLE / ExampleLoader demo bundle" --readers demo-cert --writers demo-cert --data "$DATA")
   inbox_id=$("$BIN" collection add --root api1 --title "Partner inbox" --alias partner-inbox \
       --description "Write-only drop box for partners" --readers demo-cert --writers '*' --data "$DATA")
-  "$BIN" load-bundle --data "$DATA" --root api1 --collection "$col_id" --org demo-cert "$BUNDLE"
+  "$BIN" import --data "$DATA" --root api1 --collection "$col_id" --org demo-cert "$BUNDLE"
   trap - ERR
   cat <<MSG
 

@@ -1,6 +1,5 @@
-// `ctihub serve`: the TAXII 2.1 server, and `ctihub load-bundle`: loads a STIX
-// bundle (or TAXII envelope) file straight into a collection (used by the demo
-// setup of scripts/serve.sh; same validation and normalisation as a TAXII POST).
+// `ctihub serve`: the TAXII 2.1 server. (`load-bundle` is now an alias of
+// `ctihub import`, cmd_import.cc.)
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -176,128 +175,10 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   });
 }
 
-void RegisterLoadBundle(CLI::App& app, int* exit_code) {
-  struct Args {
-    std::string data = kDefaultDataDir;
-    std::string root;
-    std::string collection;
-    std::string file;
-    std::string org;
-  };
-  auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand(
-      "load-bundle", "validate a STIX bundle file and store its objects in a collection");
-  cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
-  cmd->add_option("--root", args->root, "API root of the collection (default: any)");
-  cmd->add_option("--collection", args->collection, "collection id or alias")->required();
-  cmd->add_option("FILE", args->file, "STIX bundle (or TAXII envelope) JSON file")->required();
-  cmd->add_option("--org", args->org,
-                  "load as this organisation: its identity becomes created_by_ref where absent, "
-                  "and other producers need a relay agreement");
-  cmd->callback([exit_code, args]() {
-    std::ifstream in(args->file, std::ios::binary);
-    if (!in) {
-      *exit_code = Fail("cannot read " + args->file);
-      return;
-    }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto store = OpenHubStore(args->data);
-    if (!store.ok()) {
-      *exit_code = Fail(store.status().message());
-      return;
-    }
-    auto col = (*store)->GetCollection(args->root, args->collection);
-    if (!col.ok()) {
-      *exit_code = Fail("collection " + args->collection + ": " + col.status().message());
-      return;
-    }
-    taxii::EnvelopeOptions eo;
-    eo.max_objects = 1000000;
-    std::shared_ptr<const policy::Policy> policy;
-    auth::Principal writer;
-    std::string identity;
-    if (!args->org.empty()) {
-      store::Store* hub = store->get();
-      auto holder = policy::PolicyHolder::Open(args->data, std::chrono::milliseconds(0),
-                                               [hub] { return KnownOrganisations(*hub); });
-      if (!holder.ok()) {
-        *exit_code = Fail("sharing policy: " + holder.status().message());
-        return;
-      }
-      policy = (*holder)->Current();
-      writer.org = args->org;
-      identity = taxii::WriterIdentity(policy.get(), writer);
-      if (identity.empty()) {
-        *exit_code = Fail("organisation '" + args->org + "' is unknown or has no STIX identity");
-        return;
-      }
-    }
-    const Timestamp now = Timestamp::Now();
-    eo.prepare = [&](json::Element object, store::NewObject& out) {
-      return taxii::PrepareWrite(policy.get(), writer, identity, object, out, now);
-    };
-    auto items = taxii::ParseEnvelope(text, eo);
-    if (!items.ok()) {
-      *exit_code = Fail(args->file + ": " + items.status().message());
-      return;
-    }
-    std::vector<store::NewObject> objects;
-    int failures = 0;
-    for (auto& it : *items) {
-      if (!it.ok) {
-        ++failures;
-        std::fprintf(stderr, "ctihub: %s: %s\n", it.id.empty() ? "(no id)" : it.id.c_str(),
-                     it.message.c_str());
-      } else if (!it.duplicate) {
-        objects.push_back(std::move(it.object));
-      }
-    }
-    size_t total = objects.size();
-    std::vector<audit::ObjectRef> refs;
-    refs.reserve(total);
-    for (const auto& o : objects) {
-      refs.push_back({o.id, o.has_version ? o.version.ToString() : std::string()});
-    }
-    auto written = (*store)->WriteObjects(col->id, std::move(objects), "").get();
-    if (!written.ok()) {
-      *exit_code = Fail(written.status().message());
-      return;
-    }
-    size_t stored = 0;
-    audit::Record rec;
-    for (size_t i = 0; i < written->size() && i < refs.size(); ++i) {
-      if (!(*written)[i].stored) continue;
-      ++stored;
-      rec.objects.push_back(std::move(refs[i]));
-    }
-    if (!rec.objects.empty()) {
-      // The objects are stored; a trail that cannot record it is an error to report.
-      auto log = audit::AuditLog::Open(args->data);
-      Status audited = log.ok() ? Status::Ok() : log.status();
-      if (log.ok()) {
-        rec.user = audit::LocalActor();
-        rec.org = args->org;
-        rec.action = std::string(audit::action::kObjectWritten);
-        rec.route = "cli load-bundle " + col->id;
-        audited = (*log)->Append(std::move(rec));
-        if (audited.ok()) audited = (*log)->Flush();
-      }
-      if (!audited.ok()) {
-        *exit_code = Fail("objects stored but the audit trail failed: " + audited.message());
-        return;
-      }
-    }
-    std::printf("loaded %zu objects into %s (%zu new, %d invalid)\n", total, col->id.c_str(), stored,
-                failures);
-    *exit_code = failures == 0 ? kExitOk : kExitNegative;
-  });
-}
-
 }  // namespace
 
 void RegisterServeCommand(CLI::App& app, int* exit_code) {
   RegisterServe(app, exit_code);
-  RegisterLoadBundle(app, exit_code);
 }
 
 }  // namespace ctihub::cli

@@ -17,6 +17,7 @@ __attribute__((weak)) void RegisterHubCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterServeCommand(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterAuditCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterAgreementCommands(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterImportCommand(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
 int main(int argc, char** argv) {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   ctihub::cli::RegisterServeCommand(app, &exit_code);
   ctihub::cli::RegisterAuditCommands(app, &exit_code);
   ctihub::cli::RegisterAgreementCommands(app, &exit_code);
+  ctihub::cli::RegisterImportCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,784 @@
+// `ctihub import` (alias `load-bundle`): reads STIX 2.1, free text and CSV
+// (files, directories, .gz, stdin) and stores the objects in a collection
+// through the same write path as a TAXII POST: ParseEnvelope validation,
+// PrepareWrite producer rules, one store transaction per batch, and an
+// `object.written` audit record per batch. Objects that belong together (an
+// indicator and its SCO) travel in one batch and are rejected together, so a
+// failure never leaves half of them stored. Exit 0 all imported, 1 something
+// rejected, 2 nothing could be read (or the hub could not be opened).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "cli/commands.h"
+#include "cli/hub_context.h"
+#include "core/json.h"
+#include "core/uuid.h"
+#include "formats/csv.h"
+#include "formats/generate.h"
+#include "formats/input.h"
+#include "formats/text_extract.h"
+#include "policy/markings.h"
+#include "policy/policy_holder.h"
+#include "stix/bundle_reader.h"
+#include "stix/parse.h"
+#include "taxii/access.h"
+#include "taxii/query.h"
+
+namespace ctihub::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kBatchObjects = 1000;
+constexpr size_t kBatchBytes = 16u << 20;
+constexpr size_t kMaxListedRejections = 1000;  // all are counted; this many are listed
+constexpr const char* kDefaultRoot = "default";
+constexpr const char* kDefaultAlias = "imports";
+
+struct ImportArgs {
+  std::string data = kDefaultDataDir;
+  std::string collection;
+  std::string root;
+  std::string org;
+  std::string format = "auto";
+  std::string tlp;
+  std::string pap;
+  std::vector<std::string> csv_maps;
+  std::vector<std::string> paths;
+  bool json = false;
+};
+
+// Where an object came from, for its rejection.
+struct Origin {
+  std::string file;
+  int64_t line = -1;     // text and CSV
+  std::string object;    // the object's id or the extracted value, when known
+  std::string position;  // STIX: "object N at byte B"
+};
+
+struct Rejection {
+  Origin origin;
+  std::string reason;
+};
+
+// An object on its way to the store. `check_existing`: the importer made it
+// (its timestamps are the import's), so an object with its id already in the
+// collection counts as already present.
+struct Pending {
+  std::string json;
+  Origin origin;
+  bool check_existing = false;
+};
+
+struct Summary {
+  int64_t read = 0;
+  int64_t stored = 0;
+  int64_t already_present = 0;
+  int64_t rejected = 0;
+  int64_t inputs_read = 0;
+  int64_t inputs_unreadable = 0;
+  int64_t unreadable_by_users = 0;  // stored, no producer organisation, not TLP:CLEAR
+  std::vector<Rejection> rejections;
+};
+
+std::string Describe(const Origin& o) {
+  std::string out = o.file;
+  if (o.line >= 0) out += ":" + std::to_string(o.line);
+  if (!o.object.empty()) out += ": " + o.object;
+  if (!o.position.empty()) out += (o.object.empty() ? ": " : " ") + o.position;
+  return out;
+}
+
+// Progress on stderr when it is a terminal: bytes, objects/s, ETA.
+class Progress {
+ public:
+  explicit Progress(int64_t total_bytes)
+      : enabled_(isatty(STDERR_FILENO) != 0), total_(total_bytes), start_(Clock::now()) {}
+  void Update(int64_t bytes, int64_t objects) {
+    if (!enabled_) return;
+    auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    double rate = secs > 0 ? static_cast<double>(objects) / secs : 0;
+    std::fprintf(stderr, "\r\033[K%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+    if (total_ > 0) std::fprintf(stderr, " / %.1f MiB", static_cast<double>(total_) / (1 << 20));
+    std::fprintf(stderr, "  %lld objects  %.0f objects/s", static_cast<long long>(objects), rate);
+    if (total_ > 0 && bytes > 0 && secs > 0) {
+      double eta = secs * static_cast<double>(total_ - bytes) / static_cast<double>(bytes);
+      std::fprintf(stderr, "  ETA %ds", static_cast<int>(std::max(0.0, eta)));
+    }
+  }
+  void Done() {
+    if (enabled_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  int64_t total_;
+  Clock::time_point start_;
+  Clock::time_point last_{};
+};
+
+// Writes batches of objects to one collection through the TAXII write path.
+class ImportSink {
+ public:
+  struct Writer {
+    const policy::Policy* policy = nullptr;  // null: no --org, producers as the input says
+    auth::Principal principal;
+    std::string identity;
+    std::set<std::string> org_identities;  // for the "readable by admins only" warning
+  };
+
+  ImportSink(store::Store& hub, store::Collection collection, Writer writer,
+             std::vector<std::string> default_markings, audit::AuditLog& trail, Summary& summary,
+             bool quiet)
+      : hub_(hub),
+        collection_(std::move(collection)),
+        writer_(std::move(writer)),
+        default_markings_(std::move(default_markings)),
+        trail_(trail),
+        summary_(summary),
+        quiet_(quiet) {}
+
+  // Adds objects that are stored together or not at all. After a store or
+  // audit failure (error()) nothing more is added.
+  void AddGroup(std::vector<Pending> group) {
+    if (!error_.ok()) return;
+    std::vector<Pending> ready;
+    for (Pending& p : group) {
+      ++summary_.read;
+      std::string reason;
+      if (!Normalise(p, &reason)) {
+        // One malformed member sinks its group: no half-stored indicator/SCO pair.
+        for (const Pending& q : group) Reject(q.origin, reason);
+        return;
+      }
+      ready.push_back(std::move(p));
+    }
+    size_t bytes = 0;
+    for (const Pending& p : ready) bytes += p.json.size();
+    if (!batch_.empty() &&
+        (batch_.size() + ready.size() > kBatchObjects || batch_bytes_ + bytes > kBatchBytes)) {
+      error_ = Flush();
+      if (!error_.ok()) return;
+    }
+    groups_.push_back({batch_.size(), ready.size()});
+    for (Pending& p : ready) batch_.push_back(std::move(p));
+    batch_bytes_ += bytes;
+  }
+
+  void Reject(const Origin& origin, const std::string& reason) {
+    ++summary_.rejected;
+    if (summary_.rejections.size() < kMaxListedRejections) {
+      summary_.rejections.push_back({origin, reason});
+    }
+    if (!quiet_) std::fprintf(stderr, "ctihub: %s: %s\n", Describe(origin).c_str(), reason.c_str());
+  }
+
+  // Validates and stores the batch in one transaction. A store or audit
+  // failure is returned (the import stops: the hub is not writable).
+  Status Flush();
+  const Status& error() const { return error_; }
+
+ private:
+  struct Group {
+    size_t first;
+    size_t count;
+  };
+
+  // Checks the object's JSON and adds the default markings it lacks.
+  bool Normalise(Pending& p, std::string* reason);
+  std::vector<bool> RejectedGroups(const std::vector<taxii::EnvelopeItem>& items);
+  Result<std::set<std::string>> ExistingIds(const std::vector<taxii::EnvelopeItem>& items,
+                                            const std::vector<bool>& keep);
+  Status Audit(const std::vector<audit::ObjectRef>& refs);
+  // An object whose version is not its own (no `modified`/`created`: the
+  // store would date it on arrival) or that the importer made.
+  bool NeedsExistenceCheck(size_t i, const taxii::EnvelopeItem& item) const {
+    return batch_[i].check_existing || !item.object.has_version;
+  }
+
+  store::Store& hub_;
+  store::Collection collection_;
+  Writer writer_;
+  std::vector<std::string> default_markings_;
+  audit::AuditLog& trail_;
+  Summary& summary_;
+  bool quiet_;
+  json::JsonParser parser_;
+  std::vector<Pending> batch_;
+  std::vector<Group> groups_;
+  size_t batch_bytes_ = 0;
+  Status error_;
+};
+
+bool ImportSink::Normalise(Pending& p, std::string* reason) {
+  auto el = stix::ParseObject(parser_, p.json);
+  if (!el.ok()) {
+    *reason = "invalid JSON: " + el.status().message();
+    return false;
+  }
+  json::Object obj;
+  if (el->get_object().get(obj) != simdjson::SUCCESS) {
+    *reason = "not a JSON object";
+    return false;
+  }
+  std::string_view type;
+  if (obj["type"].get_string().get(type) != simdjson::SUCCESS) type = {};
+  json::Element refs;
+  bool marked = obj["object_marking_refs"].get(refs) == simdjson::SUCCESS;
+  if (default_markings_.empty() || marked || type == "marking-definition" || obj.size() == 0) {
+    return true;
+  }
+  std::string member = ",\"object_marking_refs\":";
+  json::JsonWriter w(member);
+  w.BeginArray();
+  for (const auto& m : default_markings_) w.String(m);
+  w.EndArray();
+  size_t close = p.json.find_last_of('}');
+  p.json.insert(close, member);
+  return true;
+}
+
+// Marks every group with a failed member as rejected (and reports it).
+std::vector<bool> ImportSink::RejectedGroups(const std::vector<taxii::EnvelopeItem>& items) {
+  std::vector<bool> keep(items.size(), true);
+  for (const Group& g : groups_) {
+    std::string reason;
+    for (size_t i = g.first; i < g.first + g.count; ++i) {
+      if (!items[i].ok) {
+        reason = items[i].message;
+        break;
+      }
+    }
+    if (reason.empty()) continue;
+    for (size_t i = g.first; i < g.first + g.count; ++i) {
+      keep[i] = false;
+      Origin o = batch_[i].origin;
+      if (o.object.empty() && !items[i].id.empty()) o.object = items[i].id;
+      Reject(o, items[i].ok ? "stored with a rejected object: " + reason : items[i].message);
+    }
+  }
+  return keep;
+}
+
+// Ids of the objects (that need it) already in the collection.
+Result<std::set<std::string>> ImportSink::ExistingIds(const std::vector<taxii::EnvelopeItem>& items,
+                                                      const std::vector<bool>& keep) {
+  store::ObjectQuery q;
+  q.collection_id = collection_.id;
+  q.include_json = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (keep[i] && NeedsExistenceCheck(i, items[i])) q.ids.push_back(items[i].id);
+  }
+  std::set<std::string> found;
+  if (q.ids.empty()) return found;
+  q.limit = q.ids.size();
+  CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.QueryObjects(q));
+  for (const auto& v : page.objects) found.insert(v.id);
+  return found;
+}
+
+Status ImportSink::Audit(const std::vector<audit::ObjectRef>& refs) {
+  if (refs.empty()) return Status::Ok();
+  audit::Record rec;
+  rec.user = audit::LocalActor();
+  rec.org = writer_.principal.org;
+  rec.action = std::string(audit::action::kObjectWritten);
+  rec.route = "cli import " + collection_.id;
+  rec.objects = refs;
+  return trail_.Append(std::move(rec));
+}
+
+Status ImportSink::Flush() {
+  if (batch_.empty()) return Status::Ok();
+  std::string envelope = "{\"objects\":[";
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (i > 0) envelope += ',';
+    envelope += batch_[i].json;
+  }
+  envelope += "]}";
+  taxii::EnvelopeOptions eo;
+  eo.max_objects = batch_.size();
+  const Timestamp now = Timestamp::Now();
+  eo.prepare = [&](json::Element object, store::NewObject& out) {
+    return taxii::PrepareWrite(writer_.policy, writer_.principal, writer_.identity, object, out,
+                               now);
+  };
+  auto items = taxii::ParseEnvelope(envelope, eo);
+  if (!items.ok())
+    return Internal("a batch that parsed object by object failed as a whole: " +
+                    items.status().message());
+  std::vector<bool> keep = RejectedGroups(*items);
+  CTIHUB_ASSIGN_OR_RETURN(std::set<std::string> existing, ExistingIds(*items, keep));
+  std::vector<store::NewObject> objects;
+  std::vector<audit::ObjectRef> refs;
+  std::vector<int> facts_tlp;
+  std::vector<std::string> producers;
+  std::set<std::string> in_batch;  // versionless objects seen in this batch
+  for (size_t i = 0; i < items->size(); ++i) {
+    taxii::EnvelopeItem& it = (*items)[i];
+    if (!keep[i]) continue;
+    bool seen_versionless = NeedsExistenceCheck(i, it) && !in_batch.insert(it.id).second;
+    if (it.duplicate || existing.count(it.id) != 0 || seen_versionless) {
+      ++summary_.already_present;
+      continue;
+    }
+    refs.push_back({it.id, it.object.has_version ? it.object.version.ToString() : std::string()});
+    facts_tlp.push_back(it.object.access.tlp);
+    producers.push_back(it.object.access.producer);
+    objects.push_back(std::move(it.object));
+  }
+  batch_.clear();
+  groups_.clear();
+  batch_bytes_ = 0;
+  if (objects.empty()) return Status::Ok();
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes,
+                          hub_.WriteObjects(collection_.id, std::move(objects), "").get());
+  std::vector<audit::ObjectRef> written;
+  for (size_t i = 0; i < outcomes.size() && i < refs.size(); ++i) {
+    if (!outcomes[i].stored) {
+      ++summary_.already_present;
+      continue;
+    }
+    ++summary_.stored;
+    const bool clear = facts_tlp[i] == static_cast<int>(policy::Tlp::kClear);
+    if (!clear && writer_.org_identities.count(producers[i]) == 0) ++summary_.unreadable_by_users;
+    written.push_back(std::move(refs[i]));
+  }
+  return Audit(written);
+}
+
+// ---- reading the inputs ------------------------------------------------------------
+
+enum class Format { kStix, kMisp, kCsv, kText };
+
+std::optional<Format> ParseFormat(std::string_view s) {
+  if (s == "stix") return Format::kStix;
+  if (s == "misp") return Format::kMisp;
+  if (s == "csv") return Format::kCsv;
+  if (s == "text") return Format::kText;
+  return std::nullopt;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// JSON (STIX unless it looks like a MISP event), else CSV by extension, else text.
+Format DetectFormat(formats::Input& in) {
+  std::string_view head = in.Peek(64 * 1024);
+  size_t start = head.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  if (start != std::string_view::npos && (head[start] == '{' || head[start] == '[')) {
+    return head.find("\"Event\"") != std::string_view::npos ||
+                   head.find("\"Attribute\"") != std::string_view::npos
+               ? Format::kMisp
+               : Format::kStix;
+  }
+  std::string name = in.path();
+  if (EndsWith(name, ".gz")) name.resize(name.size() - 3);
+  return EndsWith(name, ".csv") ? Format::kCsv : Format::kText;
+}
+
+class Importer {
+ public:
+  Importer(const ImportArgs& args, ImportSink& sink, formats::GenerateOptions gen,
+           Progress& progress, int64_t* bytes_done)
+      : args_(args),
+        sink_(sink),
+        gen_(std::move(gen)),
+        progress_(progress),
+        bytes_done_(bytes_done) {}
+
+  // Reads one input; an error when it could not be read at all.
+  Status ImportPath(const std::string& path);
+
+ private:
+  Status ImportInput(formats::Input& in, Format format);
+  Status ImportStix(formats::Input& in);
+  Status ImportText(formats::Input& in);
+  Status ImportCsv(formats::Input& in);
+  void Tick(formats::Input& in) { progress_.Update(*bytes_done_ + in.consumed(), read_); }
+
+  const ImportArgs& args_;
+  ImportSink& sink_;
+  formats::GenerateOptions gen_;
+  Progress& progress_;
+  int64_t* bytes_done_;
+  int64_t read_ = 0;
+};
+
+Status Importer::ImportPath(const std::string& path) {
+  auto in = formats::Input::Open(path);
+  if (!in.ok()) return in.status();
+  Format format = args_.format == "auto" ? DetectFormat(**in) : *ParseFormat(args_.format);
+  Status st = ImportInput(**in, format);
+  *bytes_done_ += (*in)->consumed();
+  return st;
+}
+
+Status Importer::ImportInput(formats::Input& in, Format format) {
+  switch (format) {
+    case Format::kStix:
+      return ImportStix(in);
+    case Format::kText:
+      return ImportText(in);
+    case Format::kCsv:
+      return ImportCsv(in);
+    case Format::kMisp:
+      break;
+  }
+  return InvalidArgument("MISP input is not supported yet");
+}
+
+Status Importer::ImportStix(formats::Input& in) {
+  std::FILE* f = in.file();
+  if (f == nullptr) return Internal("cannot stream " + in.path());
+  stix::BundleReader reader(f);
+  int64_t n = 0;
+  for (;;) {
+    int64_t offset = 0;
+    auto text = reader.Next(&offset);
+    if (!text.ok()) {
+      sink_.Reject({in.path(), -1, "", ""}, text.status().message());
+      return n == 0 ? text.status() : Status::Ok();
+    }
+    if (text->empty()) break;
+    ++n;
+    ++read_;
+    Pending p;
+    p.json = std::string(*text);
+    p.origin = {in.path(), -1, "",
+                "object " + std::to_string(n) + " at byte " + std::to_string(offset)};
+    std::vector<Pending> group;
+    group.push_back(std::move(p));
+    sink_.AddGroup(std::move(group));
+    Tick(in);
+  }
+  return Status::Ok();
+}
+
+// The objects for the indicators of one line (or CSV row), one group each.
+void AddGenerated(ImportSink& sink, const Origin& origin,
+                  Result<std::vector<std::string>> objects) {
+  if (!objects.ok()) {
+    sink.Reject(origin, objects.status().message());
+    return;
+  }
+  std::vector<Pending> group;
+  for (std::string& json : *objects) group.push_back({std::move(json), origin, true});
+  if (!group.empty()) sink.AddGroup(std::move(group));
+}
+
+Status Importer::ImportText(formats::Input& in) {
+  std::FILE* f = in.file();
+  if (f == nullptr) return Internal("cannot stream " + in.path());
+  if (in.Peek(8192).find('\0') != std::string_view::npos) {
+    return InvalidArgument("binary data, not text");
+  }
+  char* buf = nullptr;
+  size_t cap = 0;
+  int64_t line = 0;
+  for (ssize_t len; (len = getline(&buf, &cap, f)) >= 0;) {
+    ++line;
+    if (static_cast<size_t>(len) > formats::kMaxTextLineBytes) {
+      sink_.Reject({in.path(), line, "", ""},
+                   "line_too_long: over " + std::to_string(formats::kMaxTextLineBytes) + " bytes");
+      continue;
+    }
+    for (const formats::Ioc& ioc : formats::ExtractIocs(std::string_view(buf, len))) {
+      ++read_;
+      AddGenerated(sink_, {in.path(), line, std::string(ioc.value), ""},
+                   formats::IocObjects(ioc, gen_));
+    }
+    Tick(in);
+  }
+  std::free(buf);
+  if (std::ferror(f)) return InvalidArgument("read error: " + in.error());
+  return Status::Ok();
+}
+
+Status Importer::ImportCsv(formats::Input& in) {
+  if (args_.csv_maps.empty()) return InvalidArgument("CSV input needs --csv-map COL=TYPE:PATH");
+  std::vector<formats::CsvMapping> maps;
+  for (const auto& spec : args_.csv_maps) {
+    CTIHUB_ASSIGN_OR_RETURN(formats::CsvMapping m, formats::ParseCsvMapping(spec));
+    maps.push_back(std::move(m));
+  }
+  std::FILE* f = in.file();
+  if (f == nullptr) return Internal("cannot stream " + in.path());
+  formats::CsvReader reader(f);
+  std::vector<std::string> row;
+  int64_t line = 0;
+  bool first = true;
+  for (;;) {
+    auto more = reader.Next(&row, &line);
+    if (!more.ok()) {
+      sink_.Reject({in.path(), line, "", ""}, more.status().message());
+      break;
+    }
+    if (!*more) break;
+    if (first) {
+      first = false;
+      CTIHUB_ASSIGN_OR_RETURN(bool header, formats::ResolveCsvColumns(maps, row));
+      if (header) continue;
+    }
+    ++read_;
+    AddGenerated(sink_, {in.path(), line, "", ""}, formats::CsvRowObjects(row, maps, gen_));
+    Tick(in);
+  }
+  return Status::Ok();
+}
+
+// Files to read: each path, directories walked recursively in name order.
+std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (p == "-" || !fs::is_directory(p, ec)) {
+      out.push_back(p);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      if (it->is_regular_file(ec)) files.push_back(it->path().string());
+    }
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
+}
+
+int64_t TotalBytes(const std::vector<std::string>& files) {
+  int64_t total = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    auto size = f == "-" ? static_cast<uintmax_t>(-1) : fs::file_size(f, ec);
+    if (ec || size == static_cast<uintmax_t>(-1)) return -1;
+    total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+// ---- the target collection -------------------------------------------------------
+
+// The `imports` collection of API root `default`, created (admins only) on first use.
+Result<store::Collection> DefaultCollection(store::Store& hub, audit::AuditLog& trail) {
+  auto existing = hub.GetCollection(kDefaultRoot, kDefaultAlias);
+  if (existing.ok() || existing.status().code() != ErrorCode::kNotFound) return existing;
+  CTIHUB_ASSIGN_OR_RETURN(auto roots, hub.ListApiRoots());
+  bool have_root = std::any_of(roots.begin(), roots.end(),
+                               [](const store::ApiRoot& r) { return r.name == kDefaultRoot; });
+  store::Collection c;
+  c.id = Uuid::V4().ToString();
+  c.api_root = kDefaultRoot;
+  c.title = "Imports";
+  c.description = "Objects loaded with ctihub import (admins only until shared)";
+  c.alias = kDefaultAlias;
+  // Recorded before the change: an API root cannot be removed again.
+  std::string details;
+  json::JsonWriter w(details);
+  w.BeginObject().Key("op").String("add").Key("collection").String(c.id);
+  w.Key("api_root").String(c.api_root).Key("alias").String(c.alias);
+  w.Key("api_root_created").Bool(!have_root).Key("readers").BeginArray().EndArray();
+  w.Key("writers").BeginArray().EndArray().EndObject();
+  audit::Record rec;
+  rec.user = audit::LocalActor();
+  rec.action = std::string(audit::action::kCollectionChanged);
+  rec.route = "cli import";
+  rec.details = details;
+  CTIHUB_RETURN_IF_ERROR(trail.Append(std::move(rec)));
+  CTIHUB_RETURN_IF_ERROR(trail.Flush());
+  if (!have_root) {
+    store::ApiRoot root;
+    root.name = kDefaultRoot;
+    root.title = "Default";
+    CTIHUB_RETURN_IF_ERROR(hub.PutApiRoot(root));
+  }
+  CTIHUB_ASSIGN_OR_RETURN(store::Collection made, hub.AddCollection(c));
+  std::fprintf(stderr, "ctihub: created collection %s (alias %s) in API root %s: admins only\n",
+               made.id.c_str(), kDefaultAlias, kDefaultRoot);
+  return made;
+}
+
+// ---- output ----------------------------------------------------------------------
+
+void PrintJsonSummary(const Summary& s, const store::Collection& c) {
+  std::string out;
+  json::JsonWriter w(out);
+  w.BeginObject().Key("collection").String(c.id).Key("api_root").String(c.api_root);
+  w.Key("read").Int(s.read).Key("stored").Int(s.stored);
+  w.Key("already_present").Int(s.already_present).Key("rejected").Int(s.rejected);
+  w.Key("readable_by_admins_only").Int(s.unreadable_by_users);
+  w.Key("rejections").BeginArray();
+  for (const Rejection& r : s.rejections) {
+    w.BeginObject().Key("file").String(r.origin.file);
+    if (r.origin.line >= 0) w.Key("line").Int(r.origin.line);
+    if (!r.origin.object.empty()) w.Key("object").String(r.origin.object);
+    if (!r.origin.position.empty()) w.Key("position").String(r.origin.position);
+    w.Key("reason").String(r.reason).EndObject();
+  }
+  w.EndArray().EndObject();
+  std::printf("%s\n", out.c_str());
+}
+
+void PrintSummary(const Summary& s, const store::Collection& c) {
+  std::printf(
+      "imported into collection %s (API root %s): read %lld, stored %lld, "
+      "already present %lld, rejected %lld\n",
+      c.id.c_str(), c.api_root.c_str(), static_cast<long long>(s.read),
+      static_cast<long long>(s.stored), static_cast<long long>(s.already_present),
+      static_cast<long long>(s.rejected));
+}
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "ctihub: %s\n", msg.c_str());
+  return kExitError;
+}
+
+Result<std::vector<std::string>> DefaultMarkings(const ImportArgs& a) {
+  std::vector<std::string> refs;
+  if (!a.tlp.empty()) {
+    auto t = policy::ParseTlp(a.tlp);
+    if (!t)
+      return InvalidArgument("--tlp " + a.tlp +
+                             ": expected clear, green, amber, amber+strict or red");
+    refs.emplace_back(policy::Tlp2MarkingId(*t));
+  }
+  if (!a.pap.empty()) {
+    auto p = policy::ParsePap(a.pap);
+    if (!p) return InvalidArgument("--pap " + a.pap + ": expected clear, green, amber or red");
+    refs.emplace_back(policy::PapMarkingId(*p));
+  }
+  return refs;
+}
+
+// Who writes: with --org its policy and identity (producer rules apply); without,
+// the objects keep the producers they name.
+Result<ImportSink::Writer> MakeWriter(const ImportArgs& a, store::Store& hub,
+                                      std::unique_ptr<policy::PolicyHolder>* holder,
+                                      std::shared_ptr<const policy::Policy>* policy) {
+  ImportSink::Writer w;
+  CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());
+  std::vector<policy::KnownOrg> known;
+  for (const auto& o : orgs) {
+    w.org_identities.insert(o.identity_id);
+    known.push_back({o.name, o.identity_id});
+  }
+  if (a.org.empty()) return w;
+  auto opened = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
+    return Result<std::vector<policy::KnownOrg>>(known);
+  });
+  if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().message());
+  *holder = std::move(*opened);
+  *policy = (*holder)->Current();
+  w.policy = policy->get();
+  w.principal.org = a.org;
+  w.identity = taxii::WriterIdentity(w.policy, w.principal);
+  if (w.identity.empty()) {
+    return InvalidArgument("organisation '" + a.org + "' is unknown or has no STIX identity");
+  }
+  return w;
+}
+
+int RunImport(const ImportArgs& a) {
+  if (a.format != "auto" && !ParseFormat(a.format))
+    return Fail("--format " + a.format + ": unknown");
+  if (Status psl = formats::PublicSuffixListStatus(); !psl.ok()) return Fail(psl.message());
+  auto markings = DefaultMarkings(a);
+  if (!markings.ok()) return Fail(markings.status().message());
+  auto store = OpenHubStore(a.data);
+  if (!store.ok()) return Fail(store.status().message());
+  auto trail = audit::AuditLog::Open(a.data);
+  if (!trail.ok()) return Fail("audit trail: " + trail.status().message());
+  auto collection = a.collection.empty() ? DefaultCollection(**store, **trail)
+                                         : (*store)->GetCollection(a.root, a.collection);
+  if (!collection.ok()) return Fail("collection: " + collection.status().message());
+  std::unique_ptr<policy::PolicyHolder> holder;
+  std::shared_ptr<const policy::Policy> policy;
+  auto writer = MakeWriter(a, **store, &holder, &policy);
+  if (!writer.ok()) return Fail(writer.status().message());
+
+  Summary summary;
+  ImportSink sink(**store, *collection, std::move(*writer), std::move(*markings), **trail, summary,
+                  a.json);
+  formats::GenerateOptions gen;
+  gen.producer = a.org;
+  gen.now = Timestamp::FromMicros(Timestamp::Now().micros() / 1000 * 1000);
+  std::vector<std::string> files = ExpandPaths(a.paths);
+  Progress progress(TotalBytes(files));
+  int64_t bytes_done = 0;
+  Importer importer(a, sink, gen, progress, &bytes_done);
+  for (const auto& file : files) {
+    if (!sink.error().ok()) break;
+    Status st = importer.ImportPath(file);
+    if (st.ok()) {
+      ++summary.inputs_read;
+    } else {
+      ++summary.inputs_unreadable;
+      sink.Reject({file, -1, "", ""}, st.message());
+    }
+  }
+  Status flushed = sink.error().ok() ? sink.Flush() : sink.error();
+  progress.Done();
+  if (flushed.ok()) flushed = (*trail)->Flush();
+  if (!flushed.ok()) return Fail("import stopped: " + flushed.message());
+  if (a.json) {
+    PrintJsonSummary(summary, *collection);
+  } else {
+    PrintSummary(summary, *collection);
+  }
+  if (summary.unreadable_by_users > 0) {
+    std::fprintf(stderr,
+                 "ctihub: warning: %lld stored objects have no producer organisation and are not "
+                 "TLP:CLEAR: only admins can read them (import with --org ORG)\n",
+                 static_cast<long long>(summary.unreadable_by_users));
+  }
+  if (summary.inputs_read == 0) return kExitError;
+  return summary.rejected == 0 ? kExitOk : kExitNegative;
+}
+
+}  // namespace
+
+void RegisterImportCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<ImportArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "import", "validate and store STIX 2.1, free-text or CSV indicators in a collection");
+  cmd->alias("load-bundle");
+  cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  cmd->add_option("--collection", args->collection,
+                  "collection id or alias (default: alias 'imports' in API root 'default', "
+                  "created on first use, admins only)");
+  cmd->add_option("--root", args->root, "API root of --collection (default: any)");
+  cmd->add_option("--org", args->org,
+                  "import as this organisation: its identity becomes created_by_ref where absent, "
+                  "and other producers need a relay agreement");
+  cmd->add_option("--format", args->format, "auto|stix|misp|csv|text (auto: per file)")
+      ->capture_default_str();
+  cmd->add_option("--tlp", args->tlp, "TLP 2.0 marking for objects that carry no marking");
+  cmd->add_option("--pap", args->pap, "PAP marking for objects that carry no marking");
+  cmd->add_option("--csv-map", args->csv_maps,
+                  "CSV column (header name or 1-based number) to an SCO property, "
+                  "e.g. 1=ipv4-addr:value or sha256=file:hashes.'SHA-256' (repeatable)");
+  cmd->add_flag("--json", args->json, "print the summary as one JSON object");
+  cmd->add_option("PATH", args->paths,
+                  "files, directories (recursive; .gz read transparently), - for stdin")
+      ->required();
+  cmd->callback([exit_code, args]() { *exit_code = RunImport(*args); });
+}
+
+}  // namespace ctihub::cli

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""End to end: `ctihub import` (and its alias `load-bundle`).
+
+Free text, CSV and STIX 2.1 (files, directories, .gz, stdin) into a fresh hub's
+default `imports` collection and into a named one with --org; re-import stores
+nothing new; bad input is reported with file/line/object and reason while the
+rest imports, with exit codes 0/1/2; --tlp marks unmarked objects; objects go
+through the TAXII write path (producer rules, visible over TAXII) and every
+stored version is in the audit trail.
+"""
+import gzip
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hub import Hub, check, indicator, malware, parse_args, run_tests  # noqa: E402
+
+ARGS = parse_args()
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+
+
+def run(hub, *args, stdin=None):
+    """(returncode, stdout, stderr) of `ctihub ARGS --data DIR`."""
+    r = subprocess.run([ARGS.ctihub] + list(args) + ["--data", hub.data], input=stdin,
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout.strip(), r.stderr.strip()
+
+
+def import_json(hub, *args, stdin=None):
+    rc, out, err = run(hub, "import", "--json", *args, stdin=stdin)
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        check(False, "import --json prints one JSON object (rc %d): %r %r" % (rc, out, err))
+        return rc, {}, err
+
+
+def write(hub, name, text, gz=False):
+    path = os.path.join(hub.dir, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if gz:
+        with gzip.open(path, "wt") as f:
+            f.write(text)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
+    return path
+
+
+def test_text_into_fresh_hub_and_reimport():
+    with Hub(ARGS.ctihub, "import-text") as hub:
+        hub.cli("init")
+        path = write(hub, "report.txt",
+                     "C2 at hxxp://evil-c2[.]com/gate.php and 203.0.113[.]7\n"
+                     "dropper readme.txt (not a domain), CVE-2021-44228\n")
+        rc, s, err = import_json(hub, path)
+        check(rc == 0, "text import exits 0 (%d): %s" % (rc, err))
+        # url + indicator, ipv4 + indicator, vulnerability
+        check(s.get("read") == 5 and s.get("stored") == 5 and s.get("rejected") == 0,
+              "text import stores 5 objects: %s" % s)
+        check(s.get("api_root") == "default", "default API root: %s" % s)
+        check("created collection" in err and "imports" in err, "collection creation printed: %s" % err)
+        check("only admins can read them" in err, "warning about objects no user can read: %s" % err)
+        cols = json.loads(hub.cli("collection", "list", "--json"))
+        imports = [c for c in cols if c.get("alias") == "imports"]
+        check(len(imports) == 1 and imports[0]["readers"] == [] and imports[0]["writers"] == [],
+              "imports collection exists, admins only: %s" % cols)
+        rc, again, err = import_json(hub, path)
+        check(rc == 0 and again.get("stored") == 0 and again.get("already_present") == 5,
+              "re-import stores nothing new: %s %s" % (again, err))
+        rc, out, err = run(hub, "audit", "verify")
+        check(rc == 0, "audit verify after import: %s %s" % (out, err))
+
+
+def test_stix_with_org_through_write_path():
+    with Hub(ARGS.ctihub, "import-stix") as hub:
+        hub.setup()
+        acme_identity = [o for o in json.loads(hub.cli("org", "list", "--json"))
+                         if o["name"] == "acme"][0]["identity_id"]
+        good = indicator(1)
+        foreign = indicator(2)
+        foreign["created_by_ref"] = "identity--" + str(uuid.uuid4())
+        bad = malware("broken")
+        del bad["name"]
+        del bad["is_family"]
+        bundle = {"type": "bundle", "id": "bundle--" + str(uuid.uuid4()),
+                  "objects": [good, foreign, bad, malware("ok")]}
+        path = write(hub, "in/bundle.json", json.dumps(bundle))
+        rc, s, err = import_json(hub, "--collection", "shared", "--org", "acme", path)
+        check(rc == 1, "a bundle with rejected objects exits 1 (%d): %s" % (rc, err))
+        check(s.get("stored") == 2 and s.get("rejected") == 2, "2 stored, 2 rejected: %s" % s)
+        reasons = {r.get("object"): r.get("reason", "") for r in s.get("rejections", [])}
+        check("producer_not_allowed" in reasons.get(foreign["id"], ""),
+              "foreign producer refused by the producer rules: %s" % reasons)
+        check(bad["id"] in reasons and all(r.get("file") == path for r in s["rejections"]),
+              "invalid object reported with its id and file: %s" % s["rejections"])
+        check(any(r.get("position") == "object 3 at byte %d" % json.dumps(bundle).index(json.dumps(bad))
+                  for r in s["rejections"]), "and its position in the file: %s" % s["rejections"])
+        hub.start()
+        got, _ = hub.get_all(hub.collections["shared"], user="alice")
+        ids = {o["id"]: o for o in got}
+        check(good["id"] in ids and ids[good["id"]].get("created_by_ref") == acme_identity,
+              "imported object readable over TAXII with acme as producer")
+        check(foreign["id"] not in ids and bad["id"] not in ids, "rejected objects not stored")
+        hub.stop()
+        rc, out, err = run(hub, "audit", "show", "--json", "--object", good["id"])
+        check(rc == 0 and "object.written" in out and "cli import" in out,
+              "the import is in the audit trail: %s %s" % (out[:300], err))
+
+
+def test_single_object_array_and_alias():
+    with Hub(ARGS.ctihub, "import-shapes") as hub:
+        hub.setup()
+        one = write(hub, "one.json", json.dumps(malware("single")))
+        arr = write(hub, "arr.json", json.dumps([malware("a"), malware("b")]))
+        rc, s, err = import_json(hub, "--collection", "shared", "--org", "acme", one, arr)
+        check(rc == 0 and s.get("stored") == 3, "single object and array stored (%d): %s %s" % (rc, s, err))
+        empty = write(hub, "empty.json", "{}")
+        rc, s, err = import_json(hub, "--collection", "shared", empty)
+        check(rc == 1 and s.get("stored") == 0 and s.get("rejected") == 1,
+              "{} is a rejected object, exit 1 (%d): %s" % (rc, s))
+        rc, out, err = run(hub, "load-bundle", "--collection", "shared", "--org", "acme", arr)
+        check(rc == 0 and "already present 2" in out, "load-bundle is an alias of import: %s %s" % (out, err))
+
+
+def test_csv_gz_stdin_and_markings():
+    with Hub(ARGS.ctihub, "import-csv") as hub:
+        hub.cli("init")
+        csv = ("first_seen,ip,note\n"
+               "2024-01-01,198.51.100.9,\"c2, port 443\"\n"
+               "2024-01-02,not-an-ip,oops\n"
+               "2024-01-03,,empty cell\n")
+        path = write(hub, "feed.csv.gz", csv, gz=True)
+        rc, s, err = import_json(hub, "--csv-map", "ip=ipv4-addr:value", "--tlp", "green", path)
+        check(rc == 1, "CSV with a bad cell exits 1 (%d): %s" % (rc, err))
+        check(s.get("stored") == 2 and s.get("rejected") == 1, "one row stored as SCO + indicator: %s" % s)
+        rej = s.get("rejections", [{}])[0]
+        check(rej.get("line") == 3 and "column ip" in rej.get("reason", ""),
+              "bad cell reported with its line and column: %s" % rej)
+        rc, s, err = import_json(hub, "--format", "text", "-", stdin="evil.example.com\n")
+        check(rc == 0 and s.get("stored") == 2, "stdin text import (%d): %s %s" % (rc, s, err))
+        # The TLP marking was added to the unmarked imported objects.
+        export = os.path.join(hub.data, "ctihub.db")
+        out = subprocess.run(["sqlite3", export, "SELECT json FROM objects"], capture_output=True,
+                             text=True, timeout=60).stdout
+        check(out.count(TLP_GREEN) == 2, "--tlp green marks the CSV objects: %s" % out[:400])
+
+
+def test_nothing_readable_exits_2():
+    with Hub(ARGS.ctihub, "import-bad") as hub:
+        hub.cli("init")
+        rc, out, err = run(hub, "import", os.path.join(hub.dir, "missing.txt"))
+        check(rc == 2 and "missing.txt" in err, "unreadable input exits 2 (%d): %s" % (rc, err))
+        rc, out, err = run(hub, "import", "--tlp", "purple", os.path.join(hub.dir, "x"))
+        check(rc == 2 and "--tlp" in err, "bad --tlp exits 2 (%d): %s" % (rc, err))
+        csv = write(hub, "x.csv", "a,b\n1,2\n")
+        rc, out, err = run(hub, "import", csv)
+        check(rc == 2 and "--csv-map" in err, "CSV without --csv-map is refused (%d): %s" % (rc, err))
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([test_text_into_fresh_hub_and_reimport, test_stix_with_org_through_write_path,
+                        test_single_object_array_and_alias, test_csv_gz_stdin_and_markings,
+                        test_nothing_readable_exits_2]))
