@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string>
 
+#include "core/tlp.h"
+
 namespace ctihub::policy {
 namespace {
 
@@ -15,25 +17,30 @@ struct Entry {
 constexpr MarkingInfo T(Tlp t) { return {MarkingKind::kTlp, t, Pap::kClear}; }
 constexpr MarkingInfo P(Pap p) { return {MarkingKind::kPap, Tlp::kClear, p}; }
 
-constexpr std::array<Entry, 14> kCatalogue = {{
-    // TLP 2.0 (FIRST), as OASIS publishes them.
-    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", T(Tlp::kClear)},
-    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", T(Tlp::kGreen)},
-    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", T(Tlp::kAmber)},
-    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", T(Tlp::kAmberStrict)},
-    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", T(Tlp::kRed)},
-    // TLP 1.0 (STIX 2.1 section 7.2.1.4), mapped to their 2.0 equivalents.
-    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", T(Tlp::kClear)},  // WHITE
-    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", T(Tlp::kGreen)},
-    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", T(Tlp::kAmber)},
-    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", T(Tlp::kRed)},
-    // PAP (OASIS extension f8d78575); PAP:WHITE is the 1.0 name of CLEAR.
-    {"marking-definition--ad15a0cd-55b6-4588-a14c-a66105329b92", P(Pap::kClear)},
-    {"marking-definition--a3bea94c-b469-41dc-9cfe-d6e7daba7730", P(Pap::kClear)},
-    {"marking-definition--c43594d1-4b11-4c59-93ab-1c9b14d53ce9", P(Pap::kGreen)},
-    {"marking-definition--60f8932b-e51e-4458-b265-a2e8be9a80ab", P(Pap::kAmber)},
-    {"marking-definition--740d36e5-7714-4c30-961a-3ae632ceee0e", P(Pap::kRed)},
-}};
+// The TLP entries come from core/tlp.h, the one copy of the fixed TLP
+// definitions: the five TLP 2.0 first, in Tlp order (Tlp2MarkingId indexes
+// them), then TLP 1.0 mapped to the 2.0 levels; then PAP.
+std::array<Entry, 14> BuildCatalogue() {
+  std::array<Entry, 14> c{};
+  size_t n = 0;
+  for (int version : {2, 1}) {
+    for (const tlp::FixedMarking& m : tlp::FixedMarkings()) {
+      if (m.tlp_version == version) c[n++] = {m.id, T(*ParseTlp(m.level))};
+    }
+  }
+  // PAP (OASIS extension f8d78575); PAP:WHITE is the 1.0 name of CLEAR.
+  c[n++] = {"marking-definition--ad15a0cd-55b6-4588-a14c-a66105329b92", P(Pap::kClear)};
+  c[n++] = {"marking-definition--a3bea94c-b469-41dc-9cfe-d6e7daba7730", P(Pap::kClear)};
+  c[n++] = {"marking-definition--c43594d1-4b11-4c59-93ab-1c9b14d53ce9", P(Pap::kGreen)};
+  c[n++] = {"marking-definition--60f8932b-e51e-4458-b265-a2e8be9a80ab", P(Pap::kAmber)};
+  c[n++] = {"marking-definition--740d36e5-7714-4c30-961a-3ae632ceee0e", P(Pap::kRed)};
+  return c;
+}
+
+const std::array<Entry, 14>& Catalogue() {
+  static const std::array<Entry, 14> catalogue = BuildCatalogue();
+  return catalogue;
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -98,24 +105,24 @@ std::optional<Pap> ParsePap(std::string_view s) {
 
 MarkingInfo LookupMarking(std::string_view id) {
   if (id.size() != 56) return {};  // "marking-definition--" + 36
-  for (const Entry& e : kCatalogue) {
+  for (const Entry& e : Catalogue()) {
     if (e.id == id) return e.info;
   }
   return {};
 }
 
-std::string_view Tlp2MarkingId(Tlp t) { return kCatalogue[static_cast<size_t>(t)].id; }
+std::string_view Tlp2MarkingId(Tlp t) { return Catalogue()[static_cast<size_t>(t)].id; }
 
 std::string_view PapMarkingId(Pap p) {
   switch (p) {
     case Pap::kClear:
-      return kCatalogue[9].id;
+      return Catalogue()[9].id;
     case Pap::kGreen:
-      return kCatalogue[11].id;
+      return Catalogue()[11].id;
     case Pap::kAmber:
-      return kCatalogue[12].id;
+      return Catalogue()[12].id;
     case Pap::kRed:
-      return kCatalogue[13].id;
+      return Catalogue()[13].id;
   }
   return {};
 }

@@ -1475,19 +1475,14 @@ void CheckMarkingDefinition(Ctx& c, json::Object o) {
       c.ErrorAt("tlp", "a TLP marking needs 'tlp' of white, green, amber or red");
       return;
     }
-    static constexpr std::pair<std::string_view, std::string_view> kTlp[] = {
-        {"white", "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"},
-        {"green", "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"},
-        {"amber", "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"},
-        {"red", "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"}};
     Element id;
     std::string_view ids;
     if (!o["id"].get(id) && GetString(id, &ids)) {
-      for (auto [lvl, want] : kTlp) {
-        if (lvl == level && ids != want) {
+      for (const tlp::FixedMarking& fixed : tlp::FixedMarkings()) {
+        if (fixed.tlp_version == 1 && fixed.level == level && ids != fixed.id) {
           c.Pop();
           c.ErrorAt("id", "TLP:" + std::string(level) + " must use the predefined id " +
-                              std::string(want));
+                              std::string(fixed.id));
           c.Push("definition");
         }
       }
