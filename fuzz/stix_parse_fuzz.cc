@@ -1,7 +1,8 @@
 // STIX input path: any bytes through BundleReader (from memory and, with a
-// tiny chunk size, from a FILE*), ParseObject, Validate and DeterministicScoId.
-// A rejected input is fine; a crash, a sanitizer report, or the two reader
-// modes disagreeing is a finding.
+// tiny chunk size, from a FILE*), ParseObject, Validate, BundleCheck and
+// DeterministicScoId. A rejected input is fine; a crash, a sanitizer report,
+// the two reader modes disagreeing, or a line:column that differs from a
+// plain count of the input's newlines is a finding.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "stix/bundle_check.h"
 #include "stix/bundle_reader.h"
 #include "stix/parse.h"
 #include "stix/sco_id.h"
@@ -20,7 +22,22 @@ namespace {
 struct Item {
   std::string text;
   int64_t offset;
+  ctihub::stix::BundleReader::Position position;
 };
+
+// The obvious line:column of `offset`: newlines before it, counted from scratch.
+ctihub::stix::BundleReader::Position SlowPosition(std::string_view input, int64_t offset) {
+  ctihub::stix::BundleReader::Position p;
+  int64_t line_start = 0;
+  for (int64_t i = 0; i < offset; ++i) {
+    if (input[static_cast<size_t>(i)] == '\n') {
+      ++p.line;
+      line_start = i + 1;
+    }
+  }
+  p.column = offset - line_start + 1;
+  return p;
+}
 
 std::vector<Item> ReadAll(ctihub::stix::BundleReader& reader, bool* failed) {
   std::vector<Item> items;
@@ -33,7 +50,7 @@ std::vector<Item> ReadAll(ctihub::stix::BundleReader& reader, bool* failed) {
       break;
     }
     if (next->empty()) break;
-    items.push_back({std::string(*next), offset});
+    items.push_back({std::string(*next), offset, reader.PositionOf(offset)});
   }
   return items;
 }
@@ -59,18 +76,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fclose(f);
     if (file_failed != memory_failed || file_items.size() != items.size()) std::abort();
     for (size_t i = 0; i < items.size(); ++i) {
-      if (items[i].text != file_items[i].text || items[i].offset != file_items[i].offset) std::abort();
+      if (items[i].text != file_items[i].text || items[i].offset != file_items[i].offset)
+        std::abort();
+      if (items[i].position.line != file_items[i].position.line ||
+          items[i].position.column != file_items[i].position.column) {
+        std::abort();
+      }
     }
+    if (file_reader.bundle_keys() != memory_reader.bundle_keys()) std::abort();
   }
 
+  stix::BundleCheck bundle_check;
   for (const Item& item : items) {
     if (item.offset < 0 || static_cast<size_t>(item.offset) + item.text.size() > size) std::abort();
+    auto slow = SlowPosition(input, item.offset);
+    if (slow.line != item.position.line || slow.column != item.position.column) std::abort();
     if (input.substr(static_cast<size_t>(item.offset), item.text.size()) != item.text) std::abort();
     auto parsed = stix::ParseObject(parser, item.text, item.offset);
     if (!parsed.ok()) {
       if (parsed.status().code() == ErrorCode::kInternal) std::abort();
       continue;
     }
+    bundle_check.AddObject(*parsed);
     stix::ValidateOptions vopts;
     vopts.bundle_spec_version = memory_reader.bundle_spec_version();
     stix::Report report = stix::Validate(*parsed, vopts);
@@ -80,6 +107,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (parsed->is_object()) {
       auto id = stix::DeterministicScoId(*parsed);
       (void)id;
+    }
+  }
+  if (!memory_failed) {
+    stix::Report bundle = bundle_check.Finish(memory_reader, {});
+    for (const auto& issue : bundle.errors) {
+      if (issue.path.empty() || issue.path[0] != '$') std::abort();
     }
   }
   return 0;
