@@ -5,13 +5,13 @@
 # match). Prints each run's wall and CPU seconds, and the medians over RUNS runs
 # (default 5) of lines per wall second and lines per CPU second (user + sys:
 # what the machine's other load does not change much on a shared VM).
-# Usage: bench/pattern_batch/run.sh BUILD_DIR
+# Usage: [LINES=n] [RUNS=n] [CTIHUB_BIN=path] bench/pattern_batch/run.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build/release}
 lines=${LINES:-500000}
 runs=${RUNS:-5}
 here=$(cd "$(dirname "$0")" && pwd)
-bin="$build/src/cli/ctihub"
+bin=${CTIHUB_BIN:-$build/src/cli/ctihub}  # CTIHUB_BIN: another binary (a baseline)
 data="$build/bench-data/pattern_batch"
 mkdir -p "$data"
 for kind in match validate; do

@@ -54,8 +54,9 @@ class BatchRunner {
 };
 
 // Reads JSON Lines from `in` until EOF and writes one answer line per non-blank
-// line to `out` (buffered). Memory stays bounded by the longest line. A line
-// longer than kMaxBatchLineBytes is answered with an error and skipped.
+// line to `out` (buffered), reading 1 MiB at a time: memory stays bounded by
+// the longest line. A line of kMaxBatchLineBytes or more is answered with an
+// error and skipped.
 // Returns InvalidArgument / Unavailable when reading or writing fails.
 Status RunBatch(std::FILE* in, std::FILE* out, BatchMode mode);
 

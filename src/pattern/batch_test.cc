@@ -34,9 +34,17 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 namespace ctihub::pattern {
 namespace {
 
-// Runs RunBatch over `input` held in memory; returns what it wrote.
-std::string RunBatchOn(const std::string& input, BatchMode mode) {
-  std::FILE* in = fmemopen(const_cast<char*>(input.data()), input.size(), "rb");
+// Runs RunBatch over `input`, from memory or from a temporary regular file;
+// returns what it wrote.
+std::string RunBatchOn(const std::string& input, BatchMode mode, bool from_file = false) {
+  std::FILE* in = nullptr;
+  if (from_file) {
+    in = std::tmpfile();
+    EXPECT_EQ(std::fwrite(input.data(), 1, input.size(), in), input.size());
+    std::rewind(in);
+  } else {
+    in = fmemopen(const_cast<char*>(input.data()), input.size(), "rb");
+  }
   char* out_buf = nullptr;
   size_t out_len = 0;
   std::FILE* out = open_memstream(&out_buf, &out_len);
@@ -134,6 +142,16 @@ TEST(PatternBatch, WarmMatchLinesDoNotAllocate) {
   g_counting = false;
   EXPECT_EQ(g_allocations.load(), 0u);
   EXPECT_EQ(std::count(out.begin(), out.end(), '}'), 24);
+}
+
+TEST(PatternBatch, RegularFileAnswersLikeMemory) {
+  std::string input =
+      "\n{\"id\":\"a\",\"pattern\":\"[a:b = 1]\",\"observed\":[]}\n  \n"
+      "not json\n"
+      "{\"id\":\"c\",\"pattern\":\"[a:b = \",\"observed\":[]}";  // no final newline
+  std::string streamed = RunBatchOn(input, BatchMode::kMatch);
+  EXPECT_EQ(std::count(streamed.begin(), streamed.end(), '\n'), 3) << streamed;
+  EXPECT_EQ(RunBatchOn(input, BatchMode::kMatch, /*from_file=*/true), streamed);
 }
 
 }  // namespace

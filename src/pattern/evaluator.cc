@@ -1153,6 +1153,15 @@ Status CompiledPattern::MatchInto(const std::vector<Observation>& observations,
 
 // ---- observations ---------------------------------------------------------
 
+// The properties of a STIX object that loading observations reads, found in
+// one pass over its members (the first of repeated keys, as at_key would).
+struct StixFields {
+  std::string_view type, id;
+  Element first_observed, last_observed, number_observed, object_refs, objects;
+  bool has_first = false, has_last = false, has_number = false, has_refs = false,
+       has_objects = false;
+};
+
 ObservationSet::ObservationSet() = default;
 ObservationSet::~ObservationSet() = default;
 ObservationSet::ObservationSet(ObservationSet&&) noexcept = default;
@@ -1166,9 +1175,50 @@ Status ObservationSet::LoadText(std::string_view json_text, StixVersion version)
 
 namespace {
 
-Status ReadTime(json::Object o, const char* key, int64_t* out, size_t pos) {
+StixFields ReadFields(json::Object o) {
+  StixFields f;
+  bool has_type = false, has_id = false;
+  for (auto field : o) {
+    std::string_view k = field.key;
+    auto take = [&](bool* has, Element* dst) {
+      if (!*has) {
+        *dst = field.value;
+        *has = true;
+      }
+    };
+    switch (k.size()) {  // one comparison per member: the names differ in length
+      case 2:
+        if (k == "id" && !has_id && field.value.get(f.id) == simdjson::SUCCESS) has_id = true;
+        break;
+      case 4:
+        if (k == "type" && !has_type && field.value.get(f.type) == simdjson::SUCCESS)
+          has_type = true;
+        break;
+      case 7:
+        if (k == "objects") take(&f.has_objects, &f.objects);
+        break;
+      case 11:
+        if (k == "object_refs") take(&f.has_refs, &f.object_refs);
+        break;
+      case 13:
+        if (k == "last_observed") take(&f.has_last, &f.last_observed);
+        break;
+      case 14:
+        if (k == "first_observed") take(&f.has_first, &f.first_observed);
+        break;
+      case 15:
+        if (k == "number_observed") take(&f.has_number, &f.number_observed);
+        break;
+      default:
+        break;
+    }
+  }
+  return f;
+}
+
+Status ReadTime(bool present, Element e, const char* key, int64_t* out, size_t pos) {
   std::string_view s;
-  if (o.at_key(key).get(s) != simdjson::SUCCESS)
+  if (!present || e.get(s) != simdjson::SUCCESS)
     return InvalidArgument("observed-data at position " + std::to_string(pos) + " has no string '" +
                            key + "'");
   auto ts = Timestamp::Parse(s);
@@ -1182,13 +1232,8 @@ Status ReadTime(json::Object o, const char* key, int64_t* out, size_t pos) {
 // observed-data, or any object with the shape of a STIX 2.0 observation
 // (first_observed, last_observed, number_observed and objects) whatever its
 // type, as the reference matcher takes it.
-bool IsObservation(json::Object o) {
-  std::string_view type;
-  if (o.at_key("type").get(type) == simdjson::SUCCESS && type == "observed-data") return true;
-  Element unused;
-  for (const char* key : {"first_observed", "last_observed", "number_observed", "objects"})
-    if (o.at_key(key).get(unused) != simdjson::SUCCESS) return false;
-  return true;
+bool IsObservation(const StixFields& f) {
+  return f.type == "observed-data" || (f.has_first && f.has_last && f.has_number && f.has_objects);
 }
 
 }  // namespace
@@ -1201,7 +1246,8 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
 }
 
 const json::Element* ObservationSet::FindById(std::string_view id) const {
-  auto it = std::lower_bound(ids_.begin(), ids_.end(), std::pair<std::string_view, uint32_t>(id, 0));
+  auto it =
+      std::lower_bound(ids_.begin(), ids_.end(), std::pair<std::string_view, uint32_t>(id, 0));
   if (it == ids_.end() || it->first != id) return nullptr;
   return &flat_[it->second].second;
 }
@@ -1239,18 +1285,20 @@ Status ObservationSet::LoadObservations(json::Element root, StixVersion version,
   } else {
     return InvalidArgument("observed data must be a JSON array of STIX objects or a bundle");
   }
-  // Ids sorted with their input index: the first object with an id wins.
+  // One pass over each object's members; ids sorted with their input index
+  // (the first object with an id wins).
+  fields_.clear();
   ids_.clear();
   for (size_t i = 0; i < flat.size(); ++i) {
-    std::string_view id;
-    if (flat[i].second.get_object().value_unsafe().at_key("id").get(id) == simdjson::SUCCESS)
-      ids_.emplace_back(id, static_cast<uint32_t>(i));
+    fields_.push_back(ReadFields(flat[i].second.get_object().value_unsafe()));
+    if (!fields_.back().id.empty()) ids_.emplace_back(fields_.back().id, static_cast<uint32_t>(i));
   }
   std::sort(ids_.begin(), ids_.end());
   ObservationLimits limits;
-  for (const auto& [pos, e] : flat) {
-    json::Object o = e.get_object().value_unsafe();
-    if (!IsObservation(o)) continue;
+  for (size_t i = 0; i < flat.size(); ++i) {
+    const auto& [pos, e] = flat[i];
+    const StixFields& f = fields_[i];
+    if (!IsObservation(f)) continue;
     if (*used >= limits.max_observations) return LimitExceeded("too many observed-data objects");
     if (*used == obs_.size()) obs_.emplace_back();
     Observation& ob = obs_[(*used)++];
@@ -1258,15 +1306,16 @@ Status ObservationSet::LoadObservations(json::Element root, StixVersion version,
     ob.sdo = e;
     ob.count = 1;
     ob.objects.clear();
-    CTIHUB_RETURN_IF_ERROR(ReadTime(o, "first_observed", &ob.first_us, pos));
-    CTIHUB_RETURN_IF_ERROR(ReadTime(o, "last_observed", &ob.last_us, pos));
+    CTIHUB_RETURN_IF_ERROR(
+        ReadTime(f.has_first, f.first_observed, "first_observed", &ob.first_us, pos));
+    CTIHUB_RETURN_IF_ERROR(
+        ReadTime(f.has_last, f.last_observed, "last_observed", &ob.last_us, pos));
     if (ob.last_us < ob.first_us)
       return InvalidArgument("observed-data at position " + std::to_string(pos) +
                              ": last_observed is before first_observed");
-    Element n;
-    if (o.at_key("number_observed").get(n) == simdjson::SUCCESS) {
+    if (f.has_number) {
       int64_t v;
-      if (n.get_int64().get(v) != simdjson::SUCCESS || v < 1 || v > 999999999)
+      if (f.number_observed.get_int64().get(v) != simdjson::SUCCESS || v < 1 || v > 999999999)
         return InvalidArgument("observed-data at position " + std::to_string(pos) +
                                ": number_observed must be an integer from 1 to 999999999");
       ob.count = v;
@@ -1274,10 +1323,8 @@ Status ObservationSet::LoadObservations(json::Element root, StixVersion version,
       return InvalidArgument("observed-data at position " + std::to_string(pos) +
                              " has no number_observed");
     }
-    Element refs, objects;
-    bool has_refs = o.at_key("object_refs").get(refs) == simdjson::SUCCESS;
-    bool has_objects = o.at_key("objects").get(objects) == simdjson::SUCCESS;
-    if (version == StixVersion::k21 && has_refs) {
+    Element refs = f.object_refs, objects = f.objects;
+    if (version == StixVersion::k21 && f.has_refs) {
       if (refs.type() != json::Type::ARRAY)
         return InvalidArgument("observed-data at position " + std::to_string(pos) +
                                ": object_refs is not an array");
@@ -1299,7 +1346,7 @@ Status ObservationSet::LoadObservations(json::Element root, StixVersion version,
         if (ob.objects.size() > limits.max_objects_per_observation)
           return LimitExceeded("too many objects in one observation");
       }
-    } else if (has_objects) {
+    } else if (f.has_objects) {
       if (objects.type() != json::Type::OBJECT)
         return InvalidArgument("observed-data at position " + std::to_string(pos) +
                                ": objects is not a dictionary");

@@ -37,6 +37,8 @@ struct ObservationLimits {
   size_t max_objects_per_observation = 100000;
 };
 
+struct StixFields;  // evaluator.cc: the members of an object that loading reads
+
 class ObservationSet {
  public:
   ObservationSet();
@@ -63,8 +65,9 @@ class ObservationSet {
   std::unique_ptr<json::JsonParser> parser_;
   std::vector<Observation> obs_;
   // Scratch kept between loads (no allocation per load once warm).
-  std::vector<std::pair<size_t, json::Element>> flat_;  // (input position, object)
+  std::vector<std::pair<size_t, json::Element>> flat_;      // (input position, object)
   std::vector<std::pair<std::string_view, uint32_t>> ids_;  // (id, index in flat_), sorted
+  std::vector<StixFields> fields_;                          // read from flat_[i]
 };
 
 struct MatchResult {
