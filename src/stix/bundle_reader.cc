@@ -45,14 +45,18 @@ bool BundleReader::Fill() {
 void BundleReader::CountLinesTo(int64_t offset) {
   int64_t window_end = consumed_ + static_cast<int64_t>(size());
   if (offset > window_end) offset = window_end;
+  // Bytes before consumed_ were counted when Compact dropped them.
+  int64_t from = lines_counted_to_ > consumed_ ? lines_counted_to_ : consumed_;
+  if (offset <= from) return;
   const char* d = data();
-  for (int64_t i = lines_counted_to_; i < offset; ++i) {
-    if (i >= consumed_ && d[i - consumed_] == '\n') {
-      ++line_;
-      line_start_ = i + 1;
-    }
+  const char* p = d + (from - consumed_);
+  const char* end = d + (offset - consumed_);
+  while (const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p))) {
+    p = static_cast<const char*>(nl) + 1;
+    ++line_;
+    line_start_ = consumed_ + (p - d);
   }
-  if (offset > lines_counted_to_) lines_counted_to_ = offset;
+  lines_counted_to_ = offset;
 }
 
 BundleReader::Position BundleReader::PositionOf(int64_t offset) {
