@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(pattern_batch SOURCES pattern_batch_fuzz.cc LIBS ctihub_pattern)
