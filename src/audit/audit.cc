@@ -513,7 +513,8 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
 
 // ---------------------------------------------------------------- verify
 
-Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex) {
+Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex,
+                            const StoredVersionLister& store_versions) {
   std::string path = data_dir + "/audit.db";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
@@ -607,6 +608,15 @@ Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public
   }
   if (!indexed.empty())
     return broken(indexed.begin()->first, "object index names a record that does not exist");
+  if (store_versions) {
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<ObjectRef> missing,
+                            UnrecordedVersions(data_dir, store_versions));
+    rep.store_checked = true;
+    if (!missing.empty())
+      return broken(0, std::to_string(missing.size()) +
+                           " stored object version(s) have no object.written record (first: " +
+                           missing[0].id + " " + missing[0].version + ")");
+  }
   return rep;
 }
 
@@ -672,6 +682,105 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
   }
   if (rc != SQLITE_DONE) return SqlError(conn->db, "who-saw");
   return out;
+}
+
+// ---------------------------------------------------------------- store cross-check
+
+namespace {
+
+constexpr size_t kListPage = 1000;
+constexpr size_t kObjectsPerRecoveredRecord = 1000;
+
+Result<std::unique_ptr<Conn>> OpenTrailForReading(const std::string& data_dir) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  return OpenDb(path, true);
+}
+
+// The last reconciliation's watermark; 0 (check everything) when there is none
+// or its details cannot be read.
+Result<int64_t> ReconciledThrough(sqlite3* db) {
+  Stmt s(db, "SELECT details FROM audit_record WHERE action = ?1 ORDER BY seq DESC LIMIT 1");
+  if (!s.ok()) return SqlError(db, "read the last reconciliation");
+  s.Bind(1, action::kStoreReconciled);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return int64_t{0};
+  if (rc != SQLITE_ROW) return SqlError(db, "read the last reconciliation");
+  std::string details = s.Text(0);
+  json::JsonParser p;
+  auto e = p.Parse(details);
+  int64_t through = 0;
+  if (!e.ok() || (*e)["through_date_added"].get_int64().get(through) != simdjson::SUCCESS)
+    return int64_t{0};
+  return through;
+}
+
+}  // namespace
+
+Result<std::vector<ObjectRef>> UnrecordedVersions(const std::string& data_dir,
+                                                  const StoredVersionLister& list, int64_t after_us,
+                                                  int64_t* through) {
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenTrailForReading(data_dir));
+  sqlite3* db = conn->db;
+  Stmt written(db,
+               "SELECT 1 FROM audit_object o JOIN audit_record r ON r.seq = o.seq "
+               "WHERE o.object_id = ?1 AND (o.version = ?2 OR o.version = '') AND r.action = ?3 "
+               "LIMIT 1");
+  if (!written.ok()) return SqlError(db, "prepare the cross-check");
+  std::vector<ObjectRef> missing;
+  int64_t last = after_us;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<StoredVersion> page, list(last, kListPage));
+    for (StoredVersion& v : page) {
+      written.Bind(1, v.ref.id).Bind(2, v.ref.version).Bind(3, action::kObjectWritten);
+      int rc = written.Step();
+      written.Reset();
+      if (rc == SQLITE_DONE)
+        missing.push_back(std::move(v.ref));
+      else if (rc != SQLITE_ROW)
+        return SqlError(db, "cross-check");
+      last = std::max(last, v.date_added_us);
+    }
+    if (page.size() < kListPage) break;
+  }
+  if (through != nullptr) *through = last;
+  return missing;
+}
+
+Result<ReconcileReport> ReconcileWrites(AuditLog& log, const std::string& data_dir,
+                                        const StoredVersionLister& list) {
+  CTIHUB_RETURN_IF_ERROR(log.Flush());
+  ReconcileReport rep;
+  {
+    CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenTrailForReading(data_dir));
+    CTIHUB_ASSIGN_OR_RETURN(rep.checked_after, ReconciledThrough(conn->db));
+  }
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<ObjectRef> missing,
+                          UnrecordedVersions(data_dir, list, rep.checked_after, &rep.through));
+  rep.recovered = static_cast<int64_t>(missing.size());
+  for (size_t i = 0; i < missing.size(); i += kObjectsPerRecoveredRecord) {
+    Record rec;
+    rec.user = std::string(kRecoveryActor);
+    rec.action = std::string(action::kObjectWritten);
+    rec.route = "recovery";
+    rec.details =
+        R"({"recovered":true,"reason":"stored before a stop that lost its object.written record"})";
+    const size_t end = std::min(missing.size(), i + kObjectsPerRecoveredRecord);
+    rec.objects.assign(std::make_move_iterator(missing.begin() + static_cast<ptrdiff_t>(i)),
+                       std::make_move_iterator(missing.begin() + static_cast<ptrdiff_t>(end)));
+    CTIHUB_RETURN_IF_ERROR(log.Append(std::move(rec)));
+  }
+  Record done;
+  done.user = std::string(kRecoveryActor);
+  done.action = std::string(action::kStoreReconciled);
+  done.route = "recovery";
+  done.details = "{\"checked_after\":" + std::to_string(rep.checked_after) +
+                 ",\"recovered\":" + std::to_string(rep.recovered) +
+                 ",\"through_date_added\":" + std::to_string(rep.through) + "}";
+  CTIHUB_RETURN_IF_ERROR(log.Append(std::move(done)));
+  CTIHUB_RETURN_IF_ERROR(log.Flush());
+  return rep;
 }
 
 }  // namespace ctihub::audit

@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,7 +55,12 @@ inline constexpr std::string_view kCollectionChanged = "collection.changed";
 inline constexpr std::string_view kAgreementChanged = "agreement.changed";
 inline constexpr std::string_view kPolicyOverride =
     "policy.override";  // e.g. PAP override on export
+// The store and the trail were reconciled at start-up (ReconcileWrites).
+inline constexpr std::string_view kStoreReconciled = "store.reconciled";
 }  // namespace action
+
+// The actor of the records the hub appends for itself at start-up.
+inline constexpr std::string_view kRecoveryActor = "hub:recovery";
 
 struct ObjectRef {
   std::string id;
@@ -158,16 +164,24 @@ struct VerifyReport {
   int64_t records = 0;
   int64_t checkpoints = 0;
   bool signed_head = false;      // the head signature was checked
-  int64_t first_broken_seq = 0;  // when !intact
+  int64_t first_broken_seq = 0;  // when !intact; 0 when no one record is at fault
   std::string reason;            // when !intact
   std::string head_hash;
+  bool store_checked = false;  // cross-checked against the store's versions
 };
+
+struct StoredVersion;
+using StoredVersionLister =
+    std::function<Result<std::vector<StoredVersion>>(int64_t after_us, size_t limit)>;
 
 // Walks the whole chain. `public_key_hex` pins the key (else DATA/node.key's
 // public half; without either, signatures cannot be checked and an unsigned
 // head is reported as broken only if signatures are present but invalid).
+// With `store_versions`, an intact chain is also cross-checked against the
+// store: every stored version must have its object.written record.
 // Errors (Unavailable, NotFound) only when the file cannot be read at all.
-Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex = {});
+Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex = {},
+                            const StoredVersionLister& store_versions = nullptr);
 
 struct Filter {
   std::string user;
@@ -192,6 +206,42 @@ struct Viewing {
 };
 // Every principal served (or exported) any version of the object, oldest first.
 Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id);
+
+// ------------------------------------------------- store <-> trail cross-check
+//
+// Every stored object version must have an `object.written` record. The
+// store write and its record are two commits in two files, so a crash between
+// them loses the record: ReconcileWrites, run at start-up before serving,
+// appends the missing ones (marked recovered). The audit module does not know
+// the store: the caller lists its versions through a StoredVersionLister.
+
+struct StoredVersion {
+  int64_t date_added_us = 0;  // strictly increasing across the store
+  ObjectRef ref;              // version as Timestamp::ToString() of the stored version
+};
+// StoredVersionLister (declared above Verify): up to `limit` stored versions
+// with date_added > after_us, in date_added order.
+
+// Stored versions with date_added > after_us that have no object.written
+// record (a record naming the object with that version, or with no version:
+// objects without one are written once). `*through` (optional) receives the
+// last date_added listed (after_us when none).
+Result<std::vector<ObjectRef>> UnrecordedVersions(const std::string& data_dir,
+                                                  const StoredVersionLister& list,
+                                                  int64_t after_us = 0, int64_t* through = nullptr);
+
+struct ReconcileReport {
+  int64_t checked_after = 0;  // the previous reconciliation's watermark
+  int64_t through = 0;        // every version added up to here now has its record
+  int64_t recovered = 0;      // object.written records appended for versions without one
+};
+// Appends an object.written record by kRecoveryActor (details
+// {"recovered":true,...}) for every version added since the last
+// reconciliation that has none, then a store.reconciled record whose details
+// carry the watermark {"through_date_added": N}, and flushes. REQUIRES: this
+// process has not written to the store yet (call it before serving).
+Result<ReconcileReport> ReconcileWrites(AuditLog& log, const std::string& data_dir,
+                                        const StoredVersionLister& list);
 
 // One record as a JSON object (for --json and GET /api/v1/audit).
 std::string RecordToJson(const Record& r);

@@ -72,7 +72,8 @@ class AuditTest : public ::testing::Test {
 // on (object_id, seq)) keeps working: appends, verify and who-saw.
 TEST_F(AuditTest, TrailWithTheFirstObjectIndexKeepsWorking) {
   std::filesystem::create_directories(dir_);
-  Sql("CREATE TABLE audit_object(object_id TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL);"
+  Sql("CREATE TABLE audit_object(object_id TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT "
+      "NULL);"
       "CREATE INDEX audit_object_by_id ON audit_object(object_id, seq);");
   Fill(9);
   VerifyReport v = MustVerify();
@@ -384,6 +385,117 @@ TEST_F(AuditTest, TwoProcessesKeepOneChain) {
   EXPECT_TRUE(v.intact) << v.first_broken_seq << ": " << v.reason;
   EXPECT_EQ(v.records, 801);
   EXPECT_TRUE(v.signed_head);
+}
+
+// A fake store for the cross-check: versions with strictly increasing date_added.
+class FakeStoreVersions {
+ public:
+  void Add(std::string id, std::string version) {
+    versions_.push_back({next_date_added_++, {std::move(id), std::move(version)}});
+  }
+  StoredVersionLister Lister() const {
+    return [this](int64_t after, size_t limit) -> Result<std::vector<StoredVersion>> {
+      std::vector<StoredVersion> out;
+      for (const auto& v : versions_)
+        if (v.date_added_us > after && out.size() < limit) out.push_back(v);
+      return out;
+    };
+  }
+
+ private:
+  int64_t next_date_added_ = 1000;
+  std::vector<StoredVersion> versions_;
+};
+
+Status AppendWritten(AuditLog& log, std::vector<ObjectRef> objects) {
+  Record r;
+  r.user = "alice";
+  r.action = std::string(action::kObjectWritten);
+  r.objects = std::move(objects);
+  CTIHUB_RETURN_IF_ERROR(log.Append(std::move(r)));
+  return log.Flush();
+}
+
+// Issue 12 item 7: a crash between the store's commit and the trail's lost
+// object.written records; the start-up reconciliation restores them.
+TEST_F(AuditTest, ReconcileRecordsVersionsStoredWithoutTheirRecord) {
+  FakeStoreVersions store;
+  store.Add("indicator--1", "2026-01-01T00:00:00.000Z");
+  store.Add("indicator--2", "2026-01-01T00:00:00.000Z");
+  store.Add("ipv4-addr--3", "2026-01-02T00:00:00.123456Z");  // no version: recorded as ""
+  store.Add("indicator--1", "2026-02-01T00:00:00.000Z");     // the crash window
+  store.Add("indicator--4", "2026-01-01T00:00:00.000Z");     // the crash window
+  auto log = AuditLog::Open(dir_);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE(AppendWritten(**log, {{"indicator--1", "2026-01-01T00:00:00.000Z"},
+                                    {"indicator--2", "2026-01-01T00:00:00.000Z"},
+                                    {"ipv4-addr--3", ""}})
+                  .ok());
+
+  auto missing = UnrecordedVersions(dir_, store.Lister());
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  ASSERT_EQ(missing->size(), 2u);
+  EXPECT_EQ((*missing)[0].id, "indicator--1");
+  EXPECT_EQ((*missing)[0].version, "2026-02-01T00:00:00.000Z");
+  EXPECT_EQ((*missing)[1].id, "indicator--4");
+
+  auto rep = ReconcileWrites(**log, dir_, store.Lister());
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->recovered, 2);
+  EXPECT_EQ(rep->checked_after, 0);
+  EXPECT_EQ(rep->through, 1004);
+  EXPECT_TRUE(UnrecordedVersions(dir_, store.Lister())->empty());
+  Filter f;
+  f.object_id = "indicator--4";
+  auto recs = Query(dir_, f);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ((*recs)[0].action, action::kObjectWritten);
+  EXPECT_EQ((*recs)[0].user, kRecoveryActor);
+  EXPECT_NE((*recs)[0].details.find("\"recovered\":true"), std::string::npos);
+  EXPECT_TRUE(MustVerify().intact);
+
+  // The next start checks only what was added since: the watermark is in the trail.
+  store.Add("indicator--5", "2026-01-01T00:00:00.000Z");
+  rep = ReconcileWrites(**log, dir_, store.Lister());
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->checked_after, 1004);
+  EXPECT_EQ(rep->recovered, 1);
+  EXPECT_EQ(rep->through, 1005);
+  rep = ReconcileWrites(**log, dir_, store.Lister());
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->recovered, 0);
+  EXPECT_EQ(rep->through, 1005);
+}
+
+// Issue 12 item 7: verify reports a stored version without its record.
+TEST_F(AuditTest, VerifyCrossChecksTheStore) {
+  FakeStoreVersions store;
+  store.Add("indicator--1", "2026-01-01T00:00:00.000Z");
+  {
+    auto log = AuditLog::Open(dir_);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE(AppendWritten(**log, {{"indicator--1", "2026-01-01T00:00:00.000Z"}}).ok());
+  }
+  auto v = Verify(dir_, "", store.Lister());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->intact) << v->reason;
+  EXPECT_TRUE(v->store_checked);
+  store.Add("indicator--2", "2026-01-01T00:00:00.000Z");
+  v = Verify(dir_, "", store.Lister());
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->intact);
+  EXPECT_NE(v->reason.find("indicator--2"), std::string::npos) << v->reason;
+  EXPECT_NE(v->reason.find("object.written"), std::string::npos) << v->reason;
+}
+
+TEST_F(AuditTest, ReconcileFailsWhenTheStoreCannotBeListed) {
+  auto log = AuditLog::Open(dir_);
+  ASSERT_TRUE(log.ok());
+  StoredVersionLister broken = [](int64_t, size_t) -> Result<std::vector<StoredVersion>> {
+    return Unavailable("store gone");
+  };
+  EXPECT_FALSE(ReconcileWrites(**log, dir_, broken).ok());
 }
 
 TEST_F(AuditTest, LocalActorIsTheLoginName) {

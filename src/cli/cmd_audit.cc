@@ -1,11 +1,14 @@
 // ctihub audit verify|show|who-saw: reading the audit trail (src/audit).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "audit/audit.h"
 #include "cli/commands.h"
+#include "cli/hub_context.h"
+#include "cli/recovery.h"
 #include "core/json.h"
 
 namespace ctihub::cli {
@@ -26,7 +29,15 @@ int Fail(const Status& s) {
 }
 
 int RunVerify(const AuditArgs& a) {
-  auto v = audit::Verify(a.data, a.pubkey);
+  // The store is the trail's witness: every version it holds needs its record.
+  std::unique_ptr<store::Store> hub;
+  std::error_code ec;
+  if (std::filesystem::exists(DatabasePath(a.data), ec)) {
+    auto opened = OpenHubStore(a.data);
+    if (!opened.ok()) return Fail(opened.status());
+    hub = std::move(*opened);
+  }
+  auto v = audit::Verify(a.data, a.pubkey, hub ? StoreVersionLister(*hub) : nullptr);
   if (!v.ok()) return Fail(v.status());
   if (a.json) {
     std::string out;
@@ -34,6 +45,7 @@ int RunVerify(const AuditArgs& a) {
     w.BeginObject().Key("intact").Bool(v->intact).Key("records").Int(v->records);
     w.Key("checkpoints").Int(v->checkpoints).Key("signed_head").Bool(v->signed_head);
     w.Key("head_hash").String(v->head_hash);
+    w.Key("store_checked").Bool(v->store_checked);
     if (!v->intact)
       w.Key("first_broken_seq").Int(v->first_broken_seq).Key("reason").String(v->reason);
     w.EndObject();
@@ -43,6 +55,8 @@ int RunVerify(const AuditArgs& a) {
                 static_cast<long long>(v->records), static_cast<long long>(v->checkpoints),
                 v->head_hash.c_str(),
                 v->signed_head ? " (signature valid)" : " (no node key: signatures not checked)");
+  } else if (v->first_broken_seq == 0) {
+    std::printf("BROKEN: %s\n", v->reason.c_str());
   } else {
     std::printf("BROKEN at record %lld: %s\n", static_cast<long long>(v->first_broken_seq),
                 v->reason.c_str());

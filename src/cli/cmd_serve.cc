@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
+#include "cli/recovery.h"
 #include "http/config.h"
 #include "http/server.h"
 #include "policy/policy_holder.h"
@@ -65,6 +66,9 @@ int RunServe(const http::ServeConfig& cfg) {
   // The audit trail: every request, every object version written or served.
   auto audit_log = audit::AuditLog::Open(cfg.data);
   if (!audit_log.ok()) return Fail("audit trail: " + audit_log.status().message());
+  // What a stop (kill -9, power loss) left unfinished, before serving again.
+  Status recovered = RecoverAfterStop(**store, **audit_log, cfg.data);
+  if (!recovered.ok()) return Fail("recovery: " + recovered.message());
 
   auth::Authenticator authenticator(**store);
   taxii::ServiceOptions so;

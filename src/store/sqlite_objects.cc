@@ -975,4 +975,100 @@ Result<int64_t> SqliteStore::CountObjects() {
   return conn->QueryInt("SELECT count(*) FROM objects");
 }
 
+// ---- crash recovery ------------------------------------------------------------
+
+Result<std::vector<StoredVersionRef>> SqliteStore::ListVersionsAddedAfter(int64_t after_us,
+                                                                          size_t limit) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement st,
+      conn->Prepare("SELECT date_added, collection, id, version, version_digits FROM objects "
+                    "WHERE date_added > ?1 ORDER BY date_added LIMIT ?2"));
+  st.Bind(1, after_us).Bind(2, static_cast<int64_t>(std::min(limit, kMaxLimit)));
+  std::vector<StoredVersionRef> out;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    StoredVersionRef v;
+    v.date_added_us = st.Int(0);
+    v.collection_id = st.String(1);
+    v.id = st.String(2);
+    CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(st.Text(3), st.Int(4)));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::FinishPendingStatuses(std::string_view reason) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  std::vector<std::pair<std::string, std::string>> pending;  // (id, api_root)
+  {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement st,
+        admin_->Prepare("SELECT id, api_root FROM statuses WHERE status = 'pending'"));
+    for (;;) {
+      CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      pending.emplace_back(st.String(0), st.String(1));
+    }
+  }
+  for (const auto& [id, api_root] : pending) {
+    CTIHUB_RETURN_IF_ERROR(FinishPendingStatus(id, api_root, reason));
+  }
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return static_cast<int64_t>(pending.size());
+}
+
+// A pending detail's version is the text the client sent (or empty for an
+// object without one): it is durable when that version, or for an empty one
+// any version, of the object is stored in a collection of the API root.
+Status SqliteStore::FinishPendingStatus(const std::string& status_id, const std::string& api_root,
+                                        std::string_view reason) {
+  Connection& c = *admin_;
+  struct Detail {
+    int64_t rowid;
+    std::string object_id;
+    std::string version;
+  };
+  std::vector<Detail> details;
+  {
+    CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("SELECT rowid, object_id, version FROM status_details "
+                                      "WHERE status_id = ?1 AND kind = 2 ORDER BY rowid"));
+    st.Bind(1, status_id);
+    for (;;) {
+      CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      details.push_back({st.Int(0), st.String(1), st.String(2)});
+    }
+  }
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement stored,
+      c.Prepare("SELECT 1 FROM objects o JOIN collections c ON c.id = o.collection "
+                "WHERE c.api_root = ?1 AND o.id = ?2 AND (?3 = '' OR o.version = ?3) LIMIT 1"));
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement finish,
+      c.Prepare("UPDATE status_details SET kind = ?2, message = ?3 WHERE rowid = ?1"));
+  int64_t successes = 0, failures = 0;
+  for (const Detail& d : details) {
+    std::string key;
+    if (auto ts = Timestamp::Parse(d.version); ts.ok()) key = VersionKey(*ts);
+    stored.Bind(1, api_root).Bind(2, d.object_id).Bind(3, key);
+    CTIHUB_ASSIGN_OR_RETURN(bool durable, stored.Step());
+    stored.Reset();
+    finish.Bind(1, d.rowid).Bind(2, int64_t{durable ? 0 : 1});
+    finish.Bind(3, durable ? std::string_view("") : reason);
+    CTIHUB_RETURN_IF_ERROR(finish.Run());
+    ++(durable ? successes : failures);
+  }
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("UPDATE statuses SET success_count = success_count + ?2, "
+                "failure_count = failure_count + ?3, pending_count = 0, status = 'complete' "
+                "WHERE id = ?1"));
+  st.Bind(1, status_id).Bind(2, successes).Bind(3, failures);
+  return st.Run();
+}
+
 }  // namespace ctihub::store

@@ -68,6 +68,10 @@ class SqliteStore final : public Store {
 
   Result<int64_t> CountObjects() override;
 
+  Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
+                                                               size_t limit) override;
+  Result<int64_t> FinishPendingStatuses(std::string_view reason) override;
+
  private:
   struct WriteRequest {
     std::string collection_id;
@@ -99,6 +103,9 @@ class SqliteStore final : public Store {
   // Queues a request for the writer thread.
   std::future<Result<std::vector<WriteOutcome>>> Enqueue(WriteRequest req);
   static Status InsertStatus(sqlite::Connection& conn, const StatusResource& s);
+  // REQUIRES: admin_mu_ held and a write transaction open on admin_.
+  Status FinishPendingStatus(const std::string& status_id, const std::string& api_root,
+                             std::string_view reason);
 
   // Writer thread.
   void WriterLoop();

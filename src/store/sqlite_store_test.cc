@@ -476,6 +476,81 @@ TEST_F(SqliteStoreTest, FailedWriteMarksStatusFailures) {
   EXPECT_EQ(st->failures.size(), 1u);
 }
 
+// Issue 12 item 8: after a crash a status stayed "pending" forever.
+TEST_F(SqliteStoreTest, PendingStatusesAreFinishedAtStartUp) {
+  StatusResource s;
+  s.id = Uuid(800);
+  s.api_root = "api1";
+  s.status = "pending";
+  s.total_count = 3;
+  s.success_count = 1;
+  s.pending_count = 2;
+  s.successes = {{kC, "2024-01-01T00:00:00.000Z", "duplicate in envelope"}};
+  s.pendings = {{kA, "2024-01-01T00:00:00.000Z", ""}, {kB, "2024-01-01T00:00:00.000Z", ""}};
+  ASSERT_TRUE(store_->CreateStatus(s).ok());
+  StatusResource done;
+  done.id = Uuid(801);
+  done.api_root = "api1";
+  done.status = "complete";
+  ASSERT_TRUE(store_->CreateStatus(done).ok());
+  // kA is durable (stored by another write); kB never made it: the process died.
+  Write({Obj(kA, "2024-01-01T00:00:00Z")});
+  Reopen();
+
+  auto finished = store_->FinishPendingStatuses("not stored: the hub stopped first");
+  ASSERT_TRUE(finished.ok()) << finished.status().ToString();
+  EXPECT_EQ(*finished, 1);
+  auto st = store_->GetStatus("api1", s.id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "complete");
+  EXPECT_EQ(st->pending_count, 0);
+  EXPECT_TRUE(st->pendings.empty());
+  EXPECT_EQ(st->success_count, 2);
+  EXPECT_EQ(st->failure_count, 1);
+  ASSERT_EQ(st->failures.size(), 1u);
+  EXPECT_EQ(st->failures[0].id, kB);
+  EXPECT_EQ(st->failures[0].message, "not stored: the hub stopped first");
+  ASSERT_EQ(st->successes.size(), 2u);
+  EXPECT_EQ(st->successes[1].id, kA);
+  EXPECT_EQ(store_->GetStatus("api1", done.id)->status, "complete");
+  EXPECT_EQ(*store_->FinishPendingStatuses("again"), 0);  // nothing left pending
+}
+
+TEST_F(SqliteStoreTest, PendingObjectWithoutVersionIsDurableUnderAnyVersion) {
+  StatusResource s;
+  s.id = Uuid(802);
+  s.api_root = "api1";
+  s.status = "pending";
+  s.total_count = 1;
+  s.pending_count = 1;
+  s.pendings = {{"ipv4-addr--" + Uuid(1), "", ""}};
+  ASSERT_TRUE(store_->CreateStatus(s).ok());
+  Write({Obj("ipv4-addr--" + Uuid(1), "")});
+  ASSERT_TRUE(store_->FinishPendingStatuses("lost").ok());
+  auto st = store_->GetStatus("api1", s.id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->success_count, 1);
+  EXPECT_EQ(st->failure_count, 0);
+}
+
+TEST_F(SqliteStoreTest, ListVersionsAddedAfterPagesInDateAddedOrder) {
+  Write({Obj(kA, "2024-01-01T00:00:00Z"), Obj(kB, "2024-01-01T00:00:00.5Z")});
+  Write({Obj(kA, "2024-02-01T00:00:00Z")});
+  auto first = store_->ListVersionsAddedAfter(0, 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, kA);
+  EXPECT_EQ((*first)[0].version.ToString(), "2024-01-01T00:00:00.000Z");
+  EXPECT_EQ((*first)[0].collection_id, collection_);
+  EXPECT_EQ((*first)[1].id, kB);
+  EXPECT_LT((*first)[0].date_added_us, (*first)[1].date_added_us);
+  auto rest = store_->ListVersionsAddedAfter((*first)[1].date_added_us, 2);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].version, Ts("2024-02-01T00:00:00Z"));
+  EXPECT_TRUE(store_->ListVersionsAddedAfter((*rest)[0].date_added_us, 2)->empty());
+}
+
 TEST_F(SqliteStoreTest, PersistsAcrossReopen) {
   Write({Obj(kA, "2024-01-01T00:00:00Z"), Obj(kB, "2024-01-01T00:00:00Z")});
   auto first = store_->QueryObjects(Q());

@@ -20,4 +20,12 @@ Result<Role> ParseRole(std::string_view s) {
                          "' (admin, publisher, reader, auditor)");
 }
 
+Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
+  return Unavailable("not_supported: this store backend cannot list versions for recovery");
+}
+
+Result<int64_t> Store::FinishPendingStatuses(std::string_view) {
+  return Unavailable("not_supported: this store backend cannot finish pending statuses");
+}
+
 }  // namespace ctihub::store

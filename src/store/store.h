@@ -216,6 +216,14 @@ struct StatusResource {
   std::vector<StatusDetail> pendings;
 };
 
+// One stored version as crash recovery and the audit cross-check list them.
+struct StoredVersionRef {
+  int64_t date_added_us = 0;
+  std::string collection_id;
+  std::string id;
+  Timestamp version;  // as ObjectVersion::version (date_added for objects without one)
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -271,6 +279,23 @@ class Store {
 
   // Counters for /metrics.
   virtual Result<int64_t> CountObjects() = 0;
+
+  // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
+  // Backends that do not implement these answer Unavailable, so a server
+  // that needs them refuses to start rather than skip the recovery.
+
+  // Up to `limit` stored versions with date_added > after_us, in date_added
+  // order (all collections): how the audit trail is reconciled with the store.
+  virtual Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
+                                                                       size_t limit);
+  // Finishes every status resource still "pending": a process stopped before
+  // its write committed (a status is updated in the write's transaction).
+  // Each pending object whose version is stored in a collection of the
+  // status's API root counts as a success, every other one as a failure with
+  // `reason`; the status becomes "complete". Returns how many statuses it
+  // finished. REQUIRES: no write of this store is in flight (call it at
+  // start-up, before serving).
+  virtual Result<int64_t> FinishPendingStatuses(std::string_view reason);
 };
 
 struct SqliteOptions {

@@ -1,0 +1,25 @@
+// Start-up recovery of `ctihub serve` (docs/ARCHITECTURE.md "Crash recovery"):
+// what a stopped process (kill -9, power loss) left unfinished is finished
+// before the hub serves again, and `audit verify` cross-checks the store
+// against the trail with the same listing.
+#pragma once
+
+#include <string>
+
+#include "audit/audit.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace ctihub::cli {
+
+// The store's versions as the audit cross-check lists them. `store` must
+// outlive the lister.
+audit::StoredVersionLister StoreVersionLister(store::Store& store);
+
+// Finishes every status left pending (durable objects succeed, the others
+// fail with a reason) and appends the object.written records a stop lost.
+// REQUIRES: nothing written through `store` yet. An error means the hub must
+// not serve: its trail would miss writes.
+Status RecoverAfterStop(store::Store& store, audit::AuditLog& log, const std::string& data_dir);
+
+}  // namespace ctihub::cli
