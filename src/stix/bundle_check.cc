@@ -30,6 +30,27 @@ bool IsBundleId(std::string_view id) {
 
 }  // namespace
 
+bool BundleCheck::InsertVersion(uint64_t hash) {
+  if (hash == 0) hash = 1;  // 0 marks an empty slot
+  if (2 * (used_ + 1) > slots_.size()) {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : 2 * old.size(), 0);
+    used_ = 0;
+    for (uint64_t h : old) {
+      if (h != 0) InsertVersion(h);
+    }
+  }
+  size_t mask = slots_.size() - 1;
+  for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == hash) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = hash;
+      ++used_;
+      return true;
+    }
+  }
+}
+
 void BundleCheck::AddObject(json::Element object) {
   std::string_view id, modified;
   if (object["id"].get_string().get(id) != simdjson::SUCCESS ||
@@ -39,7 +60,7 @@ void BundleCheck::AddObject(json::Element object) {
   std::string key(id);
   key += '\0';
   key += modified;
-  if (!versions_.insert(std::hash<std::string>{}(key)).second &&
+  if (!InsertVersion(std::hash<std::string>{}(key)) &&
       duplicates_.size() < kMaxDuplicatesReported) {
     duplicates_.emplace_back(id);
   }

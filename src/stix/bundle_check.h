@@ -1,12 +1,11 @@
 // The rules on a bundle itself (STIX 2.1 section 8), checked while its objects
 // stream by: the bundle's id, its members (type, id and objects only), and
-// objects repeated with the same id and modified. Memory: 8 bytes per object
-// with a modified timestamp. Not thread-safe (one per bundle).
+// objects repeated with the same id and modified. Memory: 8-16 bytes per
+// object with a modified timestamp. Not thread-safe (one per bundle).
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "core/json.h"
@@ -25,9 +24,12 @@ class BundleCheck {
   Report Finish(const BundleReader& reader, const ValidateOptions& options) const;
 
  private:
-  // 64-bit hashes of (id, modified): a false "duplicate" needs a collision
-  // (about n^2 / 2^65 for n objects), a price for constant memory per object.
-  std::unordered_set<uint64_t> versions_;
+  // Open-addressing set of 64-bit hashes of (id, modified), at most half
+  // full: 8-16 bytes per object version. A false "duplicate" needs a
+  // collision (about n^2 / 2^65 for n versions).
+  bool InsertVersion(uint64_t hash);  // false when already present
+  std::vector<uint64_t> slots_;       // 0 = empty
+  size_t used_ = 0;
   std::vector<std::string> duplicates_;  // ids seen twice with one modified
 };
 
