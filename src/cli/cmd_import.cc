@@ -1,4 +1,4 @@
-// `ctihub import` (alias `load-bundle`): reads STIX 2.1, free text and CSV
+// `ctihub import` (alias `load-bundle`): reads STIX 2.1 and 2.0 (upgraded), free text and CSV
 // (files, directories, .gz, stdin) and stores the objects in a collection
 // through the same write path as a TAXII POST: ParseEnvelope validation,
 // PrepareWrite producer rules, one store transaction per batch, and an
@@ -27,6 +27,7 @@
 #include "formats/csv.h"
 #include "formats/generate.h"
 #include "formats/input.h"
+#include "formats/stix20_upgrade.h"
 #include "formats/text_extract.h"
 #include "policy/markings.h"
 #include "policy/policy_holder.h"
@@ -411,6 +412,8 @@ class Importer {
   Status ImportStix(formats::Input& in);
   Status ImportText(formats::Input& in);
   Status ImportCsv(formats::Input& in);
+  bool UpgradedIfStix20(std::string_view text, std::string_view bundle_spec_version,
+                        const Origin& origin, std::vector<Pending>* group);
   void Tick(formats::Input& in) { progress_.Update(*bytes_done_ + in.consumed(), read_); }
 
   const ImportArgs& args_;
@@ -419,6 +422,7 @@ class Importer {
   Progress& progress_;
   int64_t* bytes_done_;
   int64_t read_ = 0;
+  json::JsonParser parser_;
 };
 
 Status Importer::ImportPath(const std::string& path) {
@@ -459,16 +463,36 @@ Status Importer::ImportStix(formats::Input& in) {
     if (text->empty()) break;
     ++n;
     ++read_;
-    Pending p;
-    p.json = std::string(*text);
-    p.origin = {in.path(), -1, "",
-                "object " + std::to_string(n) + " at byte " + std::to_string(offset)};
+    Origin origin{in.path(), -1, "",
+                  "object " + std::to_string(n) + " at byte " + std::to_string(offset)};
     std::vector<Pending> group;
-    group.push_back(std::move(p));
+    if (!UpgradedIfStix20(*text, reader.bundle_spec_version(), origin, &group)) continue;
+    if (group.empty()) group.push_back({std::string(*text), origin, false});
     sink_.AddGroup(std::move(group));
     Tick(in);
   }
   return Status::Ok();
+}
+
+// A STIX 2.0 object as its 2.1 objects (into *group); false when it cannot be
+// upgraded (rejected). A 2.1 object (or text that does not parse: the sink
+// reports it) leaves *group empty.
+bool Importer::UpgradedIfStix20(std::string_view text, std::string_view bundle_spec_version,
+                                const Origin& origin, std::vector<Pending>* group) {
+  auto el = parser_.Parse(text);
+  json::Object obj;
+  if (!el.ok() || el->get_object().get(obj) != simdjson::SUCCESS) return true;
+  if (!formats::IsStix20(obj, bundle_spec_version)) return true;
+  auto upgraded = formats::UpgradeStix20(obj);
+  if (!upgraded.ok()) {
+    Origin o = origin;
+    std::string_view id;
+    if (obj["id"].get_string().get(id) == simdjson::SUCCESS) o.object = std::string(id);
+    sink_.Reject(o, "STIX 2.0 upgrade: " + upgraded.status().message());
+    return false;
+  }
+  for (std::string& json : *upgraded) group->push_back({std::move(json), origin, false});
+  return true;
 }
 
 // The objects for the indicators of one line (or CSV row), one group each.

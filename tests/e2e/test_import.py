@@ -149,6 +149,48 @@ def test_csv_gz_stdin_and_markings():
         check(out.count(TLP_GREEN) == 2, "--tlp green marks the CSV objects: %s" % out[:400])
 
 
+def test_stix20_is_upgraded_and_validates():
+    with Hub(ARGS.ctihub, "import-stix20") as hub:
+        hub.cli("init")
+        tlp1_amber = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+        bundle = {"type": "bundle", "id": "bundle--" + str(uuid.uuid4()), "spec_version": "2.0", "objects": [
+            {"type": "indicator", "id": "indicator--" + str(uuid.uuid4()), "labels": ["malicious-activity"],
+             "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+             "pattern": "[ipv4-addr:value = '198.51.100.1']", "valid_from": "2016-01-01T00:00:00Z",
+             "object_marking_refs": [tlp1_amber]},
+            {"type": "observed-data", "id": "observed-data--" + str(uuid.uuid4()),
+             "created": "2016-04-06T19:58:16.000Z", "modified": "2016-04-06T19:58:16.000Z",
+             "first_observed": "2015-12-21T19:00:00Z", "last_observed": "2015-12-21T19:00:00Z",
+             "number_observed": 1,
+             "objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.3"},
+                         "1": {"type": "network-traffic", "src_ref": "0", "protocols": ["tcp"]}}},
+            {"type": "malware", "id": "malware--" + str(uuid.uuid4()), "name": "x", "labels": ["trojan"],
+             "created": "2016-04-06T20:07:09.000Z", "modified": "2016-04-06T20:07:09.000Z"},
+            {"type": "observed-data", "id": "observed-data--" + str(uuid.uuid4()),
+             "created": "2016-04-06T19:58:16.000Z", "modified": "2016-04-06T19:58:16.000Z",
+             "first_observed": "2015-12-21T19:00:00Z", "last_observed": "2015-12-21T19:00:00Z",
+             "number_observed": 1, "objects": {"0": {"type": "network-traffic", "src_ref": "7"}}},
+        ]}
+        path = write(hub, "old.json", json.dumps(bundle))
+        rc, s, err = import_json(hub, path)
+        check(rc == 1, "one dangling observable reference: exit 1 (%d): %s" % (rc, err))
+        # indicator, 2 SCOs + observed-data, malware
+        check(s.get("stored") == 5 and s.get("rejected") == 1, "2.0 bundle upgraded and stored: %s" % s)
+        rej = s.get("rejections", [{}])[0]
+        check(rej.get("object") == bundle["objects"][3]["id"] and "dangling" in rej.get("reason", ""),
+              "the observed-data that cannot be upgraded is named: %s" % rej)
+        out = subprocess.run(["sqlite3", os.path.join(hub.data, "ctihub.db"), "SELECT json FROM objects"],
+                             capture_output=True, text=True, timeout=60).stdout
+        stored = [json.loads(line) for line in out.splitlines() if line.strip()]
+        check(all(o.get("spec_version") == "2.1" for o in stored), "all stored objects are 2.1")
+        check(tlp1_amber not in out and "55d920b0-5e8b-4f79-9ee9-91f868d9b421" in out,
+              "TLP 1.0 AMBER became TLP 2.0 AMBER")
+        arr = write(hub, "stored.json", json.dumps(stored))
+        v = subprocess.run([ARGS.ctihub, "validate", arr], capture_output=True, text=True, timeout=60)
+        rc, vout, verr = v.returncode, v.stdout, v.stderr
+        check(rc == 0, "the upgraded objects pass ctihub validate (%d): %s %s" % (rc, vout[:500], verr[:500]))
+
+
 def test_nothing_readable_exits_2():
     with Hub(ARGS.ctihub, "import-bad") as hub:
         hub.cli("init")
@@ -164,4 +206,5 @@ def test_nothing_readable_exits_2():
 if __name__ == "__main__":
     sys.exit(run_tests([test_text_into_fresh_hub_and_reimport, test_stix_with_org_through_write_path,
                         test_single_object_array_and_alias, test_csv_gz_stdin_and_markings,
+                        test_stix20_is_upgraded_and_validates,
                         test_nothing_readable_exits_2]))

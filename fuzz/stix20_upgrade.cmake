@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(stix20_upgrade SOURCES stix20_upgrade_fuzz.cc LIBS ctihub_formats)
