@@ -894,26 +894,38 @@ bool IsCapecId(std::string_view s) {
 // Section 2.5: CVE and CAPEC references carry their identifier in
 // external_id; other references need one of description, url, external_id.
 void CheckExternalReference(Ctx& c, json::Object o) {
-  bool any = Has(o, "description") || Has(o, "url") || Has(o, "external_id");
-  Element e;
+  // One pass over the members (this runs for every reference of every object).
+  bool has_description = false, has_url = false, has_ext_id = false, has_hashes = false;
   std::string_view source, ext_id;
-  if (!o["source_name"].get(e)) GetString(e, &source);
-  bool has_ext_id = !o["external_id"].get(e) && GetString(e, &ext_id);
+  bool ext_id_is_string = false;
+  for (auto [k, v] : o) {
+    if (k == "source_name") {
+      GetString(v, &source);
+    } else if (k == "external_id") {
+      has_ext_id = true;
+      ext_id_is_string = GetString(v, &ext_id);
+    } else if (k == "url") {
+      has_url = true;
+    } else if (k == "description") {
+      has_description = true;
+    } else if (k == "hashes") {
+      has_hashes = true;
+    }
+  }
   if (source == "cve" || source == "capec") {
     bool cve = source == "cve";
     if (!has_ext_id) {
-      if (!Has(o, "external_id"))
-        c.ErrorAt("external_id", "a " + std::string(source) + " reference must have external_id");
-    } else if (cve ? !IsCveId(ext_id) : !IsCapecId(ext_id)) {
+      c.ErrorAt("external_id", "a " + std::string(source) + " reference must have external_id");
+    } else if (ext_id_is_string && (cve ? !IsCveId(ext_id) : !IsCapecId(ext_id))) {
       c.ErrorAt(
           "external_id",
           Q(ext_id) + (cve ? " is not a CVE id (CVE-YYYY-NNNN, upper case, at least four digits)"
                            : " is not a CAPEC id (CAPEC-<digits>)"));
     }
-  } else if (!any) {
+  } else if (!has_description && !has_url && !has_ext_id) {
     c.Error("an external reference must have at least one of description, url or external_id");
   }
-  if (Has(o, "url") && !Has(o, "hashes")) c.WarnAt("hashes", "hashes SHOULD be given with a url");
+  if (has_url && !has_hashes) c.WarnAt("hashes", "hashes SHOULD be given with a url");
 }
 
 ObjSpec* ExternalReferenceSpec() {
