@@ -91,6 +91,10 @@ Report BundleCheck::Finish(const BundleReader& reader, const ValidateOptions& op
   } else {
     r.id = reader.bundle_id();
     r.has_id = true;
+    // Section 2.9: bundles, like SDOs, SROs and meta objects, SHOULD use UUIDv4.
+    if (Uuid::Parse(std::string_view(r.id).substr(8))->version() != 4) {
+      Add(r, options.strict, false, "$.id", "the UUID of a bundle id SHOULD be version 4");
+    }
   }
   for (const std::string& id : duplicates_) {
     Add(r, options.strict, false, "$.objects",
