@@ -1073,7 +1073,10 @@ CompiledPattern::~CompiledPattern() = default;
 
 Result<std::shared_ptr<const CompiledPattern>> CompiledPattern::Compile(
     std::string_view text, const PatternOptions& options) {
-  CTIHUB_ASSIGN_OR_RETURN(ParsedPattern parsed, ParsePattern(text, options));
+  PatternOptions opt = options;
+  opt.stacked_qualifiers_on_brackets =
+      true;  // evaluated innermost first, as the reference matcher does
+  CTIHUB_ASSIGN_OR_RETURN(ParsedPattern parsed, ParsePattern(text, opt));
   std::shared_ptr<CompiledPattern> cp(new CompiledPattern());
   cp->impl_ = std::make_unique<Impl>();
   cp->impl_->root = cp->impl_->AddObs(*parsed.root);

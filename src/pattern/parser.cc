@@ -547,13 +547,28 @@ class Parser {
   Result<ObsPtr> ObsAnd() { return Chain(Tok::kAnd, ObsExpr::Kind::kAnd, &Parser::ObsQualified); }
 
   Result<ObsPtr> ObsQualified() {
+    bool bracketed = Cur().kind == Tok::kLBrack;
     CTIHUB_ASSIGN_OR_RETURN(ObsPtr e, ObsPrimary());
-    // Qualifiers may be stacked (the grammar allows `... REPEATS 2 TIMES REPEATS 3 TIMES`);
-    // each wraps the expression before it, so they apply innermost (leftmost) first.
+    // Qualifiers may be stacked, as the grammar allows; each wraps the
+    // expression before it, so they apply innermost (leftmost) first. Like the
+    // reference validator, one type twice directly on a bracketed expression
+    // (`[a:b = 1] WITHIN 1 SECONDS WITHIN 2 SECONDS`) is invalid unless the
+    // caller evaluates it as the reference matcher does; on a parenthesised
+    // group it is fine.
+    bool seen[3] = {false, false, false};  // WITHIN, REPEATS, START/STOP
+    auto once = [&](int type, size_t pos, const char* name) -> Status {
+      if (bracketed && !opt_.stacked_qualifiers_on_brackets && seen[type])
+        return ErrorAt(pos,
+                       std::string("duplicate qualifier type ") + name +
+                           " on one bracketed observation expression (parenthesise it to stack)");
+      seen[type] = true;
+      return Status::Ok();
+    };
     while (true) {
       const Token& q = Cur();
       if (q.kind == Tok::kWithin) {
         size_t pos = Next().pos;
+        CTIHUB_RETURN_IF_ERROR(once(0, pos, "WITHIN"));
         const Token& n = Cur();
         double seconds;
         if (n.kind == Tok::kInt || n.kind == Tok::kFloat) {
@@ -575,6 +590,7 @@ class Parser {
         e = std::move(w);
       } else if (q.kind == Tok::kRepeats) {
         size_t pos = Next().pos;
+        CTIHUB_RETURN_IF_ERROR(once(1, pos, "REPEATS"));
         const Token& n = Cur();
         if (n.kind != Tok::kInt) return Expected("an integer after REPEATS");
         errno = 0;
@@ -593,6 +609,7 @@ class Parser {
         e = std::move(r);
       } else if (q.kind == Tok::kStart) {
         size_t pos = Next().pos;
+        CTIHUB_RETURN_IF_ERROR(once(2, pos, "START/STOP"));
         CTIHUB_ASSIGN_OR_RETURN(Timestamp start, QualifierTime("START"));
         if (!Accept(Tok::kStop)) return Expected("STOP");
         CTIHUB_ASSIGN_OR_RETURN(Timestamp stop, QualifierTime("STOP"));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pattern/evaluator.h"
+
 namespace ctihub::pattern {
 namespace {
 
@@ -138,6 +140,30 @@ TEST(PatternParser, IpPrefixes) {
   for (const char* bad :
        {"1.2.3", "1.2.3.256", "1.2.3.4/33", "::1::2", "2001:db8::/129", "abc", "1.2.3.4/"})
     EXPECT_FALSE(ParseIpPrefix(bad, &a)) << bad;
+}
+
+}  // namespace
+}  // namespace ctihub::pattern
+
+namespace ctihub::pattern {
+namespace {
+
+// The reference validator rejects one qualifier type twice directly on a
+// bracketed expression and accepts it on a parenthesised group; the reference
+// matcher evaluates both (STIX 2.1 section 9, Pattern Qualifiers).
+TEST(PatternParser, StackedQualifiersFollowTheReference) {
+  const char* on_brackets = "[a:b = 1] WITHIN 1 SECONDS REPEATS 2 TIMES WITHIN 2 SECONDS";
+  auto r = ParsePattern(on_brackets);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("at position 43: duplicate qualifier type WITHIN"),
+            std::string::npos)
+      << r.status().message();
+  PatternOptions evaluate;
+  evaluate.stacked_qualifiers_on_brackets = true;
+  EXPECT_TRUE(ParsePattern(on_brackets, evaluate).ok());
+  EXPECT_TRUE(CompiledPattern::Compile(on_brackets).ok());
+  EXPECT_TRUE(ParsePattern("([a:b = 1]) WITHIN 5 SECONDS WITHIN 6 SECONDS").ok());
+  EXPECT_TRUE(ParsePattern("[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS").ok());
 }
 
 }  // namespace

@@ -16,6 +16,11 @@ enum class StixVersion { k20, k21 };
 struct PatternOptions {
   StixVersion version = StixVersion::k21;
   bool strict = false;  // unknown object types become warnings
+  // Accept one qualifier type twice directly on a bracketed expression
+  // (`[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES`): the reference matcher
+  // evaluates it, the reference validator rejects it. CompiledPattern::Compile
+  // sets it; validation leaves it off.
+  bool stacked_qualifiers_on_brackets = false;
 };
 
 // Parses and validates a pattern. InvalidArgument with "at position N: ..." on failure.

@@ -233,10 +233,21 @@ for p in ["", "[]", "[file:name = 'x'", "file:name = 'x'", "[file:name == ]", "[
           "[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'", "[a:b = 1] and [a:c = 2]",
           "[a:b = 01]", "[a:b = 1] REPEATS 1.5 TIMES", "[NOT a:b = 1]", "[a:b = 1]]", "(" * 100 + "[a:b = 1]" + ")" * 100]:
     V("invalid-" + str(len(out_valid)), p, "invalid")
-for i, p in enumerate(["[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES", "[a:b = 1] WITHIN 1 SECONDS WITHIN 2 SECONDS",
-                        "[a:b = 1] START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z' START t'2020-01-01T12:00:00Z' STOP t'2020-01-03T00:00:00Z'",
-                        "([a:b = 1] AND [a:c = 2]) WITHIN 5 SECONDS WITHIN 6 SECONDS REPEATS 2 TIMES"]):
+# Stacking: valid on a parenthesised group; one type twice directly on a bracketed
+# expression is invalid, as the reference validator rules (the matcher still evaluates it,
+# see the v21-stacked-* match cases).
+for i, p in enumerate(["([a:b = 1]) WITHIN 5 SECONDS WITHIN 6 SECONDS",
+                        "([a:b = 1] REPEATS 2 TIMES) REPEATS 2 TIMES",
+                        "([a:b = 1] AND [a:c = 2]) WITHIN 5 SECONDS WITHIN 6 SECONDS REPEATS 2 TIMES",
+                        "([a:b = 1]) START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z' START t'2020-01-01T12:00:00Z' STOP t'2020-01-03T00:00:00Z'",
+                        "[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z'",
+                        "([a:b = 1] WITHIN 1 SECONDS) WITHIN 2 SECONDS"]):
     V("valid-stacked-qualifiers-%d" % i, p, "valid", spec=QUALIFIERS)
+for i, p in enumerate(["[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES", "[a:b = 1] WITHIN 1 SECONDS WITHIN 2 SECONDS",
+                        "([a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES)",
+                        "[a:b = 1] START t'2020-01-01T00:00:00Z' STOP t'2020-01-02T00:00:00Z' START t'2020-01-01T12:00:00Z' STOP t'2020-01-03T00:00:00Z'",
+                        "[a:b = 1] WITHIN 1 SECONDS REPEATS 2 TIMES WITHIN 2 SECONDS"]):
+    V("invalid-duplicate-qualifier-on-brackets-%d" % i, p, "invalid", spec=QUALIFIERS)
 V("invalid-stacked-qualifier-bad-count", "[a:b = 1] REPEATS 2 TIMES REPEATS 0 TIMES", "invalid", spec=QUALIFIERS)
 V("v20-startstop-strings", "[a:b = 1] START '2020-01-01T00:00:00Z' STOP '2020-01-02T00:00:00Z'", "valid", v="2.0")
 V("v20-exists-not-in-2.0", "[EXISTS a:b]", "invalid", v="2.0")
