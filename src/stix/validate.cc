@@ -619,6 +619,13 @@ bool IsLangTag(std::string_view s) {
   return true;
 }
 
+// An RFC 5646 tag whose primary language subtag is an ISO 639-1/639-2 code
+// (sections 3.2 lang, 6.14 languages, 7.1 contents).
+bool IsLanguageCode(std::string_view s) {
+  std::string_view primary = s.substr(0, s.find('-'));
+  return In(vocab::kLanguageCodes, primary) && IsLangTag(s);
+}
+
 bool IsAscii(std::string_view s) {
   for (char ch : s) {
     if (static_cast<unsigned char>(ch) >= 0x80) return false;
@@ -794,7 +801,7 @@ void CheckValue(Ctx& c, const Prop& p, Element e) {
       std::string_view s;
       if (!GetString(e, &s)) {
         c.Error("must be a language tag string, not " + TypeWord(e));
-      } else if (!IsLangTag(s)) {
+      } else if (!IsLanguageCode(s)) {
         c.Error(Q(s) + " is not an RFC 5646 language tag");
       }
       return;
@@ -1240,13 +1247,6 @@ bool IsCpe23(std::string_view s) {
   return true;
 }
 
-// RFC 5646 language code for software.languages (section 6.14): the primary
-// subtag an ISO 639-1/639-2 code, the rest a well-formed tag.
-bool IsSoftwareLanguage(std::string_view s) {
-  std::string_view primary = s.substr(0, s.find('-'));
-  return In(vocab::kLanguageCodes, primary) && IsLangTag(s);
-}
-
 // Section 6.17 key: "The hive portion of the key MUST be fully expanded and
 // not truncated" (HKEY_LOCAL_MACHINE, not HKLM); case-insensitive.
 bool StartsWithFullHive(std::string_view key) {
@@ -1302,7 +1302,12 @@ void Order(Ctx& c, json::Object o, std::string_view a, std::string_view b, bool 
 
 void CheckSeen(Ctx& c, json::Object o) { Order(c, o, "first_seen", "last_seen", false); }
 
-void CheckIndicator(Ctx& c, json::Object o) { Order(c, o, "valid_from", "valid_until", true); }
+// Section 4.7: producers SHOULD provide name and description.
+void CheckIndicator(Ctx& c, json::Object o) {
+  Order(c, o, "valid_from", "valid_until", true);
+  if (!Has(o, "name")) c.WarnAt("name", "an indicator SHOULD have a name");
+  if (!Has(o, "description")) c.WarnAt("description", "an indicator SHOULD have a description");
+}
 
 void CheckLocation(Ctx& c, json::Object o) {
   bool lat = Has(o, "latitude"), lon = Has(o, "longitude");
@@ -1519,7 +1524,7 @@ void CheckLanguageContent(Ctx& c, json::Object o) {
   if (contents.size() == 0) c.Error("contents must not be empty");
   for (auto [lang, v] : contents) {
     PathGuard g2(c, lang);
-    if (!IsLangTag(lang)) c.Error(Q(lang) + " is not an RFC 5646 language tag");
+    if (!IsLanguageCode(lang)) c.Error(Q(lang) + " is not an RFC 5646 language tag");
     if (v.type() != Type::OBJECT) {
       c.Error("contents of a language must be a dictionary, not " + TypeWord(v));
       continue;
@@ -1685,7 +1690,7 @@ void CheckSoftware(Ctx& c, json::Object o) {
   for (Element v : e_items) {
     PathGuard g2(c, i++);
     std::string_view lang;
-    if (GetString(v, &lang) && !IsSoftwareLanguage(lang))
+    if (GetString(v, &lang) && !IsLanguageCode(lang))
       c.Error(Q(lang) + " is not an RFC 5646 language code");
   }
 }

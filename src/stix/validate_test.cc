@@ -117,7 +117,7 @@ TEST(ValidateTest, ValidSdos) {
           R"("name":"Breach","kill_chain_phases":[{"kill_chain_name":"k","phase_name":"p"}])"));
   EXPECT_CLEAN(Sdo(
       "indicator",
-      R"("name":"ip","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '198.51.100.1']",
+      R"("name":"ip","description":"d","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '198.51.100.1']",
                       "pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z","valid_until":"2017-01-01T00:00:00Z")"));
   EXPECT_CLEAN(
       Sdo("infrastructure", R"("name":"C2","infrastructure_types":["command-and-control"])"));
