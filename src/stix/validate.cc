@@ -2088,6 +2088,39 @@ void CheckFixedTlpMarking(Ctx& c, Element object, std::string_view id) {
                       "; an object with this id must have exactly its content");
 }
 
+// True when `o` declares its type through an extension definition
+// (extension_type new-sdo, new-sco or new-sro; section 7.3).
+bool HasNewObjectExtension(json::Object o) {
+  Element e;
+  if (o["extensions"].get(e) || e.type() != Type::OBJECT) return false;
+  json::Object extensions = e.get_object().value_unsafe();
+  for (auto [key, ext] : extensions) {
+    Element t;
+    std::string_view kind;
+    if (key.substr(0, 22) == "extension-definition--" && ext.type() == Type::OBJECT &&
+        !ext["extension_type"].get(t) && GetString(t, &kind) &&
+        (kind == "new-sdo" || kind == "new-sco" || kind == "new-sro")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Section 11.2: a custom object's type SHOULD be "x-", a source unique
+// identifier, "-" and the name; types defined by an extension definition
+// name themselves.
+void CheckCustomTypeName(Ctx& c, json::Object o, std::string_view type) {
+  std::string_view rest = type.substr(0, 2) == "x-" ? type.substr(2) : std::string_view();
+  size_t dash = rest.find('-', 1);
+  if (dash != std::string_view::npos && dash + 1 < rest.size()) return;
+  if (HasNewObjectExtension(o)) return;
+  c.WarnAt(
+      "type",
+      "custom object type " + Q(type) +
+          " SHOULD be 'x-' followed by a source identifier, '-' and the name (or be defined by an "
+          "extension definition)");
+}
+
 }  // namespace
 
 bool IsScoType(std::string_view type) { return In(kScoTypes, type); }
@@ -2239,6 +2272,7 @@ Report Validate(json::Element object, const ValidateOptions& options) {
   }
   if (spec.check) spec.check(c, obj);
   if (cat == Cat::kMarking && r.has_id) CheckFixedTlpMarking(c, object, id);
+  if (cat == Cat::kCustom) CheckCustomTypeName(c, obj, type);
   return r;
 }
 
