@@ -663,6 +663,13 @@ void CheckCustomPropertyName(Ctx& c, std::string_view name, bool custom_object =
 
 void CheckObject(Ctx& c, json::Object obj, const ObjSpec& spec);
 
+// Section 2.12: "Empty lists are prohibited in STIX", custom properties included.
+void CheckCustomPropertyValue(Ctx& c, std::string_view name, Element v) {
+  if (v.type() == Type::ARRAY && v.get_array().value_unsafe().size() == 0) {
+    c.ErrorAt(name, "list must not be empty");
+  }
+}
+
 void CheckKillChain(Ctx& c, Element e);
 void CheckExternalReferences(Ctx& c, Element e);
 
@@ -815,7 +822,10 @@ void CheckObject(Ctx& c, json::Object obj, const ObjSpec& spec) {
   for (auto [k, v] : obj) {
     const Prop* p = spec.Find(k);
     if (!p) {
-      if (spec.custom_names) CheckCustomPropertyName(c, k);
+      if (spec.custom_names) {
+        CheckCustomPropertyName(c, k);
+        CheckCustomPropertyValue(c, k, v);
+      }
       continue;
     }
     seen |= uint64_t{1} << (p - spec.props.data());
@@ -2225,6 +2235,7 @@ Report Validate(json::Element object, const ValidateOptions& options) {
     const Prop* p = spec.Find(k);
     if (!p) {
       CheckCustomPropertyName(c, k, t.cat == Cat::kCustom);
+      CheckCustomPropertyValue(c, k, v);
       continue;
     }
     seen |= uint64_t{1} << (p - spec.props.data());
