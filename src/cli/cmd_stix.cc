@@ -62,7 +62,9 @@ struct ValidateArgs {
 void CheckIndicatorPattern(json::Element obj, stix::Report* report) {
   if (report->type != "indicator" || report->is_stix20) return;
   std::string_view pattern_type, pattern;
-  if (obj["pattern_type"].get_string().get(pattern_type) != simdjson::SUCCESS || pattern_type != "stix") return;
+  if (obj["pattern_type"].get_string().get(pattern_type) != simdjson::SUCCESS ||
+      pattern_type != "stix")
+    return;
   if (obj["pattern"].get_string().get(pattern) != simdjson::SUCCESS) return;
   Status st = pattern::ValidatePattern(pattern);
   if (!st.ok()) report->errors.push_back({"$.pattern", "invalid STIX pattern: " + st.message()});
@@ -125,7 +127,8 @@ int RunValidate(const ValidateArgs& args) {
   stix::ValidateOptions options;
   options.strict = args.strict;
   for (const std::string& name : args.files) {
-    std::unique_ptr<std::FILE, FileCloser> file(name == "-" ? stdin : std::fopen(name.c_str(), "rb"));
+    std::unique_ptr<std::FILE, FileCloser> file(name == "-" ? stdin
+                                                            : std::fopen(name.c_str(), "rb"));
     if (!file) {
       out.Flush();
       std::fprintf(stderr, "%s: cannot open: %s\n", name.c_str(), std::strerror(errno));
@@ -215,7 +218,8 @@ int RunStixId() {
       continue;
     }
     json::Element type_el;
-    if (!parsed->is_object() || parsed->get_object().value_unsafe()["type"].get(type_el) || !type_el.is_string()) {
+    if (!parsed->is_object() || parsed->get_object().value_unsafe()["type"].get(type_el) ||
+        !type_el.is_string()) {
       continue;
     }
     std::string_view type = type_el.get_string().value_unsafe();
@@ -234,23 +238,26 @@ int RunStixId() {
 
 void RegisterStixCommands(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<ValidateArgs>();
-  CLI::App* validate = app.add_subcommand(
-      "validate",
-      "Validate STIX 2.1 content. Each FILE (or - for stdin) holds one object, a JSON array of objects or a "
-      "bundle, of any size. Exit status: 0 all valid, 1 some object invalid, 2 a file unreadable or not JSON.");
+  CLI::App* validate = app.add_subcommand("validate",
+                                          "Validate STIX 2.1 content. Each FILE (or - for stdin) "
+                                          "holds one object, a JSON array of objects or a "
+                                          "bundle, of any size. Exit status: 0 all valid, 1 some "
+                                          "object invalid, 2 a file unreadable or not JSON.");
   validate->add_option("files", args->files, "STIX JSON files; - reads stdin")->required();
-  validate->add_flag("--json", args->json,
-                     "One JSON line per object: {id, type, valid, errors:[{path,message}], warnings:[...]}");
+  validate->add_flag(
+      "--json", args->json,
+      "One JSON line per object: {id, type, valid, errors:[{path,message}], warnings:[...]}");
   validate->add_flag("--strict", args->strict, "Treat warnings (broken SHOULDs) as errors");
   validate->callback([args, exit_code] { *exit_code = RunValidate(*args); });
 
   CLI::App* stix = app.add_subcommand("stix", "STIX utilities");
   stix->require_subcommand(1);
-  CLI::App* id = stix->add_subcommand(
-      "id",
-      "Read STIX objects on stdin (one object, an array or a bundle) and print, in input order, one JSON line "
-      "{\"type\", \"id\"} per SCO with its deterministic STIX 2.1 id (UUIDv5; UUIDv4 when the type has no "
-      "ID-contributing property present).");
+  CLI::App* id = stix->add_subcommand("id",
+                                      "Read STIX objects on stdin (one object, an array or a "
+                                      "bundle) and print, in input order, one JSON line "
+                                      "{\"type\", \"id\"} per SCO with its deterministic STIX 2.1 "
+                                      "id (UUIDv5; UUIDv4 when the type has no "
+                                      "ID-contributing property present).");
   id->callback([exit_code] { *exit_code = RunStixId(); });
 }
 
