@@ -1,4 +1,4 @@
-// `ctihub import` (alias `load-bundle`): reads STIX 2.1 and 2.0 (upgraded), free text and CSV
+// `ctihub import` (alias `load-bundle`): reads STIX 2.1 and 2.0 (upgraded), MISP, free text and CSV
 // (files, directories, .gz, stdin) and stores the objects in a collection
 // through the same write path as a TAXII POST: ParseEnvelope validation,
 // PrepareWrite producer rules, one store transaction per batch, and an
@@ -27,6 +27,7 @@
 #include "formats/csv.h"
 #include "formats/generate.h"
 #include "formats/input.h"
+#include "formats/misp.h"
 #include "formats/stix20_upgrade.h"
 #include "formats/text_extract.h"
 #include "policy/markings.h"
@@ -412,6 +413,8 @@ class Importer {
   Status ImportStix(formats::Input& in);
   Status ImportText(formats::Input& in);
   Status ImportCsv(formats::Input& in);
+  Status ImportMisp(formats::Input& in);
+  void ImportMispEvent(json::Element event, const Origin& origin);
   bool UpgradedIfStix20(std::string_view text, std::string_view bundle_spec_version,
                         const Origin& origin, std::vector<Pending>* group);
   void Tick(formats::Input& in) { progress_.Update(*bytes_done_ + in.consumed(), read_); }
@@ -443,9 +446,64 @@ Status Importer::ImportInput(formats::Input& in, Format format) {
     case Format::kCsv:
       return ImportCsv(in);
     case Format::kMisp:
-      break;
+      return ImportMisp(in);
   }
-  return InvalidArgument("MISP input is not supported yet");
+  return Internal("unknown format");
+}
+
+// MISP: one event, a list of events, or a search response {"response": [...]}.
+Status Importer::ImportMisp(formats::Input& in) {
+  std::FILE* f = in.file();
+  if (f == nullptr) return Internal("cannot stream " + in.path());
+  stix::BundleReader reader(f);
+  int64_t n = 0;
+  for (;;) {
+    int64_t offset = 0;
+    auto text = reader.Next(&offset);
+    if (!text.ok()) {
+      sink_.Reject({in.path(), -1, "", ""}, text.status().message());
+      return n == 0 ? text.status() : Status::Ok();
+    }
+    if (text->empty()) break;
+    ++n;
+    Origin origin{in.path(), -1, "",
+                  "event " + std::to_string(n) + " at byte " + std::to_string(offset)};
+    auto el = stix::ParseObject(parser_, *text, offset);
+    if (!el.ok()) {
+      sink_.Reject(origin, "invalid JSON: " + el.status().message());
+      continue;
+    }
+    json::Array events;
+    if ((*el)["response"].get_array().get(events) == simdjson::SUCCESS) {
+      for (json::Element e : events) ImportMispEvent(e, origin);
+    } else {
+      ImportMispEvent(*el, origin);
+    }
+    Tick(in);
+  }
+  return Status::Ok();
+}
+
+// One event's objects travel as one group: the report never names an object
+// that was not stored with it.
+void Importer::ImportMispEvent(json::Element event, const Origin& origin) {
+  auto converted = formats::MispEventToStix(event);
+  if (!converted.ok()) {
+    ++read_;
+    sink_.Reject(origin, "MISP: " + converted.status().message());
+    return;
+  }
+  for (const auto& issue : converted->issues) {
+    Origin o = origin;
+    o.object = converted->event + " " + issue.where;
+    sink_.Reject(o, "MISP: " + issue.reason);
+  }
+  std::vector<Pending> group;
+  for (std::string& json : converted->objects) {
+    ++read_;
+    group.push_back({std::move(json), {origin.file, -1, converted->event, origin.position}, false});
+  }
+  sink_.AddGroup(std::move(group));
 }
 
 Status Importer::ImportStix(formats::Input& in) {
@@ -567,6 +625,15 @@ Status Importer::ImportCsv(formats::Input& in) {
   return Status::Ok();
 }
 
+// A MISP feed directory's manifest.json and hashes.csv index its event files:
+// they are not events themselves.
+bool IsMispFeedIndex(const fs::path& file) {
+  std::string name = file.filename().string();
+  std::error_code ec;
+  return (name == "manifest.json" || name == "hashes.csv") &&
+         fs::exists(file.parent_path() / "manifest.json", ec);
+}
+
 // Files to read: each path, directories walked recursively in name order.
 std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
@@ -579,7 +646,9 @@ std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
     std::vector<std::string> files;
     for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-      if (it->is_regular_file(ec)) files.push_back(it->path().string());
+      if (it->is_regular_file(ec) && !IsMispFeedIndex(it->path())) {
+        files.push_back(it->path().string());
+      }
     }
     std::sort(files.begin(), files.end());
     out.insert(out.end(), files.begin(), files.end());

@@ -191,6 +191,44 @@ def test_stix20_is_upgraded_and_validates():
         check(rc == 0, "the upgraded objects pass ctihub validate (%d): %s %s" % (rc, vout[:500], verr[:500]))
 
 
+def misp_event(n, to_ids=True):
+    return {"Event": {
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "e2e-misp-%d" % n)), "info": "event %d" % n,
+        "timestamp": "1700000000", "Tag": [{"name": "tlp:green"}],
+        "Attribute": [{"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "e2e-attr-%d" % n)), "type": "ip-dst",
+                       "value": "203.0.113.%d" % n, "to_ids": to_ids, "timestamp": "1700000000"},
+                      {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "e2e-text-%d" % n)), "type": "text",
+                       "value": "notes"}],
+        "Galaxy": [{"type": "mitre-malware", "GalaxyCluster": [
+            {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "e2e-gc")), "value": "ExampleRAT"}]}]}}
+
+
+def test_misp_events_and_feed_directory():
+    with Hub(ARGS.ctihub, "import-misp") as hub:
+        hub.cli("init")
+        feed = os.path.join(hub.dir, "feed")
+        write(hub, "feed/manifest.json", json.dumps({"x": {"info": "index, not an event"}}))
+        write(hub, "feed/hashes.csv", "abc,def\n")
+        write(hub, "feed/one.json", json.dumps(misp_event(1)))
+        write(hub, "feed/two.json", json.dumps([misp_event(2), misp_event(3, to_ids=False)]))
+        rc, s, err = import_json(hub, feed)
+        # per event: report, ipv4-addr, malware (+ indicator and relationship when to_ids)
+        check(rc == 1, "unsupported 'text' attributes are reported: exit 1 (%d): %s" % (rc, err))
+        check(s.get("rejected") == 3 and all("unsupported_attribute_type" in r["reason"]
+                                             for r in s.get("rejections", [])),
+              "only the text attributes are rejected, manifest.json and hashes.csv skipped: %s" % s)
+        check(s.get("read") == 13 and s.get("stored") == 11 and s.get("already_present") == 2,
+              "3 events stored (the shared galaxy SDO once): %s" % s)
+        out = subprocess.run(["sqlite3", os.path.join(hub.data, "ctihub.db"),
+                              "SELECT json FROM objects WHERE type = 'report'"],
+                             capture_output=True, text=True, timeout=60).stdout
+        reports = [json.loads(line) for line in out.splitlines() if line.strip()]
+        check(len(reports) == 3 and all(len(r["object_refs"]) >= 2 for r in reports),
+              "one report per event, naming its objects: %s" % out[:300])
+        rc, again, err = import_json(hub, feed)
+        check(again.get("stored") == 0, "re-importing the feed stores nothing new: %s" % again)
+
+
 def test_nothing_readable_exits_2():
     with Hub(ARGS.ctihub, "import-bad") as hub:
         hub.cli("init")
@@ -206,5 +244,5 @@ def test_nothing_readable_exits_2():
 if __name__ == "__main__":
     sys.exit(run_tests([test_text_into_fresh_hub_and_reimport, test_stix_with_org_through_write_path,
                         test_single_object_array_and_alias, test_csv_gz_stdin_and_markings,
-                        test_stix20_is_upgraded_and_validates,
+                        test_stix20_is_upgraded_and_validates, test_misp_events_and_feed_directory,
                         test_nothing_readable_exits_2]))

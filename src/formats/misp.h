@@ -1,0 +1,38 @@
+// MISP event JSON -> STIX 2.1 (mapping table: docs/formats/misp.md). One
+// event ({"Event": {...}} or the bare event object) becomes a `report` whose
+// `object_refs` name everything made from it: attributes become SCOs (and an
+// indicator with a STIX pattern where `to_ids` is true), MISP objects one
+// indicator with a combined pattern over their attributes' SCOs, `tlp:*` and
+// `PAP:*` tags markings (other tags labels), galaxy clusters the matching SDOs
+// (threat-actor, intrusion-set, malware, tool, attack-pattern) with
+// `indicates` relationships from the event's indicators, sightings `sighting`
+// objects of the attribute's indicator. Ids come from the MISP uuids, so a
+// re-import names the same objects. Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/result.h"
+
+namespace ctihub::formats {
+
+inline constexpr size_t kMaxMispAttributesPerEvent = 200000;  // "event_too_large"
+
+struct MispIssue {
+  std::string where;  // "attribute <uuid>", "object <uuid>", "galaxy cluster <uuid>"
+  std::string reason;
+};
+
+struct MispEventObjects {
+  std::string event;                 // "event <uuid>"
+  std::vector<std::string> objects;  // STIX 2.1 JSON texts, the report last
+  std::vector<MispIssue> issues;     // parts not imported, with the reason
+};
+
+// `value` is {"Event": {...}} or an event object. InvalidArgument when it is
+// no MISP event (no uuid, no info), LimitExceeded past the attribute limit.
+Result<MispEventObjects> MispEventToStix(json::Element value);
+
+}  // namespace ctihub::formats

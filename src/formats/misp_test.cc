@@ -1,0 +1,97 @@
+#include "formats/misp.h"
+
+#include <gtest/gtest.h>
+
+#include "stix/validate.h"
+
+namespace ctihub::formats {
+namespace {
+
+constexpr const char* kEvent = R"({"Event": {
+  "uuid": "5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a69", "info": "Phishing wave", "timestamp": "1700000000",
+  "publish_timestamp": "1700000100",
+  "Tag": [{"name": "tlp:green"}, {"name": "PAP:AMBER"}, {"name": "phishing"}],
+  "Attribute": [
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a60", "type": "ip-dst", "value": "203.0.113.9", "to_ids": true,
+     "timestamp": "1700000000",
+     "Sighting": [{"uuid": "7b1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a61", "type": "0", "date_sighting": "1700000200"}]},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a62", "type": "domain", "value": "evil.example.com", "to_ids": false},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a63", "type": "filename|md5",
+     "value": "x.exe|d41d8cd98f00b204e9800998ecf8427e", "to_ids": "1", "Tag": [{"name": "tlp:red"}]},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a64", "type": "text", "value": "free words"},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a65", "type": "vulnerability", "value": "CVE-2021-44228"}
+  ],
+  "Object": [{"uuid": "8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a66", "name": "domain-ip", "Attribute": [
+    {"type": "domain", "value": "c2.example.net", "to_ids": true},
+    {"type": "ip-dst", "value": "198.51.100.77", "to_ids": true},
+    {"type": "port", "value": "443"}]}],
+  "Galaxy": [{"type": "threat-actor", "GalaxyCluster": [
+    {"uuid": "9d1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a67", "value": "APT-EXAMPLE", "description": "d"}]},
+    {"type": "weird-galaxy", "GalaxyCluster": [{"uuid": "9d1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a68", "value": "w"}]}]
+}})";
+
+std::vector<std::string> OfType(const std::vector<std::string>& objs, const std::string& type) {
+  std::vector<std::string> out;
+  for (const auto& o : objs) {
+    if (o.find("\"type\":\"" + type + "\"") != std::string::npos) out.push_back(o);
+  }
+  return out;
+}
+
+TEST(MispTest, EventBecomesReportWithEverythingItHolds) {
+  json::JsonParser parser;
+  auto el = parser.Parse(kEvent);
+  ASSERT_TRUE(el.ok());
+  auto r = MispEventToStix(*el);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (const auto& o : r->objects) {
+    json::JsonParser p;
+    auto parsed = p.Parse(o);
+    ASSERT_TRUE(parsed.ok()) << o;
+    stix::Report rep = stix::Validate(*parsed);
+    EXPECT_TRUE(rep.valid()) << o << "\n"
+                             << (rep.errors.empty()
+                                     ? ""
+                                     : rep.errors[0].path + ": " + rep.errors[0].message);
+  }
+  const auto& objs = r->objects;
+  ASSERT_FALSE(objs.empty());
+  EXPECT_NE(objs.back().find("\"type\":\"report\""), std::string::npos);
+  EXPECT_NE(objs.back().find("\"id\":\"report--5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a69\""),
+            std::string::npos);
+  EXPECT_NE(objs.back().find("\"labels\":[\"phishing\"]"), std::string::npos);
+  // ip-dst and filename|md5 (to_ids) and the domain-ip object: three indicators.
+  auto indicators = OfType(objs, "indicator");
+  ASSERT_EQ(indicators.size(), 3u);
+  EXPECT_NE(indicators[0].find("[ipv4-addr:value = '203.0.113.9']"), std::string::npos);
+  EXPECT_NE(indicators[1].find("[file:name = 'x.exe' AND file:hashes.MD5 = "), std::string::npos);
+  // The attribute's own tlp:red wins over the event's tlp:green.
+  EXPECT_NE(indicators[1].find("e828b379-4e03-4974-9ac4-e53a884c97c1"), std::string::npos);
+  EXPECT_NE(indicators[2].find(
+                "[domain-name:value = 'c2.example.net'] AND [ipv4-addr:value = '198.51.100.77']"),
+            std::string::npos);
+  EXPECT_EQ(OfType(objs, "sighting").size(), 1u);
+  EXPECT_EQ(OfType(objs, "threat-actor").size(), 1u);
+  EXPECT_EQ(OfType(objs, "vulnerability").size(), 1u);
+  EXPECT_EQ(OfType(objs, "relationship").size(), 3u);  // each indicator indicates the actor
+  EXPECT_EQ(OfType(objs, "domain-name").size(), 2u);
+  // The text attribute and the unknown galaxy are reported, not dropped silently.
+  ASSERT_EQ(r->issues.size(), 2u);
+  EXPECT_NE(r->issues[0].reason.find("unsupported_attribute_type"), std::string::npos);
+  EXPECT_NE(r->issues[1].reason.find("weird-galaxy"), std::string::npos);
+}
+
+TEST(MispTest, NotAnEventIsAnError) {
+  json::JsonParser parser;
+  for (
+      const char* text :
+      {R"({"Event": {"info": "no uuid"}})", R"([1,2])", R"({"type":"bundle"})",
+       R"({"Event": {"uuid": "x", "info": "empty", "Attribute": [{"type":"text","value":"a"}]}})"}) {
+    auto el = parser.Parse(text);
+    ASSERT_TRUE(el.ok());
+    EXPECT_FALSE(MispEventToStix(*el).ok()) << text;
+  }
+}
+
+}  // namespace
+}  // namespace ctihub::formats
