@@ -10,9 +10,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstddef>
 #include <set>
 
-#include "pattern/parser.h"
+#include "core/net.h"
 
 namespace ctihub::formats {
 namespace {
@@ -71,8 +72,7 @@ bool IsHostLabel(std::string_view label) {
 
 // "10.0.0.1" and "10.0.0.0/8" but not "010.0.0.1" (octal to some parsers).
 bool IsIpv4(std::string_view s) {
-  pattern::IpPrefix p;
-  if (!pattern::ParseIpPrefix(s, &p) || p.v6) return false;
+  if (!net::IsIpv4AddressOrCidr(s)) return false;
   std::string_view addr = s.substr(0, s.find('/'));
   for (size_t i = 0; i < addr.size(); ++i) {
     bool octet_start = i == 0 || addr[i - 1] == '.';
@@ -83,9 +83,8 @@ bool IsIpv4(std::string_view s) {
 
 // IPv6 (optionally with a prefix length), not the unspecified address "::".
 bool IsIpv6(std::string_view s) {
-  pattern::IpPrefix p;
   if (s.substr(0, s.find('/')) == "::") return false;
-  return pattern::ParseIpPrefix(s, &p) && p.v6;
+  return net::IsIpv6AddressOrCidr(s);
 }
 
 bool IsCve(std::string_view s) {
@@ -237,8 +236,8 @@ class LineExtractor {
       std::string value = NormaliseUrl(url);
       if (value.empty()) continue;
       Add(IocType::kUrl, std::move(value));
-      std::fill(line_.begin() + static_cast<ptrdiff_t>(start),
-                line_.begin() + static_cast<ptrdiff_t>(start + url.size()), ' ');
+      std::fill(line_.begin() + static_cast<std::ptrdiff_t>(start),
+                line_.begin() + static_cast<std::ptrdiff_t>(start + url.size()), ' ');
       from = start + url.size();
     }
   }
