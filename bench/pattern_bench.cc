@@ -243,4 +243,31 @@ void BM_BatchMatchLine(benchmark::State& state) {
 }
 BENCHMARK(BM_BatchMatchLine);
 
+// Loading one observed-data whose object_refs name N objects (linear in N;
+// the duplicate-reference check was quadratic: 0.92 s CPU for N = 30,000).
+void BM_LoadObservationWithManyRefs(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::string refs, objects;
+  for (int i = 0; i < n; ++i) {
+    if (i) refs += ',';
+    refs += "\"x--" + std::to_string(i) + "\"";
+    objects +=
+        ",{\"type\":\"x\",\"id\":\"x--" + std::to_string(i) + "\",\"v\":" + std::to_string(i) + "}";
+  }
+  std::string text =
+      R"([{"type":"observed-data","id":"observed-data--1","first_observed":"2020-01-01T00:00:00Z",)"
+      R"("last_observed":"2020-01-01T00:00:00Z","number_observed":1,"object_refs":[)" +
+      refs + "]}" + objects + "]";
+  json::JsonParser parser;
+  auto root = parser.Parse(text);
+  ObservationSet set;
+  for (auto _ : state) {
+    if (!root.ok() || !set.LoadElement(*root, StixVersion::k21).ok() ||
+        set.observations()[0].objects.size() != static_cast<size_t>(n))
+      state.SkipWithError("load failed");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * n);
+}
+BENCHMARK(BM_LoadObservationWithManyRefs)->Arg(1000)->Arg(30000);
+
 }  // namespace

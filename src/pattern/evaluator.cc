@@ -1248,11 +1248,11 @@ Status ObservationSet::LoadElement(json::Element root, StixVersion version) {
   return st;
 }
 
-const json::Element* ObservationSet::FindById(std::string_view id) const {
+size_t ObservationSet::FindById(std::string_view id) const {
   auto it =
       std::lower_bound(ids_.begin(), ids_.end(), std::pair<std::string_view, uint32_t>(id, 0));
-  if (it == ids_.end() || it->first != id) return nullptr;
-  return &flat_[it->second].second;
+  if (it == ids_.end() || it->first != id) return SIZE_MAX;
+  return it->second;
 }
 
 Status ObservationSet::LoadObservations(json::Element root, StixVersion version, size_t* used) {
@@ -1297,6 +1297,7 @@ Status ObservationSet::LoadObservations(json::Element root, StixVersion version,
     if (!fields_.back().id.empty()) ids_.emplace_back(fields_.back().id, static_cast<uint32_t>(i));
   }
   std::sort(ids_.begin(), ids_.end());
+  taken_by_.assign(flat.size(), SIZE_MAX);
   ObservationLimits limits;
   for (size_t i = 0; i < flat.size(); ++i) {
     const auto& [pos, e] = flat[i];
@@ -1337,15 +1338,13 @@ Status ObservationSet::LoadObservations(json::Element root, StixVersion version,
         if (r.get(id) != simdjson::SUCCESS)
           return InvalidArgument("observed-data at position " + std::to_string(pos) +
                                  ": object_refs holds a non-string");
-        const Element* target = FindById(id);
-        if (!target) continue;
-        bool dup = false;
-        for (const auto& [k, _] : ob.objects)
-          if (k == id) {
-            dup = true;
-            break;
-          }
-        if (!dup) ob.objects.emplace_back(id, *target);
+        size_t target = FindById(id);
+        if (target == SIZE_MAX) continue;
+        // A reference listed twice adds its object once; O(1) per reference:
+        // each object remembers the observation that last took it.
+        if (taken_by_[target] == *used) continue;
+        taken_by_[target] = *used;
+        ob.objects.emplace_back(id, flat[target].second);
         if (ob.objects.size() > limits.max_objects_per_observation)
           return LimitExceeded("too many objects in one observation");
       }

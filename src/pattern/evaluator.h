@@ -59,15 +59,16 @@ class ObservationSet {
   // Reads the observations of `root` into obs_[0..*used), reusing the
   // storage earlier loads left there.
   Status LoadObservations(json::Element root, StixVersion version, size_t* used);
-  // The object with STIX id `id` among the loaded objects, or null.
-  const json::Element* FindById(std::string_view id) const;
+  // The index in flat_ of the (first) object with STIX id `id`, or SIZE_MAX.
+  size_t FindById(std::string_view id) const;
 
   std::unique_ptr<json::JsonParser> parser_;
   std::vector<Observation> obs_;
   // Scratch kept between loads (no allocation per load once warm).
   std::vector<std::pair<size_t, json::Element>> flat_;      // (input position, object)
   std::vector<std::pair<std::string_view, uint32_t>> ids_;  // (id, index in flat_), sorted
-  std::vector<StixFields> fields_;                          // read from flat_[i]
+  std::vector<size_t> taken_by_;    // flat_ index -> the observation number that last took it
+  std::vector<StixFields> fields_;  // read from flat_[i]
 };
 
 struct MatchResult {
