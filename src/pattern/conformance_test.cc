@@ -49,6 +49,8 @@ TEST(PatternConformance, MatchCases) {
     auto g = out.Parse(got);
     ASSERT_TRUE(g.ok()) << got;
     std::string id = Field(*c, "id");
+    EXPECT_NE(Field(*c, "spec"), "")
+        << id << ": every case names the part of the specification it pins";
     EXPECT_EQ(Field(*g, "id"), id);
     EXPECT_EQ(Field(*g, "result"), Field(*c, "expect")) << id << ": " << got;
     std::string want_b = BindingsOf(*c);
@@ -69,6 +71,8 @@ TEST(PatternConformance, ValidateCases) {
     ASSERT_TRUE(c.ok());
     auto g = out.Parse(got);
     ASSERT_TRUE(g.ok()) << got;
+    EXPECT_NE(Field(*c, "spec"), "")
+        << Field(*c, "id") << ": every case names the part of the specification it pins";
     EXPECT_EQ(Field(*g, "result"), Field(*c, "expect"))
         << Field(*c, "id") << " " << Field(*c, "pattern") << " -> " << got;
   }

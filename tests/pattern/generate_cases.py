@@ -18,19 +18,30 @@ def ts(s):
 def M(id, pattern, observed, expect, bindings=None, v="2.1", spec=None):
     d = {"id": id, "pattern": pattern, "stix_version": v, "observed": observed, "expect": expect}
     if bindings is not None: d["bindings"] = bindings
-    if spec is not None: d["spec"] = spec
+    d["spec"] = spec or spec_for(pattern, v)
     out_match.append(d)
 
 def V(id, pattern, expect, v="2.1", spec=None):
     d = {"id": id, "pattern": pattern, "stix_version": v, "expect": expect}
-    if spec is not None: d["spec"] = spec
+    d["spec"] = spec or spec_for(pattern, v)
     out_valid.append(d)
+
+def spec_for(pattern, v):
+    """The part of the specification a case exercises, from what its pattern uses."""
+    part = "STIX 2.0 Part 5" if v == "2.0" else "STIX 2.1 section 9"
+    if any(q in pattern for q in (" WITHIN ", " REPEATS ", " START ")):
+        return part + ", Pattern Qualifiers"
+    if any(o in pattern for o in ("] AND", "] OR", "FOLLOWEDBY", ") AND", ") OR")):
+        return part + ", Observation Operators"
+    if any(r in pattern for r in ("_ref", "[*]", "[0]", "[1]", "[5]", "[-1]", "hashes.")):
+        return part + ", Object Path Syntax"
+    return part + ", Comparison Operators and literals"
 
 # Where a case cites the specification: STIX 2.1 section 9 (STIX Patterning) and its
 # subsection, or STIX 2.0 Part 5.
 QUALIFIERS = "STIX 2.1 section 9, Pattern Qualifiers"
 COMPARISON = "STIX 2.1 section 9, Comparison Operators (timestamp literals)"
-OBSERVED_20 = "STIX 2.0 Part 5 section 4 / STIX 2.1 section 9: observed-data (first_observed, last_observed, number_observed, objects)"
+OBSERVED_20 = "STIX 2.0 Part 5 / STIX 2.1 section 9: observations are observed-data (first_observed, last_observed, number_observed, objects)"
 
 # --- 2.1 basic data
 f1 = {"type": "file", "id": "file--1", "name": "evil.exe", "size": 1024,
