@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -92,7 +93,18 @@ struct Summary {
   int64_t inputs_unreadable = 0;
   int64_t unreadable_by_users = 0;  // stored, no producer organisation, not TLP:CLEAR
   std::vector<Rejection> rejections;
+  std::map<std::string, int64_t> rejected_by_reason;  // ReasonName -> count
 };
+
+// The stable name of a rejection reason: its first word before ':' ("invalid
+// STIX", "producer_not_allowed", "unsupported_attribute_type", ...), after the
+// prefix naming the reader that found it.
+std::string ReasonName(std::string_view reason) {
+  for (std::string_view prefix : {"MISP: ", "STIX 2.0 upgrade: "}) {
+    if (reason.substr(0, prefix.size()) == prefix) reason.remove_prefix(prefix.size());
+  }
+  return std::string(reason.substr(0, std::min(reason.find(':'), size_t{64})));
+}
 
 std::string Describe(const Origin& o) {
   std::string out = o.file;
@@ -184,6 +196,7 @@ class ImportSink {
 
   void Reject(const Origin& origin, const std::string& reason) {
     ++summary_.rejected;
+    ++summary_.rejected_by_reason[ReasonName(reason)];
     if (summary_.rejections.size() < kMaxListedRejections) {
       summary_.rejections.push_back({origin, reason});
     }
@@ -717,6 +730,9 @@ void PrintJsonSummary(const Summary& s, const store::Collection& c) {
   w.Key("read").Int(s.read).Key("stored").Int(s.stored);
   w.Key("already_present").Int(s.already_present).Key("rejected").Int(s.rejected);
   w.Key("readable_by_admins_only").Int(s.unreadable_by_users);
+  w.Key("rejected_by_reason").BeginObject();
+  for (const auto& [name, count] : s.rejected_by_reason) w.Key(name).Int(count);
+  w.EndObject();
   w.Key("rejections").BeginArray();
   for (const Rejection& r : s.rejections) {
     w.BeginObject().Key("file").String(r.origin.file);
@@ -736,6 +752,9 @@ void PrintSummary(const Summary& s, const store::Collection& c) {
       c.id.c_str(), c.api_root.c_str(), static_cast<long long>(s.read),
       static_cast<long long>(s.stored), static_cast<long long>(s.already_present),
       static_cast<long long>(s.rejected));
+  for (const auto& [name, count] : s.rejected_by_reason) {
+    std::printf("  rejected %lld: %s\n", static_cast<long long>(count), name.c_str());
+  }
 }
 
 int Fail(const std::string& msg) {

@@ -92,6 +92,8 @@ def test_stix_with_org_through_write_path():
         rc, s, err = import_json(hub, "--collection", "shared", "--org", "acme", path)
         check(rc == 1, "a bundle with rejected objects exits 1 (%d): %s" % (rc, err))
         check(s.get("stored") == 2 and s.get("rejected") == 2, "2 stored, 2 rejected: %s" % s)
+        check(s.get("rejected_by_reason") == {"producer_not_allowed": 1, "invalid STIX": 1},
+              "refusals counted by reason: %s" % s.get("rejected_by_reason"))
         reasons = {r.get("object"): r.get("reason", "") for r in s.get("rejections", [])}
         check("producer_not_allowed" in reasons.get(foreign["id"], ""),
               "foreign producer refused by the producer rules: %s" % reasons)
