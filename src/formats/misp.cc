@@ -190,7 +190,7 @@ class EventConverter {
   Result<MispEventObjects> Run() {
     std::string_view uuid = Str(event_, "uuid");
     std::string_view info = Str(event_, "info");
-    if (uuid.empty() || info.empty()) return InvalidArgument("not a MISP event (no uuid or info)");
+    if (uuid.empty() || info.empty()) return InvalidArgument("not_a_misp_event: no uuid or info");
     out_.event = "event " + std::string(uuid);
     now_ = EpochOr(event_, "timestamp", Timestamp::FromMicros(0));
     event_tags_ = ReadTags(event_);
@@ -203,7 +203,7 @@ class EventConverter {
     for (json::Element o : Arr(event_, "Object")) MispObject(o);
     Galaxies();
     if (refs_.empty()) {
-      return InvalidArgument("the event holds nothing STIX can represent");
+      return InvalidArgument("empty_event: the event holds nothing STIX can represent");
     }
     Report(uuid, info);
     return std::move(out_);
@@ -269,7 +269,8 @@ class EventConverter {
 
   void Attribute(json::Element e) {
     json::Object a;
-    if (e.get_object().get(a) != simdjson::SUCCESS) return Issue("attribute", "not an object");
+    if (e.get_object().get(a) != simdjson::SUCCESS)
+      return Issue("attribute", "malformed_attribute: not an object");
     std::string_view uuid = Str(a, "uuid"), type = Str(a, "type"), value = Str(a, "value");
     std::string where = "attribute " + std::string(uuid.empty() ? "(no uuid)" : uuid);
     Tags tags = ReadTags(a);
@@ -323,7 +324,8 @@ class EventConverter {
 
   void MispObject(json::Element e) {
     json::Object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS) return Issue("object", "not an object");
+    if (e.get_object().get(o) != simdjson::SUCCESS)
+      return Issue("object", "malformed_object: not an object");
     std::string_view uuid = Str(o, "uuid"), name = Str(o, "name");
     std::string where = "object " + std::string(uuid.empty() ? "(no uuid)" : uuid);
     Props props;
@@ -338,8 +340,8 @@ class EventConverter {
       tags.markings.insert(tags.markings.end(), at.markings.begin(), at.markings.end());
     }
     if (props.empty())
-      return Issue(where,
-                   "MISP object '" + std::string(name) + "' has no attribute STIX can represent");
+      return Issue(where, "no_mappable_attribute: MISP object '" + std::string(name) +
+                              "' has no attribute STIX can represent");
     std::string pattern = Scos(props, MarkingsOr(tags), where);
     if (pattern.empty() || !to_ids || uuid.empty()) return;
     Indicator(IdFor("indicator", uuid), name, pattern, EpochOr(o, "timestamp", now_), tags);
@@ -371,11 +373,11 @@ class EventConverter {
         std::string_view uuid = Str(c, "uuid"), value = Str(c, "value");
         std::string where = "galaxy cluster " + std::string(uuid.empty() ? value : uuid);
         if (sdo.empty()) {
-          Issue(where, "unsupported galaxy type '" + std::string(gtype) + "'");
+          Issue(where, "unsupported_galaxy_type: '" + std::string(gtype) + "'");
           continue;
         }
         if (uuid.empty() || value.empty()) {
-          Issue(where, "galaxy cluster without uuid or value");
+          Issue(where, "incomplete_galaxy_cluster: no uuid or value");
           continue;
         }
         std::string id = IdFor(sdo, uuid);
@@ -442,7 +444,7 @@ class EventConverter {
 Result<MispEventObjects> MispEventToStix(json::Element value) {
   json::Object obj;
   if (value.get_object().get(obj) != simdjson::SUCCESS) {
-    return InvalidArgument("not a MISP event (not a JSON object)");
+    return InvalidArgument("not_a_misp_event: not a JSON object");
   }
   json::Object event;
   if (obj["Event"].get_object().get(event) != simdjson::SUCCESS) event = obj;
