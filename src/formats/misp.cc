@@ -116,6 +116,8 @@ bool AttributeProps(std::string_view type, std::string_view value, Props* out) {
   } else if (StartsWithNoCase(type, "filename|") && !HashName(type.substr(9)).empty()) {
     add("file", "name", Before(value, '|'));
     add("file", HashName(type.substr(9)), After(value, '|'));
+  } else if (StartsWithNoCase(type, "x509-fingerprint-") && !HashName(type.substr(17)).empty()) {
+    add("x509-certificate", HashName(type.substr(17)), std::string(value));
   } else if (type == "mutex") {
     add("mutex", "name", std::string(value));
   } else if (type == "mac-address") {
@@ -157,13 +159,14 @@ Tags ReadTags(json::Object o) {
   return t;
 }
 
-// Adds "object_marking_refs" to an object's JSON text.
-std::string WithMarkings(std::string text, const std::vector<std::string>& markings) {
-  if (markings.empty()) return text;
-  std::string member = ",\"object_marking_refs\":";
+// Adds the member `key` (a list of strings, when not empty) to an object's JSON text.
+std::string WithStrings(std::string text, std::string_view key,
+                        const std::vector<std::string>& values) {
+  if (values.empty()) return text;
+  std::string member = ",";
   json::JsonWriter w(member);
-  w.BeginArray();
-  for (const auto& m : markings) w.String(m);
+  w.Key(key).BeginArray();
+  for (const auto& v : values) w.String(v);
   w.EndArray();
   text.insert(text.size() - 1, member);
   return text;
@@ -236,6 +239,7 @@ class EventConverter {
       it->second.push_back(prop.second);
     }
     std::string pattern;
+    std::vector<std::string> texts, ids, addresses;
     for (const auto& [type, ps] : groups) {
       auto sco = MakeSco(type, ps);
       if (!sco.ok()) {
@@ -246,9 +250,18 @@ class EventConverter {
       auto el = parser.Parse(*sco);
       std::string_view id;
       if (!el.ok() || (*el)["id"].get_string().get(id) != simdjson::SUCCESS) return {};
-      Emit(std::string(id), WithMarkings(*sco, markings));
+      if (type == "ipv4-addr" || type == "ipv6-addr") addresses.emplace_back(id);
+      texts.push_back(std::move(*sco));
+      ids.emplace_back(id);
       if (!pattern.empty()) pattern += " AND ";
       pattern += ComparisonPattern(type, ps);
+    }
+    for (size_t i = 0; i < texts.size(); ++i) {
+      // The graph of a domain-ip object: the name resolves to the addresses.
+      if (groups[i].first == "domain-name") {
+        texts[i] = WithStrings(std::move(texts[i]), "resolves_to_refs", addresses);
+      }
+      Emit(ids[i], WithStrings(std::move(texts[i]), "object_marking_refs", markings));
     }
     return pattern;
   }

@@ -24,7 +24,10 @@ constexpr const char* kEvent = R"({"Event": {
   "Object": [{"uuid": "8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a66", "name": "domain-ip", "Attribute": [
     {"type": "domain", "value": "c2.example.net", "to_ids": true},
     {"type": "ip-dst", "value": "198.51.100.77", "to_ids": true},
-    {"type": "port", "value": "443"}]}],
+    {"type": "port", "value": "443"}]},
+    {"uuid": "8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a6a", "name": "x509", "Attribute": [
+    {"type": "x509-fingerprint-sha256", "value": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+     "to_ids": true}]}],
   "Galaxy": [{"type": "threat-actor", "GalaxyCluster": [
     {"uuid": "9d1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a67", "value": "APT-EXAMPLE", "description": "d"}]},
     {"type": "weird-galaxy", "GalaxyCluster": [{"uuid": "9d1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a68", "value": "w"}]}]
@@ -62,7 +65,9 @@ TEST(MispTest, EventBecomesReportWithEverythingItHolds) {
   EXPECT_NE(objs.back().find("\"labels\":[\"phishing\"]"), std::string::npos);
   // ip-dst and filename|md5 (to_ids) and the domain-ip object: three indicators.
   auto indicators = OfType(objs, "indicator");
-  ASSERT_EQ(indicators.size(), 3u);
+  ASSERT_EQ(indicators.size(), 4u);
+  EXPECT_NE(indicators[3].find("[x509-certificate:hashes.'SHA-256' = 'e3b0c442"),
+            std::string::npos);
   EXPECT_NE(indicators[0].find("[ipv4-addr:value = '203.0.113.9']"), std::string::npos);
   EXPECT_NE(indicators[1].find("[file:name = 'x.exe' AND file:hashes.MD5 = "), std::string::npos);
   // The attribute's own tlp:red wins over the event's tlp:green.
@@ -73,8 +78,11 @@ TEST(MispTest, EventBecomesReportWithEverythingItHolds) {
   EXPECT_EQ(OfType(objs, "sighting").size(), 1u);
   EXPECT_EQ(OfType(objs, "threat-actor").size(), 1u);
   EXPECT_EQ(OfType(objs, "vulnerability").size(), 1u);
-  EXPECT_EQ(OfType(objs, "relationship").size(), 3u);  // each indicator indicates the actor
-  EXPECT_EQ(OfType(objs, "domain-name").size(), 2u);
+  EXPECT_EQ(OfType(objs, "relationship").size(), 4u);  // each indicator indicates the actor
+  auto names = OfType(objs, "domain-name");
+  ASSERT_EQ(names.size(), 2u);
+  // The domain-ip object is a graph: its name resolves to its address.
+  EXPECT_NE(names[1].find("\"resolves_to_refs\":[\"ipv4-addr--"), std::string::npos);
   // The text attribute and the unknown galaxy are reported, not dropped silently.
   ASSERT_EQ(r->issues.size(), 2u);
   EXPECT_NE(r->issues[0].reason.find("unsupported_attribute_type"), std::string::npos);
