@@ -59,6 +59,14 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
 
 DataDirLock::~DataDirLock() { ::close(fd_); }
 
+Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
+  CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());
+  std::vector<policy::KnownOrg> known;
+  known.reserve(orgs.size());
+  for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
+  return known;
+}
+
 Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
                                                    const HubOpenOptions& opts) {
   if (data_dir.empty()) return InvalidArgument("empty data directory");

@@ -1,5 +1,8 @@
 // `ctihub serve`: the TAXII 2.1 server. (`load-bundle` is now an alias of
 // `ctihub import`, cmd_import.cc.)
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,15 +31,6 @@ int Fail(const std::string& msg) {
   return kExitError;
 }
 
-// The store's organisations, merged into the sharing policy on every load.
-Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
-  CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());
-  std::vector<policy::KnownOrg> known;
-  known.reserve(orgs.size());
-  for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
-  return known;
-}
-
 int RunServe(const http::ServeConfig& cfg) {
   auto hp = http::SplitHostPort(cfg.listen);
   if (!hp.ok()) return Fail(hp.status().message());
@@ -63,6 +57,14 @@ int RunServe(const http::ServeConfig& cfg) {
   auto policy = policy::PolicyHolder::Open(cfg.data, std::chrono::milliseconds(0),
                                            [hub] { return KnownOrganisations(*hub); });
   if (!policy.ok()) return Fail("sharing policy: " + policy.status().message());
+  // A policy file that stops loading while the hub runs: the last good policy
+  // stays in force; the error is logged and shown on /healthz and /metrics.
+  std::shared_ptr<spdlog::logger> policy_log = spdlog::get("policy");
+  if (!policy_log) policy_log = spdlog::stderr_logger_mt("policy");  // beside the access log
+  (*policy)->SetOnReloadError([policy_log](const Status& st) {
+    policy_log->error("sharing policy reload failed, keeping the last good policy: {}",
+                      st.message());
+  });
   // The audit trail: every request, every object version written or served.
   auto audit_log = audit::AuditLog::Open(cfg.data);
   if (!audit_log.ok()) return Fail("audit trail: " + audit_log.status().message());
@@ -100,6 +102,13 @@ int RunServe(const http::ServeConfig& cfg) {
   o.public_health = cfg.public_health;
   o.public_metrics = cfg.public_metrics;
   o.authenticate = [&authenticator](std::string_view h) { return authenticator.Authenticate(h); };
+  policy::PolicyHolder* holder = policy->get();
+  o.problems = [holder] {
+    (void)holder->Current();  // notices a changed file even when no TAXII request came
+    std::vector<std::string> problems;
+    if (!holder->last_reload_error().ok()) problems.emplace_back("policy_reload_failed");
+    return problems;
+  };
   http::Server server(o, service, **store);
   auto url = server.Listen();
   if (!url.ok()) return Fail(url.status().message());

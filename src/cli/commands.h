@@ -22,4 +22,5 @@ void RegisterServeCommand(CLI::App& app, int* exit_code);       // serve
 void RegisterAuditCommands(CLI::App& app, int* exit_code);      // audit verify|show|who-saw
 void RegisterAgreementCommands(CLI::App& app, int* exit_code);  // agreement add|list|show|revoke
 void RegisterImportCommand(CLI::App& app, int* exit_code);      // import (alias load-bundle)
+void RegisterPolicyCommands(CLI::App& app, int* exit_code);     // policy check|explain
 }  // namespace ctihub::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "policy/model.h"
 #include "store/store.h"
 
 namespace ctihub::cli {
@@ -44,5 +45,8 @@ class DataDirLock {
 // `ctihub init` when the database does not exist and create is false.
 Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
                                                    const HubOpenOptions& opts = {});
+
+// The store's organisations, as the sharing policy merges them on every load.
+Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub);
 
 }  // namespace ctihub::cli

@@ -18,6 +18,7 @@ __attribute__((weak)) void RegisterServeCommand(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterAuditCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterAgreementCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterImportCommand(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterPolicyCommands(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
 int main(int argc, char** argv) {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   ctihub::cli::RegisterAuditCommands(app, &exit_code);
   ctihub::cli::RegisterAgreementCommands(app, &exit_code);
   ctihub::cli::RegisterImportCommand(app, &exit_code);
+  ctihub::cli::RegisterPolicyCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -108,6 +108,9 @@ std::string Metrics::Render(const Gauges& g) {
   out += "# HELP ctihub_http_requests_in_flight Requests being served.\n";
   out += "# TYPE ctihub_http_requests_in_flight gauge\n";
   out += "ctihub_http_requests_in_flight " + std::to_string(g.in_flight) + "\n";
+  out += "# HELP ctihub_degraded Problems the hub runs with (1 each; none when healthy).\n";
+  out += "# TYPE ctihub_degraded gauge\n";
+  for (const auto& p : g.problems) out += "ctihub_degraded{problem=\"" + Label(p) + "\"} 1\n";
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace ctihub::http {
 
@@ -30,6 +31,7 @@ class Metrics {
     int64_t objects_stored = -1;  // -1: unknown (store error), not exported
     int64_t connections = 0;
     int64_t in_flight = 0;
+    std::vector<std::string> problems;  // stable names (ServerOptions::problems)
   };
   std::string Render(const Gauges& gauges);
 

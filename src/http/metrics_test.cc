@@ -13,7 +13,7 @@ TEST(Metrics, RendersPrometheusText) {
   m.Observe("objects", 200, 0.2);
   m.Observe("status", 404, 0.0001, "unknown_status");
   m.AddIngested(30);
-  std::string out = m.Render({42, 3, 1});
+  std::string out = m.Render({42, 3, 1, {}});
   EXPECT_NE(out.find("ctihub_http_requests_total{route=\"objects\",status=\"200\"} 2\n"), std::string::npos);
   EXPECT_NE(out.find("ctihub_http_rejections_total{error_id=\"unknown_status\"} 1\n"), std::string::npos);
   EXPECT_NE(out.find("ctihub_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);

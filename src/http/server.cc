@@ -475,14 +475,20 @@ class Server::Impl {
         taxii::Response r;
         if (req.method != "GET" && req.method != "HEAD") {
           r = taxii::ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
-        } else if (!metrics) {
+        }
+        std::vector<std::string> problems;
+        if (r.status == 200 && opts_.problems) problems = opts_.problems();
+        if (r.status == 200 && !metrics) {
           r.content_type = "text/plain; charset=utf-8";
-          r.body = "ok\n";
+          r.body = problems.empty() ? "ok\n" : "degraded:";
+          for (const auto& p : problems) r.body += " " + p;
+          if (!problems.empty()) r.body += "\n";
         }
         r.route = route;
         r.user = user;
         if (r.status != 200 || !metrics) return r;
         Metrics::Gauges g;
+        g.problems = std::move(problems);
         auto n = store_.CountObjects();
         g.objects_stored = n.ok() ? *n : -1;
         g.connections = connections_.load();

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "store/store.h"
@@ -58,6 +59,11 @@ struct ServerOptions {
   // Without `authenticate` every private endpoint answers 401 (fail closed).
   bool public_health = true;
   bool public_metrics = false;
+  // Problems the hub runs with, by stable name ("policy_reload_failed"); empty
+  // when healthy. Called per /healthz and /metrics request on a worker. With
+  // problems /healthz still answers 200 (the hub serves) with the body
+  // "degraded: NAME...", and /metrics has ctihub_degraded{problem="NAME"} 1.
+  std::function<std::vector<std::string>()> problems;
   taxii::AuthenticateFn authenticate;  // usually the taxii::Service's function
 };
 

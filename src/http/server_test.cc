@@ -153,6 +153,7 @@ TEST_F(ServerTest, HealthzAndMetrics) {
   EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"200\"} 1"), std::string::npos) << r;
   EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"401\"} 2"), std::string::npos) << r;
   EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"403\"} 1"), std::string::npos) << r;
+  EXPECT_EQ(r.find("ctihub_degraded{"), std::string::npos) << r;
 }
 
 class PrivateHealthTest : public ServerTest {
@@ -174,6 +175,24 @@ TEST_F(PrivateHealthTest, HealthNeedsAnyUserMetricsPublic) {
   r = Roundtrip(Get("/metrics"));
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"401\"} 1"), std::string::npos) << r;
+}
+
+class DegradedTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override {
+    o.public_metrics = true;
+    o.problems = [] { return std::vector<std::string>{"policy_reload_failed"}; };
+  }
+};
+
+// Issue 12 item 12: a hub running on its last good policy says so.
+TEST_F(DegradedTest, HealthzAndMetricsNameTheProblem) {
+  std::string r = Roundtrip(Get("/healthz"));
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\n\r\ndegraded: policy_reload_failed\n"), std::string::npos) << r;
+  r = Roundtrip(Get("/metrics"));
+  EXPECT_NE(r.find("ctihub_degraded{problem=\"policy_reload_failed\"} 1\n"), std::string::npos)
+      << r;
 }
 
 class NoAuthenticatorTest : public ServerTest {

@@ -416,6 +416,35 @@ TEST(Holder, MalformedPolicyIsNeverAccepted) {
   EXPECT_EQ(h.status().message(), "reading the hub's organisations: db down");
 }
 
+// Regression (issue 12 item 12): a policy file that stopped parsing on a
+// running hub kept the old policy and nobody was told.
+TEST(Holder, BrokenReloadKeepsThePolicyAndIsReportedOnce) {
+  TempDir d;
+  d.Write("policy.toml", kTwoOrgs);
+  auto h = PolicyHolder::Open(d.path());
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  PolicyHolder& holder = **h;
+  std::vector<std::string> reported;
+  holder.SetOnReloadError([&](const Status& st) { reported.push_back(st.message()); });
+  auto before = holder.Current();
+  EXPECT_EQ(holder.reload_failures(), 0u);
+
+  d.Write("policy.toml", std::string(kTwoOrgs) + "[[organisation]\n");
+  auto during = holder.Current();
+  EXPECT_EQ(during, before) << "the last good policy stays in force";
+  EXPECT_FALSE(holder.last_reload_error().ok());
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_NE(reported[0].find("policy.toml:12:"), std::string::npos) << reported[0];
+  (void)holder.Current();  // the same broken file: not reported again
+  EXPECT_EQ(reported.size(), 1u);
+  EXPECT_EQ(holder.reload_failures(), 1u);
+
+  d.Write("policy.toml", std::string(kTwoOrgs) + "\n# fixed\n");
+  EXPECT_NE(holder.Current(), before);
+  EXPECT_TRUE(holder.last_reload_error().ok()) << holder.last_reload_error().message();
+  EXPECT_EQ(reported.size(), 1u) << reported.back();
+}
+
 TEST(Holder, RefreshPicksUpNewOrganisations) {
   TempDir d;
   d.Write("policy.toml", kTwoOrgs);

@@ -74,23 +74,35 @@ std::shared_ptr<const Policy> PolicyHolder::Current() {
     lk.lock();
     loading_ = false;
     refresh_loaded_ = std::max(refresh_loaded_, refresh_gen);
-    if (fresh) {
+    const bool loaded = fresh != nullptr;
+    if (loaded) {
       policy_ = std::move(fresh);
       error_ = Status::Ok();
       fingerprint_ = fp;
     } else {
       error_ = m.status();  // keep the last good policy
+      ++reload_failures_;
       // A broken file is retried when it changes again; a failed store read on the next check.
       if (!orgs_failed) fingerprint_ = fp;
     }
     loaded_cv_.notify_all();
-    return policy_;
+    std::shared_ptr<const Policy> current = policy_;
+    if (!loaded && on_reload_error_) {
+      lk.unlock();
+      on_reload_error_(m.status());
+    }
+    return current;
   }
 }
 
 void PolicyHolder::Refresh() {
   std::lock_guard<std::mutex> lk(mu_);
   ++refresh_requested_;
+}
+
+uint64_t PolicyHolder::reload_failures() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return reload_failures_;
 }
 
 Status PolicyHolder::last_reload_error() const {

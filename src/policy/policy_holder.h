@@ -60,7 +60,17 @@ class PolicyHolder {
   // reload: do not call it for organisations that stay unknown after one.
   void Refresh();
 
+  // Ok, or why the files on disk do not load (the last good policy is in
+  // force meanwhile); cleared by the next successful reload.
   Status last_reload_error() const;
+  // Reloads that failed since Open.
+  uint64_t reload_failures() const;
+
+  // Called (in the thread that ran the reload, no lock held) once per failed
+  // reload, with the reason (`FILE:LINE:COLUMN: reason`): the server logs it.
+  // Set before the holder is shared between threads.
+  using ReloadErrorFn = std::function<void(const Status&)>;
+  void SetOnReloadError(ReloadErrorFn fn) { on_reload_error_ = std::move(fn); }
 
  private:
   PolicyHolder() = default;
@@ -71,6 +81,7 @@ class PolicyHolder {
   std::string dir_;
   std::chrono::milliseconds interval_{0};
   KnownOrgsFn known_orgs_;
+  ReloadErrorFn on_reload_error_;
   mutable std::mutex mu_;
   std::condition_variable loaded_cv_;                 // a reload finished
   std::shared_ptr<const Policy> policy_;              // guarded by mu_
@@ -80,6 +91,7 @@ class PolicyHolder {
   bool loading_ = false;                              // guarded by mu_: a reload is running
   uint64_t refresh_requested_ = 0;                    // guarded by mu_: Refresh() calls so far
   uint64_t refresh_loaded_ = 0;  // guarded by mu_: Refresh() calls the policy reflects
+  uint64_t reload_failures_ = 0;  // guarded by mu_
 };
 
 }  // namespace ctihub::policy

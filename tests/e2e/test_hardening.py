@@ -2,13 +2,16 @@
 """End to end: weak defaults refused (issue 12, "Hardening the trust core").
 Short and common passwords are refused by `user add`; `serve --config DIR`
 fails instead of starting with defaults; a second `serve` on a data directory
-already served fails and names the first server's pid, which keeps serving."""
+already served fails and names the first server's pid, which keeps serving; a
+policy file broken while the hub runs is logged, shown on /healthz and /metrics
+and explained by `ctihub policy check`, while the last good policy stays in force."""
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub import Hub, check, parse_args, run_tests  # noqa: E402
+from hub import Hub, check, indicator, parse_args, run_tests  # noqa: E402
 
 ARGS = parse_args()
 
@@ -63,6 +66,49 @@ def test_second_server_on_same_data_refused():
         check(hub.get("/taxii2/").status == 200, "served again after the first stopped")
 
 
+def policy_check(hub):
+    return subprocess.run([ARGS.ctihub, "policy", "check", "--data", hub.data], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_broken_policy_on_running_hub_is_reported():
+    with Hub(ARGS.ctihub, "reload") as hub:
+        hub.setup()
+        path = os.path.join(hub.data, "policy.toml")
+        with open(path, "w") as f:
+            f.write('[defaults]\nunmarked_tlp = "green"\n')
+        r = policy_check(hub)
+        check(r.returncode == 0 and r.stdout.startswith("ok:"), "policy check ok: %r %r" % (r.stdout, r.stderr))
+        hub.start("--public-metrics", "true")
+        st = hub.post_and_wait("shared", [indicator(1)])
+        check(st["success_count"] == 1, "an object is stored")
+        check(hub.get("/healthz", user=None).body == b"ok\n", "healthy at first")
+        with open(path, "w") as f:
+            f.write('[defaults]\nunmarked_tlp = "green"\n[[organisation]\n')
+        r = hub.get("/healthz", user=None)
+        check(r.status == 200 and r.body == b"degraded: policy_reload_failed\n",
+              "/healthz says degraded: %d %r" % (r.status, r.body))
+        m = hub.get("/metrics", user=None).body.decode()
+        check('ctihub_degraded{problem="policy_reload_failed"} 1' in m, "/metrics shows the problem")
+        # The last good policy still serves (acme reads its own collection).
+        check(hub.get(hub.objects_path("shared")).status == 200, "reads go on under the last good policy")
+        logged = ""
+        for _ in range(50):  # the log line is written by the request's thread; bounded wait
+            logged = hub.tail_stderr(8000)
+            if "policy.toml:3:" in logged:
+                break
+            time.sleep(0.1)
+        check("sharing policy reload failed" in logged and "policy.toml:3:" in logged,
+              "the error is logged with FILE:LINE: %r" % logged[-500:])
+        r = policy_check(hub)
+        check(r.returncode == 1 and "policy.toml:3:" in r.stderr, "policy check names the error: %r" % r.stderr)
+        with open(path, "w") as f:
+            f.write('[defaults]\nunmarked_tlp = "green"\n# fixed\n')
+        check(hub.get("/healthz", user=None).body == b"ok\n", "healthy again once fixed")
+        check(policy_check(hub).returncode == 0, "policy check ok again")
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_weak_passwords_refused, test_config_directory_refused,
-                        test_second_server_on_same_data_refused]))
+                        test_second_server_on_same_data_refused,
+                        test_broken_policy_on_running_hub_is_reported]))
