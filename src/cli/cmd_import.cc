@@ -217,6 +217,7 @@ class ImportSink {
   // Checks the object's JSON and adds the default markings it lacks.
   bool Normalise(Pending& p, std::string* reason);
   std::vector<bool> RejectedGroups(const std::vector<taxii::EnvelopeItem>& items);
+  Status FlushGroupsAlone(const Status& refused);
   Result<std::set<std::string>> ExistingIds(const std::vector<taxii::EnvelopeItem>& items,
                                             const std::vector<bool>& keep);
   Status Audit(const std::vector<audit::ObjectRef>& refs);
@@ -318,6 +319,28 @@ Status ImportSink::Audit(const std::vector<audit::ObjectRef>& refs) {
   return trail_.Append(std::move(rec));
 }
 
+// The batch's envelope was refused as a whole although each object parsed
+// alone (an object just under the depth or size limit is over it inside the
+// envelope): each group is tried on its own, and a group refused alone is
+// rejected, so one such object never stops the import.
+Status ImportSink::FlushGroupsAlone(const Status& refused) {
+  std::vector<Pending> batch = std::move(batch_);
+  std::vector<Group> groups = std::move(groups_);
+  batch_.clear();
+  groups_.clear();
+  batch_bytes_ = 0;
+  if (groups.size() == 1) {
+    for (const Pending& p : batch) Reject(p.origin, "envelope_refused: " + refused.message());
+    return Status::Ok();
+  }
+  for (const Group& g : groups) {
+    for (size_t i = g.first; i < g.first + g.count; ++i) batch_.push_back(std::move(batch[i]));
+    groups_.push_back({0, g.count});
+    CTIHUB_RETURN_IF_ERROR(Flush());
+  }
+  return Status::Ok();
+}
+
 Status ImportSink::Flush() {
   if (batch_.empty()) return Status::Ok();
   std::string envelope = "{\"objects\":[";
@@ -334,9 +357,7 @@ Status ImportSink::Flush() {
                                now);
   };
   auto items = taxii::ParseEnvelope(envelope, eo);
-  if (!items.ok())
-    return Internal("a batch that parsed object by object failed as a whole: " +
-                    items.status().message());
+  if (!items.ok()) return FlushGroupsAlone(items.status());
   std::vector<bool> keep = RejectedGroups(*items);
   CTIHUB_ASSIGN_OR_RETURN(std::set<std::string> existing, ExistingIds(*items, keep));
   std::vector<store::NewObject> objects;

@@ -231,6 +231,23 @@ def test_misp_events_and_feed_directory():
         check(again.get("stored") == 0, "re-importing the feed stores nothing new: %s" % again)
 
 
+def test_deep_object_does_not_stop_the_import():
+    """Regression: an object that parses alone (depth 63 of 64) but not inside the batch's
+    envelope (two levels deeper) stopped the whole import with exit 2."""
+    with Hub(ARGS.ctihub, "import-deep") as hub:
+        hub.cli("init")
+        deep = malware("deep")
+        nest = "leaf"
+        for _ in range(62):
+            nest = {"a": nest}
+        deep["x_deep"] = nest
+        path = write(hub, "deep.json", json.dumps([malware("before"), deep, malware("after")]))
+        rc, s, err = import_json(hub, path)
+        check(rc == 1, "the deep object is rejected, the import goes on: exit 1 (%d): %s" % (rc, err))
+        check(s.get("stored") == 2 and s.get("rejected") == 1,
+              "the other objects of its batch are stored: %s" % s)
+
+
 def test_nothing_readable_exits_2():
     with Hub(ARGS.ctihub, "import-bad") as hub:
         hub.cli("init")
@@ -247,4 +264,5 @@ if __name__ == "__main__":
     sys.exit(run_tests([test_text_into_fresh_hub_and_reimport, test_stix_with_org_through_write_path,
                         test_single_object_array_and_alias, test_csv_gz_stdin_and_markings,
                         test_stix20_is_upgraded_and_validates, test_misp_events_and_feed_directory,
+                        test_deep_object_does_not_stop_the_import,
                         test_nothing_readable_exits_2]))
