@@ -381,6 +381,20 @@ Result<std::string> ReadPasswordFromStdin() {
   return line;
 }
 
+// An alias names one collection in the whole hub: `--collection ALIAS` and
+// `[[collection]] name` in policy.toml look it up without an API root.
+Status AliasIsFree(Store& s, const std::string& alias) {
+  if (alias.empty()) return Status::Ok();
+  CTIHUB_ASSIGN_OR_RETURN(auto all, s.ListCollections(""));
+  for (const auto& c : all) {
+    if (c.alias == alias || c.id == alias) {
+      return Conflict("collection_alias_taken: alias '" + alias + "' already names collection " +
+                      c.id + " (API root " + c.api_root + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 void RegisterUser(CLI::App& app, int* exit_code) {
   CLI::App* user = app.add_subcommand("user", "manage users");
   user->require_subcommand(1);
@@ -650,6 +664,7 @@ void RegisterCollection(CLI::App& app, int* exit_code) {
     if (!writers.ok()) return Fail(writers.status());
     c.readers = std::move(*readers);
     c.writers = std::move(*writers);
+    if (Status unique = AliasIsFree(s, c.alias); !unique.ok()) return Fail(unique);
     auto r = s.AddCollection(c);
     if (!r.ok()) return Fail(r.status());
     Details d;

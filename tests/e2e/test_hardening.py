@@ -66,6 +66,19 @@ def test_second_server_on_same_data_refused():
         check(hub.get("/taxii2/").status == 200, "served again after the first stopped")
 
 
+def test_duplicate_collection_alias_refused():
+    with Hub(ARGS.ctihub, "alias") as hub:
+        hub.setup()  # has a collection with alias "shared" on api1
+        for root in ["api1", "api2"]:
+            r = subprocess.run([ARGS.ctihub, "collection", "add", "--root", root, "--title", "Again",
+                                "--alias", "shared", "--data", hub.data], capture_output=True, text=True,
+                               timeout=60)
+            check(r.returncode == 2 and "collection_alias_taken" in r.stderr,
+                  "duplicate alias refused on %s: rc %d %r" % (root, r.returncode, r.stderr))
+        listed = hub.cli("collection", "list")
+        check(listed.count("Again") == 0, "no collection added: %r" % listed)
+
+
 def policy_check(hub):
     return subprocess.run([ARGS.ctihub, "policy", "check", "--data", hub.data], capture_output=True,
                           text=True, timeout=60)
@@ -111,4 +124,5 @@ def test_broken_policy_on_running_hub_is_reported():
 if __name__ == "__main__":
     sys.exit(run_tests([test_weak_passwords_refused, test_config_directory_refused,
                         test_second_server_on_same_data_refused,
-                        test_broken_policy_on_running_hub_is_reported]))
+                        test_broken_policy_on_running_hub_is_reported,
+                        test_duplicate_collection_alias_refused]))
