@@ -3,8 +3,9 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 DATA ?= ./var
 LISTEN ?= 127.0.0.1:8443
+PREFIX ?= /usr/local
 
-.PHONY: all deps configure build test serve bench fuzz-smoke check asan asan-build clean format
+.PHONY: all deps configure build install test serve bench fuzz-smoke check asan asan-build clean format
 
 all: build
 
@@ -18,6 +19,10 @@ configure: build/release/build.ninja
 
 build: deps configure
 	cmake --build --preset release -j $(JOBS)
+
+# Installs the ctihub binary into $(PREFIX)/bin (cmake --install; DESTDIR is honoured).
+install: build
+	cmake --install build/release --prefix $(PREFIX)
 
 test: build
 	ctest --preset release
