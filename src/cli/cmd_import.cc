@@ -831,6 +831,11 @@ Result<ImportSink::Writer> MakeWriter(const ImportArgs& a, store::Store& hub,
 int RunImport(const ImportArgs& a) {
   if (a.format != "auto" && !ParseFormat(a.format))
     return Fail("--format " + a.format + ": unknown");
+  if (a.collection.empty() && !a.root.empty()) {
+    // The default collection lives in API root "default"; --root alone would be ignored.
+    return Fail("--root needs --collection (without it objects go to 'imports' in API root '" +
+                std::string(kDefaultRoot) + "')");
+  }
   if (Status psl = formats::PublicSuffixListStatus(); !psl.ok()) return Fail(psl.message());
   auto markings = DefaultMarkings(a);
   if (!markings.ok()) return Fail(markings.status().message());
