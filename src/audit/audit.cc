@@ -44,9 +44,18 @@ CREATE TRIGGER IF NOT EXISTS audit_record_no_delete BEFORE DELETE ON audit_recor
   BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 )sql";
 
-std::string HeadMessage(int64_t seq, std::string_view hash) {
+// The head signs the number of checkpoints too: deleting checkpoints (no key
+// needed) must break the head's signature.
+std::string HeadMessage(int64_t seq, std::string_view hash, int64_t checkpoints) {
+  return "ctihub-audit-head-v2\n" + std::to_string(seq) + "\n" + std::string(hash) + "\n" +
+         std::to_string(checkpoints);
+}
+// Heads signed before the checkpoint count was: accepted until the next commit re-signs.
+std::string HeadMessageV1(int64_t seq, std::string_view hash) {
   return "ctihub-audit-head\n" + std::to_string(seq) + "\n" + std::string(hash);
 }
+
+constexpr const char* kPinnedKeyFile = "/audit.pub";
 std::string CheckpointMessage(int64_t seq, std::string_view hash) {
   return "ctihub-audit-checkpoint\n" + std::to_string(seq) + "\n" + std::string(hash);
 }
@@ -298,6 +307,56 @@ Result<NodeKey> LoadOrCreateNodeKey(const std::string& path) {
   return k;
 }
 
+Result<std::string> LoadPinnedKey(const std::string& data_dir) {
+  const std::string path = data_dir + kPinnedKeyFile;
+  std::ifstream in(path);
+  if (!in) return NotFound(path + ": no pinned audit key");
+  std::string hex;
+  in >> hex;
+  auto raw = HexDecode(hex);
+  if (!raw.ok() || raw->size() != crypto_sign_PUBLICKEYBYTES)
+    return InvalidArgument(path + ": not an Ed25519 public key (64 hex digits)");
+  return *raw;
+}
+
+namespace {
+
+Status WritePinnedKey(const std::string& data_dir, const NodeKey& key) {
+  const std::string path = data_dir + kPinnedKeyFile;
+  std::ofstream out(path, std::ios::trunc);
+  out << key.PublicHex() << "\n";
+  out.flush();
+  if (!out) return Unavailable(path + ": cannot write the pinned audit key");
+  return Status::Ok();
+}
+
+// The node key of a trail: created (and pinned) only for a new trail; a
+// missing or different key for an existing one is an error, never a fresh key.
+Result<NodeKey> NodeKeyForTrail(const std::string& data_dir, bool trail_has_records) {
+  const std::string key_path = data_dir + "/node.key";
+  auto pinned = LoadPinnedKey(data_dir);
+  if (!pinned.ok() && pinned.status().code() != ErrorCode::kNotFound) return pinned.status();
+  auto key = LoadNodeKey(key_path);
+  if (!key.ok() && key.status().code() != ErrorCode::kNotFound) return key.status();
+  if (!key.ok()) {
+    if (pinned.ok() || trail_has_records)
+      return Unavailable(key_path + " is missing but the audit trail is signed by the pinned key " +
+                         data_dir + kPinnedKeyFile +
+                         ": restore node.key (a new key would not verify the trail)");
+    CTIHUB_ASSIGN_OR_RETURN(NodeKey created, LoadOrCreateNodeKey(key_path));
+    CTIHUB_RETURN_IF_ERROR(WritePinnedKey(data_dir, created));
+    return created;
+  }
+  if (!pinned.ok()) {
+    CTIHUB_RETURN_IF_ERROR(WritePinnedKey(data_dir, *key));  // trails from before the pin
+  } else if (*pinned != key->public_key) {
+    return Unavailable(key_path + " is not the key pinned in " + data_dir + kPinnedKeyFile);
+  }
+  return key;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- AuditLog
 
 struct AuditLog::Db {
@@ -310,10 +369,6 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& data_dir, Op
   std::filesystem::create_directories(data_dir, ec);
   std::unique_ptr<AuditLog> log(new AuditLog());
   log->options_ = options;
-  if (options.sign) {
-    CTIHUB_ASSIGN_OR_RETURN(NodeKey k, LoadOrCreateNodeKey(data_dir + "/node.key"));
-    log->key_ = std::move(k);
-  }
   log->db_ = std::make_unique<Db>();
   CTIHUB_ASSIGN_OR_RETURN(log->db_->conn, OpenDb(data_dir + "/audit.db", false));
   sqlite3* db = log->db_->conn->db;
@@ -335,6 +390,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& data_dir, Op
     }
   }
   log->committed_seq_ = log->last_seq_;
+  if (options.sign) {
+    CTIHUB_ASSIGN_OR_RETURN(NodeKey k, NodeKeyForTrail(data_dir, log->last_seq_ > 0));
+    log->key_ = std::move(k);
+  }
   log->thread_ = std::thread([l = log.get()] { l->Run(); });
   return log;
 }
@@ -488,13 +547,23 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
       cp.Reset();
     }
   }
+  int64_t checkpoints = 0;
+  {
+    Stmt n(db, "SELECT count(*) FROM audit_checkpoint");
+    if (!n.ok() || n.Step() != SQLITE_ROW) {
+      Status s = SqlError(db, "count checkpoints");
+      (void)Exec(db, "ROLLBACK");
+      return s;
+    }
+    checkpoints = n.Int(0);
+  }
   {
     Stmt head(db,
               "INSERT OR REPLACE INTO audit_head(id, seq, hash, public_key, signature) "
               "VALUES(1,?,?,?,?)");
     head.Bind(1, seq).Bind(2, hash);
     head.Bind(3, key_ ? key_->PublicHex() : std::string());
-    head.Bind(4, key_ ? key_->Sign(HeadMessage(seq, hash)) : std::string());
+    head.Bind(4, key_ ? key_->Sign(HeadMessage(seq, hash, checkpoints)) : std::string());
     if (head.Step() != SQLITE_DONE) {
       Status s = SqlError(db, "update head");
       (void)Exec(db, "ROLLBACK");
@@ -513,18 +582,31 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
 
 // ---------------------------------------------------------------- verify
 
-Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex,
-                            const StoredVersionLister& store_versions) {
+namespace {
+
+// The key Verify checks against: the one given, else the pinned one; never none.
+Result<std::string> VerifyKey(const std::string& data_dir, std::string_view given_hex) {
+  if (!given_hex.empty()) {
+    auto raw = HexDecode(given_hex);
+    if (!raw.ok() || raw->size() != crypto_sign_PUBLICKEYBYTES)
+      return InvalidArgument("--pubkey: not an Ed25519 public key (64 hex digits)");
+    return *raw;
+  }
+  auto pinned = LoadPinnedKey(data_dir);
+  if (pinned.ok() || pinned.status().code() != ErrorCode::kNotFound) return pinned;
+  return NotFound(
+      "no public key to check the trail against: pass --pubkey HEX (printed by "
+      "`ctihub init`) or restore " +
+      data_dir + kPinnedKeyFile);
+}
+
+}  // namespace
+
+Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& options) {
   std::string path = data_dir + "/audit.db";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
-  std::string pk;
-  if (!public_key_hex.empty()) {
-    CTIHUB_ASSIGN_OR_RETURN(pk, HexDecode(public_key_hex));
-  } else {
-    auto k = LoadNodeKey(data_dir + "/node.key");
-    if (k.ok()) pk = k->public_key;
-  }
+  CTIHUB_ASSIGN_OR_RETURN(std::string pk, VerifyKey(data_dir, options.public_key_hex));
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   sqlite3* db = conn->db;
   VerifyReport rep;
@@ -572,25 +654,45 @@ Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public
   if (rc != SQLITE_DONE) return SqlError(db, "read records");
   const int64_t last = expected - 1;
   rep.head_hash = prev;
-  // Head: must name the last record and be signed by the node key.
+  if (last == 0)
+    return broken(1,
+                  "the trail is empty: a hub's trail starts with its hub.init record "
+                  "(records, checkpoints and head deleted?)");
+  // A head seen elsewhere: the trail must still hold it, unchanged.
+  if (options.expect_seq > 0) {
+    if (options.expect_seq > last)
+      return broken(last + 1, "truncated: record " + std::to_string(options.expect_seq) +
+                                  " was seen elsewhere but the trail ends at " +
+                                  std::to_string(last));
+    if (hashes[static_cast<size_t>(options.expect_seq - 1)].second != options.expect_hash)
+      return broken(options.expect_seq, "record " + std::to_string(options.expect_seq) +
+                                            " does not have the hash seen elsewhere (rewritten)");
+  }
+  int64_t checkpoints = 0;
+  {
+    Stmt n(db, "SELECT count(*) FROM audit_checkpoint");
+    if (!n.ok() || n.Step() != SQLITE_ROW) return SqlError(db, "count checkpoints");
+    checkpoints = n.Int(0);
+  }
+  // Head: must name the last record and be signed by the pinned key over the
+  // record count, hash and number of checkpoints.
   Stmt h(db, "SELECT seq, hash, public_key, signature FROM audit_head WHERE id = 1");
   if (!h.ok()) return SqlError(db, "read head");
-  if (h.Step() == SQLITE_ROW) {
-    int64_t hs = h.Int(0);
-    std::string hh = h.Text(1), hpk = h.Text(2), hsig = h.Text(3);
-    if (hs > last)
-      return broken(last + 1, "truncated: the head names record " + std::to_string(hs) +
-                                  " but the trail ends at " + std::to_string(last));
-    if (hs < last) return broken(hs + 1, "records after the signed head");
-    if (hh != prev) return broken(last, "head hash does not match the last record");
-    if (!pk.empty()) {
-      if (hsig.empty() || !VerifySignature(pk, HeadMessage(hs, hh), hsig))
-        return broken(last, "head signature is invalid for the node key");
-      rep.signed_head = true;
-    }
-  } else if (last > 0) {
-    return broken(last, "the signed head is missing");
-  }
+  if (h.Step() != SQLITE_ROW) return broken(last, "the signed head is missing");
+  const int64_t hs = h.Int(0);
+  const std::string hh = h.Text(1), hsig = h.Text(3);
+  if (hs > last)
+    return broken(last + 1, "truncated: the head names record " + std::to_string(hs) +
+                                " but the trail ends at " + std::to_string(last));
+  if (hs < last) return broken(hs + 1, "records after the signed head");
+  if (hh != prev) return broken(last, "head hash does not match the last record");
+  if (hsig.empty() || !(VerifySignature(pk, HeadMessage(hs, hh, checkpoints), hsig) ||
+                        VerifySignature(pk, HeadMessageV1(hs, hh), hsig)))
+    return broken(last,
+                  "head signature is invalid for the pinned key (or checkpoints were "
+                  "deleted: the head signs their number, " +
+                      std::to_string(checkpoints) + " now)");
+  rep.signed_head = true;
   // Checkpoints: each must match the chain and carry a valid signature.
   Stmt c(db, "SELECT seq, hash, signature FROM audit_checkpoint ORDER BY seq");
   if (!c.ok()) return SqlError(db, "read checkpoints");
@@ -602,15 +704,15 @@ Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public
                     "truncated: checkpoint at record " + std::to_string(cs) + " is past the end");
     if (cs < 1 || hashes[static_cast<size_t>(cs - 1)].second != ch)
       return broken(cs, "checkpoint hash does not match record " + std::to_string(cs));
-    if (!pk.empty() && !VerifySignature(pk, CheckpointMessage(cs, ch), c.Text(2)))
-      return broken(cs, "checkpoint signature is invalid for the node key");
+    if (!VerifySignature(pk, CheckpointMessage(cs, ch), c.Text(2)))
+      return broken(cs, "checkpoint signature is invalid for the pinned key");
     ++rep.checkpoints;
   }
   if (!indexed.empty())
     return broken(indexed.begin()->first, "object index names a record that does not exist");
-  if (store_versions) {
+  if (options.store_versions) {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<ObjectRef> missing,
-                            UnrecordedVersions(data_dir, store_versions));
+                            UnrecordedVersions(data_dir, options.store_versions));
     rep.store_checked = true;
     if (!missing.empty())
       return broken(0, std::to_string(missing.size()) +

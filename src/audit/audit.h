@@ -42,6 +42,8 @@ namespace ctihub::audit {
 
 // Stable action names (what `audit show --action` filters on).
 namespace action {
+// The first record of a hub's trail (ctihub init): details {"public_key": HEX}.
+inline constexpr std::string_view kHubInit = "hub.init";
 inline constexpr std::string_view kRequest = "request";               // every authenticated request
 inline constexpr std::string_view kObjectWritten = "object.written";  // object versions written
 inline constexpr std::string_view kObjectServed = "object.served";    // object versions served
@@ -92,7 +94,8 @@ std::string CanonicalRecord(const Record& r);
 std::string ComputeHash(const Record& r);
 
 // The node's Ed25519 key pair: DATA/node.key (64-byte libsodium secret key,
-// hex, mode 0600), created on first use.
+// hex, mode 0600), created on first use. Its public half is pinned in
+// DATA/audit.pub (hex), the key `Verify` checks against unless given one.
 struct NodeKey {
   std::string public_key;  // 32 bytes raw
   std::string secret_key;  // 64 bytes raw
@@ -101,6 +104,8 @@ struct NodeKey {
 };
 Result<NodeKey> LoadOrCreateNodeKey(const std::string& path);
 Result<NodeKey> LoadNodeKey(const std::string& path);  // NotFound when absent
+// DATA/audit.pub: the pinned public key, raw 32 bytes. NotFound when absent.
+Result<std::string> LoadPinnedKey(const std::string& data_dir);
 bool VerifySignature(std::string_view public_key_raw, std::string_view message,
                      std::string_view signature_hex);
 
@@ -113,8 +118,12 @@ struct Options {
 
 class AuditLog {
  public:
-  // Opens (creating if needed) DATA/audit.db and DATA/node.key and starts the
-  // appender thread. Unavailable/Internal on I/O or SQLite errors.
+  // Opens (creating if needed) DATA/audit.db and starts the appender thread.
+  // With `sign`, DATA/node.key is created (and pinned in DATA/audit.pub) only
+  // for a new trail: a missing key when the trail has records or a pin, or a
+  // key that is not the pinned one, is an error (FailedPrecondition-like
+  // Unavailable), never a fresh key that would silently re-sign the trail.
+  // Unavailable/Internal on I/O or SQLite errors.
   static Result<std::unique_ptr<AuditLog>> Open(const std::string& data_dir, Options options = {});
   ~AuditLog();  // drains the queue, commits, stops the thread
 
@@ -129,6 +138,8 @@ class AuditLog {
   Status Flush();
 
   int64_t committed_seq() const;
+  // The node's public key (hex); empty when the log does not sign.
+  std::string public_key_hex() const { return key_ ? key_->PublicHex() : std::string(); }
 
  private:
   AuditLog() = default;
@@ -159,6 +170,10 @@ class AuditLog {
 
 // ---------------------------------------------------------------- reading
 
+struct StoredVersion;
+using StoredVersionLister =
+    std::function<Result<std::vector<StoredVersion>>(int64_t after_us, size_t limit)>;
+
 struct VerifyReport {
   bool intact = true;
   int64_t records = 0;
@@ -170,18 +185,27 @@ struct VerifyReport {
   bool store_checked = false;  // cross-checked against the store's versions
 };
 
-struct StoredVersion;
-using StoredVersionLister =
-    std::function<Result<std::vector<StoredVersion>>(int64_t after_us, size_t limit)>;
+struct VerifyOptions {
+  // The key to check signatures against (hex). Empty: DATA/audit.pub; with
+  // neither, Verify is an error (it never reports intact unchecked).
+  std::string public_key_hex;
+  // With a lister, an intact chain is also cross-checked against the store:
+  // every stored version must have its object.written record.
+  StoredVersionLister store_versions;
+  // A head or checkpoint seen elsewhere (`audit verify` prints the head as
+  // SEQ:HASH): the trail must still hold record `expect_seq` with that hash,
+  // so a truncation (even re-signed with the node key) is detected.
+  int64_t expect_seq = 0;
+  std::string expect_hash;
+};
 
-// Walks the whole chain. `public_key_hex` pins the key (else DATA/node.key's
-// public half; without either, signatures cannot be checked and an unsigned
-// head is reported as broken only if signatures are present but invalid).
-// With `store_versions`, an intact chain is also cross-checked against the
-// store: every stored version must have its object.written record.
-// Errors (Unavailable, NotFound) only when the file cannot be read at all.
-Result<VerifyReport> Verify(const std::string& data_dir, std::string_view public_key_hex = {},
-                            const StoredVersionLister& store_versions = nullptr);
+// Walks the whole chain and checks the head's and every checkpoint's
+// signature against the pinned key; the head signs the number of checkpoints
+// too, so deleting some is detected. An empty trail is broken (a hub's trail
+// starts with hub.init; an emptied one must not pass). Errors (NotFound,
+// Unavailable, InvalidArgument) when the file cannot be read or there is no
+// key to check against.
+Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& options);
 
 struct Filter {
   std::string user;

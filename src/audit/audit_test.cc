@@ -59,8 +59,8 @@ class AuditTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  VerifyReport MustVerify() {
-    auto v = Verify(dir_);
+  VerifyReport MustVerify(VerifyOptions opt = {}) {
+    auto v = Verify(dir_, opt);
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return v.ok() ? *v : VerifyReport{};
   }
@@ -195,7 +195,9 @@ TEST_F(AuditTest, TruncationWithForgedHeadIsDetected) {
   EXPECT_FALSE(v.intact);
   EXPECT_NE(v.reason.find("signature"), std::string::npos) << v.reason;
   // With the forger's key pinned the head looks fine: the pin is what makes the check.
-  auto pinned = Verify(dir_, forged->PublicHex());
+  VerifyOptions forger;
+  forger.public_key_hex = forged->PublicHex();
+  auto pinned = Verify(dir_, forger);
   ASSERT_TRUE(pinned.ok());
   EXPECT_TRUE(pinned->intact) << pinned->reason;
 }
@@ -477,12 +479,14 @@ TEST_F(AuditTest, VerifyCrossChecksTheStore) {
     ASSERT_TRUE(log.ok());
     ASSERT_TRUE(AppendWritten(**log, {{"indicator--1", "2026-01-01T00:00:00.000Z"}}).ok());
   }
-  auto v = Verify(dir_, "", store.Lister());
+  VerifyOptions opt;
+  opt.store_versions = store.Lister();
+  auto v = Verify(dir_, opt);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->intact) << v->reason;
   EXPECT_TRUE(v->store_checked);
   store.Add("indicator--2", "2026-01-01T00:00:00.000Z");
-  v = Verify(dir_, "", store.Lister());
+  v = Verify(dir_, opt);
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->intact);
   EXPECT_NE(v->reason.find("indicator--2"), std::string::npos) << v->reason;
@@ -498,6 +502,91 @@ TEST_F(AuditTest, ReconcileFailsWhenTheStoreCannotBeListed) {
   EXPECT_FALSE(ReconcileWrites(**log, dir_, broken).ok());
 }
 
+// ---- issue 12 item 6: verify anchors outside the file ----
+
+TEST_F(AuditTest, EmptiedTrailIsBroken) {
+  Options opt;
+  opt.checkpoint_every = 10;
+  Fill(30, opt);
+  Sql("DELETE FROM audit_record; DELETE FROM audit_object; DELETE FROM audit_checkpoint; "
+      "DELETE FROM audit_head;");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_NE(v.reason.find("empty"), std::string::npos) << v.reason;
+}
+
+TEST_F(AuditTest, DeletedCheckpointsAreDetected) {
+  Options opt;
+  opt.checkpoint_every = 10;
+  Fill(30, opt);
+  EXPECT_EQ(MustVerify().checkpoints, 3);
+  Sql("DELETE FROM audit_checkpoint");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_NE(v.reason.find("checkpoints"), std::string::npos) << v.reason;
+  std::filesystem::remove_all(dir_);
+  Fill(30, opt);
+  Sql("DELETE FROM audit_checkpoint WHERE seq = 20");
+  EXPECT_FALSE(MustVerify().intact);
+}
+
+TEST_F(AuditTest, DeletedNodeKeyKeepsSignaturesChecked) {
+  Fill(10);
+  std::filesystem::remove(dir_ + "/node.key");
+  VerifyReport v = MustVerify();  // the pinned key DATA/audit.pub still checks the head
+  EXPECT_TRUE(v.intact) << v.reason;
+  EXPECT_TRUE(v.signed_head);
+  // A writer never replaces the key silently: the trail would no longer verify.
+  auto log = AuditLog::Open(dir_);
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find("node.key"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/node.key"));
+  // Without any key to check against, verify refuses to say intact.
+  std::filesystem::remove(dir_ + "/audit.pub");
+  auto unpinned = Verify(dir_, VerifyOptions{});
+  EXPECT_FALSE(unpinned.ok());
+  EXPECT_NE(unpinned.status().message().find("--pubkey"), std::string::npos);
+}
+
+TEST_F(AuditTest, ReplacedNodeKeyIsRefusedByWriters) {
+  Fill(5);
+  std::filesystem::remove(dir_ + "/node.key");
+  ASSERT_TRUE(LoadOrCreateNodeKey(dir_ + "/node.key").ok());  // another key
+  auto log = AuditLog::Open(dir_);
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find("pinned"), std::string::npos);
+}
+
+TEST_F(AuditTest, TruncationToAnEarlierHeadIsDetectedAgainstAHeadSeenElsewhere) {
+  Options opt;
+  opt.checkpoint_every = 10;
+  Fill(30, opt);
+  VerifyReport seen = MustVerify();
+  ASSERT_TRUE(seen.intact);
+  VerifyOptions anchor;
+  anchor.expect_seq = seen.records;
+  anchor.expect_hash = seen.head_hash;
+  EXPECT_TRUE(MustVerify(anchor).intact);
+  // Someone with the node key cuts the tail and re-signs an earlier head.
+  auto key = LoadNodeKey(dir_ + "/node.key");
+  ASSERT_TRUE(key.ok());
+  auto recs = Query(dir_, Filter{});
+  ASSERT_TRUE(recs.ok());
+  std::string h = (*recs)[19].hash;
+  std::string sig = key->Sign("ctihub-audit-head-v2\n20\n" + h + "\n2");
+  Sql("DELETE FROM audit_record WHERE seq > 20; DELETE FROM audit_object WHERE seq > 20; "
+      "DELETE FROM audit_checkpoint WHERE seq > 20; UPDATE audit_head SET seq = 20, hash = '" +
+      h + "', signature = '" + sig + "'");
+  EXPECT_TRUE(MustVerify().intact);  // consistent on its own: only an outside anchor tells
+  VerifyReport v = MustVerify(anchor);
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 21);
+  EXPECT_NE(v.reason.find("truncated"), std::string::npos) << v.reason;
+  anchor.expect_seq = 10;  // a rewritten record under a seen hash
+  anchor.expect_hash = std::string(64, '0');
+  EXPECT_FALSE(MustVerify(anchor).intact);
+}
+
 TEST_F(AuditTest, LocalActorIsTheLoginName) {
   std::string a = LocalActor();
   EXPECT_EQ(a.rfind("cli:", 0), 0u) << a;
@@ -510,7 +599,7 @@ TEST_F(AuditTest, LocalActorIsTheLoginName) {
 }
 
 TEST_F(AuditTest, MissingTrailIsAnError) {
-  EXPECT_EQ(Verify(dir_).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Verify(dir_, VerifyOptions{}).status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

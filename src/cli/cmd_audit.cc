@@ -1,4 +1,5 @@
 // ctihub audit verify|show|who-saw: reading the audit trail (src/audit).
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -18,6 +19,7 @@ struct AuditArgs {
   std::string data = "./var";
   bool json = false;
   std::string pubkey;
+  std::string expect;  // SEQ:HASH of a head seen elsewhere
   std::string user, org, object, action, since, until;
   int64_t limit = 1000;
   std::string object_id;
@@ -26,6 +28,19 @@ struct AuditArgs {
 int Fail(const Status& s) {
   std::fprintf(stderr, "ctihub audit: %s\n", s.message().c_str());
   return kExitError;
+}
+
+// "SEQ:HASH" as `audit verify` prints the head.
+Result<std::pair<int64_t, std::string>> ParseHeadAnchor(const std::string& text) {
+  const size_t colon = text.find(':');
+  int64_t seq = 0;
+  const char* end = text.data() + (colon == std::string::npos ? 0 : colon);
+  auto [ptr, ec] = std::from_chars(text.data(), end, seq);
+  if (colon == std::string::npos || ec != std::errc() || ptr != end || seq < 1 ||
+      text.size() - colon - 1 != 64)
+    return InvalidArgument("--expect: want SEQ:HASH (a head printed by `audit verify`), got '" +
+                           text + "'");
+  return std::make_pair(seq, text.substr(colon + 1));
 }
 
 int RunVerify(const AuditArgs& a) {
@@ -37,7 +52,16 @@ int RunVerify(const AuditArgs& a) {
     if (!opened.ok()) return Fail(opened.status());
     hub = std::move(*opened);
   }
-  auto v = audit::Verify(a.data, a.pubkey, hub ? StoreVersionLister(*hub) : nullptr);
+  audit::VerifyOptions options;
+  options.public_key_hex = a.pubkey;
+  if (hub) options.store_versions = StoreVersionLister(*hub);
+  if (!a.expect.empty()) {
+    auto anchor = ParseHeadAnchor(a.expect);
+    if (!anchor.ok()) return Fail(anchor.status());
+    options.expect_seq = anchor->first;
+    options.expect_hash = anchor->second;
+  }
+  auto v = audit::Verify(a.data, options);
   if (!v.ok()) return Fail(v.status());
   if (a.json) {
     std::string out;
@@ -51,10 +75,10 @@ int RunVerify(const AuditArgs& a) {
     w.EndObject();
     std::printf("%s\n", out.c_str());
   } else if (v->intact) {
-    std::printf("intact: %lld records, %lld checkpoints, head %s%s\n",
+    std::printf("intact: %lld records, %lld checkpoints, head %lld:%s (signature valid%s)\n",
                 static_cast<long long>(v->records), static_cast<long long>(v->checkpoints),
-                v->head_hash.c_str(),
-                v->signed_head ? " (signature valid)" : " (no node key: signatures not checked)");
+                static_cast<long long>(v->records), v->head_hash.c_str(),
+                v->store_checked ? "; every stored version recorded" : "");
   } else if (v->first_broken_seq == 0) {
     std::printf("BROKEN: %s\n", v->reason.c_str());
   } else {
@@ -144,7 +168,12 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
       "verify",
       "Check the hash chain, signed head and checkpoints (exit 0 intact, 1 broken, 2 error)");
   verify->add_option("--data", args->data, "Data directory")->capture_default_str();
-  verify->add_option("--pubkey", args->pubkey, "Pin the node's Ed25519 public key (hex)");
+  verify->add_option("--pubkey", args->pubkey,
+                     "The node's Ed25519 public key (hex, printed by `ctihub init`); default: "
+                     "DATA/audit.pub");
+  verify->add_option("--expect", args->expect,
+                     "SEQ:HASH of a head seen earlier (kept elsewhere): the trail must still "
+                     "hold it (detects truncation)");
   verify->add_flag("--json", args->json, "Machine-readable output");
   verify->callback([args, exit_code] { *exit_code = RunVerify(*args); });
 

@@ -243,6 +243,24 @@ void PrintJson(const std::string& text) { std::printf("%s\n", text.c_str()); }
 
 // ---- init ----------------------------------------------------------------------
 
+// Creates the audit trail, the node key and its pin (DATA/audit.pub), and
+// starts the trail with hub.init naming the key, so an emptied trail never
+// verifies. Returns the public key (hex). Idempotent.
+Result<std::string> InitAuditTrail(const std::string& data_dir) {
+  CTIHUB_ASSIGN_OR_RETURN(auto log, audit::AuditLog::Open(data_dir));
+  const std::string key = log->public_key_hex();
+  if (log->committed_seq() == 0) {
+    audit::Record r;
+    r.user = audit::LocalActor();
+    r.action = std::string(audit::action::kHubInit);
+    r.route = "cli init";
+    r.details = "{\"public_key\":\"" + key + "\"}";
+    CTIHUB_RETURN_IF_ERROR(log->Append(std::move(r)));
+    CTIHUB_RETURN_IF_ERROR(log->Flush());
+  }
+  return key;
+}
+
 void RegisterInit(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<HubFlags>();
   CLI::App* cmd = app.add_subcommand("init", "create the data directory and database (idempotent)");
@@ -256,6 +274,15 @@ void RegisterInit(CLI::App& app, int* exit_code) {
       return;
     }
     std::printf("hub database ready: %s\n", DatabasePath(flags->data).c_str());
+    auto key = InitAuditTrail(flags->data);
+    if (!key.ok()) {
+      *exit_code = Fail(key.status());
+      return;
+    }
+    std::printf(
+        "audit public key: %s (pinned in %s/audit.pub; keep a copy elsewhere and check "
+        "the trail with `ctihub audit verify --pubkey %s`)\n",
+        key->c_str(), flags->data.c_str(), key->c_str());
     *exit_code = kExitOk;
   });
 }
