@@ -178,8 +178,12 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
   if (header.empty()) return Denied("missing credentials");
   if (header.size() > kMaxHeaderLength) return Denied("credentials too long");
 
-  if (StartsWithNoCase(header, "bearer ")) {
-    std::string_view secret = TrimSpaces(header.substr(7));
+  // "Token" is what the OASIS TAXII client's token authentication sends.
+  const size_t token_scheme = StartsWithNoCase(header, "bearer ")  ? 7
+                              : StartsWithNoCase(header, "token ") ? 6
+                                                                   : 0;
+  if (token_scheme > 0) {
+    std::string_view secret = TrimSpaces(header.substr(token_scheme));
     if (secret.empty() || secret.find(' ') != std::string_view::npos) {
       return Denied("malformed bearer token");
     }

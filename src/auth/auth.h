@@ -2,7 +2,8 @@
 //
 //  - Passwords: Argon2id via libsodium (crypto_pwhash_str), never logged.
 //  - API tokens: 256-bit random secrets shown once, stored as SHA-256 hashes,
-//    presented as "Authorization: Bearer <secret>".
+//    presented as "Authorization: Bearer <secret>" (or "Token <secret>", the
+//    scheme of the OASIS TAXII client).
 //  - Access: the one place that decides whether a principal may read or write
 //    a collection (the sharing issue refines this into agreements/markings).
 // Thread-safe.
@@ -40,7 +41,8 @@ struct NewToken {
 };
 Result<NewToken> CreateToken(store::Store& store, int64_t user_id, std::string_view label);
 
-// Authenticates an Authorization header value ("Basic ..." or "Bearer ...").
+// Authenticates an Authorization header value ("Basic ...", "Bearer ..." or
+// "Token ...", the last two alike; scheme names are case-insensitive).
 // Unauthenticated on any failure (missing, malformed, unknown, revoked, wrong
 // password). Successful Basic checks are cached briefly (keyed by a hash of the
 // header) because Argon2id is deliberately slow.

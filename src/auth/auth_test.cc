@@ -1,12 +1,11 @@
 #include "auth/auth.h"
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 namespace ctihub::auth {
 namespace {
@@ -16,9 +15,11 @@ using store::Collection;
 using store::Role;
 
 std::string Basic(std::string_view user_pass) {
-  std::string out(sodium_base64_ENCODED_LEN(user_pass.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(user_pass.data()),
-                    user_pass.size(), sodium_base64_VARIANT_ORIGINAL);
+  std::string out(sodium_base64_ENCODED_LEN(user_pass.size(), sodium_base64_VARIANT_ORIGINAL),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(),
+                    reinterpret_cast<const unsigned char*>(user_pass.data()), user_pass.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
   out.resize(std::strlen(out.c_str()));
   return "Basic " + out;
 }
@@ -92,12 +93,12 @@ TEST_F(AuthTest, WrongPasswordAndUnknownUserFail) {
 }
 
 TEST_F(AuthTest, MalformedHeadersFail) {
-  for (std::string h : {std::string(""), std::string("Basic"), std::string("Basic "),
-                        std::string("Basic !!!!"), std::string("Basic YWxpY2U="),  // no colon
-                        Basic(":s3cret"), std::string("Bearer"), std::string("Bearer "),
-                        std::string("Bearer a b"), std::string("Digest abc"),
-                        std::string("Basic ") + std::string(5000, 'A'),
-                        Basic("alice:s3cret") + "x"}) {
+  for (std::string h :
+       {std::string(""), std::string("Basic"), std::string("Basic "), std::string("Basic !!!!"),
+        std::string("Basic YWxpY2U="),  // no colon
+        Basic(":s3cret"), std::string("Bearer"), std::string("Bearer "), std::string("Bearer a b"),
+        std::string("Digest abc"), std::string("Basic ") + std::string(5000, 'A'),
+        Basic("alice:s3cret") + "x"}) {
     auto p = auth_->Authenticate(h);
     ASSERT_FALSE(p.ok()) << h;
     EXPECT_EQ(p.status().code(), ErrorCode::kUnauthenticated);
@@ -118,6 +119,24 @@ TEST_F(AuthTest, BearerTokensAndRevocation) {
   EXPECT_FALSE(auth_->Authenticate("Bearer cth_unknown").ok());
   ASSERT_TRUE(store_->RevokeToken(t->token.id).ok());
   EXPECT_FALSE(auth_->Authenticate("Bearer " + t->secret).ok());
+}
+
+// The OASIS TAXII client's token authentication sends "Token <secret>":
+// the same token, the same checks as "Bearer".
+TEST_F(AuthTest, TokenSchemeIsASynonymOfBearer) {
+  auto t = CreateToken(*store_, alice_, "taxii2-client");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  for (std::string scheme : {"Token ", "token ", "TOKEN "}) {
+    auto p = auth_->Authenticate(scheme + t->secret);
+    ASSERT_TRUE(p.ok()) << scheme << p.status().ToString();
+    EXPECT_EQ(p->user, "alice");
+  }
+  for (std::string h : {std::string("Token"), std::string("Token "), std::string("Token a b"),
+                        "Token " + t->secret + "x", "Tokens " + t->secret, "Token:" + t->secret}) {
+    EXPECT_FALSE(auth_->Authenticate(h).ok()) << h;
+  }
+  ASSERT_TRUE(store_->RevokeToken(t->token.id).ok());
+  EXPECT_FALSE(auth_->Authenticate("Token " + t->secret).ok());
 }
 
 TEST_F(AuthTest, RemovedUserFailsAtOnceEvenWhenCached) {

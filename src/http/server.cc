@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "http/metrics.h"
+#include "taxii/query.h"
 
 namespace ctihub::http {
 
@@ -34,7 +36,8 @@ namespace {
 using BeastRequest = bhttp::request<bhttp::string_body>;
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
-taxii::Request ToTaxii(BeastRequest&& req, bool tls) {
+// The request model of a header alone (the body not read yet).
+taxii::Request HeaderOf(const BeastRequest& req, bool tls, const std::string& remote) {
   taxii::Request r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
@@ -43,8 +46,48 @@ taxii::Request ToTaxii(BeastRequest&& req, bool tls) {
   r.accept = std::string(req[bhttp::field::accept]);
   r.content_type = std::string(req[bhttp::field::content_type]);
   r.authorization = std::string(req[bhttp::field::authorization]);
+  r.remote = remote;
+  return r;
+}
+
+taxii::Request ToTaxii(BeastRequest&& req, bool tls, const std::string& remote) {
+  taxii::Request r = HeaderOf(req, tls, remote);
   r.body = std::move(req.body());
   return r;
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A framing the server refuses (request smuggling, RFC 9112 section 6): the
+// only transfer coding is a single plain `chunked`, never beside a
+// Content-Length. Any other coding (gzip, identity, a list) is 501 and the
+// connection closes, so bytes after the header are never read as a request.
+struct FramingError {
+  int status;
+  std::string_view id;
+  std::string why;
+};
+std::optional<FramingError> CheckFraming(const BeastRequest& req) {
+  int codings = 0;
+  bool chunked_only = true;
+  for (auto it = req.find(bhttp::field::transfer_encoding);
+       it != req.end() && it->name() == bhttp::field::transfer_encoding; ++it) {
+    ++codings;
+    chunked_only = chunked_only && beast::iequals(TrimOws(it->value()), "chunked");
+  }
+  if (codings == 0) return std::nullopt;
+  if (codings > 1 || !chunked_only) {
+    return FramingError{501, "unsupported_transfer_encoding",
+                        "the only Transfer-Encoding accepted is a single \"chunked\""};
+  }
+  if (req.find(bhttp::field::content_length) != req.end()) {
+    return FramingError{400, "ambiguous_framing", "Transfer-Encoding and Content-Length together"};
+  }
+  return std::nullopt;
 }
 
 // Moves r.body into the Beast response (a page can be megabytes: no copy).
@@ -81,6 +124,38 @@ std::string LogTarget(std::string_view target) {
   }
   return out;
 }
+
+// The bytes of request bodies held in memory by all connections together. A
+// body reserves its size (a chunked one: its limit) before its first byte is
+// read and gives it back when its handler is done with it.
+class BodyBudget {
+ public:
+  explicit BodyBudget(uint64_t total) : left_(total) {}
+
+  class Reservation {
+   public:
+    Reservation(BodyBudget& budget, uint64_t bytes) : budget_(budget), bytes_(bytes) {}
+    ~Reservation() { budget_.left_ += bytes_; }
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+
+   private:
+    BodyBudget& budget_;
+    uint64_t bytes_;
+  };
+
+  // nullptr when `bytes` do not fit in what is left.
+  std::shared_ptr<Reservation> Reserve(uint64_t bytes) {
+    uint64_t left = left_.load();
+    do {
+      if (bytes > left) return nullptr;
+    } while (!left_.compare_exchange_weak(left, left - bytes));
+    return std::make_shared<Reservation>(*this, bytes);
+  }
+
+ private:
+  std::atomic<uint64_t> left_;
+};
 
 }  // namespace
 
@@ -125,22 +200,24 @@ class Server::Impl {
                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                         ssl::context::single_dh_use);
       ssl_->use_certificate_chain_file(opts_.tls_cert_file, ec);
-      if (ec) return InvalidArgument("TLS certificate " + opts_.tls_cert_file + ": " + ec.message());
+      if (ec)
+        return InvalidArgument("TLS certificate " + opts_.tls_cert_file + ": " + ec.message());
       ssl_->use_private_key_file(opts_.tls_key_file, ssl::context::pem, ec);
       if (ec) return InvalidArgument("TLS key " + opts_.tls_key_file + ": " + ec.message());
     }
     tcp::resolver resolver(ioc_);
     auto results = resolver.resolve(opts_.host, std::to_string(opts_.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-    if (ec || results.empty()) return InvalidArgument("cannot resolve " + opts_.host + ": " + ec.message());
+    if (ec || results.empty())
+      return InvalidArgument("cannot resolve " + opts_.host + ": " + ec.message());
     tcp::endpoint ep = results.begin()->endpoint();
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Unavailable("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) + ": " +
-                         ec.message());
+      return Unavailable("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) +
+                         ": " + ec.message());
     }
     tcp::endpoint bound = acceptor_.local_endpoint(ec);
     port_ = bound.port();
@@ -154,9 +231,10 @@ class Server::Impl {
     if (opts_.handle_signals) {
       signals_.add(SIGINT);
       signals_.add(SIGTERM);
-      signals_.async_wait(asio::bind_executor(accept_strand_, [this](const beast::error_code& ec, int) {
-        if (!ec) BeginStop();
-      }));
+      signals_.async_wait(
+          asio::bind_executor(accept_strand_, [this](const beast::error_code& ec, int) {
+            if (!ec) BeginStop();
+          }));
     }
     asio::co_spawn(accept_strand_, AcceptLoop(), asio::detached);
     int n = Threads(opts_.io_threads);
@@ -213,7 +291,8 @@ class Server::Impl {
         continue;
       }
       ++connections_;
-      asio::co_spawn(strand, Session(std::move(socket)), [this](std::exception_ptr) { --connections_; });
+      asio::co_spawn(strand, Session(std::move(socket)),
+                     [this](std::exception_ptr) { --connections_; });
     }
   }
 
@@ -256,8 +335,8 @@ class Server::Impl {
 
   // Answers an error produced by the HTTP layer itself and closes.
   template <class Stream>
-  awaitable<void> FailAndClose(Stream& stream, const std::string& remote, int status, std::string_view id,
-                               std::string_view title, std::string_view why) {
+  awaitable<void> FailAndClose(Stream& stream, const std::string& remote, int status,
+                               std::string_view id, std::string_view title, std::string_view why) {
     taxii::Response r = taxii::ErrorResponse(status, id, title, why);
     r.route = "http";
     BeastResponse res = ToBeast(r, 11, false, false);
@@ -265,6 +344,96 @@ class Server::Impl {
     co_await bhttp::async_write(stream, res, kTuple);
     metrics_.Observe("http", status, 0, id);
     if (access_) access_->info("{} \"-\" {} {} 0ms err={}", remote, status, res.body().size(), id);
+    co_await DiscardUnread(stream);
+  }
+
+  // Before closing on unread request bytes: reads and drops what the client
+  // is still sending, for a moment and up to a bound, so that the close does
+  // not reset the connection before the client has read our answer.
+  template <class Stream>
+  awaitable<void> DiscardUnread(Stream& stream) {
+    constexpr size_t kMaxBytes = 1 << 20;
+    constexpr auto kMaxTime = std::chrono::milliseconds(1000);
+    constexpr auto kQuiet = std::chrono::milliseconds(200);
+    std::array<char, 8192> sink;
+    const auto until = std::chrono::steady_clock::now() + kMaxTime;
+    for (size_t total = 0; total < kMaxBytes;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) break;
+      beast::get_lowest_layer(stream).expires_after(
+          std::min<std::chrono::steady_clock::duration>(kQuiet, until - now));
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      total += n;
+    }
+  }
+
+  // The answer of a request refused before its body was read; then closes.
+  template <class Stream>
+  awaitable<void> AnswerAndClose(Stream& stream, const std::string& remote,
+                                 const taxii::Request& head, taxii::Response response,
+                                 std::chrono::steady_clock::time_point start) {
+    const size_t body_bytes = response.body.size();
+    BeastResponse res = ToBeast(response, 11, false, head.method == "HEAD");
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    co_await bhttp::async_write(stream, res, kTuple);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.Observe(response.route, response.status, seconds, response.error_id);
+    if (access_) {
+      access_->info("{} \"{} {}\" {} {} {:.1f}ms user=- err={}", remote, head.method,
+                    LogTarget(head.target), response.status, body_bytes, seconds * 1000,
+                    response.error_id);
+    }
+    co_await DiscardUnread(stream);
+  }
+
+  // Whether a request's body may be read, and its limit: the caller must
+  // authenticate on the headers (else the service's 401, body unread), and the
+  // limit is the API root's max_content_length when the target names one.
+  // Runs on a worker (authentication and the store may block).
+  struct BodyAdmission {
+    std::optional<taxii::Response> refusal;
+    uint64_t body_limit = 0;
+    bool root_limit = false;  // body_limit is the API root's max_content_length
+  };
+  BodyAdmission AdmitBody(const taxii::Request& head) {
+    BodyAdmission out;
+    out.body_limit = opts_.body_limit;
+    try {
+      const bool known = opts_.authenticate && !head.authorization.empty() && [&] {
+        auto who = opts_.authenticate(head.authorization);
+        return who.ok() && !who->anonymous;
+      }();
+      if (!known) {
+        out.refusal = service_.RefuseUnauthenticated(head);
+        return out;
+      }
+      auto target = taxii::ParseTarget(head.target);
+      if (!target.ok() || target->segments.empty()) return out;
+      auto roots = store_.ListApiRoots();
+      if (!roots.ok()) return out;  // the server's limit; the handler reports the store
+      for (const auto& root : *roots) {
+        if (root.name == target->segments[0] && root.max_content_length > 0 &&
+            static_cast<uint64_t>(root.max_content_length) < out.body_limit) {
+          out.body_limit = static_cast<uint64_t>(root.max_content_length);
+          out.root_limit = true;
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("body admission: {}", e.what());
+      out.refusal =
+          taxii::ErrorResponse(500, "internal_error", "Internal Server Error", "internal error");
+    }
+    return out;
+  }
+
+  static std::string BodyTooLarge(const BodyAdmission& admission) {
+    if (admission.root_limit) {
+      return "the body exceeds max_content_length of this API root (" +
+             std::to_string(admission.body_limit) + " bytes)";
+    }
+    return "the body exceeds " + std::to_string(admission.body_limit) + " bytes";
   }
 
   // Returns true when the connection may be closed cleanly (TLS close_notify).
@@ -276,7 +445,8 @@ class Server::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
       parser.body_limit(opts_.body_limit);
-      beast::get_lowest_layer(stream).expires_after(first ? opts_.header_timeout : opts_.idle_timeout);
+      beast::get_lowest_layer(stream).expires_after(first ? opts_.header_timeout
+                                                          : opts_.idle_timeout);
       first = false;
       if (buffer.size() > 0) {
         // Pipelined bytes already wait: the whole header is due within the header deadline.
@@ -292,9 +462,9 @@ class Server::Impl {
         co_return false;
       }
       if (ec == bhttp::error::header_limit) {
-        co_await FailAndClose(stream, remote, 431, "header_too_large", "Request Header Fields Too Large",
-                              "the request line and headers exceed " + std::to_string(opts_.header_limit) +
-                                  " bytes");
+        co_await FailAndClose(
+            stream, remote, 431, "header_too_large", "Request Header Fields Too Large",
+            "the request line and headers exceed " + std::to_string(opts_.header_limit) + " bytes");
         co_return true;
       }
       if (ec == bhttp::error::body_limit) {
@@ -308,6 +478,12 @@ class Server::Impl {
                               "malformed HTTP request: " + ec.message());
         co_return true;
       }
+      if (auto framing = CheckFraming(parser.get())) {
+        co_await FailAndClose(stream, remote, framing->status, framing->id,
+                              framing->status == 501 ? "Not Implemented" : "Bad Request",
+                              framing->why);
+        co_return true;
+      }
       ++in_flight_;
       struct Dec {
         std::atomic<int>& v;
@@ -315,18 +491,58 @@ class Server::Impl {
       } dec{in_flight_};
       auto start = std::chrono::steady_clock::now();
 
-      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-        beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
-        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
-        if (cec) co_return false;
-      }
+      // A body is read only from an authenticated caller, within the smallest
+      // applicable limit and the server-wide budget (see ServerOptions).
+      std::shared_ptr<BodyBudget::Reservation> reservation;
+      uint64_t body_limit = opts_.body_limit;
       if (!parser.is_done()) {
+        // On a worker (authentication and the store may block); like the Job
+        // below, the worker shares only this small object with the connection.
+        struct Admit {
+          explicit Admit(asio::any_io_executor ex) : timer(ex) {}
+          taxii::Request head;
+          BodyAdmission admission;
+          asio::steady_timer timer;
+        };
+        auto admit = std::make_shared<Admit>(co_await asio::this_coro::executor);
+        admit->head = HeaderOf(parser.get(), tls, remote);
+        admit->timer.expires_at(asio::steady_timer::time_point::max());
+        asio::post(workers_, [this, admit] {
+          admit->admission = AdmitBody(admit->head);
+          asio::post(admit->timer.get_executor(), [admit] { admit->timer.cancel(); });
+        });
+        co_await admit->timer.async_wait(kTuple);
+        const taxii::Request& head = admit->head;
+        BodyAdmission& admission = admit->admission;
+        if (admission.refusal) {
+          co_await AnswerAndClose(stream, remote, head, std::move(*admission.refusal), start);
+          co_return true;
+        }
+        body_limit = admission.body_limit;
+        const auto declared = parser.content_length();
+        if (declared && *declared > body_limit) {
+          co_await FailAndClose(stream, remote, 413, "body_too_large", "Payload Too Large",
+                                BodyTooLarge(admission));
+          co_return true;
+        }
+        reservation = body_budget_.Reserve(declared ? *declared : body_limit);
+        if (!reservation) {
+          co_await FailAndClose(stream, remote, 503, "body_budget_exhausted", "Service Unavailable",
+                                "the server holds too many request bodies; retry later");
+          co_return true;
+        }
+        parser.body_limit(body_limit);
+        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+          beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
+          auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
+          if (cec) co_return false;
+        }
         beast::get_lowest_layer(stream).expires_after(opts_.body_timeout);
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
         if (bec == bhttp::error::body_limit) {
           co_await FailAndClose(stream, remote, 413, "body_too_large", "Payload Too Large",
-                                "the body exceeds " + std::to_string(opts_.body_limit) + " bytes");
+                                BodyTooLarge(admission));
           co_return true;
         }
         if (bec == beast::error::timeout) {
@@ -371,13 +587,14 @@ class Server::Impl {
       struct Job {
         explicit Job(asio::any_io_executor ex) : timer(ex) {}
         taxii::Request request;
+        std::shared_ptr<BodyBudget::Reservation> body;  // released with the Job
         taxii::Response response;
         std::atomic<int> state{kRunning};
         asio::steady_timer timer;
       };
       auto job = std::make_shared<Job>(co_await asio::this_coro::executor);
-      job->request = ToTaxii(std::move(req), tls);
-      job->request.remote = remote;
+      job->request = ToTaxii(std::move(req), tls, remote);
+      job->body = std::move(reservation);
       job->timer.expires_after(opts_.request_timeout);
       asio::post(workers_, [this, job, start] {
         job->response = HandleRequest(job->request);
@@ -403,14 +620,16 @@ class Server::Impl {
       job.reset();  // an abandoned Job now belongs to its worker alone
       if (response.objects_accepted > 0) metrics_.AddIngested(response.objects_accepted);
       if (response.status >= 500 && !response.internal_detail.empty()) {
-        spdlog::error("{} {} {}: {}", method, log_target, response.status, response.internal_detail);
+        spdlog::error("{} {} {}: {}", method, log_target, response.status,
+                      response.internal_detail);
       }
       const bool again = keep_alive && !stopping_ && !timed_out;
       const size_t body_bytes = response.body.size();
       BeastResponse res = ToBeast(response, version, again, head);
       beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       metrics_.Observe(response.route, response.status, seconds,
                        response.status >= 400 ? response.error_id : std::string());
       if (access_) {
@@ -429,17 +648,21 @@ class Server::Impl {
   void LateHandlerFinished(const taxii::Request& req, const taxii::Response& r,
                            std::chrono::steady_clock::time_point start) {
     if (r.objects_accepted > 0) metrics_.AddIngested(r.objects_accepted);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    spdlog::warn("{} {} finished after its deadline ({:.1f}s > {}ms): status {}{}{}, response dropped",
-                 req.method, LogTarget(req.target), seconds, opts_.request_timeout.count(), r.status,
-                 r.error_id.empty() ? "" : " err=", r.error_id);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::warn(
+        "{} {} finished after its deadline ({:.1f}s > {}ms): status {}{}{}, response dropped",
+        req.method, LogTarget(req.target), seconds, opts_.request_timeout.count(), r.status,
+        r.error_id.empty() ? "" : " err=", r.error_id);
   }
 
   // Access to a private operational endpoint: nullopt when allowed (`user` is
   // set), else the 401 / 403 to answer. `ops_role`: admin or auditor only.
-  std::optional<taxii::Response> CheckOpsAccess(const taxii::Request& req, bool ops_role, std::string& user) {
+  std::optional<taxii::Response> CheckOpsAccess(const taxii::Request& req, bool ops_role,
+                                                std::string& user) {
     if (req.authorization.empty()) {
-      return taxii::ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
+      return taxii::ErrorResponse(401, "unauthenticated", "Unauthorized",
+                                  "authentication required");
     }
     if (!opts_.authenticate) {
       return taxii::ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
@@ -514,6 +737,7 @@ class Server::Impl {
   taxii::Service& service_;
   store::Store& store_;
   Metrics metrics_;
+  BodyBudget body_budget_{opts_.body_budget};
   std::shared_ptr<spdlog::logger> access_;
   std::optional<ssl::context> ssl_;
   std::atomic<bool> stopping_{false};

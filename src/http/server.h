@@ -36,9 +36,17 @@ struct ServerOptions {
   std::string tls_cert_file;  // PEM chain; TLS is on when both files are set
   std::string tls_key_file;
   // Limits.
-  size_t header_limit = 16 * 1024;          // request line + headers: 431 over it
-  uint64_t body_limit = 64ull * 1024 * 1024;  // any body: 413 over it
-  int max_connections = 1024;               // more: 503 and close
+  size_t header_limit = 16 * 1024;  // request line + headers: 431 over it
+  // Bodies. A request body is read only after the Authorization header
+  // authenticates (else 401 and close, body unread), and only up to the
+  // smallest applicable limit: the API root's max_content_length when the
+  // target names a root, else body_limit (413 and close over it, from the
+  // Content-Length before any body byte). body_budget caps the body bytes held
+  // by all connections together (a chunked body counts its whole limit):
+  // over it, 503 body_budget_exhausted and close.
+  uint64_t body_limit = 64ull * 1024 * 1024;
+  uint64_t body_budget = 256ull * 1024 * 1024;
+  int max_connections = 1024;                       // more: 503 and close
   std::chrono::milliseconds header_timeout{10000};  // whole header of a request
   std::chrono::milliseconds idle_timeout{30000};    // keep-alive wait for the next request
   std::chrono::milliseconds body_timeout{60000};    // whole body
@@ -48,8 +56,8 @@ struct ServerOptions {
   // interrupted): it finishes on its worker, its result is dropped and logged,
   // and a POST's objects it accepted are still stored.
   std::chrono::milliseconds request_timeout{60000};
-  std::chrono::milliseconds drain_timeout{30000};   // graceful shutdown
-  bool handle_signals = true;  // SIGTERM/SIGINT stop the server
+  std::chrono::milliseconds drain_timeout{30000};  // graceful shutdown
+  bool handle_signals = true;                      // SIGTERM/SIGINT stop the server
   bool access_log = true;
   // Operational endpoints. Public ones answer without credentials. A private
   // one needs an Authorization header (Basic or Bearer) that `authenticate`
@@ -91,6 +99,7 @@ class Server {
 // The fuzz entry: parses raw bytes as one HTTP/1.1 request with the server's
 // parser limits and turns it into the TAXII request model. Errors are
 // InvalidArgument / LimitExceeded, never a crash.
-Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes, const ServerOptions& limits);
+Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes,
+                                                const ServerOptions& limits);
 
 }  // namespace ctihub::http

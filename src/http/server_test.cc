@@ -41,7 +41,8 @@ class Client {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (true) {
       int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      deadline - std::chrono::steady_clock::now()).count());
+                                      deadline - std::chrono::steady_clock::now())
+                                      .count());
       if (left <= 0) break;
       pollfd p{fd_, POLLIN, 0};
       if (poll(&p, 1, left) <= 0) break;
@@ -138,7 +139,9 @@ TEST_F(ServerTest, HealthzAndMetrics) {
   EXPECT_NE(r.find("\r\n\r\nok\n"), std::string::npos);
   r = Roundtrip(Get("/metrics"));
   EXPECT_EQ(r.rfind("HTTP/1.1 401", 0), 0u) << r;
-  EXPECT_NE(r.find("WWW-Authenticate: Basic realm=\"ctihub\", Bearer realm=\"ctihub\""), std::string::npos) << r;
+  EXPECT_NE(r.find("WWW-Authenticate: Basic realm=\"ctihub\", Bearer realm=\"ctihub\""),
+            std::string::npos)
+      << r;
   EXPECT_NE(r.find("\"http_status\":\"401\""), std::string::npos) << r;
   EXPECT_EQ(r.find("ctihub_http_requests_total"), std::string::npos) << r;
   r = Roundtrip(Get("/metrics", "Bearer wrong"));
@@ -150,9 +153,15 @@ TEST_F(ServerTest, HealthzAndMetrics) {
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   r = Roundtrip(Get("/metrics", "Bearer admin"));
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
-  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"200\"} 1"), std::string::npos) << r;
-  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"401\"} 2"), std::string::npos) << r;
-  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"403\"} 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"200\"} 1"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"401\"} 2"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"metrics\",status=\"403\"} 1"),
+            std::string::npos)
+      << r;
   EXPECT_EQ(r.find("ctihub_degraded{"), std::string::npos) << r;
 }
 
@@ -174,7 +183,9 @@ TEST_F(PrivateHealthTest, HealthNeedsAnyUserMetricsPublic) {
   EXPECT_NE(r.find("\r\n\r\nok\n"), std::string::npos);
   r = Roundtrip(Get("/metrics"));
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
-  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"401\"} 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"healthz\",status=\"401\"} 1"),
+            std::string::npos)
+      << r;
 }
 
 class DegradedTest : public ServerTest {
@@ -233,7 +244,9 @@ TEST_F(DeadlineTest, LateHandlerGets503AndConnectionCloses) {
   std::string r = Roundtrip(Get("/taxii2/", "Bearer good"));
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   r = Roundtrip(Get("/metrics", "Bearer admin"));
-  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"timeout\",status=\"503\"} 2"), std::string::npos) << r;
+  EXPECT_NE(r.find("ctihub_http_requests_total{route=\"timeout\",status=\"503\"} 2"),
+            std::string::npos)
+      << r;
 }
 
 // Stopping while an abandoned handler still runs: Run waits for it, nothing leaks.
@@ -291,6 +304,58 @@ TEST_F(ServerTest, ParseRequestBytes) {
   EXPECT_EQ(r->body, "{}");
   EXPECT_FALSE(ParseRequestBytesForTest("GET / HTTP/1.1\r\n", o).ok());
   EXPECT_FALSE(ParseRequestBytesForTest("\x01\x02", o).ok());
+}
+
+class BodyBudgetTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override { o.body_budget = 100000; }
+};
+
+std::string PostHead(size_t content_length, std::string_view auth = "Bearer good") {
+  return "POST /api1/collections/c/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+         std::string(auth) +
+         "\r\nContent-Type: application/taxii+json;version=2.1\r\nContent-Length: " +
+         std::to_string(content_length) + "\r\n\r\n";
+}
+
+// Bodies held by all connections together stay within body_budget: a body
+// that does not fit is refused from its headers (503 and close), and the
+// budget comes back when a held body goes away.
+TEST_F(BodyBudgetTest, BodiesOverTheBudgetAreRefused) {
+  auto first = std::make_unique<Client>(server_->port());
+  ASSERT_TRUE(first->ok());
+  ASSERT_TRUE(first->Send(PostHead(60000) + std::string(100, 'a')));  // held: 60000 reserved
+  EXPECT_EQ(first->ReadAll(300), "");
+  Client second(server_->port());
+  ASSERT_TRUE(second.Send(PostHead(60000)));
+  bool closed = false;
+  std::string r = second.ReadAll(2000, &closed);
+  EXPECT_EQ(r.rfind("HTTP/1.1 503", 0), 0u) << r;
+  EXPECT_NE(r.find("body_budget_exhausted"), std::string::npos) << r;
+  EXPECT_TRUE(closed);
+  first.reset();  // its body is abandoned: the budget is given back
+  std::string third;
+  for (int i = 0; i < 20; ++i) {
+    Client c(server_->port());
+    c.Send(PostHead(60000) + std::string(60000, ' '));
+    third = c.ReadAll(2000);
+    if (third.rfind("HTTP/1.1 503", 0) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(third.rfind("HTTP/1.1 ", 0), 0u) << third;
+  EXPECT_NE(third.rfind("HTTP/1.1 503", 0), 0u) << third;
+}
+
+// Credentials are checked before a body is read: a stranger's body is never
+// read (401 at once, connection closed), whatever its announced size.
+TEST_F(ServerTest, BodyOfAStrangerIsNotRead) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(PostHead(60000, "Bearer wrong")));
+  bool closed = false;
+  std::string r = c.ReadAll(2000, &closed);
+  EXPECT_EQ(r.rfind("HTTP/1.1 401", 0), 0u) << r;
+  EXPECT_NE(r.find("\"http_status\":\"401\""), std::string::npos) << r;
+  EXPECT_TRUE(closed);
 }
 
 }  // namespace

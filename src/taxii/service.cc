@@ -284,6 +284,14 @@ std::shared_ptr<const policy::Policy> Service::CurrentPolicy() const {
   return access_.policy->Current();
 }
 
+namespace {
+
+Response AuthenticationRequired() {
+  return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
+}
+
+}  // namespace
+
 Response Service::Handle(const Request& request) {
   RequestContext ctx;
   Response r;
@@ -301,6 +309,21 @@ Response Service::Handle(const Request& request) {
     r = ErrorResponse(503, "audit_unavailable", "Service Unavailable",
                       "the audit trail cannot record this request");
     r.user = std::move(user);
+  }
+  return r;
+}
+
+Response Service::RefuseUnauthenticated(const Request& request) {
+  RequestContext ctx;
+  Response r = AuthenticationRequired();
+  if (!request.authorization.empty()) {
+    r = ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
+    ctx.login_failed = true;
+    ctx.attempted_user = auth::BasicUserName(request.authorization);
+  }
+  if (access_.audit != nullptr && !AuditRequest(request, r, ctx)) {
+    r = ErrorResponse(503, "audit_unavailable", "Service Unavailable",
+                      "the audit trail cannot record this request");
   }
   return r;
 }
@@ -469,10 +492,6 @@ const std::vector<Service::Route>& Service::RouteTable() {
 }
 
 namespace {
-
-Response AuthenticationRequired() {
-  return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
-}
 
 Response ForbiddenRead(std::string_view route) {
   Response r =

@@ -113,6 +113,11 @@ class Service {
   // Never throws: an unexpected exception becomes a 500 with an error object.
   Response Handle(const Request& request);
 
+  // The answer to a request the HTTP layer refused on its headers because its
+  // credentials do not authenticate (its body is never read): the same 401 as
+  // Handle's, and for a failed login (credentials given) its audit record.
+  Response RefuseUnauthenticated(const Request& request);
+
   // Blocks until all writes started so far are durable (graceful shutdown, tests).
   void WaitForWrites();
 
