@@ -35,6 +35,16 @@ inline constexpr std::string_view kPapExtensionId =
 // or the TLP:RED granular parts of an object.
 inline constexpr std::string_view kRecipientsExtensionId =
     "extension-definition--7f4a4592-aab5-4a44-b790-83343a778ab2";
+
+// The redaction marker (src/policy/README.md): a property extension on every
+// served copy the policy removed something from,
+//   "extensions": {"extension-definition--5d1b3c8e-7a2f-4c61-9e0d-3b8a6f2c4d17":
+//     {"extension_type": "property-extension",
+//      "redacted_selectors": ["x_personal", "labels.[1]", ...]}}
+// listing the producer-version selectors removed, so no recipient (or peer
+// hub) mistakes the copy for the producer's version.
+inline constexpr std::string_view kRedactedExtensionId =
+    "extension-definition--5d1b3c8e-7a2f-4c61-9e0d-3b8a6f2c4d17";
 inline constexpr std::string_view kRecipientsProperty = "recipient_orgs";
 
 // PAP: may the object feed active blocking (firewall, DNS RPZ, proxy

@@ -738,6 +738,91 @@ void EmitRedactedText(std::string& out, std::string_view text, json::Element e,
   out += '}';
 }
 
+// The marker value: the removed selectors, sorted, canonical JSON.
+std::string RedactionMarker(const std::vector<Path>& removals) {
+  std::vector<std::string> selectors;
+  selectors.reserve(removals.size());
+  for (const Path& p : removals) selectors.push_back(SelectorToString(p));
+  std::sort(selectors.begin(), selectors.end(), json::Utf16Less);
+  selectors.erase(std::unique(selectors.begin(), selectors.end()), selectors.end());
+  std::string out = R"({"extension_type":"property-extension","redacted_selectors":[)";
+  for (size_t i = 0; i < selectors.size(); ++i) {
+    if (i > 0) out += ',';
+    json::AppendQuoted(out, selectors[i]);
+  }
+  return out + "]}";
+}
+
+// Adds the redaction marker (markings.h kRedactedExtensionId) to the
+// `extensions` of the canonical redacted copy, keeping it canonical. False
+// when the copy does not parse (it was just written, so never in practice):
+// the caller withholds.
+bool MarkRedacted(std::string& canonical, const std::vector<Path>& removals) {
+  thread_local json::JsonParser parser(json::ParseLimits{.reject_duplicate_keys = false});
+  auto doc = parser.Parse(canonical);
+  json::Object obj;
+  if (!doc.ok() || doc->get_object().get(obj) != simdjson::SUCCESS) return false;
+  const std::string marker = RedactionMarker(removals);
+  auto put_marker = [&](std::string& out) {
+    json::AppendQuoted(out, kRedactedExtensionId);
+    out += ':';
+    out += marker;
+  };
+  std::string out;
+  out.reserve(canonical.size() + marker.size() + 80);
+  out += '{';
+  bool first = true, placed = false;
+  auto sep = [&] {
+    if (!first) out += ',';
+    first = false;
+  };
+  auto put_extensions_only_marker = [&] {
+    sep();
+    out += R"("extensions":{)";
+    put_marker(out);
+    out += '}';
+    placed = true;
+  };
+  for (auto member : obj) {  // canonical text: members in RFC 8785 order
+    const std::string_view key = member.key;
+    if (!placed && json::Utf16Less("extensions", key)) put_extensions_only_marker();
+    sep();
+    json::AppendQuoted(out, key);
+    out += ':';
+    json::Object ext;
+    if (key != "extensions" || member.value.get_object().get(ext) != simdjson::SUCCESS) {
+      json::AppendCanonical(out, member.value);
+      continue;
+    }
+    out += '{';
+    bool first_ext = true, marked = false;
+    for (auto e : ext) {
+      if (!marked && json::Utf16Less(kRedactedExtensionId, e.key)) {
+        if (!first_ext) out += ',';
+        first_ext = false;
+        put_marker(out);
+        marked = true;
+      }
+      if (e.key == kRedactedExtensionId) continue;  // a producer's own marker is replaced
+      if (!first_ext) out += ',';
+      first_ext = false;
+      json::AppendQuoted(out, e.key);
+      out += ':';
+      json::AppendCanonical(out, e.value);
+    }
+    if (!marked) {
+      if (!first_ext) out += ',';
+      put_marker(out);
+    }
+    out += '}';
+    placed = true;
+  }
+  if (!placed) put_extensions_only_marker();
+  out += '}';
+  canonical = std::move(out);
+  return true;
+}
+
 template <typename Lazy>
 Outcome Evaluate(const Candidate& c, const ObjectFacts& f, Pap pap, Lazy& lazy) {
   Outcome o;
@@ -983,6 +1068,10 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
   } else {
     Path path;
     EmitRedacted(d.redacted_json, *object.Get(), path, best->removals);
+  }
+  if (!MarkRedacted(d.redacted_json, best->removals)) {
+    d = Decision{};
+    d.via = "malformed-object";
   }
   return d;
 }

@@ -116,7 +116,7 @@ TEST_F(Redaction, StripRules) {
       R"("x_personal":{"name":"J. Doe"},"external_references":[{"source_name":"a"},{"source_name":"case file"}])");
   Decision d = Decide("police", o);
   ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
-  EXPECT_EQ(d.redacted_json.find("x_personal"), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find(R"("x_personal":)"), std::string::npos);
   EXPECT_EQ(d.redacted_json.find("case file"), std::string::npos);
   EXPECT_NE(d.redacted_json.find(R"("external_references":[{"source_name":"a"}])"),
             std::string::npos);
@@ -124,7 +124,7 @@ TEST_F(Redaction, StripRules) {
   std::string ta = Obj("threat-actor", R"("name":"X","personal_characteristics":"p")");
   d = Decide("police", ta);
   ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
-  EXPECT_EQ(d.redacted_json.find("personal_characteristics"), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find(R"("personal_characteristics":)"), std::string::npos);
   // Nothing to strip: served as is.
   EXPECT_EQ(Decide("police", Obj("malware", R"("is_family":true)")).verdict, Verdict::kServe);
 }
@@ -173,7 +173,8 @@ TEST_F(Redaction, StoredTextAndParsedObjectRedactIdentically) {
         auto r = text_parser.Parse(text.redacted_json);
         ASSERT_TRUE(r.ok()) << text.redacted_json;
         EXPECT_EQ(json::CanonicalJson(*r), text.redacted_json);
-        EXPECT_EQ(text.redacted_json.find("x_personal"), std::string::npos) << text.redacted_json;
+        EXPECT_EQ(text.redacted_json.find(R"("x_personal":)"), std::string::npos)
+            << text.redacted_json;
       }
     }
   }
@@ -327,6 +328,47 @@ strip_properties = ["description"]
   EXPECT_TRUE(stix::Validate(*redacted).valid()) << d.redacted_json;
 }
 
+// Issue 12 item 11: a redacted copy says so, in a property extension listing
+// the removed selectors, and stays a valid STIX object.
+TEST_F(Redaction, RedactedCopyIsMarkedAndValid) {
+  std::string o =
+      R"({"type":"indicator","spec_version":"2.1","id":"indicator--44444444-4444-4444-8444-444444444444",)"
+      R"("created_by_ref":"identity--00000000-0000-4000-8000-000000000001","object_marking_refs":[")" +
+      std::string(kAmberId) +
+      R"("],"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",)"
+      R"("pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)"
+      R"("x_personal":{"name":"J. Doe"},"external_references":[{"source_name":"a","url":"https://example.org/a"},)"
+      R"({"source_name":"case file","external_id":"42"}],)"
+      R"("extensions":{"extension-definition--7f4a4592-aab5-4a44-b790-83343a778ab2":)"
+      R"({"extension_type":"property-extension","recipient_orgs":[]}}})";
+  {
+    auto original = parser_.Parse(o);
+    ASSERT_TRUE(original.ok());
+    ASSERT_TRUE(stix::Validate(*original).valid()) << o;
+  }
+  Decision d = Decide("police", o);
+  ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
+  auto e = parser_.Parse(d.redacted_json);
+  ASSERT_TRUE(e.ok()) << d.redacted_json;
+  EXPECT_EQ(json::CanonicalJson(*e), d.redacted_json);
+  json::Element marker;
+  ASSERT_EQ((*e)["extensions"][kRedactedExtensionId].get(marker), simdjson::SUCCESS)
+      << d.redacted_json;
+  EXPECT_EQ(json::CanonicalJson(marker),
+            R"({"extension_type":"property-extension","redacted_selectors":)"
+            R"(["external_references.[1]","x_personal"]})");
+  json::Element kept;
+  EXPECT_EQ(
+      (*e)["extensions"]["extension-definition--7f4a4592-aab5-4a44-b790-83343a778ab2"].get(kept),
+      simdjson::SUCCESS)
+      << "other extensions are kept";
+  stix::Report report = stix::Validate(*e);
+  EXPECT_TRUE(report.valid()) << d.redacted_json << " "
+                              << (report.errors.empty() ? "" : report.errors[0].message);
+  // An unredacted copy carries no marker.
+  EXPECT_EQ(Decide("vendor", o).verdict, Verdict::kServe);
+}
+
 TEST_F(Redaction, ReshareChainCapsAndIntersects) {
   // police re-shares to unit at GREEN only, for indicator and malware only.
   EXPECT_EQ(
@@ -348,7 +390,7 @@ TEST_F(Redaction, ReshareChainCapsAndIntersects) {
           R"("pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","x_personal":"p")",
           kGreenId));
   ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
-  EXPECT_EQ(d.redacted_json.find("x_personal"), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find(R"("x_personal":)"), std::string::npos);
 }
 
 TEST_F(Redaction, ReadScope) {
@@ -373,7 +415,7 @@ TEST_F(Redaction, GranularPapAboveTheCeilingIsRemoved) {
                                      R"(","selectors":["description"]}])");
   Decision d = Decide("police", o);  // the vendor-police ceiling is PAP:AMBER
   ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
-  EXPECT_EQ(d.redacted_json.find("description"), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find(R"("description":)"), std::string::npos);
   EXPECT_EQ(Decide("vendor", o).verdict, Verdict::kServe);
   EXPECT_TRUE(AllowsActiveBlocking(Pap::kGreen));
   EXPECT_FALSE(AllowsActiveBlocking(Pap::kAmber));
@@ -388,7 +430,7 @@ TEST_F(Redaction, StatementMarkingsAreKept) {
   ASSERT_EQ(d.verdict, Verdict::kServeRedacted);
   EXPECT_NE(d.redacted_json.find(kStatement), std::string::npos);
   EXPECT_NE(d.redacted_json.find(kAmberId), std::string::npos);
-  EXPECT_EQ(d.redacted_json.find("x_personal"), std::string::npos);
+  EXPECT_EQ(d.redacted_json.find(R"("x_personal":)"), std::string::npos);
 }
 
 TEST(Selectors, ParseAndPrint) {

@@ -188,6 +188,9 @@ def grants_for(reader, revoked=False):
     return g
 
 
+REDACTED_EXT = "extension-definition--5d1b3c8e-7a2f-4c61-9e0d-3b8a6f2c4d17"
+
+
 def expected(reader, item, revoked=False):
     """None (withheld) or the set of top-level properties removed."""
     o = item["obj"]
@@ -225,6 +228,12 @@ def check_served(reader, item, served, where):
     if item["granular"] and "description" in exp:
         want.pop("granular_markings", None)  # its only selector is gone
     got = {k: v for k, v in served.items() if k != "created_by_ref"}
+    if exp:
+        # A redacted copy names what was removed (src/policy/README.md, redaction marker).
+        marker = got.pop("extensions", {}).pop(REDACTED_EXT, None)
+        check(marker is not None and marker.get("extension_type") == "property-extension"
+              and set(marker.get("redacted_selectors", [])) >= exp,
+              "%s %s %s: the redacted copy is marked: %r" % (where, reader, o["id"], marker))
     check(served.get("created_by_ref") == IDS["vendor"],
           "%s %s %s: created_by_ref is the vendor's identity" % (where, reader, o["id"]))
     check(got == want, "%s %s %s: served %s, expected %s" % (
