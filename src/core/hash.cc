@@ -25,16 +25,6 @@ Sha256Digest Sha256(std::string_view data) { return Digest<32>(EVP_sha256(), dat
 std::string Md5Hex(std::string_view data) { return HexEncode(Digest<16>(EVP_md5(), data)); }
 std::string Sha512Hex(std::string_view data) { return HexEncode(Digest<64>(EVP_sha512(), data)); }
 
-std::string HexEncode(const uint8_t* data, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(n * 2, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[data[i] >> 4];
-    out[2 * i + 1] = kHex[data[i] & 0xf];
-  }
-  return out;
-}
-
 void SecureRandomBytes(uint8_t* out, size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();
 }

@@ -1,4 +1,4 @@
-// Cryptographic digests (OpenSSL EVP) and hex encoding; a fast hash for
+// Cryptographic digests (OpenSSL EVP) and their hex forms; a fast hash for
 // STIX ids in hash tables. Thread-safe.
 #pragma once
 
@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/encoding.h"  // HexEncode
+
 namespace ctihub {
 
 using Sha1Digest = std::array<uint8_t, 20>;
@@ -20,12 +22,6 @@ Sha256Digest Sha256(std::string_view data);
 std::string Md5Hex(std::string_view data);
 std::string Sha512Hex(std::string_view data);
 
-// Lower-case hex of raw bytes.
-std::string HexEncode(const uint8_t* data, size_t n);
-template <size_t N>
-std::string HexEncode(const std::array<uint8_t, N>& a) {
-  return HexEncode(a.data(), N);
-}
 inline std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 inline std::string Sha1Hex(std::string_view data) { return HexEncode(Sha1(data)); }
 

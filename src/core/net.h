@@ -1,17 +1,33 @@
-// IP address text forms (inet_pton based): the one IP parser of ctihub.
-// Stateless; thread-safe.
+// IP addresses and CIDR prefixes (IPv4 dotted quad, the IPv6 text forms of RFC 4291
+// §2.2 including an embedded IPv4 tail), parsed by inet_pton: the one IP parser of
+// ctihub. Stateless; thread-safe.
 #pragma once
 
 #include <string_view>
 
 namespace ctihub::net {
 
-// "a.b.c.d" (dotted quad, as inet_pton accepts it) optionally followed by
-// "/N" with N in 0-32.
+// An address with a prefix length: "10.0.0.0/8", "2001:db8::/32"; a bare address has
+// the full length (32 or 128). `addr` is in network order, IPv4 in its first 4 bytes.
+struct IpPrefix {
+  bool v6 = false;
+  unsigned char addr[16] = {};
+  int bits = 0;
+};
+
+// Parses an IPv4 or IPv6 address (as inet_pton accepts it), optionally followed by
+// "/N" (decimal, no leading zeros, N <= 32 or 128). False on anything else: zone ids,
+// whitespace, NUL bytes, octets with leading zeros, host names. Host bits below the
+// prefix are kept as written.
+bool ParseIpPrefix(std::string_view text, IpPrefix* out);
+
+// "a.b.c.d" optionally followed by "/N" with N in 0-32.
 bool IsIpv4AddressOrCidr(std::string_view text);
 
-// An RFC 4291 text address (as inet_pton accepts it) optionally followed by
-// "/N" with N in 0-128.
+// An RFC 4291 text address optionally followed by "/N" with N in 0-128.
 bool IsIpv6AddressOrCidr(std::string_view text);
+
+// True if `inner` lies within `outer` (same family, outer prefix no longer).
+bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner);
 
 }  // namespace ctihub::net

@@ -5,6 +5,57 @@
 namespace ctihub::net {
 namespace {
 
+IpPrefix Parse(std::string_view s) {
+  IpPrefix p;
+  EXPECT_TRUE(ParseIpPrefix(s, &p)) << s;
+  return p;
+}
+
+TEST(Net, ParsesIpv4AddressesAndBlocks) {
+  IpPrefix p = Parse("10.1.2.3");
+  EXPECT_FALSE(p.v6);
+  EXPECT_EQ(p.bits, 32);
+  EXPECT_EQ(p.addr[0], 10);
+  EXPECT_EQ(p.addr[3], 3);
+  EXPECT_EQ(Parse("10.0.0.0/8").bits, 8);
+  EXPECT_EQ(Parse("0.0.0.0/0").bits, 0);
+  EXPECT_TRUE(IsIpv4AddressOrCidr("255.255.255.255/32"));
+  EXPECT_FALSE(IsIpv6AddressOrCidr("192.168.0.1"));
+}
+
+TEST(Net, ParsesIpv6TextForms) {
+  IpPrefix p = Parse("2001:db8::/32");
+  EXPECT_TRUE(p.v6);
+  EXPECT_EQ(p.bits, 32);
+  EXPECT_EQ(p.addr[0], 0x20);
+  EXPECT_EQ(p.addr[1], 0x01);
+  EXPECT_EQ(Parse("::").bits, 128);
+  IpPrefix mapped = Parse("::ffff:192.0.2.1");
+  EXPECT_EQ(mapped.addr[10], 0xff);
+  EXPECT_EQ(mapped.addr[12], 192);
+  EXPECT_TRUE(IsIpv6AddressOrCidr("fe80::1:2:3:4/64"));
+  EXPECT_FALSE(IsIpv4AddressOrCidr("::1"));
+}
+
+TEST(Net, RejectsMalformedAddresses) {
+  IpPrefix p;
+  for (std::string_view bad :
+       {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/x",
+        "1.2.3.4/0032", "1.2.3.4/08", " 1.2.3.4", "example.org", "2001:db8::/129", "1::2::3",
+        "fe80::1%eth0", "12345::", ":::", "1.2.3.4/8/8", "::ffff:1.2.3"}) {
+    EXPECT_FALSE(ParseIpPrefix(bad, &p)) << bad;
+  }
+}
+
+TEST(Net, PrefixContainment) {
+  EXPECT_TRUE(PrefixContains(Parse("10.0.0.0/8"), Parse("10.20.30.40")));
+  EXPECT_TRUE(PrefixContains(Parse("10.0.0.0/9"), Parse("10.127.0.0/16")));
+  EXPECT_FALSE(PrefixContains(Parse("10.0.0.0/9"), Parse("10.128.0.0/16")));
+  EXPECT_FALSE(PrefixContains(Parse("10.0.0.0/16"), Parse("10.0.0.0/8")));
+  EXPECT_FALSE(PrefixContains(Parse("::/0"), Parse("10.0.0.1")));
+  EXPECT_TRUE(PrefixContains(Parse("2001:db8::/32"), Parse("2001:db8:ffff::1")));
+}
+
 TEST(NetTest, Ipv4) {
   EXPECT_TRUE(IsIpv4AddressOrCidr("198.51.100.3"));
   EXPECT_TRUE(IsIpv4AddressOrCidr("10.0.0.0/8"));

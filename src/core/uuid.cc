@@ -1,18 +1,9 @@
 #include "core/uuid.h"
 
+#include "core/encoding.h"
 #include "core/hash.h"
 
 namespace ctihub {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 Uuid Uuid::V4() {
   std::array<uint8_t, 16> b;
@@ -44,7 +35,7 @@ Result<Uuid> Uuid::Parse(std::string_view s) {
       ++i;
       continue;
     }
-    int hi = HexValue(s[i]), lo = HexValue(s[i + 1]);
+    int hi = HexDigitValue(s[i]), lo = HexDigitValue(s[i + 1]);
     if (hi < 0 || lo < 0) return InvalidArgument("UUID has a non-hex digit");
     b[j++] = static_cast<uint8_t>(hi << 4 | lo);
     i += 2;
