@@ -5,7 +5,7 @@ DATA ?= ./var
 LISTEN ?= 127.0.0.1:8443
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure build install test serve bench fuzz-smoke check asan asan-build clean format
+.PHONY: all deps configure build install test serve bench fuzz-smoke check asan asan-build clean format lint
 
 all: build
 
@@ -48,6 +48,11 @@ check: asan fuzz-smoke
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+# clang-format --dry-run --Werror over the sources, clang-tidy over the files changed since
+# the last tag (else BASE, default HEAD~20). `make lint BASE=main~5`.
+lint: configure
+	@scripts/lint.sh $(BASE)
 
 clean:
 	rm -rf build

@@ -1,4 +1,2 @@
 # TAXII request target / URL filter parsing and POSTed envelope parsing.
-if(TARGET ctihub_taxii)
-  ctihub_add_fuzzer(taxii_filters SOURCES taxii_filters_fuzz.cc LIBS ctihub_taxii)
-endif()
+ctihub_add_fuzzer(taxii_filters SOURCES taxii_filters_fuzz.cc LIBS ctihub_taxii)

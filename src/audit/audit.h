@@ -116,7 +116,19 @@ struct Options {
   bool sign = true;  // sign head and checkpoints with DATA/node.key
 };
 
-class AuditLog {
+// Where the request path appends records: an AuditLog, or a test double
+// (audit/testing/failing_sink.h). Implementations are thread-safe.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Enqueues a record; not OK when the trail cannot take it (the caller must
+  // then fail the request: no read path may go unaudited).
+  virtual Status Append(Record r) = 0;
+  // Waits until everything appended before the call is committed.
+  virtual Status Flush() = 0;
+};
+
+class AuditLog : public Sink {
  public:
   // Opens (creating if needed) DATA/audit.db and starts the appender thread.
   // With `sign`, DATA/node.key is created (and pinned in DATA/audit.pub) only
@@ -125,7 +137,7 @@ class AuditLog {
   // Unavailable), never a fresh key that would silently re-sign the trail.
   // Unavailable/Internal on I/O or SQLite errors.
   static Result<std::unique_ptr<AuditLog>> Open(const std::string& data_dir, Options options = {});
-  ~AuditLog();  // drains the queue, commits, stops the thread
+  ~AuditLog() override;  // drains the queue, commits, stops the thread
 
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -133,9 +145,9 @@ class AuditLog {
   // Enqueues a record. InvalidArgument for details that are not a JSON object;
   // Unavailable once the log has failed (the caller must then fail the request:
   // no read path may go unaudited).
-  Status Append(Record r);
+  Status Append(Record r) override;
   // Waits until everything appended before the call is committed.
-  Status Flush();
+  Status Flush() override;
 
   int64_t committed_seq() const;
   // The node's public key (hex); empty when the log does not sign.

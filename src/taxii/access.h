@@ -42,7 +42,7 @@ namespace ctihub::taxii {
 // and benchmarks, which then serves whatever the collection ACL allows.
 struct AccessControl {
   policy::PolicyHolder* policy = nullptr;
-  audit::AuditLog* audit = nullptr;
+  audit::Sink* audit = nullptr;  // an AuditLog; a test double in tests
   std::string data_dir;  // where audit::Query reads DATA/audit.db (GET /api/v1/audit)
   bool without_policy_for_test = false;  // set only by WithoutPolicyForTest()
 };

@@ -6,9 +6,7 @@
 
 #include "core/timestamp.h"
 #include "stix/validate.h"
-#ifdef CTIHUB_HAS_PATTERN
 #include "pattern/pattern.h"
-#endif
 
 namespace ctihub::taxii {
 namespace {
@@ -347,7 +345,6 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const Env
       items.push_back(std::move(item));
       continue;
     }
-#ifdef CTIHUB_HAS_PATTERN
     if (opts.validate_patterns && report.type == "indicator") {
       std::string_view pattern_type, pattern;
       if (obj["pattern_type"].get_string().get(pattern_type) == simdjson::SUCCESS &&
@@ -362,7 +359,6 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const Env
         }
       }
     }
-#endif
     store::NewObject& no = item.object;
     no.id = report.id;
     no.type = report.type;

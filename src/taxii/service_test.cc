@@ -363,9 +363,6 @@ TEST_F(ServiceTest, EnvelopeLimitsAndBadJson) {
 }
 
 TEST_F(ServiceTest, InvalidPatternIsAFailure) {
-#ifndef CTIHUB_HAS_PATTERN
-  GTEST_SKIP() << "pattern module not built";
-#endif
   std::string obj = Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z",
                               "[ipv4-addr:value = ");
   Response r = Do("POST", std::string("/api1/collections/") + kRw + "/objects/", Envelope({obj}));

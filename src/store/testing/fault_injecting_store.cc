@@ -1,0 +1,167 @@
+#include "store/testing/fault_injecting_store.h"
+
+#include <cassert>
+#include <utility>
+
+namespace ctihub::store {
+
+void FaultInjectingStore::Fail(StoreOp op, Status status, int times) {
+  assert(!status.ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_[static_cast<size_t>(op)] = Fault{std::move(status), times};
+}
+
+void FaultInjectingStore::Heal(StoreOp op) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_[static_cast<size_t>(op)].reset();
+}
+
+int64_t FaultInjectingStore::calls(StoreOp op) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_[static_cast<size_t>(op)];
+}
+
+std::optional<Status> FaultInjectingStore::Injected(StoreOp op) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto i = static_cast<size_t>(op);
+  ++calls_[i];
+  std::optional<Fault>& fault = faults_[i];
+  if (!fault) return std::nullopt;
+  Status status = fault->status;
+  if (fault->remaining != kEveryCall && --fault->remaining == 0) fault.reset();
+  return status;
+}
+
+Result<Organisation> FaultInjectingStore::AddOrganisation(const Organisation& org) {
+  if (auto fault = Injected(StoreOp::kAddOrganisation)) return std::move(*fault);
+  return inner_.AddOrganisation(org);
+}
+
+Result<std::vector<Organisation>> FaultInjectingStore::ListOrganisations() {
+  if (auto fault = Injected(StoreOp::kListOrganisations)) return std::move(*fault);
+  return inner_.ListOrganisations();
+}
+
+Result<Organisation> FaultInjectingStore::GetOrganisation(std::string_view name) {
+  if (auto fault = Injected(StoreOp::kGetOrganisation)) return std::move(*fault);
+  return inner_.GetOrganisation(name);
+}
+
+Result<User> FaultInjectingStore::AddUser(const User& user) {
+  if (auto fault = Injected(StoreOp::kAddUser)) return std::move(*fault);
+  return inner_.AddUser(user);
+}
+
+Result<std::vector<User>> FaultInjectingStore::ListUsers() {
+  if (auto fault = Injected(StoreOp::kListUsers)) return std::move(*fault);
+  return inner_.ListUsers();
+}
+
+Result<User> FaultInjectingStore::GetUser(std::string_view name) {
+  if (auto fault = Injected(StoreOp::kGetUser)) return std::move(*fault);
+  return inner_.GetUser(name);
+}
+
+Result<User> FaultInjectingStore::GetUserById(int64_t id) {
+  if (auto fault = Injected(StoreOp::kGetUserById)) return std::move(*fault);
+  return inner_.GetUserById(id);
+}
+
+Status FaultInjectingStore::RemoveUser(std::string_view name) {
+  if (auto fault = Injected(StoreOp::kRemoveUser)) return std::move(*fault);
+  return inner_.RemoveUser(name);
+}
+
+Status FaultInjectingStore::SetPassword(std::string_view user, std::string_view password_hash) {
+  if (auto fault = Injected(StoreOp::kSetPassword)) return std::move(*fault);
+  return inner_.SetPassword(user, password_hash);
+}
+
+Result<ApiToken> FaultInjectingStore::AddToken(const ApiToken& token) {
+  if (auto fault = Injected(StoreOp::kAddToken)) return std::move(*fault);
+  return inner_.AddToken(token);
+}
+
+Result<ApiToken> FaultInjectingStore::FindTokenByHash(std::string_view token_hash) {
+  if (auto fault = Injected(StoreOp::kFindTokenByHash)) return std::move(*fault);
+  return inner_.FindTokenByHash(token_hash);
+}
+
+Result<std::vector<ApiToken>> FaultInjectingStore::ListTokens(int64_t user_id) {
+  if (auto fault = Injected(StoreOp::kListTokens)) return std::move(*fault);
+  return inner_.ListTokens(user_id);
+}
+
+Status FaultInjectingStore::RevokeToken(int64_t token_id) {
+  if (auto fault = Injected(StoreOp::kRevokeToken)) return std::move(*fault);
+  return inner_.RevokeToken(token_id);
+}
+
+Status FaultInjectingStore::PutApiRoot(const ApiRoot& root) {
+  if (auto fault = Injected(StoreOp::kPutApiRoot)) return std::move(*fault);
+  return inner_.PutApiRoot(root);
+}
+
+Result<std::vector<ApiRoot>> FaultInjectingStore::ListApiRoots() {
+  if (auto fault = Injected(StoreOp::kListApiRoots)) return std::move(*fault);
+  return inner_.ListApiRoots();
+}
+
+Result<Collection> FaultInjectingStore::AddCollection(const Collection& c) {
+  if (auto fault = Injected(StoreOp::kAddCollection)) return std::move(*fault);
+  return inner_.AddCollection(c);
+}
+
+Result<std::vector<Collection>> FaultInjectingStore::ListCollections(std::string_view api_root) {
+  if (auto fault = Injected(StoreOp::kListCollections)) return std::move(*fault);
+  return inner_.ListCollections(api_root);
+}
+
+Result<Collection> FaultInjectingStore::GetCollection(std::string_view api_root,
+                                                      std::string_view id) {
+  if (auto fault = Injected(StoreOp::kGetCollection)) return std::move(*fault);
+  return inner_.GetCollection(api_root, id);
+}
+
+Status FaultInjectingStore::RemoveCollection(std::string_view id) {
+  if (auto fault = Injected(StoreOp::kRemoveCollection)) return std::move(*fault);
+  return inner_.RemoveCollection(id);
+}
+
+std::future<Result<std::vector<WriteOutcome>>> FaultInjectingStore::WriteObjects(
+    std::string collection_id, std::vector<NewObject> objects, std::string status_id) {
+  if (auto fault = Injected(StoreOp::kWriteObjects)) {
+    std::promise<Result<std::vector<WriteOutcome>>> failed;
+    failed.set_value(std::move(*fault));
+    return failed.get_future();
+  }
+  return inner_.WriteObjects(std::move(collection_id), std::move(objects), std::move(status_id));
+}
+
+Result<ObjectPage> FaultInjectingStore::QueryObjects(const ObjectQuery& q) {
+  if (auto fault = Injected(StoreOp::kQueryObjects)) return std::move(*fault);
+  return inner_.QueryObjects(q);
+}
+
+Result<int64_t> FaultInjectingStore::DeleteObject(const ObjectQuery& q) {
+  if (auto fault = Injected(StoreOp::kDeleteObject)) return std::move(*fault);
+  return inner_.DeleteObject(q);
+}
+
+Status FaultInjectingStore::CreateStatus(const StatusResource& s) {
+  if (auto fault = Injected(StoreOp::kCreateStatus)) return std::move(*fault);
+  return inner_.CreateStatus(s);
+}
+
+Result<StatusResource> FaultInjectingStore::GetStatus(std::string_view api_root,
+                                                      std::string_view id) {
+  if (auto fault = Injected(StoreOp::kGetStatus)) return std::move(*fault);
+  return inner_.GetStatus(api_root, id);
+}
+
+Result<int64_t> FaultInjectingStore::CountObjects() {
+  if (auto fault = Injected(StoreOp::kCountObjects)) return std::move(*fault);
+  return inner_.CountObjects();
+}
+
+}  // namespace ctihub::store
