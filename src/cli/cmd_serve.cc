@@ -148,7 +148,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--tls-cert", &C::tls_cert, "PEM certificate chain: serve HTTPS");
   opt("--tls-key", &C::tls_key, "PEM private key of --tls-cert");
   flag("--insecure-http", &C::insecure_http, "allow plain HTTP on a non-loopback address");
-  opt("--threads", &C::threads, "IO and worker threads each (default: number of cores)");
+  opt("--threads", &C::threads, "IO and worker threads each, 1..256 (default 0: number of cores)");
   opt("--max-connections", &C::max_connections, "open connections at most (default 1024)");
   opt("--body-limit", &C::body_limit, "largest request body in bytes (default 64 MiB)");
   opt("--header-limit", &C::header_limit, "largest request line + headers in bytes (default 16 KiB)");
@@ -184,6 +184,10 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       }
     }
     for (const auto& apply : *appliers) apply(cfg);
+    if (Status st = http::CheckServeConfig(cfg); !st.ok()) {
+      *exit_code = Fail("serve: " + st.message());
+      return;
+    }
     *exit_code = RunServe(cfg);
   });
 }

@@ -1,7 +1,8 @@
 #include "http/config.h"
 
-#include <charconv>
 #include <toml++/toml.h>
+
+#include <charconv>
 
 namespace ctihub::http {
 
@@ -28,7 +29,8 @@ Status LoadServeConfig(const std::string& path, ServeConfig& cfg) {
     if (auto v = n.value<int64_t>(); v && *v >= 0) {
       out = *v;
     } else {
-      st = InvalidArgument("config " + path + ": " + std::string(key) + " must be a non-negative integer");
+      st = InvalidArgument("config " + path + ": " + std::string(key) +
+                           " must be a non-negative integer");
     }
   };
   auto boolean = [&](const toml::node& n, std::string_view key, bool& out) {
@@ -40,31 +42,69 @@ Status LoadServeConfig(const std::string& path, ServeConfig& cfg) {
   };
   for (const auto& [k, node] : t) {
     std::string_view key = k.str();
-    if (key == "data") str(node, key, cfg.data);
-    else if (key == "listen") str(node, key, cfg.listen);
-    else if (key == "tls_cert") str(node, key, cfg.tls_cert);
-    else if (key == "tls_key") str(node, key, cfg.tls_key);
-    else if (key == "insecure_http") boolean(node, key, cfg.insecure_http);
-    else if (key == "threads") num(node, key, cfg.threads);
-    else if (key == "max_connections") num(node, key, cfg.max_connections);
-    else if (key == "body_limit") num(node, key, cfg.body_limit);
-    else if (key == "header_limit") num(node, key, cfg.header_limit);
-    else if (key == "header_timeout_ms") num(node, key, cfg.header_timeout_ms);
-    else if (key == "idle_timeout_ms") num(node, key, cfg.idle_timeout_ms);
-    else if (key == "request_timeout_ms") num(node, key, cfg.request_timeout_ms);
-    else if (key == "max_objects_per_envelope") num(node, key, cfg.max_objects_per_envelope);
-    else if (key == "page_size") num(node, key, cfg.page_size);
-    else if (key == "max_page_size") num(node, key, cfg.max_page_size);
-    else if (key == "title") str(node, key, cfg.title);
-    else if (key == "description") str(node, key, cfg.description);
-    else if (key == "contact") str(node, key, cfg.contact);
-    else if (key == "access_log") boolean(node, key, cfg.access_log);
-    else if (key == "public_health") boolean(node, key, cfg.public_health);
-    else if (key == "public_metrics") boolean(node, key, cfg.public_metrics);
-    else st = InvalidArgument("config " + path + ": unknown key '" + std::string(key) + "'");
+    if (key == "data")
+      str(node, key, cfg.data);
+    else if (key == "listen")
+      str(node, key, cfg.listen);
+    else if (key == "tls_cert")
+      str(node, key, cfg.tls_cert);
+    else if (key == "tls_key")
+      str(node, key, cfg.tls_key);
+    else if (key == "insecure_http")
+      boolean(node, key, cfg.insecure_http);
+    else if (key == "threads")
+      num(node, key, cfg.threads);
+    else if (key == "max_connections")
+      num(node, key, cfg.max_connections);
+    else if (key == "body_limit")
+      num(node, key, cfg.body_limit);
+    else if (key == "header_limit")
+      num(node, key, cfg.header_limit);
+    else if (key == "header_timeout_ms")
+      num(node, key, cfg.header_timeout_ms);
+    else if (key == "idle_timeout_ms")
+      num(node, key, cfg.idle_timeout_ms);
+    else if (key == "request_timeout_ms")
+      num(node, key, cfg.request_timeout_ms);
+    else if (key == "max_objects_per_envelope")
+      num(node, key, cfg.max_objects_per_envelope);
+    else if (key == "page_size")
+      num(node, key, cfg.page_size);
+    else if (key == "max_page_size")
+      num(node, key, cfg.max_page_size);
+    else if (key == "title")
+      str(node, key, cfg.title);
+    else if (key == "description")
+      str(node, key, cfg.description);
+    else if (key == "contact")
+      str(node, key, cfg.contact);
+    else if (key == "access_log")
+      boolean(node, key, cfg.access_log);
+    else if (key == "public_health")
+      boolean(node, key, cfg.public_health);
+    else if (key == "public_metrics")
+      boolean(node, key, cfg.public_metrics);
+    else
+      st = InvalidArgument("config " + path + ": unknown key '" + std::string(key) + "'");
     if (!st.ok()) return st;
   }
   return Status::Ok();
+}
+
+namespace {
+
+Status CheckRange(std::string_view name, int64_t value, int64_t lo, int64_t hi) {
+  if (value >= lo && value <= hi) return Status::Ok();
+  return InvalidArgument(std::string(name) + " must be between " + std::to_string(lo) + " and " +
+                         std::to_string(hi) + " (got " + std::to_string(value) + ")");
+}
+
+}  // namespace
+
+Status CheckServeConfig(const ServeConfig& cfg) {
+  // threads = 0 means one per core.
+  if (Status st = CheckRange("threads", cfg.threads, 0, kMaxServeThreads); !st.ok()) return st;
+  return CheckRange("max_connections", cfg.max_connections, 1, kMaxServeConnections);
 }
 
 Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view listen) {

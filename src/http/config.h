@@ -55,6 +55,19 @@ struct ServeConfig {
 // wrongly typed values.
 Status LoadServeConfig(const std::string& path, ServeConfig& cfg);
 
+// The most IO (and, separately, worker) threads `serve` starts. Each thread
+// reserves a stack and the store opens a reader connection per thread, so an
+// unbounded value (100,000) exhausted memory before failing with a misleading
+// database error.
+inline constexpr int64_t kMaxServeThreads = 256;
+// The most connections `serve` accepts at once (each holds a socket and buffers).
+inline constexpr int64_t kMaxServeConnections = 65536;
+
+// Checks the values of a complete configuration (file and flags applied):
+// InvalidArgument naming the option and its allowed range when one is out of
+// range. Called by `serve` before anything starts.
+Status CheckServeConfig(const ServeConfig& cfg);
+
 // "host:port", "[v6]:port". InvalidArgument when malformed.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view listen);
 

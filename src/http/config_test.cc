@@ -16,7 +16,9 @@ std::string Write(const std::string& text) {
 
 TEST(ServeConfig, LoadsKeys) {
   ServeConfig c;
-  ASSERT_TRUE(LoadServeConfig(Write("listen = \"0.0.0.0:9000\"\nthreads = 3\ninsecure_http = true\n"), c).ok());
+  ASSERT_TRUE(
+      LoadServeConfig(Write("listen = \"0.0.0.0:9000\"\nthreads = 3\ninsecure_http = true\n"), c)
+          .ok());
   EXPECT_EQ(c.listen, "0.0.0.0:9000");
   EXPECT_EQ(c.threads, 3);
   EXPECT_TRUE(c.insecure_http);
@@ -38,6 +40,26 @@ TEST(ServeConfig, RejectsUnknownAndBadValues) {
   EXPECT_FALSE(LoadServeConfig(Write("threads = \"many\"\n"), c).ok());
   EXPECT_FALSE(LoadServeConfig(Write("threads = = 3\n"), c).ok());
   EXPECT_FALSE(LoadServeConfig("/nonexistent/ctihub.toml", c).ok());
+}
+
+// Regression: `--threads 100000` started 100,000 threads (900 MB) and then
+// failed with a misleading database error.
+TEST(ServeConfig, ThreadsAndConnectionsAreBounded) {
+  ServeConfig c;
+  EXPECT_TRUE(CheckServeConfig(c).ok());
+  c.threads = kMaxServeThreads;
+  EXPECT_TRUE(CheckServeConfig(c).ok());
+  c.threads = 100000;
+  Status st = CheckServeConfig(c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("threads must be between 0 and 256"), std::string::npos)
+      << st.message();
+  c.threads = 1;
+  c.max_connections = 0;
+  EXPECT_FALSE(CheckServeConfig(c).ok());
+  c.max_connections = kMaxServeConnections + 1;
+  EXPECT_FALSE(CheckServeConfig(c).ok());
 }
 
 TEST(ServeConfig, HostPort) {

@@ -193,6 +193,18 @@ def test_token_scheme():
     check(r.status == 401, "a wrong Token is 401 (%d)" % r.status)
 
 
+def test_threads_are_bounded():
+    """Regression (issue 12 item 5): `serve --threads 100000` started 100,000
+    threads and failed later with a misleading database error."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run([ARGS.ctihub, "serve", "--data", d, "--listen", "127.0.0.1:0",
+                            "--threads", "100000"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2, "serve --threads 100000 exits 2 (got %d)" % p.returncode)
+    check("threads must be between 0 and 256" in p.stderr, "names the bound: %r" % p.stderr)
+
+
 def main():
     global HUB
     with Hub(ARGS.ctihub, "http") as hub:
@@ -200,7 +212,8 @@ def main():
         hub.setup().start()
         rc = run_tests([test_unauthenticated_uploads_do_not_grow_memory,
                         test_body_over_root_limit_refused_from_headers,
-                        test_transfer_encoding_smuggling, test_token_scheme])
+                        test_transfer_encoding_smuggling, test_token_scheme,
+                        test_threads_are_bounded])
         code = hub.stop()
         check(code == 0, "server exits 0 (got %r)" % code)
     return 1 if hubmod.FAILURES else rc
