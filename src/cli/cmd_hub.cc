@@ -435,7 +435,10 @@ void RegisterUser(CLI::App& app, int* exit_code) {
   CLI::App* add = user->add_subcommand("add", "add a user");
   add->add_option("NAME", args->name, "login name")->required();
   add->add_option("--org", args->org, "organisation name")->required();
-  add->add_option("--role", args->role, "admin, publisher, reader or auditor")->required();
+  add->add_option("--role", args->role,
+                  "admin, publisher, reader, auditor (its organisation's audit records) or "
+                  "hub-auditor (the whole trail)")
+      ->required();
   add->add_flag("--password-stdin", args->password_stdin,
                 "read the password (one line) from stdin: at least 12 characters, not one of "
                 "the commonest passwords; without it the user can only use API tokens");

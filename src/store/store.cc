@@ -8,16 +8,19 @@ std::string_view RoleName(Role r) {
     case Role::kPublisher: return "publisher";
     case Role::kReader: return "reader";
     case Role::kAuditor: return "auditor";
+    case Role::kHubAuditor:
+      return "hub-auditor";
   }
   return "reader";
 }
 
 Result<Role> ParseRole(std::string_view s) {
-  for (Role r : {Role::kAdmin, Role::kPublisher, Role::kReader, Role::kAuditor}) {
+  for (Role r :
+       {Role::kAdmin, Role::kPublisher, Role::kReader, Role::kAuditor, Role::kHubAuditor}) {
     if (RoleName(r) == s) return r;
   }
   return InvalidArgument("bad_role: unknown role '" + std::string(s) +
-                         "' (admin, publisher, reader, auditor)");
+                         "' (admin, publisher, reader, auditor, hub-auditor)");
 }
 
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {

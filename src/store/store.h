@@ -33,7 +33,9 @@ struct Organisation {
   std::string identity_id;   // STIX identity id used as created_by_ref (may be empty)
 };
 
-enum class Role { kAdmin, kPublisher, kReader, kAuditor };
+// kAuditor reads its own organisation's audit records; kHubAuditor, a
+// separate and explicit role, reads the whole trail.
+enum class Role { kAdmin, kPublisher, kReader, kAuditor, kHubAuditor };
 std::string_view RoleName(Role r);
 Result<Role> ParseRole(std::string_view s);
 

@@ -357,11 +357,14 @@ bool Service::AuditRequest(const Request& req, const Response& response,
 }
 
 // GET /api/v1/audit?user=&org=&object=&action=&since=&until=&after=&limit=
-// The audit trail for principals with the auditor role, oldest first; `next`
-// (a record seq) continues with `after=`.
+// The audit trail, oldest first; `next` (a record seq) continues with
+// `after=`. A hub-auditor reads every record; an auditor only the records of
+// its own organisation's users (records of other organisations can name
+// objects its readers may not see).
 Response Service::HandleAudit(const std::vector<std::pair<std::string, std::string>>& params,
                               const auth::Principal& principal) {
-  if (principal.role != store::Role::kAuditor) {
+  const bool hub_wide = principal.role == store::Role::kHubAuditor;
+  if (!hub_wide && principal.role != store::Role::kAuditor) {
     return ErrorResponse(403, "audit_forbidden", "Forbidden", "the audit trail is for auditors");
   }
   if (access_.audit == nullptr || access_.data_dir.empty()) {
@@ -400,6 +403,14 @@ Response Service::HandleAudit(const std::vector<std::pair<std::string, std::stri
         f.limit = std::min<int64_t>(n, 1000);
       }
     }
+  }
+  if (!hub_wide) {
+    if (principal.org.empty() || (!f.org.empty() && f.org != principal.org)) {
+      return ErrorResponse(403, "audit_forbidden", "Forbidden",
+                           "an auditor reads its own organisation's records (the whole trail: "
+                           "role hub-auditor)");
+    }
+    f.org = principal.org;
   }
   const int64_t limit = f.limit;
   f.limit = limit + 1;

@@ -249,7 +249,7 @@ def setup_hub(h):
         f.write(POLICY)
     for user, org, role in [("v", "vendor", "publisher"), ("p", "police", "publisher"),
                             ("u", "unit", "reader"), ("q", "partner", "reader"), ("c", "peer", "reader"), ("s", "stranger", "reader"),
-                            ("aud", "hubops", "auditor")]:
+                            ("aud", "hubops", "hub-auditor")]:
         pw = "pw-" + user + "-" + uuid.uuid4().hex[:8]
         h.cli("user", "add", user, "--org", org, "--role", role, "--password-stdin", stdin=pw + "\n")
         h.passwords[user] = pw
