@@ -57,11 +57,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <cctype>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -98,8 +98,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kGeneratorVersion = 2;
 constexpr int kOrgs = 50;
 constexpr int kAgreements = 200;
-constexpr int kTypicalOrg = 7;   // receives 9 direct agreements
-constexpr int kBroadOrg = 49;    // receives agreements from 45 producers
+constexpr int kTypicalOrg = 7;  // receives 9 direct agreements
+constexpr int kBroadOrg = 49;   // receives agreements from 45 producers
 constexpr int kTypicalAgreements = 9;
 constexpr int kBroadAgreements = 45;
 constexpr size_t kEnvelope = 1000;
@@ -144,7 +144,8 @@ std::string RandomUuid(std::mt19937_64& rng) {
   std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%x%03x-%012" PRIx64,
                 static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
                 static_cast<unsigned>(a & 0xfff), static_cast<unsigned>(8 | ((b >> 62) & 3)),
-                static_cast<unsigned>((b >> 48) & 0xfff), static_cast<uint64_t>(b & 0xffffffffffffULL));
+                static_cast<unsigned>((b >> 48) & 0xfff),
+                static_cast<uint64_t>(b & 0xffffffffffffULL));
   return buf;
 }
 
@@ -245,8 +246,9 @@ std::string PolicyToml() {
     bool community = a.recipient.rfind("community:", 0) == 0;
     int lvl = pick(10);
     a.max_tlp = lvl < 3 ? "green" : (lvl < 8 || community) ? "amber" : "amber+strict";
-    if (pick(3) == 0) a.types = pick(2) ? std::vector<std::string>{"indicator"}
-                                        : std::vector<std::string>{"indicator", "malware", "report"};
+    if (pick(3) == 0)
+      a.types = pick(2) ? std::vector<std::string>{"indicator"}
+                        : std::vector<std::string>{"indicator", "malware", "report"};
     const char* paps[] = {"green", "amber", "red"};
     a.pap = paps[pick(3)];
     a.strip = pick(8) == 0;
@@ -258,11 +260,13 @@ std::string PolicyToml() {
     const AgreementSpec& a = specs[i];
     char id[32];
     std::snprintf(id, sizeof id, "ag-%03zu", i);
-    t += "[[agreement]]\nid = \"" + std::string(id) + "\"\nproducer = \"org:" + OrgName(a.producer) +
-         "\"\nrecipient = \"" + a.recipient + "\"\nmax_tlp = \"" + a.max_tlp +
+    t += "[[agreement]]\nid = \"" + std::string(id) +
+         "\"\nproducer = \"org:" + OrgName(a.producer) + "\"\nrecipient = \"" + a.recipient +
+         "\"\nmax_tlp = \"" + a.max_tlp +
          "\"\nobject_types = " + (a.types.empty() ? std::string("[\"*\"]") : Quoted(a.types)) +
          "\npap_ceiling = \"" + a.pap + "\"\n";
-    if (a.strip) t += "strip_properties = [\"x_personal_data\", \"indicator:external_references\"]\n";
+    if (a.strip)
+      t += "strip_properties = [\"x_personal_data\", \"indicator:external_references\"]\n";
     t += std::string("reshare = ") + (a.reshare ? "true" : "false") + "\n";
     t += "valid_from = \"2026-01-01T00:00:00Z\"\n";
     if (a.expired) {
@@ -277,12 +281,13 @@ std::string PolicyToml() {
 
 // ---- the objects -------------------------------------------------------------------
 
-const char* kWords[] = {"loader",   "beacon",  "phishing", "campaign", "credential", "harvesting",
-                        "botnet",   "command", "control",  "server",   "observed",   "targeting",
-                        "banking",  "sector",  "exploit",  "dropper",  "ransomware", "affiliate",
-                        "infrastructure", "rotating", "domains", "payload", "staging", "exfiltration"};
-const char* kFamilies[] = {"qakbot", "emotet", "icedid", "lockbit", "blackcat", "redline",
-                           "cobaltstrike", "asyncrat", "raccoon", "bumblebee"};
+const char* kWords[] = {"loader",     "beacon",     "phishing",  "campaign",       "credential",
+                        "harvesting", "botnet",     "command",   "control",        "server",
+                        "observed",   "targeting",  "banking",   "sector",         "exploit",
+                        "dropper",    "ransomware", "affiliate", "infrastructure", "rotating",
+                        "domains",    "payload",    "staging",   "exfiltration"};
+const char* kFamilies[] = {"qakbot",  "emotet",       "icedid",   "lockbit", "blackcat",
+                           "redline", "cobaltstrike", "asyncrat", "raccoon", "bumblebee"};
 const char* kPhases[] = {"initial-access", "execution", "command-and-control", "exfiltration",
                          "credential-access"};
 
@@ -328,8 +333,8 @@ struct Generator {
       marks.emplace_back(policy::PapMarkingId(pap));
     }
 
-    std::string o = "{\"type\":\"" + std::string(type) + "\",\"spec_version\":\"2.1\",\"id\":\"" + id +
-                    "\",\"created\":\"" + Time(t0) + "\",\"modified\":\"" + Time(t0 + 3600) +
+    std::string o = "{\"type\":\"" + std::string(type) + "\",\"spec_version\":\"2.1\",\"id\":\"" +
+                    id + "\",\"created\":\"" + Time(t0) + "\",\"modified\":\"" + Time(t0 + 3600) +
                     "\",\"created_by_ref\":\"" + Identity(producer) + "\"";
     if (kind < 92) {
       std::string pattern;
@@ -346,7 +351,8 @@ struct Generator {
           pattern = "[file:hashes.'SHA-256' = '" + Hex(rng, 64) + "']";
           break;
         default:
-          pattern = "[url:value = 'https://" + Hex(rng, 8) + ".example/" + Hex(rng, 12) + "/gate.php']";
+          pattern =
+              "[url:value = 'https://" + Hex(rng, 8) + ".example/" + Hex(rng, 12) + "/gate.php']";
       }
       o += ",\"name\":\"" + std::string(family) + " " + kWords[rng() % std::size(kWords)] + " " +
            std::to_string(i) + "\",\"description\":\"" + Words(rng, 10, 50) +
@@ -364,8 +370,10 @@ struct Generator {
              "-report\",\"url\":\"https://intel.example/reports/" + Hex(rng, 16) + "\"}]";
       }
     } else if (kind < 97) {
-      o += ",\"name\":\"" + std::string(family) + "\",\"is_family\":true,\"malware_types\":"
-           "[\"ransomware\",\"trojan\"],\"description\":\"" + Words(rng, 100, 300) + "\"";
+      o += ",\"name\":\"" + std::string(family) +
+           "\",\"is_family\":true,\"malware_types\":"
+           "[\"ransomware\",\"trojan\"],\"description\":\"" +
+           Words(rng, 100, 300) + "\"";
     } else {
       o += ",\"name\":\"" + std::string(family) + " activity report " + std::to_string(i) +
            "\",\"report_types\":[\"threat-report\"],\"published\":\"" + Time(t0 + 7200) +
@@ -379,8 +387,8 @@ struct Generator {
       o += "]";
     }
     if (rng() % 100 < 3) {
-      o += ",\"x_personal_data\":{\"reporter\":\"analyst-" + std::to_string(rng() % 1000) +
-           "@" + OrgName(producer) + ".example\"}";
+      o += ",\"x_personal_data\":{\"reporter\":\"analyst-" + std::to_string(rng() % 1000) + "@" +
+           OrgName(producer) + ".example\"}";
     }
     o += ",\"object_marking_refs\":[";
     for (size_t k = 0; k < marks.size(); ++k) o += (k ? ",\"" : "\"") + marks[k] + "\"";
@@ -510,7 +518,8 @@ void Ingest(Hub& hub, int64_t objects) {
   }
   while (!inflight.empty()) wait_one();
   double secs = Seconds(Clock::now() - t0);
-  std::printf("generated and ingested %" PRId64 " objects in %.1f s (%.0f objects/s), "
+  std::printf("generated and ingested %" PRId64
+              " objects in %.1f s (%.0f objects/s), "
               "canonical JSON %.0f bytes per object on average\n",
               objects, secs, static_cast<double>(objects) / secs,
               bytes / static_cast<double>(objects));
@@ -548,7 +557,8 @@ Hub OpenHub(const std::string& dir, int64_t objects) {
   hub.dir = dir;
   std::filesystem::create_directories(dir);
   const std::string meta_path = dir + "/bench.meta";
-  const bool reuse = std::filesystem::exists(dir + "/ctihub.db") && ReadFile(meta_path) == Meta(objects);
+  const bool reuse =
+      std::filesystem::exists(dir + "/ctihub.db") && ReadFile(meta_path) == Meta(objects);
   if (!reuse) {
     for (const char* f : {"/ctihub.db", "/ctihub.db-wal", "/ctihub.db-shm", "/bench.meta"}) {
       std::filesystem::remove(dir + f);
@@ -563,7 +573,8 @@ Hub OpenHub(const std::string& dir, int64_t objects) {
   if (!reuse) {
     Status st = s.PutApiRoot({kRoot, "policy bench", "", 1 << 30});
     if (!st.ok()) Die("api root: " + st.ToString());
-    for (int i = 0; i < kOrgs; ++i) Must(s.AddOrganisation({0, OrgName(i), Identity(i)}), "add org");
+    for (int i = 0; i < kOrgs; ++i)
+      Must(s.AddOrganisation({0, OrgName(i), Identity(i)}), "add org");
     Must(s.AddOrganisation({0, "hub", ""}), "add org");
     store::Collection c;
     c.api_root = kRoot;
@@ -613,23 +624,37 @@ class CountingStore : public store::Store {
     return page;
   }
 
-  Result<store::Organisation> AddOrganisation(const store::Organisation& o) override { return s_.AddOrganisation(o); }
-  Result<std::vector<store::Organisation>> ListOrganisations() override { return s_.ListOrganisations(); }
-  Result<store::Organisation> GetOrganisation(std::string_view n) override { return s_.GetOrganisation(n); }
+  Result<store::Organisation> AddOrganisation(const store::Organisation& o) override {
+    return s_.AddOrganisation(o);
+  }
+  Result<std::vector<store::Organisation>> ListOrganisations() override {
+    return s_.ListOrganisations();
+  }
+  Result<store::Organisation> GetOrganisation(std::string_view n) override {
+    return s_.GetOrganisation(n);
+  }
   Result<store::User> AddUser(const store::User& u) override { return s_.AddUser(u); }
   Result<std::vector<store::User>> ListUsers() override { return s_.ListUsers(); }
   Result<store::User> GetUser(std::string_view n) override { return s_.GetUser(n); }
   Result<store::User> GetUserById(int64_t id) override { return s_.GetUserById(id); }
   Status RemoveUser(std::string_view n) override { return s_.RemoveUser(n); }
-  Status SetPassword(std::string_view u, std::string_view h) override { return s_.SetPassword(u, h); }
+  Status SetPassword(std::string_view u, std::string_view h) override {
+    return s_.SetPassword(u, h);
+  }
   Result<store::ApiToken> AddToken(const store::ApiToken& t) override { return s_.AddToken(t); }
-  Result<store::ApiToken> FindTokenByHash(std::string_view h) override { return s_.FindTokenByHash(h); }
+  Result<store::ApiToken> FindTokenByHash(std::string_view h) override {
+    return s_.FindTokenByHash(h);
+  }
   Result<std::vector<store::ApiToken>> ListTokens(int64_t u) override { return s_.ListTokens(u); }
   Status RevokeToken(int64_t id) override { return s_.RevokeToken(id); }
   Status PutApiRoot(const store::ApiRoot& r) override { return s_.PutApiRoot(r); }
   Result<std::vector<store::ApiRoot>> ListApiRoots() override { return s_.ListApiRoots(); }
-  Result<store::Collection> AddCollection(const store::Collection& c) override { return s_.AddCollection(c); }
-  Result<std::vector<store::Collection>> ListCollections(std::string_view r) override { return s_.ListCollections(r); }
+  Result<store::Collection> AddCollection(const store::Collection& c) override {
+    return s_.AddCollection(c);
+  }
+  Result<std::vector<store::Collection>> ListCollections(std::string_view r) override {
+    return s_.ListCollections(r);
+  }
   Result<store::Collection> GetCollection(std::string_view r, std::string_view id) override {
     return s_.GetCollection(r, id);
   }
@@ -688,7 +713,8 @@ Run PageAll(taxii::Service& svc, CountingStore& counting, const Hub& hub, const 
   for (;;) {
     req.target = next.empty() ? base : base + "&next=" + UrlEncode(next);
     taxii::Response resp = svc.Handle(req);
-    if (resp.status != 200) Die("GET " + req.target + ": " + std::to_string(resp.status) + " " + resp.body);
+    if (resp.status != 200)
+      Die("GET " + req.target + ": " + std::to_string(resp.status) + " " + resp.body);
     ++r.pages;
     r.bytes += static_cast<int64_t>(resp.body.size());
     static constexpr std::string_view kMore = "{\"more\":true,\"next\":\"";
@@ -859,11 +885,21 @@ struct Scenario {
     for (const auto& r : runs) v.push_back(f(r));
     return Median(v);
   }
-  double WallRate() const { return Med([](const Run& r) { return r.served / r.wall; }); }
-  double CpuRate() const { return Med([](const Run& r) { return r.served / r.cpu; }); }
-  double PageRate() const { return Med([](const Run& r) { return r.pages / r.wall; }); }
-  double Wall() const { return Med([](const Run& r) { return r.wall; }); }
-  double Cpu() const { return Med([](const Run& r) { return r.cpu; }); }
+  double WallRate() const {
+    return Med([](const Run& r) { return r.served / r.wall; });
+  }
+  double CpuRate() const {
+    return Med([](const Run& r) { return r.served / r.cpu; });
+  }
+  double PageRate() const {
+    return Med([](const Run& r) { return r.pages / r.wall; });
+  }
+  double Wall() const {
+    return Med([](const Run& r) { return r.wall; });
+  }
+  double Cpu() const {
+    return Med([](const Run& r) { return r.cpu; });
+  }
 };
 
 // ---- analysis: where the policy's time goes (not part of the table) ---------------
@@ -898,7 +934,8 @@ void Analyse(const Hub& hub, policy::PolicyHolder& holder, const Reader& reader)
   store::Store& s = *hub.store;
   std::shared_ptr<const policy::Policy> pol = holder.Current();
   const policy::CollectionMarking marking = taxii::MarkingOf(*pol, hub.collection);
-  const policy::Policy::ResolvedReader rr = pol->Resolve(policy::Reader{reader.principal.org, false});
+  const policy::Policy::ResolvedReader rr =
+      pol->Resolve(policy::Reader{reader.principal.org, false});
   const Timestamp now = Timestamp::Now();
   json::JsonParser parser;
   struct Kept {
@@ -972,8 +1009,10 @@ void Analyse(const Hub& hub, policy::PolicyHolder& holder, const Reader& reader)
       ++via[key];
     }
   }
-  std::printf("\nanalysis, reader %s: store::QueryObjects pages of 1,000 (no auth, no envelope), one pass each\n",
-              reader.label.c_str());
+  std::printf(
+      "\nanalysis, reader %s: store::QueryObjects pages of 1,000 (no auth, no envelope), one pass "
+      "each\n",
+      reader.label.c_str());
   auto line = [&](const char* what, const Pass& p) {
     std::printf("  %-44s %7.3f s wall %7.3f s CPU  %8" PRId64 " rows decided %8" PRId64
                 " served %5" PRId64 " pages  %6.0f ns CPU/row of the collection\n",
@@ -994,7 +1033,6 @@ void Analyse(const Hub& hub, policy::PolicyHolder& holder, const Reader& reader)
   std::printf("\n");
 }
 
-
 // --only x: the decisions alone, for the broad reader: the rows that pass its
 // scope are read once into memory, then Policy::DecideText runs over all of
 // them `reps` times; prints the median CPU ns per decision. The steadiest
@@ -1002,7 +1040,8 @@ void Analyse(const Hub& hub, policy::PolicyHolder& holder, const Reader& reader)
 void DecisionsOnly(const Hub& hub, policy::PolicyHolder& holder, const Reader& reader, int reps) {
   std::shared_ptr<const policy::Policy> pol = holder.Current();
   const policy::CollectionMarking marking = taxii::MarkingOf(*pol, hub.collection);
-  const policy::Policy::ResolvedReader rr = pol->Resolve(policy::Reader{reader.principal.org, false});
+  const policy::Policy::ResolvedReader rr =
+      pol->Resolve(policy::Reader{reader.principal.org, false});
   const Timestamp now = Timestamp::Now();
   json::JsonParser parser(json::ParseLimits{.reject_duplicate_keys = false});
   std::vector<std::pair<policy::ObjectFacts, std::string>> kept;
@@ -1046,12 +1085,18 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Die(std::string("missing value for ") + argv[i]);
       return argv[++i];
     };
-    if (!std::strcmp(argv[i], "--objects")) objects = std::atoll(next());
-    else if (!std::strcmp(argv[i], "--data")) dir = next();
-    else if (!std::strcmp(argv[i], "--reps")) reps = std::max(1, std::atoi(next()));
-    else if (!std::strcmp(argv[i], "--keep")) keep = true;
-    else if (!std::strcmp(argv[i], "--no-analysis")) analysis = false;
-    else if (!std::strcmp(argv[i], "--only")) only = next();
+    if (!std::strcmp(argv[i], "--objects"))
+      objects = std::atoll(next());
+    else if (!std::strcmp(argv[i], "--data"))
+      dir = next();
+    else if (!std::strcmp(argv[i], "--reps"))
+      reps = std::max(1, std::atoi(next()));
+    else if (!std::strcmp(argv[i], "--keep"))
+      keep = true;
+    else if (!std::strcmp(argv[i], "--no-analysis"))
+      analysis = false;
+    else if (!std::strcmp(argv[i], "--only"))
+      only = next();
     else {
       std::fprintf(stderr,
                    "usage: policy_read_bench [--objects N] [--data DIR] [--reps N] [--keep] "
@@ -1062,7 +1107,8 @@ int main(int argc, char** argv) {
   if (objects <= 0) Die("--objects must be positive");
   const bool temp = dir.empty();
   if (temp) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ctihub-policy-bench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "ctihub-policy-bench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp");
     dir = tmpl;
   }
@@ -1075,8 +1121,8 @@ int main(int argc, char** argv) {
       for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
       return known;
     };
-    auto holder = Must(policy::PolicyHolder::Open(dir, std::chrono::milliseconds(0), known_orgs),
-                       "policy");
+    auto holder =
+        Must(policy::PolicyHolder::Open(dir, std::chrono::milliseconds(0), known_orgs), "policy");
     const std::string audit_dir = dir + "/bench-audit";
     std::filesystem::remove_all(audit_dir);
     std::filesystem::create_directories(audit_dir);
@@ -1163,14 +1209,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     const Scenario &a = sc[0], &b = sc[1], &d = sc[2], &c = sc[3];
-    std::printf("\npaging %" PRId64 " objects, GET .../objects/?limit=1000 through taxii::Service::Handle, "
+    std::printf("\npaging %" PRId64
+                " objects, GET .../objects/?limit=1000 through taxii::Service::Handle, "
                 "SQLite store; %d organisations, %d agreements; medians of %d runs\n",
                 hub.objects, kOrgs, kAgreements, reps);
     std::printf("%-29s %-6s %6s %9s %9s %8s %8s %11s %9s %12s %6s\n", "scenario", "reader", "pages",
-                "served", "decided", "wall s", "CPU s", "served/s", "pages/s", "served/CPU-s", "MB");
+                "served", "decided", "wall s", "CPU s", "served/s", "pages/s", "served/CPU-s",
+                "MB");
     for (const auto& s : sc) {
       const Run& r = s.runs.front();
-      std::printf("%-29s %-6s %6" PRId64 " %9" PRId64 " %9" PRId64 " %8.3f %8.3f %11.0f %9.1f %12.0f %6.0f\n",
+      std::printf("%-29s %-6s %6" PRId64 " %9" PRId64 " %9" PRId64
+                  " %8.3f %8.3f %11.0f %9.1f %12.0f %6.0f\n",
                   s.name.c_str(), s.reader->label.c_str(), r.pages, r.served, r.decided, s.Wall(),
                   s.Cpu(), s.WallRate(), s.PageRate(), s.CpuRate(),
                   static_cast<double>(r.bytes) / 1e6);
@@ -1182,26 +1231,30 @@ int main(int argc, char** argv) {
                  b_cpu = cost(rows / b.Cpu(), rows / a.Cpu());
     const double c_wall = cost(rows / c.Wall(), rows / b.Wall()),
                  c_cpu = cost(rows / c.Cpu(), rows / b.Cpu());
-    std::printf("\npolicy cost per served object, (d) vs (a): %+.1f%% wall, %+.1f%% CPU "
-                "((d) serves %.1f%% of the objects)\n",
-                d_wall, d_cpu, 100.0 * static_cast<double>(d.runs.front().served) / rows);
-    std::printf("policy cost per collection row, (b) vs (a): %+.1f%% wall, %+.1f%% CPU "
-                "((b) serves %.1f%%, decides %.1f%% of the rows)\n",
-                b_wall, b_cpu, 100.0 * static_cast<double>(b.runs.front().served) / rows,
-                100.0 * static_cast<double>(b.runs.front().decided) / rows);
+    std::printf(
+        "\npolicy cost per served object, (d) vs (a): %+.1f%% wall, %+.1f%% CPU "
+        "((d) serves %.1f%% of the objects)\n",
+        d_wall, d_cpu, 100.0 * static_cast<double>(d.runs.front().served) / rows);
+    std::printf(
+        "policy cost per collection row, (b) vs (a): %+.1f%% wall, %+.1f%% CPU "
+        "((b) serves %.1f%%, decides %.1f%% of the rows)\n",
+        b_wall, b_cpu, 100.0 * static_cast<double>(b.runs.front().served) / rows,
+        100.0 * static_cast<double>(b.runs.front().decided) / rows);
     // Each rep runs (a) and (d) back to back: the median of the per-rep
     // ratios is less exposed to the VM's slow minutes than ratios of medians.
     std::vector<double> pairs;
     for (size_t i = 0; i < std::min(a.runs.size(), d.runs.size()); ++i) {
       const Run &ra = a.runs[i], &rd = d.runs[i];
-      pairs.push_back(cost(static_cast<double>(rd.served) / rd.cpu,
-                           static_cast<double>(ra.served) / ra.cpu));
+      pairs.push_back(
+          cost(static_cast<double>(rd.served) / rd.cpu, static_cast<double>(ra.served) / ra.cpu));
     }
-    std::printf("policy cost per served object, median of the %zu per-rep (a, d) pairs: %+.1f%% CPU\n",
-                pairs.size(), Median(pairs));
-    std::printf("audit cost per collection row, (c) vs (b): %+.1f%% wall, %+.1f%% CPU "
-                "(%" PRId64 " audit records)\n",
-                c_wall, c_cpu, audit_log->committed_seq());
+    std::printf(
+        "policy cost per served object, median of the %zu per-rep (a, d) pairs: %+.1f%% CPU\n",
+        pairs.size(), Median(pairs));
+    std::printf(
+        "audit cost per collection row, (c) vs (b): %+.1f%% wall, %+.1f%% CPU "
+        "(%" PRId64 " audit records)\n",
+        c_wall, c_cpu, audit_log->committed_seq());
     std::printf(
         "policy cost, (a) and the policy reader interleaved page by page (thread CPU, "
         "median of %d reps): %+.1f%% per served object (d), %+.1f%% per collection row (b)\n",

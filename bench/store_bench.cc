@@ -43,7 +43,7 @@ double CpuSeconds() {
   return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
-const char* kTypes[] = {"indicator", "indicator", "indicator", "ipv4-addr", "domain-name",
+const char* kTypes[] = {"indicator", "indicator", "indicator", "ipv4-addr",    "domain-name",
                         "malware",   "file",      "url",       "relationship", "sighting"};
 
 std::string Id(const char* type, int64_t n) {
@@ -60,8 +60,8 @@ NewObject MakeObject(int64_t n, int version) {
   o.spec_version = "2.1";
   o.version = Timestamp(1700000000 + n + version * 86400, 123000000, 3);
   o.has_version = true;
-  o.json = "{\"created\":\"2023-11-14T22:13:20.123Z\",\"id\":\"" + o.id +
-           "\",\"modified\":\"" + o.version.ToString() +
+  o.json = "{\"created\":\"2023-11-14T22:13:20.123Z\",\"id\":\"" + o.id + "\",\"modified\":\"" +
+           o.version.ToString() +
            "\",\"name\":\"benchmark object\",\"pattern\":\"[ipv4-addr:value = '198.51.100." +
            std::to_string(n % 256) +
            "']\",\"pattern_type\":\"stix\",\"spec_version\":\"2.1\",\"type\":\"" + o.type +
@@ -86,12 +86,18 @@ int main(int argc, char** argv) {
   bool ingest_only = false;
   for (int i = 1; i < argc; ++i) {
     auto next = [&] { return i + 1 < argc ? argv[++i] : ""; };
-    if (!std::strcmp(argv[i], "--objects")) objects = std::atoll(next());
-    else if (!std::strcmp(argv[i], "--envelope")) envelope = std::atoll(next());
-    else if (!std::strcmp(argv[i], "--writers")) writers = std::atoi(next());
-    else if (!std::strcmp(argv[i], "--dir")) dir = next();
-    else if (!std::strcmp(argv[i], "--keep")) keep = true;
-    else if (!std::strcmp(argv[i], "--ingest-only")) ingest_only = true;
+    if (!std::strcmp(argv[i], "--objects"))
+      objects = std::atoll(next());
+    else if (!std::strcmp(argv[i], "--envelope"))
+      envelope = std::atoll(next());
+    else if (!std::strcmp(argv[i], "--writers"))
+      writers = std::atoi(next());
+    else if (!std::strcmp(argv[i], "--dir"))
+      dir = next();
+    else if (!std::strcmp(argv[i], "--keep"))
+      keep = true;
+    else if (!std::strcmp(argv[i], "--ingest-only"))
+      ingest_only = true;
   }
   if (dir.empty()) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "ctihub-bench-XXXXXX").string();
@@ -130,11 +136,12 @@ int main(int argc, char** argv) {
   for (auto& c : clients) c.join();
   double ingest_s = Seconds(Clock::now() - t0);
   double ingest_cpu = CpuSeconds() - cpu0;
-  std::printf("ingest: %lld objects in %.2f s = %.0f objects/s (envelope %lld, %d clients); "
-              "%.2f CPU s = %.0f objects per CPU s\n",
-              static_cast<long long>(objects), ingest_s, static_cast<double>(objects) / ingest_s,
-              static_cast<long long>(envelope), writers, ingest_cpu,
-              static_cast<double>(objects) / ingest_cpu);
+  std::printf(
+      "ingest: %lld objects in %.2f s = %.0f objects/s (envelope %lld, %d clients); "
+      "%.2f CPU s = %.0f objects per CPU s\n",
+      static_cast<long long>(objects), ingest_s, static_cast<double>(objects) / ingest_s,
+      static_cast<long long>(envelope), writers, ingest_cpu,
+      static_cast<double>(objects) / ingest_cpu);
 
   // ---- paging: the whole collection, limit 1000, version=last (default).
   for (bool all : {false, true}) {
@@ -158,10 +165,11 @@ int main(int argc, char** argv) {
     }
     double page_s = Seconds(Clock::now() - t0);
     double page_cpu = CpuSeconds() - cpu0;
-    std::printf("paging (version=%s): %lld objects in %.2f s = %.0f objects/s; "
-                "%.0f objects per CPU s\n",
-                all ? "all" : "last", static_cast<long long>(seen), page_s,
-                static_cast<double>(seen) / page_s, static_cast<double>(seen) / page_cpu);
+    std::printf(
+        "paging (version=%s): %lld objects in %.2f s = %.0f objects/s; "
+        "%.0f objects per CPU s\n",
+        all ? "all" : "last", static_cast<long long>(seen), page_s,
+        static_cast<double>(seen) / page_s, static_cast<double>(seen) / page_cpu);
   }
 
   // ---- filtered GETs.
@@ -179,8 +187,8 @@ int main(int argc, char** argv) {
       ms.push_back(Seconds(Clock::now() - t) * 1000);
       if (!page.ok()) std::fprintf(stderr, "%s: %s\n", name, page.status().ToString().c_str());
     }
-    std::printf("GET %-30s p50 %6.2f ms  p99 %6.2f ms  (CPU p50 %6.2f ms  p99 %6.2f ms)\n",
-                name, Percentile(ms, 0.5), Percentile(ms, 0.99), Percentile(cpu_ms, 0.5),
+    std::printf("GET %-30s p50 %6.2f ms  p99 %6.2f ms  (CPU p50 %6.2f ms  p99 %6.2f ms)\n", name,
+                Percentile(ms, 0.5), Percentile(ms, 0.99), Percentile(cpu_ms, 0.5),
                 Percentile(cpu_ms, 0.99));
   };
   auto random_n = [&] { return static_cast<int64_t>(rng() % static_cast<uint64_t>(objects)); };

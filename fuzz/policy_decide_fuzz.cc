@@ -115,12 +115,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Timestamp now(1780000000, 0);
   const CollectionMarking marking;
   json::JsonParser text_parser, check_parser;
-  for (const Reader& reader : {Reader{"vendor", false}, Reader{"police", false},
-                               Reader{"unit", false}, Reader{"stranger", false},
-                               Reader{"", true}}) {
+  for (const Reader& reader :
+       {Reader{"vendor", false}, Reader{"police", false}, Reader{"unit", false},
+        Reader{"stranger", false}, Reader{"", true}}) {
     const Decision want = policy.Decide(reader, reference, *object, marking, now);
-    const Decision got = policy.DecideText(policy.Resolve(reader), columns, stored, text_parser,
-                                           marking, now);
+    const Decision got =
+        policy.DecideText(policy.Resolve(reader), columns, stored, text_parser, marking, now);
     Check(got.verdict == want.verdict, "verdicts differ", stored);
     if (want.verdict != Verdict::kServeRedacted) continue;
     Check(got.redacted_json == want.redacted_json, "redacted copies differ", stored);

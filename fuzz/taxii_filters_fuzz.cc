@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto t = ctihub::taxii::ParseTarget(target);
   if (t.ok()) {
     using ctihub::taxii::Endpoint;
-    for (Endpoint e : {Endpoint::kObjects, Endpoint::kObject, Endpoint::kManifest, Endpoint::kVersions,
-                       Endpoint::kDeleteObject}) {
+    for (Endpoint e : {Endpoint::kObjects, Endpoint::kObject, Endpoint::kManifest,
+                       Endpoint::kVersions, Endpoint::kDeleteObject}) {
       auto q = ctihub::taxii::ParseFilters(t->params, e, 100, 1000);
       if (q.ok() && (q->limit == 0 || q->limit > 1000)) __builtin_trap();
     }

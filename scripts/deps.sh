@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-14 libclang-rt-14-dev            # asan preset and libFuzzer
+  clang-format clang-tidy                # make lint: format gate in CI, clang-tidy on changed files
   libboost1.81-dev libboost-json1.81-dev # Beast/Asio HTTP server
   libsimdjson-dev                        # JSON parsing on hot paths
   libsqlite3-dev sqlite3                 # embedded store

@@ -79,7 +79,8 @@ int RunServe(const http::ServeConfig& cfg) {
   so.contact = cfg.contact;
   so.default_page_size = static_cast<size_t>(std::max<int64_t>(1, cfg.page_size));
   so.max_page_size = static_cast<size_t>(std::max<int64_t>(1, cfg.max_page_size));
-  so.max_objects_per_envelope = static_cast<size_t>(std::max<int64_t>(1, cfg.max_objects_per_envelope));
+  so.max_objects_per_envelope =
+      static_cast<size_t>(std::max<int64_t>(1, cfg.max_objects_per_envelope));
   taxii::AccessControl access{policy->get(), audit_log->get(), cfg.data};
   taxii::Service service(
       **store, [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, so,
@@ -151,7 +152,8 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--threads", &C::threads, "IO and worker threads each, 1..256 (default 0: number of cores)");
   opt("--max-connections", &C::max_connections, "open connections at most (default 1024)");
   opt("--body-limit", &C::body_limit, "largest request body in bytes (default 64 MiB)");
-  opt("--header-limit", &C::header_limit, "largest request line + headers in bytes (default 16 KiB)");
+  opt("--header-limit", &C::header_limit,
+      "largest request line + headers in bytes (default 16 KiB)");
   opt("--header-timeout-ms", &C::header_timeout_ms, "time allowed for a request's headers");
   opt("--idle-timeout-ms", &C::idle_timeout_ms, "keep-alive idle time");
   opt("--request-timeout-ms", &C::request_timeout_ms, "time allowed for a handler");
@@ -162,7 +164,8 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--description", &C::description, "discovery description");
   opt("--contact", &C::contact, "discovery contact");
   opt("--access-log", &C::access_log, "write an access log to stderr (true/false)");
-  opt("--public-health", &C::public_health, "/healthz without credentials (true/false, default true)");
+  opt("--public-health", &C::public_health,
+      "/healthz without credentials (true/false, default true)");
   opt("--public-metrics", &C::public_metrics,
       "/metrics without credentials (true/false; default false: admin/auditor users only)");
 
@@ -194,8 +197,6 @@ void RegisterServe(CLI::App& app, int* exit_code) {
 
 }  // namespace
 
-void RegisterServeCommand(CLI::App& app, int* exit_code) {
-  RegisterServe(app, exit_code);
-}
+void RegisterServeCommand(CLI::App& app, int* exit_code) { RegisterServe(app, exit_code); }
 
 }  // namespace ctihub::cli

@@ -13,7 +13,8 @@ constexpr int kExitError = 2;
 // Each registers its subcommands on `app`; the callback stores the exit code in *exit_code.
 void RegisterStixCommands(CLI::App& app, int* exit_code);     // validate, stix id
 void RegisterPatternCommands(CLI::App& app, int* exit_code);  // pattern validate|match
-void RegisterHubCommands(CLI::App& app, int* exit_code);      // init, serve, org, user, token, collection
+void RegisterHubCommands(CLI::App& app,
+                         int* exit_code);  // init, serve, org, user, token, collection
 
 }  // namespace ctihub::cli
 

@@ -45,7 +45,9 @@ class Scanner {
     return false;
   }
   void SkipWs() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
+      ++pos_;
   }
 
   // Containers are tracked on an explicit stack so deep input cannot overflow ours.
@@ -57,7 +59,8 @@ class Scanner {
       char c = s_[pos_];
       bool opened = false;
       if (c == '{' || c == '[') {
-        if (stack.size() + 1 > max_depth_) return FailB("nesting deeper than the limit of " + std::to_string(max_depth_));
+        if (stack.size() + 1 > max_depth_)
+          return FailB("nesting deeper than the limit of " + std::to_string(max_depth_));
         stack.push_back(c);
         ++pos_;
         SkipWs();
@@ -77,7 +80,9 @@ class Scanner {
       for (;;) {
         if (stack.empty()) return true;
         SkipWs();
-        if (pos_ >= s_.size()) return FailB("unexpected end of input: unterminated " + std::string(stack.back() == '{' ? "object" : "array"));
+        if (pos_ >= s_.size())
+          return FailB("unexpected end of input: unterminated " +
+                       std::string(stack.back() == '{' ? "object" : "array"));
         char d = s_[pos_];
         char close = stack.back() == '{' ? '}' : ']';
         if (d == close) {
@@ -130,7 +135,8 @@ class Scanner {
     if (pos_ >= s_.size()) return FailB("number has no digits");
     if (s_[pos_] == '0') {
       ++pos_;
-      if (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') return FailB("number has a leading zero");
+      if (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9')
+        return FailB("number has a leading zero");
     } else if (digits() == 0) {
       return FailB("number has no digits");
     }
@@ -176,12 +182,14 @@ class Scanner {
         char e = s_[pos_ + 1];
         if (e == 'u') {
           for (size_t i = 2; i < 6; ++i) {
-            if (pos_ + i >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[pos_ + i]))) return FailB("invalid \\u escape");
+            if (pos_ + i >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[pos_ + i])))
+              return FailB("invalid \\u escape");
           }
           pos_ += 6;
           continue;
         }
-        if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) return FailB("invalid escape sequence");
+        if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos)
+          return FailB("invalid escape sequence");
         pos_ += 2;
         continue;
       }
@@ -198,8 +206,8 @@ class Scanner {
         if ((cc & 0xc0) != 0x80) return FailB("invalid UTF-8");
         cp = cp << 6 | (cc & 0x3f);
       }
-      if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-          (cp >= 0xd800 && cp <= 0xdfff)) {
+      if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+          (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) {
         return FailB("invalid UTF-8");
       }
       pos_ += len;
@@ -269,7 +277,8 @@ uint32_t DecodeUtf8(std::string_view s, size_t* i) {
   }
   size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
   uint32_t cp = c & (0x7f >> len);
-  for (size_t k = 1; k < len && *i + k < s.size(); ++k) cp = cp << 6 | (static_cast<unsigned char>(s[*i + k]) & 0x3f);
+  for (size_t k = 1; k < len && *i + k < s.size(); ++k)
+    cp = cp << 6 | (static_cast<unsigned char>(s[*i + k]) & 0x3f);
   *i += len;
   return cp;
 }
@@ -285,8 +294,9 @@ JsonParser::JsonParser(ParseLimits limits) : limits_(limits), parser_(limits.max
 
 Result<Element> JsonParser::Parse(std::string_view text) {
   if (text.size() > limits_.max_bytes) {
-    return LimitExceeded(At(static_cast<int64_t>(limits_.max_bytes),
-                            "document is larger than the limit of " + std::to_string(limits_.max_bytes) + " bytes"));
+    return LimitExceeded(
+        At(static_cast<int64_t>(limits_.max_bytes),
+           "document is larger than the limit of " + std::to_string(limits_.max_bytes) + " bytes"));
   }
   if (text.empty()) return InvalidArgument(At(0, "empty document: expected a JSON value"));
   Element root;
@@ -302,7 +312,8 @@ Result<Element> JsonParser::Parse(std::string_view text) {
   if (err) {
     SyntaxError where = LocateSyntaxError(text, limits_.max_depth);
     if (where.offset >= 0) {
-      Status st(where.reason.rfind("nesting", 0) == 0 ? ErrorCode::kLimitExceeded : ErrorCode::kInvalidArgument,
+      Status st(where.reason.rfind("nesting", 0) == 0 ? ErrorCode::kLimitExceeded
+                                                      : ErrorCode::kInvalidArgument,
                 At(where.offset, where.reason));
       return st;
     }
@@ -310,7 +321,8 @@ Result<Element> JsonParser::Parse(std::string_view text) {
   }
   if (limits_.reject_duplicate_keys) {
     std::string dup;
-    if (FindDuplicateKey(root, &dup)) return InvalidArgument("duplicate key \"" + dup + "\" in an object");
+    if (FindDuplicateKey(root, &dup))
+      return InvalidArgument("duplicate key \"" + dup + "\" in an object");
   }
   return root;
 }
@@ -318,7 +330,6 @@ Result<Element> JsonParser::Parse(std::string_view text) {
 SyntaxError LocateSyntaxError(std::string_view text, uint32_t max_depth) {
   return Scanner(text, max_depth).Run();
 }
-
 
 bool FindDuplicateKey(Element root, std::string* dup) {
   // Depth is bounded by the parser's max_depth, so recursion is bounded.
@@ -331,8 +342,7 @@ bool FindDuplicateKey(Element root, std::string* dup) {
       }
       return false;
     }
-    case Type::ARRAY:
-    {
+    case Type::ARRAY: {
       Array arr = root.get_array().value_unsafe();
       for (Element v : arr) {
         if ((v.is_object() || v.is_array()) && FindDuplicateKey(v, dup)) return true;
@@ -354,13 +364,27 @@ void AppendQuoted(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -496,14 +520,21 @@ std::string CanonicalJson(Element e) {
 
 std::string_view TypeName(Type t) {
   switch (t) {
-    case Type::OBJECT: return "object";
-    case Type::ARRAY: return "array";
-    case Type::STRING: return "string";
+    case Type::OBJECT:
+      return "object";
+    case Type::ARRAY:
+      return "array";
+    case Type::STRING:
+      return "string";
     case Type::INT64:
-    case Type::UINT64: return "integer";
-    case Type::DOUBLE: return "number";
-    case Type::BOOL: return "boolean";
-    case Type::NULL_VALUE: return "null";
+    case Type::UINT64:
+      return "integer";
+    case Type::DOUBLE:
+      return "number";
+    case Type::BOOL:
+      return "boolean";
+    case Type::NULL_VALUE:
+      return "null";
   }
   return "unknown";
 }

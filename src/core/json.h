@@ -9,11 +9,11 @@
 //  - AppendCanonical / CanonicalJson: RFC 8785 (JCS) serialisation.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "core/result.h"
 
@@ -79,20 +79,74 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
-  JsonWriter& BeginObject() { Sep(); out_ += '{'; first_ = true; return *this; }
-  JsonWriter& EndObject() { out_ += '}'; first_ = false; return *this; }
-  JsonWriter& BeginArray() { Sep(); out_ += '['; first_ = true; return *this; }
-  JsonWriter& EndArray() { out_ += ']'; first_ = false; return *this; }
-  JsonWriter& Key(std::string_view k) { Sep(); AppendQuoted(out_, k); out_ += ':'; first_ = true; return *this; }
-  JsonWriter& String(std::string_view v) { Sep(); AppendQuoted(out_, v); return *this; }
-  JsonWriter& Int(int64_t v) { Sep(); out_ += std::to_string(v); return *this; }
-  JsonWriter& Double(double v) { Sep(); AppendJsNumber(out_, v); return *this; }
-  JsonWriter& Bool(bool v) { Sep(); out_ += v ? "true" : "false"; return *this; }
-  JsonWriter& Null() { Sep(); out_ += "null"; return *this; }
+  JsonWriter& BeginObject() {
+    Sep();
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& EndObject() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& BeginArray() {
+    Sep();
+    out_ += '[';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& EndArray() {
+    out_ += ']';
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& Key(std::string_view k) {
+    Sep();
+    AppendQuoted(out_, k);
+    out_ += ':';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& String(std::string_view v) {
+    Sep();
+    AppendQuoted(out_, v);
+    return *this;
+  }
+  JsonWriter& Int(int64_t v) {
+    Sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& Double(double v) {
+    Sep();
+    AppendJsNumber(out_, v);
+    return *this;
+  }
+  JsonWriter& Bool(bool v) {
+    Sep();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& Null() {
+    Sep();
+    out_ += "null";
+    return *this;
+  }
   // Inserts already-serialised JSON text.
-  JsonWriter& Raw(std::string_view json) { Sep(); out_ += json; return *this; }
-  JsonWriter& Value(Element e) { Sep(); AppendCanonical(out_, e); return *this; }
-  JsonWriter& StringOrNull(std::string_view v, bool present) { return present ? String(v) : Null(); }
+  JsonWriter& Raw(std::string_view json) {
+    Sep();
+    out_ += json;
+    return *this;
+  }
+  JsonWriter& Value(Element e) {
+    Sep();
+    AppendCanonical(out_, e);
+    return *this;
+  }
+  JsonWriter& StringOrNull(std::string_view v, bool present) {
+    return present ? String(v) : Null();
+  }
 
  private:
   void Sep() {

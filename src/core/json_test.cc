@@ -42,10 +42,13 @@ TEST(Jcs, NumbersFormatLikeEcmascript) {
 TEST(Jcs, SortsKeysByUtf16AndEscapesMinimally) {
   // RFC 8785 section 3.2.3 sorting example.
   std::string in =
-      "{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\",\"\\ufb33\":\"Hebrew Letter Dalet With Dagesh\","
-      "\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning Face\",\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O With Diaeresis\"}";
+      "{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\",\"\\ufb33\":\"Hebrew Letter Dalet "
+      "With Dagesh\","
+      "\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning "
+      "Face\",\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O With Diaeresis\"}";
   std::string out = Canon(in);
-  std::vector<std::string> order = {"\\r", "1", "\xc2\x80", "\xc3\xb6", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xac\xb3"};
+  std::vector<std::string> order = {
+      "\\r", "1", "\xc2\x80", "\xc3\xb6", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xac\xb3"};
   size_t pos = 0;
   for (const auto& k : order) {
     size_t at = out.find("\"" + k + "\"", pos);
@@ -65,11 +68,13 @@ TEST(JsonParser, ErrorsCarryByteOffsets) {
 
   r = p.Parse(R"({"a": "abc)");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("unterminated string"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("unterminated string"), std::string::npos)
+      << r.status().message();
 
   r = p.Parse("{\"a\": \"\xff\"}");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("at byte 7: invalid UTF-8"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("at byte 7: invalid UTF-8"), std::string::npos)
+      << r.status().message();
 
   // Integers past 64 bits are read as doubles (as JCS treats every number).
   r = p.Parse(R"({"a": 123456789012345678901234567890})");

@@ -67,7 +67,8 @@ Result<Timestamp> Timestamp::Parse(std::string_view s) {
   if (!IsValidDate(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) {
     return InvalidArgument("timestamp has an impossible date");
   }
-  if (h > 23 || mi > 59 || se > 60) return InvalidArgument("timestamp has an impossible time of day");
+  if (h > 23 || mi > 59 || se > 60)
+    return InvalidArgument("timestamp has an impossible time of day");
   size_t pos = 19;
   uint32_t nanos = 0;
   uint8_t digits = 0;
@@ -93,7 +94,8 @@ Result<Timestamp> Timestamp::Parse(std::string_view s) {
 
 Timestamp Timestamp::Now() {
   auto now = std::chrono::system_clock::now();
-  int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  int64_t us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   return FromMicros(us);
 }
 

@@ -33,7 +33,8 @@ std::chrono::steady_clock::time_point Metrics::Now() const {
   return std::chrono::steady_clock::now();
 }
 
-void Metrics::Observe(std::string_view route, int status, double seconds, std::string_view error_id) {
+void Metrics::Observe(std::string_view route, int status, double seconds,
+                      std::string_view error_id) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{std::string(route), status}];
   if (!error_id.empty()) ++rejections_[std::string(error_id)];
@@ -55,7 +56,8 @@ void Metrics::RollTo(int64_t second) {
 }
 
 void Metrics::AddIngested(int64_t n) {
-  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
+  int64_t second =
+      std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
   std::lock_guard<std::mutex> lock(mu_);
   RollTo(second);
   ingest_per_second_[second % 60] += n;
@@ -63,7 +65,8 @@ void Metrics::AddIngested(int64_t n) {
 }
 
 std::string Metrics::Render(const Gauges& g) {
-  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
+  int64_t second =
+      std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
   std::lock_guard<std::mutex> lock(mu_);
   RollTo(second);
   std::string out;
@@ -76,7 +79,8 @@ std::string Metrics::Render(const Gauges& g) {
   out += "# HELP ctihub_http_rejections_total Rejected requests by stable rejection name.\n";
   out += "# TYPE ctihub_http_rejections_total counter\n";
   for (const auto& [name, n] : rejections_) {
-    out += "ctihub_http_rejections_total{error_id=\"" + Label(name) + "\"} " + std::to_string(n) + "\n";
+    out += "ctihub_http_rejections_total{error_id=\"" + Label(name) + "\"} " + std::to_string(n) +
+           "\n";
   }
   out += "# HELP ctihub_http_request_duration_seconds Time from request read to response ready.\n";
   out += "# TYPE ctihub_http_request_duration_seconds histogram\n";
@@ -86,7 +90,8 @@ std::string Metrics::Render(const Gauges& g) {
     out += "ctihub_http_request_duration_seconds_bucket{le=\"" + Num(kBuckets[i]) + "\"} " +
            std::to_string(cumulative) + "\n";
   }
-  out += "ctihub_http_request_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(latency_count_) + "\n";
+  out += "ctihub_http_request_duration_seconds_bucket{le=\"+Inf\"} " +
+         std::to_string(latency_count_) + "\n";
   out += "ctihub_http_request_duration_seconds_sum " + Num(latency_sum_) + "\n";
   out += "ctihub_http_request_duration_seconds_count " + std::to_string(latency_count_) + "\n";
   out += "# HELP ctihub_objects_ingested_total Objects accepted by TAXII POSTs.\n";
@@ -94,9 +99,12 @@ std::string Metrics::Render(const Gauges& g) {
   out += "ctihub_objects_ingested_total " + std::to_string(ingested_total_) + "\n";
   int64_t last_minute = 0;
   for (int64_t v : ingest_per_second_) last_minute += v;
-  out += "# HELP ctihub_ingest_rate_objects_per_second Objects accepted per second over the last 60 s.\n";
+  out +=
+      "# HELP ctihub_ingest_rate_objects_per_second Objects accepted per second over the last 60 "
+      "s.\n";
   out += "# TYPE ctihub_ingest_rate_objects_per_second gauge\n";
-  out += "ctihub_ingest_rate_objects_per_second " + Num(static_cast<double>(last_minute) / 60.0) + "\n";
+  out += "ctihub_ingest_rate_objects_per_second " + Num(static_cast<double>(last_minute) / 60.0) +
+         "\n";
   if (g.objects_stored >= 0) {
     out += "# HELP ctihub_objects_stored Object versions in the store.\n";
     out += "# TYPE ctihub_objects_stored gauge\n";

@@ -14,10 +14,14 @@ TEST(Metrics, RendersPrometheusText) {
   m.Observe("status", 404, 0.0001, "unknown_status");
   m.AddIngested(30);
   std::string out = m.Render({42, 3, 1, {}});
-  EXPECT_NE(out.find("ctihub_http_requests_total{route=\"objects\",status=\"200\"} 2\n"), std::string::npos);
-  EXPECT_NE(out.find("ctihub_http_rejections_total{error_id=\"unknown_status\"} 1\n"), std::string::npos);
-  EXPECT_NE(out.find("ctihub_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
-  EXPECT_NE(out.find("ctihub_http_request_duration_seconds_bucket{le=\"0.005\"} 2\n"), std::string::npos);
+  EXPECT_NE(out.find("ctihub_http_requests_total{route=\"objects\",status=\"200\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(out.find("ctihub_http_rejections_total{error_id=\"unknown_status\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(out.find("ctihub_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(out.find("ctihub_http_request_duration_seconds_bucket{le=\"0.005\"} 2\n"),
+            std::string::npos);
   EXPECT_NE(out.find("ctihub_objects_stored 42\n"), std::string::npos);
   EXPECT_NE(out.find("ctihub_objects_ingested_total 30\n"), std::string::npos);
   EXPECT_NE(out.find("ctihub_ingest_rate_objects_per_second 0.5\n"), std::string::npos);

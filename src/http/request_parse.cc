@@ -11,7 +11,8 @@ namespace ctihub::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes, const ServerOptions& limits) {
+Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes,
+                                                const ServerOptions& limits) {
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
   parser.body_limit(limits.body_limit);

@@ -36,7 +36,20 @@ struct ObjectPath {
   std::vector<PathStep> steps;  // at least one (the first component is a key)
 };
 
-enum class CmpOp { kEq, kNe, kLt, kLe, kGt, kGe, kIn, kLike, kMatches, kIsSubset, kIsSuperset, kExists };
+enum class CmpOp {
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kIn,
+  kLike,
+  kMatches,
+  kIsSubset,
+  kIsSuperset,
+  kExists
+};
 
 // A comparison expression: a tree of AND / OR over property tests.
 struct CompExpr {
@@ -46,9 +59,9 @@ struct CompExpr {
   // kTest:
   ObjectPath path;
   CmpOp op = CmpOp::kEq;
-  bool negated = false;       // NOT before the operator
-  Literal literal;            // all operators but IN and EXISTS
-  std::vector<Literal> set;   // IN
+  bool negated = false;      // NOT before the operator
+  Literal literal;           // all operators but IN and EXISTS
+  std::vector<Literal> set;  // IN
   size_t pos = 0;
 };
 
@@ -56,11 +69,12 @@ struct CompExpr {
 struct ObsExpr {
   enum class Kind { kLeaf, kAnd, kOr, kFollowedBy, kWithin, kRepeats, kStartStop };
   Kind kind = Kind::kLeaf;
-  std::vector<std::unique_ptr<ObsExpr>> children;  // operators: 2+ (n-ary, left to right); qualifiers: 1
-  std::unique_ptr<CompExpr> comparison;            // kLeaf
-  int64_t within_micros = 0;                       // kWithin
-  int64_t repeats = 0;                             // kRepeats
-  Timestamp start, stop;                           // kStartStop
+  std::vector<std::unique_ptr<ObsExpr>>
+      children;                          // operators: 2+ (n-ary, left to right); qualifiers: 1
+  std::unique_ptr<CompExpr> comparison;  // kLeaf
+  int64_t within_micros = 0;             // kWithin
+  int64_t repeats = 0;                   // kRepeats
+  Timestamp start, stop;                 // kStartStop
   size_t pos = 0;
 };
 

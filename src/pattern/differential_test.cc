@@ -130,8 +130,8 @@ std::string GenPattern(std::mt19937& rng, int depth) {
     case 8: {
       const char* ops[] = {" AND ", " OR ", " FOLLOWEDBY "};
       const char* op = ops[rng() % 3];
-      return "(" + GenPattern(rng, depth - 1) + op + "(" + GenPattern(rng, depth - 1) + ")" + op + "(" +
-             GenPattern(rng, depth - 1) + "))";
+      return "(" + GenPattern(rng, depth - 1) + op + "(" + GenPattern(rng, depth - 1) + ")" + op +
+             "(" + GenPattern(rng, depth - 1) + "))";
     }
     case 0:
     case 1:
@@ -143,9 +143,11 @@ std::string GenPattern(std::mt19937& rng, int depth) {
     case 4:
       return "(" + GenPattern(rng, depth - 1) + ") FOLLOWEDBY (" + GenPattern(rng, depth - 1) + ")";
     case 5:
-      return "(" + GenPattern(rng, depth - 1) + ") WITHIN " + std::to_string(1 + rng() % 8) + " SECONDS";
+      return "(" + GenPattern(rng, depth - 1) + ") WITHIN " + std::to_string(1 + rng() % 8) +
+             " SECONDS";
     case 6:
-      return "(" + GenPattern(rng, depth - 1) + ") REPEATS " + std::to_string(2 + rng() % 2) + " TIMES";
+      return "(" + GenPattern(rng, depth - 1) + ") REPEATS " + std::to_string(2 + rng() % 2) +
+             " TIMES";
     default: {
       int a = static_cast<int>(rng() % 20), b = a + 1 + static_cast<int>(rng() % 12);
       return "(" + GenPattern(rng, depth - 1) + ") START t'" + Ts(a) + "' STOP t'" + Ts(b) + "'";
@@ -168,9 +170,10 @@ void RunDifferential(unsigned seed_for_test, int iterations) {
       o.k = rng() % 3;
       obs.push_back(o);
       if (i) json += ",";
-      json += R"({"type":"observed-data","id":"observed-data--)" + std::to_string(i) + R"(","first_observed":")" +
-              Ts(o.first) + R"(","last_observed":")" + Ts(o.last) + R"(","number_observed":)" +
-              std::to_string(o.count) + R"(,"objects":{"0":{"type":"x-e","k":)" + std::to_string(o.k) + "}}}";
+      json += R"({"type":"observed-data","id":"observed-data--)" + std::to_string(i) +
+              R"(","first_observed":")" + Ts(o.first) + R"(","last_observed":")" + Ts(o.last) +
+              R"(","number_observed":)" + std::to_string(o.count) +
+              R"(,"objects":{"0":{"type":"x-e","k":)" + std::to_string(o.k) + "}}}";
       obs.back().first = Timestamp::Parse(Ts(o.first))->micros();
       obs.back().last = Timestamp::Parse(Ts(o.last))->micros();
     }
@@ -211,7 +214,8 @@ TEST(PatternDifferential, ManySeedsForTest) {
   const char* env = std::getenv("CTIHUB_DIFFERENTIAL_ITERATIONS");
   if (!env) GTEST_SKIP() << "set CTIHUB_DIFFERENTIAL_ITERATIONS for a long run";
   const char* seed = std::getenv("CTIHUB_DIFFERENTIAL_SEED");
-  unsigned seed_for_test = seed ? static_cast<unsigned>(std::strtoul(seed, nullptr, 10)) : 987654321u;
+  unsigned seed_for_test =
+      seed ? static_cast<unsigned>(std::strtoul(seed, nullptr, 10)) : 987654321u;
   RunDifferential(seed_for_test, std::atoi(env));
 }
 

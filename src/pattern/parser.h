@@ -16,7 +16,8 @@ namespace ctihub::pattern {
 constexpr size_t kMaxPatternBytes = 256 * 1024;  // "pattern_too_long"
 constexpr int kMaxNesting = 64;                  // "pattern_too_deep": brackets/parentheses
 constexpr size_t kMaxNodes = 100000;             // "pattern_too_large": AST nodes
-constexpr size_t kMaxChainOperands = 1000;       // "pattern_too_large": operands of one AND/FOLLOWEDBY chain
+constexpr size_t kMaxChainOperands =
+    1000;  // "pattern_too_large": operands of one AND/FOLLOWEDBY chain
 
 struct ParsedPattern {
   std::unique_ptr<ObsExpr> root;

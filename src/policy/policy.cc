@@ -654,10 +654,12 @@ size_t SkipValue(std::string_view t, size_t i) {
         i = SkipString(t, i);
         if (i == std::string_view::npos) return i;
         continue;
-      case '{': case '[':
+      case '{':
+      case '[':
         ++depth;
         break;
-      case '}': case ']':
+      case '}':
+      case ']':
         if (--depth == 0) return i + 1;
         break;
       default:

@@ -90,7 +90,7 @@ class PolicyHolder {
   Status error_;                                      // guarded by mu_
   bool loading_ = false;                              // guarded by mu_: a reload is running
   uint64_t refresh_requested_ = 0;                    // guarded by mu_: Refresh() calls so far
-  uint64_t refresh_loaded_ = 0;  // guarded by mu_: Refresh() calls the policy reflects
+  uint64_t refresh_loaded_ = 0;   // guarded by mu_: Refresh() calls the policy reflects
   uint64_t reload_failures_ = 0;  // guarded by mu_
 };
 

@@ -38,7 +38,8 @@ std::string ReadAllFromFile(std::string_view text, std::vector<Item>* items, siz
 }
 
 TEST(BundleReaderTest, Bundle) {
-  std::string text = R"( {"type":"bundle","id":"bundle--1","objects":[ {"type":"a","x":"}]\"{"} , {"type":"b"} ],"z":1} )";
+  std::string text =
+      R"( {"type":"bundle","id":"bundle--1","objects":[ {"type":"a","x":"}]\"{"} , {"type":"b"} ],"z":1} )";
   for (bool file : {false, true}) {
     std::vector<Item> items;
     std::string err;
@@ -55,8 +56,10 @@ TEST(BundleReaderTest, Bundle) {
     ASSERT_EQ(items.size(), 2u);
     EXPECT_EQ(items[0].text, R"({"type":"a","x":"}]\"{"})");
     EXPECT_EQ(items[1].text, R"({"type":"b"})");
-    EXPECT_EQ(text.substr(static_cast<size_t>(items[0].offset), items[0].text.size()), items[0].text);
-    EXPECT_EQ(text.substr(static_cast<size_t>(items[1].offset), items[1].text.size()), items[1].text);
+    EXPECT_EQ(text.substr(static_cast<size_t>(items[0].offset), items[0].text.size()),
+              items[0].text);
+    EXPECT_EQ(text.substr(static_cast<size_t>(items[1].offset), items[1].text.size()),
+              items[1].text);
     if (!file) {
       EXPECT_EQ(container, "bundle");
     }
@@ -64,7 +67,8 @@ TEST(BundleReaderTest, Bundle) {
 }
 
 TEST(BundleReaderTest, BundleSpecVersion) {
-  BundleReader r(std::string_view(R"({"type":"bundle","id":"bundle--x","spec_version":"2.0","objects":[{"a":1}]})"));
+  BundleReader r(std::string_view(
+      R"({"type":"bundle","id":"bundle--x","spec_version":"2.0","objects":[{"a":1}]})"));
   auto n = r.Next();
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, R"({"a":1})");
@@ -73,8 +77,8 @@ TEST(BundleReaderTest, BundleSpecVersion) {
 }
 
 TEST(BundleReaderTest, EmptyBundleAndArray) {
-  for (std::string_view t : {R"({"type":"bundle","id":"bundle--1"})", R"({"type":"bundle","objects":[]})", "[]",
-                             " [ ] \n"}) {
+  for (std::string_view t : {R"({"type":"bundle","id":"bundle--1"})",
+                             R"({"type":"bundle","objects":[]})", "[]", " [ ] \n"}) {
     BundleReader r(t);
     std::vector<Item> items;
     EXPECT_EQ(ReadAll(r, &items), "") << t;
@@ -128,7 +132,8 @@ TEST(BundleReaderTest, ManyObjectsThroughSmallChunks) {
   std::vector<Item> items;
   ASSERT_EQ(ReadAllFromFile(text, &items, 13, 200), "");
   ASSERT_EQ(items.size(), 1000u);
-  for (const Item& it : items) EXPECT_EQ(text.substr(static_cast<size_t>(it.offset), it.text.size()), it.text);
+  for (const Item& it : items)
+    EXPECT_EQ(text.substr(static_cast<size_t>(it.offset), it.text.size()), it.text);
 }
 
 // Positions are line:column, counted across chunk borders and compactions.
@@ -162,7 +167,8 @@ TEST(BundleReaderTest, PositionsThroughSmallChunks) {
 
 TEST(BundleReaderTest, ObjectOverLimit) {
   std::string big(5000, 'a');
-  std::string text = R"({"type":"bundle","objects":[{"type":"x"},{"type":"y","s":")" + big + R"("}]})";
+  std::string text =
+      R"({"type":"bundle","objects":[{"type":"x"},{"type":"y","s":")" + big + R"("}]})";
   std::vector<Item> items;
   std::string err = ReadAllFromFile(text, &items, 64, 1000);
   EXPECT_EQ(items.size(), 1u);

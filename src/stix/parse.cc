@@ -73,9 +73,12 @@ int64_t LocateDuplicateKey(std::string_view s, std::string_view* key) {
   return -1;
 }
 
-Result<json::Element> ParseObject(json::JsonParser& parser, std::string_view text, int64_t base_offset) {
-  if (text.size() >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff'))) {
-    return InvalidArgument(At(base_offset, "text is UTF-16 (byte order mark); STIX JSON must be UTF-8"));
+Result<json::Element> ParseObject(json::JsonParser& parser, std::string_view text,
+                                  int64_t base_offset) {
+  if (text.size() >= 2 &&
+      ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff'))) {
+    return InvalidArgument(
+        At(base_offset, "text is UTF-16 (byte order mark); STIX JSON must be UTF-8"));
   }
   auto r = parser.Parse(text);
   if (r.ok()) return r;

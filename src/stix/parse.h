@@ -16,7 +16,8 @@ namespace ctihub::stix {
 // InvalidArgument (syntax, encoding, duplicate key) or LimitExceeded (size,
 // depth), with "at byte N: reason" where N is absolute. The element stays valid
 // until the next Parse on `parser`.
-Result<json::Element> ParseObject(json::JsonParser& parser, std::string_view text, int64_t base_offset = 0);
+Result<json::Element> ParseObject(json::JsonParser& parser, std::string_view text,
+                                  int64_t base_offset = 0);
 
 // Offset (relative to `text`) of the second occurrence of a key in the same
 // object, or -1. Only used on the error path.

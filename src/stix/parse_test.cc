@@ -33,7 +33,8 @@ TEST(ParseObjectTest, MalformedJson) {
   EXPECT_EQ(ParseError(R"({"a":1,})").message(), "at byte 7: expected a string key");
   EXPECT_EQ(ParseError(R"({"a" 1})").message(), "at byte 5: expected ':' after key");
   EXPECT_EQ(ParseError(R"({"a":01})").message(), "at byte 6: number has a leading zero");
-  EXPECT_EQ(ParseError("{\"a\":\"x\ny\"}").message(), "at byte 7: unescaped control character in string");
+  EXPECT_EQ(ParseError("{\"a\":\"x\ny\"}").message(),
+            "at byte 7: unescaped control character in string");
 }
 
 TEST(ParseObjectTest, InvalidUtf8) {
@@ -58,7 +59,9 @@ TEST(ParseObjectTest, HugeNumbers) {
   Status st2 = ParseError(R"({"n":1e400})");
   EXPECT_EQ(st2.message(), "at byte 5: number out of range");
   // Large but valid numbers pass.
-  EXPECT_TRUE(ParseError(R"({"n":1e300,"m":18446744073709551615,"k":-9223372036854775808,"f":1.5e19})").ok());
+  EXPECT_TRUE(
+      ParseError(R"({"n":1e300,"m":18446744073709551615,"k":-9223372036854775808,"f":1.5e19})")
+          .ok());
 }
 
 TEST(ParseObjectTest, DeepNestingHitsTheLimit) {

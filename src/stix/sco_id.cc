@@ -30,7 +30,8 @@ const Contrib kContrib[] = {
     {"ipv6-addr", {"value"}},
     {"mac-addr", {"value"}},
     {"mutex", {"name"}},
-    {"network-traffic", {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"}},
+    {"network-traffic",
+     {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"}},
     {"software", {"name", "cpe", "swid", "vendor", "version"}},
     {"url", {"value"}},
     {"user-account", {"account_type", "user_id", "account_login"}},
@@ -117,7 +118,8 @@ Result<std::string> DeterministicScoId(json::Element sco) {
   if (sco.type() != Type::OBJECT) return InvalidArgument("an SCO must be a JSON object");
   json::Object obj = sco.get_object().value_unsafe();
   Element t;
-  if (obj["type"].get(t) || t.type() != Type::STRING) return InvalidArgument("an SCO needs a string \"type\"");
+  if (obj["type"].get(t) || t.type() != Type::STRING)
+    return InvalidArgument("an SCO needs a string \"type\"");
   std::string_view type = t.get_string().value_unsafe();
   std::string id;
   if (DeterministicScoIdIfAny(obj, type, &id)) return id;

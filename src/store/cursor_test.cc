@@ -21,8 +21,7 @@ TEST(CursorTest, RejectsMalformedAndTampered) {
   bad_check.back() = bad_check.back() == 'a' ? 'b' : 'a';
   for (const std::string& token :
        {std::string(), std::string("x"), good.substr(1), good + "0", flipped, bad_check,
-        std::string("c1zzzzzzzzzzzzzzzz00000000"), std::string(26, '\0'),
-        "C1" + good.substr(2)}) {
+        std::string("c1zzzzzzzzzzzzzzzz00000000"), std::string(26, '\0'), "C1" + good.substr(2)}) {
     auto r = DecodeCursor(token);
     ASSERT_FALSE(r.ok()) << token;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);

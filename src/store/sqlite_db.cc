@@ -114,7 +114,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   sqlite3_busy_timeout(db, opts.busy_timeout_ms);
   std::string pragmas =
       "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; "
-      "PRAGMA cache_size=-" + std::to_string(opts.cache_kib) + ";";
+      "PRAGMA cache_size=-" +
+      std::to_string(opts.cache_kib) + ";";
   CTIHUB_RETURN_IF_ERROR(conn->Exec(pragmas));
   return conn;
 }

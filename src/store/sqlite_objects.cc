@@ -354,7 +354,8 @@ SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool i
 Result<Timestamp> StoredVersion(std::string_view key, int64_t digits) {
   auto ts = Timestamp::Parse(key);
   if (!ts.ok()) return Internal("corrupt version in store: " + std::string(key));
-  return Timestamp(ts->seconds(), ts->nanos(), static_cast<uint8_t>(std::clamp<int64_t>(digits, 0, 9)));
+  return Timestamp(ts->seconds(), ts->nanos(),
+                   static_cast<uint8_t>(std::clamp<int64_t>(digits, 0, 9)));
 }
 
 // The granular column: 0 no granular TLP/PAP marking; 1 some, highest
@@ -708,8 +709,9 @@ Result<std::vector<std::vector<WriteOutcome>>> SqliteStore::WriteBatchTxn(
     std::vector<WriteRequest>& batch) {
   CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*writer_conn_));
   // Another process (an import run from the CLI) may have written meanwhile.
-  CTIHUB_ASSIGN_OR_RETURN(int64_t max_in_db, writer_conn_->QueryInt(
-                                                 "SELECT COALESCE(MAX(date_added), 0) FROM objects"));
+  CTIHUB_ASSIGN_OR_RETURN(
+      int64_t max_in_db,
+      writer_conn_->QueryInt("SELECT COALESCE(MAX(date_added), 0) FROM objects"));
   int64_t last = std::max(last_date_added_, max_in_db);
   std::vector<std::vector<WriteOutcome>> results;
   results.reserve(batch.size());
@@ -831,7 +833,8 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
 // transaction. Pendings are matched by object id, preferring the same version
 // text, and keep the version text the requester gave; an object without a
 // pending entry gets a new entry.
-Status SqliteStore::UpdateStatus(const std::string& status_id, const std::vector<NewObject>& objects,
+Status SqliteStore::UpdateStatus(const std::string& status_id,
+                                 const std::vector<NewObject>& objects,
                                  const std::vector<WriteOutcome>& outcomes,
                                  const std::vector<int64_t>& date_added,
                                  const std::string& failure_message) {

@@ -167,8 +167,8 @@ Status SqliteStore::Init() {
   writer_opts.create = false;
   writer_opts.cache_kib = 65536;
   CTIHUB_ASSIGN_OR_RETURN(writer_conn_, Connection::Open(opts_.path, writer_opts));
-  CTIHUB_ASSIGN_OR_RETURN(last_date_added_,
-                          writer_conn_->QueryInt("SELECT COALESCE(MAX(date_added), 0) FROM objects"));
+  CTIHUB_ASSIGN_OR_RETURN(
+      last_date_added_, writer_conn_->QueryInt("SELECT COALESCE(MAX(date_added), 0) FROM objects"));
   // Checkpoints move off the writer's commit path (the hook replaces SQLite's
   // automatic checkpoint on this connection).
   sqlite3_wal_hook(writer_conn_->raw(), &SqliteStore::OnWalCommit, this);
@@ -178,7 +178,8 @@ Status SqliteStore::Init() {
   constexpr int64_t kReadersCacheKib = 65536;  // all readers together
   sqlite::OpenOptions reader_opts;
   reader_opts.create = false;
-  reader_opts.cache_kib = std::clamp<int64_t>(kReadersCacheKib / opts_.reader_connections, 2048, 16384);
+  reader_opts.cache_kib =
+      std::clamp<int64_t>(kReadersCacheKib / opts_.reader_connections, 2048, 16384);
   for (int i = 0; i < opts_.reader_connections; ++i) {
     CTIHUB_ASSIGN_OR_RETURN(auto conn, Connection::Open(opts_.path, reader_opts));
     CTIHUB_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only=1; PRAGMA mmap_size=0"));
@@ -230,8 +231,8 @@ void SqliteStore::CheckpointLoop() {
     }
     // PASSIVE: never waits for readers or the writer; copies what it can.
     // Errors (busy) are harmless: the next round retries.
-    sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                              nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
   }
 }
 
@@ -285,8 +286,8 @@ Result<std::vector<Organisation>> SqliteStore::ListOrganisations() {
 
 Result<Organisation> SqliteStore::GetOrganisation(std::string_view name) {
   auto conn = AcquireReader();
-  CTIHUB_ASSIGN_OR_RETURN(
-      Statement st, conn->Prepare("SELECT id, name, identity_id FROM orgs WHERE name = ?1"));
+  CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                          conn->Prepare("SELECT id, name, identity_id FROM orgs WHERE name = ?1"));
   st.Bind(1, name);
   CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return NotFound("unknown_org: no organisation '" + std::string(name) + "'");
@@ -302,7 +303,8 @@ Result<User> SqliteStore::AddUser(const User& user) {
     CTIHUB_ASSIGN_OR_RETURN(Statement st, admin_->Prepare("SELECT name FROM orgs WHERE id = ?1"));
     st.Bind(1, user.org_id);
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return NotFound("unknown_org: no organisation with id " + std::to_string(user.org_id));
+    if (!row)
+      return NotFound("unknown_org: no organisation with id " + std::to_string(user.org_id));
     org_name = st.String(0);
   }
   {
@@ -507,9 +509,9 @@ Result<Collection> SqliteStore::AddCollection(const Collection& c) {
 
 Result<std::vector<Collection>> SqliteStore::ListCollections(std::string_view api_root) {
   auto conn = AcquireReader();
-  CTIHUB_ASSIGN_OR_RETURN(
-      Statement st, conn->Prepare(std::string(kCollectionColumns) +
-                                  "WHERE ?1 = '' OR api_root = ?1 ORDER BY api_root, rowid"));
+  CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                          conn->Prepare(std::string(kCollectionColumns) +
+                                        "WHERE ?1 = '' OR api_root = ?1 ORDER BY api_root, rowid"));
   st.Bind(1, api_root);
   std::vector<Collection> out;
   for (;;) {
@@ -582,9 +584,10 @@ Status SqliteStore::InsertStatus(Connection& conn, const StatusResource& s) {
       Statement st,
       conn.Prepare("INSERT INTO status_details(status_id, kind, object_id, version, message) "
                    "VALUES(?1, ?2, ?3, ?4, ?5)"));
-  for (auto [kind, details] : {std::pair<int64_t, const std::vector<StatusDetail>*>{0, &s.successes},
-                                {1, &s.failures},
-                                {2, &s.pendings}}) {
+  for (auto [kind, details] :
+       {std::pair<int64_t, const std::vector<StatusDetail>*>{0, &s.successes},
+        {1, &s.failures},
+        {2, &s.pendings}}) {
     for (const auto& d : *details) {
       st.Bind(1, s.id).Bind(2, kind).Bind(3, d.id).Bind(4, d.version).Bind(5, d.message);
       CTIHUB_RETURN_IF_ERROR(st.Run());
@@ -622,18 +625,23 @@ Result<StatusResource> SqliteStore::GetStatus(std::string_view api_root, std::st
     out.pending_count = st.Int(8);
   }
   CTIHUB_ASSIGN_OR_RETURN(
-      Statement st,
-      conn->Prepare("SELECT kind, object_id, version, message FROM status_details "
-                    "WHERE status_id = ?1 ORDER BY rowid"));
+      Statement st, conn->Prepare("SELECT kind, object_id, version, message FROM status_details "
+                                  "WHERE status_id = ?1 ORDER BY rowid"));
   st.Bind(1, id);
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     StatusDetail d{st.String(1), st.String(2), st.String(3)};
     switch (st.Int(0)) {
-      case 0: out.successes.push_back(std::move(d)); break;
-      case 1: out.failures.push_back(std::move(d)); break;
-      default: out.pendings.push_back(std::move(d)); break;
+      case 0:
+        out.successes.push_back(std::move(d));
+        break;
+      case 1:
+        out.failures.push_back(std::move(d));
+        break;
+      default:
+        out.pendings.push_back(std::move(d));
+        break;
     }
   }
   return out;

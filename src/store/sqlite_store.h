@@ -58,8 +58,9 @@ class SqliteStore final : public Store {
   Result<Collection> GetCollection(std::string_view api_root, std::string_view id) override;
   Status RemoveCollection(std::string_view id) override;
 
-  std::future<Result<std::vector<WriteOutcome>>> WriteObjects(
-      std::string collection_id, std::vector<NewObject> objects, std::string status_id) override;
+  std::future<Result<std::vector<WriteOutcome>>> WriteObjects(std::string collection_id,
+                                                              std::vector<NewObject> objects,
+                                                              std::string status_id) override;
   Result<ObjectPage> QueryObjects(const ObjectQuery& q) override;
   Result<int64_t> DeleteObject(const ObjectQuery& q) override;
 
@@ -143,7 +144,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::Connection> checkpoint_conn_;  // checkpointer thread only
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
-  bool checkpoint_wanted_ = false;   // guarded by checkpoint_mu_
+  bool checkpoint_wanted_ = false;    // guarded by checkpoint_mu_
   bool checkpoint_stopping_ = false;  // guarded by checkpoint_mu_
   std::thread checkpointer_;
 };

@@ -1,6 +1,7 @@
 #include "store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -17,8 +18,6 @@
 #include <set>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "store/sqlite_schema.h"
 
@@ -169,9 +168,10 @@ TEST_F(SqliteStoreTest, DateAddedStrictlyIncreasingAcrossConcurrentWriters) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        auto r = store_->WriteObjects(collection_,
-                                      {Obj("indicator--" + Uuid(t * 1000 + i), "2024-01-01T00:00:00Z")},
-                                      "")
+        auto r = store_
+                     ->WriteObjects(
+                         collection_,
+                         {Obj("indicator--" + Uuid(t * 1000 + i), "2024-01-01T00:00:00Z")}, "")
                      .get();
         EXPECT_TRUE(r.ok());
       }
@@ -658,7 +658,8 @@ TEST_F(SqliteStoreTest, ApiRootsAndCollections) {
   EXPECT_EQ((*roots)[0].title, "Renamed");
   EXPECT_EQ(store_->AddCollection({"", "nope", "T", "", "", {}, {}}).status().code(),
             ErrorCode::kNotFound);
-  auto c = store_->AddCollection({"", "api1", "Second", "desc", "", {"org:a", "user:b"}, {"org:a"}});
+  auto c =
+      store_->AddCollection({"", "api1", "Second", "desc", "", {"org:a", "user:b"}, {"org:a"}});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(store_->ListCollections("api1")->size(), 2u);
   EXPECT_EQ(store_->ListCollections("")->size(), 2u);
@@ -717,7 +718,8 @@ TEST(SqliteDurabilityTest, AcknowledgedWritesSurviveKill9) {
   FILE* in = fdopen(fds[0], "r");
   int acknowledged = -1;
   char buf[64];
-  while (acknowledged < 15 && std::fgets(buf, sizeof buf, in) != nullptr) acknowledged = std::atoi(buf);
+  while (acknowledged < 15 && std::fgets(buf, sizeof buf, in) != nullptr)
+    acknowledged = std::atoi(buf);
   kill(pid, SIGKILL);
   // Whatever was acknowledged before the kill may still be in the pipe.
   while (std::fgets(buf, sizeof buf, in) != nullptr) acknowledged = std::atoi(buf);
@@ -1417,7 +1419,8 @@ TEST_F(VersionsByVisibilityTest, EverySelectionMatchesTheOracle) {
   WriteVersions(7);
   std::vector<std::pair<std::string, std::function<void(ObjectQuery&)>>> selections = {
       {"default", [](ObjectQuery&) {}},
-      {"first", [](ObjectQuery& q) {
+      {"first",
+       [](ObjectQuery& q) {
          q.version_last = false;
          q.version_first = true;
        }},

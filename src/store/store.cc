@@ -4,10 +4,14 @@ namespace ctihub::store {
 
 std::string_view RoleName(Role r) {
   switch (r) {
-    case Role::kAdmin: return "admin";
-    case Role::kPublisher: return "publisher";
-    case Role::kReader: return "reader";
-    case Role::kAuditor: return "auditor";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kPublisher:
+      return "publisher";
+    case Role::kReader:
+      return "reader";
+    case Role::kAuditor:
+      return "auditor";
     case Role::kHubAuditor:
       return "hub-auditor";
   }

@@ -29,8 +29,8 @@ namespace ctihub::store {
 
 struct Organisation {
   int64_t id = 0;
-  std::string name;          // unique, used on the CLI and in collection ACLs
-  std::string identity_id;   // STIX identity id used as created_by_ref (may be empty)
+  std::string name;         // unique, used on the CLI and in collection ACLs
+  std::string identity_id;  // STIX identity id used as created_by_ref (may be empty)
 };
 
 // kAuditor reads its own organisation's audit records; kHubAuditor, a
@@ -41,11 +41,12 @@ Result<Role> ParseRole(std::string_view s);
 
 struct User {
   int64_t id = 0;
-  std::string name;           // unique login name
+  std::string name;  // unique login name
   int64_t org_id = 0;
-  std::string org_name;       // filled on reads
+  std::string org_name;  // filled on reads
   Role role = Role::kReader;
-  std::string password_hash;  // libsodium crypto_pwhash_str (Argon2id) output; empty = no password login
+  std::string
+      password_hash;  // libsodium crypto_pwhash_str (Argon2id) output; empty = no password login
   bool disabled = false;
 };
 
@@ -86,7 +87,7 @@ struct AccessFacts {
   int tlp = -1;          // highest TLP among object_marking_refs; -1: unmarked
   int pap = -1;          // highest PAP among object_marking_refs; -1: unmarked
   std::vector<std::string> recipient_orgs;  // TLP:RED recipients (identity ids)
-  bool granular_levels = false;  // some granular marking carries a TLP or PAP
+  bool granular_levels = false;             // some granular marking carries a TLP or PAP
   // Their highest TLP and PAP codes (-1: none of that kind), when
   // granular_max_known; rows written before the store kept them have only
   // the flag above.
@@ -125,14 +126,14 @@ struct AccessScope {
 
 // One stored version of a STIX object.
 struct ObjectVersion {
-  std::string id;            // "type--uuid"
+  std::string id;  // "type--uuid"
   std::string type;
   std::string spec_version;  // "2.1" or "2.0"
   // The version: `modified`, else `created`, else date_added (SCOs, some markings).
   Timestamp version;
   int64_t date_added_us = 0;  // server-assigned, strictly increasing across the store
   std::string collection_id;
-  std::string json;           // canonical JSON (RFC 8785) of the object as stored
+  std::string json;  // canonical JSON (RFC 8785) of the object as stored
   AccessFacts access;
 };
 
@@ -152,18 +153,18 @@ enum class VersionSelector { kLast, kFirst, kAll };
 // Filters of the TAXII objects/manifest/versions endpoints.
 struct ObjectQuery {
   std::string collection_id;
-  std::optional<int64_t> added_after_us;       // strictly after
-  std::vector<std::string> ids;                 // match[id]
-  std::vector<std::string> types;               // match[type]
-  std::vector<std::string> spec_versions;       // match[spec_version]; empty = latest per object
+  std::optional<int64_t> added_after_us;   // strictly after
+  std::vector<std::string> ids;            // match[id]
+  std::vector<std::string> types;          // match[type]
+  std::vector<std::string> spec_versions;  // match[spec_version]; empty = latest per object
   // match[version]: any of first/last/all and explicit timestamps.
   bool version_first = false;
   bool version_last = true;  // the TAXII default
   bool version_all = false;
   std::vector<Timestamp> versions;
   size_t limit = 1000;
-  std::string next;           // opaque cursor from a previous page
-  bool include_json = true;   // false for manifest queries (ignored when `admit` is set)
+  std::string next;          // opaque cursor from a previous page
+  bool include_json = true;  // false for manifest queries (ignored when `admit` is set)
 
   // Access control (src/policy). `scope` pre-filters in the backend. `admit`
   // is called for each row that passes every filter, in date_added order,
@@ -204,10 +205,10 @@ struct StatusDetail {
   std::string message;
 };
 struct StatusResource {
-  std::string id;             // UUID
+  std::string id;  // UUID
   std::string api_root;
-  int64_t user_id = 0;        // the requester; only they may read it
-  std::string status;         // "pending" or "complete"
+  int64_t user_id = 0;  // the requester; only they may read it
+  std::string status;   // "pending" or "complete"
   Timestamp request_timestamp;
   int64_t total_count = 0;
   int64_t success_count = 0;
@@ -257,7 +258,8 @@ class Store {
   virtual Status PutApiRoot(const ApiRoot& root) = 0;
   virtual Result<std::vector<ApiRoot>> ListApiRoots() = 0;
   virtual Result<Collection> AddCollection(const Collection& c) = 0;  // id generated when empty
-  virtual Result<std::vector<Collection>> ListCollections(std::string_view api_root) = 0;  // "" = all
+  virtual Result<std::vector<Collection>> ListCollections(
+      std::string_view api_root) = 0;  // "" = all
   virtual Result<Collection> GetCollection(std::string_view api_root, std::string_view id) = 0;
   virtual Status RemoveCollection(std::string_view id) = 0;
 
@@ -301,7 +303,7 @@ class Store {
 };
 
 struct SqliteOptions {
-  std::string path;            // database file; directories must exist
+  std::string path;  // database file; directories must exist
   size_t max_batch_objects = 20000;
   int reader_connections = 4;
 };

@@ -43,7 +43,7 @@ namespace ctihub::taxii {
 struct AccessControl {
   policy::PolicyHolder* policy = nullptr;
   audit::Sink* audit = nullptr;  // an AuditLog; a test double in tests
-  std::string data_dir;  // where audit::Query reads DATA/audit.db (GET /api/v1/audit)
+  std::string data_dir;          // where audit::Query reads DATA/audit.db (GET /api/v1/audit)
   bool without_policy_for_test = false;  // set only by WithoutPolicyForTest()
 };
 

@@ -84,7 +84,8 @@ Result<User> MemoryStore::GetUserById(int64_t id) {
 }
 Status MemoryStore::RemoveUser(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = std::remove_if(users_.begin(), users_.end(), [&](const User& u) { return u.name == name; });
+  auto it =
+      std::remove_if(users_.begin(), users_.end(), [&](const User& u) { return u.name == name; });
   if (it == users_.end()) return NotFound("no such user");
   users_.erase(it, users_.end());
   return Status::Ok();
@@ -322,8 +323,9 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q, bool includ
       if (!include_json) out.back().json.clear();
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const ObjectVersion& a, const ObjectVersion& b) { return a.date_added_us < b.date_added_us; });
+  std::sort(out.begin(), out.end(), [](const ObjectVersion& a, const ObjectVersion& b) {
+    return a.date_added_us < b.date_added_us;
+  });
   return out;
 }
 
@@ -363,7 +365,8 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     std::string_view n = q.next;
     if (n.substr(0, 2) != "m:") return InvalidArgument("bad_next: unknown next token");
     auto [p, ec] = std::from_chars(n.data() + 2, n.data() + n.size(), cursor);
-    if (ec != std::errc() || p != n.data() + n.size()) return InvalidArgument("bad_next: unknown next token");
+    if (ec != std::errc() || p != n.data() + n.size())
+      return InvalidArgument("bad_next: unknown next token");
   }
   // On the admitted path first/last are picked among the versions the reader
   // may see (PickedByVisibility): every version is selected here.

@@ -45,7 +45,8 @@ class MemoryStore final : public store::Store {
   Result<store::Collection> GetCollection(std::string_view api_root, std::string_view id) override;
   Status RemoveCollection(std::string_view id) override;
   std::future<Result<std::vector<store::WriteOutcome>>> WriteObjects(
-      std::string collection_id, std::vector<store::NewObject> objects, std::string status_id) override;
+      std::string collection_id, std::vector<store::NewObject> objects,
+      std::string status_id) override;
   Result<store::ObjectPage> QueryObjects(const store::ObjectQuery& q) override;
   Result<int64_t> DeleteObject(const store::ObjectQuery& q) override;
   Status CreateStatus(const store::StatusResource& s) override;

@@ -3,13 +3,13 @@
 // the scope, `admit` with its look-ahead and scan budget.
 #include "taxii/memory_store.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace ctihub::taxii {
 namespace {

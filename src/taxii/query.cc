@@ -5,8 +5,8 @@
 #include <set>
 
 #include "core/timestamp.h"
-#include "stix/validate.h"
 #include "pattern/pattern.h"
+#include "stix/validate.h"
 
 namespace ctihub::taxii {
 namespace {
@@ -106,13 +106,15 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
 }
 
 Result<Target> ParseTarget(std::string_view target) {
-  if (target.size() > kMaxTargetBytes) return LimitExceeded("target_too_long: request target too long");
+  if (target.size() > kMaxTargetBytes)
+    return LimitExceeded("target_too_long: request target too long");
   if (target.empty() || target.front() != '/') {
     return InvalidArgument("bad_target: request target must be an absolute path");
   }
   for (char c : target) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return InvalidArgument("bad_target: control character or space in target");
+    if (u <= 0x20 || u == 0x7f)
+      return InvalidArgument("bad_target: control character or space in target");
   }
   Target out;
   std::string_view path = target;
@@ -129,7 +131,8 @@ Result<Target> ParseTarget(std::string_view target) {
     if (seg == "." || seg == ".." || seg.find('/') != std::string::npos) {
       return InvalidArgument("bad_target: dot segment or encoded slash in path");
     }
-    if (out.segments.size() >= kMaxPathSegments) return InvalidArgument("bad_target: too many path segments");
+    if (out.segments.size() >= kMaxPathSegments)
+      return InvalidArgument("bad_target: too many path segments");
     out.segments.push_back(std::move(seg));
   }
   if (!query.empty()) {
@@ -168,7 +171,8 @@ Result<store::ObjectQuery> ParseFilters(
         std::string_view v = Trim(raw);
         if (v.empty()) return BadFilter(key, "empty value");
         if (++values > kMaxFilterValues) {
-          return Status(ErrorCode::kLimitExceeded, "too_many_filter_values: more than 1000 filter values");
+          return Status(ErrorCode::kLimitExceeded,
+                        "too_many_filter_values: more than 1000 filter values");
         }
         CTIHUB_RETURN_IF_ERROR(fn(v));
       }
@@ -202,7 +206,8 @@ Result<store::ObjectQuery> ParseFilters(
     } else if (key == "match[id]" && takes_id_type) {
       CTIHUB_RETURN_IF_ERROR(each([&](std::string_view v) -> Status {
         size_t dd = v.find("--");
-        if (dd == std::string_view::npos || dd == 0 || v.size() > 300) return BadFilter(key, "not a STIX id");
+        if (dd == std::string_view::npos || dd == 0 || v.size() > 300)
+          return BadFilter(key, "not a STIX id");
         q.ids.emplace_back(v);
         return Status::Ok();
       }));
@@ -280,11 +285,13 @@ bool IsTaxii21ContentType(std::string_view content_type) {
   if (mt.type != "application/taxii+json") return false;
   const std::string* version = mt.Param("version");
   if (version != nullptr && *version != "2.1") return false;
-  if (const std::string* cs = mt.Param("charset"); cs != nullptr && Lower(*cs) != "utf-8") return false;
+  if (const std::string* cs = mt.Param("charset"); cs != nullptr && Lower(*cs) != "utf-8")
+    return false;
   return true;
 }
 
-Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const EnvelopeOptions& opts) {
+Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
+                                                const EnvelopeOptions& opts) {
   // An empty view may have a null data(): simdjson would memcpy from it.
   if (body.empty()) return InvalidArgument("invalid_json: empty body");
   thread_local json::JsonParser parser;
@@ -324,7 +331,8 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body, const Env
     std::string_view modified, created, spec_version = "2.1";
     if (obj["modified"].get_string().get(modified) != simdjson::SUCCESS) modified = {};
     if (obj["created"].get_string().get(created) != simdjson::SUCCESS) created = {};
-    if (obj["spec_version"].get_string().get(spec_version) != simdjson::SUCCESS) spec_version = "2.1";
+    if (obj["spec_version"].get_string().get(spec_version) != simdjson::SUCCESS)
+      spec_version = "2.1";
     item.version = !modified.empty() ? std::string(modified) : std::string(created);
     if (!report.valid()) {
       const stix::Issue& first = report.errors.front();

@@ -45,8 +45,9 @@ enum class Endpoint { kObjects, kObject, kManifest, kVersions, kDeleteObject };
 // Builds the store query of an endpoint from its URL parameters. Unknown
 // parameters are ignored, as TAXII requires; a known filter with a bad value is
 // InvalidArgument. `limit` is clamped to [1, max_limit]; 0 or negative is an error.
-Result<store::ObjectQuery> ParseFilters(const std::vector<std::pair<std::string, std::string>>& params,
-                                        Endpoint endpoint, size_t default_limit, size_t max_limit);
+Result<store::ObjectQuery> ParseFilters(
+    const std::vector<std::pair<std::string, std::string>>& params, Endpoint endpoint,
+    size_t default_limit, size_t max_limit);
 
 // Media types. Accept: true when the client accepts the TAXII 2.1 media type
 // (absent header, */*, application/*, application/taxii+json with no version
@@ -58,9 +59,9 @@ bool IsTaxii21ContentType(std::string_view content_type);
 // One object of a POSTed envelope, ready for the store or listed as a failure.
 struct EnvelopeItem {
   bool ok = false;
-  std::string id;       // may be empty when the object has no string id
-  std::string version;  // timestamp text of the version ("" when none)
-  std::string message;  // failure reason
+  std::string id;          // may be empty when the object has no string id
+  std::string version;     // timestamp text of the version ("" when none)
+  std::string message;     // failure reason
   bool duplicate = false;  // same id and version as an earlier item of the envelope
   store::NewObject object;
 };

@@ -6,7 +6,8 @@ namespace ctihub::taxii {
 namespace {
 
 TEST(ParseTarget, SplitsAndDecodes) {
-  auto t = ParseTarget("/api1/collections/abc/objects/?match%5Btype%5D=indicator,malware&limit=5&x");
+  auto t =
+      ParseTarget("/api1/collections/abc/objects/?match%5Btype%5D=indicator,malware&limit=5&x");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_EQ(t->segments.size(), 4u);
   EXPECT_EQ(t->segments[3], "objects");
@@ -66,16 +67,16 @@ TEST(ParseFilters, AllFilters) {
 
 TEST(ParseFilters, BadValues) {
   for (const Params& p : std::vector<Params>{{{"limit", "0"}},
-                                            {{"limit", "-3"}},
-                                            {{"limit", "ten"}},
-                                            {{"added_after", "yesterday"}},
-                                            {{"match[version]", "newest"}},
-                                            {{"match[spec_version]", "3.0"}},
-                                            {{"match[type]", "Bad Type"}},
-                                            {{"match[id]", "nope"}},
-                                            {{"match[type]", "a,,b"}},
-                                            {{"next", ""}},
-                                            {{"limit", "1"}, {"limit", "2"}}}) {
+                                             {{"limit", "-3"}},
+                                             {{"limit", "ten"}},
+                                             {{"added_after", "yesterday"}},
+                                             {{"match[version]", "newest"}},
+                                             {{"match[spec_version]", "3.0"}},
+                                             {{"match[type]", "Bad Type"}},
+                                             {{"match[id]", "nope"}},
+                                             {{"match[type]", "a,,b"}},
+                                             {{"next", ""}},
+                                             {{"limit", "1"}, {"limit", "2"}}}) {
     auto q = ParseFilters(p, Endpoint::kObjects, 100, 1000);
     EXPECT_FALSE(q.ok()) << p[0].first << "=" << p[0].second;
     if (!q.ok()) {
