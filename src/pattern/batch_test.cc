@@ -21,15 +21,30 @@ std::atomic<size_t> g_allocations{0};
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-void* operator new(size_t n) {
+// Every non-aligned form is replaced, so all of them allocate with malloc and free
+// with free: a form left to the runtime (simdjson uses the nothrow one) would be
+// freed by a replaced delete, which ASan reports as alloc-dealloc-mismatch.
+namespace {
+void* CountedMalloc(size_t n) noexcept {
   if (g_counting.load(std::memory_order_relaxed))
     g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(n == 0 ? 1 : n);
+  return std::malloc(n == 0 ? 1 : n);
+}
+}  // namespace
+void* operator new(size_t n) {
+  void* p = CountedMalloc(n);
   if (!p) throw std::bad_alloc();
   return p;
 }
+void* operator new[](size_t n) { return ::operator new(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return CountedMalloc(n); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return CountedMalloc(n); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace ctihub::pattern {
 namespace {
