@@ -806,12 +806,8 @@ Result<ImportSink::Writer> MakeWriter(const ImportArgs& a, store::Store& hub,
                                       std::unique_ptr<policy::PolicyHolder>* holder,
                                       std::shared_ptr<const policy::Policy>* policy) {
   ImportSink::Writer w;
-  CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());
-  std::vector<policy::KnownOrg> known;
-  for (const auto& o : orgs) {
-    w.org_identities.insert(o.identity_id);
-    known.push_back({o.name, o.identity_id});
-  }
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(hub));
+  for (const auto& o : known) w.org_identities.insert(o.identity_id);
   if (a.org.empty()) return w;
   auto opened = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
     return Result<std::vector<policy::KnownOrg>>(known);
