@@ -60,12 +60,41 @@ std::string CheckpointMessage(int64_t seq, std::string_view hash) {
   return "ctihub-audit-checkpoint\n" + std::to_string(seq) + "\n" + std::string(hash);
 }
 
+// [[id, version], ...]: a served copy adds its grant, and `true` when redacted
+// ([id, version, grant, true]). Records written before grants were kept have
+// only pairs, and hash the same as before.
 std::string ObjectsJson(const std::vector<ObjectRef>& objs) {
   std::string out;
   json::JsonWriter w(out);
   w.BeginArray();
-  for (const auto& o : objs) w.BeginArray().String(o.id).String(o.version).EndArray();
+  for (const auto& o : objs) {
+    w.BeginArray().String(o.id).String(o.version);
+    if (!o.grant.empty() || o.redacted) w.String(o.grant);
+    if (o.redacted) w.Bool(true);
+    w.EndArray();
+  }
   w.EndArray();
+  return out;
+}
+
+// The stored object list (ObjectsJson); entries that cannot be read are skipped.
+std::vector<ObjectRef> ParseObjects(std::string_view text) {
+  std::vector<ObjectRef> out;
+  json::JsonParser p;
+  auto e = p.Parse(text);
+  json::Array arr;
+  if (!e.ok() || e->get_array().get(arr) != simdjson::SUCCESS) return out;
+  for (json::Element entry : arr) {
+    json::Array fields;
+    if (entry.get_array().get(fields) != simdjson::SUCCESS) continue;
+    std::string_view id, ver, grant;
+    bool redacted = false;
+    if (fields.at(0).get_string().get(id) != simdjson::SUCCESS) id = {};
+    if (fields.at(1).get_string().get(ver) != simdjson::SUCCESS) ver = {};
+    if (fields.at(2).get_string().get(grant) != simdjson::SUCCESS) grant = {};
+    if (fields.at(3).get_bool().get(redacted) != simdjson::SUCCESS) redacted = false;
+    out.push_back({std::string(id), std::string(ver), std::string(grant), redacted});
+  }
   return out;
 }
 
@@ -151,22 +180,7 @@ Record RowToRecord(Stmt& s) {
   r.route = s.Text(5);
   r.status = static_cast<int>(s.Int(6));
   r.remote = s.Text(7);
-  std::string objs = s.Text(8);
-  json::JsonParser p;
-  auto e = p.Parse(objs);
-  if (e.ok()) {
-    json::Array arr;
-    if (e->get_array().get(arr) == simdjson::SUCCESS) {
-      for (json::Element pair : arr) {
-        json::Array pa;
-        if (pair.get_array().get(pa) != simdjson::SUCCESS) continue;
-        std::string_view id, ver;
-        if (pa.at(0).get_string().get(id) != simdjson::SUCCESS) id = {};
-        if (pa.at(1).get_string().get(ver) != simdjson::SUCCESS) ver = {};
-        r.objects.push_back({std::string(id), std::string(ver)});
-      }
-    }
-  }
+  r.objects = ParseObjects(s.Text(8));
   r.details = s.Text(9);
   r.prev_hash = s.Text(10);
   r.hash = s.Text(11);
@@ -232,8 +246,12 @@ std::string RecordToJson(const Record& r) {
   w.Key("status").Int(r.status);
   w.Key("remote").String(r.remote);
   w.Key("objects").BeginArray();
-  for (const auto& o : r.objects)
-    w.BeginObject().Key("id").String(o.id).Key("version").String(o.version).EndObject();
+  for (const auto& o : r.objects) {
+    w.BeginObject().Key("id").String(o.id).Key("version").String(o.version);
+    if (!o.grant.empty() || o.redacted)
+      w.Key("grant").String(o.grant).Key("redacted").Bool(o.redacted);
+    w.EndObject();
+  }
   w.EndArray();
   w.Key("details").Raw(r.details.empty() ? std::string_view("{}") : std::string_view(r.details));
   w.Key("prev_hash").String(r.prev_hash);
@@ -724,13 +742,11 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
 
 // ---------------------------------------------------------------- queries
 
-Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) {
-  std::string path = data_dir + "/audit.db";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
-  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  std::string sql = kSelectColumns;
-  sql += " WHERE 1=1";
+namespace {
+
+// The WHERE clause of `f` (parameters ?1..?6, ?9; paging ?8, ?10 when `paged`).
+std::string WhereClause(const Filter& f, bool paged) {
+  std::string sql = " WHERE 1=1";
   if (!f.user.empty()) sql += " AND user = ?1";
   if (!f.org.empty()) sql += " AND org = ?2";
   if (!f.action.empty()) sql += " AND action = ?3";
@@ -738,23 +754,55 @@ Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) 
   if (f.until) sql += " AND time < ?5";
   if (!f.object_id.empty())
     sql += " AND seq IN (SELECT seq FROM audit_object WHERE object_id = ?6)";
-  if (f.after_seq > 0) sql += " AND seq > ?8";
-  sql += " ORDER BY seq LIMIT ?7";
-  Stmt s(conn->db, sql.c_str());
-  if (!s.ok()) return SqlError(conn->db, "query");
+  if (!f.org_or_naming_objects.empty()) sql += " AND (org = ?9 OR objects != '[]')";
+  if (paged && f.after_seq > 0) sql += " AND seq > ?8";
+  if (paged && f.before_seq > 0) sql += " AND seq < ?10";
+  return sql;
+}
+
+void BindFilter(Stmt& s, const Filter& f, bool paged) {
   if (!f.user.empty()) s.Bind(1, f.user);
   if (!f.org.empty()) s.Bind(2, f.org);
   if (!f.action.empty()) s.Bind(3, f.action);
   if (f.since) s.Bind(4, f.since->Format(6));
   if (f.until) s.Bind(5, f.until->Format(6));
   if (!f.object_id.empty()) s.Bind(6, f.object_id);
+  if (!f.org_or_naming_objects.empty()) s.Bind(9, f.org_or_naming_objects);
+  if (paged && f.after_seq > 0) s.Bind(8, f.after_seq);
+  if (paged && f.before_seq > 0) s.Bind(10, f.before_seq);
+}
+
+}  // namespace
+
+Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  std::string sql = kSelectColumns + WhereClause(f, true);
+  sql += f.newest_first ? " ORDER BY seq DESC LIMIT ?7" : " ORDER BY seq LIMIT ?7";
+  Stmt s(conn->db, sql.c_str());
+  if (!s.ok()) return SqlError(conn->db, "query");
+  BindFilter(s, f, true);
   s.Bind(7, f.limit > 0 ? f.limit : int64_t{1} << 62);
-  if (f.after_seq > 0) s.Bind(8, f.after_seq);
   std::vector<Record> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(RowToRecord(s));
   if (rc != SQLITE_DONE) return SqlError(conn->db, "query");
   return out;
+}
+
+Result<int64_t> Count(const std::string& data_dir, const Filter& f) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  std::string sql = "SELECT count(*) FROM audit_record" + WhereClause(f, false);
+  Stmt s(conn->db, sql.c_str());
+  if (!s.ok()) return SqlError(conn->db, "count");
+  BindFilter(s, f, false);
+  if (s.Step() != SQLITE_ROW) return SqlError(conn->db, "count");
+  return s.Int(0);
 }
 
 Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id) {
@@ -763,7 +811,8 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   Stmt s(conn->db,
-         "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route FROM audit_object o "
+         "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route, r.objects "
+         "FROM audit_object o "
          "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, ?3) "
          "ORDER BY r.seq");
   if (!s.ok()) return SqlError(conn->db, "who-saw");
@@ -780,6 +829,12 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
     v.version = s.Text(4);
     v.action = s.Text(5);
     v.route = s.Text(6);
+    for (ObjectRef& o : ParseObjects(s.Text(7))) {
+      if (o.id != object_id || o.version != v.version) continue;
+      v.grant = std::move(o.grant);
+      v.redacted = o.redacted;
+      break;
+    }
     out.push_back(std::move(v));
   }
   if (rc != SQLITE_DONE) return SqlError(conn->db, "who-saw");

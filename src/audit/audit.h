@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -47,7 +48,9 @@ inline constexpr std::string_view kHubInit = "hub.init";
 inline constexpr std::string_view kRequest = "request";               // every authenticated request
 inline constexpr std::string_view kObjectWritten = "object.written";  // object versions written
 inline constexpr std::string_view kObjectServed = "object.served";    // object versions served
-inline constexpr std::string_view kExport = "export";                 // object versions exported
+// Object versions deleted (TAXII DELETE): one record naming every deleted version.
+inline constexpr std::string_view kObjectDeleted = "object.deleted";
+inline constexpr std::string_view kExport = "export";  // object versions exported
 inline constexpr std::string_view kLoginFailed = "login.failed";
 inline constexpr std::string_view kOrgChanged = "org.changed";      // organisation added
 inline constexpr std::string_view kUserChanged = "user.changed";    // user added or removed
@@ -65,8 +68,20 @@ inline constexpr std::string_view kStoreReconciled = "store.reconciled";
 inline constexpr std::string_view kRecoveryActor = "hub:recovery";
 
 struct ObjectRef {
+  ObjectRef() = default;
+  ObjectRef(std::string id_, std::string version_, std::string grant_ = {}, bool redacted_ = false)
+      : id(std::move(id_)),
+        version(std::move(version_)),
+        grant(std::move(grant_)),
+        redacted(redacted_) {}
+
   std::string id;
   std::string version;  // the version's `modified` (or created) timestamp text
+  // For a served copy: the grant that allowed it (policy::Decision::via:
+  // "own", "public", "community:X", "agreement:A", "reshare:A>B", "named");
+  // "" where none applies (written, deleted; records before 2026-12-04).
+  std::string grant;
+  bool redacted = false;  // the copy was served with properties removed (kServeRedacted)
 };
 
 struct Record {
@@ -226,10 +241,21 @@ struct Filter {
   std::string action;
   std::optional<Timestamp> since;  // inclusive
   std::optional<Timestamp> until;  // exclusive
-  int64_t after_seq = 0;           // records with seq > after_seq (paging)
-  int64_t limit = 1000;
+  // Records of this organisation, plus records of any other that name
+  // objects (the caller screens those: taxii's GET /api/v1/audit for an
+  // organisation's auditor). Combines with `org` (AND).
+  std::string org_or_naming_objects;
+  int64_t after_seq = 0;      // records with seq > after_seq (paging oldest first)
+  int64_t before_seq = 0;     // records with seq < before_seq (paging newest first)
+  bool newest_first = false;  // order by seq descending
+  int64_t limit = 1000;       // 0: no limit
 };
+// The records matching `filter`, in seq order (descending with newest_first),
+// at most `limit`. NotFound without a trail; Unavailable on SQLite errors.
 Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& filter);
+// How many records match `filter`, whatever its after_seq, before_seq and limit
+// (for "showing 50 of 1234").
+Result<int64_t> Count(const std::string& data_dir, const Filter& filter);
 
 struct Viewing {
   int64_t seq = 0;
@@ -239,6 +265,8 @@ struct Viewing {
   std::string version;
   std::string action;  // object.served or export
   std::string route;
+  std::string grant;  // ObjectRef::grant of the copy ("" in records before it was kept)
+  bool redacted = false;
 };
 // Every principal served (or exported) any version of the object, oldest first.
 Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id);

@@ -249,6 +249,119 @@ TEST_F(AuditTest, QueryAndWhoSaw) {
   EXPECT_TRUE(none->empty());
 }
 
+// Issue 12 item 9: each served copy keeps the grant that allowed it and
+// whether it was redacted; both are hashed (changing one breaks the chain)
+// and shown by Query, RecordToJson and WhoSaw.
+TEST_F(AuditTest, ServedCopiesKeepTheirGrantAndRedaction) {
+  {
+    auto log = AuditLog::Open(dir_);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    Record r;
+    r.user = "alice";
+    r.org = "police";
+    r.action = std::string(action::kObjectServed);
+    r.objects = {{"indicator--1", "2026-01-01T00:00:00.000Z", "agreement:share-iocs", true},
+                 {"indicator--2", "2026-01-02T00:00:00.000Z", "own", false},
+                 {"indicator--3", "2026-01-03T00:00:00.000Z"}};
+    ASSERT_TRUE((*log)->Append(r).ok());
+    ASSERT_TRUE((*log)->Flush().ok());
+  }
+  EXPECT_TRUE(MustVerify().intact);
+  Filter f;
+  f.object_id = "indicator--1";
+  auto recs = Query(dir_, f);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 1u);
+  const std::vector<ObjectRef>& objs = recs->front().objects;
+  ASSERT_EQ(objs.size(), 3u);
+  EXPECT_EQ(objs[0].grant, "agreement:share-iocs");
+  EXPECT_TRUE(objs[0].redacted);
+  EXPECT_EQ(objs[1].grant, "own");
+  EXPECT_FALSE(objs[1].redacted);
+  EXPECT_EQ(objs[2].grant, "");
+  const std::string json = RecordToJson(recs->front());
+  EXPECT_NE(json.find(R"({"id":"indicator--1","version":"2026-01-01T00:00:00.000Z",)"
+                      R"("grant":"agreement:share-iocs","redacted":true})"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("grant":"own","redacted":false)"), std::string::npos) << json;
+  auto w = WhoSaw(dir_, "indicator--1");
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->size(), 1u);
+  EXPECT_EQ((*w)[0].grant, "agreement:share-iocs");
+  EXPECT_TRUE((*w)[0].redacted);
+  // The hash covers them: turning the redacted copy into an unredacted one breaks the chain.
+  Sql("UPDATE audit_record SET objects = replace(objects, ',true]', ']') WHERE seq = 1");
+  VerifyReport v = MustVerify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_seq, 1);
+}
+
+// Records without grants keep the object text (and so the hash) they had
+// before grants were kept: old trails still verify.
+TEST_F(AuditTest, ObjectsWithoutGrantKeepTheFormerCanonicalText) {
+  Record r;
+  r.action = std::string(action::kObjectWritten);
+  r.objects = {{"indicator--1", "v1"}};
+  EXPECT_NE(CanonicalRecord(r).find(R"("objects":[["indicator--1","v1"]])"), std::string::npos)
+      << CanonicalRecord(r);
+  r.objects[0].grant = "public";
+  EXPECT_NE(CanonicalRecord(r).find(R"("objects":[["indicator--1","v1","public"]])"),
+            std::string::npos);
+  r.objects[0].redacted = true;
+  EXPECT_NE(CanonicalRecord(r).find(R"("objects":[["indicator--1","v1","public",true]])"),
+            std::string::npos);
+}
+
+// `audit show` pages newest first: before_seq continues to older records and
+// Count says how many match in all.
+TEST_F(AuditTest, QueryPagesNewestFirstAndCounts) {
+  Fill(30);
+  Filter f;
+  f.user = "alice";  // seq 2, 4, ..., 30
+  f.newest_first = true;
+  f.limit = 4;
+  auto page = Query(dir_, f);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 4u);
+  EXPECT_EQ(page->front().seq, 30);
+  EXPECT_EQ(page->back().seq, 24);
+  f.before_seq = page->back().seq;
+  page = Query(dir_, f);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 4u);
+  EXPECT_EQ(page->front().seq, 22);
+  EXPECT_EQ(page->back().seq, 16);
+  auto total = Count(dir_, f);  // paging and limit do not count
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(*total, 15);
+  f.newest_first = false;
+  f.before_seq = 0;
+  f.after_seq = 26;
+  page = Query(dir_, f);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ(page->front().seq, 28);
+}
+
+// An organisation's auditor: its own organisation's records, and others'
+// only when they name objects (for the caller to screen).
+TEST_F(AuditTest, OrgOrNamingObjects) {
+  Fill(12);  // odd i: police; i % 3 == 0: names an object
+  Filter f;
+  f.org_or_naming_objects = "police";
+  f.limit = 0;
+  auto recs = Query(dir_, f);
+  ASSERT_TRUE(recs.ok());
+  std::vector<int64_t> seqs;
+  for (const Record& r : *recs) seqs.push_back(r.seq);
+  // police: i = 1,3,5,7,9,11 (seq i+1); vendor naming objects: i = 0, 6.
+  EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 4, 6, 7, 8, 10, 12}));
+  auto n = Count(dir_, f);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 8);
+}
+
 TEST_F(AuditTest, BadDetailsAreRefused) {
   auto log = AuditLog::Open(dir_);
   ASSERT_TRUE(log.ok());
