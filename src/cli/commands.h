@@ -24,4 +24,5 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code);      // audit verify|
 void RegisterAgreementCommands(CLI::App& app, int* exit_code);  // agreement add|list|show|revoke
 void RegisterImportCommand(CLI::App& app, int* exit_code);      // import (alias load-bundle)
 void RegisterPolicyCommands(CLI::App& app, int* exit_code);     // policy check|explain
+void RegisterRemoteCommands(CLI::App& app, int* exit_code);     // remote (TAXII client)
 }  // namespace ctihub::cli
