@@ -13,6 +13,7 @@ PACKAGES=(
   libssl-dev                             # hashing, TLS, CSPRNG
   libsodium-dev                          # Argon2id password hashing, Ed25519
   libpcre2-dev                           # MATCHES in STIX patterns
+  libhyperscan-dev                       # ctihub match: LIKE/MATCHES indicators (multi-pattern prefilter)
   libicu-dev                             # NFC normalisation for LIKE/MATCHES
   libpsl-dev publicsuffix                # domain names in free-text import (Public Suffix List)
   zlib1g-dev                             # .gz input of ctihub import

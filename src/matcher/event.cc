@@ -1,0 +1,395 @@
+#include "matcher/event.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "core/json.h"
+#include "core/net.h"
+#include "core/timestamp.h"
+#include "pattern/parser.h"
+
+namespace ctihub::matcher {
+namespace {
+
+bool IsBareKey(std::string_view k) {
+  if (k.empty()) return false;
+  for (char c : k) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void AppendKey(std::string* out, std::string_view k) {
+  if (IsBareKey(k)) {
+    out->append(k);
+    return;
+  }
+  out->push_back('\'');
+  for (char c : k) {
+    if (c == '\'' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('\'');
+}
+
+bool IsHashAlgorithm(std::string_view a) {
+  static constexpr std::string_view kHex[] = {
+      "MD5",      "SHA-1",    "SHA-224",  "SHA-256", "SHA-384", "SHA-512", "SHA3-224",
+      "SHA3-256", "SHA3-384", "SHA3-512", "SHA1",    "SHA256",  "SHA512"};
+  return std::find(std::begin(kHex), std::end(kHex), a) != std::end(kHex);
+}
+
+}  // namespace
+
+ValueKind PathKind(std::string_view type, const std::vector<std::string>& keys) {
+  if (keys.size() == 1 && keys[0] == "value") {
+    if (type == "ipv4-addr" || type == "ipv6-addr") return ValueKind::kIp;
+    if (type == "domain-name") return ValueKind::kDomain;
+    if (type == "url") return ValueKind::kUrl;
+    if (type == "email-addr") return ValueKind::kEmail;
+  }
+  if (type == "network-traffic" && keys.size() == 2 && keys[1] == "value") return ValueKind::kIp;
+  if (keys.size() == 2 && keys[0] == "hashes" && IsHashAlgorithm(keys[1])) return ValueKind::kHash;
+  return ValueKind::kPlain;
+}
+
+namespace {
+
+// Parses a path through the pattern parser (`[EXISTS path]`), so --map paths
+// and pattern paths have one grammar.
+bool ParsePath(std::string_view text, pattern::ObjectPath* out) {
+  std::string pat = "[EXISTS ";
+  pat.append(text);
+  pat.push_back(']');
+  auto parsed = pattern::ParsePattern(pat);
+  if (!parsed.ok()) return false;
+  const pattern::ObsExpr& root = *parsed.value().root;
+  if (root.kind != pattern::ObsExpr::Kind::kLeaf) return false;
+  const pattern::CompExpr& c = *root.comparison;
+  if (c.kind != pattern::CompExpr::Kind::kTest || c.op != pattern::CmpOp::kExists) return false;
+  *out = c.path;
+  return true;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+void AsciiLower(std::string* s, size_t from = 0) {
+  for (size_t i = from; i < s->size(); ++i) {
+    char& c = (*s)[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
+}  // namespace
+
+std::string CanonicalPath(const pattern::ObjectPath& path) {
+  std::string out = path.type;
+  out.push_back(':');
+  bool first = true;
+  for (const auto& s : path.steps) {
+    switch (s.kind) {
+      case pattern::PathStep::Kind::kKey:
+        if (!first) out.push_back('.');
+        AppendKey(&out, s.key);
+        break;
+      case pattern::PathStep::Kind::kIndex:
+        out += "[" + std::to_string(s.index) + "]";
+        break;
+      case pattern::PathStep::Kind::kStar:
+        out += "[*]";
+        break;
+    }
+    first = false;
+  }
+  return out;
+}
+
+bool CanonicalPathText(std::string_view text, std::string* out) {
+  pattern::ObjectPath path;
+  if (!ParsePath(text, &path)) return false;
+  *out = CanonicalPath(path);
+  return true;
+}
+
+PathRegistry::PathRegistry() {
+  static constexpr std::string_view kFixed[] = {
+      "ipv4-addr:value",
+      "ipv6-addr:value",
+      "domain-name:value",
+      "url:value",
+      "email-addr:value",
+      "network-traffic:src_ref.value",
+      "network-traffic:dst_ref.value",
+      "file:hashes.MD5",
+      "file:hashes.'SHA-1'",
+      "file:hashes.'SHA-256'",
+      "x509-certificate:hashes.'SHA-256'",
+      "x509-certificate:hashes.'SHA-1'",
+      "file:name",
+  };
+  static_assert(std::size(kFixed) == kFixedPathCount);
+  for (auto text : kFixed) {
+    uint32_t id;
+    bool ok = Intern(text, &id);
+    (void)ok;
+  }
+}
+
+bool PathRegistry::Find(std::string_view text, uint32_t* id) const {
+  auto it = ids_.find(std::string(text));
+  if (it == ids_.end()) return false;
+  *id = it->second;
+  return true;
+}
+
+bool PathRegistry::Intern(std::string_view text, uint32_t* id) {
+  if (Find(text, id)) return true;
+  pattern::ObjectPath path;
+  if (!ParsePath(text, &path)) return false;
+  PathInfo info;
+  info.type = path.type;
+  for (const auto& s : path.steps) {
+    if (s.kind != pattern::PathStep::Kind::kKey) return false;
+    info.keys.push_back(s.key);
+  }
+  for (size_t i = 0; i < info.keys.size(); ++i) {
+    if (!EndsWith(info.keys[i], "_ref") && !EndsWith(info.keys[i], "_refs")) continue;
+    bool traffic_ref = info.type == "network-traffic" && i == 0 && info.keys.size() == 2 &&
+                       (info.keys[0] == "src_ref" || info.keys[0] == "dst_ref") &&
+                       info.keys[1] == "value";
+    if (!traffic_ref) return false;
+  }
+  info.text = CanonicalPath(path);
+  if (info.text != text) return Intern(info.text, id);
+  info.kind = PathKind(info.type, info.keys);
+  *id = static_cast<uint32_t>(paths_.size());
+  ids_.emplace(info.text, *id);
+  paths_.push_back(std::move(info));
+  return true;
+}
+
+bool NormalizeValue(ValueKind kind, std::string_view value, std::string* out, bool* is_v6) {
+  out->clear();
+  switch (kind) {
+    case ValueKind::kPlain:
+      out->assign(value);
+      return true;
+    case ValueKind::kDomain:
+      out->assign(value);
+      if (!out->empty() && out->back() == '.') out->pop_back();
+      AsciiLower(out);
+      return true;
+    case ValueKind::kHash:
+    case ValueKind::kEmail:
+      out->assign(value);
+      AsciiLower(out);
+      return true;
+    case ValueKind::kUrl: {
+      // Scheme and authority are case-insensitive (RFC 3986 §6.2.2.1); the
+      // path and query are not.
+      out->assign(value);
+      size_t scheme_end = out->find("://");
+      size_t host_from = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+      size_t host_end = out->find_first_of("/?#", host_from);
+      if (host_end == std::string::npos) host_end = out->size();
+      for (size_t i = 0; i < host_end; ++i) {
+        char& c = (*out)[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      return true;
+    }
+    case ValueKind::kIp: {
+      net::IpPrefix p;
+      if (!net::ParseIpPrefix(value, &p)) return false;
+      if (p.bits != (p.v6 ? 128 : 32)) return false;
+      static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      if (p.v6 && std::memcmp(p.addr, kMapped, 12) == 0) {
+        std::memmove(p.addr, p.addr + 12, 4);
+        p.v6 = false;
+      }
+      char buf[INET6_ADDRSTRLEN];
+      if (!inet_ntop(p.v6 ? AF_INET6 : AF_INET, p.addr, buf, sizeof buf)) return false;
+      out->assign(buf);
+      if (is_v6) *is_v6 = p.v6;
+      return true;
+    }
+  }
+  return false;
+}
+
+void EventBuilder::Reset(Event* event) {
+  arena_.clear();
+  pending_.clear();
+  event->fields.clear();
+  event->has_time = false;
+  event->time_us = 0;
+}
+
+bool EventBuilder::Add(uint32_t path, uint16_t object, std::string_view raw) {
+  if (raw.empty()) return false;
+  const PathInfo& info = paths_->info(path);
+  bool v6 = false;
+  if (!NormalizeValue(info.kind, raw, &scratch_, &v6)) return false;
+  if (scratch_.empty()) return false;
+  if (path == kIpv4Value || path == kIpv6Value) path = v6 ? kIpv6Value : kIpv4Value;
+  // One object holds one value per path: a repeated (path, object) gets an
+  // object of its own, so the STIX form has every value the index sees.
+  for (const auto& p : pending_) {
+    if (p.path == path && p.object == object) {
+      uint16_t top = 0;
+      for (const auto& q : pending_) top = std::max(top, q.object);
+      object = static_cast<uint16_t>(top + 1);
+      break;
+    }
+  }
+  pending_.push_back(Pending{path, object, static_cast<uint32_t>(arena_.size()),
+                             static_cast<uint32_t>(scratch_.size())});
+  arena_.append(scratch_);
+  return true;
+}
+
+void EventBuilder::Finish(Event* event) {
+  event->fields.clear();
+  for (const auto& p : pending_)
+    event->fields.push_back(
+        Field{p.path, p.object, std::string_view(arena_).substr(p.offset, p.length)});
+}
+
+namespace {
+
+// A property tree of one STIX object: keys to values or nested dictionaries.
+struct Node {
+  std::map<std::string, Node> children;
+  std::string_view value;
+  bool has_value = false;
+};
+
+// Inserts keys[from..] = value; false on a conflict (a key both a value and a
+// dictionary, or set twice).
+bool Insert(Node* node, const std::vector<std::string>& keys, size_t from, std::string_view value) {
+  if (from == keys.size()) {
+    if (node->has_value || !node->children.empty()) return false;
+    node->value = value;
+    node->has_value = true;
+    return true;
+  }
+  if (node->has_value) return false;
+  return Insert(&node->children[keys[from]], keys, from + 1, value);
+}
+
+void Render(const Node& node, std::string* out) {
+  if (node.has_value) {
+    json::AppendQuoted(*out, node.value);
+    return;
+  }
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [k, child] : node.children) {
+    if (!first) out->push_back(',');
+    first = false;
+    json::AppendQuoted(*out, k);
+    out->push_back(':');
+    Render(child, out);
+  }
+  out->push_back('}');
+}
+
+std::string ObjectId(std::string_view type, uint64_t seq, size_t n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "--%08llx-0000-4000-8000-%012zx",
+                static_cast<unsigned long long>(seq & 0xffffffffu), n);
+  return std::string(type) + buf;
+}
+
+struct StixObject {
+  std::string type;
+  Node props;
+  std::map<std::string, size_t> refs;  // src_ref/dst_ref -> index of the address object
+};
+
+}  // namespace
+
+size_t AppendEventObjects(const Event& event, const PathRegistry& paths, uint64_t seq,
+                          std::string* out) {
+  std::vector<StixObject> objects;
+  std::map<std::pair<std::string, uint32_t>, size_t> by_key;  // (type, object no.) -> index
+  uint32_t spill = 1u << 16;
+  auto object_for = [&](const std::string& type, uint32_t number) -> StixObject& {
+    auto [it, added] = by_key.emplace(std::make_pair(type, number), objects.size());
+    if (added) objects.push_back(StixObject{type, {}, {}});
+    return objects[it->second];
+  };
+  for (const Field& f : event.fields) {
+    const PathInfo& info = paths.info(f.path);
+    if (info.type == "network-traffic" && info.keys.size() == 2 && EndsWith(info.keys[0], "_ref")) {
+      // The address becomes its own object, referenced by id.
+      bool v6 = f.value.find(':') != std::string_view::npos;
+      StixObject addr{v6 ? "ipv6-addr" : "ipv4-addr", {}, {}};
+      Insert(&addr.props, {"value"}, 0, f.value);
+      objects.push_back(std::move(addr));
+      size_t addr_index = objects.size() - 1;
+      StixObject* traffic = &object_for(info.type, f.object);
+      if (traffic->refs.count(info.keys[0])) traffic = &object_for(info.type, spill++);
+      traffic->refs[info.keys[0]] = addr_index;
+      continue;
+    }
+    StixObject* obj = &object_for(info.type, f.object);
+    if (!Insert(&obj->props, info.keys, 0, f.value)) {
+      obj = &object_for(info.type, spill++);
+      Insert(&obj->props, info.keys, 0, f.value);
+    }
+  }
+  std::string time = event.has_time ? Timestamp::FromMicros(event.time_us).Format(6)
+                                    : std::string("1970-01-01T00:00:00Z");
+  out->append(R"({"type":"observed-data","spec_version":"2.1","id":)");
+  json::AppendQuoted(*out, ObjectId("observed-data", seq, 0xffffffffffffULL));
+  out->append(R"(,"first_observed":")").append(time);
+  out->append(R"(","last_observed":")").append(time);
+  out->append(R"(","number_observed":1,"object_refs":[)");
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (i) out->push_back(',');
+    json::AppendQuoted(*out, ObjectId(objects[i].type, seq, i));
+  }
+  out->append("]}");
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const StixObject& o = objects[i];
+    out->append(R"(,{"type":)");
+    json::AppendQuoted(*out, o.type);
+    out->append(R"(,"id":)");
+    json::AppendQuoted(*out, ObjectId(o.type, seq, i));
+    for (const auto& [k, child] : o.props.children) {
+      out->push_back(',');
+      json::AppendQuoted(*out, k);
+      out->push_back(':');
+      Render(child, out);
+    }
+    for (const auto& [k, target] : o.refs) {
+      out->push_back(',');
+      json::AppendQuoted(*out, k);
+      out->push_back(':');
+      json::AppendQuoted(*out, ObjectId(objects[target].type, seq, target));
+    }
+    out->push_back('}');
+  }
+  return objects.size() + 1;
+}
+
+void EventToStix(const Event& event, const PathRegistry& paths, uint64_t seq, std::string* out) {
+  out->push_back('[');
+  AppendEventObjects(event, paths, seq, out);
+  out->push_back(']');
+}
+
+std::string EventTimeText(const Event& event) {
+  if (!event.has_time) return "";
+  return Timestamp::FromMicros(event.time_us).Format(6);
+}
+
+}  // namespace ctihub::matcher

@@ -1,0 +1,140 @@
+// One log line as the matcher sees it: a list of (object path, normalised
+// value) fields plus the event's time. Readers (readers.h) fill events; the
+// index (index.h) looks their values up; EventToStix() turns an event into the
+// STIX observed-data the pattern engine evaluates (residual patterns, tests).
+//
+// Object paths are interned in a PathRegistry (a fixed table of the paths the
+// readers emit, plus the paths `--map` names): an event field carries the
+// path's small id, so the hot path never hashes path text. Not thread-safe
+// while paths are added; read-only use (Find, text) is safe from many threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pattern/ast.h"
+
+namespace ctihub::matcher {
+
+// How a path's values are normalised (the same on events and indicator literals).
+enum class ValueKind : uint8_t {
+  kPlain,   // as is
+  kIp,      // IPv4/IPv6 address: inet_ntop text; IPv4-mapped IPv6 becomes IPv4
+  kDomain,  // ASCII lower case, one trailing dot removed
+  kHash,    // MD5/SHA-*: lower-case hex
+  kUrl,     // scheme and host lower case
+  kEmail,   // lower case
+};
+
+// The paths readers emit, in PathRegistry order (their ids).
+enum PathId : uint32_t {
+  kIpv4Value = 0,
+  kIpv6Value,
+  kDomainValue,
+  kUrlValue,
+  kEmailValue,
+  kTrafficSrc,  // network-traffic:src_ref.value
+  kTrafficDst,  // network-traffic:dst_ref.value
+  kFileMd5,
+  kFileSha1,
+  kFileSha256,
+  kX509Sha256,
+  kX509Sha1,
+  kFileName,
+  kFixedPathCount
+};
+
+struct PathInfo {
+  std::string text;               // canonical: type:key.'quoted key'...
+  std::string type;               // the SCO type ("network-traffic")
+  std::vector<std::string> keys;  // property keys after the type
+  ValueKind kind = ValueKind::kPlain;
+};
+
+class PathRegistry {
+ public:
+  PathRegistry();  // holds the fixed paths
+  // The id of `text` (canonical form, see CanonicalPath), added when new.
+  // False (and no id) for a path an event cannot carry (index steps, `[*]`,
+  // a `_ref` other than network-traffic's src_ref/dst_ref).
+  bool Intern(std::string_view text, uint32_t* id);
+  // The id of a path already known, or false.
+  bool Find(std::string_view text, uint32_t* id) const;
+  const PathInfo& info(uint32_t id) const { return paths_[id]; }
+  size_t size() const { return paths_.size(); }
+
+ private:
+  std::vector<PathInfo> paths_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+// How values of the path type:keys... are normalised.
+ValueKind PathKind(std::string_view type, const std::vector<std::string>& keys);
+
+// The canonical text of an AST object path: keys that are plain identifiers
+// bare, others quoted ('SHA-256'); `[n]` / `[*]` for list steps.
+std::string CanonicalPath(const pattern::ObjectPath& path);
+// Parses "type:key.'quoted key'" (the --map syntax) into the canonical text;
+// false if malformed.
+bool CanonicalPathText(std::string_view text, std::string* out);
+
+// Normalises `value` for `kind` into `*out` (returns false when an IP value
+// is no address: such a value is dropped from the event). For kIp, `*is_v6`
+// says the family after normalisation.
+bool NormalizeValue(ValueKind kind, std::string_view value, std::string* out,
+                    bool* is_v6 = nullptr);
+
+struct Field {
+  uint32_t path = 0;
+  uint16_t object = 0;     // fields with one object number describe one STIX object
+  std::string_view value;  // normalised; valid until the next event is read
+};
+
+struct Event {
+  std::vector<Field> fields;
+  int64_t time_us = 0;
+  bool has_time = false;
+};
+
+// Builds an event's fields: values are normalised into an arena the builder
+// owns, so an event's views stay valid until Reset(). Allocates only while
+// warming up (the arena and field vector keep their capacity).
+class EventBuilder {
+ public:
+  explicit EventBuilder(const PathRegistry* paths) : paths_(paths) {}
+  void Reset(Event* event);
+  // Adds `raw` under `path` (normalised by the path's kind; an IP value on an
+  // ipv4/ipv6 path moves to the path of its family). Returns false if the
+  // value was dropped (empty, or not an address on an IP path).
+  bool Add(uint32_t path, uint16_t object, std::string_view raw);
+  // Resolves the views; call once after the last Add.
+  void Finish(Event* event);
+
+ private:
+  struct Pending {
+    uint32_t path;
+    uint16_t object;
+    uint32_t offset, length;
+  };
+  const PathRegistry* paths_;
+  std::string arena_;
+  std::string scratch_;
+  std::vector<Pending> pending_;
+};
+
+// Appends the event as a JSON array [observed-data, SCOs...] that the pattern
+// engine's ObservationSet loads (STIX 2.1, object_refs). `seq` makes the ids
+// unique when several events are evaluated together.
+void EventToStix(const Event& event, const PathRegistry& paths, uint64_t seq, std::string* out);
+// The same objects without the enclosing brackets (to join several events);
+// returns how many (the observed-data first, then its SCOs).
+size_t AppendEventObjects(const Event& event, const PathRegistry& paths, uint64_t seq,
+                          std::string* out);
+
+// The RFC 3339 text of a time in microseconds ("" when !has_time).
+std::string EventTimeText(const Event& event);
+
+}  // namespace ctihub::matcher

@@ -1,0 +1,913 @@
+#include "matcher/index.h"
+
+#include <arpa/inet.h>
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <bitset>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+#include "core/net.h"
+#include "pattern/evaluator.h"
+#include "pattern/parser.h"
+
+namespace ctihub::matcher {
+namespace {
+
+using pattern::CmpOp;
+using pattern::CompExpr;
+using pattern::ObsExpr;
+
+uint64_t Mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+// A fast non-cryptographic hash of (path, bytes): 8 bytes per step.
+uint64_t HashKey(uint32_t path, std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (static_cast<uint64_t>(path) << 32) ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0x9fb21c651e98df25ULL;
+    h ^= h >> 29;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0x9fb21c651e98df25ULL;
+  return Mix(h);
+}
+
+constexpr uint32_t kPrefixPathFlag = 0x8000;
+
+bool IsAscii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+void CollectTests(const CompExpr& c, std::vector<const CompExpr*>* tests) {
+  if (c.kind == CompExpr::Kind::kTest) {
+    tests->push_back(&c);
+    return;
+  }
+  for (const auto& ch : c.children) CollectTests(*ch, tests);
+}
+
+void CollectAllTests(const ObsExpr& o, std::vector<const CompExpr*>* tests) {
+  if (o.kind == ObsExpr::Kind::kLeaf) {
+    CollectTests(*o.comparison, tests);
+    return;
+  }
+  for (const auto& ch : o.children) CollectAllTests(*ch, tests);
+}
+
+// True when `c` is tests joined only by OR.
+bool OnlyOr(const CompExpr& c) {
+  if (c.kind == CompExpr::Kind::kTest) return true;
+  if (c.kind == CompExpr::Kind::kAnd) return false;
+  for (const auto& ch : c.children)
+    if (!OnlyOr(*ch)) return false;
+  return true;
+}
+
+bool AllKeys(const pattern::ObjectPath& p, std::vector<std::string>* keys) {
+  keys->clear();
+  for (const auto& s : p.steps) {
+    if (s.kind != pattern::PathStep::Kind::kKey) return false;
+    keys->push_back(s.key);
+  }
+  return true;
+}
+
+// End (one past the closing quote) of the string token at `pos`, or npos.
+size_t StringTokenEnd(std::string_view text, size_t pos) {
+  if (pos >= text.size() || text[pos] != '\'') return std::string_view::npos;
+  for (size_t i = pos + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '\'') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string QuoteLiteral(std::string_view v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// The rewritten text, or "" when no literal changes.
+std::string RewriteLiterals(std::string_view text, const ObsExpr& root) {
+  std::vector<const CompExpr*> tests;
+  CollectAllTests(root, &tests);
+  struct Replacement {
+    size_t from, to;
+    std::string with;
+  };
+  std::vector<Replacement> reps;
+  std::vector<std::string> keys;
+  std::string norm;
+  for (const CompExpr* t : tests) {
+    if (!AllKeys(t->path, &keys)) continue;
+    ValueKind kind = PathKind(t->path.type, keys);
+    if (kind == ValueKind::kPlain) continue;
+    bool like = t->op == CmpOp::kLike;
+    if (t->op != CmpOp::kEq && t->op != CmpOp::kNe && t->op != CmpOp::kIn && !like) continue;
+    auto rewrite = [&](const pattern::Literal& lit) {
+      if (lit.kind != pattern::LiteralKind::kString) return;
+      if (like && kind == ValueKind::kIp) {
+        norm = lit.bytes;
+        for (char& c : norm)
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      } else if (!NormalizeValue(like && kind == ValueKind::kDomain ? ValueKind::kEmail : kind,
+                                 lit.bytes, &norm)) {
+        return;  // an IP literal that is no address: compared as written
+      }
+      if (norm == lit.bytes) return;
+      size_t end = StringTokenEnd(text, lit.pos);
+      if (end == std::string_view::npos) return;
+      reps.push_back(Replacement{lit.pos, end, QuoteLiteral(norm)});
+    };
+    if (t->op == CmpOp::kIn) {
+      for (const auto& lit : t->set) rewrite(lit);
+    } else {
+      rewrite(t->literal);
+    }
+  }
+  if (reps.empty()) return "";
+  std::sort(reps.begin(), reps.end(),
+            [](const Replacement& a, const Replacement& b) { return a.from < b.from; });
+  std::string out;
+  size_t at = 0;
+  for (const auto& r : reps) {
+    if (r.from < at) continue;
+    out.append(text.substr(at, r.from - at));
+    out.append(r.with);
+    at = r.to;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+std::string LikeToRegex(std::string_view like) {
+  std::string r = "^";
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char c : like) {
+    if (c == '%') {
+      r += ".*";
+    } else if (c == '_') {
+      r += ".";
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      r.push_back(static_cast<char>(c));
+    } else {
+      r += "\\x";
+      r.push_back(kHex[c >> 4]);
+      r.push_back(kHex[c & 15]);
+    }
+  }
+  r += "$";
+  return r;
+}
+
+bool ParseUuid(std::string_view text, uint8_t out[16]) {
+  if (text.size() != 36) return false;
+  size_t n = 0;
+  for (size_t i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+      continue;
+    }
+    char c = text[i];
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (v < 0) return false;
+    if (n % 2 == 0)
+      out[n / 2] = static_cast<uint8_t>(v << 4);
+    else
+      out[n / 2] |= static_cast<uint8_t>(v);
+    ++n;
+  }
+  return true;
+}
+
+std::string FormatUuid(const uint8_t b[16]) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[b[i] >> 4]);
+    s.push_back(kHex[b[i] & 15]);
+  }
+  return s;
+}
+
+// Prefix key bytes: prefix length, then the address masked to it.
+size_t PrefixKey(const unsigned char* addr, bool v6, int bits, char* out) {
+  size_t n = v6 ? 16 : 4;
+  out[0] = static_cast<char>(bits);
+  for (size_t i = 0; i < n; ++i) {
+    int keep = std::clamp(bits - static_cast<int>(i) * 8, 0, 8);
+    unsigned char mask = keep == 0 ? 0 : static_cast<unsigned char>(0xff << (8 - keep));
+    out[1 + i] = static_cast<char>(addr[i] & mask);
+  }
+  return n + 1;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+struct IndicatorRecord {  // 48 bytes
+  uint8_t uuid[16];
+  uint32_t pattern_off;  // into text_, or the exact entry to render from
+  uint32_t pattern_len;  // kRendered: "[path = 'value']" from entry pattern_off
+  int64_t valid_from;
+  int64_t valid_until;
+};
+constexpr uint32_t kRendered = 0xffffffffu;
+
+struct ExactEntry {  // 24 bytes
+  uint64_t hash;
+  uint32_t value_off;
+  uint16_t value_len;
+  uint16_t path;
+  uint32_t indicator;
+  uint32_t next;  // next entry with the same key, +1 (0: none)
+};
+
+struct EngineIndicator {
+  uint32_t indicator = 0;
+  std::shared_ptr<const pattern::CompiledPattern> compiled;
+  bool stateful = false;
+  int64_t within_us = -1;  // root WITHIN
+  bool has_start_stop = false;
+  int64_t start_us = 0, stop_us = 0;
+  std::vector<uint32_t> paths;  // test paths (for the hit's field)
+  std::vector<std::string> types;
+};
+
+struct RegexSet {
+  hs_database_t* db = nullptr;
+  std::vector<uint32_t> slots;      // pattern id -> engine slot
+  std::vector<uint32_t> all_slots;  // distinct engine slots (non-ASCII values)
+};
+
+struct PrefixLengths {
+  uint64_t v4 = 0;  // bit n: a /n prefix exists
+  std::bitset<129> v6;
+};
+
+struct IndicatorIndex::Impl {
+  PathRegistry* paths = nullptr;
+  std::vector<IndicatorRecord> records;
+  std::unordered_map<uint32_t, std::string> odd_ids;  // ids that are not indicator--<uuid>
+  std::string text;                                   // patterns kept verbatim
+  std::string values;                                 // exact values
+  std::vector<ExactEntry> entries;
+  std::vector<uint32_t> slots;  // entry index + 1
+  uint64_t mask = 0;
+  std::vector<uint8_t> exact_path;    // path id -> has exact entries
+  std::vector<PrefixLengths> prefix;  // path id -> prefix lengths present
+  std::vector<EngineIndicator> engine;
+  std::vector<RegexSet> regex;                                     // by path id
+  std::unordered_map<std::string, std::vector<uint32_t>> by_type;  // type -> residual slots
+  IndexStats stats;
+
+  ~Impl() {
+    for (auto& r : regex)
+      if (r.db) hs_free_database(r.db);
+  }
+
+  template <typename F>
+  void Lookup(uint32_t path, std::string_view value, F&& on_indicator) const {
+    if (slots.empty()) return;
+    uint64_t h = HashKey(path, value);
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+      uint32_t s = slots[i];
+      if (s == 0) return;
+      const ExactEntry& e = entries[s - 1];
+      if (e.hash == h && e.path == path && e.value_len == value.size() &&
+          std::memcmp(values.data() + e.value_off, value.data(), value.size()) == 0) {
+        for (uint32_t k = s; k != 0; k = entries[k - 1].next)
+          on_indicator(entries[k - 1].indicator);
+        return;
+      }
+    }
+  }
+};
+
+IndicatorIndex::IndicatorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IndicatorIndex::~IndicatorIndex() = default;
+size_t IndicatorIndex::size() const { return impl_->records.size(); }
+const IndexStats& IndicatorIndex::stats() const { return impl_->stats; }
+const PathRegistry& IndicatorIndex::paths() const { return *impl_->paths; }
+
+std::string IndicatorIndex::id(uint32_t indicator) const {
+  auto it = impl_->odd_ids.find(indicator);
+  if (it != impl_->odd_ids.end()) return it->second;
+  return "indicator--" + FormatUuid(impl_->records[indicator].uuid);
+}
+
+std::string IndicatorIndex::pattern(uint32_t indicator) const {
+  const IndicatorRecord& r = impl_->records[indicator];
+  if (r.pattern_len != kRendered) return impl_->text.substr(r.pattern_off, r.pattern_len);
+  const ExactEntry& e = impl_->entries[r.pattern_off];
+  return "[" + impl_->paths->info(e.path).text + " = " +
+         QuoteLiteral(std::string_view(impl_->values).substr(e.value_off, e.value_len)) + "]";
+}
+
+std::string NormalizedPattern(std::string_view text, const PathRegistry& paths) {
+  (void)paths;
+  auto parsed = pattern::ParsePattern(text);
+  if (!parsed.ok()) return std::string(text);
+  std::string out = RewriteLiterals(text, *parsed.value().root);
+  return out.empty() ? std::string(text) : out;
+}
+
+// ---------------------------------------------------------------------------
+
+struct IndexBuilder::State {
+  std::unique_ptr<IndicatorIndex::Impl> impl = std::make_unique<IndicatorIndex::Impl>();
+  struct RegexPattern {
+    uint32_t path;
+    std::string expr;
+    unsigned flags;
+    uint32_t slot;
+  };
+  std::vector<RegexPattern> regexes;
+  std::vector<std::string> keys;
+};
+
+IndexBuilder::IndexBuilder(PathRegistry* paths) : s_(std::make_unique<State>()) {
+  s_->impl->paths = paths;
+}
+IndexBuilder::~IndexBuilder() = default;
+
+namespace {
+
+struct Alternative {
+  enum class Kind { kExact, kPrefix, kRegex } kind;
+  uint32_t path;
+  std::string value;  // exact value, prefix key, or regex
+  unsigned flags = 0;
+};
+
+// The index entries of a one-bracket pattern of OR-joined tests, or false
+// when some test needs the engine.
+bool Alternatives(const CompExpr& comp, PathRegistry* paths, std::vector<Alternative>* out) {
+  if (!OnlyOr(comp)) return false;
+  std::vector<const CompExpr*> tests;
+  CollectTests(comp, &tests);
+  std::vector<std::string> keys;
+  for (const CompExpr* t : tests) {
+    if (t->negated || !AllKeys(t->path, &keys)) return false;
+    if (EndsWith(keys.back(), "_hex") || EndsWith(keys.back(), "_bin")) return false;
+    uint32_t path;
+    if (!paths->Intern(CanonicalPath(t->path), &path) || path >= kPrefixPathFlag) return false;
+    ValueKind kind = paths->info(path).kind;
+    auto exact = [&](const pattern::Literal& lit) {
+      if (lit.kind != pattern::LiteralKind::kString || lit.bytes.size() > kMaxExactValueBytes)
+        return false;
+      out->push_back(Alternative{Alternative::Kind::kExact, path, lit.bytes, 0});
+      return true;
+    };
+    switch (t->op) {
+      case CmpOp::kEq:
+        if (!exact(t->literal)) return false;
+        break;
+      case CmpOp::kIn:
+        for (const auto& lit : t->set)
+          if (!exact(lit)) return false;
+        break;
+      case CmpOp::kIsSubset: {
+        net::IpPrefix p;
+        if (kind != ValueKind::kIp || t->literal.kind != pattern::LiteralKind::kString ||
+            !net::ParseIpPrefix(t->literal.bytes, &p))
+          return false;
+        char key[17];
+        size_t n = PrefixKey(p.addr, p.v6, p.bits, key);
+        out->push_back(
+            Alternative{Alternative::Kind::kPrefix, path, std::string(key, n), p.v6 ? 1u : 0u});
+        break;
+      }
+      case CmpOp::kLike:
+      case CmpOp::kMatches: {
+        if (t->literal.kind != pattern::LiteralKind::kString || !IsAscii(t->literal.bytes))
+          return false;
+        if (t->op == CmpOp::kLike) {
+          out->push_back(Alternative{Alternative::Kind::kRegex, path, LikeToRegex(t->literal.bytes),
+                                     HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY});
+        } else {
+          out->push_back(Alternative{
+              Alternative::Kind::kRegex, path, t->literal.bytes,
+              HS_FLAG_PREFILTER | HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY});
+        }
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Status IndexBuilder::Add(const IndicatorInput& in) {
+  auto& impl = *s_->impl;
+  auto parsed = pattern::ParsePattern(in.pattern);
+  if (!parsed.ok()) return parsed.status();
+  std::string rewritten = RewriteLiterals(in.pattern, *parsed.value().root);
+  if (!rewritten.empty()) {
+    parsed = pattern::ParsePattern(rewritten);
+    if (!parsed.ok()) return parsed.status();
+  }
+  const std::string& text = rewritten.empty() ? in.pattern : rewritten;
+  const ObsExpr& root = *parsed.value().root;
+
+  uint32_t indicator = static_cast<uint32_t>(impl.records.size());
+  IndicatorRecord rec{};
+  constexpr std::string_view kPrefix = "indicator--";
+  if (!(in.id.size() == kPrefix.size() + 36 && in.id.compare(0, kPrefix.size(), kPrefix) == 0 &&
+        ParseUuid(std::string_view(in.id).substr(kPrefix.size()), rec.uuid)))
+    impl.odd_ids.emplace(indicator, in.id);
+  rec.valid_from = in.valid_from_us;
+  rec.valid_until = in.valid_until_us;
+
+  std::vector<Alternative> alts;
+  bool indexable =
+      root.kind == ObsExpr::Kind::kLeaf && Alternatives(*root.comparison, impl.paths, &alts);
+  bool has_regex = false, has_prefix = false;
+  for (const auto& a : alts) {
+    has_regex |= a.kind == Alternative::Kind::kRegex;
+    has_prefix |= a.kind == Alternative::Kind::kPrefix;
+  }
+  // Keep the pattern text unless it is exactly what one exact entry renders.
+  bool rendered = indexable && alts.size() == 1 && alts[0].kind == Alternative::Kind::kExact &&
+                  in.pattern == "[" + impl.paths->info(alts[0].path).text + " = " +
+                                    QuoteLiteral(alts[0].value) + "]";
+  if (rendered) {
+    rec.pattern_off = static_cast<uint32_t>(impl.entries.size());
+    rec.pattern_len = kRendered;
+  } else {
+    rec.pattern_off = static_cast<uint32_t>(impl.text.size());
+    rec.pattern_len = static_cast<uint32_t>(in.pattern.size());
+    impl.text.append(in.pattern);
+  }
+
+  if (!indexable || has_regex) {
+    auto compiled = pattern::CompiledPattern::Compile(text);
+    if (!compiled.ok()) {
+      if (!rendered) impl.text.resize(rec.pattern_off);
+      impl.odd_ids.erase(indicator);
+      return compiled.status();
+    }
+    EngineIndicator e;
+    e.indicator = indicator;
+    e.compiled = compiled.value();
+    e.stateful = root.kind != ObsExpr::Kind::kLeaf;
+    if (root.kind == ObsExpr::Kind::kWithin) e.within_us = root.within_micros;
+    if (root.kind == ObsExpr::Kind::kStartStop) {
+      e.has_start_stop = true;
+      e.start_us = root.start.micros();
+      e.stop_us = root.stop.micros();
+    }
+    std::vector<const CompExpr*> tests;
+    CollectAllTests(root, &tests);
+    for (const CompExpr* t : tests) {
+      uint32_t path;
+      if (impl.paths->Intern(CanonicalPath(t->path), &path)) e.paths.push_back(path);
+      if (std::find(e.types.begin(), e.types.end(), t->path.type) == e.types.end())
+        e.types.push_back(t->path.type);
+    }
+    uint32_t slot = static_cast<uint32_t>(impl.engine.size());
+    if (!indexable) {
+      for (const auto& type : e.types) impl.by_type[type].push_back(slot);
+      ++(e.stateful ? impl.stats.stateful : impl.stats.residual);
+    } else {
+      ++impl.stats.regex;
+    }
+    impl.engine.push_back(std::move(e));
+    if (indexable) {
+      for (const auto& a : alts)
+        if (a.kind == Alternative::Kind::kRegex)
+          s_->regexes.push_back(State::RegexPattern{a.path, a.value, a.flags, slot});
+    }
+  } else {
+    ++impl.stats.exact;
+    if (has_prefix) ++impl.stats.cidr;
+  }
+  if (indexable) {
+    for (const auto& a : alts) {
+      if (a.kind == Alternative::Kind::kRegex) continue;
+      uint32_t path = a.path;
+      if (a.kind == Alternative::Kind::kPrefix) {
+        if (impl.prefix.size() <= path) impl.prefix.resize(path + 1);
+        int bits = static_cast<unsigned char>(a.value[0]);
+        if (a.flags)
+          impl.prefix[path].v6.set(bits);
+        else
+          impl.prefix[path].v4 |= 1ULL << bits;
+        path |= kPrefixPathFlag;
+      } else {
+        if (impl.exact_path.size() <= path) impl.exact_path.resize(path + 1);
+        impl.exact_path[path] = 1;
+      }
+      ExactEntry entry{};
+      entry.hash = HashKey(path, a.value);
+      entry.value_off = static_cast<uint32_t>(impl.values.size());
+      entry.value_len = static_cast<uint16_t>(a.value.size());
+      entry.path = static_cast<uint16_t>(path);
+      entry.indicator = indicator;
+      impl.values.append(a.value);
+      impl.entries.push_back(entry);
+    }
+  }
+  impl.records.push_back(rec);
+  ++impl.stats.indicators;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
+  auto& impl = *s_->impl;
+  // The exact table: load factor at most 1/2.
+  size_t cap = 16;
+  while (cap < impl.entries.size() * 2) cap <<= 1;
+  impl.slots.assign(cap, 0);
+  impl.mask = cap - 1;
+  for (uint32_t i = 0; i < impl.entries.size(); ++i) {
+    ExactEntry& e = impl.entries[i];
+    for (uint64_t k = e.hash & impl.mask;; k = (k + 1) & impl.mask) {
+      uint32_t s = impl.slots[k];
+      if (s == 0) {
+        impl.slots[k] = i + 1;
+        ++impl.stats.exact_entries;
+        break;
+      }
+      ExactEntry& head = impl.entries[s - 1];
+      if (head.hash == e.hash && head.path == e.path && head.value_len == e.value_len &&
+          std::memcmp(impl.values.data() + head.value_off, impl.values.data() + e.value_off,
+                      e.value_len) == 0) {
+        e.next = head.next;
+        head.next = i + 1;
+        ++impl.stats.exact_entries;
+        break;
+      }
+    }
+  }
+  // Hyperscan: one database per path; an expression it refuses sends its
+  // indicator to the residual set.
+  std::unordered_map<uint32_t, std::vector<size_t>> by_path;
+  for (size_t i = 0; i < s_->regexes.size(); ++i) by_path[s_->regexes[i].path].push_back(i);
+  std::vector<uint8_t> refused(impl.engine.size(), 0);
+  for (auto& [path, list] : by_path) {
+    for (;;) {
+      std::vector<const char*> exprs;
+      std::vector<unsigned> flags, ids;
+      std::vector<size_t> live;
+      for (size_t i : list) {
+        if (refused[s_->regexes[i].slot]) continue;
+        live.push_back(i);
+        exprs.push_back(s_->regexes[i].expr.c_str());
+        flags.push_back(s_->regexes[i].flags);
+        ids.push_back(static_cast<unsigned>(exprs.size() - 1));
+      }
+      if (live.empty()) break;
+      hs_database_t* db = nullptr;
+      hs_compile_error_t* err = nullptr;
+      hs_error_t rc =
+          hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db, &err);
+      if (rc == HS_SUCCESS) {
+        if (impl.regex.size() <= path) impl.regex.resize(path + 1);
+        RegexSet& set = impl.regex[path];
+        set.db = db;
+        for (size_t i : live) {
+          uint32_t slot = s_->regexes[i].slot;
+          set.slots.push_back(slot);
+          if (std::find(set.all_slots.begin(), set.all_slots.end(), slot) == set.all_slots.end())
+            set.all_slots.push_back(slot);
+        }
+        break;
+      }
+      int bad = err ? err->expression : -1;
+      if (err) hs_free_compile_error(err);
+      if (bad < 0 || static_cast<size_t>(bad) >= live.size()) {
+        for (size_t i : live) refused[s_->regexes[i].slot] = 1;  // refuse all of them
+        break;
+      }
+      refused[s_->regexes[live[bad]].slot] = 1;
+    }
+  }
+  for (uint32_t slot = 0; slot < refused.size(); ++slot) {
+    if (!refused[slot]) continue;
+    ++impl.stats.hyperscan_refused;
+    --impl.stats.regex;
+    ++impl.stats.residual;
+    for (const auto& type : impl.engine[slot].types) impl.by_type[type].push_back(slot);
+  }
+  impl.stats.exact_bytes =
+      impl.records.size() * sizeof(IndicatorRecord) + impl.entries.size() * sizeof(ExactEntry) +
+      impl.slots.size() * sizeof(uint32_t) + impl.values.size() + impl.text.size();
+  return std::make_unique<IndicatorIndex>(std::move(s_->impl));
+}
+
+// ---------------------------------------------------------------------------
+
+struct Matcher::Impl {
+  struct Retained {
+    uint64_t seq;
+    int64_t time_us;
+    size_t objects;  // observed-data + SCOs in `json`
+    std::string json;
+  };
+
+  const IndicatorIndex::Impl* index;
+  MatchOptions options;
+  hs_scratch_t* scratch = nullptr;
+  uint64_t seq = 0;
+  std::vector<uint64_t> stamp;  // engine slot -> last event it was a candidate in
+  std::vector<uint32_t> candidates;
+  std::vector<uint8_t> path_cached;               // path id -> path_slots computed
+  std::vector<std::vector<uint32_t>> path_slots;  // path id -> residual slots
+  std::string json;
+  pattern::ObservationSet single;
+  pattern::ObservationSet multi;
+  std::string multi_json;
+  pattern::MatchResult result;
+  std::unordered_map<uint32_t, std::deque<Retained>> state;  // stateful slot -> past events
+  uint64_t engine_errors = 0;
+  uint64_t evictions = 0;
+
+  ~Impl() {
+    if (scratch) hs_free_scratch(scratch);
+  }
+
+  bool Valid(uint32_t indicator, const Event& ev) const {
+    if (options.ignore_validity || !ev.has_time) return true;
+    const IndicatorRecord& r = index->records[indicator];
+    return ev.time_us >= r.valid_from && ev.time_us < r.valid_until;
+  }
+
+  static void AddHit(uint32_t indicator, int32_t field, uint32_t path, std::vector<Hit>* hits) {
+    for (const Hit& h : *hits)
+      if (h.indicator == indicator) return;
+    hits->push_back(Hit{indicator, field, path});
+  }
+
+  void AddEngineHit(const EngineIndicator& e, const Event& ev, std::vector<Hit>* hits) {
+    auto [field, path] = ReportField(e, ev);
+    AddHit(e.indicator, field, path, hits);
+  }
+
+  // The address path a network-traffic ref field also stands for (its
+  // address object is in the observation too), or kFixedPathCount.
+  uint32_t AddressAlias(const Field& f) const {
+    if (f.path != kTrafficSrc && f.path != kTrafficDst) {
+      const PathInfo& info = index->paths->info(f.path);
+      if (info.type != "network-traffic" || info.keys.size() != 2) return kFixedPathCount;
+    }
+    return f.value.find(':') != std::string_view::npos ? kIpv6Value : kIpv4Value;
+  }
+
+  void Candidate(uint32_t slot) {
+    if (stamp[slot] == seq) return;
+    stamp[slot] = seq;
+    candidates.push_back(slot);
+  }
+
+  static int OnRegex(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                     void* ctx) {
+    auto* pair = static_cast<std::pair<Impl*, const RegexSet*>*>(ctx);
+    pair->first->Candidate(pair->second->slots[id]);
+    return 0;
+  }
+
+  void LookupField(const Event& ev, size_t i, uint32_t path, std::vector<Hit>* hits) {
+    const Field& f = ev.fields[i];
+    auto on = [&](uint32_t ind) {
+      if (Valid(ind, ev)) AddHit(ind, static_cast<int32_t>(i), path, hits);
+    };
+    if (path < index->exact_path.size() && index->exact_path[path])
+      index->Lookup(path, f.value, on);
+    if (path >= index->prefix.size()) return;
+    const PrefixLengths& pl = index->prefix[path];
+    if (pl.v4 == 0 && pl.v6.none()) return;
+    net::IpPrefix addr;
+    if (!net::ParseIpPrefix(f.value, &addr)) return;
+    char key[17];
+    uint32_t key_path = path | kPrefixPathFlag;
+    if (!addr.v6) {
+      for (uint64_t bits = pl.v4; bits; bits &= bits - 1) {
+        int b = __builtin_ctzll(bits);
+        index->Lookup(key_path, std::string_view(key, PrefixKey(addr.addr, false, b, key)), on);
+      }
+    } else {
+      for (int b = 0; b <= 128; ++b)
+        if (pl.v6.test(b))
+          index->Lookup(key_path, std::string_view(key, PrefixKey(addr.addr, true, b, key)), on);
+    }
+  }
+
+  void ExactAndPrefix(const Event& ev, std::vector<Hit>* hits) {
+    for (size_t i = 0; i < ev.fields.size(); ++i) {
+      LookupField(ev, i, ev.fields[i].path, hits);
+      uint32_t alias = AddressAlias(ev.fields[i]);
+      if (alias != kFixedPathCount) LookupField(ev, i, alias, hits);
+    }
+  }
+
+  void RegexCandidates(const Event& ev) {
+    for (const Field& f : ev.fields) {
+      ScanField(f, f.path);
+      uint32_t alias = AddressAlias(f);
+      if (alias != kFixedPathCount) ScanField(f, alias);
+    }
+  }
+
+  void ScanField(const Field& f, uint32_t path) {
+    {
+      if (path >= index->regex.size() || !index->regex[path].db) return;
+      const RegexSet& set = index->regex[path];
+      if (!IsAscii(f.value) || !scratch) {  // Hyperscan sees bytes, the engine NFC code points
+        for (uint32_t s : set.all_slots) Candidate(s);
+        return;
+      }
+      std::pair<Impl*, const RegexSet*> ctx{this, &set};
+      if (hs_scan(set.db, f.value.data(), static_cast<unsigned>(f.value.size()), 0, scratch,
+                  &Impl::OnRegex, &ctx) != HS_SUCCESS) {
+        for (uint32_t s : set.all_slots) Candidate(s);
+      }
+    }
+  }
+
+  // The residual slots an event with a field on `path` may match: those naming
+  // the path's type (and, for network-traffic's address refs, the address types).
+  const std::vector<uint32_t>& PathSlots(uint32_t path) {
+    if (path >= path_cached.size()) {
+      path_cached.resize(path + 1, 0);
+      path_slots.resize(path + 1);
+    }
+    if (!path_cached[path]) {
+      path_cached[path] = 1;
+      const PathInfo& info = index->paths->info(path);
+      std::vector<std::string> types{info.type};
+      if (info.type == "network-traffic" && info.keys.size() == 2) {
+        types.push_back("ipv4-addr");
+        types.push_back("ipv6-addr");
+      }
+      for (const auto& type : types) {
+        auto it = index->by_type.find(type);
+        if (it == index->by_type.end()) continue;
+        path_slots[path].insert(path_slots[path].end(), it->second.begin(), it->second.end());
+      }
+    }
+    return path_slots[path];
+  }
+
+  void ResidualCandidates(const Event& ev) {
+    if (index->by_type.empty()) return;
+    for (const Field& f : ev.fields)
+      for (uint32_t s : PathSlots(f.path)) Candidate(s);
+  }
+
+  // The first field under one of the pattern's paths (or, failing that, of
+  // one of its types), as (field, path); (-1, 0) when none.
+  std::pair<int32_t, uint32_t> ReportField(const EngineIndicator& e, const Event& ev) const {
+    auto named = [&](uint32_t path) {
+      return std::find(e.paths.begin(), e.paths.end(), path) != e.paths.end();
+    };
+    for (size_t i = 0; i < ev.fields.size(); ++i) {
+      if (named(ev.fields[i].path)) return {static_cast<int32_t>(i), ev.fields[i].path};
+      uint32_t alias = AddressAlias(ev.fields[i]);
+      if (alias != kFixedPathCount && named(alias)) return {static_cast<int32_t>(i), alias};
+    }
+    for (size_t i = 0; i < ev.fields.size(); ++i)
+      if (std::find(e.types.begin(), e.types.end(), index->paths->info(ev.fields[i].path).type) !=
+          e.types.end())
+        return {static_cast<int32_t>(i), ev.fields[i].path};
+    return {-1, 0};
+  }
+
+  void Stateful(uint32_t slot, const Event& ev, std::vector<Hit>* hits) {
+    const EngineIndicator& e = index->engine[slot];
+    const auto& obs = single.observations();
+    if (obs.empty()) return;
+    bool any = false;
+    for (size_t leaf = 0; leaf < e.compiled->leaf_count() && !any; ++leaf)
+      any = e.compiled->MatchLeaf(leaf, obs[0]);
+    if (!any) return;
+    int64_t t = ev.has_time ? ev.time_us : 0;
+    if (e.has_start_stop && (t < e.start_us || t >= e.stop_us)) return;
+    std::deque<Retained>& past = state[slot];
+    if (e.within_us >= 0)
+      while (!past.empty() && past.front().time_us < t - e.within_us) past.pop_front();
+    Retained cur{seq, t, 0, {}};
+    cur.objects = AppendEventObjects(ev, *index->paths, seq, &cur.json);
+    // Positions of each event's observed-data in the joined array.
+    multi_json = "[";
+    std::vector<size_t> starts;
+    size_t pos = 0;
+    for (const auto& r : past) {
+      multi_json += r.json;
+      multi_json.push_back(',');
+      starts.push_back(pos);
+      pos += r.objects;
+    }
+    multi_json += cur.json;
+    multi_json.push_back(']');
+    starts.push_back(pos);
+    Status st = multi.LoadText(multi_json, pattern::StixVersion::k21);
+    if (st.ok()) st = e.compiled->MatchInto(multi.observations(), &result);
+    if (!st.ok()) {
+      ++engine_errors;
+    } else if (result.matched) {
+      if (Valid(e.indicator, ev)) AddEngineHit(e, ev, hits);
+      bool current_bound = false;
+      std::deque<Retained> kept;
+      for (size_t i = 0; i <= past.size(); ++i) {
+        bool bound = std::binary_search(result.bindings.begin(), result.bindings.end(), starts[i]);
+        if (i == past.size()) {
+          current_bound = bound;
+        } else if (!bound) {
+          kept.push_back(std::move(past[i]));
+        }
+      }
+      past.swap(kept);
+      if (current_bound) return;
+    }
+    past.push_back(std::move(cur));
+    if (past.size() > kMaxStatefulEvents) {
+      past.pop_front();
+      ++evictions;
+    }
+  }
+
+  void Match(const Event& ev, std::vector<Hit>* hits) {
+    ++seq;
+    hits->clear();
+    candidates.clear();
+    ExactAndPrefix(ev, hits);
+    if (index->engine.empty()) return;
+    RegexCandidates(ev);
+    ResidualCandidates(ev);
+    if (candidates.empty()) return;
+    json.clear();
+    EventToStix(ev, *index->paths, seq, &json);
+    if (!single.LoadText(json, pattern::StixVersion::k21).ok()) {
+      ++engine_errors;
+      return;
+    }
+    std::sort(candidates.begin(), candidates.end());  // indicator order, as the tables give
+    for (uint32_t slot : candidates) {
+      const EngineIndicator& e = index->engine[slot];
+      if (e.stateful) {
+        Stateful(slot, ev, hits);
+        continue;
+      }
+      if (!Valid(e.indicator, ev)) continue;
+      bool already = false;
+      for (const Hit& h : *hits) already |= h.indicator == e.indicator;
+      if (already) continue;
+      Status st = e.compiled->MatchInto(single.observations(), &result);
+      if (!st.ok()) {
+        ++engine_errors;
+        continue;
+      }
+      if (result.matched) AddEngineHit(e, ev, hits);
+    }
+  }
+};
+
+Matcher::Matcher(const IndicatorIndex* index, MatchOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->index = &index->impl();
+  impl_->options = options;
+  impl_->stamp.assign(impl_->index->engine.size(), 0);
+  for (const auto& set : impl_->index->regex)
+    if (set.db) hs_alloc_scratch(set.db, &impl_->scratch);
+}
+Matcher::~Matcher() = default;
+
+void Matcher::Match(const Event& event, std::vector<Hit>* hits) { impl_->Match(event, hits); }
+uint64_t Matcher::engine_errors() const { return impl_->engine_errors; }
+uint64_t Matcher::state_evictions() const { return impl_->evictions; }
+
+}  // namespace ctihub::matcher
