@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(match_jsonl SOURCES match_jsonl_fuzz.cc LIBS ctihub_matcher)

@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(match_suricata_eve SOURCES match_suricata_eve_fuzz.cc LIBS ctihub_matcher)

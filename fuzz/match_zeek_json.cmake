@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(match_zeek_json SOURCES match_zeek_json_fuzz.cc LIBS ctihub_matcher)

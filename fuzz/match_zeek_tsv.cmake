@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(match_zeek_tsv SOURCES match_zeek_tsv_fuzz.cc LIBS ctihub_matcher)

@@ -1,0 +1,827 @@
+#include "matcher/readers.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+
+#include "core/json.h"
+#include "core/net.h"
+#include "core/timestamp.h"
+#include "pattern/evaluator.h"
+
+namespace ctihub::matcher {
+namespace {
+
+using json::Element;
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+bool IsIp(std::string_view s) {
+  net::IpPrefix p;
+  return net::ParseIpPrefix(s, &p) && p.bits == (p.v6 ? 128 : 32);
+}
+
+// A DNS answer or host that is a name (not TXT data, not an address).
+bool LooksLikeDomain(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.find('.') == std::string_view::npos) return false;
+  for (char c : s)
+    if (c == ' ' || c == '\t' || c == '/' || c == '@') return false;
+  return true;
+}
+
+// "host:8080" -> "host" (not for IPv6 literals).
+std::string_view StripPort(std::string_view host) {
+  size_t colon = host.rfind(':');
+  if (colon == std::string_view::npos || host.find(':') != colon) return host;
+  std::string_view port = host.substr(colon + 1);
+  if (port.empty() ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return host;
+  return host.substr(0, colon);
+}
+
+std::string_view StripAngles(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '<' && s.back() == '>') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool ParseDigits(std::string_view s, size_t at, size_t n, int* out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+bool ParseLogTime(std::string_view text, int64_t* micros) {
+  if (text.empty()) return false;
+  if (text[0] >= '0' && text[0] <= '9' && text.find('-') == std::string_view::npos) {
+    // Seconds since the epoch with an optional fraction.
+    size_t dot = text.find('.');
+    int64_t secs = 0;
+    auto [p, ec] = std::from_chars(
+        text.data(), text.data() + (dot == std::string_view::npos ? text.size() : dot), secs);
+    if (ec != std::errc() || p != text.data() + (dot == std::string_view::npos ? text.size() : dot))
+      return false;
+    int64_t frac = 0;
+    if (dot != std::string_view::npos) {
+      int digits = 0;
+      for (size_t i = dot + 1; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        if (digits < 6) {
+          frac = frac * 10 + (text[i] - '0');
+          ++digits;
+        }
+      }
+      while (digits++ < 6) frac *= 10;
+    }
+    if (secs > 1'000'000'000'000LL) return false;
+    *micros = secs * 1000000 + frac;
+    return true;
+  }
+  // RFC 3339: the date-time, then Z or +hh:mm / +hhmm.
+  size_t end = text.size();
+  int offset_minutes = 0;
+  if (text.back() != 'Z') {
+    size_t sign = text.find_last_of("+-");
+    if (sign == std::string_view::npos || sign < 19) return false;
+    std::string_view off = text.substr(sign + 1);
+    int h = 0, m = 0;
+    if (off.size() == 4) {
+      if (!ParseDigits(off, 0, 2, &h) || !ParseDigits(off, 2, 2, &m)) return false;
+    } else if (off.size() == 5 && off[2] == ':') {
+      if (!ParseDigits(off, 0, 2, &h) || !ParseDigits(off, 3, 2, &m)) return false;
+    } else {
+      return false;
+    }
+    offset_minutes = (text[sign] == '-' ? -1 : 1) * (h * 60 + m);
+    end = sign;
+  } else {
+    end = text.size() - 1;
+  }
+  std::string utc(text.substr(0, end));
+  utc.push_back('Z');
+  auto ts = Timestamp::Parse(utc);
+  if (!ts.ok()) return false;
+  *micros = ts.value().micros() - static_cast<int64_t>(offset_minutes) * 60 * 1000000;
+  return true;
+}
+
+Result<Format> ParseFormat(std::string_view name) {
+  if (name == "zeek-json") return Format::kZeekJson;
+  if (name == "zeek-tsv") return Format::kZeekTsv;
+  if (name == "suricata-eve") return Format::kSuricataEve;
+  if (name == "jsonl") return Format::kJsonLines;
+  if (name == "stix") return Format::kStix;
+  return InvalidArgument("unknown format '" + std::string(name) +
+                         "' (zeek-json, zeek-tsv, suricata-eve, jsonl, stix)");
+}
+
+std::string_view FormatName(Format format) {
+  switch (format) {
+    case Format::kZeekJson:
+      return "zeek-json";
+    case Format::kZeekTsv:
+      return "zeek-tsv";
+    case Format::kSuricataEve:
+      return "suricata-eve";
+    case Format::kJsonLines:
+      return "jsonl";
+    case Format::kStix:
+      return "stix";
+  }
+  return "?";
+}
+
+Result<Format> DetectFormat(std::string_view line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+  if (StartsWith(line, "#separator") || StartsWith(line, "#fields") || StartsWith(line, "#path"))
+    return Format::kZeekTsv;
+  if (line.empty() || (line[0] != '{' && line[0] != '['))
+    return InvalidArgument(
+        "cannot detect the format from the first line (neither a Zeek TSV header nor JSON): give "
+        "--format");
+  json::JsonParser parser(json::ParseLimits{kMaxLineBytes, 64, false});
+  auto root = parser.Parse(line);
+  if (!root.ok())
+    return InvalidArgument("first line is not JSON (" + root.status().message() +
+                           "): give --format");
+  Element e = root.value();
+  if (e.is_array()) return Format::kStix;
+  json::Object o = e.get_object().value_unsafe();
+  auto has = [&](const char* k) { return !o.at_key(k).error(); };
+  std::string_view type;
+  if (has("type") && o.at_key("type").get_string().get(type) == simdjson::SUCCESS &&
+      (type == "bundle" || type == "observed-data"))
+    return Format::kStix;
+  if (has("_path") || has("@stream") || (has("ts") && has("uid"))) return Format::kZeekJson;
+  if (has("event_type")) return Format::kSuricataEve;
+  return Format::kJsonLines;
+}
+
+Result<FieldMapping> ParseFieldMapping(std::string_view text) {
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
+    return InvalidArgument("--map '" + std::string(text) +
+                           "': expected FIELD=OBJECT_PATH, e.g. query=domain-name:value");
+  return FieldMapping{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+}
+
+LineReader::~LineReader() = default;
+
+namespace {
+
+// What a Zeek field name means (the same in JSON and TSV logs).
+enum class Role : uint8_t {
+  kNone,
+  kTs,
+  kLog,  // _path / @stream
+  kOrigH,
+  kRespH,
+  kQuery,
+  kAnswers,
+  kHost,
+  kUri,
+  kReferrer,
+  kServerName,
+  kMd5,
+  kSha1,
+  kSha256,
+  kFilename,
+  kFingerprint,
+  kCertChainFps,
+  kSanDns,
+  kSanIp,
+  kSanEmail,
+  kMailFrom,
+  kRcptTo,
+  kSrc,
+  kDst,
+  kCount
+};
+
+Role ZeekRole(std::string_view k) {
+  switch (k.size()) {
+    case 2:
+      if (k == "ts") return Role::kTs;
+      break;
+    case 3:
+      if (k == "md5") return Role::kMd5;
+      if (k == "uri") return Role::kUri;
+      if (k == "src") return Role::kSrc;
+      if (k == "dst") return Role::kDst;
+      break;
+    case 4:
+      if (k == "sha1") return Role::kSha1;
+      if (k == "host") return Role::kHost;
+      break;
+    case 5:
+      if (k == "_path") return Role::kLog;
+      if (k == "query") return Role::kQuery;
+      break;
+    case 6:
+      if (k == "sha256") return Role::kSha256;
+      if (k == "rcptto") return Role::kRcptTo;
+      break;
+    case 7:
+      if (k == "answers") return Role::kAnswers;
+      if (k == "@stream") return Role::kLog;
+      if (k == "san.dns" || k == "san_dns") return Role::kSanDns;
+      break;
+    case 8:
+      if (k == "referrer") return Role::kReferrer;
+      if (k == "filename") return Role::kFilename;
+      if (k == "mailfrom") return Role::kMailFrom;
+      break;
+    case 9:
+      if (k == "id.orig_h" || k == "id_orig_h") return Role::kOrigH;
+      if (k == "id.resp_h" || k == "id_resp_h") return Role::kRespH;
+      if (k == "san.email" || k == "san_email") return Role::kSanEmail;
+      break;
+    case 11:
+      if (k == "server_name") return Role::kServerName;
+      if (k == "fingerprint") return Role::kFingerprint;
+      break;
+    case 14:
+      if (k == "cert_chain_fps") return Role::kCertChainFps;
+      break;
+    default:
+      if (k == "san.ip" || k == "san_ip") return Role::kSanIp;
+      break;
+  }
+  if (k == "san.ip" || k == "san_ip") return Role::kSanIp;
+  return Role::kNone;
+}
+
+// Adds Zeek roles to an event. `values(role, f)` calls f(string_view) for each
+// value the line has for the role (arrays / sets element by element).
+class ZeekApplier {
+ public:
+  explicit ZeekApplier(const PathRegistry* paths) : builder_(paths) {}
+
+  EventBuilder& builder() { return builder_; }
+
+  template <typename Values>
+  void Apply(std::string_view log, Values&& values) {
+    uint16_t next = 1;  // object 0: the connection
+    auto each = [&](Role r, auto&& f) { values(r, f); };
+    each(Role::kOrigH, [&](std::string_view v) { builder_.Add(kTrafficSrc, 0, v); });
+    each(Role::kRespH, [&](std::string_view v) { builder_.Add(kTrafficDst, 0, v); });
+    auto address_or_domain = [&](std::string_view v) {
+      if (IsIp(v)) {
+        builder_.Add(kIpv4Value, next++, v);
+      } else if (LooksLikeDomain(v)) {
+        builder_.Add(kDomainValue, next++, v);
+      }
+    };
+    each(Role::kSrc, [&](std::string_view v) { builder_.Add(kIpv4Value, next++, v); });
+    each(Role::kDst, [&](std::string_view v) { builder_.Add(kIpv4Value, next++, v); });
+    if (log == "dns") {
+      each(Role::kQuery, [&](std::string_view v) { builder_.Add(kDomainValue, next++, v); });
+      each(Role::kAnswers, address_or_domain);
+    }
+    if (log == "http") {
+      std::string_view host;
+      each(Role::kHost, [&](std::string_view v) {
+        host = StripPort(v);
+        address_or_domain(host);
+      });
+      each(Role::kUri, [&](std::string_view v) {
+        if (host.empty()) return;
+        url_.assign("http://").append(host).append(v);
+        builder_.Add(kUrlValue, next++, url_);
+      });
+      each(Role::kReferrer, [&](std::string_view v) {
+        if (v.find("://") != std::string_view::npos) builder_.Add(kUrlValue, next++, v);
+      });
+    }
+    if (log == "ssl") {
+      each(Role::kServerName, [&](std::string_view v) { builder_.Add(kDomainValue, next++, v); });
+      each(Role::kCertChainFps, [&](std::string_view v) { AddFingerprint(v, next++); });
+    }
+    if (log == "files" || log == "smb_files" || log == "pe") {
+      uint16_t file = next++;
+      each(Role::kMd5, [&](std::string_view v) { builder_.Add(kFileMd5, file, v); });
+      each(Role::kSha1, [&](std::string_view v) { builder_.Add(kFileSha1, file, v); });
+      each(Role::kSha256, [&](std::string_view v) { builder_.Add(kFileSha256, file, v); });
+      each(Role::kFilename, [&](std::string_view v) { builder_.Add(kFileName, file, v); });
+    }
+    if (log == "x509") {
+      each(Role::kFingerprint, [&](std::string_view v) { AddFingerprint(v, next++); });
+      each(Role::kSanDns, [&](std::string_view v) { builder_.Add(kDomainValue, next++, v); });
+      each(Role::kSanIp, [&](std::string_view v) { builder_.Add(kIpv4Value, next++, v); });
+      each(Role::kSanEmail, [&](std::string_view v) { builder_.Add(kEmailValue, next++, v); });
+    }
+    if (log == "smtp") {
+      each(Role::kMailFrom,
+           [&](std::string_view v) { builder_.Add(kEmailValue, next++, StripAngles(v)); });
+      each(Role::kRcptTo,
+           [&](std::string_view v) { builder_.Add(kEmailValue, next++, StripAngles(v)); });
+    }
+  }
+
+  // Zeek's certificate fingerprint: SHA-256 (64 hex) by default, SHA-1 (40) when configured so.
+  void AddFingerprint(std::string_view v, uint16_t object) {
+    if (v.size() == 64) builder_.Add(kX509Sha256, object, v);
+    if (v.size() == 40) builder_.Add(kX509Sha1, object, v);
+  }
+
+ private:
+  EventBuilder builder_;
+  std::string url_;
+};
+
+// Calls f(string) for a JSON string, number (as written) or each element of an array.
+template <typename F>
+void EachJsonValue(Element e, std::string* scratch, F&& f) {
+  switch (e.type()) {
+    case json::Type::STRING: {
+      std::string_view s;
+      if (e.get_string().get(s) == simdjson::SUCCESS) f(s);
+      break;
+    }
+    case json::Type::INT64:
+    case json::Type::UINT64:
+    case json::Type::DOUBLE:
+      *scratch = simdjson::minify(e);
+      f(std::string_view(*scratch));
+      break;
+    case json::Type::ARRAY: {
+      json::Array arr;
+      if (e.get_array().get(arr) != simdjson::SUCCESS) break;
+      for (Element x : arr) {
+        std::string_view s;
+        if (x.type() == json::Type::STRING && x.get_string().get(s) == simdjson::SUCCESS) f(s);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+bool JsonTime(Element e, int64_t* us) {
+  if (e.type() == json::Type::STRING) {
+    std::string_view s;
+    return e.get_string().get(s) == simdjson::SUCCESS && ParseLogTime(s, us);
+  }
+  double d;
+  if (e.get_double().get(d) != simdjson::SUCCESS) {
+    int64_t i;
+    if (e.get_int64().get(i) != simdjson::SUCCESS) return false;
+    d = static_cast<double>(i);
+  }
+  if (!(d > -1e12 && d < 1e12)) return false;
+  *us = static_cast<int64_t>(d * 1e6 + (d >= 0 ? 0.5 : -0.5));
+  return true;
+}
+
+// A value at a dotted path: the literal key first (Zeek's "id.orig_h"), then nested objects.
+bool FindField(json::Object o, std::string_view field, Element* out) {
+  if (o.at_key(field).get(*out) == simdjson::SUCCESS) return true;
+  size_t dot = field.find('.');
+  if (dot == std::string_view::npos) return false;
+  Element inner;
+  if (o.at_key(field.substr(0, dot)).get(inner) != simdjson::SUCCESS || !inner.is_object())
+    return false;
+  return FindField(inner.get_object().value_unsafe(), field.substr(dot + 1), out);
+}
+
+struct ResolvedMap {
+  std::string field;
+  uint32_t path;
+};
+
+Result<std::vector<ResolvedMap>> ResolveMaps(const std::vector<FieldMapping>& maps,
+                                             PathRegistry* paths) {
+  std::vector<ResolvedMap> out;
+  for (const auto& m : maps) {
+    std::string canonical;
+    uint32_t id;
+    if (!CanonicalPathText(m.object_path, &canonical) || !paths->Intern(canonical, &id))
+      return InvalidArgument("--map " + m.field + "=" + m.object_path +
+                             ": not an object path an event can carry (type:property "
+                             "with keys only; refs only network-traffic:src_ref/dst_ref)");
+    out.push_back(ResolvedMap{m.field, id});
+  }
+  return out;
+}
+
+class JsonReaderBase : public LineReader {
+ public:
+  JsonReaderBase(std::vector<ResolvedMap> maps, const PathRegistry* paths)
+      : maps_(std::move(maps)), zeek_(paths) {}
+
+ protected:
+  Result<json::Object> ParseLine(std::string_view line) {
+    if (line.size() > kMaxLineBytes) return InvalidArgument("line_too_long");
+    auto root = parser_.Parse(line);
+    if (!root.ok()) return root.status();
+    if (!root.value().is_object()) return InvalidArgument("not a JSON object");
+    return root.value().get_object().value_unsafe();
+  }
+
+  void ApplyMaps(json::Object o, uint16_t first_object) {
+    uint16_t next = first_object;
+    for (const auto& m : maps_) {
+      Element e;
+      if (!FindField(o, m.field, &e)) continue;
+      EachJsonValue(e, &scratch_,
+                    [&](std::string_view v) { zeek_.builder().Add(m.path, next++, v); });
+    }
+  }
+
+  static bool IsBlank(std::string_view line) {
+    return line.find_first_not_of(" \t\r") == std::string_view::npos;
+  }
+
+  json::JsonParser parser_{json::ParseLimits{kMaxLineBytes, 64, false}};
+  std::vector<ResolvedMap> maps_;
+  ZeekApplier zeek_;
+  std::string scratch_;
+};
+
+class ZeekJsonReader : public JsonReaderBase {
+ public:
+  using JsonReaderBase::JsonReaderBase;
+
+  Result<Outcome> Read(std::string_view line, Event* event) override {
+    if (IsBlank(line)) return Outcome::kSkip;
+    auto obj = ParseLine(line);
+    if (!obj.ok()) return obj.status();
+    json::Object o = obj.value();
+    roles_.fill(Element());
+    present_.fill(false);
+    for (auto field : o) {
+      Role r = ZeekRole(field.key);
+      if (r == Role::kNone) continue;
+      roles_[static_cast<size_t>(r)] = field.value;
+      present_[static_cast<size_t>(r)] = true;
+    }
+    EventBuilder& b = zeek_.builder();
+    b.Reset(event);
+    std::string_view log;
+    if (present_[static_cast<size_t>(Role::kLog)])
+      if (roles_[static_cast<size_t>(Role::kLog)].get_string().get(log) != simdjson::SUCCESS)
+        log = {};
+    zeek_.Apply(log, [&](Role r, auto&& f) {
+      if (present_[static_cast<size_t>(r)])
+        EachJsonValue(roles_[static_cast<size_t>(r)], &scratch_, f);
+    });
+    ApplyMaps(o, 1000);
+    b.Finish(event);
+    if (present_[static_cast<size_t>(Role::kTs)])
+      event->has_time = JsonTime(roles_[static_cast<size_t>(Role::kTs)], &event->time_us);
+    return Outcome::kEvent;
+  }
+
+ private:
+  std::array<Element, static_cast<size_t>(Role::kCount)> roles_;
+  std::array<bool, static_cast<size_t>(Role::kCount)> present_{};
+};
+
+class SuricataReader : public JsonReaderBase {
+ public:
+  using JsonReaderBase::JsonReaderBase;
+
+  Result<Outcome> Read(std::string_view line, Event* event) override {
+    if (IsBlank(line)) return Outcome::kSkip;
+    auto obj = ParseLine(line);
+    if (!obj.ok()) return obj.status();
+    json::Object o = obj.value();
+    EventBuilder& b = zeek_.builder();
+    b.Reset(event);
+    uint16_t next = 1;
+    auto str = [](json::Object x, const char* key, std::string_view* out) {
+      return x.at_key(key).get_string().get(*out) == simdjson::SUCCESS;
+    };
+    std::string_view v;
+    if (str(o, "src_ip", &v)) b.Add(kTrafficSrc, 0, v);
+    if (str(o, "dest_ip", &v)) b.Add(kTrafficDst, 0, v);
+    json::Object sub;
+    if (o.at_key("dns").get_object().get(sub) == simdjson::SUCCESS) Dns(sub, &next);
+    if (o.at_key("http").get_object().get(sub) == simdjson::SUCCESS) {
+      std::string_view host;
+      if (str(sub, "hostname", &host)) {
+        host = StripPort(host);
+        b.Add(IsIp(host) ? kIpv4Value : kDomainValue, next++, host);
+        if (str(sub, "url", &v)) {
+          url_.assign("http://").append(host).append(v);
+          b.Add(kUrlValue, next++, url_);
+        }
+      }
+      if (str(sub, "http_refer", &v) && v.find("://") != std::string_view::npos)
+        b.Add(kUrlValue, next++, v);
+    }
+    if (o.at_key("tls").get_object().get(sub) == simdjson::SUCCESS) {
+      if (str(sub, "sni", &v)) b.Add(kDomainValue, next++, v);
+      if (str(sub, "fingerprint", &v)) {  // SHA-1 of the certificate, "aa:bb:..."
+        url_.clear();
+        for (char c : v)
+          if (c != ':') url_.push_back(c);
+        if (url_.size() == 40) b.Add(kX509Sha1, next++, url_);
+      }
+    }
+    if (o.at_key("fileinfo").get_object().get(sub) == simdjson::SUCCESS) {
+      uint16_t file = next++;
+      if (str(sub, "md5", &v)) b.Add(kFileMd5, file, v);
+      if (str(sub, "sha1", &v)) b.Add(kFileSha1, file, v);
+      if (str(sub, "sha256", &v)) b.Add(kFileSha256, file, v);
+      if (str(sub, "filename", &v)) b.Add(kFileName, file, v);
+    }
+    ApplyMaps(o, 1000);
+    b.Finish(event);
+    Element ts;
+    if (o.at_key("timestamp").get(ts) == simdjson::SUCCESS)
+      event->has_time = JsonTime(ts, &event->time_us);
+    return Outcome::kEvent;
+  }
+
+ private:
+  void Dns(json::Object dns, uint16_t* next) {
+    EventBuilder& b = zeek_.builder();
+    std::string_view v;
+    auto name_or_address = [&](std::string_view s) {
+      if (IsIp(s)) {
+        b.Add(kIpv4Value, (*next)++, s);
+      } else if (LooksLikeDomain(s)) {
+        b.Add(kDomainValue, (*next)++, s);
+      }
+    };
+    if (dns.at_key("rrname").get_string().get(v) == simdjson::SUCCESS)
+      b.Add(kDomainValue, (*next)++, v);
+    if (dns.at_key("rdata").get_string().get(v) == simdjson::SUCCESS) name_or_address(v);
+    for (const char* list : {"queries", "answers"}) {
+      json::Array arr;
+      if (dns.at_key(list).get_array().get(arr) != simdjson::SUCCESS) continue;
+      for (Element x : arr) {
+        json::Object q;
+        if (x.get_object().get(q) != simdjson::SUCCESS) continue;
+        if (q.at_key("rrname").get_string().get(v) == simdjson::SUCCESS)
+          b.Add(kDomainValue, (*next)++, v);
+        if (q.at_key("rdata").get_string().get(v) == simdjson::SUCCESS) name_or_address(v);
+      }
+    }
+  }
+
+  std::string url_;
+};
+
+class JsonLinesReader : public JsonReaderBase {
+ public:
+  using JsonReaderBase::JsonReaderBase;
+
+  Result<Outcome> Read(std::string_view line, Event* event) override {
+    if (IsBlank(line)) return Outcome::kSkip;
+    auto obj = ParseLine(line);
+    if (!obj.ok()) return obj.status();
+    json::Object o = obj.value();
+    zeek_.builder().Reset(event);
+    ApplyMaps(o, 0);
+    zeek_.builder().Finish(event);
+    for (const char* key : {"ts", "timestamp", "@timestamp", "time"}) {
+      Element ts;
+      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &event->time_us)) {
+        event->has_time = true;
+        break;
+      }
+    }
+    return Outcome::kEvent;
+  }
+};
+
+class ZeekTsvReader : public LineReader {
+ public:
+  ZeekTsvReader(std::vector<ResolvedMap> maps, const PathRegistry* paths)
+      : maps_(std::move(maps)), zeek_(paths) {}
+
+  Result<Outcome> Read(std::string_view line, Event* event) override {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) return Outcome::kSkip;
+    if (line[0] == '#') return Header(line);
+    if (columns_.empty()) return InvalidArgument("data line before the #fields header");
+    cells_.clear();
+    size_t at = 0;
+    for (;;) {
+      size_t tab = line.find(separator_, at);
+      cells_.push_back(
+          line.substr(at, tab == std::string_view::npos ? std::string_view::npos : tab - at));
+      if (tab == std::string_view::npos) break;
+      at = tab + separator_.size();
+    }
+    if (cells_.size() != columns_.size())
+      return InvalidArgument("has " + std::to_string(cells_.size()) + " fields, #fields names " +
+                             std::to_string(columns_.size()));
+    EventBuilder& b = zeek_.builder();
+    b.Reset(event);
+    zeek_.Apply(log_, [&](Role r, auto&& f) {
+      int col = role_column_[static_cast<size_t>(r)];
+      if (col >= 0) EachCell(cells_[col], f);
+    });
+    uint16_t next = 1000;
+    for (const auto& [col, path] : map_columns_)
+      EachCell(cells_[col], [&](std::string_view v) { b.Add(path, next++, v); });
+    b.Finish(event);
+    int ts = role_column_[static_cast<size_t>(Role::kTs)];
+    if (ts >= 0 && cells_[ts] != unset_ && cells_[ts] != empty_)
+      event->has_time = ParseLogTime(cells_[ts], &event->time_us);
+    return Outcome::kEvent;
+  }
+
+ private:
+  template <typename F>
+  void EachCell(std::string_view cell, F&& f) {
+    if (cell == unset_ || cell == empty_ || cell.empty()) return;
+    size_t at = 0;
+    for (;;) {
+      size_t sep = cell.find(set_separator_, at);
+      f(cell.substr(at, sep == std::string_view::npos ? std::string_view::npos : sep - at));
+      if (sep == std::string_view::npos) break;
+      at = sep + 1;
+    }
+  }
+
+  static std::string Unescape(std::string_view v) {
+    // "\x09" -> tab, as Zeek writes the separator.
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '\\' && i + 3 < v.size() + 0 && v[i + 1] == 'x') {
+        int hi = HexVal(v[i + 2]), lo = HexVal(v[i + 3]);
+        if (hi >= 0 && lo >= 0) {
+          out.push_back(static_cast<char>(hi * 16 + lo));
+          i += 3;
+          continue;
+        }
+      }
+      out.push_back(v[i]);
+    }
+    return out;
+  }
+  static int HexVal(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  Result<Outcome> Header(std::string_view line) {
+    if (StartsWith(line, "#separator ")) {
+      separator_ = Unescape(line.substr(11));
+      if (separator_.empty()) return InvalidArgument("empty #separator");
+      return Outcome::kSkip;
+    }
+    size_t tab = line.find(separator_);
+    std::string_view name = line.substr(0, tab);
+    std::string_view rest =
+        tab == std::string_view::npos ? "" : line.substr(tab + separator_.size());
+    if (name == "#set_separator") {
+      set_separator_ = rest.empty() ? ',' : rest[0];
+    } else if (name == "#empty_field") {
+      empty_ = std::string(rest);
+    } else if (name == "#unset_field") {
+      unset_ = std::string(rest);
+    } else if (name == "#path") {
+      log_ = std::string(rest);
+    } else if (name == "#fields") {
+      columns_.clear();
+      size_t at = 0;
+      for (;;) {
+        size_t t = rest.find(separator_, at);
+        columns_.emplace_back(
+            rest.substr(at, t == std::string_view::npos ? std::string_view::npos : t - at));
+        if (t == std::string_view::npos) break;
+        at = t + separator_.size();
+      }
+      role_column_.fill(-1);
+      map_columns_.clear();
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        Role r = ZeekRole(columns_[i]);
+        if (r != Role::kNone && role_column_[static_cast<size_t>(r)] < 0)
+          role_column_[static_cast<size_t>(r)] = static_cast<int>(i);
+        for (const auto& m : maps_)
+          if (m.field == columns_[i]) map_columns_.emplace_back(static_cast<int>(i), m.path);
+      }
+    }
+    return Outcome::kSkip;
+  }
+
+  std::vector<ResolvedMap> maps_;
+  ZeekApplier zeek_;
+  std::string separator_ = "\t";
+  char set_separator_ = ',';
+  std::string empty_ = "(empty)", unset_ = "-";
+  std::string log_;
+  std::vector<std::string> columns_;
+  std::array<int, static_cast<size_t>(Role::kCount)> role_column_{};
+  std::vector<std::pair<int, uint32_t>> map_columns_;
+  std::vector<std::string_view> cells_;
+};
+
+// STIX observed-data, one JSON text per line: every observation's objects
+// become fields under each known path of their type.
+class StixReader : public LineReader {
+ public:
+  StixReader(std::vector<ResolvedMap> maps, const PathRegistry* paths)
+      : paths_(paths), builder_(paths) {
+    (void)maps;
+  }
+
+  Result<Outcome> Read(std::string_view line, Event* event) override {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return Outcome::kSkip;
+    if (line.size() > kMaxLineBytes) return InvalidArgument("line_too_long");
+    Status st = set_.LoadText(line, pattern::StixVersion::k21);
+    if (!st.ok()) return st;
+    if (set_.observations().empty()) return InvalidArgument("no observed-data");
+    builder_.Reset(event);
+    uint16_t object = 0;
+    bool first = true;
+    for (const auto& obs : set_.observations()) {
+      if (first || obs.first_us < event->time_us) event->time_us = obs.first_us;
+      first = false;
+      for (const auto& [id, obj] : obs.objects) AddObject(obs, obj, object++);
+    }
+    builder_.Finish(event);
+    event->has_time = true;
+    return Outcome::kEvent;
+  }
+
+ private:
+  static bool Lookup(Element e, const std::vector<std::string>& keys, size_t from, size_t to,
+                     Element* out) {
+    for (size_t i = from; i < to; ++i) {
+      if (!e.is_object() ||
+          e.get_object().value_unsafe().at_key(keys[i]).get(e) != simdjson::SUCCESS)
+        return false;
+    }
+    *out = e;
+    return true;
+  }
+
+  void AddObject(const pattern::Observation& obs, Element obj, uint16_t object) {
+    std::string_view type;
+    if (!obj.is_object() ||
+        obj.get_object().value_unsafe().at_key("type").get_string().get(type) != simdjson::SUCCESS)
+      return;
+    for (uint32_t p = 0; p < paths_->size(); ++p) {
+      const PathInfo& info = paths_->info(p);
+      if (info.type != type) continue;
+      Element v;
+      bool ref = info.keys.size() == 2 && info.keys[0].size() > 4 &&
+                 info.keys[0].compare(info.keys[0].size() - 4, 4, "_ref") == 0;
+      if (ref) {
+        std::string_view target;
+        if (!Lookup(obj, info.keys, 0, 1, &v) || v.get_string().get(target) != simdjson::SUCCESS)
+          continue;
+        for (const auto& [id, o2] : obs.objects) {
+          if (id != target) continue;
+          std::string_view value;
+          if (o2.is_object() && o2.get_object().value_unsafe().at_key("value").get_string().get(
+                                    value) == simdjson::SUCCESS)
+            builder_.Add(p, object, value);
+        }
+        continue;
+      }
+      std::string_view value;
+      if (Lookup(obj, info.keys, 0, info.keys.size(), &v) &&
+          v.get_string().get(value) == simdjson::SUCCESS)
+        builder_.Add(p, object, value);
+    }
+  }
+
+  const PathRegistry* paths_;
+  EventBuilder builder_;
+  pattern::ObservationSet set_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LineReader>> LineReader::Make(Format format,
+                                                     const std::vector<FieldMapping>& maps,
+                                                     PathRegistry* paths) {
+  auto resolved = ResolveMaps(maps, paths);
+  if (!resolved.ok()) return resolved.status();
+  std::vector<ResolvedMap> m = std::move(resolved).value();
+  if (format == Format::kJsonLines && m.empty())
+    return InvalidArgument("--format jsonl needs at least one --map FIELD=OBJECT_PATH");
+  switch (format) {
+    case Format::kZeekJson:
+      return std::unique_ptr<LineReader>(new ZeekJsonReader(std::move(m), paths));
+    case Format::kZeekTsv:
+      return std::unique_ptr<LineReader>(new ZeekTsvReader(std::move(m), paths));
+    case Format::kSuricataEve:
+      return std::unique_ptr<LineReader>(new SuricataReader(std::move(m), paths));
+    case Format::kJsonLines:
+      return std::unique_ptr<LineReader>(new JsonLinesReader(std::move(m), paths));
+    case Format::kStix:
+      return std::unique_ptr<LineReader>(new StixReader(std::move(m), paths));
+  }
+  return InvalidArgument("unknown format");
+}
+
+}  // namespace ctihub::matcher

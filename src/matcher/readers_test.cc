@@ -1,0 +1,171 @@
+#include "matcher/readers.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace ctihub::matcher {
+namespace {
+
+// "path=value" for every field of the event, in order.
+std::vector<std::string> Fields(const PathRegistry& paths, const Event& ev) {
+  std::vector<std::string> out;
+  for (const Field& f : ev.fields)
+    out.push_back(paths.info(f.path).text + "=" + std::string(f.value));
+  return out;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(ReadersTest, DetectsFormatsFromTheFirstLine) {
+  EXPECT_EQ(DetectFormat("#separator \\x09").value(), Format::kZeekTsv);
+  EXPECT_EQ(DetectFormat(R"({"_path":"dns","ts":1})").value(), Format::kZeekJson);
+  EXPECT_EQ(DetectFormat(R"({"@stream":"conn"})").value(), Format::kZeekJson);
+  EXPECT_EQ(DetectFormat(R"({"event_type":"dns"})").value(), Format::kSuricataEve);
+  EXPECT_EQ(DetectFormat(R"({"type":"bundle","objects":[]})").value(), Format::kStix);
+  EXPECT_EQ(DetectFormat(R"({"x":1})").value(), Format::kJsonLines);
+  EXPECT_FALSE(DetectFormat("hello").ok());
+  EXPECT_FALSE(DetectFormat("{broken").ok());
+}
+
+TEST(ReadersTest, ZeekJsonDnsMapsQueryAnswersAndAddresses) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekJson, {}, &paths);
+  ASSERT_TRUE(r.ok());
+  Event ev;
+  auto out = r.value()->Read(
+      R"({"_path":"dns","ts":"2018-03-24T17:15:20.865716Z","id.orig_h":"10.47.1.100","id.resp_h":"::ffff:10.0.0.100","query":"ISE.wrccdc.org.","answers":["ise.wrccdc.cpp.edu","134.71.3.16","TXT 12 hello world"]})",
+      &ev);
+  ASSERT_TRUE(out.ok());
+  auto f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "network-traffic:src_ref.value=10.47.1.100"));
+  EXPECT_TRUE(Has(f, "network-traffic:dst_ref.value=10.0.0.100"));
+  EXPECT_TRUE(Has(f, "domain-name:value=ise.wrccdc.org"));
+  EXPECT_TRUE(Has(f, "domain-name:value=ise.wrccdc.cpp.edu"));
+  EXPECT_TRUE(Has(f, "ipv4-addr:value=134.71.3.16"));
+  EXPECT_EQ(f.size(), 5u);
+  ASSERT_TRUE(ev.has_time);
+  EXPECT_EQ(ev.time_us, 1521911720865716LL);
+}
+
+TEST(ReadersTest, ZeekJsonHttpFilesX509AndOtrfNames) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekJson, {}, &paths);
+  Event ev;
+  ASSERT_TRUE(r.value()
+                  ->Read(R"({"_path":"http","ts":1.5,"host":"Evil.com:8080","uri":"/a?b=1"})", &ev)
+                  .ok());
+  auto f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "domain-name:value=evil.com"));
+  EXPECT_TRUE(Has(f, "url:value=http://evil.com/a?b=1"));
+  EXPECT_EQ(ev.time_us, 1500000);
+  ASSERT_TRUE(
+      r.value()->Read(R"({"_path":"files","md5":"AA","sha1":"BB","sha256":"CC"})", &ev).ok());
+  f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "file:hashes.MD5=aa"));
+  EXPECT_TRUE(Has(f, "file:hashes.'SHA-1'=bb"));
+  EXPECT_TRUE(Has(f, "file:hashes.'SHA-256'=cc"));
+  EXPECT_EQ(ev.fields[0].object, ev.fields[2].object);  // one file
+  std::string fp(64, 'a');
+  ASSERT_TRUE(r.value()->Read(R"({"_path":"x509","fingerprint":")" + fp + R"("})", &ev).ok());
+  EXPECT_TRUE(Has(Fields(paths, ev), "x509-certificate:hashes.'SHA-256'=" + fp));
+  ASSERT_TRUE(
+      r.value()->Read(R"({"@stream":"dns","id_orig_h":"10.0.1.6","query":"a.b"})", &ev).ok());
+  f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "network-traffic:src_ref.value=10.0.1.6"));
+  EXPECT_TRUE(Has(f, "domain-name:value=a.b"));
+  EXPECT_FALSE(r.value()->Read("{not json", &ev).ok());
+  EXPECT_EQ(r.value()->Read("", &ev).value(), LineReader::Outcome::kSkip);
+}
+
+TEST(ReadersTest, ZeekTsvFollowsTheFieldsHeader) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekTsv, {}, &paths);
+  Event ev;
+  const char* header[] = {
+      "#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)",
+      "#unset_field\t-",  "#path\tdns",        "#fields\tts\tid.orig_h\tquery\tanswers"};
+  for (const char* h : header)
+    ASSERT_EQ(r.value()->Read(h, &ev).value(), LineReader::Outcome::kSkip) << h;
+  ASSERT_EQ(r.value()->Read("1521911720.5\t10.0.0.1\tevil.com\t1.2.3.4,c.evil.com", &ev).value(),
+            LineReader::Outcome::kEvent);
+  auto f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "domain-name:value=evil.com"));
+  EXPECT_TRUE(Has(f, "ipv4-addr:value=1.2.3.4"));
+  EXPECT_TRUE(Has(f, "domain-name:value=c.evil.com"));
+  EXPECT_EQ(ev.time_us, 1521911720500000LL);
+  ASSERT_TRUE(r.value()->Read("1\t-\t-\t(empty)", &ev).ok());
+  EXPECT_TRUE(ev.fields.empty());
+  EXPECT_FALSE(r.value()->Read("1\t2", &ev).ok());  // wrong column count
+}
+
+TEST(ReadersTest, SuricataEve) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kSuricataEve, {}, &paths);
+  Event ev;
+  ASSERT_TRUE(
+      r.value()
+          ->Read(
+              R"({"timestamp":"2017-06-22T14:20:51.245787+0100","event_type":"tls","src_ip":"10.0.0.1","dest_ip":"1.2.3.4","tls":{"sni":"Evil.com","fingerprint":"aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd"}})",
+              &ev)
+          .ok());
+  auto f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "domain-name:value=evil.com"));
+  EXPECT_TRUE(Has(f, "x509-certificate:hashes.'SHA-1'=aabbccddeeff00112233445566778899aabbccdd"));
+  EXPECT_TRUE(Has(f, "network-traffic:dst_ref.value=1.2.3.4"));
+  EXPECT_EQ(ev.time_us, 1498141251245787LL - 3600000000LL);
+}
+
+TEST(ReadersTest, JsonLinesWithMaps) {
+  PathRegistry paths;
+  EXPECT_FALSE(LineReader::Make(Format::kJsonLines, {}, &paths).ok());
+  EXPECT_FALSE(LineReader::Make(Format::kJsonLines, {{"a", "bogus"}}, &paths).ok());
+  auto r =
+      LineReader::Make(Format::kJsonLines,
+                       {{"q", "domain-name:value"}, {"proc.cmd", "process:command_line"}}, &paths);
+  ASSERT_TRUE(r.ok());
+  Event ev;
+  ASSERT_TRUE(
+      r.value()
+          ->Read(
+              R"({"q":["A.com","b.com"],"proc":{"cmd":"x y"},"@timestamp":"2020-01-01T00:00:00Z"})",
+              &ev)
+          .ok());
+  auto f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "domain-name:value=a.com"));
+  EXPECT_TRUE(Has(f, "domain-name:value=b.com"));
+  EXPECT_TRUE(Has(f, "process:command_line=x y"));
+  EXPECT_TRUE(ev.has_time);
+  EXPECT_FALSE(ParseFieldMapping("novalue").ok());
+}
+
+TEST(ReadersTest, StixObservedData) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kStix, {}, &paths);
+  Event ev;
+  std::string line =
+      R"([{"type":"observed-data","id":"observed-data--00000000-0000-4000-8000-000000000001","first_observed":"2020-01-01T00:00:00Z","last_observed":"2020-01-01T00:00:00Z","number_observed":1,"object_refs":["network-traffic--00000000-0000-4000-8000-000000000002","ipv4-addr--00000000-0000-4000-8000-000000000003"]},{"type":"network-traffic","id":"network-traffic--00000000-0000-4000-8000-000000000002","dst_ref":"ipv4-addr--00000000-0000-4000-8000-000000000003"},{"type":"ipv4-addr","id":"ipv4-addr--00000000-0000-4000-8000-000000000003","value":"10.9.9.9"}])";
+  ASSERT_TRUE(r.value()->Read(line, &ev).ok());
+  auto f = Fields(paths, ev);
+  EXPECT_TRUE(Has(f, "network-traffic:dst_ref.value=10.9.9.9"));
+  EXPECT_TRUE(Has(f, "ipv4-addr:value=10.9.9.9"));
+  EXPECT_EQ(ev.time_us, 1577836800000000LL);
+}
+
+TEST(ReadersTest, LogTimes) {
+  int64_t us;
+  ASSERT_TRUE(ParseLogTime("2020-01-01T00:00:00Z", &us));
+  EXPECT_EQ(us, 1577836800000000LL);
+  ASSERT_TRUE(ParseLogTime("2020-01-01T01:00:00+01:00", &us));
+  EXPECT_EQ(us, 1577836800000000LL);
+  ASSERT_TRUE(ParseLogTime("1577836800.25", &us));
+  EXPECT_EQ(us, 1577836800250000LL);
+  EXPECT_FALSE(ParseLogTime("yesterday", &us));
+  EXPECT_FALSE(ParseLogTime("2020-13-01T00:00:00Z", &us));
+}
+
+}  // namespace
+}  // namespace ctihub::matcher
