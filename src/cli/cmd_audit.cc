@@ -21,7 +21,9 @@ struct AuditArgs {
   std::string pubkey;
   std::string expect;  // SEQ:HASH of a head seen elsewhere
   std::string user, org, object, action, since, until;
-  int64_t limit = 1000;
+  int64_t limit = 50;
+  int64_t before = 0;  // continue newest first below this seq
+  int64_t after = 0;   // read oldest first above this seq
   std::string object_id;
 };
 
@@ -95,13 +97,29 @@ Result<std::optional<Timestamp>> OptTime(const std::string& s, const char* what)
   return std::optional<Timestamp>(*t);
 }
 
+// One object of a record: id, and for a served copy its grant (and "redacted").
+std::string ObjectText(const audit::ObjectRef& o) {
+  std::string out = o.id;
+  if (!o.grant.empty()) out += " via " + o.grant;
+  if (o.redacted) out += " (redacted)";
+  return out;
+}
+
+// Newest first (--before continues), or oldest first from --after; says
+// plainly when it shows only part of what matches.
 int RunShow(const AuditArgs& a) {
+  if (a.before > 0 && a.after > 0) {
+    return Fail(InvalidArgument("--before pages newest first, --after oldest first: not both"));
+  }
   audit::Filter f;
   f.user = a.user;
   f.org = a.org;
   f.object_id = a.object;
   f.action = a.action;
-  f.limit = a.limit;
+  f.limit = a.limit > 0 ? a.limit + 1 : 0;
+  f.newest_first = a.after == 0;
+  f.before_seq = a.before;
+  f.after_seq = a.after;
   auto since = OptTime(a.since, "--since");
   if (!since.ok()) return Fail(since.status());
   auto until = OptTime(a.until, "--until");
@@ -110,20 +128,37 @@ int RunShow(const AuditArgs& a) {
   f.until = *until;
   auto recs = audit::Query(a.data, f);
   if (!recs.ok()) return Fail(recs.status());
+  const bool more = a.limit > 0 && static_cast<int64_t>(recs->size()) > a.limit;
+  if (more) recs->resize(static_cast<size_t>(a.limit));
   if (a.json) {
     std::string out = "[";
     for (size_t i = 0; i < recs->size(); ++i)
       out += (i ? "," : "") + audit::RecordToJson((*recs)[i]);
     std::printf("%s]\n", out.c_str());
-    return kExitOk;
+  } else {
+    for (const auto& r : *recs) {
+      std::printf("%6lld %s %-12s %-12s %-18s %3d %-15s %s", static_cast<long long>(r.seq),
+                  r.time.Format(6).c_str(), r.user.c_str(), r.org.c_str(), r.action.c_str(),
+                  r.status, r.remote.c_str(), r.route.c_str());
+      if (r.objects.size() == 1) {
+        std::printf(" [%s]", ObjectText(r.objects[0]).c_str());
+      } else if (!r.objects.empty()) {
+        std::printf(" [%zu objects: %s ...]", r.objects.size(), ObjectText(r.objects[0]).c_str());
+      }
+      std::printf("\n");
+    }
   }
-  for (const auto& r : *recs) {
-    std::printf("%6lld %s %-12s %-12s %-18s %3d %-15s %s", static_cast<long long>(r.seq),
-                r.time.Format(6).c_str(), r.user.c_str(), r.org.c_str(), r.action.c_str(), r.status,
-                r.remote.c_str(), r.route.c_str());
-    if (!r.objects.empty())
-      std::printf(" [%zu objects: %s ...]", r.objects.size(), r.objects[0].id.c_str());
-    std::printf("\n");
+  if (!more && a.before == 0 && a.after == 0) return kExitOk;
+  // On stderr, so --json output stays one JSON document.
+  auto total = audit::Count(a.data, f);
+  if (!total.ok()) return Fail(total.status());
+  if (more) {
+    std::fprintf(stderr, "showing %zu of %lld matching records; more with %s %lld\n", recs->size(),
+                 static_cast<long long>(*total), f.newest_first ? "--before" : "--after",
+                 static_cast<long long>(recs->back().seq));
+  } else {
+    std::fprintf(stderr, "showing %zu of %lld matching records (the last page)\n", recs->size(),
+                 static_cast<long long>(*total));
   }
   return kExitOk;
 }
@@ -144,14 +179,16 @@ int RunWhoSaw(const AuditArgs& a) {
           .Key("user")
           .String(v.user);
       jw.Key("org").String(v.org).Key("version").String(v.version).Key("action").String(v.action);
-      jw.Key("route").String(v.route).EndObject();
+      jw.Key("route").String(v.route).Key("grant").String(v.grant);
+      jw.Key("redacted").Bool(v.redacted).EndObject();
     }
     jw.EndArray();
     std::printf("%s\n", out.c_str());
   } else {
     for (const auto& v : *w)
-      std::printf("%s %-12s %-12s %-14s version %s (record %lld)\n", v.time.Format(6).c_str(),
+      std::printf("%s %-12s %-12s %-14s version %s%s%s%s (record %lld)\n", v.time.Format(6).c_str(),
                   v.user.c_str(), v.org.c_str(), v.action.c_str(), v.version.c_str(),
+                  v.grant.empty() ? "" : " via ", v.grant.c_str(), v.redacted ? " (redacted)" : "",
                   static_cast<long long>(v.seq));
   }
   return w->empty() ? kExitNegative : kExitOk;
@@ -183,13 +220,18 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
   show->add_option("--org", args->org, "Only this organisation");
   show->add_option("--object", args->object, "Only records naming this object id");
   show->add_option("--action", args->action,
-                   "Only this action (request, object.written, object.served, export, "
+                   "Only this action (request, object.written, object.served, object.deleted, "
+                   "export, "
                    "login.failed, org.changed, user.changed, token.changed, collection.changed, "
                    "agreement.changed, policy.override)");
   show->add_option("--since", args->since, "From this RFC 3339 time (inclusive)");
   show->add_option("--until", args->until, "Up to this RFC 3339 time (exclusive)");
-  show->add_option("--limit", args->limit, "At most this many records (0 = all)")
+  show->add_option("--limit", args->limit,
+                   "At most this many records, newest first (0 = all); when more match, says "
+                   "how many and the --before to continue with")
       ->capture_default_str();
+  show->add_option("--before", args->before, "Continue newest first below this record seq");
+  show->add_option("--after", args->after, "Read oldest first from above this record seq");
   show->add_flag("--json", args->json, "Machine-readable output");
   show->callback([args, exit_code] { *exit_code = RunShow(*args); });
 

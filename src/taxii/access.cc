@@ -133,21 +133,24 @@ class DecisionMemo {
     if (at == kNone) return std::nullopt;
     const uint8_t code = slots_[at].cells[Cell(tlp, pap, named)];
     if (code == kUnknown) return std::nullopt;
-    if (code == kWithheld) return Entry{false, nullptr};
-    return Entry{true, code == kServed ? nullptr : conditions_[code - kServedUnless]};
+    if (code == kWithheld) return Entry{false, nullptr, {}};
+    const Outcome& served = outcomes_[code - kServedAs];
+    return Entry{true, served.unless_stripped, served.via};
   }
 
   void Put(std::string_view producer, std::string_view type, int tlp, int pap, bool named,
            Entry entry) {
     if (producer.size() + type.size() > kKey) return;  // not memoised: decided every time
-    uint8_t code = entry.serve ? kServed : kWithheld;
-    if (entry.serve && entry.unless_stripped != nullptr) {
-      auto at = std::find(conditions_.begin(), conditions_.end(), entry.unless_stripped);
-      if (at == conditions_.end()) {
-        if (conditions_.size() >= size_t{UINT8_MAX} - kServedUnless) return;
-        at = conditions_.insert(conditions_.end(), entry.unless_stripped);
+    uint8_t code = kWithheld;
+    if (entry.serve) {
+      auto at = std::find_if(outcomes_.begin(), outcomes_.end(), [&](const Outcome& o) {
+        return o.unless_stripped == entry.unless_stripped && o.via == entry.via;
+      });
+      if (at == outcomes_.end()) {
+        if (outcomes_.size() >= size_t{UINT8_MAX} - kServedAs) return;
+        at = outcomes_.insert(outcomes_.end(), Outcome{entry.unless_stripped, entry.via});
       }
-      code = static_cast<uint8_t>(kServedUnless + (at - conditions_.begin()));
+      code = static_cast<uint8_t>(kServedAs + (at - outcomes_.begin()));
     }
     size_t at = IndexOf(producer, type);
     if (at == kNone) {
@@ -170,7 +173,8 @@ class DecisionMemo {
   static constexpr size_t kCells = 6 * 5 * 2;  // TLP -1..4, PAP -1..3, named
   static constexpr size_t kKey = 128;          // producer + type bytes
   static constexpr size_t kMaxSlots = 4096;    // then decided every time
-  static constexpr uint8_t kUnknown = 0, kWithheld = 1, kServed = 2, kServedUnless = 3;
+  // A cell: unknown, withheld, or served as outcomes_[code - kServedAs].
+  static constexpr uint8_t kUnknown = 0, kWithheld = 1, kServedAs = 2;
   struct alignas(64) Slot {
     uint8_t used = 0;
     uint8_t producer_size = 0;
@@ -234,7 +238,13 @@ class DecisionMemo {
   std::optional<Timestamp> until_;
   std::vector<Slot> slots_;  // power of two
   size_t used_ = 0;
-  std::vector<const void*> conditions_;  // Decision::unless_stripped values
+  // The served outcomes met so far: the grant (for the audit record) and the
+  // strip condition. A reader meets a few (one per grant it uses).
+  struct Outcome {
+    const void* unless_stripped;  // Decision::unless_stripped
+    std::string_view via;         // Decision::via
+  };
+  std::vector<Outcome> outcomes_;
 };
 
 namespace {
@@ -341,6 +351,7 @@ bool ReadGate::Admit(store::ObjectVersion& row) {
   const Screened sc = screened_.date_added_us == row.date_added_us ? screened_ : Screen(row);
   if (sc.known &&
       !policy::Policy::MayNeedStripping(sc.known->unless_stripped, row.type, row.json)) {
+    if (sc.known->serve) Remember(row, sc.known->via, false);
     return sc.known->serve;
   }
   // Stored text was validated when written: no duplicate-key walk again.
@@ -372,7 +383,7 @@ bool ReadGate::Admit(store::ObjectVersion& row) {
   if (sc.memoisable && !d.depends_on_object) {
     const store::AccessFacts& a = row.access;
     memo_->Put(a.producer, row.type, a.tlp, a.pap, sc.named,
-               {d.verdict == policy::Verdict::kServe, d.unless_stripped});
+               {d.verdict == policy::Verdict::kServe, d.unless_stripped, d.via});
   }
   switch (d.verdict) {
     case policy::Verdict::kWithhold:
@@ -383,7 +394,23 @@ bool ReadGate::Admit(store::ObjectVersion& row) {
     case policy::Verdict::kServe:
       break;
   }
+  Remember(row, d.via, d.verdict == policy::Verdict::kServeRedacted);
   return true;
+}
+
+void ReadGate::Remember(const store::ObjectVersion& row, std::string_view via, bool redacted) {
+  admitted_.emplace_back(row.date_added_us, ServedGrant{via, redacted});
+}
+
+const ServedGrant* ReadGate::GrantOf(const store::ObjectVersion& row) const {
+  const size_t n = admitted_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = (next_grant_ + i) % n;
+    if (admitted_[at].first != row.date_added_us) continue;
+    next_grant_ = at + 1;
+    return &admitted_[at].second;
+  }
+  return nullptr;
 }
 
 Status PrepareWrite(const policy::Policy* policy, const auth::Principal& principal,

@@ -23,6 +23,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -60,6 +63,16 @@ class DecisionMemo;  // access.cc
 struct DecisionMemoEntry {
   bool serve = false;
   const void* unless_stripped = nullptr;  // policy::Decision::unless_stripped
+  std::string_view via;                   // policy::Decision::via (lives with the policy)
+};
+
+// What let the reader have a row, for its object.served record: the policy's
+// grant (policy::Decision::via: "own", "public", "community:X", "agreement:A",
+// "reshare:A>B", "named") and whether the copy was redacted. `via` is valid as
+// long as the gate that admitted the row.
+struct ServedGrant {
+  std::string_view via;
+  bool redacted = false;
 };
 
 // A reader of one collection during one request. Not thread-safe; lives on
@@ -79,6 +92,11 @@ class ReadGate {
   // Installs the pre-filter and the per-row decision on `q`.
   void Apply(store::ObjectQuery& q);
 
+  // The grant that admitted `row` (a row of a page this gate decided, found
+  // by its date_added); nullptr for a row it did not admit, and for every row
+  // of a gate without policy. The pointer is valid until the next admit.
+  const ServedGrant* GrantOf(const store::ObjectVersion& row) const;
+
   // Whether the last admitted row belongs to the reader's own organisation.
   bool IsOwn(const store::ObjectVersion& v) const;
   // The reader's organisation identity ("" when unknown).
@@ -94,12 +112,16 @@ class ReadGate {
   };
   Screened Screen(const store::ObjectVersion& row);
   bool Admit(store::ObjectVersion& row);
+  void Remember(const store::ObjectVersion& row, std::string_view via, bool redacted);
 
   std::shared_ptr<const policy::Policy> policy_;
   // Decisions by facts, shared with this thread's earlier requests of the
   // same reader (see DecisionMemo in access.cc).
   std::shared_ptr<DecisionMemo> memo_;
   Screened screened_;  // the last row screened, for its admit
+  // The grant of every row admitted, by date_added, in admit order (GrantOf).
+  std::vector<std::pair<int64_t, ServedGrant>> admitted_;
+  mutable size_t next_grant_ = 0;  // where GrantOf looks first (pages follow admit order)
   policy::Policy::ResolvedReader reader_;
   policy::CollectionMarking marking_;
   std::string org_;

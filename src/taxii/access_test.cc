@@ -392,6 +392,15 @@ TEST(ReadGate, MemoAndScreenNeverChangeADecision) {
       } else if (admitted) {
         EXPECT_EQ(row.json, original.json);
       }
+      // The audit record's grant and redaction, from the memo as from the policy.
+      const ServedGrant* grant = gate.GrantOf(row);
+      if (admitted) {
+        ASSERT_NE(grant, nullptr) << original.json;
+        EXPECT_EQ(grant->via, want.via) << "pass " << pass << " " << original.json;
+        EXPECT_EQ(grant->redacted, want.verdict == policy::Verdict::kServeRedacted);
+      } else {
+        EXPECT_EQ(grant, nullptr);
+      }
       if (pass == 1) {
         served += want.verdict == policy::Verdict::kServe;
         redacted += want.verdict == policy::Verdict::kServeRedacted;

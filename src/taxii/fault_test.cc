@@ -112,6 +112,26 @@ TEST_F(FaultTest, ReadIsServedAndAuditedWhileTheTrailWorks) {
   EXPECT_EQ(RecordsWithAction(audit::action::kObjectServed), 1u);
 }
 
+// Issue 12 item 9: a DELETE is recorded against each version it removed
+// (before, only a generic request record without objects).
+TEST_F(FaultTest, DeleteIsRecordedAgainstEachDeletedVersion) {
+  StoreOneIndicator();
+  Response r = Do("DELETE", ObjectsPath() + kIndicatorId + "/");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<audit::Record> deleted;
+  for (audit::Record& rec : sink_.records())
+    if (rec.action == audit::action::kObjectDeleted) deleted.push_back(std::move(rec));
+  ASSERT_EQ(deleted.size(), 1u);
+  ASSERT_EQ(deleted[0].objects.size(), 1u);
+  EXPECT_EQ(deleted[0].objects[0].id, kIndicatorId);
+  EXPECT_EQ(deleted[0].objects[0].version, "2024-01-01T00:00:00.000Z");
+  EXPECT_EQ(deleted[0].user, "alice");
+  EXPECT_EQ(deleted[0].status, 200);
+  // A DELETE of nothing records no deletion.
+  EXPECT_EQ(Do("DELETE", ObjectsPath() + kIndicatorId + "/").status, 404);
+  EXPECT_EQ(RecordsWithAction(audit::action::kObjectDeleted), 1u);
+}
+
 TEST_F(FaultTest, ReadAnswers503WhenTheAuditTrailCannotTakeTheRecord) {
   StoreOneIndicator();
   sink_.FailWith(Unavailable("audit: disk full"));

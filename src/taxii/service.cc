@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <set>
 
 #include "core/json.h"
 #include "core/timestamp.h"
@@ -272,11 +273,17 @@ void Service::ReapLoop() {
 
 // What a page finally holds, for the audit trail (only when there is one:
 // formatting every version costs on the hot path).
-void Service::RecordServed(const std::vector<store::ObjectVersion>& objects,
+// Each copy carries the grant that let the reader have it and whether it was redacted.
+void Service::RecordServed(const std::vector<store::ObjectVersion>& objects, const ReadGate& gate,
                            RequestContext& ctx) const {
   if (access_.audit == nullptr) return;
   ctx.served.reserve(ctx.served.size() + objects.size());
-  for (const auto& o : objects) ctx.served.push_back({o.id, o.version.ToString()});
+  for (const auto& o : objects) {
+    const ServedGrant* grant = gate.GrantOf(o);
+    ctx.served.emplace_back(o.id, o.version.ToString(),
+                            grant != nullptr ? std::string(grant->via) : std::string(),
+                            grant != nullptr && grant->redacted);
+  }
 }
 
 std::shared_ptr<const policy::Policy> Service::CurrentPolicy() const {
@@ -349,20 +356,31 @@ bool Service::AuditRequest(const Request& req, const Response& response,
   }
   if (!ctx.identified) return true;  // no credentials at all: nobody to record
   if (!access_.audit->Append(base(audit::action::kRequest)).ok()) return false;
-  if (ctx.served.empty() || response.status >= 300) return true;
+  if (response.status >= 300) return true;
+  if (!ctx.deleted.empty()) {
+    audit::Record rec = base(audit::action::kObjectDeleted);
+    rec.details = "{\"route\":\"" + response.route + "\"}";
+    rec.objects = ctx.deleted;
+    if (!access_.audit->Append(std::move(rec)).ok()) return false;
+  }
+  if (ctx.served.empty()) return true;
   audit::Record rec = base(audit::action::kObjectServed);
   rec.details = "{\"route\":\"" + response.route + "\"}";
   rec.objects = ctx.served;
   return access_.audit->Append(std::move(rec)).ok();
 }
 
-// GET /api/v1/audit?user=&org=&object=&action=&since=&until=&after=&limit=
-// The audit trail, oldest first; `next` (a record seq) continues with
-// `after=`. A hub-auditor reads every record; an auditor only the records of
-// its own organisation's users (records of other organisations can name
-// objects its readers may not see).
+// GET /api/v1/audit?user=&org=&object=&action=&since=&until=&before=&after=&limit=
+// The audit trail newest first, like `ctihub audit show`: `next` (a record
+// seq) continues with `before=`. With `after=` it is read oldest first from
+// there and `next` continues with `after=`. A hub-auditor reads every record.
+// An organisation's auditor reads its own organisation's users' records and,
+// of other organisations' users, the records naming objects its organisation
+// may read now (ScreenForOrganisation): a record naming only objects it may
+// not read is absent, exactly as if it did not exist.
 Response Service::HandleAudit(const std::vector<std::pair<std::string, std::string>>& params,
-                              const auth::Principal& principal) {
+                              const auth::Principal& principal,
+                              const std::shared_ptr<const policy::Policy>& policy) {
   const bool hub_wide = principal.role == store::Role::kHubAuditor;
   if (!hub_wide && principal.role != store::Role::kAuditor) {
     return ErrorResponse(403, "audit_forbidden", "Forbidden", "the audit trail is for auditors");
@@ -372,6 +390,7 @@ Response Service::HandleAudit(const std::vector<std::pair<std::string, std::stri
   }
   audit::Filter f;
   f.limit = 100;
+  f.newest_first = true;
   for (const auto& param : params) {
     const std::string& key = param.first;
     const std::string& value = param.second;
@@ -390,7 +409,7 @@ Response Service::HandleAudit(const std::vector<std::pair<std::string, std::stri
       auto ts = Timestamp::Parse(value);
       if (!ts.ok()) return bad("not an RFC 3339 timestamp");
       (key == "since" ? f.since : f.until) = *ts;
-    } else if (key == "after" || key == "limit") {
+    } else if (key == "after" || key == "before" || key == "limit") {
       int64_t n = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 0) {
@@ -398,39 +417,160 @@ Response Service::HandleAudit(const std::vector<std::pair<std::string, std::stri
       }
       if (key == "after") {
         f.after_seq = n;
+        f.newest_first = false;
+      } else if (key == "before") {
+        f.before_seq = n;
       } else {
         if (n == 0) return bad("must be at least 1");
         f.limit = std::min<int64_t>(n, 1000);
       }
     }
   }
-  if (!hub_wide) {
-    if (principal.org.empty() || (!f.org.empty() && f.org != principal.org)) {
-      return ErrorResponse(403, "audit_forbidden", "Forbidden",
-                           "an auditor reads its own organisation's records (the whole trail: "
-                           "role hub-auditor)");
-    }
-    f.org = principal.org;
+  if (!f.newest_first && f.before_seq > 0) {
+    return ErrorResponse(400, "bad_filter", "Bad Request",
+                         "before: pages newest first, after: oldest first; not both");
   }
-  const int64_t limit = f.limit;
-  f.limit = limit + 1;
+  if (!hub_wide) {
+    if (principal.org.empty()) {
+      return ErrorResponse(403, "audit_forbidden", "Forbidden",
+                           "an auditor reads its organisation's records (the whole trail: role "
+                           "hub-auditor)");
+    }
+    f.org_or_naming_objects = principal.org;
+  }
   // Records committed so far, including this request's own earlier ones.
   (void)access_.audit->Flush();
-  auto records = audit::Query(access_.data_dir, f);
-  if (!records.ok()) return ErrorResponse(records.status(), "audit_error");
-  const bool more = static_cast<int64_t>(records->size()) > limit;
-  if (more) records->resize(static_cast<size_t>(limit));
+  // Read in batches until limit + 1 records are shown (then there are more),
+  // the trail ends, or kMaxScan records were screened (then `next` resumes
+  // after the last one screened, and the page may hold fewer than `limit`).
+  constexpr int64_t kMaxScan = 20000;
+  const int64_t limit = f.limit;
+  f.limit = hub_wide ? limit + 1 : std::max<int64_t>(limit + 1, 500);
+  std::vector<audit::Record> shown;
+  bool more = false;
+  int64_t next = 0;
+  for (int64_t scanned = 0;;) {
+    auto batch = audit::Query(access_.data_dir, f);
+    if (!batch.ok()) return ErrorResponse(batch.status(), "audit_error");
+    const bool trail_ends = static_cast<int64_t>(batch->size()) < f.limit;
+    const int64_t last_seq = batch->empty() ? 0 : batch->back().seq;
+    scanned += static_cast<int64_t>(batch->size());
+    if (!hub_wide) {
+      auto visible = ScreenForOrganisation(std::move(*batch), principal.org, policy);
+      if (!visible.ok()) return ErrorResponse(visible.status(), "audit_error");
+      *batch = std::move(*visible);
+    }
+    for (audit::Record& rec : *batch) shown.push_back(std::move(rec));
+    if (static_cast<int64_t>(shown.size()) > limit) {
+      shown.resize(static_cast<size_t>(limit));
+      more = true;
+      next = shown.back().seq;
+      break;
+    }
+    if (trail_ends) break;
+    if (scanned >= kMaxScan) {
+      more = true;
+      next = last_seq;
+      break;
+    }
+    (f.newest_first ? f.before_seq : f.after_seq) = last_seq;
+  }
   Response r;
   r.content_type = "application/json";
   json::JsonWriter w(r.body);
   w.BeginObject();
+  w.Key("order").String(f.newest_first ? "newest-first" : "oldest-first");
   w.Key("more").Bool(more);
-  if (more) w.Key("next").String(std::to_string(records->back().seq));
+  if (more) w.Key("next").String(std::to_string(next));
   w.Key("records").BeginArray();
-  for (const auto& rec : *records) w.Raw(audit::RecordToJson(rec));
+  for (const auto& rec : shown) w.Raw(audit::RecordToJson(rec));
   w.EndArray();
   w.EndObject();
   return r;
+}
+
+namespace {
+
+// A record of another organisation's user as that organisation's auditor
+// sees it: only the objects in `readable`, each without the grant (it would
+// name the other organisation's agreements); no remote address, details or
+// query string (a match[id] could name objects it may not read); no hashes
+// (the view is not the hashed record).
+audit::Record ForeignView(audit::Record rec,
+                          const std::set<std::pair<std::string, std::string>>& readable,
+                          const std::set<std::string>& readable_any_version) {
+  std::vector<audit::ObjectRef> objects;
+  for (audit::ObjectRef& o : rec.objects) {
+    const bool may = o.version.empty() ? readable_any_version.count(o.id) > 0
+                                       : readable.count({o.id, o.version}) > 0;
+    if (!may) continue;
+    o.grant.clear();
+    objects.push_back(std::move(o));
+  }
+  rec.objects = std::move(objects);
+  rec.route = rec.route.substr(0, rec.route.find('?'));
+  rec.remote.clear();
+  rec.details = "{}";
+  rec.prev_hash.clear();
+  rec.hash.clear();
+  return rec;
+}
+
+}  // namespace
+
+// Which objects the organisation may read is decided by the read path itself:
+// for every collection the organisation may read, a query for the records'
+// object ids through a ReadGate. Without a policy nothing is readable.
+Result<std::vector<audit::Record>> Service::ScreenForOrganisation(
+    std::vector<audit::Record> records, const std::string& org,
+    const std::shared_ptr<const policy::Policy>& policy) {
+  std::set<std::string> ids;
+  for (const audit::Record& rec : records) {
+    if (rec.org == org) continue;
+    for (const audit::ObjectRef& o : rec.objects) ids.insert(o.id);
+  }
+  std::set<std::pair<std::string, std::string>> readable;
+  std::set<std::string> readable_any_version;
+  if (!ids.empty() && policy != nullptr) {
+    auth::Principal reader;  // the organisation, not one of its users
+    reader.org = org;
+    reader.role = store::Role::kReader;
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<store::Collection> collections, store_.ListCollections(""));
+    const std::vector<std::string> all(ids.begin(), ids.end());
+    constexpr size_t kIdsPerQuery = 100;
+    for (const store::Collection& c : collections) {
+      if (!auth::CanRead(reader, c)) continue;
+      for (size_t i = 0; i < all.size(); i += kIdsPerQuery) {
+        store::ObjectQuery q;
+        q.collection_id = c.id;
+        q.ids.assign(all.begin() + static_cast<ptrdiff_t>(i),
+                     all.begin() + static_cast<ptrdiff_t>(std::min(all.size(), i + kIdsPerQuery)));
+        q.version_last = false;
+        q.version_all = true;
+        ReadGate gate(policy, reader, c);
+        gate.Apply(q);
+        for (;;) {
+          CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, store_.QueryObjects(q));
+          for (const store::ObjectVersion& v : page.objects) {
+            readable.emplace(v.id, v.version.ToString());
+            readable_any_version.insert(v.id);
+          }
+          if (!page.more) break;
+          q.next = page.next;
+        }
+      }
+    }
+  }
+  std::vector<audit::Record> out;
+  for (audit::Record& rec : records) {
+    if (rec.org == org) {
+      out.push_back(std::move(rec));
+      continue;
+    }
+    audit::Record view = ForeignView(std::move(rec), readable, readable_any_version);
+    if (!view.objects.empty()) out.push_back(std::move(view));
+  }
+  return out;
 }
 
 // ---- the route table ----
@@ -754,7 +894,7 @@ Result<store::ObjectPage> Service::ReadPage(Call& call, Endpoint endpoint,
   if (!object_id.empty() && page->objects.empty() && q->next.empty() && !q->added_after_us) {
     return NotFound("unknown_object: no such object");
   }
-  RecordServed(page->objects, call.ctx);
+  RecordServed(page->objects, gate, call.ctx);
   return page;
 }
 
@@ -762,7 +902,7 @@ Result<store::ObjectPage> Service::ReadPage(Call& call, Endpoint endpoint,
 
 // GET /api/v1/audit (not TAXII): auditors only.
 Response Service::GetAudit(Call& call) {
-  Response r = HandleAudit(call.target.params, call.principal());
+  Response r = HandleAudit(call.target.params, call.principal(), call.policy);
   r.route = "audit";
   return r;
 }
@@ -988,6 +1128,29 @@ Response Service::GetVersions(Call& call) {
   return r;
 }
 
+namespace {
+
+// Every version a DELETE's filters select (what store::Store::DeleteObject
+// removes), whatever the caller may see.
+Result<std::vector<audit::ObjectRef>> ListVersionsToDelete(store::Store& store,
+                                                           store::ObjectQuery q) {
+  q.include_json = false;
+  q.scope.reset();
+  q.screen = nullptr;
+  q.admit = nullptr;
+  q.limit = 1000;
+  q.next.clear();
+  std::vector<audit::ObjectRef> out;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, store.QueryObjects(q));
+    for (const store::ObjectVersion& v : page.objects) out.emplace_back(v.id, v.version.ToString());
+    if (!page.more) return out;
+    q.next = page.next;
+  }
+}
+
+}  // namespace
+
 // Only versions the caller may see exist for it; of those, only its
 // organisation's own may be deleted (admins may delete any).
 Response Service::DeleteObject(Call& call) {
@@ -1034,9 +1197,17 @@ Response Service::DeleteObject(Call& call) {
       return r;
     }
   }
+  // The versions the delete removes, for its object.deleted record.
+  std::vector<audit::ObjectRef> doomed;
+  if (access_.audit != nullptr) {
+    auto listed = ListVersionsToDelete(store_, *q);
+    if (!listed.ok()) return ErrorResponse(listed.status(), "store_error");
+    doomed = std::move(*listed);
+  }
   auto n = store_.DeleteObject(*q);
   if (!n.ok()) return ErrorResponse(n.status(), "store_error");
   if (*n == 0) return ErrorResponse(404, "unknown_object", "Not Found", "no such object");
+  call.ctx.deleted = std::move(doomed);
   Response r;
   r.status = 200;
   r.route = "object_delete";

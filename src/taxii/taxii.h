@@ -129,8 +129,9 @@ class Service {
     auth::Principal principal;
     bool identified = false;  // authenticated, or anonymous on a public collection
     bool login_failed = false;
-    std::string attempted_user;  // the Basic user name of a failed login
-    std::vector<audit::ObjectRef> served;
+    std::string attempted_user;             // the Basic user name of a failed login
+    std::vector<audit::ObjectRef> served;   // with the grant of each copy
+    std::vector<audit::ObjectRef> deleted;  // the versions a DELETE removed
   };
   struct PendingWrite {
     std::future<Result<std::vector<store::WriteOutcome>>> future;
@@ -178,13 +179,19 @@ class Service {
   // audit record of what the page holds. `object_id` empty: the whole collection.
   Result<store::ObjectPage> ReadPage(Call& call, Endpoint endpoint, std::string_view object_id);
   Response HandleAudit(const std::vector<std::pair<std::string, std::string>>& params,
-                       const auth::Principal& principal);
+                       const auth::Principal& principal,
+                       const std::shared_ptr<const policy::Policy>& policy);
+  // What an organisation's auditor may see of `records` (see HandleAudit).
+  Result<std::vector<audit::Record>> ScreenForOrganisation(
+      std::vector<audit::Record> records, const std::string& org,
+      const std::shared_ptr<const policy::Policy>& policy);
   // Appends the request's audit records; false if the trail cannot take them.
   bool AuditRequest(const Request& request, const Response& response, const RequestContext& ctx);
   void TrackWrite(PendingWrite write);
   void ReapLoop();
   std::shared_ptr<const policy::Policy> CurrentPolicy() const;
-  void RecordServed(const std::vector<store::ObjectVersion>& objects, RequestContext& ctx) const;
+  void RecordServed(const std::vector<store::ObjectVersion>& objects, const ReadGate& gate,
+                    RequestContext& ctx) const;
 
   store::Store& store_;
   AuthenticateFn authenticate_;

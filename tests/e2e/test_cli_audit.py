@@ -29,7 +29,7 @@ def audit_records(hub, *filters):
     rc, out, err = run(hub, "audit", "show", "--json", "--limit", "0", *filters)
     if not check(rc == 0, "audit show --json exits 0: %s" % err):
         return []
-    return json.loads(out)
+    return sorted(json.loads(out), key=lambda r: r["seq"])  # audit show lists newest first
 
 
 def audit_verify(hub, what):
