@@ -25,4 +25,5 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code);  // agreement add
 void RegisterImportCommand(CLI::App& app, int* exit_code);      // import (alias load-bundle)
 void RegisterPolicyCommands(CLI::App& app, int* exit_code);     // policy check|explain
 void RegisterRemoteCommands(CLI::App& app, int* exit_code);     // remote (TAXII client)
+void RegisterPeerCommands(CLI::App& app, int* exit_code);       // peer add|list|show|remove|check
 }  // namespace ctihub::cli
