@@ -625,8 +625,11 @@ class ZeekTsvReader : public LineReader {
       if (col >= 0) EachCell(cells_[col], f);
     });
     uint16_t next = 1000;
-    for (const auto& [col, path] : map_columns_)
-      EachCell(cells_[col], [&](std::string_view v) { b.Add(path, next++, v); });
+    // A plain reference: clang 14 cannot capture a structured binding in a lambda.
+    for (const auto& column : map_columns_) {
+      const auto& path = column.second;
+      EachCell(cells_[column.first], [&](std::string_view v) { b.Add(path, next++, v); });
+    }
     b.Finish(event);
     int ts = role_column_[static_cast<size_t>(Role::kTs)];
     if (ts >= 0 && cells_[ts] != unset_ && cells_[ts] != empty_)
