@@ -54,6 +54,7 @@ void RegisterPolicyCommands(CLI::App& app, int* exit_code) {
       "1 it does not load (FILE:LINE:COLUMN: reason), 2 error");
   check->add_option("--data", *data, "hub data directory")->capture_default_str();
   check->callback([exit_code, data] { *exit_code = CheckPolicy(*data); });
+  RegisterPolicyExplain(*policy, exit_code);
 }
 
 }  // namespace ctihub::cli

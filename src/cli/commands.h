@@ -24,6 +24,7 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code);      // audit verify|
 void RegisterAgreementCommands(CLI::App& app, int* exit_code);  // agreement add|list|show|revoke
 void RegisterImportCommand(CLI::App& app, int* exit_code);      // import (alias load-bundle)
 void RegisterPolicyCommands(CLI::App& app, int* exit_code);     // policy check|explain
+void RegisterPolicyExplain(CLI::App& policy, int* exit_code);   // policy explain
 void RegisterRemoteCommands(CLI::App& app, int* exit_code);     // remote (TAXII client)
 void RegisterPeerCommands(CLI::App& app, int* exit_code);       // peer add|list|show|remove|check
 }  // namespace ctihub::cli

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -348,6 +349,11 @@ Result<Party> ParseParty(std::string_view s) {
   }
   if (p.name.empty()) return InvalidArgument("party name must not be empty");
   return p;
+}
+
+bool PartyIncludes(const Party& p, const Organisation& o) {
+  if (p.kind == Party::Kind::kOrganisation) return p.name == o.name;
+  return std::find(o.communities.begin(), o.communities.end(), p.name) != o.communities.end();
 }
 
 bool Agreement::ActiveAt(Timestamp now) const {

@@ -44,6 +44,8 @@ struct Party {
   std::string ToString() const;
 };
 Result<Party> ParseParty(std::string_view s);
+// Whether `o` is the party: the organisation itself, or a member of the community.
+bool PartyIncludes(const Party& p, const Organisation& o);
 
 struct Agreement {
   std::string id;

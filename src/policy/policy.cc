@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <tuple>
 #include <type_traits>
 #include <unordered_set>
 
@@ -257,11 +258,6 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-bool PartyMatches(const Party& p, const Organisation& o) {
-  if (p.kind == Party::Kind::kOrganisation) return p.name == o.name;
-  return Contains(o.communities, p.name);
-}
-
 std::optional<Timestamp> Later(std::optional<Timestamp> a, std::optional<Timestamp> b) {
   if (!a) return b;
   if (!b) return a;
@@ -313,8 +309,8 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
     rules_of[i] = r.get();
     rules_.push_back(std::move(r));
     for (size_t o = 0; o < orgs.size(); ++o) {
-      if (PartyMatches(ags[i].producer, orgs[o])) produced_by[o].push_back(i);
-      if (PartyMatches(ags[i].recipient, orgs[o])) received_by[o].push_back(i);
+      if (PartyIncludes(ags[i].producer, orgs[o])) produced_by[o].push_back(i);
+      if (PartyIncludes(ags[i].recipient, orgs[o])) received_by[o].push_back(i);
     }
   }
   for (size_t ri = 0; ri < orgs.size(); ++ri) {
@@ -344,7 +340,7 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
         const Agreement& A1 = ags[a1];
         if (!A1.reshare) continue;
         for (size_t xi = 0; xi < orgs.size(); ++xi) {
-          if (xi == ri || xi == pi || !PartyMatches(A1.recipient, orgs[xi])) continue;
+          if (xi == ri || xi == pi || !PartyIncludes(A1.recipient, orgs[xi])) continue;
           for (size_t a2 : produced_by[xi]) {
             if (a2 == a1 || !recv.count(a2)) continue;
             const Agreement& A2 = ags[a2];
@@ -911,6 +907,29 @@ Decision Policy::DecideText(const ResolvedReader& reader, const ObjectFacts& f,
   return DecideImpl(reader, f, lazy, collection, now);
 }
 
+Explanation Policy::Explain(const Reader& reader, const ObjectFacts& f,
+                            std::string_view object_json, json::JsonParser& parser,
+                            const CollectionMarking& collection, Timestamp now) const {
+  Explanation e;
+  const ResolvedReader resolved = Resolve(reader);
+  if (!reader.anonymous) e.reader_org = reader.org;
+  e.reader_known = resolved.index != nullptr;
+  e.type = f.type;
+  e.producer = f.producer;
+  if (const Organisation* o = model_.FindOrganisationByIdentity(f.producer))
+    e.producer_org = o->name;
+  LazyObject lazy;
+  lazy.text = object_json;
+  lazy.parser = &parser;
+  e.decision = DecideImpl(resolved, f, lazy, collection, now, &e.trace);
+  if (e.decision.verdict == Verdict::kServeRedacted) {
+    for (const GrantStep& s : e.trace.steps)
+      if (s.outcome == "decided") e.redactions = s.removals;
+  }
+  for (const Agreement& a : model_.agreements) e.agreements.push_back(NoteFor(a, e, now));
+  return e;
+}
+
 Decision Policy::DecideText(const Reader& reader, const ObjectFacts& f,
                             std::string_view object_json, json::JsonParser& parser,
                             const CollectionMarking& collection, Timestamp now) const {
@@ -965,38 +984,80 @@ bool Policy::MayNeedStripping(const void* unless_stripped, std::string_view type
   return StripMayApply(*static_cast<const Rules*>(unless_stripped), type, lazy);
 }
 
+namespace {
+
+std::vector<std::string> SelectorStrings(const std::vector<Path>& paths) {
+  std::vector<std::string> out;
+  out.reserve(paths.size());
+  for (const Path& p : paths) out.push_back(SelectorToString(p));
+  return out;
+}
+
+}  // namespace
+
 Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, LazyObject& object,
-                            const CollectionMarking& collection, Timestamp now) const {
+                            const CollectionMarking& collection, Timestamp now,
+                            DecisionTrace* trace) const {
   Decision d;
   // Until Evaluate looks at the object; granular levels are facts no
   // memo key holds, so such a decision is never reused.
   d.depends_on_object = f.has_granular_levels;
   const ReaderIndex* ri = static_cast<const ReaderIndex*>(reader.index);
-  if (ri != nullptr && !f.producer.empty() && ri->identity == f.producer) {
-    d.verdict = Verdict::kServe;
-    d.via = "own";
-    return d;
-  }
   const Tlp tlp = f.tlp                    ? *f.tlp
                   : collection.default_tlp ? *collection.default_tlp
                                            : model_.unmarked_tlp;
   const Pap pap = f.pap ? *f.pap : collection.default_pap ? *collection.default_pap : Pap::kClear;
+  if (trace != nullptr) {
+    trace->tlp = tlp;
+    trace->pap = pap;
+    trace->tlp_marked = f.tlp.has_value();
+  }
+  if (ri != nullptr && !f.producer.empty() && ri->identity == f.producer) {
+    d.verdict = Verdict::kServe;
+    d.via = "own";
+    if (trace != nullptr) trace->steps.push_back({"own", Tlp::kRed, "decided", {}});
+    return d;
+  }
 
+  // With a trace, trace->steps[i] is candidate i's step.
   Candidate cands[64];
   size_t n = 0;
+  auto add = [&](Tlp max, const Rules* rules, std::string_view via) {
+    cands[n++] = MakeCandidate(max, rules, via);
+    if (trace != nullptr) trace->steps.push_back({std::string(via), max, "not-reached", {}});
+  };
+  auto skip = [&](std::string_view via, Tlp max, const char* why) {
+    if (trace != nullptr) trace->skipped.push_back({std::string(via), max, why, {}});
+  };
+  auto outcome = [&](size_t i, std::string_view what) {
+    if (trace != nullptr) trace->steps[i].outcome = std::string(what);
+  };
   if (ri != nullptr && !ri->identity.empty() && Contains(f.recipient_orgs, ri->identity))
-    cands[n++] = MakeCandidate(Tlp::kRed, nullptr, "named");
+    add(Tlp::kRed, nullptr, "named");
   if (ri != nullptr && !f.producer.empty()) {
     if (const std::vector<Route>* routes = RoutesFor(*ri, f.producer)) {
       for (const Route& r : *routes) {
         if (n == std::size(cands)) break;
-        if (r.max < tlp) break;  // sorted by max, descending
-        if (r.ActiveAt(now)) cands[n++] = MakeCandidate(r.max, r.rules, r.via);
+        if (r.max < tlp) {  // sorted by max, descending: so are all the others
+          if (trace == nullptr) break;
+          skip(r.via, r.max, "tlp-above-ceiling");
+          continue;
+        }
+        if (r.ActiveAt(now)) {
+          add(r.max, r.rules, r.via);
+        } else {
+          skip(r.via, r.max, "not-active");
+        }
       }
     }
   }
-  if (tlp == Tlp::kClear && (!reader.anonymous || collection.public_read) && n < std::size(cands))
-    cands[n++] = MakeCandidate(Tlp::kClear, nullptr, "public");
+  if (!reader.anonymous || collection.public_read) {
+    if (tlp == Tlp::kClear && n < std::size(cands)) {
+      add(Tlp::kClear, nullptr, "public");
+    } else if (tlp != Tlp::kClear) {
+      skip("public", Tlp::kClear, "tlp-above-ceiling");
+    }
+  }
   if (n == 0) {
     d.via = "no-grant";
     return d;
@@ -1004,6 +1065,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
   const ObjectFacts* facts = &f;
   std::optional<ObjectFacts> with_selectors;  // f and the selectors, once read
   std::optional<Outcome> best;
+  size_t best_at = 0;
   std::string_view best_via;
   std::string_view last_reason = "no-grant";
   for (size_t i = 0; i < n; ++i) {
@@ -1017,14 +1079,17 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
         const Rules& r = *c.rules;
         if (!r.types.empty() && !Contains(r.types, f.type)) {
           last_reason = "type-not-in-agreement";
+          outcome(i, last_reason);
           continue;
         }
         if (pap > r.pap_ceiling) {
           last_reason = "pap-above-ceiling";
+          outcome(i, last_reason);
           continue;
         }
         if (Contains(r.withhold_sco, f.type)) {
           last_reason = "sco-type-withheld";
+          outcome(i, last_reason);
           continue;
         }
       }
@@ -1033,6 +1098,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
         d.verdict = Verdict::kServe;
         d.via = c.via();
         if (c.rules != nullptr && !c.rules->strip.empty()) d.unless_stripped = c.rules;
+        outcome(i, "decided");
         return d;
       }
     }
@@ -1040,6 +1106,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
     if (granular_here && facts->granular.empty() && !with_selectors) {
       if (!LoadSelectors(f, object, with_selectors)) {
         d.via = "malformed-object";
+        outcome(i, d.via);
         return d;
       }
       facts = &*with_selectors;
@@ -1047,15 +1114,20 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
     Outcome o = Evaluate(c, *facts, pap, object);
     if (!o.allowed) {
       last_reason = o.reason;
+      outcome(i, last_reason);
       continue;
     }
     if (o.removals.empty()) {
       d.verdict = Verdict::kServe;
       d.via = c.via();
+      outcome(i, "decided");
       return d;
     }
+    if (trace != nullptr) trace->steps[i].removals = SelectorStrings(o.removals);
+    outcome(i, "redacts-more");  // until it turns out to remove the least
     if (!best || o.removals.size() < best->removals.size()) {
       best_via = c.via();
+      best_at = i;
       best = std::move(o);
     }
   }
@@ -1075,6 +1147,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
     d = Decision{};
     d.via = "malformed-object";
   }
+  outcome(best_at, d.verdict == Verdict::kWithhold ? "malformed-object" : "decided");
   return d;
 }
 
@@ -1116,11 +1189,35 @@ bool Policy::MayRelay(std::string_view writer_org, std::string_view producer_ide
   const Organisation* writer = model_.FindOrganisation(writer_org);
   if (producer == nullptr || writer == nullptr || producer == writer) return false;
   for (const Agreement& a : model_.agreements) {
-    if (a.relay && a.ActiveAt(now) && PartyMatches(a.producer, *producer) &&
-        PartyMatches(a.recipient, *writer))
+    if (a.relay && a.ActiveAt(now) && PartyIncludes(a.producer, *producer) &&
+        PartyIncludes(a.recipient, *writer))
       return true;
   }
   return false;
+}
+
+std::vector<Policy::ReshareChain> Policy::ReshareChains() const {
+  std::vector<ReshareChain> out;
+  for (const auto& [reader, index] : readers_) {
+    for (const auto& [producer, routes] : index->by_producer) {
+      const Organisation* p = model_.FindOrganisationByIdentity(producer);
+      for (const Route& r : routes) {
+        if (r.kind != RouteKind::kReshare) continue;
+        ReshareChain c;
+        c.reader_org = reader;
+        c.producer_org = p != nullptr ? p->name : producer;
+        c.via = r.via;
+        c.max = r.max;
+        if (r.rules != nullptr) c.object_types = r.rules->types;
+        out.push_back(std::move(c));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ReshareChain& a, const ReshareChain& b) {
+    return std::tie(a.reader_org, a.producer_org, a.via) <
+           std::tie(b.reader_org, b.producer_org, b.via);
+  });
+  return out;
 }
 
 ReadScope Policy::ScopeFor(const Reader& reader, const CollectionMarking& collection,

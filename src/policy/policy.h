@@ -112,6 +112,60 @@ struct Decision {
   const void* unless_stripped = nullptr;
 };
 
+// One grant the decision considered (Policy::Explain), in the order it
+// considered them.
+struct GrantStep {
+  // "own", "named", "public", "community:X", "agreement:A", "reshare:A>B".
+  std::string via;
+  Tlp max = Tlp::kClear;  // the highest TLP the grant covers
+  // What became of it:
+  //  "decided"            it decided the decision (served, or served redacted);
+  //  "redacts-more"       it would serve, but removing more than the grant that decided;
+  //  "not-reached"        a grant considered before it decided;
+  //  "tlp-above-ceiling"  the object's TLP is above `max`;
+  //  "not-active"         an agreement behind it is not in force at the time decided;
+  //  or the withholding reason it gave (Decision::via: "type-not-in-agreement",
+  //  "pap-above-ceiling", "sco-type-withheld", "required-property-redacted", ...).
+  std::string outcome;
+  std::vector<std::string> removals;  // selectors it removes (served redacted, redacts-more)
+};
+
+// What a decision looked at: filled by the decision itself (Policy::Explain
+// passes one to the code Decide runs), so an explanation cannot disagree with
+// the decision it explains.
+struct DecisionTrace {
+  Tlp tlp = Tlp::kAmber;         // the effective TLP: the object's, else the collection's default,
+  Pap pap = Pap::kClear;         // else the hub's `unmarked_tlp`; PAP likewise (unmarked: CLEAR)
+  bool tlp_marked = false;       // the object carries a TLP marking
+  std::vector<GrantStep> steps;  // the grants tried, in order
+  std::vector<GrantStep> skipped;  // grants the TLP or the time ruled out before trying
+};
+
+// Why one agreement of the model did, or did not, decide (Policy::Explain).
+struct AgreementNote {
+  std::string agreement;
+  // "decided", "redacts-more", "not-reached", "tlp-above-ceiling", "not-yet-valid",
+  // "expired", "revoked", the withholding reasons of GrantStep::outcome, and,
+  // for an agreement that gives the reader no grant for this producer:
+  // "own-object" (the reader produced it), "wrong-recipient",
+  // "producer-not-covered", "reshare-not-allowed", "reshare-types-disjoint".
+  std::string reason;
+  std::string detail;  // one human sentence
+};
+
+struct Explanation {
+  Decision decision;  // exactly what Decide returns for the same inputs
+  DecisionTrace trace;
+  std::string type;           // the object's type
+  std::string reader_org;     // "" when anonymous
+  bool reader_known = false;  // the organisation is in the policy
+  std::string producer;       // identity id ("" unknown)
+  std::string producer_org;   // its organisation's name ("" when none has that identity)
+  // The selectors removed from the served copy (Verdict::kServeRedacted).
+  std::vector<std::string> redactions;
+  std::vector<AgreementNote> agreements;  // every agreement of the model, in model order
+};
+
 // One (producer, highest TLP) pair a reader may see: the store query's
 // pre-filter (an upper bound; Decide has the last word).
 struct ProducerGrant {
@@ -175,6 +229,14 @@ class Policy {
   // that did not depend on the object (Decision::depends_on_object) hold.
   std::optional<Timestamp> NextChange(const ResolvedReader& reader, Timestamp t) const;
 
+  // The decision DecideText makes for the same arguments, with what it looked
+  // at and, for every agreement of the model, why it did or did not decide.
+  // The decision is made by the same code as Decide's (a trace is passed
+  // through it), never recomputed.
+  Explanation Explain(const Reader& reader, const ObjectFacts& facts, std::string_view object_json,
+                      json::JsonParser& parser, const CollectionMarking& collection,
+                      Timestamp now) const;
+
   // Convenience: extracts the facts and decides. Withholds unparseable objects.
   Decision DecideJson(const Reader& reader, json::Element object,
                       const CollectionMarking& collection, Timestamp now) const;
@@ -199,6 +261,19 @@ class Policy {
   bool MayRelay(std::string_view writer_org, std::string_view producer_identity,
                 Timestamp now) const;
 
+  // Every re-share grant of the compiled model: a producer's objects that
+  // reach a reader through an agreement allowing re-sharing and one of its
+  // recipient's own agreements (one hop). Sorted by (reader, producer, via).
+  struct ReshareChain {
+    std::string reader_org;
+    std::string producer_org;
+    std::string via;  // "reshare:A>B", as Decision::via names it
+    Tlp max = Tlp::kClear;
+    std::vector<std::string> object_types;  // empty = any
+    friend bool operator==(const ReshareChain&, const ReshareChain&) = default;
+  };
+  std::vector<ReshareChain> ReshareChains() const;
+
   const PolicyModel& model() const { return model_; }
 
   // Defined in policy.cc only.
@@ -208,8 +283,12 @@ class Policy {
 
  private:
   struct ReaderIndex;
+  // `trace` (null on every read path) records what the decision looked at.
   Decision DecideImpl(const ResolvedReader& reader, const ObjectFacts& facts, LazyObject& object,
-                      const CollectionMarking& collection, Timestamp now) const;
+                      const CollectionMarking& collection, Timestamp now,
+                      DecisionTrace* trace = nullptr) const;
+  // Why agreement `a` did or did not decide `e` (explain.cc).
+  AgreementNote NoteFor(const Agreement& a, const Explanation& e, Timestamp now) const;
   const std::vector<Route>* RoutesFor(const ReaderIndex& r, std::string_view producer) const;
 
   PolicyModel model_;

@@ -21,6 +21,22 @@ std::optional<policy::Pap> PapOf(int code) {
   return static_cast<policy::Pap>(code);
 }
 
+// The facts the store keeps in columns, moved out of `row` (ReadGate::Admit
+// gives them back after the decision).
+policy::ObjectFacts TakeColumnFacts(store::ObjectVersion& row) {
+  policy::ObjectFacts facts;
+  facts.type = std::move(row.type);
+  facts.producer = std::move(row.access.producer);
+  facts.tlp = TlpOf(row.access.tlp);
+  facts.pap = PapOf(row.access.pap);
+  facts.recipient_orgs = std::move(row.access.recipient_orgs);
+  facts.has_granular_levels = row.access.granular_levels;
+  facts.granular_max_known = row.access.granular_max_known;
+  facts.granular_max_tlp = TlpOf(row.access.granular_max_tlp);
+  facts.granular_max_pap = PapOf(row.access.granular_max_pap);
+  return facts;
+}
+
 // When a reader has grants from most producers of the hub, per-producer
 // clauses filter little and cost an IN-list lookup per row: the bound becomes
 // "any producer up to the highest granted level", still an upper bound (the
@@ -280,6 +296,21 @@ policy::CollectionMarking MarkingOf(const policy::Policy& policy, const store::C
   return policy.CollectionFor(c.id);
 }
 
+Result<policy::ObjectFacts> FactsOfRow(const store::ObjectVersion& row) {
+  if (row.access.known) {
+    store::ObjectVersion copy;
+    copy.type = row.type;
+    copy.access = row.access;
+    policy::ObjectFacts facts = TakeColumnFacts(copy);
+    facts.id = row.id;
+    return facts;
+  }
+  json::JsonParser parser(json::ParseLimits{.reject_duplicate_keys = false});
+  auto doc = parser.Parse(row.json);
+  if (!doc.ok()) return InvalidArgument("stored object " + row.id + " does not parse");
+  return policy::ExtractFacts(*doc);
+}
+
 std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& principal) {
   if (policy == nullptr || principal.anonymous) return {};
   const policy::Organisation* org = policy->model().FindOrganisation(principal.org);
@@ -359,15 +390,7 @@ bool ReadGate::Admit(store::ObjectVersion& row) {
   policy::ObjectFacts facts;
   if (row.access.known) {
     // Moved in and given back after the decision (it does not need the id).
-    facts.type = std::move(row.type);
-    facts.producer = std::move(row.access.producer);
-    facts.tlp = TlpOf(row.access.tlp);
-    facts.pap = PapOf(row.access.pap);
-    facts.recipient_orgs = std::move(row.access.recipient_orgs);
-    facts.has_granular_levels = row.access.granular_levels;
-    facts.granular_max_known = row.access.granular_max_known;
-    facts.granular_max_tlp = TlpOf(row.access.granular_max_tlp);
-    facts.granular_max_pap = PapOf(row.access.granular_max_pap);
+    facts = TakeColumnFacts(row);
   } else {
     // Written before the store kept the facts: read them from the object.
     auto doc = parser.Parse(row.json);

@@ -134,6 +134,13 @@ class ReadGate {
 // The collection settings the policy keeps for `c` (by id, else by alias).
 policy::CollectionMarking MarkingOf(const policy::Policy& policy, const store::Collection& c);
 
+// The policy's facts of a stored version, exactly as ReadGate decides it:
+// from the store's columns, or, for a version stored before them, from its
+// JSON (InvalidArgument when that does not parse). For callers that explain
+// or compare decisions of stored objects (`ctihub policy explain`,
+// `agreement add --dry-run`).
+Result<policy::ObjectFacts> FactsOfRow(const store::ObjectVersion& row);
+
 // The STIX identity of the writer's organisation ("" when the policy knows none).
 std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& principal);
 
