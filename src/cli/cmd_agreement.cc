@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "cli/agreement_dry_run.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "core/json.h"
@@ -30,6 +31,7 @@ struct AgreementArgs {
   std::vector<std::string> types, strip, withhold_sco;
   bool reshare = false;
   bool relay = false;
+  bool dry_run = false;
   std::string valid_from, expires, reason, at;
 };
 
@@ -144,22 +146,23 @@ int Commit(const AgreementArgs& a, const policy::AgreementChanges& changes, std:
   return kExitOk;
 }
 
-int RunAdd(const AgreementArgs& a) {
+// The agreement `agreement add` describes; InvalidArgument naming the flag.
+Result<policy::Agreement> BuildAgreement(const AgreementArgs& a) {
   policy::Agreement ag;
   ag.id = a.id;
   auto p = policy::ParseParty(a.producer);
-  if (!p.ok()) return Fail("--producer: " + p.status().message());
+  if (!p.ok()) return InvalidArgument("--producer: " + p.status().message());
   ag.producer = *p;
   auto r = policy::ParseParty(a.recipient);
-  if (!r.ok()) return Fail("--recipient: " + r.status().message());
+  if (!r.ok()) return InvalidArgument("--recipient: " + r.status().message());
   ag.recipient = *r;
   auto tlp = policy::ParseTlp(a.max_tlp);
-  if (!tlp) return Fail("--max-tlp: unknown TLP level '" + a.max_tlp + "'");
+  if (!tlp) return InvalidArgument("--max-tlp: unknown TLP level '" + a.max_tlp + "'");
   ag.max_tlp = *tlp;
   auto pap = policy::ParsePap(a.pap_ceiling);
-  if (!pap) return Fail("--pap-ceiling: unknown PAP level '" + a.pap_ceiling + "'");
+  if (!pap) return InvalidArgument("--pap-ceiling: unknown PAP level '" + a.pap_ceiling + "'");
   ag.pap_ceiling = *pap;
-  if (a.types.empty()) return Fail("--types is required (use '*' for every type)");
+  if (a.types.empty()) return InvalidArgument("--types is required (use '*' for every type)");
   if (!(a.types.size() == 1 && a.types[0] == "*")) ag.object_types = a.types;
   ag.strip_properties = a.strip;
   ag.withhold_sco_types = a.withhold_sco;
@@ -169,16 +172,25 @@ int RunAdd(const AgreementArgs& a) {
                                   std::tuple{&a.expires, &ag.expires, "--expires"}}) {
     if (text->empty()) continue;
     auto t = Timestamp::Parse(*text);
-    if (!t.ok()) return Fail(std::string(name) + ": " + t.status().message());
+    if (!t.ok()) return InvalidArgument(std::string(name) + ": " + t.status().message());
     *slot = *t;
   }
   ag.legal_basis = a.legal_basis;
+  return ag;
+}
+
+int RunAdd(const AgreementArgs& a) {
+  auto ag = BuildAgreement(a);
+  if (!ag.ok()) return Fail(ag.status().message());
+  if (a.dry_run) {
+    return RunAgreementDryRun({a.data, a.at, a.json}, *ag, AgreementJson(*ag, Timestamp::Now()));
+  }
   auto changes = policy::LoadAgreementChanges(a.data + "/agreements.toml");
   if (!changes.ok()) return Fail(changes.status().message());
-  changes->added.push_back(ag);
+  changes->added.push_back(*ag);
   // The TOML round trip validates every field with the loader's rules and messages.
-  int rc = Commit(a, *changes, "cli agreement add", AgreementJson(ag, Timestamp::Now()));
-  if (rc == kExitOk) std::printf("agreement %s added\n", ag.id.c_str());
+  int rc = Commit(a, *changes, "cli agreement add", AgreementJson(*ag, Timestamp::Now()));
+  if (rc == kExitOk) std::printf("agreement %s added\n", ag->id.c_str());
   return rc;
 }
 
@@ -276,6 +288,11 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
   add->add_option("--valid-from", args->valid_from, "RFC 3339 start");
   add->add_option("--expires", args->expires, "RFC 3339 expiry");
   add->add_option("--legal-basis", args->legal_basis, "Legal basis (text)")->required();
+  add->add_flag("--dry-run", args->dry_run,
+                "Change nothing: report what the recipient would newly see (latest version of "
+                "each stored object, by type and TLP) and the re-share chains it would open");
+  add->add_option("--at", args->at, "With --dry-run: decide at this RFC 3339 time (default now)");
+  add->add_flag("--json", args->json, "With --dry-run: machine-readable report");
   add->callback([args, exit_code] { *exit_code = RunAdd(*args); });
 
   CLI::App* list = ag->add_subcommand("list", "List agreements and their state");
