@@ -1038,7 +1038,7 @@ Decision Policy::DecideImpl(const ResolvedReader& reader, const ObjectFacts& f, 
     if (const std::vector<Route>* routes = RoutesFor(*ri, f.producer)) {
       for (const Route& r : *routes) {
         if (n == std::size(cands)) break;
-        if (r.max < tlp) {  // sorted by max, descending: so are all the others
+        if (r.max < tlp) {  // sorted by max, descending: every later route is below too
           if (trace == nullptr) break;
           skip(r.via, r.max, "tlp-above-ceiling");
           continue;
