@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/net.h"
+
 namespace ctihub::taxii_client {
 namespace {
 
@@ -65,6 +67,19 @@ void SplitPathQuery(std::string_view rest, std::string* path, std::string* query
   *query = q == std::string_view::npos ? "" : std::string(rest.substr(q + 1));
 }
 
+// RFC 3986 reg-name as host names are written (letters, digits, "-._~" and
+// percent-escapes); anything else would not survive a round trip through
+// ToString (a ':' in a name reads back as an IPv6 literal).
+bool IsHostName(std::string_view host) {
+  return std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%';
+  });
+}
+
+bool IsIpv6Address(std::string_view host) {
+  return host.find('/') == std::string_view::npos && net::IsIpv6AddressOrCidr(host);
+}
+
 Status ParseAuthority(std::string_view text, std::string_view authority, Url* url) {
   if (authority.find('@') != std::string_view::npos)
     return BadUrl(text, "user info in a URL is not accepted (give credentials by option)");
@@ -86,6 +101,9 @@ Status ParseAuthority(std::string_view text, std::string_view authority, Url* ur
     }
   }
   if (host.empty()) return BadUrl(text, "no host");
+  const bool bracketed = !authority.empty() && authority[0] == '[';
+  if (bracketed ? !IsIpv6Address(host) : !IsHostName(host))
+    return BadUrl(text, bracketed ? "not an IPv6 address in brackets" : "bad host name");
   url->host = Lower(host);
   if (port.empty()) {
     url->port = DefaultPort(url->scheme);
