@@ -1,0 +1,217 @@
+// The import write path (import_sink.h).
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli/import_sink.h"
+#include "core/timestamp.h"
+#include "policy/markings.h"
+#include "stix/parse.h"
+#include "taxii/access.h"
+
+namespace ctihub::cli {
+
+// The stable name of a rejection reason: its first word before ':' ("invalid
+// STIX", "producer_not_allowed", "unsupported_attribute_type", ...), after the
+// prefix naming the reader that found it.
+std::string ReasonName(std::string_view reason) {
+  for (std::string_view prefix : {"MISP: ", "STIX 2.0 upgrade: "}) {
+    if (reason.substr(0, prefix.size()) == prefix) reason.remove_prefix(prefix.size());
+  }
+  return std::string(reason.substr(0, std::min(reason.find(':'), size_t{64})));
+}
+
+std::string Describe(const Origin& o) {
+  std::string out = o.file;
+  if (o.line >= 0) out += ":" + std::to_string(o.line);
+  if (!o.object.empty()) out += ": " + o.object;
+  if (!o.position.empty()) out += (o.object.empty() ? ": " : " ") + o.position;
+  return out;
+}
+
+bool ImportSink::Normalise(Pending& p, std::string* reason) {
+  auto el = stix::ParseObject(parser_, p.json);
+  if (!el.ok()) {
+    *reason = "invalid JSON: " + el.status().message();
+    return false;
+  }
+  json::Object obj;
+  if (el->get_object().get(obj) != simdjson::SUCCESS) {
+    *reason = "not a JSON object";
+    return false;
+  }
+  std::string_view type;
+  if (obj["type"].get_string().get(type) != simdjson::SUCCESS) type = {};
+  json::Element refs;
+  bool marked = obj["object_marking_refs"].get(refs) == simdjson::SUCCESS;
+  if (default_markings_.empty() || marked || type == "marking-definition" || obj.size() == 0) {
+    return true;
+  }
+  std::string member = ",\"object_marking_refs\":";
+  json::JsonWriter w(member);
+  w.BeginArray();
+  for (const auto& m : default_markings_) w.String(m);
+  w.EndArray();
+  size_t close = p.json.find_last_of('}');
+  p.json.insert(close, member);
+  return true;
+}
+
+// Marks every group with a failed member as rejected (and reports it).
+std::vector<bool> ImportSink::RejectedGroups(const std::vector<taxii::EnvelopeItem>& items) {
+  std::vector<bool> keep(items.size(), true);
+  for (const Group& g : groups_) {
+    std::string reason;
+    for (size_t i = g.first; i < g.first + g.count; ++i) {
+      if (!items[i].ok) {
+        reason = items[i].message;
+        break;
+      }
+    }
+    if (reason.empty()) continue;
+    for (size_t i = g.first; i < g.first + g.count; ++i) {
+      keep[i] = false;
+      Origin o = batch_[i].origin;
+      if (o.object.empty() && !items[i].id.empty()) o.object = items[i].id;
+      Reject(o, items[i].ok ? "stored with a rejected object: " + reason : items[i].message);
+    }
+  }
+  return keep;
+}
+
+// Ids of the objects (that need it) already in the collection.
+Result<std::set<std::string>> ImportSink::ExistingIds(const std::vector<taxii::EnvelopeItem>& items,
+                                                      const std::vector<bool>& keep) {
+  store::ObjectQuery q;
+  q.collection_id = collection_.id;
+  q.include_json = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (keep[i] && NeedsExistenceCheck(i, items[i])) q.ids.push_back(items[i].id);
+  }
+  std::set<std::string> found;
+  if (q.ids.empty()) return found;
+  q.limit = q.ids.size();
+  CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.QueryObjects(q));
+  for (const auto& v : page.objects) found.insert(v.id);
+  return found;
+}
+
+Status ImportSink::Audit(const std::vector<audit::ObjectRef>& refs) {
+  if (refs.empty()) return Status::Ok();
+  audit::Record rec;
+  rec.user = audit::LocalActor();
+  rec.org = writer_.principal.org;
+  rec.action = std::string(audit::action::kObjectWritten);
+  rec.route = writer_.route + " " + collection_.id;
+  rec.objects = refs;
+  return trail_.Append(std::move(rec));
+}
+
+// The batch's envelope was refused as a whole although each object parsed
+// alone (an object just under the depth or size limit is over it inside the
+// envelope): each group is tried on its own, and a group refused alone is
+// rejected, so one such object never stops the import.
+Status ImportSink::FlushGroupsAlone(const Status& refused) {
+  std::vector<Pending> batch = std::move(batch_);
+  std::vector<Group> groups = std::move(groups_);
+  batch_.clear();
+  groups_.clear();
+  batch_bytes_ = 0;
+  if (groups.size() == 1) {
+    for (const Pending& p : batch) Reject(p.origin, "envelope_refused: " + refused.message());
+    return Status::Ok();
+  }
+  for (const Group& g : groups) {
+    for (size_t i = g.first; i < g.first + g.count; ++i) batch_.push_back(std::move(batch[i]));
+    groups_.push_back({0, g.count});
+    CTIHUB_RETURN_IF_ERROR(Flush());
+  }
+  return Status::Ok();
+}
+
+Status ImportSink::Flush() {
+  if (batch_.empty()) return Status::Ok();
+  std::string envelope = "{\"objects\":[";
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (i > 0) envelope += ',';
+    envelope += batch_[i].json;
+  }
+  envelope += "]}";
+  taxii::EnvelopeOptions eo;
+  eo.max_objects = batch_.size();
+  const Timestamp now = Timestamp::Now();
+  eo.prepare = [&](json::Element object, store::NewObject& out) {
+    return taxii::PrepareWrite(writer_.policy, writer_.principal, writer_.identity, object, out,
+                               now);
+  };
+  auto items = taxii::ParseEnvelope(envelope, eo);
+  if (!items.ok()) return FlushGroupsAlone(items.status());
+  std::vector<bool> keep = RejectedGroups(*items);
+  CTIHUB_ASSIGN_OR_RETURN(std::set<std::string> existing, ExistingIds(*items, keep));
+  std::vector<store::NewObject> objects;
+  std::vector<audit::ObjectRef> refs;
+  std::vector<int> facts_tlp;
+  std::vector<std::string> producers;
+  std::set<std::string> in_batch;  // versionless objects seen in this batch
+  for (size_t i = 0; i < items->size(); ++i) {
+    taxii::EnvelopeItem& it = (*items)[i];
+    if (!keep[i]) continue;
+    bool seen_versionless = NeedsExistenceCheck(i, it) && !in_batch.insert(it.id).second;
+    if (it.duplicate || existing.count(it.id) != 0 || seen_versionless) {
+      ++summary_.already_present;
+      continue;
+    }
+    refs.push_back({it.id, it.object.has_version ? it.object.version.ToString() : std::string()});
+    facts_tlp.push_back(it.object.access.tlp);
+    producers.push_back(it.object.access.producer);
+    objects.push_back(std::move(it.object));
+  }
+  batch_.clear();
+  groups_.clear();
+  batch_bytes_ = 0;
+  if (objects.empty()) return Status::Ok();
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes,
+                          hub_.WriteObjects(collection_.id, std::move(objects), "").get());
+  std::vector<audit::ObjectRef> written;
+  for (size_t i = 0; i < outcomes.size() && i < refs.size(); ++i) {
+    if (!outcomes[i].stored) {
+      ++summary_.already_present;
+      continue;
+    }
+    ++summary_.stored;
+    const bool clear = facts_tlp[i] == static_cast<int>(policy::Tlp::kClear);
+    if (!clear && writer_.org_identities.count(producers[i]) == 0) ++summary_.unreadable_by_users;
+    written.push_back(std::move(refs[i]));
+  }
+  return Audit(written);
+}
+Result<Summary> ReportObjects(store::Store& hub, audit::AuditLog& trail,
+                              const std::string& collection, const std::string& root,
+                              const policy::Policy* policy, const auth::Principal& principal,
+                              const std::vector<std::string>& objects, const std::string& route) {
+  CTIHUB_ASSIGN_OR_RETURN(store::Collection c, hub.GetCollection(root, collection));
+  if (!auth::CanWrite(principal, c)) {
+    return Forbidden("collection " + collection + ": " + principal.user +
+                            " may not write it");
+  }
+  ImportSink::Writer writer;
+  writer.policy = policy;
+  writer.principal = principal;
+  writer.identity = taxii::WriterIdentity(policy, principal);
+  writer.route = route;
+  Summary summary;
+  ImportSink sink(hub, std::move(c), std::move(writer), {}, trail, summary, /*quiet=*/false);
+  for (const std::string& json : objects) {
+    if (!sink.error().ok()) break;
+    sink.AddGroup({Pending{json, Origin{route, -1, "", ""}, false}});
+  }
+  Status flushed = sink.error().ok() ? sink.Flush() : sink.error();
+  if (flushed.ok()) flushed = trail.Flush();
+  if (!flushed.ok()) return flushed;
+  return summary;
+}
+
+}  // namespace ctihub::cli
