@@ -27,4 +27,5 @@ void RegisterPolicyCommands(CLI::App& app, int* exit_code);     // policy check|
 void RegisterPolicyExplain(CLI::App& policy, int* exit_code);   // policy explain
 void RegisterRemoteCommands(CLI::App& app, int* exit_code);     // remote (TAXII client)
 void RegisterPeerCommands(CLI::App& app, int* exit_code);       // peer add|list|show|remove|check
+void RegisterMatchCommand(CLI::App& app, int* exit_code);       // match (bulk matcher)
 }  // namespace ctihub::cli

@@ -21,6 +21,7 @@ __attribute__((weak)) void RegisterImportCommand(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterPolicyCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterRemoteCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterPeerCommands(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterMatchCommand(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
 int main(int argc, char** argv) {
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   ctihub::cli::RegisterPolicyCommands(app, &exit_code);
   ctihub::cli::RegisterRemoteCommands(app, &exit_code);
   ctihub::cli::RegisterPeerCommands(app, &exit_code);
+  ctihub::cli::RegisterMatchCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,683 @@
+// `ctihub match`: runs STIX indicators over sensor logs (src/matcher). The
+// indicators come from a STIX bundle file (streamed) or from a collection of
+// the local hub read as a user through the taxii read gate (the one policy
+// decision); inputs are log files (.gz read transparently) or stdin. Output:
+// one JSON line per (event, indicator) hit; optionally STIX sightings, written
+// to a file and/or to a collection through the import write path.
+// Exit 0 some hit, 1 no hit, 2 error (indicators or an input unreadable).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "cli/commands.h"
+#include "cli/hub_context.h"
+#include "cli/import_sink.h"
+#include "core/json.h"
+#include "core/timestamp.h"
+#include "core/utf8.h"
+#include "core/uuid.h"
+#include "formats/input.h"
+#include "matcher/index.h"
+#include "matcher/readers.h"
+#include "policy/policy_holder.h"
+#include "stix/bundle_reader.h"
+#include "stix/parse.h"
+#include "taxii/access.h"
+
+namespace ctihub::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kCollectionPrefix = "collection:";
+constexpr size_t kMaxListedMalformed = 10;  // all are counted; this many are reported
+constexpr size_t kMaxListedRefused = 10;    // indicators whose pattern does not compile
+constexpr size_t kReadChunk = 1u << 20;
+constexpr size_t kStorePage = 1000;
+constexpr int64_t kMaxSightingCount = 999999999;  // STIX 2.1 sighting count maximum
+
+struct MatchArgs {
+  std::string data = kDefaultDataDir;
+  std::string indicators;
+  std::string root;
+  std::string as_user;
+  std::vector<std::string> inputs;
+  std::string format;
+  std::vector<std::string> maps;
+  std::string output;
+  std::string sightings;
+  bool report = false;
+  std::string report_collection;
+  bool ignore_validity = false;
+  bool quiet = false;
+};
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "ctihub match: %s\n", msg.c_str());
+  return kExitError;
+}
+
+// ---- indicators ------------------------------------------------------------------
+
+struct IndicatorSet {
+  std::vector<matcher::IndicatorInput> list;
+  int64_t objects = 0;               // objects read from the source
+  int64_t revoked = 0;               // indicators left out: revoked
+  int64_t not_stix = 0;              // indicators left out: pattern_type other than stix
+  int64_t malformed = 0;             // indicators left out: id or pattern missing
+  int64_t superseded = 0;            // older versions of an indicator given twice
+  std::vector<std::string> samples;  // why some were left out
+  std::unordered_map<std::string, std::pair<int64_t, size_t>> latest;  // id -> (modified, index)
+};
+
+int64_t TimeOr(json::Object& o, const char* key, int64_t fallback) {
+  std::string_view text;
+  if (o[key].get_string().get(text) != simdjson::SUCCESS) return fallback;
+  auto t = Timestamp::Parse(text);
+  return t.ok() ? t->micros() : fallback;
+}
+
+// Adds one STIX object when it is a usable indicator (the latest version of
+// each id wins); other objects are ignored.
+void AddIndicatorObject(json::Element el, const std::string& where, IndicatorSet* set) {
+  ++set->objects;
+  json::Object o;
+  if (el.get_object().get(o) != simdjson::SUCCESS) return;
+  std::string_view type, id, pattern, pattern_type = "stix";
+  if (o["type"].get_string().get(type) != simdjson::SUCCESS || type != "indicator") return;
+  if (o["id"].get_string().get(id) != simdjson::SUCCESS ||
+      o["pattern"].get_string().get(pattern) != simdjson::SUCCESS) {
+    ++set->malformed;
+    if (set->samples.size() < kMaxListedRefused)
+      set->samples.push_back(where + ": indicator without id or pattern");
+    return;
+  }
+  if (o["pattern_type"].get_string().get(pattern_type) != simdjson::SUCCESS) pattern_type = "stix";
+  if (pattern_type != "stix") {
+    ++set->not_stix;
+    return;
+  }
+  bool revoked = false;
+  if (o["revoked"].get_bool().get(revoked) != simdjson::SUCCESS) revoked = false;
+  const int64_t modified = TimeOr(o, "modified", std::numeric_limits<int64_t>::min());
+  auto [it, fresh] = set->latest.try_emplace(std::string(id), modified, set->list.size());
+  if (!fresh) {
+    ++set->superseded;
+    if (it->second.first > modified) return;
+    it->second.first = modified;
+  }
+  matcher::IndicatorInput in;
+  in.id = std::string(id);
+  in.pattern = std::string(pattern);
+  in.valid_from_us = TimeOr(o, "valid_from", std::numeric_limits<int64_t>::min());
+  in.valid_until_us = TimeOr(o, "valid_until", std::numeric_limits<int64_t>::max());
+  if (revoked) {
+    // Withdrawn by its producer: never matches. The slot stays so a later,
+    // unrevoked version of the same id can still take it.
+    ++set->revoked;
+    in.pattern.clear();
+  }
+  if (fresh) {
+    set->list.push_back(std::move(in));
+  } else {
+    set->list[it->second.second] = std::move(in);
+  }
+}
+
+// A STIX bundle, array or object file (or .gz), streamed.
+Status LoadBundleFile(const std::string& path, IndicatorSet* set) {
+  auto opened = formats::Input::Open(path);
+  if (!opened.ok()) return InvalidArgument(path + ": " + opened.status().message());
+  std::unique_ptr<formats::Input> in = std::move(*opened);
+  std::FILE* f = in->file();
+  if (f == nullptr) return Internal("cannot stream " + path);
+  stix::BundleReader reader(f);
+  json::JsonParser parser;
+  for (int64_t n = 1;; ++n) {
+    int64_t offset = 0;
+    auto text = reader.Next(&offset);
+    if (!text.ok()) return InvalidArgument(path + ": " + text.status().message());
+    if (text->empty()) break;
+    auto el = stix::ParseObject(parser, *text, offset);
+    if (!el.ok()) {
+      auto pos = reader.PositionOf(offset);
+      return InvalidArgument(path + ":" + std::to_string(pos.line) + ":" +
+                             std::to_string(pos.column) + ": object " + std::to_string(n) + ": " +
+                             el.status().message());
+    }
+    AddIndicatorObject(*el, path + ": object " + std::to_string(n), set);
+  }
+  if (std::ferror(f)) return InvalidArgument(path + ": read error: " + in->error());
+  return Status::Ok();
+}
+
+// Who reads a collection: --as-user, else the local administrator (an admin
+// of no organisation: the policy gives it what any authenticated reader
+// without an organisation may read).
+Result<auth::Principal> MatchReader(store::Store& hub, const std::string& as_user) {
+  auth::Principal p;
+  if (as_user.empty()) {
+    p.user = audit::LocalActor();
+    p.role = store::Role::kAdmin;
+    return p;
+  }
+  auto user = hub.GetUser(as_user);
+  if (!user.ok()) return NotFound("--as-user " + as_user + ": " + user.status().message());
+  if (user->disabled) return Forbidden("--as-user " + as_user + ": the user is disabled");
+  p.user_id = user->id;
+  p.user = user->name;
+  p.org_id = user->org_id;
+  p.org = user->org_name;
+  p.role = user->role;
+  return p;
+}
+
+// The hub, its policy and the reader, opened once for reading and reporting.
+struct HubSession {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> trail;
+  std::unique_ptr<policy::PolicyHolder> holder;
+  std::shared_ptr<const policy::Policy> policy;
+  auth::Principal principal;
+  std::string identity;  // the reader's organisation identity ("" unknown)
+};
+
+Result<HubSession> OpenHub(const MatchArgs& a) {
+  HubSession s;
+  CTIHUB_ASSIGN_OR_RETURN(s.store, OpenHubStore(a.data));
+  auto trail = audit::AuditLog::Open(a.data);
+  if (!trail.ok()) return Internal("audit trail: " + trail.status().message());
+  s.trail = std::move(*trail);
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(*s.store));
+  auto holder = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
+    return Result<std::vector<policy::KnownOrg>>(known);
+  });
+  if (!holder.ok()) return InvalidArgument("sharing policy: " + holder.status().message());
+  s.holder = std::move(*holder);
+  s.policy = s.holder->Current();
+  CTIHUB_ASSIGN_OR_RETURN(s.principal, MatchReader(*s.store, a.as_user));
+  s.identity = taxii::WriterIdentity(s.policy.get(), s.principal);
+  return s;
+}
+
+// The indicators of a collection that the reader may read: the collection's
+// ACL, then every row through the read gate (the policy decision); what was
+// served is recorded in the audit trail like a TAXII read.
+Status LoadCollection(HubSession& hub, const MatchArgs& a, std::string_view name,
+                      IndicatorSet* set) {
+  auto collection = hub.store->GetCollection(a.root, name);
+  if (!collection.ok())
+    return NotFound("collection " + std::string(name) + ": " + collection.status().message());
+  if (!auth::CanRead(hub.principal, *collection)) {
+    return Forbidden("collection " + std::string(name) + ": " +
+                     (hub.principal.user.empty() ? "the reader" : hub.principal.user) +
+                     " may not read it");
+  }
+  taxii::ReadGate gate(hub.policy, hub.principal, *collection);
+  store::ObjectQuery q;
+  q.collection_id = collection->id;
+  q.types = {"indicator"};
+  q.limit = kStorePage;
+  gate.Apply(q);
+  json::JsonParser parser;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub.store->QueryObjects(q));
+    std::vector<audit::ObjectRef> served;
+    for (const store::ObjectVersion& v : page.objects) {
+      const taxii::ServedGrant* grant = gate.GrantOf(v);
+      served.emplace_back(v.id, v.version.ToString(), grant ? std::string(grant->via) : "",
+                          grant && grant->redacted);
+      auto el = parser.Parse(v.json);
+      if (el.ok()) AddIndicatorObject(*el, "collection " + collection->id + ": " + v.id, set);
+    }
+    if (!served.empty()) {
+      audit::Record rec;
+      rec.user = hub.principal.user;
+      rec.org = hub.principal.org;
+      rec.action = std::string(audit::action::kObjectServed);
+      rec.route = "cli match " + collection->id;
+      rec.objects = std::move(served);
+      CTIHUB_RETURN_IF_ERROR(hub.trail->Append(std::move(rec)));
+    }
+    if (!page.more) break;
+    q.next = page.next;
+  }
+  return hub.trail->Flush();
+}
+
+// ---- reading lines ---------------------------------------------------------------
+
+// Splits a stream into lines with bounded memory: a line longer than
+// matcher::kMaxLineBytes is skipped up to its newline and reported as too long.
+class LineSource {
+ public:
+  explicit LineSource(std::FILE* f) : f_(f) { buf_.resize(kReadChunk); }
+
+  // False at the end of the input. *too_long: the line was over the limit
+  // (its text is not returned).
+  bool Next(std::string_view* line, bool* too_long) {
+    *too_long = false;
+    for (;;) {
+      const char* nl = static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', end_ - pos_));
+      if (nl != nullptr) {
+        size_t len = static_cast<size_t>(nl - (buf_.data() + pos_));
+        *line = std::string_view(buf_.data() + pos_, len);
+        pos_ += len + 1;
+        if (skipping_) {
+          skipping_ = false;
+          *too_long = true;
+          *line = {};
+        }
+        return true;
+      }
+      if (skipping_ || end_ - pos_ > matcher::kMaxLineBytes) {
+        skipping_ = true;  // drop what is buffered, keep looking for the newline
+        pos_ = end_ = 0;
+      }
+      if (eof_) {
+        if (pos_ == end_ && !skipping_) return false;
+        *line = skipping_ ? std::string_view() : std::string_view(buf_.data() + pos_, end_ - pos_);
+        *too_long = skipping_;
+        skipping_ = false;
+        pos_ = end_;
+        return true;
+      }
+      Fill();
+    }
+  }
+
+ private:
+  void Fill() {
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    if (buf_.size() - end_ < kReadChunk / 2) buf_.resize(buf_.size() + kReadChunk);
+    size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, f_);
+    end_ += n;
+    if (n == 0) eof_ = true;
+  }
+
+  std::FILE* f_;
+  std::string buf_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  bool eof_ = false;
+  bool skipping_ = false;
+};
+
+// ---- the run ---------------------------------------------------------------------
+
+struct SightingTally {
+  int64_t count = 0;
+  int64_t first_us = std::numeric_limits<int64_t>::max();
+  int64_t last_us = std::numeric_limits<int64_t>::min();
+};
+
+struct RunStats {
+  int64_t events = 0;
+  int64_t lines = 0;
+  int64_t hits = 0;
+  int64_t malformed = 0;
+  int64_t bytes = 0;
+  int64_t inputs_unreadable = 0;
+  std::vector<std::string> malformed_samples;
+};
+
+class MatchRun {
+ public:
+  MatchRun(const matcher::IndicatorIndex* index, matcher::PathRegistry* paths,
+           std::vector<matcher::FieldMapping> maps, std::FILE* out, matcher::MatchOptions opts)
+      : index_(index), paths_(paths), maps_(std::move(maps)), out_(out), matcher_(index, opts) {}
+
+  // One input to its end. An error when it could not be read at all.
+  Status Input(const std::string& path, const std::string& format_name);
+
+  const RunStats& stats() const { return stats_; }
+  const std::map<uint32_t, SightingTally>& tallies() const { return tallies_; }
+
+  void Malformed(const std::string& file, int64_t line, const std::string& reason) {
+    ++stats_.malformed;
+    if (stats_.malformed_samples.size() < kMaxListedMalformed) {
+      stats_.malformed_samples.push_back(file + ":" + std::to_string(line) + ": " + reason);
+    }
+  }
+
+ private:
+  void Emit(const std::string& file, int64_t line, const matcher::Event& event);
+
+  const matcher::IndicatorIndex* index_;
+  matcher::PathRegistry* paths_;
+  std::vector<matcher::FieldMapping> maps_;
+  std::FILE* out_;
+  matcher::Matcher matcher_;
+  std::vector<matcher::Hit> hits_;
+  std::string line_out_;
+  std::map<uint32_t, SightingTally> tallies_;
+  RunStats stats_;
+};
+
+// The first non-blank line of what `in` starts with.
+std::string_view FirstLine(formats::Input& in) {
+  std::string_view head = in.Peek(64 * 1024);
+  while (!head.empty()) {
+    size_t nl = head.find('\n');
+    std::string_view line = head.substr(0, nl);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) return line;
+    if (nl == std::string_view::npos) break;
+    head.remove_prefix(nl + 1);
+  }
+  return {};
+}
+
+Status MatchRun::Input(const std::string& path, const std::string& format_name) {
+  auto opened = formats::Input::Open(path);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<formats::Input> in = std::move(*opened);
+  matcher::Format format = matcher::Format::kZeekJson;
+  if (!format_name.empty()) {
+    CTIHUB_ASSIGN_OR_RETURN(format, matcher::ParseFormat(format_name));
+  } else {
+    std::string_view first = FirstLine(*in);
+    if (first.empty()) return Status::Ok();  // nothing to read
+    CTIHUB_ASSIGN_OR_RETURN(format, matcher::DetectFormat(first));
+  }
+  CTIHUB_ASSIGN_OR_RETURN(std::unique_ptr<matcher::LineReader> reader,
+                          matcher::LineReader::Make(format, maps_, paths_));
+  std::FILE* f = in->file();
+  if (f == nullptr) return Internal("cannot stream " + path);
+  LineSource lines(f);
+  matcher::Event event;
+  std::string_view text;
+  bool too_long = false;
+  for (int64_t n = 1; lines.Next(&text, &too_long); ++n) {
+    ++stats_.lines;
+    stats_.bytes += static_cast<int64_t>(text.size()) + 1;
+    if (too_long) {
+      Malformed(path, n,
+                "line_too_long: over " + std::to_string(matcher::kMaxLineBytes) + " bytes");
+      continue;
+    }
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    auto outcome = reader->Read(text, &event);
+    if (!outcome.ok()) {
+      Malformed(path, n, outcome.status().message());
+      continue;
+    }
+    if (*outcome != matcher::LineReader::Outcome::kEvent) continue;
+    ++stats_.events;
+    matcher_.Match(event, &hits_);
+    if (!hits_.empty()) Emit(path, n, event);
+  }
+  if (std::ferror(f)) return InvalidArgument("read error: " + in->error());
+  return Status::Ok();
+}
+
+void MatchRun::Emit(const std::string& file, int64_t line, const matcher::Event& event) {
+  const std::string time = matcher::EventTimeText(event);
+  for (const matcher::Hit& h : hits_) {
+    ++stats_.hits;
+    line_out_.clear();
+    json::JsonWriter w(line_out_);
+    std::string_view value =
+        h.field >= 0 ? event.fields[static_cast<size_t>(h.field)].value : std::string_view();
+    w.BeginObject().Key("indicator_id").String(index_->id(h.indicator));
+    w.Key("pattern").String(ToValidUtf8(index_->pattern(h.indicator)));
+    w.Key("path").String(paths_->info(h.path).text);
+    w.Key("value").String(IsValidUtf8(value) ? std::string(value) : ToValidUtf8(value));
+    w.Key("file").String(ToValidUtf8(file)).Key("line").Int(line);
+    w.Key("time").String(time).EndObject();
+    line_out_ += '\n';
+    std::fwrite(line_out_.data(), 1, line_out_.size(), out_);
+    SightingTally& t = tallies_[h.indicator];
+    ++t.count;
+    if (event.has_time) {
+      t.first_us = std::min(t.first_us, event.time_us);
+      t.last_us = std::max(t.last_us, event.time_us);
+    }
+  }
+}
+
+// ---- sightings -------------------------------------------------------------------
+
+// One STIX 2.1 sighting per indicator with hits, made by `identity` (where
+// sighted; omitted when the reader has none).
+std::vector<std::string> MakeSightings(const matcher::IndicatorIndex& index,
+                                       const std::map<uint32_t, SightingTally>& tallies,
+                                       const std::string& identity) {
+  const std::string now = Timestamp::FromMicros(Timestamp::Now().micros() / 1000 * 1000).ToString();
+  std::vector<std::string> out;
+  for (const auto& entry : tallies) {
+    const SightingTally& t = entry.second;
+    std::string s;
+    json::JsonWriter w(s);
+    w.BeginObject().Key("type").String("sighting").Key("spec_version").String("2.1");
+    w.Key("id").String("sighting--" + Uuid::V4().ToString());
+    w.Key("created").String(now).Key("modified").String(now);
+    if (!identity.empty()) w.Key("created_by_ref").String(identity);
+    w.Key("sighting_of_ref").String(index.id(entry.first));
+    w.Key("count").Int(std::min(t.count, kMaxSightingCount));
+    if (t.first_us <= t.last_us) {
+      w.Key("first_seen").String(Timestamp::FromMicros(t.first_us).ToString());
+      w.Key("last_seen").String(Timestamp::FromMicros(t.last_us).ToString());
+    }
+    if (!identity.empty()) w.Key("where_sighted_refs").BeginArray().String(identity).EndArray();
+    w.EndObject();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status WriteSightingsFile(const std::string& path, const std::vector<std::string>& sightings) {
+  std::string bundle =
+      "{\"type\":\"bundle\",\"id\":\"bundle--" + Uuid::V4().ToString() + "\",\"objects\":[";
+  for (size_t i = 0; i < sightings.size(); ++i) {
+    if (i > 0) bundle += ",\n";
+    bundle += sightings[i];
+  }
+  bundle += "]}\n";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return InvalidArgument(path + ": " + std::strerror(errno));
+  bool ok = std::fwrite(bundle.data(), 1, bundle.size(), f) == bundle.size();
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) return InvalidArgument(path + ": write failed: " + std::strerror(errno));
+  return Status::Ok();
+}
+
+// ---- summary ---------------------------------------------------------------------
+
+void PrintSummary(const IndicatorSet& set, const matcher::IndexStats& st, size_t refused,
+                  double build_s, const RunStats& r, double match_s, size_t sightings) {
+  std::fprintf(stderr,
+               "ctihub match: indicators: %zu indexed (exact %zu, of which cidr %zu; regex %zu; "
+               "residual %zu; stateful %zu), %zu refused, %lld revoked, %lld not stix, "
+               "%lld superseded versions; index built in %.3f s (%zu exact entries, %zu bytes)\n",
+               st.indicators, st.exact, st.cidr, st.regex, st.residual, st.stateful, refused,
+               static_cast<long long>(set.revoked), static_cast<long long>(set.not_stix),
+               static_cast<long long>(set.superseded), build_s, st.exact_entries, st.exact_bytes);
+  const double secs = std::max(match_s, 1e-9);
+  std::fprintf(stderr,
+               "ctihub match: %lld lines, %lld events, %lld hits, %lld malformed, %zu sightings; "
+               "%.3f s, %.0f lines/s, %.1f MB/s\n",
+               static_cast<long long>(r.lines), static_cast<long long>(r.events),
+               static_cast<long long>(r.hits), static_cast<long long>(r.malformed), sightings,
+               match_s, static_cast<double>(r.lines) / secs,
+               static_cast<double>(r.bytes) / secs / 1e6);
+  for (const std::string& m : r.malformed_samples) {
+    std::fprintf(stderr, "ctihub match: malformed: %s\n", m.c_str());
+  }
+  if (r.malformed > static_cast<int64_t>(r.malformed_samples.size())) {
+    std::fprintf(
+        stderr, "ctihub match: ... %lld more malformed lines\n",
+        static_cast<long long>(r.malformed) - static_cast<long long>(r.malformed_samples.size()));
+  }
+}
+
+Result<std::vector<matcher::FieldMapping>> ParseMaps(const std::vector<std::string>& specs) {
+  std::vector<matcher::FieldMapping> maps;
+  for (const auto& spec : specs) {
+    CTIHUB_ASSIGN_OR_RETURN(matcher::FieldMapping m, matcher::ParseFieldMapping(spec));
+    maps.push_back(std::move(m));
+  }
+  return maps;
+}
+
+// Builds the index; indicators whose pattern does not compile are reported
+// (a sample) and left out.
+Result<std::unique_ptr<matcher::IndicatorIndex>> BuildIndex(const IndicatorSet& set,
+                                                            matcher::PathRegistry* paths,
+                                                            size_t* refused) {
+  matcher::IndexBuilder builder(paths);
+  for (const matcher::IndicatorInput& in : set.list) {
+    if (in.pattern.empty()) continue;  // revoked
+    Status st = builder.Add(in);
+    if (st.ok()) continue;
+    if (++*refused <= kMaxListedRefused) {
+      std::fprintf(stderr, "ctihub match: indicator %s refused: %s\n", in.id.c_str(),
+                   st.message().c_str());
+    }
+  }
+  return builder.Finish();
+}
+
+int RunMatch(const MatchArgs& a) {
+  if (a.report && a.report_collection.empty()) return Fail("--report needs --report-collection");
+  if (!a.format.empty()) {
+    auto f = matcher::ParseFormat(a.format);
+    if (!f.ok()) return Fail("--format: " + f.status().message());
+  }
+  auto maps = ParseMaps(a.maps);
+  if (!maps.ok()) return Fail(maps.status().message());
+  const bool from_collection =
+      a.indicators.compare(0, kCollectionPrefix.size(), kCollectionPrefix) == 0;
+
+  std::optional<HubSession> hub;
+  if (from_collection || a.report) {
+    auto opened = OpenHub(a);
+    if (!opened.ok()) return Fail(opened.status().message());
+    hub.emplace(std::move(*opened));
+  }
+  IndicatorSet set;
+  Status loaded =
+      from_collection
+          ? LoadCollection(*hub, a, std::string_view(a.indicators).substr(kCollectionPrefix.size()),
+                           &set)
+          : LoadBundleFile(a.indicators, &set);
+  if (!loaded.ok()) return Fail("--indicators: " + loaded.message());
+  for (const std::string& s : set.samples) std::fprintf(stderr, "ctihub match: %s\n", s.c_str());
+
+  matcher::PathRegistry paths;
+  size_t refused = 0;
+  const auto build_start = Clock::now();
+  auto index = BuildIndex(set, &paths, &refused);
+  if (!index.ok()) return Fail("index: " + index.status().message());
+  const double build_s = std::chrono::duration<double>(Clock::now() - build_start).count();
+
+  std::FILE* out = stdout;
+  if (!a.output.empty() && a.output != "-") {
+    out = std::fopen(a.output.c_str(), "wb");
+    if (out == nullptr) return Fail("--output " + a.output + ": " + std::strerror(errno));
+  }
+  std::vector<char> out_buf(1u << 20);
+  std::setvbuf(out, out_buf.data(), _IOFBF, out_buf.size());
+
+  matcher::MatchOptions opts;
+  opts.ignore_validity = a.ignore_validity;
+  MatchRun run(index->get(), &paths, std::move(*maps), out, opts);
+  const auto match_start = Clock::now();
+  int64_t unreadable = 0;
+  for (const std::string& input : a.inputs) {
+    Status st = run.Input(input, a.format);
+    if (!st.ok()) {
+      ++unreadable;
+      std::fprintf(stderr, "ctihub match: %s: %s\n", input.c_str(), st.message().c_str());
+    }
+  }
+  const double match_s = std::chrono::duration<double>(Clock::now() - match_start).count();
+  bool out_ok = std::fflush(out) == 0 && !std::ferror(out);
+  if (out != stdout) out_ok = (std::fclose(out) == 0) && out_ok;
+  if (!out_ok) return Fail("writing the hits failed: " + std::string(std::strerror(errno)));
+
+  std::vector<std::string> sightings;
+  if (!a.sightings.empty() || a.report) {
+    const std::string identity = hub ? hub->identity : std::string();
+    if (identity.empty()) {
+      std::fprintf(stderr,
+                   "ctihub match: warning: the reader has no organisation identity: sightings "
+                   "carry no where_sighted_refs (read with --as-user USER)\n");
+    }
+    sightings = MakeSightings(**index, run.tallies(), identity);
+  }
+  if (!a.sightings.empty()) {
+    Status st = WriteSightingsFile(a.sightings, sightings);
+    if (!st.ok()) return Fail("--sightings: " + st.message());
+  }
+  if (a.report && !sightings.empty()) {
+    auto summary = ReportObjects(*hub->store, *hub->trail, a.report_collection, a.root,
+                                 hub->policy.get(), hub->principal, sightings, "cli match");
+    if (!summary.ok()) return Fail("--report: " + summary.status().message());
+    std::fprintf(stderr, "ctihub match: reported %lld sightings to collection %s (%lld rejected)\n",
+                 static_cast<long long>(summary->stored), a.report_collection.c_str(),
+                 static_cast<long long>(summary->rejected));
+    if (summary->rejected > 0) return kExitError;
+  }
+  if (!a.quiet) {
+    PrintSummary(set, (*index)->stats(), refused, build_s, run.stats(), match_s, sightings.size());
+  }
+  if (unreadable > 0) return kExitError;
+  return run.stats().hits > 0 ? kExitOk : kExitNegative;
+}
+
+}  // namespace
+
+void RegisterMatchCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<MatchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "match", "run STIX indicators over sensor logs: one JSON line per (event, indicator) hit");
+  cmd->add_option("--indicators", args->indicators,
+                  "a STIX bundle file (.gz read transparently), or collection:ID|ALIAS of the "
+                  "local hub (read through the sharing policy as --as-user)")
+      ->required();
+  cmd->add_option("--input", args->inputs, "log files (.gz read transparently), - for stdin")
+      ->required();
+  cmd->add_option("--format", args->format,
+                  "zeek-json|zeek-tsv|suricata-eve|jsonl|stix (default: detected per input from "
+                  "its first line)");
+  cmd->add_option("--map", args->maps,
+                  "FIELD=OBJECT_PATH: a JSON field (dotted for nested) to a STIX object path, "
+                  "e.g. query=domain-name:value (repeatable; jsonl needs one)");
+  cmd->add_option("--output", args->output, "write the hits here (default: stdout)");
+  cmd->add_option("--sightings", args->sightings,
+                  "write a STIX 2.1 bundle of sightings, one per indicator with hits");
+  cmd->add_flag("--report", args->report,
+                "store the sightings in the hub (--report-collection) through the import write "
+                "path");
+  cmd->add_option("--report-collection", args->report_collection,
+                  "collection id or alias for --report");
+  cmd->add_flag("--ignore-validity", args->ignore_validity,
+                "match outside valid_from..valid_until too (replaying old logs); revoked "
+                "indicators never match");
+  cmd->add_option("--as-user", args->as_user,
+                  "read the collection (and report) as this hub user (default: the local "
+                  "administrator, an admin of no organisation)");
+  cmd->add_option("--root", args->root, "API root of the collections (default: any)");
+  cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  cmd->add_flag("--quiet", args->quiet, "no summary on stderr");
+  cmd->callback([exit_code, args]() { *exit_code = RunMatch(*args); });
+}
+
+}  // namespace ctihub::cli
