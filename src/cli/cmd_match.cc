@@ -8,16 +8,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "audit/audit.h"
@@ -63,6 +67,7 @@ struct MatchArgs {
   std::string report_collection;
   bool ignore_validity = false;
   bool quiet = false;
+  int threads = 1;
 };
 
 int Fail(const std::string& msg) {
@@ -276,6 +281,7 @@ class LineSource {
         size_t len = static_cast<size_t>(nl - (buf_.data() + pos_));
         *line = std::string_view(buf_.data() + pos_, len);
         pos_ += len + 1;
+        consumed_ += static_cast<int64_t>(len) + 1;
         if (skipping_) {
           skipping_ = false;
           *too_long = true;
@@ -285,6 +291,7 @@ class LineSource {
       }
       if (skipping_ || end_ - pos_ > matcher::kMaxLineBytes) {
         skipping_ = true;  // drop what is buffered, keep looking for the newline
+        consumed_ += static_cast<int64_t>(end_ - pos_);
         pos_ = end_ = 0;
       }
       if (eof_) {
@@ -292,12 +299,16 @@ class LineSource {
         *line = skipping_ ? std::string_view() : std::string_view(buf_.data() + pos_, end_ - pos_);
         *too_long = skipping_;
         skipping_ = false;
+        consumed_ += static_cast<int64_t>(end_ - pos_);
         pos_ = end_;
         return true;
       }
       Fill();
     }
   }
+
+  // Bytes of the input behind the lines returned so far (newlines included).
+  int64_t consumed() const { return consumed_; }
 
  private:
   void Fill() {
@@ -316,6 +327,7 @@ class LineSource {
   std::string buf_;
   size_t pos_ = 0;
   size_t end_ = 0;
+  int64_t consumed_ = 0;
   bool eof_ = false;
   bool skipping_ = false;
 };
@@ -328,47 +340,107 @@ struct SightingTally {
   int64_t last_us = std::numeric_limits<int64_t>::min();
 };
 
+struct MalformedLine {
+  std::string file;
+  int64_t line = 0;
+  std::string reason;
+};
+
 struct RunStats {
   int64_t events = 0;
   int64_t lines = 0;
   int64_t hits = 0;
   int64_t malformed = 0;
   int64_t bytes = 0;
-  int64_t inputs_unreadable = 0;
-  std::vector<std::string> malformed_samples;
+  std::vector<MalformedLine> malformed_samples;
 };
 
+// What one reader reads: a whole input, or (threads) the lines that start
+// in [begin, end) of a plain file. `format` empty: detected.
+struct Unit {
+  std::string path;
+  std::string format;
+  int64_t begin = 0;
+  int64_t end = -1;  // -1: to the end of the input
+};
+
+// A hit kept for ordered output (threads); `line` is local to its unit.
+struct StoredHit {
+  uint32_t indicator = 0;
+  uint32_t path = 0;
+  std::string value;
+  int64_t line = 0;
+  std::string time;
+};
+
+// What a unit gave: merged in unit order, so output does not depend on threads.
+struct UnitResult {
+  Status status;
+  RunStats stats;
+  std::vector<StoredHit> hits;
+  std::map<uint32_t, SightingTally> tallies;
+};
+
+// Appends one hit line (the output format) to *out.
+void AppendHitLine(const matcher::IndicatorIndex& index, const matcher::PathRegistry& paths,
+                   uint32_t indicator, uint32_t path, std::string_view value,
+                   const std::string& file, int64_t line, const std::string& time,
+                   std::string* out) {
+  json::JsonWriter w(*out);
+  w.BeginObject().Key("indicator_id").String(index.id(indicator));
+  w.Key("pattern").String(ToValidUtf8(index.pattern(indicator)));
+  w.Key("path").String(paths.info(path).text);
+  w.Key("value").String(IsValidUtf8(value) ? std::string(value) : ToValidUtf8(value));
+  w.Key("file").String(ToValidUtf8(file)).Key("line").Int(line);
+  w.Key("time").String(time).EndObject();
+  out->push_back('\n');
+}
+
+void Tally(std::map<uint32_t, SightingTally>* tallies, uint32_t indicator, bool has_time,
+           int64_t time_us, int64_t count = 1) {
+  SightingTally& t = (*tallies)[indicator];
+  t.count += count;
+  if (has_time) {
+    t.first_us = std::min(t.first_us, time_us);
+    t.last_us = std::max(t.last_us, time_us);
+  }
+}
+
+// Reads units with one Matcher (one stream). Hits go straight to `out`, or,
+// without one, are kept for TakeResult. Not thread-safe: one per thread.
 class MatchRun {
  public:
-  MatchRun(const matcher::IndicatorIndex* index, matcher::PathRegistry* paths,
-           std::vector<matcher::FieldMapping> maps, std::FILE* out, matcher::MatchOptions opts)
-      : index_(index), paths_(paths), maps_(std::move(maps)), out_(out), matcher_(index, opts) {}
+  MatchRun(const matcher::IndicatorIndex* index, const matcher::PathRegistry* paths,
+           const std::vector<matcher::FieldMapping>* maps, std::FILE* out,
+           matcher::MatchOptions opts)
+      : index_(index), paths_(paths), maps_(maps), out_(out), matcher_(index, opts) {}
 
-  // One input to its end. An error when it could not be read at all.
-  Status Input(const std::string& path, const std::string& format_name);
+  // One unit to its end. An error when it could not be read at all.
+  Status Read(const Unit& unit);
 
-  const RunStats& stats() const { return stats_; }
-  const std::map<uint32_t, SightingTally>& tallies() const { return tallies_; }
-
-  void Malformed(const std::string& file, int64_t line, const std::string& reason) {
-    ++stats_.malformed;
-    if (stats_.malformed_samples.size() < kMaxListedMalformed) {
-      stats_.malformed_samples.push_back(file + ":" + std::to_string(line) + ": " + reason);
-    }
-  }
+  const RunStats& stats() const { return result_.stats; }
+  const std::map<uint32_t, SightingTally>& tallies() const { return result_.tallies; }
+  // The unit's results so far, and a fresh start.
+  UnitResult TakeResult() { return std::exchange(result_, UnitResult()); }
 
  private:
+  void Malformed(const std::string& file, int64_t line, std::string reason) {
+    ++result_.stats.malformed;
+    if (result_.stats.malformed_samples.size() < kMaxListedMalformed)
+      result_.stats.malformed_samples.push_back({file, line, std::move(reason)});
+  }
   void Emit(const std::string& file, int64_t line, const matcher::Event& event);
+  void ReadLines(LineSource& lines, const std::string& path, int64_t start, int64_t end,
+                 matcher::LineReader& reader);
 
   const matcher::IndicatorIndex* index_;
-  matcher::PathRegistry* paths_;
-  std::vector<matcher::FieldMapping> maps_;
+  const matcher::PathRegistry* paths_;
+  const std::vector<matcher::FieldMapping>* maps_;
   std::FILE* out_;
   matcher::Matcher matcher_;
   std::vector<matcher::Hit> hits_;
   std::string line_out_;
-  std::map<uint32_t, SightingTally> tallies_;
-  RunStats stats_;
+  UnitResult result_;
 };
 
 // The first non-blank line of what `in` starts with.
@@ -384,72 +456,216 @@ std::string_view FirstLine(formats::Input& in) {
   return {};
 }
 
-Status MatchRun::Input(const std::string& path, const std::string& format_name) {
-  auto opened = formats::Input::Open(path);
-  if (!opened.ok()) return opened.status();
-  std::unique_ptr<formats::Input> in = std::move(*opened);
-  matcher::Format format = matcher::Format::kZeekJson;
-  if (!format_name.empty()) {
-    CTIHUB_ASSIGN_OR_RETURN(format, matcher::ParseFormat(format_name));
-  } else {
-    std::string_view first = FirstLine(*in);
-    if (first.empty()) return Status::Ok();  // nothing to read
-    CTIHUB_ASSIGN_OR_RETURN(format, matcher::DetectFormat(first));
-  }
-  CTIHUB_ASSIGN_OR_RETURN(std::unique_ptr<matcher::LineReader> reader,
-                          matcher::LineReader::Make(format, maps_, paths_));
-  std::FILE* f = in->file();
-  if (f == nullptr) return Internal("cannot stream " + path);
-  LineSource lines(f);
+// The format of an opened input: `given`, else detected ("" for an empty input).
+Result<std::string> InputFormat(formats::Input& in, const std::string& given) {
+  if (!given.empty()) return given;
+  std::string_view first = FirstLine(in);
+  if (first.empty()) return std::string();
+  CTIHUB_ASSIGN_OR_RETURN(matcher::Format format, matcher::DetectFormat(first));
+  return std::string(matcher::FormatName(format));
+}
+
+void MatchRun::ReadLines(LineSource& lines, const std::string& path, int64_t start, int64_t end,
+                         matcher::LineReader& reader) {
   matcher::Event event;
   std::string_view text;
   bool too_long = false;
-  for (int64_t n = 1; lines.Next(&text, &too_long); ++n) {
-    ++stats_.lines;
-    stats_.bytes += static_cast<int64_t>(text.size()) + 1;
+  // `start`: the input offset `lines` began at; a line starting at `end` or later is the
+  // next unit's.
+  for (int64_t n = 1; (end < 0 || start + lines.consumed() < end) && lines.Next(&text, &too_long);
+       ++n) {
+    ++result_.stats.lines;
+    result_.stats.bytes += static_cast<int64_t>(text.size()) + 1;
     if (too_long) {
       Malformed(path, n,
                 "line_too_long: over " + std::to_string(matcher::kMaxLineBytes) + " bytes");
       continue;
     }
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    auto outcome = reader->Read(text, &event);
+    auto outcome = reader.Read(text, &event);
     if (!outcome.ok()) {
       Malformed(path, n, outcome.status().message());
       continue;
     }
     if (*outcome != matcher::LineReader::Outcome::kEvent) continue;
-    ++stats_.events;
+    ++result_.stats.events;
     matcher_.Match(event, &hits_);
     if (!hits_.empty()) Emit(path, n, event);
   }
-  if (std::ferror(f)) return InvalidArgument("read error: " + in->error());
+}
+
+Status MatchRun::Read(const Unit& unit) {
+  auto opened = formats::Input::Open(unit.path);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<formats::Input> in = std::move(*opened);
+  CTIHUB_ASSIGN_OR_RETURN(std::string format_name, InputFormat(*in, unit.format));
+  if (format_name.empty()) return Status::Ok();  // nothing to read
+  CTIHUB_ASSIGN_OR_RETURN(matcher::Format format, matcher::ParseFormat(format_name));
+  auto maker = matcher::LineReader::Make(
+      format, *maps_, const_cast<matcher::PathRegistry*>(paths_));  // maps interned already
+  if (!maker.ok()) return maker.status();
+  std::unique_ptr<matcher::LineReader> reader = std::move(*maker);
+  if (unit.begin == 0 && unit.end < 0) {
+    std::FILE* f = in->file();
+    if (f == nullptr) return Internal("cannot stream " + unit.path);
+    LineSource lines(f);
+    ReadLines(lines, unit.path, 0, -1, *reader);
+    if (std::ferror(f)) return InvalidArgument("read error: " + in->error());
+    return Status::Ok();
+  }
+  // A range of a plain file: the line that starts before `begin` belongs to
+  // the previous unit, so reading starts one byte early and drops that line.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(unit.path.c_str(), "rb"),
+                                                    &std::fclose);
+  if (!f) return InvalidArgument(std::string(std::strerror(errno)));
+  const int64_t from = unit.begin > 0 ? unit.begin - 1 : 0;
+  if (fseeko(f.get(), from, SEEK_SET) != 0) return InvalidArgument(std::strerror(errno));
+  LineSource lines(f.get());
+  if (unit.begin > 0) {
+    std::string_view partial;
+    bool too_long = false;
+    if (!lines.Next(&partial, &too_long)) return Status::Ok();
+  }
+  ReadLines(lines, unit.path, from, unit.end, *reader);
+  if (std::ferror(f.get()))
+    return InvalidArgument("read error: " + std::string(std::strerror(errno)));
   return Status::Ok();
 }
 
 void MatchRun::Emit(const std::string& file, int64_t line, const matcher::Event& event) {
   const std::string time = matcher::EventTimeText(event);
   for (const matcher::Hit& h : hits_) {
-    ++stats_.hits;
-    line_out_.clear();
-    json::JsonWriter w(line_out_);
+    ++result_.stats.hits;
     std::string_view value =
         h.field >= 0 ? event.fields[static_cast<size_t>(h.field)].value : std::string_view();
-    w.BeginObject().Key("indicator_id").String(index_->id(h.indicator));
-    w.Key("pattern").String(ToValidUtf8(index_->pattern(h.indicator)));
-    w.Key("path").String(paths_->info(h.path).text);
-    w.Key("value").String(IsValidUtf8(value) ? std::string(value) : ToValidUtf8(value));
-    w.Key("file").String(ToValidUtf8(file)).Key("line").Int(line);
-    w.Key("time").String(time).EndObject();
-    line_out_ += '\n';
-    std::fwrite(line_out_.data(), 1, line_out_.size(), out_);
-    SightingTally& t = tallies_[h.indicator];
-    ++t.count;
-    if (event.has_time) {
-      t.first_us = std::min(t.first_us, event.time_us);
-      t.last_us = std::max(t.last_us, event.time_us);
+    if (out_ != nullptr) {
+      line_out_.clear();
+      AppendHitLine(*index_, *paths_, h.indicator, h.path, value, file, line, time, &line_out_);
+      std::fwrite(line_out_.data(), 1, line_out_.size(), out_);
+    } else {
+      result_.hits.push_back({h.indicator, h.path, std::string(value), line, time});
     }
+    Tally(&result_.tallies, h.indicator, event.has_time, event.time_us);
   }
+}
+
+// ---- threads ---------------------------------------------------------------------
+
+constexpr int64_t kMinChunkBytes = 1 << 20;
+
+// A plain (not gzip) regular file whose lines stand alone (not Zeek TSV,
+// whose header decides the columns) can be read in byte ranges.
+bool Splittable(const std::string& path, const std::string& format, int64_t* size) {
+  if (path == "-" || format == "zeek-tsv" || format.empty()) return false;
+  std::error_code ec;
+  auto bytes = std::filesystem::file_size(path, ec);
+  if (ec) return false;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  unsigned char magic[2] = {0, 0};
+  size_t n = std::fread(magic, 1, 2, f);
+  std::fclose(f);
+  if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) return false;
+  *size = static_cast<int64_t>(bytes);
+  return *size >= 2 * kMinChunkBytes;
+}
+
+// The units of all inputs in input order: whole inputs, large plain files in
+// about 4 ranges per thread (at least kMinChunkBytes each).
+std::vector<Unit> PlanUnits(const std::vector<std::string>& inputs, const std::string& given,
+                            int threads) {
+  std::vector<Unit> units;
+  for (const std::string& path : inputs) {
+    std::string format = given;
+    if (format.empty() && path != "-") {
+      auto in = formats::Input::Open(path);
+      if (in.ok()) {
+        auto f = InputFormat(**in, "");
+        if (f.ok()) format = *f;
+      }
+    }
+    int64_t size = 0;
+    if (path == "-" || !Splittable(path, format, &size)) {
+      units.push_back({path, given, 0, -1});
+      continue;
+    }
+    int64_t chunks = std::min<int64_t>(int64_t{4} * threads, size / kMinChunkBytes);
+    int64_t step = (size + chunks - 1) / chunks;
+    for (int64_t begin = 0; begin < size; begin += step)
+      units.push_back({path, format, begin, std::min(size, begin + step)});
+  }
+  return units;
+}
+
+// Runs the units on `threads` threads (one Matcher each) and writes their
+// hits in unit order, line numbers counted across the units of one file:
+// the output is the single-threaded output.
+struct ThreadedRun {
+  RunStats stats;
+  std::map<uint32_t, SightingTally> tallies;
+  int64_t unreadable = 0;
+};
+
+ThreadedRun RunThreads(const std::vector<Unit>& units, int threads,
+                       const matcher::IndicatorIndex& index, const matcher::PathRegistry& paths,
+                       const std::vector<matcher::FieldMapping>& maps, matcher::MatchOptions opts,
+                       std::FILE* out) {
+  std::vector<UnitResult> results(units.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      MatchRun run(&index, &paths, &maps, nullptr, opts);
+      for (size_t i; (i = next.fetch_add(1)) < units.size();) {
+        Status st = run.Read(units[i]);
+        results[i] = run.TakeResult();
+        results[i].status = st;
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+
+  ThreadedRun total;
+  std::string buf;
+  int64_t base = 0;  // lines of the earlier units of the same file
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (i > 0 && units[i].path != units[i - 1].path) base = 0;
+    UnitResult& r = results[i];
+    if (!r.status.ok()) {
+      // An unreadable file fails in each of its units: reported once.
+      if (i == 0 || units[i].path != units[i - 1].path || results[i - 1].status.ok()) {
+        ++total.unreadable;
+        std::fprintf(stderr, "ctihub match: %s: %s\n", units[i].path.c_str(),
+                     r.status.message().c_str());
+      }
+    }
+    buf.clear();
+    for (const StoredHit& h : r.hits)
+      AppendHitLine(index, paths, h.indicator, h.path, h.value, units[i].path, base + h.line,
+                    h.time, &buf);
+    std::fwrite(buf.data(), 1, buf.size(), out);
+    RunStats& s = total.stats;
+    s.events += r.stats.events;
+    s.lines += r.stats.lines;
+    s.hits += r.stats.hits;
+    s.malformed += r.stats.malformed;
+    s.bytes += r.stats.bytes;
+    for (MalformedLine& m : r.stats.malformed_samples) {
+      if (s.malformed_samples.size() >= kMaxListedMalformed) break;
+      m.line += base;
+      s.malformed_samples.push_back(std::move(m));
+    }
+    for (const auto& entry : r.tallies) {
+      const SightingTally& t = entry.second;
+      Tally(&total.tallies, entry.first, false, 0, t.count);
+      if (t.first_us <= t.last_us) {
+        Tally(&total.tallies, entry.first, true, t.first_us, 0);
+        Tally(&total.tallies, entry.first, true, t.last_us, 0);
+      }
+    }
+    base += r.stats.lines;
+  }
+  return total;
 }
 
 // ---- sightings -------------------------------------------------------------------
@@ -517,8 +733,9 @@ void PrintSummary(const IndicatorSet& set, const matcher::IndexStats& st, size_t
                static_cast<long long>(r.hits), static_cast<long long>(r.malformed), sightings,
                match_s, static_cast<double>(r.lines) / secs,
                static_cast<double>(r.bytes) / secs / 1e6);
-  for (const std::string& m : r.malformed_samples) {
-    std::fprintf(stderr, "ctihub match: malformed: %s\n", m.c_str());
+  for (const MalformedLine& m : r.malformed_samples) {
+    std::fprintf(stderr, "ctihub match: malformed: %s:%lld: %s\n", m.file.c_str(),
+                 static_cast<long long>(m.line), m.reason.c_str());
   }
   if (r.malformed > static_cast<int64_t>(r.malformed_samples.size())) {
     std::fprintf(
@@ -566,7 +783,7 @@ int RunMatch(const MatchArgs& a) {
       a.indicators.compare(0, kCollectionPrefix.size(), kCollectionPrefix) == 0;
 
   std::optional<HubSession> hub;
-  if (from_collection || a.report) {
+  if (from_collection || a.report || !a.as_user.empty()) {
     auto opened = OpenHub(a);
     if (!opened.ok()) return Fail(opened.status().message());
     hub.emplace(std::move(*opened));
@@ -581,6 +798,11 @@ int RunMatch(const MatchArgs& a) {
   for (const std::string& s : set.samples) std::fprintf(stderr, "ctihub match: %s\n", s.c_str());
 
   matcher::PathRegistry paths;
+  if (!maps->empty()) {
+    // Interns the mapped paths now: readers made later (on other threads) only look them up.
+    auto reader = matcher::LineReader::Make(matcher::Format::kJsonLines, *maps, &paths);
+    if (!reader.ok()) return Fail(reader.status().message());
+  }
   size_t refused = 0;
   const auto build_start = Clock::now();
   auto index = BuildIndex(set, &paths, &refused);
@@ -597,15 +819,36 @@ int RunMatch(const MatchArgs& a) {
 
   matcher::MatchOptions opts;
   opts.ignore_validity = a.ignore_validity;
-  MatchRun run(index->get(), &paths, std::move(*maps), out, opts);
+  int threads = a.threads;
+  if (threads > 1 && (*index)->stats().stateful > 0) {
+    std::fprintf(stderr,
+                 "ctihub match: %zu multi-observation patterns need one ordered stream: "
+                 "--threads %d ignored\n",
+                 (*index)->stats().stateful, threads);
+    threads = 1;
+  }
   const auto match_start = Clock::now();
+  RunStats stats;
+  std::map<uint32_t, SightingTally> tallies;
   int64_t unreadable = 0;
-  for (const std::string& input : a.inputs) {
-    Status st = run.Input(input, a.format);
-    if (!st.ok()) {
-      ++unreadable;
-      std::fprintf(stderr, "ctihub match: %s: %s\n", input.c_str(), st.message().c_str());
+  if (threads <= 1) {
+    MatchRun run(index->get(), &paths, &*maps, out, opts);
+    for (const std::string& input : a.inputs) {
+      Status st = run.Read({input, a.format, 0, -1});
+      if (!st.ok()) {
+        ++unreadable;
+        std::fprintf(stderr, "ctihub match: %s: %s\n", input.c_str(), st.message().c_str());
+      }
     }
+    UnitResult r = run.TakeResult();
+    stats = std::move(r.stats);
+    tallies = std::move(r.tallies);
+  } else {
+    ThreadedRun r = RunThreads(PlanUnits(a.inputs, a.format, threads), threads, **index, paths,
+                               *maps, opts, out);
+    stats = std::move(r.stats);
+    tallies = std::move(r.tallies);
+    unreadable = r.unreadable;
   }
   const double match_s = std::chrono::duration<double>(Clock::now() - match_start).count();
   bool out_ok = std::fflush(out) == 0 && !std::ferror(out);
@@ -620,7 +863,7 @@ int RunMatch(const MatchArgs& a) {
                    "ctihub match: warning: the reader has no organisation identity: sightings "
                    "carry no where_sighted_refs (read with --as-user USER)\n");
     }
-    sightings = MakeSightings(**index, run.tallies(), identity);
+    sightings = MakeSightings(**index, tallies, identity);
   }
   if (!a.sightings.empty()) {
     Status st = WriteSightingsFile(a.sightings, sightings);
@@ -636,10 +879,10 @@ int RunMatch(const MatchArgs& a) {
     if (summary->rejected > 0) return kExitError;
   }
   if (!a.quiet) {
-    PrintSummary(set, (*index)->stats(), refused, build_s, run.stats(), match_s, sightings.size());
+    PrintSummary(set, (*index)->stats(), refused, build_s, stats, match_s, sightings.size());
   }
   if (unreadable > 0) return kExitError;
-  return run.stats().hits > 0 ? kExitOk : kExitNegative;
+  return stats.hits > 0 ? kExitOk : kExitNegative;
 }
 
 }  // namespace
@@ -674,6 +917,11 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--as-user", args->as_user,
                   "read the collection (and report) as this hub user (default: the local "
                   "administrator, an admin of no organisation)");
+  cmd->add_option("--threads", args->threads,
+                  "match on N threads (large plain inputs are read in ranges; the output is "
+                  "the same as with one thread; multi-observation patterns need one)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_option("--root", args->root, "API root of the collections (default: any)");
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no summary on stderr");

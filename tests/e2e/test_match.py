@@ -453,7 +453,38 @@ def test_collection_source_policy_and_sightings():
               "the reported sightings are in the collection: %d" % len(stored))
 
 
+def test_threads_same_output():
+    with Hub(ARGS.ctihub, "match-threads") as hub:
+        indicators, _, logs, _ = fixtures(hub.dir)
+        single = {n: v for n, v in indicators.items() if n != "sequence"}
+        bundle = os.path.join(hub.dir, "single.json")
+        write_bundle(bundle, [o for o, _ in single.values()])
+        # The Zeek JSON log repeated to a few MB: read in byte ranges by several threads.
+        big = Log("big.json")
+        for _ in range(1500):
+            for i, text in enumerate(logs[0].lines):
+                t, fields = logs[0].events.get(i + 1, (None, None))
+                big.add(text, t, fields)
+        path = write_log(hub.dir, big)
+        check(os.path.getsize(path) > 3 << 20, "the threaded input spans several ranges")
+        outs = {}
+        for n in (1, 3):
+            rc, text, err = run("match", "--indicators", bundle, "--input", path, "--threads",
+                                str(n))
+            check(rc == 0 and "3000 malformed" in err, "--threads %d: %d %s" % (n, rc, err[-600:]))
+            outs[n] = text
+        check(outs[1] == outs[3], "--threads 3 writes exactly what one thread writes")
+        compare(hits_of(outs[3]), expected_hits([big], [path], single, usable=set(single)),
+                "--threads 3")
+        rc, _, err = run("match", "--indicators", os.path.join(hub.dir, "indicators.json"),
+                         "--input", path, "--threads", "3")
+        check(rc == 0 and "--threads 3 ignored" in err,
+              "multi-observation patterns keep one stream: %s" % err[-400:])
+        rc, _, err = run("match", "--indicators", bundle, "--input", path, "--threads", "0")
+        check(rc == 2, "--threads 0 is refused")
+
+
 if __name__ == "__main__":
     ARGS = parse_args()
     sys.exit(run_tests([test_bundle_source_exact_hits, test_bad_input,
-                        test_collection_source_policy_and_sightings]))
+                        test_collection_source_policy_and_sightings, test_threads_same_output]))
