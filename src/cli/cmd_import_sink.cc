@@ -194,8 +194,7 @@ Result<Summary> ReportObjects(store::Store& hub, audit::AuditLog& trail,
                               const std::vector<std::string>& objects, const std::string& route) {
   CTIHUB_ASSIGN_OR_RETURN(store::Collection c, hub.GetCollection(root, collection));
   if (!auth::CanWrite(principal, c)) {
-    return Forbidden("collection " + collection + ": " + principal.user +
-                            " may not write it");
+    return Forbidden("collection " + collection + ": " + principal.user + " may not write it");
   }
   ImportSink::Writer writer;
   writer.policy = policy;

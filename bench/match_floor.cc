@@ -1,0 +1,90 @@
+// The floor of `ctihub match` on Zeek JSON logs (bench/match/run.sh): a
+// simdjson-only pass that reads the file in chunks, parses every line and
+// pulls the fields the matcher's Zeek map reads (addresses, dns query and
+// answers, http host/uri, ssl server_name, file hashes, x509 fingerprint),
+// without normalising or looking anything up. Prints lines, bytes, seconds.
+//
+// usage: match_floor FILE
+#include <simdjson.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace {
+
+bool Wanted(std::string_view k) {
+  static constexpr std::string_view kKeys[] = {
+      "ts",      "_path",  "id.orig_h",   "id.resp_h",   "query",
+      "answers", "host",   "uri",         "server_name", "md5",
+      "sha1",    "sha256", "fingerprint", "referrer",    "cert_chain_fps",
+      "san.dns", "san.ip", "@stream",     "id_orig_h",   "id_resp_h"};
+  for (std::string_view w : kKeys)
+    if (k == w) return true;
+  return false;
+}
+
+size_t Pull(simdjson::dom::element v) {
+  std::string_view s;
+  if (v.get_string().get(s) == simdjson::SUCCESS) return s.size();
+  size_t n = 0;
+  simdjson::dom::array arr;
+  if (v.get_array().get(arr) == simdjson::SUCCESS)
+    for (auto x : arr)
+      if (x.get_string().get(s) == simdjson::SUCCESS) n += s.size();
+  double d;
+  if (v.get_double().get(d) == simdjson::SUCCESS) n += d > 0 ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: match_floor FILE\n");
+    return 2;
+  }
+  std::FILE* f = std::fopen(argv[1], "rb");
+  if (f == nullptr) {
+    std::perror(argv[1]);
+    return 2;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  simdjson::dom::parser parser;
+  std::string buf(1u << 20, '\0');
+  size_t pos = 0, end = 0;
+  long long lines = 0, bytes = 0, pulled = 0, bad = 0;
+  for (bool eof = false;;) {
+    const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', end - pos));
+    if (nl == nullptr) {
+      if (eof) break;
+      std::memmove(buf.data(), buf.data() + pos, end - pos);
+      end -= pos;
+      pos = 0;
+      if (buf.size() - end < (1u << 19)) buf.resize(buf.size() * 2);
+      size_t n = std::fread(buf.data() + end, 1, buf.size() - end, f);
+      end += n;
+      eof = n == 0;
+      continue;
+    }
+    std::string_view line(buf.data() + pos, static_cast<size_t>(nl - (buf.data() + pos)));
+    pos += line.size() + 1;
+    ++lines;
+    bytes += static_cast<long long>(line.size()) + 1;
+    simdjson::dom::object o;
+    if (parser.parse(line.data(), line.size(), true).get_object().get(o) != simdjson::SUCCESS) {
+      ++bad;
+      continue;
+    }
+    for (auto field : o)
+      if (Wanted(field.key)) pulled += static_cast<long long>(Pull(field.value));
+  }
+  std::fclose(f);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("floor: %lld lines, %lld bytes, %lld bad, %lld field bytes, %.3f s, %.0f lines/s\n",
+              lines, bytes, bad, pulled, secs, static_cast<double>(lines) / secs);
+  return 0;
+}
