@@ -455,7 +455,7 @@ def test_collection_source_policy_and_sightings():
 
 def test_threads_same_output():
     with Hub(ARGS.ctihub, "match-threads") as hub:
-        indicators, _, logs, _ = fixtures(hub.dir)
+        indicators, _, logs, small = fixtures(hub.dir)
         single = {n: v for n, v in indicators.items() if n != "sequence"}
         bundle = os.path.join(hub.dir, "single.json")
         write_bundle(bundle, [o for o, _ in single.values()])
@@ -477,7 +477,7 @@ def test_threads_same_output():
         compare(hits_of(outs[3]), expected_hits([big], [path], single, usable=set(single)),
                 "--threads 3")
         rc, _, err = run("match", "--indicators", os.path.join(hub.dir, "indicators.json"),
-                         "--input", path, "--threads", "3")
+                         "--input", small[0], "--threads", "3")
         check(rc == 0 and "--threads 3 ignored" in err,
               "multi-observation patterns keep one stream: %s" % err[-400:])
         rc, _, err = run("match", "--indicators", bundle, "--input", path, "--threads", "0")
