@@ -17,6 +17,7 @@ PACKAGES=(
   libicu-dev                             # NFC normalisation for LIKE/MATCHES
   libpsl-dev publicsuffix                # domain names in free-text import (Public Suffix List)
   zlib1g-dev                             # .gz input of ctihub import
+  bind9-utils                            # named-checkzone: tests check the RPZ export is a valid zone
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk python3                       # make serve example, bench/taxii load, e2e tests

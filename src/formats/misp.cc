@@ -130,6 +130,19 @@ bool AttributeProps(std::string_view type, std::string_view value, Props* out) {
   return true;
 }
 
+// The properties of each SCO type, in order of first appearance.
+std::vector<std::pair<std::string, std::vector<ScoProperty>>> GroupByType(const Props& props) {
+  std::vector<std::pair<std::string, std::vector<ScoProperty>>> groups;
+  for (const auto& prop : props) {
+    const std::string& type = prop.first;
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == type; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {type, {}});
+    it->second.push_back(prop.second);
+  }
+  return groups;
+}
+
 // Labels and markings from a Tag array.
 struct Tags {
   std::vector<std::string> labels;
@@ -230,14 +243,7 @@ class EventConverter {
   // SCOs for `props`; the pattern over them ("" on failure, with an issue).
   std::string Scos(const Props& props, const std::vector<std::string>& markings,
                    const std::string& where) {
-    std::vector<std::pair<std::string, std::vector<ScoProperty>>> groups;
-    for (const auto& prop : props) {
-      const std::string& type = prop.first;
-      auto it = std::find_if(groups.begin(), groups.end(),
-                             [&](const auto& g) { return g.first == type; });
-      if (it == groups.end()) it = groups.insert(groups.end(), {type, {}});
-      it->second.push_back(prop.second);
-    }
+    std::vector<std::pair<std::string, std::vector<ScoProperty>>> groups = GroupByType(props);
     std::string pattern;
     std::vector<std::string> texts, ids, addresses;
     for (const auto& [type, ps] : groups) {
@@ -453,6 +459,17 @@ class EventConverter {
 };
 
 }  // namespace
+
+std::string MispAttributePattern(std::string_view type, std::string_view value) {
+  Props props;
+  if (!AttributeProps(type, value, &props)) return {};
+  std::string pattern;
+  for (const auto& [sco, ps] : GroupByType(props)) {
+    if (!pattern.empty()) pattern += " AND ";
+    pattern += ComparisonPattern(sco, ps);
+  }
+  return pattern;
+}
 
 Result<MispEventObjects> MispEventToStix(json::Element value) {
   json::Object obj;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/json.h"
@@ -34,5 +35,10 @@ struct MispEventObjects {
 // `value` is {"Event": {...}} or an event object. InvalidArgument when it is
 // no MISP event (no uuid, no info), LimitExceeded past the attribute limit.
 Result<MispEventObjects> MispEventToStix(json::Element value);
+
+// The pattern MispEventToStix gives the indicator of a to_ids attribute of
+// `type` with `value` ("" for a type it does not map): how the MISP exporter
+// recognises an indicator it can give back as that attribute.
+std::string MispAttributePattern(std::string_view type, std::string_view value);
 
 }  // namespace ctihub::formats
