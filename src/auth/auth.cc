@@ -11,6 +11,17 @@
 #include "core/hash.h"
 
 namespace ctihub::auth {
+
+Principal PrincipalOf(const store::User& u) {
+  Principal p;
+  p.user_id = u.id;
+  p.user = u.name;
+  p.org_id = u.org_id;
+  p.org = u.org_name;
+  p.role = u.role;
+  return p;
+}
+
 namespace {
 
 constexpr size_t kMaxHeaderLength = 4096;
@@ -51,16 +62,6 @@ Result<std::string> DecodeBase64(std::string_view in) {
   }
   out.resize(len);
   return out;
-}
-
-Principal FromUser(const store::User& u) {
-  Principal p;
-  p.user_id = u.id;
-  p.user = u.name;
-  p.org_id = u.org_id;
-  p.org = u.org_name;
-  p.role = u.role;
-  return p;
 }
 
 Status Denied(std::string_view reason) {
@@ -192,7 +193,7 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     if (token->revoked) return Denied("revoked token");
     auto user = store_.GetUserById(token->user_id);
     if (!user.ok() || user->disabled) return Denied("token user unknown or disabled");
-    return FromUser(*user);
+    return PrincipalOf(*user);
   }
 
   if (StartsWithNoCase(header, "basic ")) {
@@ -200,7 +201,7 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     if (auto hit = cache_->Find(key)) {
       auto user = store_.GetUserById(hit->user_id);
       if (user.ok() && !user->disabled && user->password_hash == hit->password_hash) {
-        return FromUser(*user);
+        return PrincipalOf(*user);
       }
       cache_->Erase(key);
       // Fall through to a full check (the password may have changed).
@@ -225,7 +226,7 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     sodium_memzero(decoded->data(), decoded->size());
     if (!ok || user->disabled) return Denied("bad user name or password");
     cache_->Put(std::move(key), {user->id, user->password_hash, Cache::Clock::now() + Cache::kTtl});
-    return FromUser(*user);
+    return PrincipalOf(*user);
   }
   return Denied("unsupported authorization scheme");
 }

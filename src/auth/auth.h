@@ -28,6 +28,9 @@ struct Principal {
   bool anonymous = false;
 };
 
+// The principal a user authenticates as (what `ctihub export --as-user` reads as).
+Principal PrincipalOf(const store::User& u);
+
 // The user name of a "Basic ..." Authorization header ("" for other schemes or
 // a malformed header), for the audit record of a failed login. Never the password.
 std::string BasicUserName(std::string_view authorization_header);

@@ -28,4 +28,5 @@ void RegisterPolicyExplain(CLI::App& policy, int* exit_code);   // policy explai
 void RegisterRemoteCommands(CLI::App& app, int* exit_code);     // remote (TAXII client)
 void RegisterPeerCommands(CLI::App& app, int* exit_code);       // peer add|list|show|remove|check
 void RegisterMatchCommand(CLI::App& app, int* exit_code);       // match (bulk matcher)
+void RegisterExportCommand(CLI::App& app, int* exit_code);      // export
 }  // namespace ctihub::cli

@@ -22,6 +22,7 @@ __attribute__((weak)) void RegisterPolicyCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterRemoteCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterPeerCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterMatchCommand(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterExportCommand(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
 int main(int argc, char** argv) {
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   ctihub::cli::RegisterRemoteCommands(app, &exit_code);
   ctihub::cli::RegisterPeerCommands(app, &exit_code);
   ctihub::cli::RegisterMatchCommand(app, &exit_code);
+  ctihub::cli::RegisterExportCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -42,6 +42,7 @@ Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes,
   r.accept = std::string(req[bhttp::field::accept]);
   r.content_type = std::string(req[bhttp::field::content_type]);
   r.authorization = std::string(req[bhttp::field::authorization]);
+  r.if_none_match = std::string(req[bhttp::field::if_none_match]);
   r.body = std::move(req.body());
   return r;
 }

@@ -46,6 +46,7 @@ taxii::Request HeaderOf(const BeastRequest& req, bool tls, const std::string& re
   r.accept = std::string(req[bhttp::field::accept]);
   r.content_type = std::string(req[bhttp::field::content_type]);
   r.authorization = std::string(req[bhttp::field::authorization]);
+  r.if_none_match = std::string(req[bhttp::field::if_none_match]);
   r.remote = remote;
   return r;
 }

@@ -6,9 +6,12 @@
 #include <optional>
 #include <set>
 
+#include "core/hash.h"
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "core/uuid.h"
+#include "formats/export.h"
+#include "taxii/export.h"
 #include "taxii/query.h"
 #include "taxii/taxii.h"
 
@@ -585,7 +588,7 @@ struct Service::Call {
   RequestContext& ctx;
   std::shared_ptr<const policy::Policy> policy;
   // The path's placeholders, as matched ("" when the template has none).
-  std::string_view root_name, collection_id, object_id, status_id;
+  std::string_view root_name, collection_id, object_id, status_id, format_name;
   // Resolved by ResolvePath.
   std::vector<store::ApiRoot> roots;
   const store::ApiRoot* root = nullptr;  // into roots
@@ -614,6 +617,7 @@ struct Service::Route {
 const std::vector<Service::Route>& Service::RouteTable() {
   static const std::vector<Route> routes = {
       {{"api", "v1", "audit"}, "audit", false, {{"GET", &Service::GetAudit, false}}},
+      {{"api", "v1", "export", "{format}"}, "export", false, {{"GET", &Service::GetExport, false}}},
       {{"taxii2"}, "discovery", true, {{"GET", &Service::GetDiscovery, true}}},
       {{"{root}"}, "api_root", true, {{"GET", &Service::GetApiRoot, true}}},
       {{"{root}", "status", "{status}"}, "status", true, {{"GET", &Service::GetStatus, false}}},
@@ -811,6 +815,7 @@ const Service::Route* Service::MatchRoute(Call& call) const {
       if (p == "{collection}") call.collection_id = seg[i];
       if (p == "{object}") call.object_id = seg[i];
       if (p == "{status}") call.status_id = seg[i];
+      if (p == "{format}") call.format_name = seg[i];
     }
     return &route;
   }
@@ -904,6 +909,122 @@ Result<store::ObjectPage> Service::ReadPage(Call& call, Endpoint endpoint,
 Response Service::GetAudit(Call& call) {
   Response r = HandleAudit(call.target.params, call.principal(), call.policy);
   r.route = "audit";
+  return r;
+}
+
+namespace {
+
+// Holds an export's audit records until the answer is known (a 304 serves nothing).
+class HeldRecords : public audit::Sink {
+ public:
+  Status Append(audit::Record r) override {
+    records.push_back(std::move(r));
+    return {};
+  }
+  Status Flush() override { return {}; }
+  std::vector<audit::Record> records;
+};
+
+// Whether an If-None-Match header names `etag` (a list, or "*").
+bool NoneMatchNames(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag || tag == "*") return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// The export's options and scope from the query string; the 400 of a bad one.
+std::optional<Response> ExportParams(const std::vector<std::pair<std::string, std::string>>& params,
+                                     formats::ExportOptions* options, ExportScope* scope) {
+  for (const auto& [key, value] : params) {
+    auto bad = [&](std::string_view why) {
+      return ErrorResponse(400, "bad_filter", "Bad Request", key + ": " + std::string(why));
+    };
+    if (key == "collection") {
+      scope->collection = value;
+    } else if (key == "root") {
+      scope->api_root = value;
+    } else if (key == "type") {
+      scope->types.push_back(value);
+    } else if (key == "since") {
+      auto t = Timestamp::Parse(value);
+      if (!t.ok()) return bad(t.status().message());
+      scope->added_after_us = t->micros();
+    } else if (key == "list") {
+      options->list = value;
+    } else if (key == "include_pap_restricted") {
+      if (value != "true" && value != "false") return bad("expected true or false");
+      options->include_pap_restricted = value == "true";
+    } else {
+      return bad("unknown parameter");
+    }
+  }
+  if (Status st = formats::CheckExportList(*options); !st.ok()) {
+    return ErrorResponse(400, "bad_filter", "Bad Request", st.message());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// GET /api/v1/export/{format}?collection=&root=&type=&since=&list=&include_pap_restricted=
+// What the caller may read, through the same read gate as the objects
+// endpoint, in a sensor format (docs/formats/export.md). The ETag is the
+// SHA-256 of the body; If-None-Match naming it answers 304 (nothing served,
+// so no export record). The body is built whole: Response has no stream.
+Response Service::GetExport(Call& call) {
+  auto fail = [](Response r) {
+    r.route = "export";
+    return r;
+  };
+  auto format = formats::ParseExportFormat(call.format_name);
+  if (!format) {
+    return fail(ErrorResponse(404, "unknown_export_format", "Not Found",
+                              "formats: stix, misp, csv, suricata, zeek, blocklist, rpz"));
+  }
+  formats::ExportOptions options;
+  options.format = *format;
+  ExportScope scope;
+  if (auto bad = ExportParams(call.target.params, &options, &scope)) return fail(std::move(*bad));
+  formats::StringOutput out;
+  auto exporter = formats::MakeExporter(options, out);
+  if (!exporter.ok()) return fail(ErrorResponse(exporter.status(), "bad_filter"));
+  HeldRecords held;
+  ExportAudit audit;
+  audit.sink = access_.audit != nullptr ? &held : nullptr;
+  audit.export_id = Uuid::V4().ToString();
+  audit.base.user = call.principal().user;
+  audit.base.org = call.principal().org;
+  audit.base.route = "GET " + call.req.target.substr(0, 1024);
+  audit.base.status = 200;
+  audit.base.remote = call.req.remote;
+  ExportReader reader{&call.principal(), call.policy};
+  auto summary = RunExport(store_, reader, scope, options, **exporter, audit);
+  if (!summary.ok()) return fail(ErrorResponse(summary.status(), "export_failed"));
+  const std::string etag = "\"" + Sha256Hex(out.text) + "\"";
+  Response r;
+  r.route = "export";
+  r.headers.emplace_back("ETag", etag);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  if (NoneMatchNames(call.req.if_none_match, etag)) {
+    r.status = 304;
+    return r;
+  }
+  for (audit::Record& rec : held.records) {
+    if (!access_.audit->Append(std::move(rec)).ok()) {
+      return fail(ErrorResponse(503, "audit_unavailable", "Service Unavailable",
+                                "the audit trail cannot record this export"));
+    }
+  }
+  r.content_type = std::string(formats::ExportMediaType(*format));
+  r.body = std::move(out.text);
   return r;
 }
 

@@ -60,6 +60,7 @@ struct Request {
   std::string accept;         // Accept header ("" when absent)
   std::string content_type;   // Content-Type header ("" when absent)
   std::string authorization;  // Authorization header: never log it
+  std::string if_none_match;  // If-None-Match header ("" when absent): GET /api/v1/export
   std::string remote;         // peer address (audit trail)
   std::string body;
 };
@@ -173,6 +174,7 @@ class Service {
   Response DeleteObject(Call& call);
   Response GetVersions(Call& call);
   Response GetAudit(Call& call);
+  Response GetExport(Call& call);
 
   ReadGate OpenGate(const Call& call) const;
   // Shared by the read endpoints: URL filters, the read gate, paging and the
