@@ -943,7 +943,9 @@ bool NoneMatchNames(std::string_view header, std::string_view etag) {
 // The export's options and scope from the query string; the 400 of a bad one.
 std::optional<Response> ExportParams(const std::vector<std::pair<std::string, std::string>>& params,
                                      formats::ExportOptions* options, ExportScope* scope) {
-  for (const auto& [key, value] : params) {
+  for (const auto& param : params) {
+    const std::string& key = param.first;  // not a structured binding: the lambda captures it
+    const std::string& value = param.second;
     auto bad = [&](std::string_view why) {
       return ErrorResponse(400, "bad_filter", "Bad Request", key + ": " + std::string(why));
     };
