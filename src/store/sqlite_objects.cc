@@ -1017,7 +1017,7 @@ Result<int64_t> SqliteStore::FinishPendingStatuses(std::string_view reason) {
     }
   }
   for (const auto& [id, api_root] : pending) {
-    CTIHUB_RETURN_IF_ERROR(FinishPendingStatus(id, api_root, reason));
+    CTIHUB_RETURN_IF_ERROR(FinishStatusDetails(id, api_root, reason));
   }
   CTIHUB_RETURN_IF_ERROR(txn->Commit());
   return static_cast<int64_t>(pending.size());
@@ -1026,7 +1026,25 @@ Result<int64_t> SqliteStore::FinishPendingStatuses(std::string_view reason) {
 // A pending detail's version is the text the client sent (or empty for an
 // object without one): it is durable when that version, or for an empty one
 // any version, of the object is stored in a collection of the API root.
-Status SqliteStore::FinishPendingStatus(const std::string& status_id, const std::string& api_root,
+Status SqliteStore::FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                                        std::string_view reason) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  bool pending = false;
+  {
+    CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                            admin_->Prepare("SELECT 1 FROM statuses WHERE id = ?1 "
+                                            "AND api_root = ?2 AND status = 'pending'"));
+    st.Bind(1, status_id).Bind(2, api_root);
+    CTIHUB_ASSIGN_OR_RETURN(pending, st.Step());
+  }
+  if (!pending) return Status::Ok();
+  CTIHUB_RETURN_IF_ERROR(
+      FinishStatusDetails(std::string(status_id), std::string(api_root), reason));
+  return txn->Commit();
+}
+
+Status SqliteStore::FinishStatusDetails(const std::string& status_id, const std::string& api_root,
                                         std::string_view reason) {
   Connection& c = *admin_;
   struct Detail {

@@ -72,6 +72,8 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
                                                                size_t limit) override;
   Result<int64_t> FinishPendingStatuses(std::string_view reason) override;
+  Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                             std::string_view reason) override;
 
  private:
   struct WriteRequest {
@@ -105,7 +107,7 @@ class SqliteStore final : public Store {
   std::future<Result<std::vector<WriteOutcome>>> Enqueue(WriteRequest req);
   static Status InsertStatus(sqlite::Connection& conn, const StatusResource& s);
   // REQUIRES: admin_mu_ held and a write transaction open on admin_.
-  Status FinishPendingStatus(const std::string& status_id, const std::string& api_root,
+  Status FinishStatusDetails(const std::string& status_id, const std::string& api_root,
                              std::string_view reason);
 
   // Writer thread.

@@ -516,6 +516,38 @@ TEST_F(SqliteStoreTest, PendingStatusesAreFinishedAtStartUp) {
   EXPECT_EQ(*store_->FinishPendingStatuses("again"), 0);  // nothing left pending
 }
 
+// A write that fails while the hub runs finishes its own status, and only it.
+TEST_F(SqliteStoreTest, FinishPendingStatusFinishesOneStatusOnly) {
+  auto pending = [&](int n, const std::string& object) {
+    StatusResource s;
+    s.id = Uuid(n);
+    s.api_root = "api1";
+    s.status = "pending";
+    s.total_count = 1;
+    s.pending_count = 1;
+    s.pendings = {{object, "2024-01-01T00:00:00.000Z", ""}};
+    EXPECT_TRUE(store_->CreateStatus(s).ok());
+    return s.id;
+  };
+  std::string failed = pending(810, kA);
+  std::string other = pending(811, kB);
+  ASSERT_TRUE(store_->FinishPendingStatus("api1", failed, "not stored: the write failed (x)").ok());
+  auto st = store_->GetStatus("api1", failed);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "complete");
+  EXPECT_EQ(st->pending_count, 0);
+  EXPECT_EQ(st->failure_count, 1);
+  ASSERT_EQ(st->failures.size(), 1u);
+  EXPECT_EQ(st->failures[0].message, "not stored: the write failed (x)");
+  EXPECT_EQ(store_->GetStatus("api1", other)->status, "pending");
+  // Another API root's name does not reach it; a finished status stays as it is.
+  ASSERT_TRUE(store_->FinishPendingStatus("api2", other, "wrong root").ok());
+  EXPECT_EQ(store_->GetStatus("api1", other)->status, "pending");
+  ASSERT_TRUE(store_->FinishPendingStatus("api1", failed, "again").ok());
+  EXPECT_EQ(store_->GetStatus("api1", failed)->failures[0].message,
+            "not stored: the write failed (x)");
+}
+
 TEST_F(SqliteStoreTest, PendingObjectWithoutVersionIsDurableUnderAnyVersion) {
   StatusResource s;
   s.id = Uuid(802);

@@ -35,4 +35,8 @@ Result<int64_t> Store::FinishPendingStatuses(std::string_view) {
   return Unavailable("not_supported: this store backend cannot finish pending statuses");
 }
 
+Status Store::FinishPendingStatus(std::string_view, std::string_view, std::string_view) {
+  return Unavailable("not_supported: this store backend cannot finish a pending status");
+}
+
 }  // namespace ctihub::store

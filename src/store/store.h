@@ -300,6 +300,12 @@ class Store {
   // finished. REQUIRES: no write of this store is in flight (call it at
   // start-up, before serving).
   virtual Result<int64_t> FinishPendingStatuses(std::string_view reason);
+  // Finishes one status resource still "pending" whose write failed while the
+  // hub kept running: each pending object already stored counts as a success,
+  // every other one as a failure with `reason`. A status that is not pending is
+  // left as it is.
+  virtual Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                                     std::string_view reason);
 };
 
 struct SqliteOptions {

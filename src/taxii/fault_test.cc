@@ -186,5 +186,36 @@ TEST_F(FaultTest, FailedDurableWriteIsNeitherCountedNorAuditedAsWritten) {
   EXPECT_EQ(r.body.find(kIndicatorId), std::string::npos);
 }
 
+// Before: the status of a write the store failed to commit read "pending" for
+// as long as the hub ran.
+TEST_F(FaultTest, FailedDurableWriteFinishesItsStatusAsFailedWithAReason) {
+  store_.Fail(StoreOp::kWriteObjects, Unavailable("store_closing", "the store is shutting down"));
+  Response posted = Do("POST", ObjectsPath(), Envelope());
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  json::JsonParser parser;
+  auto accepted = parser.Parse(posted.body);
+  ASSERT_TRUE(accepted.ok());
+  std::string_view status_id;
+  ASSERT_EQ((*accepted)["id"].get_string().get(status_id), simdjson::SUCCESS);
+  const std::string status_path = "/api1/status/" + std::string(status_id) + "/";
+  service_->WaitForWrites();
+
+  Response r = Do("GET", status_path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto st = parser.Parse(r.body);
+  ASSERT_TRUE(st.ok());
+  std::string_view state, message;
+  int64_t failures = 0, pendings = -1;
+  ASSERT_EQ((*st)["status"].get_string().get(state), simdjson::SUCCESS);
+  EXPECT_EQ(state, "complete");
+  ASSERT_EQ((*st)["failure_count"].get_int64().get(failures), simdjson::SUCCESS);
+  EXPECT_EQ(failures, 1);
+  ASSERT_EQ((*st)["pending_count"].get_int64().get(pendings), simdjson::SUCCESS);
+  EXPECT_EQ(pendings, 0);
+  ASSERT_EQ((*st)["failures"].at(0)["message"].get_string().get(message), simdjson::SUCCESS);
+  EXPECT_NE(message.find("store_closing"), std::string_view::npos) << message;
+  EXPECT_EQ(message.find("shutting down"), std::string_view::npos) << "store detail leaked";
+}
+
 }  // namespace
 }  // namespace ctihub::taxii

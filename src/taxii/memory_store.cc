@@ -457,4 +457,39 @@ Result<int64_t> MemoryStore::CountObjects() {
   return static_cast<int64_t>(objects_.size());
 }
 
+// As the SQLite store: a pending object already stored in a collection of the
+// status's API root succeeded, any other failed with `reason`.
+Status MemoryStore::FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                                        std::string_view reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = statuses_.find(std::string(status_id));
+  if (it == statuses_.end() || it->second.api_root != api_root || it->second.status != "pending")
+    return Status::Ok();
+  StatusResource& st = it->second;
+  auto in_root = [&](const std::string& collection_id) {
+    return std::any_of(collections_.begin(), collections_.end(), [&](const store::Collection& c) {
+      return c.id == collection_id && c.api_root == api_root;
+    });
+  };
+  for (store::StatusDetail& d : st.pendings) {
+    auto version = Timestamp::Parse(d.version);
+    bool stored = std::any_of(objects_.begin(), objects_.end(), [&](const store::ObjectVersion& v) {
+      return v.id == d.id && in_root(v.collection_id) &&
+             (d.version.empty() || (version.ok() && v.version == *version));
+    });
+    if (stored) {
+      st.successes.push_back(std::move(d));
+    } else {
+      d.message = std::string(reason);
+      st.failures.push_back(std::move(d));
+    }
+  }
+  st.pendings.clear();
+  st.success_count = static_cast<int64_t>(st.successes.size());
+  st.failure_count = static_cast<int64_t>(st.failures.size());
+  st.pending_count = 0;
+  st.status = "complete";
+  return Status::Ok();
+}
+
 }  // namespace ctihub::taxii

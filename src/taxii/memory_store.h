@@ -52,6 +52,8 @@ class MemoryStore final : public store::Store {
   Status CreateStatus(const store::StatusResource& s) override;
   Result<store::StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
   Result<int64_t> CountObjects() override;
+  Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                             std::string_view reason) override;
 
   // Holds writes back until ReleaseWritesForTest().
   void HoldWritesForTest(bool hold);

@@ -244,16 +244,20 @@ void Service::ReapLoop() {
       ++writes_in_flight_;
     }
     std::vector<audit::ObjectRef> stored;
+    std::string failure;  // why the write failed; empty when it committed
     try {
       auto r = w.future.get();
       if (r.ok()) {
         for (size_t i = 0; i < r->size() && i < w.objects.size(); ++i) {
           if ((*r)[i].stored) stored.push_back(std::move(w.objects[i]));
         }
+      } else {
+        failure = std::string(r.status().name());
       }
     } catch (...) {
-      // A broken promise: the store failed; the status stays pending.
+      failure = "broken_promise";  // the store's writer went away
     }
+    if (!failure.empty()) FinishFailedWrite(w, failure);
     objects_written_ += static_cast<int64_t>(stored.size());
     if (access_.audit != nullptr && !stored.empty()) {
       audit::Record rec;
@@ -272,6 +276,18 @@ void Service::ReapLoop() {
     }
     writes_cv_.notify_all();
   }
+}
+
+// A write that failed while the hub kept running finishes its status at once:
+// a client polling it sees "complete" with each object failed and why, never
+// "pending" forever. The store's own message stays out of it (it may name
+// internals); its error name says enough.
+void Service::FinishFailedWrite(const PendingWrite& w, std::string_view failure) {
+  std::string reason = "not stored: the write failed (" + std::string(failure) + ")";
+  Status finished = store_.FinishPendingStatus(w.api_root, w.status_id, reason);
+  // If even this fails the status stays pending until the next start-up's
+  // recovery finishes it (cmd_recovery.cc).
+  (void)finished;
 }
 
 // What a page finally holds, for the audit trail (only when there is one:
@@ -1209,6 +1225,8 @@ Response Service::PostObjects(Call& call) {
     pending.org = principal.org;
     pending.route = req.method + " " + req.target.substr(0, 1024);
     pending.remote = req.remote;
+    pending.api_root = st.api_root;
+    pending.status_id = st.id;
     pending.objects.reserve(n);
     for (const auto& o : objects) {
       pending.objects.push_back({o.id, o.has_version ? o.version.ToString() : std::string()});

@@ -141,6 +141,8 @@ class Service {
     std::string route;
     std::string remote;
     std::vector<audit::ObjectRef> objects;  // in write order
+    std::string api_root;                   // of the status resource
+    std::string status_id;                  // finished as failed if the write fails
   };
 
   // One request on its way through the route table (service.cc): the parsed
@@ -190,6 +192,7 @@ class Service {
   // Appends the request's audit records; false if the trail cannot take them.
   bool AuditRequest(const Request& request, const Response& response, const RequestContext& ctx);
   void TrackWrite(PendingWrite write);
+  void FinishFailedWrite(const PendingWrite& w, std::string_view failure);
   void ReapLoop();
   std::shared_ptr<const policy::Policy> CurrentPolicy() const;
   void RecordServed(const std::vector<store::ObjectVersion>& objects, const ReadGate& gate,

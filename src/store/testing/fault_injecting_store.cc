@@ -164,4 +164,11 @@ Result<int64_t> FaultInjectingStore::CountObjects() {
   return inner_.CountObjects();
 }
 
+Status FaultInjectingStore::FinishPendingStatus(std::string_view api_root,
+                                                std::string_view status_id,
+                                                std::string_view reason) {
+  if (auto fault = Injected(StoreOp::kFinishPendingStatus)) return std::move(*fault);
+  return inner_.FinishPendingStatus(api_root, status_id, reason);
+}
+
 }  // namespace ctihub::store

@@ -41,8 +41,9 @@ enum class StoreOp {
   kCreateStatus,
   kGetStatus,
   kCountObjects,
+  kFinishPendingStatus,
 };
-inline constexpr size_t kStoreOpCount = static_cast<size_t>(StoreOp::kCountObjects) + 1;
+inline constexpr size_t kStoreOpCount = static_cast<size_t>(StoreOp::kFinishPendingStatus) + 1;
 
 class FaultInjectingStore : public Store {
  public:
@@ -85,6 +86,8 @@ class FaultInjectingStore : public Store {
   Status CreateStatus(const StatusResource& s) override;
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
   Result<int64_t> CountObjects() override;
+  Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                             std::string_view reason) override;
 
  private:
   struct Fault {
