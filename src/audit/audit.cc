@@ -13,6 +13,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "core/encoding.h"
 #include "core/hash.h"
 #include "core/json.h"
 
@@ -95,17 +96,6 @@ std::vector<ObjectRef> ParseObjects(std::string_view text) {
     if (fields.at(3).get_bool().get(redacted) != simdjson::SUCCESS) redacted = false;
     out.push_back({std::string(id), std::string(ver), std::string(grant), redacted});
   }
-  return out;
-}
-
-Result<std::string> HexDecode(std::string_view hex) {
-  if (hex.size() % 2 != 0) return InvalidArgument("odd hex length");
-  std::string out(hex.size() / 2, '\0');
-  size_t len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
-                     hex.size(), nullptr, &len, nullptr) != 0 ||
-      len != out.size())
-    return InvalidArgument("bad hex");
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <set>
 
+#include "core/encoding.h"
 #include "core/net.h"
 
 namespace ctihub::formats {
@@ -20,7 +21,6 @@ namespace {
 
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 std::string ToLower(std::string_view s) {
@@ -98,7 +98,7 @@ bool IsCve(std::string_view s) {
 }
 
 bool HashType(std::string_view s, IocType* type) {
-  if (!std::all_of(s.begin(), s.end(), IsHex)) return false;
+  if (!IsHexDigits(s)) return false;
   switch (s.size()) {
     case 32:
       *type = IocType::kMd5;

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "core/encoding.h"
+#include "core/net.h"
+#include "core/utf8.h"
 #include "pattern/parser.h"
 
 #ifdef CTIHUB_PATTERN_HAVE_ICU
@@ -59,40 +62,6 @@ using json::Element;
 
 // ---- small helpers -------------------------------------------------------
 
-// Decodes UTF-8 into code points; false on invalid UTF-8.
-bool DecodeUtf8(std::string_view s, std::u32string* out) {
-  out->clear();
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    char32_t cp;
-    size_t n;
-    if (c < 0x80) {
-      cp = c;
-      n = 1;
-    } else if ((c & 0xE0) == 0xC0) {
-      cp = c & 0x1F;
-      n = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      cp = c & 0x0F;
-      n = 3;
-    } else if ((c & 0xF8) == 0xF0) {
-      cp = c & 0x07;
-      n = 4;
-    } else
-      return false;
-    if (i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    out->push_back(cp);
-    i += n;
-  }
-  return true;
-}
-
 // A string whose code points are all below 256, as bytes (Latin-1). False otherwise.
 bool StringToLatin1(std::string_view s, std::string* out) {
   out->clear();
@@ -113,59 +82,6 @@ bool StringToLatin1(std::string_view s, std::string* out) {
     out->push_back(static_cast<char>(cp));
   }
   return true;
-}
-
-bool DecodeHexString(std::string_view s, std::string* out) {
-  if (s.size() % 2) return false;
-  out->clear();
-  auto v = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); i += 2) {
-    int a = v(s[i]), b = v(s[i + 1]);
-    if (a < 0 || b < 0) return false;
-    out->push_back(static_cast<char>(a * 16 + b));
-  }
-  return true;
-}
-
-bool DecodeBase64Value(std::string_view s, std::string* out) {
-  out->clear();
-  if (s.size() % 4) return false;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    int v;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad) return false;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else
-      return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return pad <= 2;
 }
 
 bool EndsWith(std::string_view s, std::string_view suf) {
@@ -221,7 +137,7 @@ struct Test {
   std::vector<Literal> set;
   std::u32string like;
   std::unique_ptr<Regex> re;
-  IpPrefix prefix;
+  net::IpPrefix prefix;
 };
 
 struct CompNode {
@@ -317,7 +233,7 @@ struct CompiledPattern::Impl {
       std::string norm;
       if (c.op == CmpOp::kLike) DecodeUtf8(Nfc(c.literal.bytes, &norm), &t.like);
       if (c.op == CmpOp::kIsSubset || c.op == CmpOp::kIsSuperset)
-        ParseIpPrefix(c.literal.bytes, &t.prefix);
+        net::ParseIpPrefix(c.literal.bytes, &t.prefix);
       if (c.op == CmpOp::kMatches) {
         t.re = std::make_unique<Regex>();
         int err;
@@ -537,9 +453,10 @@ struct CompiledPattern::Impl {
       case CmpOp::kIsSubset:
       case CmpOp::kIsSuperset: {
         if (v.k != Val::K::kJson || v.e.type() != json::Type::STRING) break;
-        IpPrefix p;
-        if (!ParseIpPrefix(v.e.get_string().value_unsafe(), &p)) break;
-        r = t.op == CmpOp::kIsSubset ? PrefixContains(t.prefix, p) : PrefixContains(p, t.prefix);
+        net::IpPrefix p;
+        if (!net::ParseIpPrefix(v.e.get_string().value_unsafe(), &p)) break;
+        r = t.op == CmpOp::kIsSubset ? net::PrefixContains(t.prefix, p)
+                                     : net::PrefixContains(p, t.prefix);
         break;
       }
     }
@@ -602,11 +519,10 @@ struct CompiledPattern::Impl {
           case 3:
           case 4: {  // _hex / _bin: binary values
             if (v.type() != json::Type::STRING) return false;
-            std::string bin;
-            bool ok = t.step_kind[si] == 3 ? DecodeHexString(v.get_string().value_unsafe(), &bin)
-                                           : DecodeBase64Value(v.get_string().value_unsafe(), &bin);
-            if (!ok || si + 1 != t.steps.size()) return false;
-            return on_value(Val{Val::K::kBinary, {}, bin});
+            std::string_view text = v.get_string().value_unsafe();
+            Result<std::string> bin = t.step_kind[si] == 3 ? HexDecode(text) : Base64Decode(text);
+            if (!bin.ok() || si + 1 != t.steps.size()) return false;
+            return on_value(Val{Val::K::kBinary, {}, *bin});
           }
           default:
             return Visit(t, o, v, si + 1, depth + 1, on_value);

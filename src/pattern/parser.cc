@@ -8,6 +8,9 @@
 #include <cstring>
 #include <set>
 
+#include "core/encoding.h"
+#include "core/net.h"
+
 namespace ctihub::pattern {
 namespace {
 
@@ -182,7 +185,6 @@ Status ErrorAt(size_t pos, const std::string& msg) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool IsB64(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '/';
 }
@@ -202,53 +204,6 @@ size_t WhiteSpaceLen(std::string_view s, size_t i) {
   if (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) return 3;
   if (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80) return 3;
   return 0;
-}
-
-Result<std::string> DecodeBase64(std::string_view s) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    if (c == '=') break;
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (IsDigit(c))
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else
-      return InvalidArgument("invalid base64 character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
-// Base64 as the grammar has it: groups of four, the last padded with '='.
-bool IsStrictBase64(std::string_view s) {
-  if (s.size() % 4 != 0) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (IsB64(c)) continue;
-    if (c == '=') {
-      size_t rest = s.size() - i;
-      if (rest > 2) return false;
-      for (size_t k = i; k < s.size(); ++k)
-        if (s[k] != '=') return false;
-      return true;
-    }
-    return false;
-  }
-  return true;
 }
 
 class Lexer {
@@ -432,7 +387,7 @@ std::string CheckHash(std::string_view algo, std::string_view value) {
     if (c == '-' || c == '_' || c == ' ') continue;
     a.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
-  auto all_hex = [&](std::string_view v) { return std::all_of(v.begin(), v.end(), IsHex); };
+  auto all_hex = [](std::string_view v) { return IsHexDigits(v); };
   size_t want = 0;
   if (a == "MD5")
     want = 32;
@@ -874,8 +829,8 @@ class Parser {
       }
       case CmpOp::kIsSubset:
       case CmpOp::kIsSuperset: {
-        IpPrefix p;
-        if (l.kind != LiteralKind::kString || !ParseIpPrefix(l.bytes, &p))
+        net::IpPrefix p;
+        if (l.kind != LiteralKind::kString || !net::ParseIpPrefix(l.bytes, &p))
           return ErrorAt(l.pos, std::string("type mismatch: ") +
                                     (n->op == CmpOp::kIsSubset ? "ISSUBSET" : "ISSUPERSET") +
                                     " requires an IPv4 or IPv6 address or CIDR string");
@@ -1003,21 +958,21 @@ class Parser {
         l->b = t.kind == Tok::kTrue;
         break;
       case Tok::kBinary: {
-        if (!IsStrictBase64(t.text))
+        // Canonical base64 (RFC 4648 §3.5: whole padded groups, zero pad bits).
+        auto r = Base64Decode(t.text);
+        if (!r.ok())
           return ErrorAt(t.pos, "invalid binary literal b'" + t.text + "': not valid base64");
         l->kind = LiteralKind::kBinary;
-        auto r = DecodeBase64(t.text);
-        if (!r.ok()) return ErrorAt(t.pos, "invalid binary literal: not valid base64");
         l->bytes = std::move(*r);
         break;
       }
       case Tok::kHex: {
-        if (t.text.size() % 2 != 0 || !std::all_of(t.text.begin(), t.text.end(), IsHex))
+        auto r = HexDecode(t.text);
+        if (!r.ok())
           return ErrorAt(
               t.pos, "invalid hex literal h'" + t.text + "': needs an even number of hex digits");
         l->kind = LiteralKind::kBinary;
-        for (size_t k = 0; k < t.text.size(); k += 2)
-          l->bytes.push_back(static_cast<char>(std::stoi(t.text.substr(k, 2), nullptr, 16)));
+        l->bytes = std::move(*r);
         break;
       }
       case Tok::kTimestamp: {
@@ -1043,121 +998,6 @@ class Parser {
 };
 
 }  // namespace
-
-bool ParseIpPrefix(std::string_view s, IpPrefix* out) {
-  *out = IpPrefix{};
-  std::string_view addr = s;
-  int bits = -1;
-  size_t slash = s.find('/');
-  if (slash != std::string_view::npos) {
-    addr = s.substr(0, slash);
-    std::string_view b = s.substr(slash + 1);
-    if (b.empty() || b.size() > 3) return false;
-    bits = 0;
-    for (char c : b) {
-      if (!IsDigit(c)) return false;
-      bits = bits * 10 + (c - '0');
-    }
-  }
-  if (addr.find(':') == std::string_view::npos) {
-    // IPv4 dotted quad
-    int part = 0;
-    size_t k = 0;
-    while (part < 4) {
-      if (k >= addr.size() || !IsDigit(addr[k])) return false;
-      int v = 0, digits = 0;
-      while (k < addr.size() && IsDigit(addr[k])) {
-        v = v * 10 + (addr[k] - '0');
-        if (++digits > 3 || v > 255) return false;
-        ++k;
-      }
-      out->addr[part++] = static_cast<unsigned char>(v);
-      if (part < 4) {
-        if (k >= addr.size() || addr[k] != '.') return false;
-        ++k;
-      }
-    }
-    if (k != addr.size()) return false;
-    if (bits > 32) return false;
-    out->v6 = false;
-    out->bits = bits < 0 ? 32 : bits;
-    return true;
-  }
-  // IPv6, optionally with an embedded IPv4 tail.
-  uint16_t words[8] = {};
-  int n = 0, gap = -1;
-  size_t k = 0;
-  if (addr.substr(0, 2) == "::") {
-    gap = 0;
-    k = 2;
-    if (k == addr.size()) goto done;
-  } else if (!addr.empty() && addr[0] == ':') {
-    return false;
-  }
-  while (k < addr.size()) {
-    if (n >= 8) return false;
-    size_t start = k;
-    while (k < addr.size() && IsHex(addr[k])) ++k;
-    if (k < addr.size() && addr[k] == '.') {
-      IpPrefix v4;
-      std::string_view tail = addr.substr(start);
-      if (n > 6 || tail.find(':') != std::string_view::npos ||
-          tail.find('/') != std::string_view::npos || !ParseIpPrefix(tail, &v4) || v4.v6 ||
-          v4.bits != 32)
-        return false;
-      words[n++] = static_cast<uint16_t>(v4.addr[0] << 8 | v4.addr[1]);
-      words[n++] = static_cast<uint16_t>(v4.addr[2] << 8 | v4.addr[3]);
-      k = addr.size();
-      break;
-    }
-    if (k == start || k - start > 4) return false;
-    words[n++] =
-        static_cast<uint16_t>(std::stoul(std::string(addr.substr(start, k - start)), nullptr, 16));
-    if (k == addr.size()) break;
-    if (addr[k] != ':') return false;
-    ++k;
-    if (k < addr.size() && addr[k] == ':') {
-      if (gap >= 0) return false;
-      gap = n;
-      ++k;
-      if (k == addr.size()) break;
-    } else if (k == addr.size()) {
-      return false;
-    }
-  }
-done:
-  if (gap < 0 && n != 8) return false;
-  if (gap >= 0 && n > 7) return false;
-  {
-    uint16_t full[8] = {};
-    if (gap < 0) {
-      std::copy(words, words + 8, full);
-    } else {
-      int tail = n - gap;
-      for (int i = 0; i < gap; ++i) full[i] = words[i];
-      for (int i = 0; i < tail; ++i) full[8 - tail + i] = words[gap + i];
-    }
-    for (int i = 0; i < 8; ++i) {
-      out->addr[2 * i] = static_cast<unsigned char>(full[i] >> 8);
-      out->addr[2 * i + 1] = static_cast<unsigned char>(full[i] & 0xFF);
-    }
-  }
-  if (bits > 128) return false;
-  out->v6 = true;
-  out->bits = bits < 0 ? 128 : bits;
-  return true;
-}
-
-bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner) {
-  if (outer.v6 != inner.v6 || outer.bits > inner.bits) return false;
-  int full = outer.bits / 8, rem = outer.bits % 8;
-  if (std::memcmp(outer.addr, inner.addr, static_cast<size_t>(full)) != 0) return false;
-  if (rem) {
-    unsigned char mask = static_cast<unsigned char>(0xFF << (8 - rem));
-    if ((outer.addr[full] & mask) != (inner.addr[full] & mask)) return false;
-  }
-  return true;
-}
 
 Result<ParsedPattern> ParsePattern(std::string_view text, const PatternOptions& options) {
   if (text.size() > kMaxPatternBytes)

@@ -28,15 +28,4 @@ struct ParsedPattern {
 // offset, 0-based) for syntax and semantic errors; LimitExceeded for limits.
 Result<ParsedPattern> ParsePattern(std::string_view text, const PatternOptions& options = {});
 
-// Parses an IPv4/IPv6 address or CIDR ("10.0.0.0/8", "2001:db8::/32").
-// Returns false if it is neither. `addr` is 16 bytes (IPv4 in the first 4).
-struct IpPrefix {
-  bool v6 = false;
-  unsigned char addr[16] = {};
-  int bits = 0;
-};
-bool ParseIpPrefix(std::string_view s, IpPrefix* out);
-// True if `inner` lies within `outer` (same family, outer prefix no longer).
-bool PrefixContains(const IpPrefix& outer, const IpPrefix& inner);
-
 }  // namespace ctihub::pattern

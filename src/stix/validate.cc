@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/encoding.h"
 #include "core/net.h"
 #include "core/timestamp.h"
 #include "core/tlp.h"
@@ -219,8 +220,6 @@ bool IsValidTypeName(std::string_view t) {
   }
   return true;
 }
-
-bool IsHexDigit(char c) { return kClass[static_cast<unsigned char>(c)] & kHexBit; }
 
 // "type--8-4-4-4-12"; returns the type part in *type and the UUID text in *uuid.
 bool SplitIdentifier(std::string_view id, std::string_view* type, std::string_view* uuid) {
@@ -529,13 +528,6 @@ size_t ExpectedHashHexLength(std::string_view alg) {
   return 0;
 }
 
-bool IsHexString(std::string_view s) {
-  for (char ch : s) {
-    if (!IsHexDigit(ch)) return false;
-  }
-  return true;
-}
-
 void CheckHashes(Ctx& c, Element e) {
   if (e.type() != Type::OBJECT) {
     c.Error("hashes must be a dictionary, not " + TypeWord(e));
@@ -552,7 +544,7 @@ void CheckHashes(Ctx& c, Element e) {
     }
     if (vocab::kHashAlgorithm.Contains(k)) {
       size_t want = ExpectedHashHexLength(k);
-      if (want != 0 && (s.size() != want || !IsHexString(s))) {
+      if (want != 0 && (s.size() != want || !IsHexDigits(s))) {
         c.Error("invalid " + std::string(k) + " hash: must be " + std::to_string(want) +
                 " hex characters");
       }
@@ -762,7 +754,7 @@ void CheckValue(Ctx& c, const Prop& p, Element e) {
       std::string_view s;
       if (!GetString(e, &s)) {
         c.Error("must be a hex string, not " + TypeWord(e));
-      } else if (!IsHexString(s) || s.size() % 2 != 0) {
+      } else if (!IsHexDigits(s) || s.size() % 2 != 0) {
         c.Error("must be an even number of hexadecimal characters");
       }
       return;
@@ -1174,7 +1166,8 @@ bool IsUri(std::string_view s) {
   for (size_t i = colon + 1; i < s.size(); ++i) {
     char ch = s[i];
     if (ch == '%') {
-      if (i + 2 >= s.size() || !IsHexDigit(s[i + 1]) || !IsHexDigit(s[i + 2])) return false;
+      if (i + 2 >= s.size() || HexDigitValue(s[i + 1]) < 0 || HexDigitValue(s[i + 2]) < 0)
+        return false;
       i += 2;
     } else if (!IsAsciiAlnum(ch) && kAllowed.find(ch) == std::string_view::npos) {
       return false;

@@ -4,19 +4,13 @@
 #include <charconv>
 #include <set>
 
+#include "core/encoding.h"
 #include "core/timestamp.h"
 #include "pattern/pattern.h"
 #include "stix/validate.h"
 
 namespace ctihub::taxii {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -89,8 +83,8 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
     char c = s[i];
     if (c == '%') {
       if (i + 2 >= s.size()) return InvalidArgument("bad_target: truncated percent escape");
-      int hi = HexValue(s[i + 1]);
-      int lo = HexValue(s[i + 2]);
+      int hi = HexDigitValue(s[i + 1]);
+      int lo = HexDigitValue(s[i + 2]);
       if (hi < 0 || lo < 0) return InvalidArgument("bad_target: bad percent escape");
       char decoded = static_cast<char>(hi * 16 + lo);
       if (decoded == '\0') return InvalidArgument("bad_target: NUL byte in target");
