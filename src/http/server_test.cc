@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "taxii/memory_store.h"
@@ -63,15 +66,56 @@ class Client {
   bool ok_ = false;
 };
 
+// Holds "Bearer slow" handlers until the test opens it, so a test decides when
+// a late handler finishes instead of sleeping past it. Every wait is bounded.
+class SlowGate {
+ public:
+  void Pass() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [this] { return open_; });
+    ++finished_;
+    cv_.notify_all();
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+    finished_ = 0;
+  }
+  bool WaitFinished(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return finished_ >= n; });
+  }
+  int finished() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return finished_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int finished_ = 0;
+};
+
+SlowGate& Slow() {
+  static SlowGate gate;
+  return gate;
+}
+
 // "Bearer good": alice, a reader; "Bearer admin" / "Bearer auditor": those
-// roles; "Bearer slow": alice after 1 s (a handler past its deadline).
+// roles; "Bearer slow": alice once the SlowGate opens (a handler past its deadline).
 Result<auth::Principal> TestAuthenticate(std::string_view h) {
   auth::Principal p;
   p.user_id = 1;
   p.user = "alice";
   if (h == "Bearer good") return p;
   if (h == "Bearer slow") {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    Slow().Pass();
     return p;
   }
   if (h == "Bearer admin" || h == "Bearer auditor") {
@@ -107,7 +151,10 @@ class ServerTest : public ::testing::Test {
     server_ = std::make_unique<Server>(o, *service_, store_);
     auto url = server_->Listen();
     ASSERT_TRUE(url.ok()) << url.status().ToString();
-    thread_ = std::thread([this] { server_->Run(); });
+    thread_ = std::thread([this] {
+      server_->Run();
+      late_handlers_done_at_return_ = Slow().finished();
+    });
   }
   void TearDown() override {
     server_->RequestStop();
@@ -124,6 +171,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<taxii::Service> service_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
+  std::atomic<int> late_handlers_done_at_return_{-1};
 };
 
 std::string Get(std::string_view path, std::string_view auth = {}) {
@@ -221,6 +269,14 @@ TEST_F(NoAuthenticatorTest, PrivateEndpointsFailClosed) {
 class DeadlineTest : public ServerTest {
  protected:
   void Configure(ServerOptions& o) override { o.request_timeout = std::chrono::milliseconds(100); }
+  void SetUp() override {
+    Slow().Close();
+    ServerTest::SetUp();
+  }
+  void TearDown() override {
+    Slow().Open();  // never leave a handler held
+    ServerTest::TearDown();
+  }
 };
 
 // A handler past its deadline: the client gets a 503 and a closed connection
@@ -240,7 +296,8 @@ TEST_F(DeadlineTest, LateHandlerGets503AndConnectionCloses) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
   }
   // Once the abandoned handlers are done (both workers), the server serves on.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  Slow().Open();
+  ASSERT_TRUE(Slow().WaitFinished(2));
   std::string r = Roundtrip(Get("/taxii2/", "Bearer good"));
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   r = Roundtrip(Get("/metrics", "Bearer admin"));
@@ -256,7 +313,12 @@ TEST_F(DeadlineTest, StopWhileLateHandlerRuns) {
   ASSERT_TRUE(c.Send("GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow\r\n\r\n"));
   std::string r = c.ReadAll(1000);
   EXPECT_EQ(r.rfind("HTTP/1.1 503", 0), 0u) << r;
-  // TearDown stops the server now, ~900 ms before the handler ends.
+  // Stop while the handler is still held: Run must wait for it.
+  server_->RequestStop();
+  EXPECT_EQ(late_handlers_done_at_return_.load(), -1) << "Run returned with a handler running";
+  Slow().Open();
+  thread_.join();
+  EXPECT_EQ(late_handlers_done_at_return_.load(), 1) << "Run returned before its late handler";
 }
 
 TEST_F(ServerTest, TaxiiAndKeepAlive) {
