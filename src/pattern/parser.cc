@@ -10,6 +10,7 @@
 
 #include "core/encoding.h"
 #include "core/net.h"
+#include "core/sco_types.h"
 
 namespace ctihub::pattern {
 namespace {
@@ -358,27 +359,7 @@ class Lexer {
   StixVersion v_;
 };
 
-bool IsKnownType(std::string_view t) {
-  static const std::set<std::string_view> kTypes = {"artifact",
-                                                    "autonomous-system",
-                                                    "directory",
-                                                    "domain-name",
-                                                    "email-addr",
-                                                    "email-message",
-                                                    "file",
-                                                    "ipv4-addr",
-                                                    "ipv6-addr",
-                                                    "mac-addr",
-                                                    "mutex",
-                                                    "network-traffic",
-                                                    "process",
-                                                    "software",
-                                                    "url",
-                                                    "user-account",
-                                                    "windows-registry-key",
-                                                    "x509-certificate"};
-  return kTypes.count(t) > 0;
-}
+bool IsKnownType(std::string_view t) { return IsStixScoType(t); }
 
 // Hash value check: returns an empty string when fine, else the reason.
 std::string CheckHash(std::string_view algo, std::string_view value) {

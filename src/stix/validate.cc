@@ -15,6 +15,7 @@
 
 #include "core/encoding.h"
 #include "core/net.h"
+#include "core/sco_types.h"
 #include "core/timestamp.h"
 #include "core/tlp.h"
 #include "stix/required.h"
@@ -141,24 +142,6 @@ constexpr std::string_view kSdoTypes[] = {
     "intrusion-set",  "location",      "malware",          "malware-analysis",
     "note",           "observed-data", "opinion",          "report",
     "threat-actor",   "tool",          "vulnerability"};
-constexpr std::string_view kScoTypes[] = {"artifact",
-                                          "autonomous-system",
-                                          "directory",
-                                          "domain-name",
-                                          "email-addr",
-                                          "email-message",
-                                          "file",
-                                          "ipv4-addr",
-                                          "ipv6-addr",
-                                          "mac-addr",
-                                          "mutex",
-                                          "network-traffic",
-                                          "process",
-                                          "software",
-                                          "url",
-                                          "user-account",
-                                          "windows-registry-key",
-                                          "x509-certificate"};
 
 template <size_t N>
 bool In(const std::string_view (&arr)[N], std::string_view v) {
@@ -172,7 +155,7 @@ bool IsSdoType(std::string_view t) { return In(kSdoTypes, t); }
 
 Cat CategoryOfSlow(std::string_view t) {
   if (IsSdoType(t)) return Cat::kSdo;
-  if (In(kScoTypes, t)) return Cat::kSco;
+  if (IsStixScoType(t)) return Cat::kSco;
   if (t == "relationship" || t == "sighting") return Cat::kSro;
   if (t == "marking-definition") return Cat::kMarking;
   if (t == "language-content") return Cat::kLanguageContent;
@@ -184,7 +167,7 @@ Cat CategoryOf(std::string_view t) {
   static const auto* known = [] {
     auto* m = new std::unordered_map<std::string_view, Cat>;
     for (std::string_view x : kSdoTypes) (*m)[x] = Cat::kSdo;
-    for (std::string_view x : kScoTypes) (*m)[x] = Cat::kSco;
+    for (std::string_view x : kStixScoTypes) (*m)[x] = Cat::kSco;
     for (std::string_view x : {"relationship", "sighting", "marking-definition", "language-content",
                                "extension-definition"}) {
       (*m)[x] = CategoryOfSlow(x);
@@ -2126,7 +2109,7 @@ void CheckCustomTypeName(Ctx& c, json::Object o, std::string_view type) {
 
 }  // namespace
 
-bool IsScoType(std::string_view type) { return In(kScoTypes, type); }
+bool IsScoType(std::string_view type) { return IsStixScoType(type); }
 
 Report Validate(json::Element object, const ValidateOptions& options) {
   Report r;
