@@ -65,7 +65,7 @@ Result<std::string> DecodeBase64(std::string_view in) {
 }
 
 Status Denied(std::string_view reason) {
-  return Unauthenticated("unauthenticated: " + std::string(reason));
+  return Unauthenticated("unauthenticated", std::string(reason));
 }
 
 // A valid hash to verify against when the user does not exist, so that

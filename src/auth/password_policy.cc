@@ -77,7 +77,7 @@ bool IsWordRepeated(std::string_view letters, std::string_view word) {
   return true;
 }
 
-Status Weak(const std::string& why) { return InvalidArgument("weak_password: " + why); }
+Status Weak(const std::string& why) { return InvalidArgument("weak_password", why); }
 
 }  // namespace
 

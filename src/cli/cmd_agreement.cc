@@ -119,16 +119,16 @@ int Commit(const AgreementArgs& a, const policy::AgreementChanges& changes, std:
     }
   };
   Status st = policy::SaveAgreementChanges(path, changes);
-  if (!st.ok()) return Fail(st.message());
+  if (!st.ok()) return Fail(st.NamedMessage());
   auto model = LoadPolicy(a.data);
   if (!model.ok()) {
     restore();
-    return Fail("refused: " + model.status().message());
+    return Fail("refused: " + model.status().NamedMessage());
   }
   auto log = audit::AuditLog::Open(a.data);
   if (!log.ok()) {
     restore();
-    return Fail("audit trail unavailable, change not kept: " + log.status().message());
+    return Fail("audit trail unavailable, change not kept: " + log.status().NamedMessage());
   }
   audit::Record r;
   r.user = audit::LocalActor();
@@ -141,7 +141,7 @@ int Commit(const AgreementArgs& a, const policy::AgreementChanges& changes, std:
   if (st.ok()) st = (*log)->Flush();
   if (!st.ok()) {
     restore();
-    return Fail("audit append failed, change not kept: " + st.message());
+    return Fail("audit append failed, change not kept: " + st.NamedMessage());
   }
   return kExitOk;
 }
@@ -151,10 +151,10 @@ Result<policy::Agreement> BuildAgreement(const AgreementArgs& a) {
   policy::Agreement ag;
   ag.id = a.id;
   auto p = policy::ParseParty(a.producer);
-  if (!p.ok()) return InvalidArgument("--producer: " + p.status().message());
+  if (!p.ok()) return InvalidArgument("--producer: " + p.status().NamedMessage());
   ag.producer = *p;
   auto r = policy::ParseParty(a.recipient);
-  if (!r.ok()) return InvalidArgument("--recipient: " + r.status().message());
+  if (!r.ok()) return InvalidArgument("--recipient: " + r.status().NamedMessage());
   ag.recipient = *r;
   auto tlp = policy::ParseTlp(a.max_tlp);
   if (!tlp) return InvalidArgument("--max-tlp: unknown TLP level '" + a.max_tlp + "'");
@@ -172,7 +172,7 @@ Result<policy::Agreement> BuildAgreement(const AgreementArgs& a) {
                                   std::tuple{&a.expires, &ag.expires, "--expires"}}) {
     if (text->empty()) continue;
     auto t = Timestamp::Parse(*text);
-    if (!t.ok()) return InvalidArgument(std::string(name) + ": " + t.status().message());
+    if (!t.ok()) return InvalidArgument(std::string(name) + ": " + t.status().NamedMessage());
     *slot = *t;
   }
   ag.legal_basis = a.legal_basis;
@@ -181,12 +181,12 @@ Result<policy::Agreement> BuildAgreement(const AgreementArgs& a) {
 
 int RunAdd(const AgreementArgs& a) {
   auto ag = BuildAgreement(a);
-  if (!ag.ok()) return Fail(ag.status().message());
+  if (!ag.ok()) return Fail(ag.status().NamedMessage());
   if (a.dry_run) {
     return RunAgreementDryRun({a.data, a.at, a.json}, *ag, AgreementJson(*ag, Timestamp::Now()));
   }
   auto changes = policy::LoadAgreementChanges(a.data + "/agreements.toml");
-  if (!changes.ok()) return Fail(changes.status().message());
+  if (!changes.ok()) return Fail(changes.status().NamedMessage());
   changes->added.push_back(*ag);
   // The TOML round trip validates every field with the loader's rules and messages.
   int rc = Commit(a, *changes, "cli agreement add", AgreementJson(*ag, Timestamp::Now()));
@@ -196,7 +196,7 @@ int RunAdd(const AgreementArgs& a) {
 
 int RunList(const AgreementArgs& a, bool one) {
   auto model = LoadPolicy(a.data);
-  if (!model.ok()) return Fail(model.status().message());
+  if (!model.ok()) return Fail(model.status().NamedMessage());
   Timestamp now = Timestamp::Now();
   if (one) {
     const policy::Agreement* ag = model->FindAgreement(a.id);
@@ -231,19 +231,19 @@ int RunList(const AgreementArgs& a, bool one) {
 
 int RunRevoke(const AgreementArgs& a) {
   auto model = LoadPolicy(a.data);
-  if (!model.ok()) return Fail(model.status().message());
+  if (!model.ok()) return Fail(model.status().NamedMessage());
   const policy::Agreement* ag = model->FindAgreement(a.id);
   if (!ag) return Fail("no agreement '" + a.id + "'");
   Timestamp at = Timestamp::Now();
   if (!a.at.empty()) {
     auto t = Timestamp::Parse(a.at);
-    if (!t.ok()) return Fail("--at: " + t.status().message());
+    if (!t.ok()) return Fail("--at: " + t.status().NamedMessage());
     at = *t;
   }
   if (ag->revoked_at && !(at < *ag->revoked_at))
     return Fail("agreement '" + a.id + "' is already revoked");
   auto changes = policy::LoadAgreementChanges(a.data + "/agreements.toml");
-  if (!changes.ok()) return Fail(changes.status().message());
+  if (!changes.ok()) return Fail(changes.status().NamedMessage());
   changes->revocations.push_back({a.id, at, a.reason});
   std::string details;
   json::JsonWriter w(details);

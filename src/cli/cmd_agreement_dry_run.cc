@@ -235,28 +235,28 @@ int RunAgreementDryRun(const DryRunOptions& options, const policy::Agreement& ag
   Timestamp at = Timestamp::Now();
   if (!options.at.empty()) {
     auto t = Timestamp::Parse(options.at);
-    if (!t.ok()) return Fail("--at: " + t.status().message());
+    if (!t.ok()) return Fail("--at: " + t.status().NamedMessage());
     at = *t;
   }
   // Every field through the agreements file's parser, as `agreement add` keeps it.
   auto parsed = policy::ParseAgreementChangesToml(policy::AgreementToToml(agreement), "--dry-run");
-  if (!parsed.ok()) return Fail("refused: " + parsed.status().message());
+  if (!parsed.ok()) return Fail("refused: " + parsed.status().NamedMessage());
   auto hub = OpenHubStore(options.data);
-  if (!hub.ok()) return Fail(hub.status().message());
+  if (!hub.ok()) return Fail(hub.status().NamedMessage());
   auto known = KnownOrganisations(**hub);
-  if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().message());
+  if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().NamedMessage());
   auto model = policy::LoadPolicyDir(options.data, /*allow_missing=*/true, *known);
-  if (!model.ok()) return Fail("the policy does not load: " + model.status().message());
+  if (!model.ok()) return Fail("the policy does not load: " + model.status().NamedMessage());
   policy::PolicyModel with = *model;
   if (with.FindAgreement(agreement.id) != nullptr)
     return Fail("refused: agreement '" + agreement.id + "' already defined");
   with.agreements.push_back(parsed->added.at(0));
-  if (Status st = with.Validate(); !st.ok()) return Fail("refused: " + st.message());
+  if (Status st = with.Validate(); !st.ok()) return Fail("refused: " + st.NamedMessage());
   const policy::Policy before(std::move(*model));
   const policy::Policy after(std::move(with));
   Report report;
   if (Status st = CompareStore(**hub, before, after, at, report); !st.ok())
-    return Fail(st.message());
+    return Fail(st.NamedMessage());
   if (options.json) {
     PrintJson(agreement_json, at, after.model(), report);
   } else {

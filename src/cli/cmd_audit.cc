@@ -28,7 +28,7 @@ struct AuditArgs {
 };
 
 int Fail(const Status& s) {
-  std::fprintf(stderr, "ctihub audit: %s\n", s.message().c_str());
+  std::fprintf(stderr, "ctihub audit: %s\n", s.NamedMessage().c_str());
   return kExitError;
 }
 
@@ -93,7 +93,7 @@ int RunVerify(const AuditArgs& a) {
 Result<std::optional<Timestamp>> OptTime(const std::string& s, const char* what) {
   if (s.empty()) return std::optional<Timestamp>();
   auto t = Timestamp::Parse(s);
-  if (!t.ok()) return InvalidArgument(std::string(what) + ": " + t.status().message());
+  if (!t.ok()) return InvalidArgument(std::string(what) + ": " + t.status().NamedMessage());
   return std::optional<Timestamp>(*t);
 }
 

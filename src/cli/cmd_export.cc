@@ -80,14 +80,15 @@ Status OpenReader(const ExportArgs& a, store::Store& hub, auth::Principal* princ
                   std::unique_ptr<policy::PolicyHolder>* holder, taxii::ExportReader* reader) {
   if (a.as_user.empty()) return {};
   auto user = hub.GetUser(a.as_user);
-  if (!user.ok()) return InvalidArgument("--as-user " + a.as_user + ": " + user.status().message());
+  if (!user.ok())
+    return InvalidArgument("--as-user " + a.as_user + ": " + user.status().NamedMessage());
   if (user->disabled) return InvalidArgument("--as-user " + a.as_user + ": the user is disabled");
   *principal = auth::PrincipalOf(*user);
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(hub));
   auto opened = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
     return Result<std::vector<policy::KnownOrg>>(known);
   });
-  if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().message());
+  if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().NamedMessage());
   *holder = std::move(*opened);
   reader->principal = principal;
   reader->policy = (*holder)->Current();
@@ -120,28 +121,29 @@ int RunExportCommand(const ExportArgs& a) {
   options.format = *format;
   options.include_pap_restricted = a.include_pap_restricted;
   options.list = a.list;
-  if (Status st = formats::CheckExportList(options); !st.ok()) return Fail("--" + st.message());
+  if (Status st = formats::CheckExportList(options); !st.ok())
+    return Fail("--" + st.NamedMessage());
   taxii::ExportScope scope;
   scope.collection = a.collection;
   scope.api_root = a.root;
   scope.types = a.types;
   if (!a.since.empty()) {
     auto since = Timestamp::Parse(a.since);
-    if (!since.ok()) return Fail("--since " + a.since + ": " + since.status().message());
+    if (!since.ok()) return Fail("--since " + a.since + ": " + since.status().NamedMessage());
     scope.added_after_us = since->micros();
   }
   auto store = OpenHubStore(a.data);
-  if (!store.ok()) return Fail(store.status().message());
+  if (!store.ok()) return Fail(store.status().NamedMessage());
   auto trail = audit::AuditLog::Open(a.data);
-  if (!trail.ok()) return Fail("audit trail: " + trail.status().message());
+  if (!trail.ok()) return Fail("audit trail: " + trail.status().NamedMessage());
   auth::Principal principal;
   std::unique_ptr<policy::PolicyHolder> holder;
   taxii::ExportReader reader;
   if (Status st = OpenReader(a, **store, &principal, &holder, &reader); !st.ok()) {
-    return Fail(st.message());
+    return Fail(st.NamedMessage());
   }
   auto out = FileOutput::Open(a.output);
-  if (!out.ok()) return Fail(out.status().message());
+  if (!out.ok()) return Fail(out.status().NamedMessage());
   // Side files (the Suricata hash lists) go beside -o FILE; to stdout there is nowhere.
   formats::OpenSideOutput side;
   if (!a.output.empty()) {
@@ -152,7 +154,7 @@ int RunExportCommand(const ExportArgs& a) {
     };
   }
   auto exporter = formats::MakeExporter(options, **out, side);
-  if (!exporter.ok()) return Fail(exporter.status().message());
+  if (!exporter.ok()) return Fail(exporter.status().NamedMessage());
 
   taxii::ExportAudit audit;
   audit.sink = trail->get();
@@ -163,7 +165,7 @@ int RunExportCommand(const ExportArgs& a) {
   auto summary = taxii::RunExport(**store, reader, scope, options, **exporter, audit);
   Status closed = summary.ok() ? (*out)->Close() : summary.status();
   if (closed.ok()) closed = (*trail)->Flush();
-  if (!closed.ok()) return Fail("export failed: " + closed.message());
+  if (!closed.ok()) return Fail("export failed: " + closed.NamedMessage());
   PrintSummary(*summary, options, a.output);
   if (options.format == formats::ExportFormat::kSuricata && a.output.empty() && a.list.empty()) {
     std::fprintf(stderr,

@@ -30,7 +30,7 @@ namespace {
 using store::Store;
 
 int Fail(const Status& s) {
-  std::fprintf(stderr, "ctihub: %s\n", s.message().c_str());
+  std::fprintf(stderr, "ctihub: %s\n", s.NamedMessage().c_str());
   return kExitError;
 }
 int Fail(const std::string& msg) {
@@ -145,21 +145,21 @@ class AdminAudit {
   // returns the command's exit code.
   int ChangeFailed(std::string_view action, std::string_view route, Details details,
                    const Status& error) {
-    details.Str("error", error.message());
+    details.Str("error", error.NamedMessage());
     Status st = Record(action, route, details, kExitError);
     if (!st.ok())
       std::fprintf(stderr, "ctihub: the failure could not be audited either: %s\n",
-                   st.message().c_str());
+                   st.NamedMessage().c_str());
     return Fail(error);
   }
 
   // Made first, recording failed: undoes the change and returns the exit code.
   static int NotRecorded(const Status& error, const Status& undo) {
     if (!undo.ok())
-      return Fail("audit append failed (" + error.message() +
-                  ") and undoing the change failed too (" + undo.message() +
+      return Fail("audit append failed (" + error.NamedMessage() +
+                  ") and undoing the change failed too (" + undo.NamedMessage() +
                   "): the change was made but is NOT in the audit trail");
-    return Fail("audit append failed, change not kept: " + error.message());
+    return Fail("audit append failed, change not kept: " + error.NamedMessage());
   }
 
  private:
@@ -178,7 +178,8 @@ void SetRunAudited(CLI::App* cmd, int* exit_code, std::shared_ptr<HubFlags> flag
     }
     auto trail = AdminAudit::Open(flags->data);
     if (!trail.ok()) {
-      *exit_code = Fail("audit trail unavailable, nothing changed: " + trail.status().message());
+      *exit_code =
+          Fail("audit trail unavailable, nothing changed: " + trail.status().NamedMessage());
       return;
     }
     *exit_code = body(**store, *trail);
@@ -310,7 +311,7 @@ Result<std::string> NewOrgIdentity(Store& s, const std::string& data_dir, const 
     std::fprintf(stderr,
                  "ctihub: warning: the sharing policy does not load, so the new organisation's "
                  "identity is not checked against it: %s\n",
-                 m.status().message().c_str());
+                 m.status().NamedMessage().c_str());
   }
   std::string from_policy;
   if (model) {
@@ -366,7 +367,7 @@ void RegisterOrg(CLI::App& app, int* exit_code) {
     d.Str("op", "add").Str("org", *name).Str("identity_id", *id).Str("identity_from", source);
     constexpr std::string_view kRoute = "cli org add";
     Status st = trail.Record(audit::action::kOrgChanged, kRoute, d);
-    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.NamedMessage());
     auto r = s.AddOrganisation({0, *name, *id});
     if (!r.ok()) return trail.ChangeFailed(audit::action::kOrgChanged, kRoute, d, r.status());
     std::printf("%s\t%s\n", r->name.c_str(), r->identity_id.c_str());
@@ -415,8 +416,8 @@ Status AliasIsFree(Store& s, const std::string& alias) {
   CTIHUB_ASSIGN_OR_RETURN(auto all, s.ListCollections(""));
   for (const auto& c : all) {
     if (c.alias == alias || c.id == alias) {
-      return Conflict("collection_alias_taken: alias '" + alias + "' already names collection " +
-                      c.id + " (API root " + c.api_root + ")");
+      return Conflict("collection_alias_taken", "alias '" + alias + "' already names collection " +
+                                                    c.id + " (API root " + c.api_root + ")");
     }
   }
   return Status::Ok();
@@ -511,7 +512,7 @@ void RegisterUser(CLI::App& app, int* exit_code) {
     d.Str("op", "remove").Str("user", u->name).Str("org", u->org_name);
     constexpr std::string_view kRoute = "cli user remove";
     Status st = trail.Record(audit::action::kUserChanged, kRoute, d);
-    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.NamedMessage());
     st = s.RemoveUser(*rname);
     return st.ok() ? kExitOk : trail.ChangeFailed(audit::action::kUserChanged, kRoute, d, st);
   });
@@ -568,7 +569,7 @@ void RegisterToken(CLI::App& app, int* exit_code) {
     d.Str("op", "revoke").Int("token_id", *id).Str("user", owner->name).Str("org", owner->org_name);
     constexpr std::string_view kRoute = "cli token revoke";
     Status st = trail.Record(audit::action::kTokenChanged, kRoute, d);
-    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.NamedMessage());
     st = s.RevokeToken(*id);
     return st.ok() ? kExitOk : trail.ChangeFailed(audit::action::kTokenChanged, kRoute, d, st);
   });
@@ -630,7 +631,7 @@ void RegisterApiRoot(CLI::App& app, int* exit_code) {
     d.Int("max_content_length", r->max_content_length);
     constexpr std::string_view kRoute = "cli api-root add";
     Status st = trail.Record(audit::action::kCollectionChanged, kRoute, d);
-    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.NamedMessage());
     st = s.PutApiRoot(*r);
     if (!st.ok()) return trail.ChangeFailed(audit::action::kCollectionChanged, kRoute, d, st);
     std::printf("%s\n", r->name.c_str());
@@ -760,7 +761,7 @@ void RegisterCollection(CLI::App& app, int* exit_code) {
     d.Str("title", c->title).Str("alias", c->alias);
     constexpr std::string_view kRoute = "cli collection remove";
     Status st = trail.Record(audit::action::kCollectionChanged, kRoute, d);
-    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.message());
+    if (!st.ok()) return Fail("audit append failed, nothing changed: " + st.NamedMessage());
     st = s.RemoveCollection(*id);
     return st.ok() ? kExitOk : trail.ChangeFailed(audit::action::kCollectionChanged, kRoute, d, st);
   });

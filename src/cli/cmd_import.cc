@@ -189,7 +189,7 @@ Status Importer::ImportMisp(formats::Input& in) {
     int64_t offset = 0;
     auto text = reader.Next(&offset);
     if (!text.ok()) {
-      sink_.Reject({in.path(), -1, "", ""}, text.status().message());
+      sink_.Reject({in.path(), -1, "", ""}, text.status().NamedMessage());
       return n == 0 ? text.status() : Status::Ok();
     }
     if (text->empty()) break;
@@ -198,7 +198,7 @@ Status Importer::ImportMisp(formats::Input& in) {
                   "event " + std::to_string(n) + " at byte " + std::to_string(offset)};
     auto el = stix::ParseObject(parser_, *text, offset);
     if (!el.ok()) {
-      sink_.Reject(origin, "invalid JSON: " + el.status().message());
+      sink_.Reject(origin, "invalid JSON: " + el.status().NamedMessage());
       continue;
     }
     json::Array events;
@@ -218,7 +218,7 @@ void Importer::ImportMispEvent(json::Element event, const Origin& origin) {
   auto converted = formats::MispEventToStix(event);
   if (!converted.ok()) {
     ++read_;
-    sink_.Reject(origin, "MISP: " + converted.status().message());
+    sink_.Reject(origin, "MISP: " + converted.status().NamedMessage());
     return;
   }
   for (const auto& issue : converted->issues) {
@@ -243,7 +243,7 @@ Status Importer::ImportStix(formats::Input& in) {
     int64_t offset = 0;
     auto text = reader.Next(&offset);
     if (!text.ok()) {
-      sink_.Reject({in.path(), -1, "", ""}, text.status().message());
+      sink_.Reject({in.path(), -1, "", ""}, text.status().NamedMessage());
       return n == 0 ? text.status() : Status::Ok();
     }
     if (text->empty()) break;
@@ -274,7 +274,7 @@ bool Importer::UpgradedIfStix20(std::string_view text, std::string_view bundle_s
     Origin o = origin;
     std::string_view id;
     if (obj["id"].get_string().get(id) == simdjson::SUCCESS) o.object = std::string(id);
-    sink_.Reject(o, "STIX 2.0 upgrade: " + upgraded.status().message());
+    sink_.Reject(o, "STIX 2.0 upgrade: " + upgraded.status().NamedMessage());
     return false;
   }
   for (std::string& json : *upgraded) group->push_back({std::move(json), origin, false});
@@ -285,7 +285,7 @@ bool Importer::UpgradedIfStix20(std::string_view text, std::string_view bundle_s
 void AddGenerated(ImportSink& sink, const Origin& origin,
                   Result<std::vector<std::string>> objects) {
   if (!objects.ok()) {
-    sink.Reject(origin, objects.status().message());
+    sink.Reject(origin, objects.status().NamedMessage());
     return;
   }
   std::vector<Pending> group;
@@ -337,7 +337,7 @@ Status Importer::ImportCsv(formats::Input& in) {
   for (;;) {
     auto more = reader.Next(&row, &line);
     if (!more.ok()) {
-      sink_.Reject({in.path(), line, "", ""}, more.status().message());
+      sink_.Reject({in.path(), line, "", ""}, more.status().NamedMessage());
       break;
     }
     if (!*more) break;
@@ -506,7 +506,7 @@ Result<ImportSink::Writer> MakeWriter(const ImportArgs& a, store::Store& hub,
   auto opened = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
     return Result<std::vector<policy::KnownOrg>>(known);
   });
-  if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().message());
+  if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().NamedMessage());
   *holder = std::move(*opened);
   *policy = (*holder)->Current();
   w.policy = policy->get();
@@ -526,20 +526,20 @@ int RunImport(const ImportArgs& a) {
     return Fail("--root needs --collection (without it objects go to 'imports' in API root '" +
                 std::string(kDefaultRoot) + "')");
   }
-  if (Status psl = formats::PublicSuffixListStatus(); !psl.ok()) return Fail(psl.message());
+  if (Status psl = formats::PublicSuffixListStatus(); !psl.ok()) return Fail(psl.NamedMessage());
   auto markings = DefaultMarkings(a);
-  if (!markings.ok()) return Fail(markings.status().message());
+  if (!markings.ok()) return Fail(markings.status().NamedMessage());
   auto store = OpenHubStore(a.data);
-  if (!store.ok()) return Fail(store.status().message());
+  if (!store.ok()) return Fail(store.status().NamedMessage());
   auto trail = audit::AuditLog::Open(a.data);
-  if (!trail.ok()) return Fail("audit trail: " + trail.status().message());
+  if (!trail.ok()) return Fail("audit trail: " + trail.status().NamedMessage());
   auto collection = a.collection.empty() ? DefaultCollection(**store, **trail)
                                          : (*store)->GetCollection(a.root, a.collection);
-  if (!collection.ok()) return Fail("collection: " + collection.status().message());
+  if (!collection.ok()) return Fail("collection: " + collection.status().NamedMessage());
   std::unique_ptr<policy::PolicyHolder> holder;
   std::shared_ptr<const policy::Policy> policy;
   auto writer = MakeWriter(a, **store, &holder, &policy);
-  if (!writer.ok()) return Fail(writer.status().message());
+  if (!writer.ok()) return Fail(writer.status().NamedMessage());
 
   Summary summary;
   ImportSink sink(**store, *collection, std::move(*writer), std::move(*markings), **trail, summary,
@@ -558,13 +558,13 @@ int RunImport(const ImportArgs& a) {
       ++summary.inputs_read;
     } else {
       ++summary.inputs_unreadable;
-      sink.Reject({file, -1, "", ""}, st.message());
+      sink.Reject({file, -1, "", ""}, st.NamedMessage());
     }
   }
   Status flushed = sink.error().ok() ? sink.Flush() : sink.error();
   progress.Done();
   if (flushed.ok()) flushed = (*trail)->Flush();
-  if (!flushed.ok()) return Fail("import stopped: " + flushed.message());
+  if (!flushed.ok()) return Fail("import stopped: " + flushed.NamedMessage());
   if (a.json) {
     PrintJsonSummary(summary, *collection);
   } else {

@@ -35,7 +35,7 @@ std::string Describe(const Origin& o) {
 bool ImportSink::Normalise(Pending& p, std::string* reason) {
   auto el = stix::ParseObject(parser_, p.json);
   if (!el.ok()) {
-    *reason = "invalid JSON: " + el.status().message();
+    *reason = "invalid JSON: " + el.status().NamedMessage();
     return false;
   }
   json::Object obj;
@@ -121,7 +121,7 @@ Status ImportSink::FlushGroupsAlone(const Status& refused) {
   groups_.clear();
   batch_bytes_ = 0;
   if (groups.size() == 1) {
-    for (const Pending& p : batch) Reject(p.origin, "envelope_refused: " + refused.message());
+    for (const Pending& p : batch) Reject(p.origin, "envelope_refused: " + refused.NamedMessage());
     return Status::Ok();
   }
   for (const Group& g : groups) {

@@ -146,7 +146,7 @@ void AddIndicatorObject(json::Element el, const std::string& where, IndicatorSet
 // A STIX bundle, array or object file (or .gz), streamed.
 Status LoadBundleFile(const std::string& path, IndicatorSet* set) {
   auto opened = formats::Input::Open(path);
-  if (!opened.ok()) return InvalidArgument(path + ": " + opened.status().message());
+  if (!opened.ok()) return InvalidArgument(path + ": " + opened.status().NamedMessage());
   std::unique_ptr<formats::Input> in = std::move(*opened);
   std::FILE* f = in->file();
   if (f == nullptr) return Internal("cannot stream " + path);
@@ -155,14 +155,14 @@ Status LoadBundleFile(const std::string& path, IndicatorSet* set) {
   for (int64_t n = 1;; ++n) {
     int64_t offset = 0;
     auto text = reader.Next(&offset);
-    if (!text.ok()) return InvalidArgument(path + ": " + text.status().message());
+    if (!text.ok()) return InvalidArgument(path + ": " + text.status().NamedMessage());
     if (text->empty()) break;
     auto el = stix::ParseObject(parser, *text, offset);
     if (!el.ok()) {
       auto pos = reader.PositionOf(offset);
       return InvalidArgument(path + ":" + std::to_string(pos.line) + ":" +
                              std::to_string(pos.column) + ": object " + std::to_string(n) + ": " +
-                             el.status().message());
+                             el.status().NamedMessage());
     }
     AddIndicatorObject(*el, path + ": object " + std::to_string(n), set);
   }
@@ -181,7 +181,7 @@ Result<auth::Principal> MatchReader(store::Store& hub, const std::string& as_use
     return p;
   }
   auto user = hub.GetUser(as_user);
-  if (!user.ok()) return NotFound("--as-user " + as_user + ": " + user.status().message());
+  if (!user.ok()) return NotFound("--as-user " + as_user + ": " + user.status().NamedMessage());
   if (user->disabled) return Forbidden("--as-user " + as_user + ": the user is disabled");
   p.user_id = user->id;
   p.user = user->name;
@@ -205,13 +205,13 @@ Result<HubSession> OpenHub(const MatchArgs& a) {
   HubSession s;
   CTIHUB_ASSIGN_OR_RETURN(s.store, OpenHubStore(a.data));
   auto trail = audit::AuditLog::Open(a.data);
-  if (!trail.ok()) return Internal("audit trail: " + trail.status().message());
+  if (!trail.ok()) return Internal("audit trail: " + trail.status().NamedMessage());
   s.trail = std::move(*trail);
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(*s.store));
   auto holder = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
     return Result<std::vector<policy::KnownOrg>>(known);
   });
-  if (!holder.ok()) return InvalidArgument("sharing policy: " + holder.status().message());
+  if (!holder.ok()) return InvalidArgument("sharing policy: " + holder.status().NamedMessage());
   s.holder = std::move(*holder);
   s.policy = s.holder->Current();
   CTIHUB_ASSIGN_OR_RETURN(s.principal, MatchReader(*s.store, a.as_user));
@@ -226,7 +226,7 @@ Status LoadCollection(HubSession& hub, const MatchArgs& a, std::string_view name
                       IndicatorSet* set) {
   auto collection = hub.store->GetCollection(a.root, name);
   if (!collection.ok())
-    return NotFound("collection " + std::string(name) + ": " + collection.status().message());
+    return NotFound("collection " + std::string(name) + ": " + collection.status().NamedMessage());
   if (!auth::CanRead(hub.principal, *collection)) {
     return Forbidden("collection " + std::string(name) + ": " +
                      (hub.principal.user.empty() ? "the reader" : hub.principal.user) +
@@ -485,7 +485,7 @@ void MatchRun::ReadLines(LineSource& lines, const std::string& path, int64_t sta
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     auto outcome = reader.Read(text, &event);
     if (!outcome.ok()) {
-      Malformed(path, n, outcome.status().message());
+      Malformed(path, n, outcome.status().NamedMessage());
       continue;
     }
     if (*outcome != matcher::LineReader::Outcome::kEvent) continue;
@@ -637,7 +637,7 @@ ThreadedRun RunThreads(const std::vector<Unit>& units, int threads,
       if (i == 0 || units[i].path != units[i - 1].path || results[i - 1].status.ok()) {
         ++total.unreadable;
         std::fprintf(stderr, "ctihub match: %s: %s\n", units[i].path.c_str(),
-                     r.status.message().c_str());
+                     r.status.NamedMessage().c_str());
       }
     }
     buf.clear();
@@ -796,7 +796,7 @@ Result<std::unique_ptr<matcher::IndicatorIndex>> BuildIndex(const IndicatorSet& 
     if (st.ok()) continue;
     if (++*refused <= kMaxListedRefused) {
       std::fprintf(stderr, "ctihub match: indicator %s refused: %s\n", in.id.c_str(),
-                   st.message().c_str());
+                   st.NamedMessage().c_str());
     }
   }
   return builder.Finish();
@@ -806,17 +806,17 @@ int RunMatch(const MatchArgs& a) {
   if (a.report && a.report_collection.empty()) return Fail("--report needs --report-collection");
   if (!a.format.empty()) {
     auto f = matcher::ParseFormat(a.format);
-    if (!f.ok()) return Fail("--format: " + f.status().message());
+    if (!f.ok()) return Fail("--format: " + f.status().NamedMessage());
   }
   auto maps = ParseMaps(a.maps);
-  if (!maps.ok()) return Fail(maps.status().message());
+  if (!maps.ok()) return Fail(maps.status().NamedMessage());
   const bool from_collection =
       a.indicators.compare(0, kCollectionPrefix.size(), kCollectionPrefix) == 0;
 
   std::optional<HubSession> hub;
   if (from_collection || a.report || !a.as_user.empty()) {
     auto opened = OpenHub(a);
-    if (!opened.ok()) return Fail(opened.status().message());
+    if (!opened.ok()) return Fail(opened.status().NamedMessage());
     hub.emplace(std::move(*opened));
   }
   const Stopwatch load_clock;
@@ -826,7 +826,7 @@ int RunMatch(const MatchArgs& a) {
           ? LoadCollection(*hub, a, std::string_view(a.indicators).substr(kCollectionPrefix.size()),
                            &set)
           : LoadBundleFile(a.indicators, &set);
-  if (!loaded.ok()) return Fail("--indicators: " + loaded.message());
+  if (!loaded.ok()) return Fail("--indicators: " + loaded.NamedMessage());
   const Elapsed load_time = load_clock.Stop();
   for (const std::string& s : set.samples) std::fprintf(stderr, "ctihub match: %s\n", s.c_str());
 
@@ -834,12 +834,12 @@ int RunMatch(const MatchArgs& a) {
   if (!maps->empty()) {
     // Interns the mapped paths now: readers made later (on other threads) only look them up.
     auto reader = matcher::LineReader::Make(matcher::Format::kJsonLines, *maps, &paths);
-    if (!reader.ok()) return Fail(reader.status().message());
+    if (!reader.ok()) return Fail(reader.status().NamedMessage());
   }
   size_t refused = 0;
   const Stopwatch build_clock;
   auto index = BuildIndex(set, &paths, &refused);
-  if (!index.ok()) return Fail("index: " + index.status().message());
+  if (!index.ok()) return Fail("index: " + index.status().NamedMessage());
   const Elapsed build_time = build_clock.Stop();
 
   std::FILE* out = stdout;
@@ -870,7 +870,7 @@ int RunMatch(const MatchArgs& a) {
       Status st = run.Read({input, a.format, 0, -1});
       if (!st.ok()) {
         ++unreadable;
-        std::fprintf(stderr, "ctihub match: %s: %s\n", input.c_str(), st.message().c_str());
+        std::fprintf(stderr, "ctihub match: %s: %s\n", input.c_str(), st.NamedMessage().c_str());
       }
     }
     UnitResult r = run.TakeResult();
@@ -900,12 +900,12 @@ int RunMatch(const MatchArgs& a) {
   }
   if (!a.sightings.empty()) {
     Status st = WriteSightingsFile(a.sightings, sightings);
-    if (!st.ok()) return Fail("--sightings: " + st.message());
+    if (!st.ok()) return Fail("--sightings: " + st.NamedMessage());
   }
   if (a.report && !sightings.empty()) {
     auto summary = ReportObjects(*hub->store, *hub->trail, a.report_collection, a.root,
                                  hub->policy.get(), hub->principal, sightings, "cli match");
-    if (!summary.ok()) return Fail("--report: " + summary.status().message());
+    if (!summary.ok()) return Fail("--report: " + summary.status().NamedMessage());
     std::fprintf(stderr, "ctihub match: reported %lld sightings to collection %s (%lld rejected)\n",
                  static_cast<long long>(summary->stored), a.report_collection.c_str(),
                  static_cast<long long>(summary->rejected));

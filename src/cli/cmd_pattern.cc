@@ -63,7 +63,7 @@ int RunBatchFile(const std::string& path, const char* command, pattern::BatchMod
   if (in != stdin) std::fclose(in);
   if (!st.ok()) {
     std::fprintf(stderr, "ctihub pattern %s: %s: %s\n", command, path.c_str(),
-                 st.message().c_str());
+                 st.NamedMessage().c_str());
     return kExitError;
   }
   return kExitOk;
@@ -114,7 +114,7 @@ void RegisterPatternCommands(CLI::App& app, int* exit_code) {
     opt.strict = vopt->strict;
     auto parsed = pattern::ParsePattern(vopt->pattern, opt);
     if (!parsed.ok()) {
-      std::fprintf(stderr, "invalid: %s\n", parsed.status().message().c_str());
+      std::fprintf(stderr, "invalid: %s\n", parsed.status().NamedMessage().c_str());
       *exit_code = kExitNegative;
       return;
     }
@@ -149,7 +149,7 @@ void RegisterPatternCommands(CLI::App& app, int* exit_code) {
     ParseVersion(mopt->version, &opt.version);
     auto cp = pattern::CompiledPattern::Compile(mopt->pattern, opt);
     if (!cp.ok()) {
-      std::fprintf(stderr, "invalid pattern: %s\n", cp.status().message().c_str());
+      std::fprintf(stderr, "invalid pattern: %s\n", cp.status().NamedMessage().c_str());
       *exit_code = kExitError;
       return;
     }
@@ -162,13 +162,13 @@ void RegisterPatternCommands(CLI::App& app, int* exit_code) {
     pattern::ObservationSet set;
     Status ls = set.LoadText(data, opt.version);
     if (!ls.ok()) {
-      std::fprintf(stderr, "invalid observed data: %s\n", ls.message().c_str());
+      std::fprintf(stderr, "invalid observed data: %s\n", ls.NamedMessage().c_str());
       *exit_code = kExitError;
       return;
     }
     auto m = (*cp)->Match(set.observations());
     if (!m.ok()) {
-      std::fprintf(stderr, "error: %s\n", m.status().message().c_str());
+      std::fprintf(stderr, "error: %s\n", m.status().NamedMessage().c_str());
       *exit_code = kExitError;
       return;
     }

@@ -67,7 +67,7 @@ Result<std::array<uint8_t, crypto_secretbox_KEYBYTES>> SealKey(const std::string
     return Unavailable("no_node_key",
                        "the node key (DATA/node.key) is needed to seal peer "
                        "credentials: " +
-                           key.status().message());
+                           key.status().NamedMessage());
   std::array<uint8_t, crypto_secretbox_KEYBYTES> out{};
   crypto_generichash(out.data(), out.size(),
                      reinterpret_cast<const unsigned char*>(key->secret_key.data()),
@@ -303,14 +303,16 @@ int RunAdd(PeerArgs& a) {
   }
   auto log = audit::AuditLog::Open(a.data);
   if (!log.ok())
-    return Fail(Unavailable("audit trail unavailable, nothing changed: " + log.status().message()));
+    return Fail(
+        Unavailable("audit trail unavailable, nothing changed: " + log.status().NamedMessage()));
   const std::vector<Peer> before = *peers;
   peers->push_back(a.peer);
   if (Status st = SavePeers(a.data, *peers); !st.ok()) return Fail(st);
   if (Status st = RecordChange(**log, "cli peer add", a.peer, "add"); !st.ok()) {
     Status undo = SavePeers(a.data, before);
-    return Fail(Unavailable("audit append failed, peer not kept: " + st.message() +
-                            (undo.ok() ? "" : "; restoring peers.json failed: " + undo.message())));
+    return Fail(
+        Unavailable("audit append failed, peer not kept: " + st.NamedMessage() +
+                    (undo.ok() ? "" : "; restoring peers.json failed: " + undo.NamedMessage())));
   }
   std::printf("%s\n", a.peer.name.c_str());
   return kExitOk;
@@ -366,7 +368,8 @@ int RunRemove(const PeerArgs& a) {
   if (it == peers->end()) return Fail(NotFound("unknown_peer", "no peer '" + a.peer.name + "'"));
   auto log = audit::AuditLog::Open(a.data);
   if (!log.ok())
-    return Fail(Unavailable("audit trail unavailable, nothing changed: " + log.status().message()));
+    return Fail(
+        Unavailable("audit trail unavailable, nothing changed: " + log.status().NamedMessage()));
   // Recorded first: removing destroys the sealed credentials, which cannot be undone.
   if (Status st = RecordChange(**log, "cli peer remove", *it, "remove"); !st.ok()) return Fail(st);
   peers->erase(it);

@@ -23,9 +23,9 @@ int Fail(const std::string& msg) {
 // when the hub itself cannot be read.
 int CheckPolicy(const std::string& data) {
   auto store = OpenHubStore(data);
-  if (!store.ok()) return Fail(store.status().message());
+  if (!store.ok()) return Fail(store.status().NamedMessage());
   auto known = KnownOrganisations(**store);
-  if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().message());
+  if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().NamedMessage());
   auto model = policy::LoadPolicyDir(data, /*allow_missing=*/true, *known);
   if (!model.ok()) {
     std::fprintf(stderr,
@@ -33,7 +33,7 @@ int CheckPolicy(const std::string& data) {
                  "ctihub policy: the policy does not load: `ctihub serve` refuses to start on it, "
                  "and a running hub keeps its last good policy and reports policy_reload_failed "
                  "on /healthz and /metrics\n",
-                 model.status().message().c_str());
+                 model.status().NamedMessage().c_str());
     return kExitNegative;
   }
   std::printf("ok: %zu organisations, %zu communities, %zu agreements, %zu collections\n",

@@ -200,20 +200,20 @@ int RunExplain(const ExplainArgs& a) {
   Timestamp at = Timestamp::Now();
   if (!a.at.empty()) {
     auto t = Timestamp::Parse(a.at);
-    if (!t.ok()) return Fail("--at: " + t.status().message());
+    if (!t.ok()) return Fail("--at: " + t.status().NamedMessage());
     at = *t;
   }
   auto hub = OpenHubStore(a.data);
-  if (!hub.ok()) return Fail(hub.status().message());
+  if (!hub.ok()) return Fail(hub.status().NamedMessage());
   auto known = KnownOrganisations(**hub);
-  if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().message());
+  if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().NamedMessage());
   auto model = policy::LoadPolicyDir(a.data, /*allow_missing=*/true, *known);
-  if (!model.ok()) return Fail("the policy does not load: " + model.status().message());
+  if (!model.ok()) return Fail("the policy does not load: " + model.status().NamedMessage());
   const policy::Policy policy(std::move(*model));
   auto who = ResolveWho(a, **hub, policy);
-  if (!who.ok()) return Fail(who.status().message());
+  if (!who.ok()) return Fail(who.status().NamedMessage());
   auto collections = (*hub)->ListCollections("");
-  if (!collections.ok()) return Fail(collections.status().message());
+  if (!collections.ok()) return Fail(collections.status().NamedMessage());
   std::vector<Explained> all;
   bool collection_found = a.collection.empty();
   for (const store::Collection& c : *collections) {
@@ -226,10 +226,10 @@ int RunExplain(const ExplainArgs& a) {
     q.version_all = a.all_versions;
     q.limit = 10000;
     auto page = (*hub)->QueryObjects(q);
-    if (!page.ok()) return Fail(page.status().message());
+    if (!page.ok()) return Fail(page.status().NamedMessage());
     for (store::ObjectVersion& row : page->objects) {
       auto facts = taxii::FactsOfRow(row);
-      if (!facts.ok()) return Fail(facts.status().message());
+      if (!facts.ok()) return Fail(facts.status().NamedMessage());
       json::JsonParser parser(json::ParseLimits{.reject_duplicate_keys = false});
       Explained e;
       e.why =

@@ -25,11 +25,11 @@ audit::StoredVersionLister StoreVersionLister(store::Store& store) {
 Status RecoverAfterStop(store::Store& store, audit::AuditLog& log, const std::string& data_dir) {
   auto finished = store.FinishPendingStatuses(kLostWriteReason);
   if (!finished.ok())
-    return Unavailable("finishing pending statuses: " + finished.status().message());
+    return Unavailable("finishing pending statuses: " + finished.status().NamedMessage());
   auto reconciled = audit::ReconcileWrites(log, data_dir, StoreVersionLister(store));
   if (!reconciled.ok()) {
     return Unavailable("reconciling the audit trail with the store: " +
-                       reconciled.status().message());
+                       reconciled.status().NamedMessage());
   }
   if (*finished > 0 || reconciled->recovered > 0) {
     std::fprintf(stderr,

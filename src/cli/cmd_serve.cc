@@ -33,7 +33,7 @@ int Fail(const std::string& msg) {
 
 int RunServe(const http::ServeConfig& cfg) {
   auto hp = http::SplitHostPort(cfg.listen);
-  if (!hp.ok()) return Fail(hp.status().message());
+  if (!hp.ok()) return Fail(hp.status().NamedMessage());
   const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
   if (tls && (cfg.tls_cert.empty() || cfg.tls_key.empty())) {
     return Fail("--tls-cert and --tls-key go together");
@@ -44,33 +44,33 @@ int RunServe(const http::ServeConfig& cfg) {
   }
   // One server per data directory: checked before the store is opened.
   auto lock = DataDirLock::Acquire(cfg.data);
-  if (!lock.ok()) return Fail(lock.status().message());
+  if (!lock.ok()) return Fail(lock.status().NamedMessage());
   HubOpenOptions open;
   open.create = false;
   open.reader_connections = static_cast<int>(std::max<int64_t>(4, cfg.threads));
   auto store = OpenHubStore(cfg.data, open);
-  if (!store.ok()) return Fail(store.status().message());
+  if (!store.ok()) return Fail(store.status().NamedMessage());
 
   // The sharing policy (DATA/policy.toml, DATA/agreements.toml, and the
   // organisations of the store): the hub does not start with one it cannot parse.
   store::Store* hub = store->get();
   auto policy = policy::PolicyHolder::Open(cfg.data, std::chrono::milliseconds(0),
                                            [hub] { return KnownOrganisations(*hub); });
-  if (!policy.ok()) return Fail("sharing policy: " + policy.status().message());
+  if (!policy.ok()) return Fail("sharing policy: " + policy.status().NamedMessage());
   // A policy file that stops loading while the hub runs: the last good policy
   // stays in force; the error is logged and shown on /healthz and /metrics.
   std::shared_ptr<spdlog::logger> policy_log = spdlog::get("policy");
   if (!policy_log) policy_log = spdlog::stderr_logger_mt("policy");  // beside the access log
   (*policy)->SetOnReloadError([policy_log](const Status& st) {
     policy_log->error("sharing policy reload failed, keeping the last good policy: {}",
-                      st.message());
+                      st.NamedMessage());
   });
   // The audit trail: every request, every object version written or served.
   auto audit_log = audit::AuditLog::Open(cfg.data);
-  if (!audit_log.ok()) return Fail("audit trail: " + audit_log.status().message());
+  if (!audit_log.ok()) return Fail("audit trail: " + audit_log.status().NamedMessage());
   // What a stop (kill -9, power loss) left unfinished, before serving again.
   Status recovered = RecoverAfterStop(**store, **audit_log, cfg.data);
-  if (!recovered.ok()) return Fail("recovery: " + recovered.message());
+  if (!recovered.ok()) return Fail("recovery: " + recovered.NamedMessage());
 
   auth::Authenticator authenticator(**store);
   taxii::ServiceOptions so;
@@ -112,7 +112,7 @@ int RunServe(const http::ServeConfig& cfg) {
   };
   http::Server server(o, service, **store);
   auto url = server.Listen();
-  if (!url.ok()) return Fail(url.status().message());
+  if (!url.ok()) return Fail(url.status().NamedMessage());
   std::printf("listening on %s\n", url->c_str());
   std::printf("TAXII discovery: %s/taxii2/\n", url->c_str());
   std::fflush(stdout);
@@ -182,13 +182,13 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       }
       Status st = http::LoadServeConfig(*config_path, cfg);
       if (!st.ok()) {
-        *exit_code = Fail(st.message());
+        *exit_code = Fail(st.NamedMessage());
         return;
       }
     }
     for (const auto& apply : *appliers) apply(cfg);
     if (Status st = http::CheckServeConfig(cfg); !st.ok()) {
-      *exit_code = Fail("serve: " + st.message());
+      *exit_code = Fail("serve: " + st.NamedMessage());
       return;
     }
     *exit_code = RunServe(cfg);

@@ -67,7 +67,8 @@ void CheckIndicatorPattern(json::Element obj, stix::Report* report) {
     return;
   if (obj["pattern"].get_string().get(pattern) != simdjson::SUCCESS) return;
   Status st = pattern::ValidatePattern(pattern);
-  if (!st.ok()) report->errors.push_back({"$.pattern", "invalid STIX pattern: " + st.message()});
+  if (!st.ok())
+    report->errors.push_back({"$.pattern", "invalid STIX pattern: " + st.NamedMessage()});
 }
 
 // Rewrites an "at byte N: reason" error (the form of the reader's and the
@@ -144,7 +145,7 @@ int RunValidate(const ValidateArgs& args) {
       auto next = reader.Next(&offset);
       if (!next.ok()) {
         out.Flush();
-        std::fprintf(stderr, "%s\n", Located(name, reader, next.status().message()).c_str());
+        std::fprintf(stderr, "%s\n", Located(name, reader, next.status().NamedMessage()).c_str());
         rc = kExitError;
         break;
       }
@@ -157,7 +158,7 @@ int RunValidate(const ValidateArgs& args) {
         // The reader delimited this object independently of its content, so
         // the following objects can still be checked; the exit status says 2.
         out.Flush();
-        std::fprintf(stderr, "%s\n", Located(name, reader, parsed.status().message()).c_str());
+        std::fprintf(stderr, "%s\n", Located(name, reader, parsed.status().NamedMessage()).c_str());
         rc = kExitError;
         continue;
       }
@@ -206,14 +207,14 @@ int RunStixId() {
     auto next = reader.Next(&offset);
     if (!next.ok()) {
       out.Flush();
-      std::fprintf(stderr, "stdin: %s\n", next.status().message().c_str());
+      std::fprintf(stderr, "stdin: %s\n", next.status().NamedMessage().c_str());
       return kExitError;  // the stream itself is broken: nothing after this is reliable
     }
     if (next->empty()) break;
     auto parsed = stix::ParseObject(parser, *next, offset);
     if (!parsed.ok()) {
       out.Flush();
-      std::fprintf(stderr, "stdin: %s\n", parsed.status().message().c_str());
+      std::fprintf(stderr, "stdin: %s\n", parsed.status().NamedMessage().c_str());
       rc = kExitError;
       continue;
     }

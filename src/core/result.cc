@@ -38,6 +38,11 @@ std::string Status::ToString() const {
   return out;
 }
 
+std::string Status::NamedMessage() const {
+  if (name_.empty()) return message_;
+  return name_ + ": " + message_;
+}
+
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
   Status out = *this;

@@ -53,6 +53,9 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // "name: message" ("ok" when OK).
   std::string ToString() const;
+  // The text for people: "name: message" when the status was given its own name, else the
+  // message alone (a code's name adds nothing a person needs).
+  std::string NamedMessage() const;
   // The same rejection with `context` prepended to the message ("file.json: ...").
   Status WithContext(std::string_view context) const;
 

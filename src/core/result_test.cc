@@ -22,6 +22,12 @@ TEST(Status, NamedStatusKeepsItsNameApartFromTheMessage) {
   EXPECT_EQ(st.ToString(), "bad_filter: match[type]: empty value");
 }
 
+TEST(Status, NamedMessageShowsOnlyAGivenName) {
+  EXPECT_EQ(InvalidArgument("bad_filter", "limit: not an integer").NamedMessage(),
+            "bad_filter: limit: not an integer");
+  EXPECT_EQ(InvalidArgument("value: must be positive").NamedMessage(), "value: must be positive");
+}
+
 TEST(Status, MessageTextNeverBecomesAName) {
   Status st = InvalidArgument("looks_like_a_name: but is a message");
   EXPECT_EQ(st.name(), "invalid_argument");

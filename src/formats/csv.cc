@@ -100,8 +100,8 @@ Result<bool> CsvReader::Next(std::vector<std::string>* fields, int64_t* line) {
     any = true;
     if (++bytes > kMaxCsvRecordBytes) {
       done_ = true;
-      return LimitExceeded("record_too_long: a record is over " +
-                           std::to_string(kMaxCsvRecordBytes) + " bytes");
+      return LimitExceeded("record_too_long",
+                           "a record is over " + std::to_string(kMaxCsvRecordBytes) + " bytes");
     }
     if (quoted) {
       if (c != '"') {

@@ -206,20 +206,20 @@ class EventConverter {
   Result<MispEventObjects> Run() {
     std::string_view uuid = Str(event_, "uuid");
     std::string_view info = Str(event_, "info");
-    if (uuid.empty() || info.empty()) return InvalidArgument("not_a_misp_event: no uuid or info");
+    if (uuid.empty() || info.empty()) return InvalidArgument("not_a_misp_event", "no uuid or info");
     out_.event = "event " + std::string(uuid);
     now_ = EpochOr(event_, "timestamp", Timestamp::FromMicros(0));
     event_tags_ = ReadTags(event_);
     std::vector<json::Element> attrs = Arr(event_, "Attribute");
     if (attrs.size() > kMaxMispAttributesPerEvent) {
-      return LimitExceeded("event_too_large: over " + std::to_string(kMaxMispAttributesPerEvent) +
-                           " attributes");
+      return LimitExceeded("event_too_large",
+                           "over " + std::to_string(kMaxMispAttributesPerEvent) + " attributes");
     }
     for (json::Element a : attrs) Attribute(a);
     for (json::Element o : Arr(event_, "Object")) MispObject(o);
     Galaxies();
     if (refs_.empty()) {
-      return InvalidArgument("empty_event: the event holds nothing STIX can represent");
+      return InvalidArgument("empty_event", "the event holds nothing STIX can represent");
     }
     Report(uuid, info);
     return std::move(out_);
@@ -249,7 +249,7 @@ class EventConverter {
     for (const auto& [type, ps] : groups) {
       auto sco = MakeSco(type, ps);
       if (!sco.ok()) {
-        Issue(where, sco.status().message());
+        Issue(where, sco.status().NamedMessage());
         return {};
       }
       json::JsonParser parser;
@@ -474,7 +474,7 @@ std::string MispAttributePattern(std::string_view type, std::string_view value) 
 Result<MispEventObjects> MispEventToStix(json::Element value) {
   json::Object obj;
   if (value.get_object().get(obj) != simdjson::SUCCESS) {
-    return InvalidArgument("not_a_misp_event: not a JSON object");
+    return InvalidArgument("not_a_misp_event", "not a JSON object");
   }
   json::Object event;
   if (obj["Event"].get_object().get(event) != simdjson::SUCCESS) event = obj;

@@ -131,8 +131,8 @@ bool WriteSco(json::Object obs, std::string_view type, const RefMap& refs, std::
 // and appends the SCOs' texts to `out` in dependency order.
 Status ConvertObservables(json::Object objects, RefMap* refs, std::vector<std::string>* out) {
   if (objects.size() > kMaxObservablesPerObservedData) {
-    return InvalidArgument("too_many_observables: over " +
-                           std::to_string(kMaxObservablesPerObservedData));
+    return InvalidArgument("too_many_observables",
+                           "over " + std::to_string(kMaxObservablesPerObservedData));
   }
   std::vector<std::pair<std::string_view, json::Object>> pending;
   for (auto field : objects) {

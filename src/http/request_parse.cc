@@ -29,11 +29,11 @@ Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes,
     if (n == 0) break;
     offset += n;
   }
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit) {
-    return LimitExceeded("limit: " + ec.message());
-  }
-  if (ec) return InvalidArgument("malformed_http: " + ec.message());
-  if (!parser.is_done()) return InvalidArgument("malformed_http: incomplete request");
+  // The names the server answers these with (server.cc).
+  if (ec == bhttp::error::header_limit) return LimitExceeded("header_too_large", ec.message());
+  if (ec == bhttp::error::body_limit) return LimitExceeded("body_too_large", ec.message());
+  if (ec) return InvalidArgument("malformed_http", ec.message());
+  if (!parser.is_done()) return InvalidArgument("malformed_http", "incomplete request");
   auto req = parser.release();
   taxii::Request r;
   r.method = std::string(req.method_string());

@@ -182,7 +182,11 @@ struct BatchRunner::Impl {
     w.BeginObject().Key("id");
     AppendText(w, bl.id);
     w.Key("result").String(st.ok() ? "valid" : "invalid").Key("message");
-    AppendText(w, st.ok() ? std::string_view(cached->warnings) : std::string_view(st.message()));
+    if (st.ok()) {
+      AppendText(w, cached->warnings);
+    } else {
+      AppendText(w, st.NamedMessage());
+    }
     w.EndObject();
   }
 
@@ -192,14 +196,14 @@ struct BatchRunner::Impl {
     bool matched = false;
     Status st = ReadBatchLine(parser, line, true, &bl);
     if (!st.ok()) {
-      error = st.message();
+      error = st.NamedMessage();
     } else if (const CachedPattern& cached = Lookup(bl.pattern, bl.version); !cached.status.ok()) {
-      error = "invalid pattern: " + cached.status.message();
+      error = "invalid pattern: " + cached.status.NamedMessage();
     } else if (Status ls = observations.LoadElement(bl.observed, bl.version); !ls.ok()) {
-      error = "invalid observed data: " + ls.message();
+      error = "invalid observed data: " + ls.NamedMessage();
     } else if (Status ms = cached.compiled->MatchInto(observations.observations(), &match);
                !ms.ok()) {
-      error = ms.message();
+      error = ms.NamedMessage();
     } else {
       matched = match.matched;
     }

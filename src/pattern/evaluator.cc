@@ -1034,10 +1034,10 @@ Status CompiledPattern::MatchInto(const std::vector<Observation>& observations,
   }
   Search s(*impl_, observations);
   auto budget = [&] {
-    return LimitExceeded("pattern_eval_budget: evaluation exceeded its work limits (" +
-                         std::to_string(kMaxEvalSteps) + " steps, " +
-                         std::to_string(kMaxSearchDepth) + " nested frames or " +
-                         std::to_string(kMaxBindingSize) + " bound instances)");
+    return LimitExceeded("pattern_eval_budget",
+                         "evaluation exceeded its work limits (" + std::to_string(kMaxEvalSteps) +
+                             " steps, " + std::to_string(kMaxSearchDepth) + " nested frames or " +
+                             std::to_string(kMaxBindingSize) + " bound instances)");
   };
   r.matched = s.Run(impl_->root, observations.size());
   if (s.exhausted()) return budget();

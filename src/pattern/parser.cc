@@ -442,13 +442,15 @@ class Parser {
   }
   Status Count() {
     if (++nodes_ > kMaxNodes)
-      return LimitExceeded("pattern_too_large: more than " + std::to_string(kMaxNodes) + " nodes");
+      return LimitExceeded("pattern_too_large",
+                           "more than " + std::to_string(kMaxNodes) + " nodes");
     return Status::Ok();
   }
   Status Enter() {
     if (++depth_ > kMaxNesting)
-      return LimitExceeded("pattern_too_deep: at position " + std::to_string(Cur().pos) +
-                           ": nesting deeper than " + std::to_string(kMaxNesting));
+      return LimitExceeded("pattern_too_deep", "at position " + std::to_string(Cur().pos) +
+                                                   ": nesting deeper than " +
+                                                   std::to_string(kMaxNesting));
     return Status::Ok();
   }
 
@@ -471,8 +473,8 @@ class Parser {
       CTIHUB_ASSIGN_OR_RETURN(ObsPtr right, (this->*sub)());
       n->children.push_back(std::move(right));
       if (kind != ObsExpr::Kind::kOr && n->children.size() > kMaxChainOperands)
-        return LimitExceeded("pattern_too_large: more than " + std::to_string(kMaxChainOperands) +
-                             " operands joined by AND or FOLLOWEDBY");
+        return LimitExceeded("pattern_too_large", "more than " + std::to_string(kMaxChainOperands) +
+                                                      " operands joined by AND or FOLLOWEDBY");
     }
     return n;
   }
@@ -880,7 +882,7 @@ class Parser {
         if (!Accept(Tok::kRBrack)) return Expected("']' after the list index");
         path->steps.push_back(std::move(s));
         if (path->steps.size() > 256)
-          return LimitExceeded("pattern_path_too_long: object path longer than 256 steps");
+          return LimitExceeded("pattern_path_too_long", "object path longer than 256 steps");
       } else {
         break;
       }
@@ -982,8 +984,8 @@ class Parser {
 
 Result<ParsedPattern> ParsePattern(std::string_view text, const PatternOptions& options) {
   if (text.size() > kMaxPatternBytes)
-    return LimitExceeded("pattern_too_long: pattern longer than " +
-                         std::to_string(kMaxPatternBytes) + " bytes");
+    return LimitExceeded("pattern_too_long",
+                         "pattern longer than " + std::to_string(kMaxPatternBytes) + " bytes");
   std::vector<Token> toks;
   Lexer lex(text, options.version);
   CTIHUB_RETURN_IF_ERROR(lex.Run(&toks));

@@ -27,7 +27,7 @@ Result<PolicyModel> PolicyHolder::Load(bool* known_orgs_failed) const {
   if (!orgs.ok()) {
     *known_orgs_failed = true;
     return Status(orgs.status().code(),
-                  "reading the hub's organisations: " + orgs.status().message());
+                  "reading the hub's organisations: " + orgs.status().NamedMessage());
   }
   return LoadPolicyDir(dir_, /*allow_missing=*/true, *orgs);
 }

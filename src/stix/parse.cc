@@ -22,10 +22,10 @@ Status Rebase(const Status& st, int64_t base) {
     if (res.ec == std::errc()) {
       std::string_view rest(res.ptr, static_cast<size_t>(msg.data() + msg.size() - res.ptr));
       if (rest.substr(0, 2) == ": ") rest.remove_prefix(2);
-      return Status(st.code(), At(base + n, rest));
+      return Status(st.code(), std::string(st.NameOr("")), At(base + n, rest));
     }
   }
-  return Status(st.code(), At(base, msg));
+  return Status(st.code(), std::string(st.NameOr("")), At(base, msg));
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ std::string EncodeCursor(int64_t date_added_us) {
 }
 
 Result<int64_t> DecodeCursor(std::string_view token) {
-  auto bad = [] { return InvalidArgument("bad_cursor: the next token is not valid"); };
+  auto bad = [] { return InvalidArgument("bad_cursor", "the next token is not valid"); };
   if (token.size() != kTag.size() + kValueDigits + kCheckDigits) return bad();
   if (token.substr(0, kTag.size()) != kTag) return bad();
   std::string_view value = token.substr(kTag.size(), kValueDigits);

@@ -31,11 +31,12 @@ std::string VersionKey(const Timestamp& t) { return t.Format(9); }
 
 Status ValidateNewObject(const NewObject& o) {
   if (o.id.empty() || o.id.find("--") == std::string::npos) {
-    return InvalidArgument("bad_object: id '" + o.id + "' is not type--uuid");
+    return InvalidArgument("bad_object", "id '" + o.id + "' is not type--uuid");
   }
-  if (o.type.empty()) return InvalidArgument("bad_object: empty type for " + o.id);
-  if (o.spec_version.empty()) return InvalidArgument("bad_object: empty spec_version for " + o.id);
-  if (o.json.empty()) return InvalidArgument("bad_object: empty json for " + o.id);
+  if (o.type.empty()) return InvalidArgument("bad_object", "empty type for " + o.id);
+  if (o.spec_version.empty())
+    return InvalidArgument("bad_object", "empty spec_version for " + o.id);
+  if (o.json.empty()) return InvalidArgument("bad_object", "empty json for " + o.id);
   return Status::Ok();
 }
 
@@ -242,8 +243,8 @@ void AppendScope(const AccessScope& s, const std::vector<std::string>& query_typ
 Status CheckFilterSizes(const ObjectQuery& q) {
   if (q.ids.size() > kMaxFilterValues || q.types.size() > kMaxFilterValues ||
       q.spec_versions.size() > kMaxFilterValues || q.versions.size() > kMaxFilterValues) {
-    return LimitExceeded("too_many_filter_values: at most " + std::to_string(kMaxFilterValues) +
-                         " values per match[] filter");
+    return LimitExceeded("too_many_filter_values", "at most " + std::to_string(kMaxFilterValues) +
+                                                       " values per match[] filter");
   }
   return Status::Ok();
 }
@@ -638,7 +639,7 @@ std::future<Result<std::vector<WriteOutcome>>> SqliteStore::Enqueue(WriteRequest
       return future;
     }
   }
-  req.done.set_value(Unavailable("store_closing: the store is shutting down"));
+  req.done.set_value(Unavailable("store_closing", "the store is shutting down"));
   return future;
 }
 
@@ -701,7 +702,7 @@ void SqliteStore::RecordFailure(const WriteRequest& req, const Status& why) {
   auto txn = Transaction::Begin(*writer_conn_);
   if (!txn.ok()) return;
   std::vector<int64_t> no_dates(req.objects.size(), 0);
-  Status s = UpdateStatus(req.status_id, req.objects, {}, no_dates, why.message());
+  Status s = UpdateStatus(req.status_id, req.objects, {}, no_dates, why.NamedMessage());
   if (s.ok()) (void)(*txn)->Commit();
 }
 
@@ -726,7 +727,7 @@ Result<std::vector<std::vector<WriteOutcome>>> SqliteStore::WriteBatchTxn(
                               writer_conn_->Prepare("SELECT 1 FROM collections WHERE id = ?1"));
       st.Bind(1, req.collection_id);
       CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) return NotFound("unknown_collection: no collection '" + req.collection_id + "'");
+      if (!row) return NotFound("unknown_collection", "no collection '" + req.collection_id + "'");
     }
     std::vector<WriteOutcome> outcomes;
     std::vector<int64_t> dates;
@@ -933,7 +934,7 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
 
 Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& q) {
   CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
-  if (q.ids.empty()) return InvalidArgument("bad_delete: an object id is required");
+  if (q.ids.empty()) return InvalidArgument("bad_delete", "an object id is required");
   SqlBuilder b;
   b.sql = "DELETE FROM objects";
   // No scope, no admit: a delete removes what the filters select.

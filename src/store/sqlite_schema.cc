@@ -123,9 +123,9 @@ Status Migrate(Connection& conn) {
     CTIHUB_ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version"));
     if (version == LatestSchemaVersion()) return Status::Ok();
     if (version > LatestSchemaVersion() || version < 0) {
-      return Unavailable("schema_too_new: database schema version " + std::to_string(version) +
-                         " is newer than this build (" + std::to_string(LatestSchemaVersion()) +
-                         ")");
+      return Unavailable("schema_too_new", "database schema version " + std::to_string(version) +
+                                               " is newer than this build (" +
+                                               std::to_string(LatestSchemaVersion()) + ")");
     }
     CTIHUB_RETURN_IF_ERROR(ApplyStep(conn, static_cast<int>(version)));
   }

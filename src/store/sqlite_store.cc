@@ -28,15 +28,15 @@ constexpr int kCheckpointPages = 2000;
 // Basic credentials ("user:pass"), so ':' ',' '*' and white space are refused.
 Status ValidateName(std::string_view what, std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) {
-    return InvalidArgument("bad_name: " + std::string(what) + " name must be 1.." +
-                           std::to_string(kMaxNameLength) + " characters");
+    return InvalidArgument("bad_name", std::string(what) + " name must be 1.." +
+                                           std::to_string(kMaxNameLength) + " characters");
   }
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-' || c == '@' || c == '+';
     if (!ok) {
-      return InvalidArgument("bad_name: " + std::string(what) + " name '" + std::string(name) +
-                             "' may contain only letters, digits and . _ - @ +");
+      return InvalidArgument("bad_name", std::string(what) + " name '" + std::string(name) +
+                                             "' may contain only letters, digits and . _ - @ +");
     }
   }
   return Status::Ok();
@@ -65,7 +65,7 @@ std::vector<std::string> SplitList(std::string_view text) {
 Status ValidateAclEntries(const std::vector<std::string>& entries) {
   for (const auto& e : entries) {
     if (e.empty() || e.find('\n') != std::string::npos) {
-      return InvalidArgument("bad_acl: empty or multi-line access-list entry");
+      return InvalidArgument("bad_acl", "empty or multi-line access-list entry");
     }
   }
   return Status::Ok();
@@ -263,7 +263,7 @@ Result<Organisation> SqliteStore::AddOrganisation(const Organisation& org) {
   st.Bind(1, org.name).Bind(2, org.identity_id);
   Status s = st.Run();
   if (s.code() == ErrorCode::kConflict) {
-    return Conflict("org_exists: organisation '" + org.name + "' already exists");
+    return Conflict("org_exists", "organisation '" + org.name + "' already exists");
   }
   CTIHUB_RETURN_IF_ERROR(s);
   Organisation out = org;
@@ -290,7 +290,7 @@ Result<Organisation> SqliteStore::GetOrganisation(std::string_view name) {
                           conn->Prepare("SELECT id, name, identity_id FROM orgs WHERE name = ?1"));
   st.Bind(1, name);
   CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return NotFound("unknown_org: no organisation '" + std::string(name) + "'");
+  if (!row) return NotFound("unknown_org", "no organisation '" + std::string(name) + "'");
   return Organisation{st.Int(0), st.String(1), st.String(2)};
 }
 
@@ -304,7 +304,7 @@ Result<User> SqliteStore::AddUser(const User& user) {
     st.Bind(1, user.org_id);
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row)
-      return NotFound("unknown_org: no organisation with id " + std::to_string(user.org_id));
+      return NotFound("unknown_org", "no organisation with id " + std::to_string(user.org_id));
     org_name = st.String(0);
   }
   {
@@ -316,7 +316,7 @@ Result<User> SqliteStore::AddUser(const User& user) {
     st.Bind(4, user.password_hash).Bind(5, int64_t{user.disabled ? 1 : 0});
     Status s = st.Run();
     if (s.code() == ErrorCode::kConflict) {
-      return Conflict("user_exists: user '" + user.name + "' already exists");
+      return Conflict("user_exists", "user '" + user.name + "' already exists");
     }
     CTIHUB_RETURN_IF_ERROR(s);
   }
@@ -347,7 +347,7 @@ Result<User> SqliteStore::GetUser(std::string_view name) {
                           conn->Prepare(std::string(kUserColumns) + "WHERE u.name = ?1"));
   st.Bind(1, name);
   CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return NotFound("unknown_user: no user '" + std::string(name) + "'");
+  if (!row) return NotFound("unknown_user", "no user '" + std::string(name) + "'");
   return ReadUser(st);
 }
 
@@ -357,7 +357,7 @@ Result<User> SqliteStore::GetUserById(int64_t id) {
                           conn->Prepare(std::string(kUserColumns) + "WHERE u.id = ?1"));
   st.Bind(1, id);
   CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return NotFound("unknown_user: no user with id " + std::to_string(id));
+  if (!row) return NotFound("unknown_user", "no user with id " + std::to_string(id));
   return ReadUser(st);
 }
 
@@ -366,7 +366,8 @@ Status SqliteStore::RemoveUser(std::string_view name) {
   CTIHUB_ASSIGN_OR_RETURN(Statement st, admin_->Prepare("DELETE FROM users WHERE name = ?1"));
   st.Bind(1, name);
   CTIHUB_RETURN_IF_ERROR(st.Run());
-  if (admin_->Changes() == 0) return NotFound("unknown_user: no user '" + std::string(name) + "'");
+  if (admin_->Changes() == 0)
+    return NotFound("unknown_user", "no user '" + std::string(name) + "'");
   return Status::Ok();
 }
 
@@ -376,7 +377,8 @@ Status SqliteStore::SetPassword(std::string_view user, std::string_view password
                           admin_->Prepare("UPDATE users SET password_hash = ?2 WHERE name = ?1"));
   st.Bind(1, user).Bind(2, password_hash);
   CTIHUB_RETURN_IF_ERROR(st.Run());
-  if (admin_->Changes() == 0) return NotFound("unknown_user: no user '" + std::string(user) + "'");
+  if (admin_->Changes() == 0)
+    return NotFound("unknown_user", "no user '" + std::string(user) + "'");
   return Status::Ok();
 }
 
@@ -384,7 +386,7 @@ Status SqliteStore::SetPassword(std::string_view user, std::string_view password
 
 Result<ApiToken> SqliteStore::AddToken(const ApiToken& token) {
   if (token.token_hash.size() != 64) {
-    return InvalidArgument("bad_token_hash: expected hex SHA-256 (64 characters)");
+    return InvalidArgument("bad_token_hash", "expected hex SHA-256 (64 characters)");
   }
   ApiToken out = token;
   if (out.created == Timestamp()) out.created = Timestamp::Now();
@@ -398,8 +400,8 @@ Result<ApiToken> SqliteStore::AddToken(const ApiToken& token) {
   Status s = st.Run();
   if (s.code() == ErrorCode::kConflict) {
     // Either the user does not exist (foreign key) or the hash collides.
-    return NotFound("unknown_user_or_duplicate_token: cannot add token for user id " +
-                    std::to_string(out.user_id));
+    return NotFound("unknown_user_or_duplicate_token",
+                    "cannot add token for user id " + std::to_string(out.user_id));
   }
   CTIHUB_RETURN_IF_ERROR(s);
   out.id = admin_->LastInsertRowid();
@@ -438,7 +440,7 @@ Status SqliteStore::RevokeToken(int64_t token_id) {
   st.Bind(1, token_id);
   CTIHUB_RETURN_IF_ERROR(st.Run());
   if (admin_->Changes() == 0) {
-    return NotFound("unknown_token: no token with id " + std::to_string(token_id));
+    return NotFound("unknown_token", "no token with id " + std::to_string(token_id));
   }
   return Status::Ok();
 }
@@ -477,10 +479,10 @@ Result<std::vector<ApiRoot>> SqliteStore::ListApiRoots() {
 Result<Collection> SqliteStore::AddCollection(const Collection& c) {
   CTIHUB_RETURN_IF_ERROR(ValidateAclEntries(c.readers));
   CTIHUB_RETURN_IF_ERROR(ValidateAclEntries(c.writers));
-  if (c.title.empty()) return InvalidArgument("bad_collection: title is required");
+  if (c.title.empty()) return InvalidArgument("bad_collection", "title is required");
   Collection out = c;
   if (out.id.empty()) out.id = Uuid::V4().ToString();
-  if (!Uuid::Parse(out.id).ok()) return InvalidArgument("bad_collection: id must be a UUID");
+  if (!Uuid::Parse(out.id).ok()) return InvalidArgument("bad_collection", "id must be a UUID");
   std::lock_guard<std::mutex> lock(admin_mu_);
   CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
   {
@@ -488,7 +490,7 @@ Result<Collection> SqliteStore::AddCollection(const Collection& c) {
                             admin_->Prepare("SELECT 1 FROM api_roots WHERE name = ?1"));
     st.Bind(1, out.api_root);
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return NotFound("unknown_api_root: no API root '" + out.api_root + "'");
+    if (!row) return NotFound("unknown_api_root", "no API root '" + out.api_root + "'");
   }
   {
     CTIHUB_ASSIGN_OR_RETURN(
@@ -499,7 +501,7 @@ Result<Collection> SqliteStore::AddCollection(const Collection& c) {
     st.Bind(5, out.alias).Bind(6, JoinList(out.readers)).Bind(7, JoinList(out.writers));
     Status s = st.Run();
     if (s.code() == ErrorCode::kConflict) {
-      return Conflict("collection_exists: collection " + out.id + " already exists");
+      return Conflict("collection_exists", "collection " + out.id + " already exists");
     }
     CTIHUB_RETURN_IF_ERROR(s);
   }
@@ -531,7 +533,7 @@ Result<Collection> SqliteStore::GetCollection(std::string_view api_root, std::st
                     "(id = ?2 OR (alias <> '' AND alias = ?2)) ORDER BY id <> ?2 LIMIT 1"));
   st.Bind(1, api_root).Bind(2, id);
   CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return NotFound("unknown_collection: no collection '" + std::string(id) + "'");
+  if (!row) return NotFound("unknown_collection", "no collection '" + std::string(id) + "'");
   return ReadCollection(st);
 }
 
@@ -543,7 +545,7 @@ Status SqliteStore::RemoveCollection(std::string_view id) {
     st.Bind(1, id);
     CTIHUB_RETURN_IF_ERROR(st.Run());
     if (admin_->Changes() == 0) {
-      return NotFound("unknown_collection: no collection '" + std::string(id) + "'");
+      return NotFound("unknown_collection", "no collection '" + std::string(id) + "'");
     }
   }
   {
@@ -558,7 +560,7 @@ Status SqliteStore::RemoveCollection(std::string_view id) {
 // ---- status resources ----------------------------------------------------------
 
 Status SqliteStore::CreateStatus(const StatusResource& s) {
-  if (s.id.empty()) return InvalidArgument("bad_status: empty id");
+  if (s.id.empty()) return InvalidArgument("bad_status", "empty id");
   WriteRequest req;
   req.new_status = std::make_unique<StatusResource>(s);
   return Enqueue(std::move(req)).get().status();
@@ -577,7 +579,8 @@ Status SqliteStore::InsertStatus(Connection& conn, const StatusResource& s) {
     st.Bind(5, s.request_timestamp.ToString()).Bind(6, s.total_count).Bind(7, s.success_count);
     st.Bind(8, s.failure_count).Bind(9, s.pending_count);
     Status r = st.Run();
-    if (r.code() == ErrorCode::kConflict) return Conflict("status_exists: " + s.id);
+    if (r.code() == ErrorCode::kConflict)
+      return Conflict("status_exists", "status " + s.id + " already exists");
     CTIHUB_RETURN_IF_ERROR(r);
   }
   CTIHUB_ASSIGN_OR_RETURN(
@@ -613,7 +616,7 @@ Result<StatusResource> SqliteStore::GetStatus(std::string_view api_root, std::st
                       "WHERE id = ?1 AND (?2 = '' OR api_root = ?2)"));
     st.Bind(1, id).Bind(2, api_root);
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return NotFound("unknown_status: no status '" + std::string(id) + "'");
+    if (!row) return NotFound("unknown_status", "no status '" + std::string(id) + "'");
     out.id = st.String(0);
     out.api_root = st.String(1);
     out.user_id = st.Int(2);

@@ -23,20 +23,20 @@ Result<Role> ParseRole(std::string_view s) {
        {Role::kAdmin, Role::kPublisher, Role::kReader, Role::kAuditor, Role::kHubAuditor}) {
     if (RoleName(r) == s) return r;
   }
-  return InvalidArgument("bad_role: unknown role '" + std::string(s) +
-                         "' (admin, publisher, reader, auditor, hub-auditor)");
+  return InvalidArgument("bad_role", "unknown role '" + std::string(s) +
+                                         "' (admin, publisher, reader, auditor, hub-auditor)");
 }
 
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
-  return Unavailable("not_supported: this store backend cannot list versions for recovery");
+  return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }
 
 Result<int64_t> Store::FinishPendingStatuses(std::string_view) {
-  return Unavailable("not_supported: this store backend cannot finish pending statuses");
+  return Unavailable("not_supported", "this store backend cannot finish pending statuses");
 }
 
 Status Store::FinishPendingStatus(std::string_view, std::string_view, std::string_view) {
-  return Unavailable("not_supported: this store backend cannot finish a pending status");
+  return Unavailable("not_supported", "this store backend cannot finish a pending status");
 }
 
 }  // namespace ctihub::store

@@ -463,9 +463,10 @@ Status PrepareWrite(const policy::Policy* policy, const auth::Principal& princip
                                   policy::LookupMarking(out.id).kind != policy::MarkingKind::kOther;
     if (claimed != writer_identity && !standard_marking &&
         !policy->MayRelay(principal.org, claimed, now)) {
-      return InvalidArgument("producer_not_allowed: created_by_ref " + claimed +
-                             " is not the identity of organisation '" + principal.org +
-                             "' and no relay agreement lets it relay for that producer");
+      return InvalidArgument("producer_not_allowed",
+                             "created_by_ref " + claimed +
+                                 " is not the identity of organisation '" + principal.org +
+                                 "' and no relay agreement lets it relay for that producer");
     }
     out.access.producer = claimed;
     return Status::Ok();

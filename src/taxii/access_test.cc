@@ -111,7 +111,7 @@ TEST(PrepareWrite, ForeignProducerRefusedUnlessRelayed) {
   out.type = "malware";
   Status st = Prepare(policy.get(), "other", as_vendor, out);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("producer_not_allowed"), std::string::npos) << st.message();
+  EXPECT_EQ(st.name(), "producer_not_allowed") << st.message();
 
   store::NewObject relayed;
   relayed.type = "malware";

@@ -23,14 +23,14 @@ Result<std::vector<store::Collection>> CollectionsFor(store::Store& store,
     }
     if (reader.principal != nullptr && !auth::CanRead(*reader.principal, c)) {
       if (!scope.collection.empty()) {
-        return Forbidden("read_forbidden: you may not read collection " + scope.collection);
+        return Forbidden("read_forbidden", "you may not read collection " + scope.collection);
       }
       continue;
     }
     out.push_back(std::move(c));
   }
   if (!scope.collection.empty() && out.empty()) {
-    return NotFound("unknown_collection: no collection " + scope.collection);
+    return NotFound("unknown_collection", "no collection " + scope.collection);
   }
   return out;
 }
@@ -112,7 +112,7 @@ Result<ExportSummary> RunExport(store::Store& store, const ExportReader& reader,
                                 const ExportScope& scope, const formats::ExportOptions& options,
                                 formats::Exporter& exporter, const ExportAudit& audit) {
   if (reader.principal != nullptr && reader.policy == nullptr) {
-    return Unavailable("policy_unavailable: no sharing policy is loaded");
+    return Unavailable("policy_unavailable", "no sharing policy is loaded");
   }
   CTIHUB_ASSIGN_OR_RETURN(std::vector<store::Collection> collections,
                           CollectionsFor(store, reader, scope));

@@ -363,10 +363,10 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
   int64_t cursor = -1;
   if (!q.next.empty()) {
     std::string_view n = q.next;
-    if (n.substr(0, 2) != "m:") return InvalidArgument("bad_next: unknown next token");
+    if (n.substr(0, 2) != "m:") return InvalidArgument("bad_next", "unknown next token");
     auto [p, ec] = std::from_chars(n.data() + 2, n.data() + n.size(), cursor);
     if (ec != std::errc() || p != n.data() + n.size())
-      return InvalidArgument("bad_next: unknown next token");
+      return InvalidArgument("bad_next", "unknown next token");
   }
   // On the admitted path first/last are picked among the versions the reader
   // may see (PickedByVisibility): every version is selected here.

@@ -42,7 +42,7 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 Status BadFilter(std::string_view name, std::string_view why) {
-  return InvalidArgument("bad_filter: " + std::string(name) + ": " + std::string(why));
+  return InvalidArgument("bad_filter", std::string(name) + ": " + std::string(why));
 }
 
 // A parsed media type: lower-cased type/subtype and parameters.
@@ -82,12 +82,12 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%') {
-      if (i + 2 >= s.size()) return InvalidArgument("bad_target: truncated percent escape");
+      if (i + 2 >= s.size()) return InvalidArgument("bad_target", "truncated percent escape");
       int hi = HexDigitValue(s[i + 1]);
       int lo = HexDigitValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return InvalidArgument("bad_target: bad percent escape");
+      if (hi < 0 || lo < 0) return InvalidArgument("bad_target", "bad percent escape");
       char decoded = static_cast<char>(hi * 16 + lo);
-      if (decoded == '\0') return InvalidArgument("bad_target: NUL byte in target");
+      if (decoded == '\0') return InvalidArgument("bad_target", "NUL byte in target");
       out += decoded;
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -101,14 +101,14 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
 
 Result<Target> ParseTarget(std::string_view target) {
   if (target.size() > kMaxTargetBytes)
-    return LimitExceeded("target_too_long: request target too long");
+    return LimitExceeded("target_too_long", "request target too long");
   if (target.empty() || target.front() != '/') {
-    return InvalidArgument("bad_target: request target must be an absolute path");
+    return InvalidArgument("bad_target", "request target must be an absolute path");
   }
   for (char c : target) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f)
-      return InvalidArgument("bad_target: control character or space in target");
+      return InvalidArgument("bad_target", "control character or space in target");
   }
   Target out;
   std::string_view path = target;
@@ -123,17 +123,17 @@ Result<Target> ParseTarget(std::string_view target) {
     if (raw.empty()) continue;
     CTIHUB_ASSIGN_OR_RETURN(std::string seg, PercentDecode(raw, false));
     if (seg == "." || seg == ".." || seg.find('/') != std::string::npos) {
-      return InvalidArgument("bad_target: dot segment or encoded slash in path");
+      return InvalidArgument("bad_target", "dot segment or encoded slash in path");
     }
     if (out.segments.size() >= kMaxPathSegments)
-      return InvalidArgument("bad_target: too many path segments");
+      return InvalidArgument("bad_target", "too many path segments");
     out.segments.push_back(std::move(seg));
   }
   if (!query.empty()) {
     for (std::string_view pair : Split(query, '&')) {
       if (pair.empty()) continue;
       if (out.params.size() >= kMaxQueryParams) {
-        return LimitExceeded("too_many_params: more than 256 query parameters");
+        return LimitExceeded("too_many_params", "more than 256 query parameters");
       }
       size_t eq = pair.find('=');
       std::string_view k = pair.substr(0, eq);
@@ -165,8 +165,7 @@ Result<store::ObjectQuery> ParseFilters(
         std::string_view v = Trim(raw);
         if (v.empty()) return BadFilter(key, "empty value");
         if (++values > kMaxFilterValues) {
-          return Status(ErrorCode::kLimitExceeded,
-                        "too_many_filter_values: more than 1000 filter values");
+          return LimitExceeded("too_many_filter_values", "more than 1000 filter values");
         }
         CTIHUB_RETURN_IF_ERROR(fn(v));
       }
@@ -287,29 +286,30 @@ bool IsTaxii21ContentType(std::string_view content_type) {
 Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
                                                 const EnvelopeOptions& opts) {
   // An empty view may have a null data(): simdjson would memcpy from it.
-  if (body.empty()) return InvalidArgument("invalid_json: empty body");
+  if (body.empty()) return InvalidArgument("invalid_json", "empty body");
   thread_local json::JsonParser parser;
   auto root = parser.Parse(body);
   if (!root.ok()) {
     if (root.status().code() == ErrorCode::kLimitExceeded) {
-      return LimitExceeded("envelope_too_large: " + root.status().message());
+      return LimitExceeded("envelope_too_large", root.status().message());
     }
-    return InvalidArgument("invalid_json: " + root.status().message());
+    return InvalidArgument("invalid_json", root.status().message());
   }
   json::Object envelope;
   if (root->get_object().get(envelope) != simdjson::SUCCESS) {
-    return InvalidArgument("invalid_envelope: the body is not a JSON object");
+    return InvalidArgument("invalid_envelope", "the body is not a JSON object");
   }
   std::vector<EnvelopeItem> items;
   json::Element objects_el;
   if (envelope["objects"].get(objects_el) != simdjson::SUCCESS) return items;  // no objects
   json::Array objects;
   if (objects_el.get_array().get(objects) != simdjson::SUCCESS) {
-    return InvalidArgument("invalid_envelope: \"objects\" is not an array");
+    return InvalidArgument("invalid_envelope", "\"objects\" is not an array");
   }
   if (objects.size() > opts.max_objects) {
-    return LimitExceeded("too_many_objects: the envelope has " + std::to_string(objects.size()) +
-                         " objects; the limit is " + std::to_string(opts.max_objects));
+    return LimitExceeded("too_many_objects", "the envelope has " + std::to_string(objects.size()) +
+                                                 " objects; the limit is " +
+                                                 std::to_string(opts.max_objects));
   }
   items.reserve(objects.size());
   std::set<std::pair<std::string, std::string>> seen;
@@ -355,7 +355,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
         po.version = spec_version == "2.0" ? pattern::StixVersion::k20 : pattern::StixVersion::k21;
         Status st = pattern::ValidatePattern(pattern, po);
         if (!st.ok()) {
-          item.message = "invalid pattern: " + st.message();
+          item.message = "invalid pattern: " + st.NamedMessage();
           items.push_back(std::move(item));
           continue;
         }
@@ -379,7 +379,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
     if (opts.prepare) {
       Status prepared = opts.prepare(obj, no);
       if (!prepared.ok()) {
-        item.message = prepared.message();
+        item.message = prepared.NamedMessage();
         items.push_back(std::move(item));
         continue;
       }

@@ -2,8 +2,8 @@
 // segments and query parameters, percent-decoded), the URL filters of the
 // objects/manifest/versions endpoints, media types (Accept, Content-Type) and
 // the envelope of a POST. Every function is pure, thread-safe and returns
-// InvalidArgument (or LimitExceeded) with a stable rejection name in the
-// message prefix ("bad_filter: ...") instead of failing any other way.
+// InvalidArgument (or LimitExceeded) with a stable rejection name
+// (Status::name(), "bad_filter") instead of failing any other way.
 #pragma once
 
 #include <cstdint>

@@ -49,21 +49,6 @@ std::string_view Title(int http_status) {
   }
 }
 
-// Messages of rejections start with their stable name: "bad_filter: ...".
-std::pair<std::string, std::string> SplitName(const std::string& message,
-                                              std::string_view fallback) {
-  size_t colon = message.find(": ");
-  if (colon != std::string::npos && colon > 0 && colon < 40) {
-    bool name = true;
-    for (size_t i = 0; i < colon; ++i) {
-      char c = message[i];
-      if (!((c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9'))) name = false;
-    }
-    if (name) return {message.substr(0, colon), message.substr(colon + 2)};
-  }
-  return {std::string(fallback), message};
-}
-
 std::string DateAddedText(int64_t us) { return Timestamp::FromMicros(us).Format(6); }
 
 std::string VersionText(const store::ObjectVersion& o) { return o.version.ToString(); }
@@ -188,14 +173,14 @@ Response ErrorResponse(int http_status, std::string_view error_id, std::string_v
 
 Response ErrorResponse(const Status& status, std::string_view error_id) {
   int http = HttpStatusOf(status.code());
-  auto [name, message] = SplitName(status.message(), error_id);
+  std::string_view name = status.NameOr(error_id);
   if (status.code() == ErrorCode::kInternal) {
     // Internal details stay in the log, not in the response.
     Response r = ErrorResponse(http, name, Title(http), "internal error");
-    r.internal_detail = status.message();
+    r.internal_detail = status.NamedMessage();
     return r;
   }
-  return ErrorResponse(http, name, Title(http), message);
+  return ErrorResponse(http, name, Title(http), status.message());
 }
 
 Service::Service(store::Store& store, AuthenticateFn authenticate, ServiceOptions options,
@@ -913,7 +898,7 @@ Result<store::ObjectPage> Service::ReadPage(Call& call, Endpoint endpoint,
   auto page = store_.QueryObjects(*q);
   if (!page.ok()) return page.status();
   if (!object_id.empty() && page->objects.empty() && q->next.empty() && !q->added_after_us) {
-    return NotFound("unknown_object: no such object");
+    return NotFound("unknown_object", "no such object");
   }
   RecordServed(page->objects, gate, call.ctx);
   return page;

@@ -338,6 +338,62 @@ TEST_F(ServiceTest, BadFiltersAndTokens) {
   EXPECT_EQ(Do("GET", base + "?unknown=1").status, 200);
 }
 
+// The TAXII error object of a rejection: its name from the Status, its message whole.
+struct ErrorObject {
+  std::string error_id, error_code, description;
+};
+
+ErrorObject ErrorObjectOf(const Response& r) {
+  json::JsonParser parser;
+  auto e = parser.Parse(r.body);
+  EXPECT_TRUE(e.ok()) << r.body;
+  if (!e.ok()) return {};
+  auto text = [&](const char* key) {
+    std::string_view v;
+    return (*e)[key].get_string().get(v) == simdjson::SUCCESS ? std::string(v) : "<absent>";
+  };
+  return {text("error_id"), text("error_code"), text("description")};
+}
+
+// Issue 12 item 17: the name travels beside the message, never inside it.
+TEST(ErrorResponseTest, NamedRejectionGivesItsNameAndAPlainDescription) {
+  Response r =
+      ErrorResponse(InvalidArgument("bad_filter", "limit: must be positive"), "store_error");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.error_id, "bad_filter");
+  ErrorObject e = ErrorObjectOf(r);
+  EXPECT_EQ(e.error_id, "bad_filter");
+  EXPECT_EQ(e.error_code, "bad_filter");
+  EXPECT_EQ(e.description, "limit: must be positive");
+}
+
+// Before, a lower-case word before ": " was taken for a name: "value" became
+// the error_code and the description lost it.
+TEST(ErrorResponseTest, UnnamedMessageThatLooksNamedKeepsItsTextAndTheFallbackName) {
+  Response r = ErrorResponse(InvalidArgument("value: must be a positive integer"), "bad_filter");
+  EXPECT_EQ(r.error_id, "bad_filter");
+  ErrorObject e = ErrorObjectOf(r);
+  EXPECT_EQ(e.error_code, "bad_filter");
+  EXPECT_EQ(e.description, "value: must be a positive integer");
+}
+
+TEST(ErrorResponseTest, InternalKeepsItsNameAndItsDetailOutOfTheBody) {
+  Response r = ErrorResponse(Internal("store_corrupt", "page 7 checksum"), "store_error");
+  EXPECT_EQ(r.status, 500);
+  ErrorObject e = ErrorObjectOf(r);
+  EXPECT_EQ(e.error_code, "store_corrupt");
+  EXPECT_EQ(e.description, "internal error");
+  EXPECT_EQ(r.body.find("page 7"), std::string::npos) << r.body;
+  EXPECT_EQ(r.internal_detail, "store_corrupt: page 7 checksum");
+}
+
+TEST_F(ServiceTest, BadFilterNamesItselfOnceInTheErrorObject) {
+  Response r = Do("GET", std::string("/api1/collections/") + kRw + "/objects/?limit=0");
+  ErrorObject e = ErrorObjectOf(r);
+  EXPECT_EQ(e.error_code, "bad_filter");
+  EXPECT_EQ(e.description.rfind("limit: ", 0), 0u) << e.description;
+}
+
 TEST_F(ServiceTest, AccessDecisions) {
   std::string obj = Indicator("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "2024-01-02T00:00:00.000Z");
   ExpectError(Do("POST", std::string("/api1/collections/") + kRo + "/objects/", Envelope({obj})),

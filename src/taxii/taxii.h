@@ -79,7 +79,8 @@ struct Response {
   int64_t objects_accepted = 0;  // objects handed to the store by a POST (ingest metrics)
 };
 
-// The TAXII error object of a Status; `error_id` is the stable rejection name.
+// The TAXII error object of a Status: error_id/error_code is the status's own name, else
+// `error_id` (the caller's name for the failure); the description is the whole message.
 Response ErrorResponse(const Status& status, std::string_view error_id);
 Response ErrorResponse(int http_status, std::string_view error_id, std::string_view title,
                        std::string_view description);
