@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "core/encoding.h"
 #include "core/hash.h"
 #include "core/json.h"
+#include "sqlite/db.h"
 
 namespace ctihub::audit {
 namespace {
@@ -99,67 +99,63 @@ std::vector<ObjectRef> ParseObjects(std::string_view text) {
   return out;
 }
 
-// Minimal RAII over sqlite3 (this module's only SQL).
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Stmt& Bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int Step() { return sqlite3_step(s_); }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  std::string Text(int c) const {
-    const unsigned char* t = sqlite3_column_text(s_, c);
-    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s_, c))
-             : std::string();
-  }
-  int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
-  sqlite3_stmt* get() { return s_; }
+// SQL goes through the hub's one SQLite layer (sqlite/db.h). Every SQLite
+// failure here makes the trail Unavailable (the caller fails the request
+// rather than serve unaudited), named by what was being done and SQLite's text.
+using sqlite::Connection;
+using sqlite::Statement;
 
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
-};
-
-Status SqlError(sqlite3* db, std::string_view what) {
-  return Unavailable("audit: " + std::string(what) + ": " + sqlite3_errmsg(db));
+Status SqlError(const Connection& db, std::string_view what) {
+  return Unavailable("audit: " + std::string(what) + ": " + db.ErrorMessage());
 }
 
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "?";
-    sqlite3_free(err);
-    return Unavailable(std::string("audit: ") + m);
-  }
+Status Exec(Connection& db, std::string_view sql) {
+  if (db.Exec(sql).ok()) return Status::Ok();
+  return Unavailable("audit: " + db.ErrorMessage());
+}
+
+// A statement of `db`; SqlError(what) when it cannot be prepared.
+Result<Statement> Prepare(Connection& db, const std::string& sql, std::string_view what) {
+  auto s = db.Prepare(sql);
+  if (!s.ok()) return SqlError(db, what);
+  return s;
+}
+
+// Steps `s` once: true with a row, false when done, SqlError(what) on failure.
+Result<bool> Step(Connection& db, Statement& s, std::string_view what) {
+  auto row = s.Step();
+  if (!row.ok()) return SqlError(db, what);
+  return *row;
+}
+
+// Steps `s` once and requires a row (an aggregate such as count(*)).
+Status StepToRow(Connection& db, Statement& s, std::string_view what) {
+  auto row = s.Step();
+  if (!row.ok() || !*row) return SqlError(db, what);
   return Status::Ok();
 }
 
-struct Conn {
-  sqlite3* db = nullptr;
-  ~Conn() { sqlite3_close_v2(db); }
-};
+// Runs an INSERT and rewinds it with its bindings cleared, ready for the next row.
+Status Insert(Connection& db, Statement& s, std::string_view what) {
+  auto row = s.Step();
+  if (!row.ok() || *row) return SqlError(db, what);
+  s.Reset();
+  return Status::Ok();
+}
 
-Result<std::unique_ptr<Conn>> OpenDb(const std::string& path, bool read_only) {
-  auto c = std::make_unique<Conn>();
-  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path.c_str(), &c->db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
-    return Unavailable("audit: cannot open " + path + ": " + (c->db ? sqlite3_errmsg(c->db) : "?"));
-  sqlite3_busy_timeout(c->db, 10000);
+// The writer's connection keeps SQLite's default settings; AuditLog::Open sets
+// its journal and durability pragmas. Readers open the file read-only.
+Result<std::unique_ptr<Connection>> OpenDb(const std::string& path, bool read_only) {
+  sqlite::OpenOptions opts;
+  opts.read_only = read_only;
+  opts.create = !read_only;
+  opts.busy_timeout_ms = 10000;
+  auto c = Connection::Open(path, opts);
+  if (!c.ok()) return Unavailable("audit: " + c.status().message());
   return c;
 }
 
-Record RowToRecord(Stmt& s) {
+Record RowToRecord(const Statement& s) {
   Record r;
   r.seq = s.Int(0);
   auto t = Timestamp::Parse(s.Text(1));
@@ -368,7 +364,7 @@ Result<NodeKey> NodeKeyForTrail(const std::string& data_dir, bool trail_has_reco
 // ---------------------------------------------------------------- AuditLog
 
 struct AuditLog::Db {
-  std::unique_ptr<Conn> conn;
+  std::unique_ptr<Connection> conn;
   bool object_position = true;  // audit_object has the `n` column (trails since 2026-11-29)
 };
 
@@ -379,22 +375,27 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& data_dir, Op
   log->options_ = options;
   log->db_ = std::make_unique<Db>();
   CTIHUB_ASSIGN_OR_RETURN(log->db_->conn, OpenDb(data_dir + "/audit.db", false));
-  sqlite3* db = log->db_->conn->db;
+  Connection& db = *log->db_->conn;
   // 32 MiB of page cache: the object index takes random inserts.
   CTIHUB_RETURN_IF_ERROR(
       Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;"));
   CTIHUB_RETURN_IF_ERROR(Exec(db, kSchema));
   {
-    Stmt s(db, "SELECT count(*) FROM pragma_table_info('audit_object') WHERE name = 'n'");
-    if (!s.ok() || s.Step() != SQLITE_ROW) return SqlError(db, "read schema");
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement s,
+        Prepare(db, "SELECT count(*) FROM pragma_table_info('audit_object') WHERE name = 'n'",
+                "read schema"));
+    CTIHUB_RETURN_IF_ERROR(StepToRow(db, s, "read schema"));
     log->db_->object_position = s.Int(0) > 0;
   }
   {
-    Stmt s(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1");
-    if (!s.ok()) return SqlError(db, "read last record");
-    if (s.Step() == SQLITE_ROW) {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement s, Prepare(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1",
+                             "read last record"));
+    auto row = s.Step();
+    if (row.ok() && *row) {
       log->last_seq_ = s.Int(0);
-      log->last_hash_ = s.Text(1);
+      log->last_hash_ = s.String(1);
     }
   }
   log->committed_seq_ = log->last_seq_;
@@ -478,43 +479,47 @@ void AuditLog::Run() {
 }
 
 Status AuditLog::CommitBatch(std::vector<Record>& batch) {
-  sqlite3* db = db_->conn->db;
-  CTIHUB_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  Connection& db = *db_->conn;
+  // BEGIN IMMEDIATE; every early return below rolls back (after the error
+  // text is taken), a failed COMMIT too.
+  auto txn = sqlite::Transaction::Begin(db);
+  if (!txn.ok()) return Unavailable("audit: " + db.ErrorMessage());
   // Another process (the server and `ctihub user add`, ...) may have appended
   // since our last commit: the cached head would fork the chain. Re-read it
   // under the write lock BEGIN IMMEDIATE holds until COMMIT.
   {
-    Stmt last(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1");
-    int rc = last.ok() ? last.Step() : SQLITE_ERROR;
-    if (rc == SQLITE_ROW) {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement last, Prepare(db, "SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1",
+                                "read the chain head"));
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, last, "read the chain head"));
+    if (row) {
       last_seq_ = last.Int(0);
-      last_hash_ = last.Text(1);
-    } else if (rc == SQLITE_DONE) {
+      last_hash_ = last.String(1);
+    } else {
       last_seq_ = 0;
       last_hash_.clear();
-    } else {
-      Status s = SqlError(db, "read the chain head");
-      (void)Exec(db, "ROLLBACK");
-      return s;
     }
   }
   int64_t seq = last_seq_;
   std::string hash = last_hash_;
-  Stmt ins(db,
-           "INSERT INTO audit_record(seq, time, user, org, action, route, status, remote, objects, "
-           "details, "
-           "prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-  Stmt obj(db, db_->object_position
-                   ? "INSERT INTO audit_object(object_id, version, seq, n) VALUES(?,?,?,?)"
-                   : "INSERT INTO audit_object(object_id, version, seq) VALUES(?,?,?)");
-  Stmt cp(db,
-          "INSERT INTO audit_checkpoint(seq, hash, signed_at, public_key, signature) "
-          "VALUES(?,?,?,?,?)");
-  if (!ins.ok() || !obj.ok() || !cp.ok()) {
-    Status s = SqlError(db, "prepare");
-    (void)Exec(db, "ROLLBACK");
-    return s;
-  }
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement ins,
+      Prepare(db,
+              "INSERT INTO audit_record(seq, time, user, org, action, route, status, remote, "
+              "objects, details, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+              "prepare"));
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement obj,
+      Prepare(db,
+              db_->object_position
+                  ? "INSERT INTO audit_object(object_id, version, seq, n) VALUES(?,?,?,?)"
+                  : "INSERT INTO audit_object(object_id, version, seq) VALUES(?,?,?)",
+              "prepare"));
+  CTIHUB_ASSIGN_OR_RETURN(Statement cp,
+                          Prepare(db,
+                                  "INSERT INTO audit_checkpoint(seq, hash, signed_at, public_key, "
+                                  "signature) VALUES(?,?,?,?,?)",
+                                  "prepare"));
   for (Record& r : batch) {
     r.seq = ++seq;
     r.prev_hash = hash;
@@ -524,22 +529,12 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
     ins.Bind(1, r.seq).Bind(2, r.time.Format(6)).Bind(3, r.user).Bind(4, r.org).Bind(5, r.action);
     ins.Bind(6, r.route).Bind(7, static_cast<int64_t>(r.status)).Bind(8, r.remote).Bind(9, objects);
     ins.Bind(10, r.details).Bind(11, r.prev_hash).Bind(12, r.hash);
-    if (ins.Step() != SQLITE_DONE) {
-      Status s = SqlError(db, "insert record");
-      (void)Exec(db, "ROLLBACK");
-      return s;
-    }
-    ins.Reset();
+    CTIHUB_RETURN_IF_ERROR(Insert(db, ins, "insert record"));
     int64_t position = 0;
     for (const auto& o : r.objects) {
       obj.Bind(1, o.id).Bind(2, o.version).Bind(3, r.seq);
       if (db_->object_position) obj.Bind(4, position++);
-      if (obj.Step() != SQLITE_DONE) {
-        Status s = SqlError(db, "insert object index");
-        (void)Exec(db, "ROLLBACK");
-        return s;
-      }
-      obj.Reset();
+      CTIHUB_RETURN_IF_ERROR(Insert(db, obj, "insert object index"));
     }
     if (key_ && options_.checkpoint_every > 0 && r.seq % options_.checkpoint_every == 0) {
       cp.Bind(1, r.seq)
@@ -547,42 +542,28 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
           .Bind(3, Timestamp::Now().Format(6))
           .Bind(4, key_->PublicHex());
       cp.Bind(5, key_->Sign(CheckpointMessage(r.seq, r.hash)));
-      if (cp.Step() != SQLITE_DONE) {
-        Status s = SqlError(db, "insert checkpoint");
-        (void)Exec(db, "ROLLBACK");
-        return s;
-      }
-      cp.Reset();
+      CTIHUB_RETURN_IF_ERROR(Insert(db, cp, "insert checkpoint"));
     }
   }
   int64_t checkpoints = 0;
   {
-    Stmt n(db, "SELECT count(*) FROM audit_checkpoint");
-    if (!n.ok() || n.Step() != SQLITE_ROW) {
-      Status s = SqlError(db, "count checkpoints");
-      (void)Exec(db, "ROLLBACK");
-      return s;
-    }
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement n, Prepare(db, "SELECT count(*) FROM audit_checkpoint", "count checkpoints"));
+    CTIHUB_RETURN_IF_ERROR(StepToRow(db, n, "count checkpoints"));
     checkpoints = n.Int(0);
   }
   {
-    Stmt head(db,
-              "INSERT OR REPLACE INTO audit_head(id, seq, hash, public_key, signature) "
-              "VALUES(1,?,?,?,?)");
+    CTIHUB_ASSIGN_OR_RETURN(Statement head,
+                            Prepare(db,
+                                    "INSERT OR REPLACE INTO audit_head(id, seq, hash, "
+                                    "public_key, signature) VALUES(1,?,?,?,?)",
+                                    "update head"));
     head.Bind(1, seq).Bind(2, hash);
     head.Bind(3, key_ ? key_->PublicHex() : std::string());
     head.Bind(4, key_ ? key_->Sign(HeadMessage(seq, hash, checkpoints)) : std::string());
-    if (head.Step() != SQLITE_DONE) {
-      Status s = SqlError(db, "update head");
-      (void)Exec(db, "ROLLBACK");
-      return s;
-    }
+    CTIHUB_RETURN_IF_ERROR(Insert(db, head, "update head"));
   }
-  Status c = Exec(db, "COMMIT");
-  if (!c.ok()) {
-    (void)Exec(db, "ROLLBACK");
-    return c;
-  }
+  if (!(*txn)->Commit().ok()) return Unavailable("audit: " + db.ErrorMessage());
   last_seq_ = seq;
   last_hash_ = hash;
   return Status::Ok();
@@ -616,7 +597,7 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(std::string pk, VerifyKey(data_dir, options.public_key_hex));
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  sqlite3* db = conn->db;
+  Connection& db = *conn;
   VerifyReport rep;
   auto broken = [&](int64_t seq, std::string reason) {
     rep.intact = false;
@@ -627,19 +608,25 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
   // The object index (who-saw, show --object) must match the hashed object lists.
   std::unordered_map<int64_t, int64_t> indexed;
   {
-    Stmt ix(db, "SELECT seq, count(*) FROM audit_object GROUP BY seq");
-    if (!ix.ok()) return SqlError(db, "read object index");
-    while (ix.Step() == SQLITE_ROW) indexed[ix.Int(0)] = ix.Int(1);
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement ix,
+        Prepare(db, "SELECT seq, count(*) FROM audit_object GROUP BY seq", "read object index"));
+    for (;;) {
+      auto row = ix.Step();
+      if (!row.ok() || !*row) break;  // as before: an error here ends the index early
+      indexed[ix.Int(0)] = ix.Int(1);
+    }
   }
-  Stmt s(db, (std::string(kSelectColumns) + " ORDER BY rowid").c_str());
-  if (!s.ok()) return SqlError(db, "read records");
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement s, Prepare(db, std::string(kSelectColumns) + " ORDER BY rowid", "read records"));
   int64_t expected = 1;
   std::string prev;
-  int rc;
   std::vector<std::pair<int64_t, std::string>> hashes;  // seq -> hash, for checkpoints
-  while ((rc = s.Step()) == SQLITE_ROW) {
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, s, "read records"));
+    if (!row) break;
     Record r = RowToRecord(s);
-    std::string objects = s.Text(8);
+    std::string objects = s.String(8);
     if (r.seq != expected) {
       if (r.seq > expected)
         return broken(expected, "record " + std::to_string(expected) +
@@ -659,7 +646,6 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
     ++expected;
     ++rep.records;
   }
-  if (rc != SQLITE_DONE) return SqlError(db, "read records");
   const int64_t last = expected - 1;
   rep.head_hash = prev;
   if (last == 0)
@@ -678,17 +664,21 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
   }
   int64_t checkpoints = 0;
   {
-    Stmt n(db, "SELECT count(*) FROM audit_checkpoint");
-    if (!n.ok() || n.Step() != SQLITE_ROW) return SqlError(db, "count checkpoints");
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement n, Prepare(db, "SELECT count(*) FROM audit_checkpoint", "count checkpoints"));
+    CTIHUB_RETURN_IF_ERROR(StepToRow(db, n, "count checkpoints"));
     checkpoints = n.Int(0);
   }
   // Head: must name the last record and be signed by the pinned key over the
   // record count, hash and number of checkpoints.
-  Stmt h(db, "SELECT seq, hash, public_key, signature FROM audit_head WHERE id = 1");
-  if (!h.ok()) return SqlError(db, "read head");
-  if (h.Step() != SQLITE_ROW) return broken(last, "the signed head is missing");
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement h,
+      Prepare(db, "SELECT seq, hash, public_key, signature FROM audit_head WHERE id = 1",
+              "read head"));
+  auto head_row = h.Step();
+  if (!head_row.ok() || !*head_row) return broken(last, "the signed head is missing");
   const int64_t hs = h.Int(0);
-  const std::string hh = h.Text(1), hsig = h.Text(3);
+  const std::string hh = h.String(1), hsig = h.String(3);
   if (hs > last)
     return broken(last + 1, "truncated: the head names record " + std::to_string(hs) +
                                 " but the trail ends at " + std::to_string(last));
@@ -702,17 +692,20 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
                       std::to_string(checkpoints) + " now)");
   rep.signed_head = true;
   // Checkpoints: each must match the chain and carry a valid signature.
-  Stmt c(db, "SELECT seq, hash, signature FROM audit_checkpoint ORDER BY seq");
-  if (!c.ok()) return SqlError(db, "read checkpoints");
-  while (c.Step() == SQLITE_ROW) {
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement c, Prepare(db, "SELECT seq, hash, signature FROM audit_checkpoint ORDER BY seq",
+                           "read checkpoints"));
+  for (;;) {
+    auto row = c.Step();
+    if (!row.ok() || !*row) break;  // as before: an error ends the checkpoints
     int64_t cs = c.Int(0);
-    std::string ch = c.Text(1);
+    std::string ch = c.String(1);
     if (cs > last)
       return broken(last + 1,
                     "truncated: checkpoint at record " + std::to_string(cs) + " is past the end");
     if (cs < 1 || hashes[static_cast<size_t>(cs - 1)].second != ch)
       return broken(cs, "checkpoint hash does not match record " + std::to_string(cs));
-    if (!VerifySignature(pk, CheckpointMessage(cs, ch), c.Text(2)))
+    if (!VerifySignature(pk, CheckpointMessage(cs, ch), c.String(2)))
       return broken(cs, "checkpoint signature is invalid for the pinned key");
     ++rep.checkpoints;
   }
@@ -750,7 +743,7 @@ std::string WhereClause(const Filter& f, bool paged) {
   return sql;
 }
 
-void BindFilter(Stmt& s, const Filter& f, bool paged) {
+void BindFilter(Statement& s, const Filter& f, bool paged) {
   if (!f.user.empty()) s.Bind(1, f.user);
   if (!f.org.empty()) s.Bind(2, f.org);
   if (!f.action.empty()) s.Bind(3, f.action);
@@ -771,14 +764,15 @@ Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) 
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   std::string sql = kSelectColumns + WhereClause(f, true);
   sql += f.newest_first ? " ORDER BY seq DESC LIMIT ?7" : " ORDER BY seq LIMIT ?7";
-  Stmt s(conn->db, sql.c_str());
-  if (!s.ok()) return SqlError(conn->db, "query");
+  CTIHUB_ASSIGN_OR_RETURN(Statement s, Prepare(*conn, sql, "query"));
   BindFilter(s, f, true);
   s.Bind(7, f.limit > 0 ? f.limit : int64_t{1} << 62);
   std::vector<Record> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(RowToRecord(s));
-  if (rc != SQLITE_DONE) return SqlError(conn->db, "query");
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(*conn, s, "query"));
+    if (!row) break;
+    out.push_back(RowToRecord(s));
+  }
   return out;
 }
 
@@ -788,10 +782,9 @@ Result<int64_t> Count(const std::string& data_dir, const Filter& f) {
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   std::string sql = "SELECT count(*) FROM audit_record" + WhereClause(f, false);
-  Stmt s(conn->db, sql.c_str());
-  if (!s.ok()) return SqlError(conn->db, "count");
+  CTIHUB_ASSIGN_OR_RETURN(Statement s, Prepare(*conn, sql, "count"));
   BindFilter(s, f, false);
-  if (s.Step() != SQLITE_ROW) return SqlError(conn->db, "count");
+  CTIHUB_RETURN_IF_ERROR(StepToRow(*conn, s, "count"));
   return s.Int(0);
 }
 
@@ -800,25 +793,28 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  Stmt s(conn->db,
-         "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route, r.objects "
-         "FROM audit_object o "
-         "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, ?3) "
-         "ORDER BY r.seq");
-  if (!s.ok()) return SqlError(conn->db, "who-saw");
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement s,
+      Prepare(*conn,
+              "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route, r.objects "
+              "FROM audit_object o "
+              "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, "
+              "?3) ORDER BY r.seq",
+              "who-saw"));
   s.Bind(1, object_id).Bind(2, action::kObjectServed).Bind(3, action::kExport);
   std::vector<Viewing> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(*conn, s, "who-saw"));
+    if (!row) break;
     Viewing v;
     v.seq = s.Int(0);
     auto t = Timestamp::Parse(s.Text(1));
     if (t.ok()) v.time = *t;
-    v.user = s.Text(2);
-    v.org = s.Text(3);
-    v.version = s.Text(4);
-    v.action = s.Text(5);
-    v.route = s.Text(6);
+    v.user = s.String(2);
+    v.org = s.String(3);
+    v.version = s.String(4);
+    v.action = s.String(5);
+    v.route = s.String(6);
     for (ObjectRef& o : ParseObjects(s.Text(7))) {
       if (o.id != object_id || o.version != v.version) continue;
       v.grant = std::move(o.grant);
@@ -827,7 +823,6 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
     }
     out.push_back(std::move(v));
   }
-  if (rc != SQLITE_DONE) return SqlError(conn->db, "who-saw");
   return out;
 }
 
@@ -838,7 +833,7 @@ namespace {
 constexpr size_t kListPage = 1000;
 constexpr size_t kObjectsPerRecoveredRecord = 1000;
 
-Result<std::unique_ptr<Conn>> OpenTrailForReading(const std::string& data_dir) {
+Result<std::unique_ptr<Connection>> OpenTrailForReading(const std::string& data_dir) {
   std::string path = data_dir + "/audit.db";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
@@ -847,14 +842,15 @@ Result<std::unique_ptr<Conn>> OpenTrailForReading(const std::string& data_dir) {
 
 // The last reconciliation's watermark; 0 (check everything) when there is none
 // or its details cannot be read.
-Result<int64_t> ReconciledThrough(sqlite3* db) {
-  Stmt s(db, "SELECT details FROM audit_record WHERE action = ?1 ORDER BY seq DESC LIMIT 1");
-  if (!s.ok()) return SqlError(db, "read the last reconciliation");
+Result<int64_t> ReconciledThrough(Connection& db) {
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement s,
+      Prepare(db, "SELECT details FROM audit_record WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
+              "read the last reconciliation"));
   s.Bind(1, action::kStoreReconciled);
-  int rc = s.Step();
-  if (rc == SQLITE_DONE) return int64_t{0};
-  if (rc != SQLITE_ROW) return SqlError(db, "read the last reconciliation");
-  std::string details = s.Text(0);
+  CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, s, "read the last reconciliation"));
+  if (!row) return int64_t{0};
+  std::string details = s.String(0);
   json::JsonParser p;
   auto e = p.Parse(details);
   int64_t through = 0;
@@ -869,24 +865,24 @@ Result<std::vector<ObjectRef>> UnrecordedVersions(const std::string& data_dir,
                                                   const StoredVersionLister& list, int64_t after_us,
                                                   int64_t* through) {
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenTrailForReading(data_dir));
-  sqlite3* db = conn->db;
-  Stmt written(db,
-               "SELECT 1 FROM audit_object o JOIN audit_record r ON r.seq = o.seq "
-               "WHERE o.object_id = ?1 AND (o.version = ?2 OR o.version = '') AND r.action = ?3 "
-               "LIMIT 1");
-  if (!written.ok()) return SqlError(db, "prepare the cross-check");
+  Connection& db = *conn;
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement written,
+      Prepare(db,
+              "SELECT 1 FROM audit_object o JOIN audit_record r ON r.seq = o.seq "
+              "WHERE o.object_id = ?1 AND (o.version = ?2 OR o.version = '') AND r.action = ?3 "
+              "LIMIT 1",
+              "prepare the cross-check"));
   std::vector<ObjectRef> missing;
   int64_t last = after_us;
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<StoredVersion> page, list(last, kListPage));
     for (StoredVersion& v : page) {
       written.Bind(1, v.ref.id).Bind(2, v.ref.version).Bind(3, action::kObjectWritten);
-      int rc = written.Step();
+      auto row = written.Step();
+      if (!row.ok()) return SqlError(db, "cross-check");
       written.Reset();
-      if (rc == SQLITE_DONE)
-        missing.push_back(std::move(v.ref));
-      else if (rc != SQLITE_ROW)
-        return SqlError(db, "cross-check");
+      if (!*row) missing.push_back(std::move(v.ref));
       last = std::max(last, v.date_added_us);
     }
     if (page.size() < kListPage) break;
@@ -901,7 +897,7 @@ Result<ReconcileReport> ReconcileWrites(AuditLog& log, const std::string& data_d
   ReconcileReport rep;
   {
     CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenTrailForReading(data_dir));
-    CTIHUB_ASSIGN_OR_RETURN(rep.checked_after, ReconciledThrough(conn->db));
+    CTIHUB_ASSIGN_OR_RETURN(rep.checked_after, ReconciledThrough(*conn));
   }
   CTIHUB_ASSIGN_OR_RETURN(std::vector<ObjectRef> missing,
                           UnrecordedVersions(data_dir, list, rep.checked_after, &rep.through));

@@ -1,7 +1,6 @@
 #include "audit/audit.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+
+#include "sqlite/db.h"
 
 namespace ctihub::audit {
 namespace {
@@ -45,18 +46,13 @@ class AuditTest : public ::testing::Test {
   }
 
   void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ + "/audit.db").c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    int rc = sqlite3_exec(db,
-                          ("DROP TRIGGER IF EXISTS audit_record_no_update;"
-                           "DROP TRIGGER IF EXISTS audit_record_no_delete;" +
-                           sql)
-                              .c_str(),
-                          nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
+    auto db = sqlite::Connection::Open(dir_ + "/audit.db", {});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    Status st = (*db)->Exec(
+        "DROP TRIGGER IF EXISTS audit_record_no_update;"
+        "DROP TRIGGER IF EXISTS audit_record_no_delete;" +
+        sql);
+    EXPECT_TRUE(st.ok()) << st.ToString();
   }
 
   VerifyReport MustVerify(VerifyOptions opt = {}) {

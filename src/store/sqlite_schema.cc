@@ -3,7 +3,11 @@
 #include <string>
 #include <vector>
 
-namespace ctihub::store::sqlite {
+namespace ctihub::store {
+
+using sqlite::Connection;
+using sqlite::Transaction;
+
 namespace {
 
 // Step i takes the schema from version i to version i+1. Append only: never
@@ -118,7 +122,7 @@ Status ApplyStep(Connection& conn, int from) {
 
 int LatestSchemaVersion() { return static_cast<int>(Steps().size()); }
 
-Status Migrate(Connection& conn) {
+Status MigrateSchema(Connection& conn) {
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version"));
     if (version == LatestSchemaVersion()) return Status::Ok();
@@ -131,4 +135,4 @@ Status Migrate(Connection& conn) {
   }
 }
 
-}  // namespace ctihub::store::sqlite
+}  // namespace ctihub::store

@@ -2,8 +2,6 @@
 // collections and status resources. Objects live in sqlite_objects.cc.
 #include "store/sqlite_store.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -23,6 +21,15 @@ constexpr size_t kMaxNameLength = 128;
 // WAL size (pages) at which the writer asks the checkpointer to run; SQLite's
 // own automatic checkpoint uses 1000 but runs it inside the committing call.
 constexpr int kCheckpointPages = 2000;
+
+// Every store connection: foreign keys enforced, each commit fsynced
+// (synchronous=FULL: an acknowledged write survives a power cut), temporary
+// B-trees in memory. Callers set the page cache and whether to create the file.
+sqlite::OpenOptions ConnectionOptions() {
+  sqlite::OpenOptions o;
+  o.pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;";
+  return o;
+}
 
 // Names appear in ACL entries ("org:NAME"), comma-separated CLI lists and
 // Basic credentials ("user:pass"), so ':' ',' '*' and white space are refused.
@@ -153,7 +160,7 @@ Status SqliteStore::Init() {
   // up to mmap_size of file pages to the process RSS (readers had 256 MiB
   // each: 366 MB RSS after a 1M-object load, 274 MB of it the mapped file);
   // reads through the OS page cache page as fast (measured, bench/taxii).
-  sqlite::OpenOptions admin_opts;
+  sqlite::OpenOptions admin_opts = ConnectionOptions();
   admin_opts.cache_kib = 4096;
   CTIHUB_ASSIGN_OR_RETURN(admin_, Connection::Open(opts_.path, admin_opts));
   // Larger pages: fewer WAL frames (one write each) and shallower trees for
@@ -161,9 +168,9 @@ Status SqliteStore::Init() {
   CTIHUB_RETURN_IF_ERROR(admin_->Exec("PRAGMA page_size=8192"));
   CTIHUB_RETURN_IF_ERROR(admin_->Exec("PRAGMA journal_mode=WAL"));
   CTIHUB_RETURN_IF_ERROR(admin_->Exec("PRAGMA journal_size_limit=67108864"));
-  CTIHUB_RETURN_IF_ERROR(sqlite::Migrate(*admin_));
+  CTIHUB_RETURN_IF_ERROR(MigrateSchema(*admin_));
 
-  sqlite::OpenOptions writer_opts;
+  sqlite::OpenOptions writer_opts = ConnectionOptions();
   writer_opts.create = false;
   writer_opts.cache_kib = 65536;
   CTIHUB_ASSIGN_OR_RETURN(writer_conn_, Connection::Open(opts_.path, writer_opts));
@@ -171,12 +178,12 @@ Status SqliteStore::Init() {
       last_date_added_, writer_conn_->QueryInt("SELECT COALESCE(MAX(date_added), 0) FROM objects"));
   // Checkpoints move off the writer's commit path (the hook replaces SQLite's
   // automatic checkpoint on this connection).
-  sqlite3_wal_hook(writer_conn_->raw(), &SqliteStore::OnWalCommit, this);
-  sqlite3_wal_hook(admin_->raw(), &SqliteStore::OnWalCommit, this);
+  writer_conn_->SetWalCommitHook([this](int wal_pages) { OnWalCommit(wal_pages); });
+  admin_->SetWalCommitHook([this](int wal_pages) { OnWalCommit(wal_pages); });
   CTIHUB_ASSIGN_OR_RETURN(checkpoint_conn_, Connection::Open(opts_.path, admin_opts));
 
   constexpr int64_t kReadersCacheKib = 65536;  // all readers together
-  sqlite::OpenOptions reader_opts;
+  sqlite::OpenOptions reader_opts = ConnectionOptions();
   reader_opts.create = false;
   reader_opts.cache_kib =
       std::clamp<int64_t>(kReadersCacheKib / opts_.reader_connections, 2048, 16384);
@@ -209,15 +216,13 @@ SqliteStore::~SqliteStore() {
   if (checkpointer_.joinable()) checkpointer_.join();
 }
 
-int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int wal_pages) {
-  if (wal_pages < kCheckpointPages) return SQLITE_OK;
-  auto* store = static_cast<SqliteStore*>(self);
+void SqliteStore::OnWalCommit(int wal_pages) {
+  if (wal_pages < kCheckpointPages) return;
   {
-    std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
-    store->checkpoint_wanted_ = true;
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_wanted_ = true;
   }
-  store->checkpoint_cv_.notify_one();
-  return SQLITE_OK;
+  checkpoint_cv_.notify_one();
 }
 
 void SqliteStore::CheckpointLoop() {
@@ -231,8 +236,7 @@ void SqliteStore::CheckpointLoop() {
     }
     // PASSIVE: never waits for readers or the writer; copies what it can.
     // Errors (busy) are harmless: the next round retries.
-    sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                              nullptr);
+    (void)checkpoint_conn_->CheckpointPassive();
   }
 }
 

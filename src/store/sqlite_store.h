@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/sqlite_db.h"
+#include "sqlite/db.h"
 #include "store/store.h"
 
 namespace ctihub::store {
@@ -124,7 +124,9 @@ class SqliteStore final : public Store {
 
   // Checkpointer thread.
   void CheckpointLoop();
-  static int OnWalCommit(void* self, struct sqlite3* db, const char* name, int wal_pages);
+  // Writer and admin connections, after each commit: wakes the checkpointer
+  // once the write-ahead log holds kCheckpointPages.
+  void OnWalCommit(int wal_pages);
 
   SqliteOptions opts_;
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "sqlite/db.h"
 #include "store/sqlite_schema.h"
 
 namespace ctihub::store {
@@ -605,28 +605,28 @@ TEST_F(SqliteStoreTest, PersistsAcrossReopen) {
 TEST(SqliteSchemaTest, MigratesAnEmptyDatabase) {
   TempDir dir;
   std::string path = dir.path() + "/empty.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(sqlite::Connection::Open(path, {}).ok());
   SqliteOptions opts;
   opts.path = path;
   {
     auto s = OpenSqliteStore(opts);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
   }
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), sqlite::LatestSchemaVersion());
-  sqlite3_finalize(st);
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
-  sqlite3_finalize(st);
-  // A database from a newer build is refused.
-  sqlite3_exec(db, "PRAGMA user_version=999", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
+  {
+    auto db = sqlite::Connection::Open(path, {});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto version = (*db)->QueryInt("PRAGMA user_version");
+    ASSERT_TRUE(version.ok());
+    EXPECT_EQ(*version, LatestSchemaVersion());
+    auto mode = (*db)->Prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(mode.ok());
+    auto row = mode->Step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ(mode->Text(0), "wal");
+    mode->Reset();
+    // A database from a newer build is refused.
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version=999").ok());
+  }
   auto s = OpenSqliteStore(opts);
   ASSERT_FALSE(s.ok());
 }
@@ -779,14 +779,13 @@ TEST(SqliteDurabilityTest, AcknowledgedWritesSurviveKill9) {
   EXPECT_EQ(*count % 100, 0);  // batches are atomic
   s->reset();
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "ok");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  auto db = sqlite::Connection::Open(path, {});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto check = (*db)->Prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.ok());
+  auto row = check->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(check->Text(0), "ok");
 }
 
 // ---- access facts, scope and admit ---------------------------------------------------
@@ -807,13 +806,10 @@ NewObject WithFacts(NewObject o, std::string producer, int tlp,
 
 // Runs `sql` on the store's database file through a separate connection.
 void ExecRaw(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 10000);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
+  auto db = sqlite::Connection::Open(path, {});  // busy timeout 10 s
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  Status st = (*db)->Exec(sql);
+  EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
 TEST_F(SqliteStoreTest, AccessFactsRoundTrip) {
@@ -1594,26 +1590,23 @@ TEST(SqliteSchemaTest, MigratesASchema1DatabaseWithObjects) {
   EXPECT_TRUE(page->objects.empty());
   s->reset();
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
-  EXPECT_EQ(sqlite::LatestSchemaVersion(), 2);
-  sqlite3_finalize(st);
-  const char* columns =
-      "SELECT producer, tlp, pap, recipients, granular, facts FROM objects WHERE date_added = 10";
-  ASSERT_EQ(sqlite3_prepare_v2(db, columns, -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "");
-  EXPECT_EQ(sqlite3_column_int(st, 1), -1);
-  EXPECT_EQ(sqlite3_column_int(st, 2), -1);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)), "");
-  EXPECT_EQ(sqlite3_column_int(st, 4), 0);
-  EXPECT_EQ(sqlite3_column_int(st, 5), 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  auto db = sqlite::Connection::Open(path, {});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto version = (*db)->QueryInt("PRAGMA user_version");
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(LatestSchemaVersion(), 2);
+  auto st = (*db)->Prepare(
+      "SELECT producer, tlp, pap, recipients, granular, facts FROM objects WHERE date_added = 10");
+  ASSERT_TRUE(st.ok());
+  auto row = st->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(st->Text(0), "");
+  EXPECT_EQ(st->Int(1), -1);
+  EXPECT_EQ(st->Int(2), -1);
+  EXPECT_EQ(st->Text(3), "");
+  EXPECT_EQ(st->Int(4), 0);
+  EXPECT_EQ(st->Int(5), 0);
 }
 
 }  // namespace

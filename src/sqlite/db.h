@@ -1,14 +1,17 @@
-// Thin RAII wrapper over the SQLite C API used by the SQLite store backend:
-// a Connection owns one sqlite3 handle and a cache of prepared statements
-// (keyed by SQL text), a Statement is a borrowed, auto-reset handle on one of
-// them, a Transaction rolls back unless committed.
+// The hub's one SQLite access layer, a thin RAII wrapper over the SQLite C
+// API used by the store's SQLite backend and by the audit trail: a Connection
+// owns one sqlite3 handle and a cache of prepared statements (keyed by SQL
+// text), a Statement is a borrowed, auto-reset handle on one of them, a
+// Transaction rolls back unless committed. Only src/sqlite includes
+// <sqlite3.h>; its users link ctihub_sqlite, never SQLite itself.
 //
 // Thread-safety: a Connection (and its statements) is used by one thread at a
-// time; the store guards each connection with a mutex or a pool.
-// Private to src/store.
+// time; the store guards each connection with a mutex or a pool, the audit log
+// hands its connection to its appender thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,7 +22,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace ctihub::store::sqlite {
+namespace ctihub::sqlite {
 
 // A prepared statement borrowed from a Connection's cache. Reset (and its
 // bindings cleared) when it goes out of scope, so it can be reused.
@@ -56,14 +59,23 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// How Connection::Open opens and configures a connection. Each user states its
+// own durability settings in `pragmas` (the store's and the audit trail's differ).
 struct OpenOptions {
-  bool create = true;
+  bool create = true;      // read-write: create the file if it is missing
+  bool read_only = false;  // SQLITE_OPEN_READONLY (`create` is ignored)
   int busy_timeout_ms = 10000;
-  int64_t cache_kib = 16384;  // page cache per connection
+  int64_t cache_kib = 0;  // page cache of this connection; 0 keeps SQLite's default
+  // Run after opening, before the page cache size is set, e.g.
+  // "PRAGMA synchronous=FULL;"; empty: none.
+  std::string pragmas;
 };
 
 class Connection {
  public:
+  // Opens `path` with extended result codes and the busy timeout set, then
+  // runs `opts.pragmas`. NotFound when the file cannot be opened (missing and
+  // not created, unreadable directory), else the status of FromSqlite.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, const OpenOptions& opts);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -80,12 +92,28 @@ class Connection {
   int64_t Changes() const;
   // Status for the connection's last error, prefixed with `what`.
   Status LastError(std::string_view what) const;
-  sqlite3* raw() const { return db_; }
+  // SQLite's English text for the connection's last error (sqlite3_errmsg),
+  // for callers that build their own Status; "not an error" after a success.
+  std::string ErrorMessage() const;
+
+  // Calls `on_commit(wal_pages)` after each commit of this connection to the
+  // write-ahead log, with the log's size in pages. Replaces SQLite's automatic
+  // checkpoint on this connection (the caller then checkpoints, see
+  // CheckpointPassive). `on_commit` runs on the committing thread and must not
+  // use this connection. Empty: back to no hook (and no automatic checkpoint).
+  using WalCommitHook = std::function<void(int wal_pages)>;
+  void SetWalCommitHook(WalCommitHook on_commit);
+  // Copies what it can of the write-ahead log into the database without
+  // waiting for readers or writers (SQLITE_CHECKPOINT_PASSIVE). Busy is not an
+  // error worth acting on: the next checkpoint retries.
+  Status CheckpointPassive();
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int wal_pages);
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  WalCommitHook wal_hook_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.
@@ -105,4 +133,4 @@ class Transaction {
 // constraint: Conflict, anything else: Internal).
 Status FromSqlite(int rc, std::string message);
 
-}  // namespace ctihub::store::sqlite
+}  // namespace ctihub::sqlite

@@ -1,11 +1,11 @@
-#include "store/sqlite_db.h"
+#include "sqlite/db.h"
 
 #include <sqlite3.h>
 
 #include <mutex>
 #include <string>
 
-namespace ctihub::store::sqlite {
+namespace ctihub::sqlite {
 
 Status FromSqlite(int rc, std::string message) {
   message += ": ";
@@ -99,8 +99,13 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                      const OpenOptions& opts) {
   ConfigureSqliteOnce();
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (opts.create) flags |= SQLITE_OPEN_CREATE;
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (opts.read_only) {
+    flags |= SQLITE_OPEN_READONLY;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE;
+    if (opts.create) flags |= SQLITE_OPEN_CREATE;
+  }
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = "cannot open database " + path;
@@ -112,11 +117,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, opts.busy_timeout_ms);
-  std::string pragmas =
-      "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; "
-      "PRAGMA cache_size=-" +
-      std::to_string(opts.cache_kib) + ";";
-  CTIHUB_RETURN_IF_ERROR(conn->Exec(pragmas));
+  if (!opts.pragmas.empty()) CTIHUB_RETURN_IF_ERROR(conn->Exec(opts.pragmas));
+  if (opts.cache_kib > 0) {
+    CTIHUB_RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size=-" + std::to_string(opts.cache_kib)));
+  }
   return conn;
 }
 
@@ -172,6 +176,28 @@ Status Connection::LastError(std::string_view what) const {
   return FromSqlite(sqlite3_errcode(db_), std::string(what) + " (" + sqlite3_errmsg(db_) + ")");
 }
 
+std::string Connection::ErrorMessage() const { return sqlite3_errmsg(db_); }
+
+int Connection::OnWalCommit(void* self, sqlite3*, const char*, int wal_pages) {
+  static_cast<Connection*>(self)->wal_hook_(wal_pages);
+  return SQLITE_OK;
+}
+
+void Connection::SetWalCommitHook(WalCommitHook on_commit) {
+  wal_hook_ = std::move(on_commit);
+  if (wal_hook_) {
+    sqlite3_wal_hook(db_, &Connection::OnWalCommit, this);
+  } else {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+  }
+}
+
+Status Connection::CheckpointPassive() {
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc == SQLITE_OK) return Status::Ok();
+  return FromSqlite(rc, std::string("sqlite checkpoint (") + sqlite3_errmsg(db_) + ")");
+}
+
 // ---- Transaction ---------------------------------------------------------------
 
 Result<std::unique_ptr<Transaction>> Transaction::Begin(Connection& conn) {
@@ -189,4 +215,4 @@ Status Transaction::Commit() {
   return st;
 }
 
-}  // namespace ctihub::store::sqlite
+}  // namespace ctihub::sqlite
