@@ -120,12 +120,15 @@ def main():
     ap.add_argument("--server-pid", type=int, required=True)
     ap.add_argument("--post-connections", type=int, default=1,
                     help="connections POSTing envelopes at once during ingest")
+    ap.add_argument("--ingest-only", action="store_true", help="stop after the ingest figure")
     a = ap.parse_args()
     hdr = {"Accept": MT, "Authorization": "Bearer " + a.token}
     base = f"/{a.root}/collections/{a.collection}/"
 
     rate, secs = ingest(a.port, hdr, base, a.objects, connections=a.post_connections)
     print(f"ingest: {a.objects} objects in {secs:.1f}s = {rate:,.0f} objects/s (durable, envelopes of 1000)")
+    if a.ingest_only:
+        return
     seen, prate = page_all(a.port, hdr, base)
     print(f"paging: {seen} objects at {prate:,.0f} objects/s (limit 1000)")
     ids = [indicator(i)["id"] for i in range(0, a.objects, max(1, a.objects // 500))]

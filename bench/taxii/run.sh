@@ -5,6 +5,7 @@
 # pages through everything, measures filtered GETs, runs wrk with 64 connections,
 # and reports server RSS. Every loop is bounded; the server is stopped at the end.
 # CTIHUB_BENCH_POST_CONNECTIONS=N POSTs over N connections at once (default 1).
+# CTIHUB_BENCH_INGEST_ONLY=1 stops after the ingest figure.
 set -euo pipefail
 build=${1:-build/release}
 objects=${2:-${CTIHUB_BENCH_OBJECTS:-1000000}}
@@ -30,4 +31,5 @@ done
 [ -n "$port" ] || { cat "$tmp/server.log"; echo "server did not start" >&2; exit 1; }
 
 python3 "$here/load.py" --port "$port" --token "$token" --root api --collection "$coll" \
-  --objects "$objects" --server-pid "$server" --post-connections "${CTIHUB_BENCH_POST_CONNECTIONS:-1}"
+  --objects "$objects" --server-pid "$server" --post-connections "${CTIHUB_BENCH_POST_CONNECTIONS:-1}" \
+  ${CTIHUB_BENCH_INGEST_ONLY:+--ingest-only}

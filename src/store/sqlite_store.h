@@ -6,7 +6,9 @@
 //    max_batch_objects) in one transaction, one fsync (group commit), then
 //    resolves the futures;
 //    CreateStatus goes through the same queue, so a status resource is written
-//    in the group commit too, and a POST never polls SQLite's busy handler;
+//    in the group commit too, and a POST never polls SQLite's busy handler; a
+//    status queued while a batch is being written joins that batch's
+//    transaction (one fsync for both);
 //  - one admin connection (mutex) for the rare small writes: organisations,
 //    users, tokens, collections, deletes;
 //  - a pool of reader connections; in WAL mode readers never wait for writers;
@@ -17,6 +19,7 @@
 // Private to src/store: users go through OpenSqliteStore().
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -74,6 +77,9 @@ class SqliteStore final : public Store {
   Result<int64_t> FinishPendingStatuses(std::string_view reason) override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
+
+  // Transactions the writer thread has committed (one fsync each).
+  int64_t CommitsForTest() const { return commits_.load(); }
 
  private:
   struct WriteRequest {
@@ -139,6 +145,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<sqlite::Connection> writer_conn_;  // writer thread only
   int64_t last_date_added_ = 0;                      // writer thread only
+  std::atomic<int64_t> commits_{0};                  // written by the writer thread
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<WriteRequest> queue_;  // guarded by queue_mu_

@@ -153,6 +153,42 @@ TEST_F(SqliteStoreTest, WriteReadRoundTrip) {
   EXPECT_EQ(*count, 2);
 }
 
+// Issue 11: a status created while a batch of objects is waiting for (or in)
+// its transaction is committed in that transaction: one commit, one fsync.
+// Before, the status waited for the batch's commit and then paid its own.
+TEST_F(SqliteStoreTest, StatusCreatedDuringABatchJoinsItsTransaction) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(store_.get());
+  ASSERT_NE(sqlite, nullptr);
+  // Another connection holds the write lock, so the writer takes the batch
+  // and then waits in BEGIN IMMEDIATE (busy_timeout) while the status queues.
+  auto other = sqlite::Connection::Open(dir_.path() + "/ctihub.db", {});
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE").ok());
+  const int64_t before = sqlite->CommitsForTest();
+  auto written = store_->WriteObjects(collection_, {Obj(kA, "2024-01-01T00:00:00Z")}, "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  StatusResource st;
+  st.id = Uuid(77);
+  st.api_root = "api1";
+  st.status = "pending";
+  st.total_count = st.pending_count = 1;
+  st.pendings.push_back({kC, "2024-01-01T00:00:00.000Z", ""});
+  Status created;
+  std::thread creator([&] { created = store_->CreateStatus(st); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE((*other)->Exec("ROLLBACK").ok());
+  other->reset();
+  creator.join();
+  ASSERT_TRUE(created.ok()) << created.ToString();
+  auto r = written.get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(sqlite->CommitsForTest() - before, 1) << "the status took a commit of its own";
+  auto got = store_->GetStatus("api1", Uuid(77));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->status, "pending");
+  EXPECT_EQ(Ids(Q()), std::vector<std::string>{kA + "@2024-01-01T00:00:00.000Z"});
+}
+
 TEST_F(SqliteStoreTest, ObjectWithoutVersionUsesDateAdded) {
   NewObject o = Obj("ipv4-addr--" + Uuid(9), "");
   Write({o});
