@@ -245,6 +245,45 @@ TEST_F(AuditTest, QueryAndWhoSaw) {
   EXPECT_TRUE(none->empty());
 }
 
+// Issue 13 (export speed): a batch's object-index rows are inserted in key
+// order, not in the records' order; every (object, record, position) is still
+// indexed once and the chain still verifies.
+TEST_F(AuditTest, ObjectIndexOfRecordsInReverseIdOrder) {
+  {
+    auto log = AuditLog::Open(dir_);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (int rec = 0; rec < 3; ++rec) {
+      Record r;
+      r.user = "exporter";
+      r.action = std::string(action::kExport);
+      for (int i = 99; i >= 0; --i) {
+        r.objects.emplace_back("indicator--" + std::to_string(1000 + i), "2026-01-01T00:00:00.000Z",
+                               "admin");
+      }
+      ASSERT_TRUE((*log)->Append(std::move(r)).ok());
+    }
+    ASSERT_TRUE((*log)->Flush().ok());
+  }
+  for (int i : {0, 57, 99}) {
+    auto w = WhoSaw(dir_, "indicator--" + std::to_string(1000 + i));
+    ASSERT_TRUE(w.ok());
+    ASSERT_EQ(w->size(), 3u);
+    EXPECT_EQ((*w)[0].seq + 1, (*w)[1].seq);  // oldest first
+    EXPECT_EQ((*w)[0].action, "export");
+  }
+  auto db = sqlite::Connection::Open(dir_ + "/audit.db", {});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto st = (*db)->Prepare(
+      "SELECT count(*), min(n), max(n) FROM audit_object WHERE object_id = 'indicator--1099'");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto row = st->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(st->Int(0), 3);
+  EXPECT_EQ(st->Int(1), 0);  // first in each record's list
+  EXPECT_EQ(st->Int(2), 0);
+  EXPECT_TRUE(MustVerify().intact);
+}
+
 // Issue 12 item 9: each served copy keeps the grant that allowed it and
 // whether it was redacted; both are hashed (changing one breaks the chain)
 // and shown by Query, RecordToJson and WhoSaw.
