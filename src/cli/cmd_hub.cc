@@ -51,7 +51,7 @@ void AddDataOption(CLI::App* cmd, HubFlags& f) {
 
 // Runs `body` with the opened store and stores its exit code.
 template <typename Body>
-void SetRun(CLI::App* cmd, int* exit_code, std::shared_ptr<HubFlags> flags, Body body) {
+void SetRun(CLI::App* cmd, int* exit_code, const std::shared_ptr<HubFlags>& flags, Body body) {
   cmd->callback([exit_code, flags, body]() {
     auto store = OpenHubStore(flags->data);
     if (!store.ok()) {
@@ -169,7 +169,8 @@ class AdminAudit {
 
 // Like SetRun, with the audit trail opened before `body` changes anything.
 template <typename Body>
-void SetRunAudited(CLI::App* cmd, int* exit_code, std::shared_ptr<HubFlags> flags, Body body) {
+void SetRunAudited(CLI::App* cmd, int* exit_code, const std::shared_ptr<HubFlags>& flags,
+                   Body body) {
   cmd->callback([exit_code, flags, body]() {
     auto store = OpenHubStore(flags->data);
     if (!store.ok()) {

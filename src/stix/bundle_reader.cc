@@ -86,7 +86,7 @@ bool BundleReader::SkipWs() {
   }
 }
 
-Status BundleReader::Fail(int64_t offset, std::string reason, bool limit) {
+Status BundleReader::Fail(int64_t offset, const std::string& reason, bool limit) {
   state_ = kDone;
   if (read_errno_ != 0) {
     return Unavailable("at byte " + std::to_string(consumed_ + static_cast<int64_t>(size())) +

@@ -80,7 +80,7 @@ class BundleReader {
   bool SkipWs();                           // false at end of input
   Result<size_t> ScanValue(size_t start);  // end index of the value starting at start
   Result<size_t> ScanString(size_t start, size_t limit_from);
-  Status Fail(int64_t offset, std::string reason, bool limit = false);
+  Status Fail(int64_t offset, const std::string& reason, bool limit = false);
   Result<std::string_view> Step(int64_t* offset);
 
   std::string buffer_;

@@ -1697,7 +1697,7 @@ void CheckWindowsProcessExt(Ctx& c, json::Object o) {
 
 Registry* BuildRegistry() {
   auto* r = new Registry;
-  auto add = [&](std::string_view type, Cat cat, std::vector<Prop> props,
+  auto add = [&](std::string_view type, Cat cat, const std::vector<Prop>& props,
                  CheckFn check = nullptr) -> TypeSpec* {
     auto t = std::make_unique<TypeSpec>();
     t->type = type;
