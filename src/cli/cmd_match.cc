@@ -746,15 +746,16 @@ void PrintSummary(const IndicatorSet& set, Elapsed load, const matcher::IndexSta
                   size_t sightings) {
   std::fprintf(stderr, "ctihub match: %lld objects read in %.3f s (%.3f s CPU)\n",
                static_cast<long long>(set.objects), load.wall, load.cpu);
-  std::fprintf(stderr,
-               "ctihub match: indicators: %zu indexed (exact %zu, of which cidr %zu; regex %zu; "
-               "residual %zu; stateful %zu), %zu refused, %lld revoked, %lld not stix, "
-               "%lld superseded versions; index built in %.3f s (%.3f s CPU; %zu exact entries, "
-               "%zu bytes)\n",
-               st.indicators, st.exact, st.cidr, st.regex, st.residual, st.stateful, refused,
-               static_cast<long long>(set.revoked), static_cast<long long>(set.not_stix),
-               static_cast<long long>(set.superseded), build.wall, build.cpu, st.exact_entries,
-               st.exact_bytes);
+  std::fprintf(
+      stderr,
+      "ctihub match: indicators: %zu indexed (exact %zu, of which cidr %zu; regex %zu, "
+      "of which suffix %zu; residual %zu; stateful %zu), %zu refused, %lld revoked, %lld not stix, "
+      "%lld superseded versions; index built in %.3f s (%.3f s CPU; %zu exact entries, "
+      "%zu bytes)\n",
+      st.indicators, st.exact, st.cidr, st.regex, st.suffix, st.residual, st.stateful, refused,
+      static_cast<long long>(set.revoked), static_cast<long long>(set.not_stix),
+      static_cast<long long>(set.superseded), build.wall, build.cpu, st.exact_entries,
+      st.exact_bytes);
   const double secs = std::max(match.wall, 1e-9);
   const double cpu = std::max(match.cpu, 1e-9);
   std::fprintf(stderr,
@@ -790,6 +791,7 @@ Result<std::unique_ptr<matcher::IndicatorIndex>> BuildIndex(const IndicatorSet& 
                                                             matcher::PathRegistry* paths,
                                                             size_t* refused) {
   matcher::IndexBuilder builder(paths);
+  builder.Reserve(set.list.size());
   for (const matcher::IndicatorInput& in : set.list) {
     if (in.pattern.empty()) continue;  // revoked
     Status st = builder.Add(in);

@@ -23,8 +23,12 @@
 namespace ctihub::matcher {
 namespace {
 
-const char* const kDomains[] = {"evil.com", "a.evil.com", "EVIL.com.",
-                                "good.org", "x.good.org", "b.evil.com"};
+const char* const kDomains[] = {"evil.com",          "a.evil.com",       "EVIL.com.",
+                                "good.org",          "x.good.org",       "b.evil.com",
+                                "a.\xc3\xa9vil.com", "\xc3\xa9.evil.com"};
+// LIKE operands: '%literal' goes to the suffix table, the rest to Hyperscan.
+const char* const kDomainLikes[] = {"%.evil.com", "%evil.com",  "%.EVIL.com", "%com",
+                                    "%.good.org", "%.evil._om", "%",          "evil%"};
 const char* const kIps[] = {"10.0.0.1",    "10.1.2.3",      "192.168.1.1", "::ffff:10.0.0.1",
                             "2001:db8::1", "2001:DB8:0::1", "2001:db9::5"};
 const char* const kCidrs[] = {"10.0.0.0/8",    "10.1.0.0/16",     "10.0.0.1/32", "192.168.0.0/16",
@@ -68,7 +72,7 @@ std::string Test(std::mt19937& rng) {
       return "domain-name:value IN (" + Quote(Pick(rng, kDomains)) + ", " +
              Quote(Pick(rng, kDomains)) + ")";
     case 7:
-      return "domain-name:value LIKE '%.evil.com'";
+      return "domain-name:value LIKE " + Quote(Pick(rng, kDomainLikes));
     case 8:
       return "url:value MATCHES '^http://[a-z]+\\\\.(evil|good)'";
     case 9:
@@ -76,7 +80,8 @@ std::string Test(std::mt19937& rng) {
     case 10:
       return "domain-name:value != 'evil.com'";
     case 11:
-      return "file:name = " + Quote(Pick(rng, kNames));
+      return rng() % 2 ? "file:name = " + Quote(Pick(rng, kNames))
+                       : "file:name LIKE " + Quote(rng() % 2 ? "%.exe" : "%l");
     case 12:
       return "ipv6-addr:value = " + Quote(Pick(rng, kIps));
     default:
@@ -276,6 +281,96 @@ TEST(MatcherDifferential, SmallSeeds) {
   for (uint32_t seed = 1; seed <= 8; ++seed) {
     RunOnce(seed, 30, 50);
     if (HasFatalFailure()) return;
+  }
+}
+
+// The index builder's fast path for "[PATH = 'value']" against the parser:
+// on generated patterns near that shape (whitespace, escapes, case, hashes
+// of right and wrong length, addresses that are none, odd paths), builds
+// with and without it accept the same patterns and hold the same tables.
+std::string NearExactPattern(std::mt19937& rng) {
+  static const char* const kPaths[] = {"domain-name:value",
+                                       "ipv4-addr:value",
+                                       "ipv6-addr:value",
+                                       "url:value",
+                                       "file:name",
+                                       "file:hashes.'SHA-256'",
+                                       "file:hashes.MD5",
+                                       "file:hashes.'MD5'",
+                                       "network-traffic:dst_ref.value",
+                                       "email-addr:value",
+                                       "x-custom:a_b",
+                                       "file:name_hex",
+                                       "file:parent_directory_ref",
+                                       "file:x.'a b'",
+                                       "file:x.'a = b'"};
+  static const char* const kValues[] = {"evil.com",
+                                        "EVIL.com.",
+                                        "10.0.0.1",
+                                        "010.0.0.1",
+                                        "::ffff:10.0.0.1",
+                                        "2001:DB8::1",
+                                        "999.1.1.1",
+                                        "",
+                                        "a'b",
+                                        "a\\b",
+                                        "it's",
+                                        "d41d8cd98f00b204e9800998ecf8427e",
+                                        "D41D8CD98F00B204E9800998ECF8427E",
+                                        "abc",
+                                        "http://Evil.com/a",
+                                        "caf\xc3\xa9",
+                                        "tab\there",
+                                        "x = 'y'",
+                                        "a]"};
+  std::string path = Pick(rng, kPaths);
+  std::string value = Pick(rng, kValues);
+  if (rng() % 4 == 0) {  // random printable bytes
+    value.clear();
+    for (int n = static_cast<int>(rng() % 8); n > 0; --n)
+      value.push_back(static_cast<char>(0x20 + rng() % 0x5f));
+  }
+  std::string lit = Quote(value);
+  switch (rng() % 10) {
+    case 0:
+      return "[" + path + "  = " + lit + "]";
+    case 1:
+      return "[ " + path + " = " + lit + " ]";
+    case 2:
+      return "[" + path + " = " + lit + "] ";
+    case 3:
+      return "[" + path + " = '" + value + "']";  // unescaped
+    case 4:
+      return "[" + path + " = " + lit + " OR " + path + " = 'x']";
+    case 5:
+      return "[" + path + " != " + lit + "]";
+    case 6:
+      return "[" + path + " = " + lit + "] REPEATS 2 TIMES";
+    default:
+      return "[" + path + " = " + lit + "]";
+  }
+}
+
+TEST(MatcherDifferential, FastPathBuildsWhatTheParserBuilds) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    PathRegistry fast_paths, slow_paths;
+    IndexBuilder fast(&fast_paths), slow(&slow_paths);
+    slow.SetFastPathForTest(false);
+    for (int i = 0; i < 400; ++i) {
+      IndicatorInput in;
+      char id[64];
+      std::snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", i);
+      in.id = rng() % 50 == 0 ? "indicator--odd-" + std::to_string(i) : id;
+      in.pattern = NearExactPattern(rng);
+      Status a = fast.Add(in), b = slow.Add(in);
+      ASSERT_EQ(a.ok(), b.ok()) << in.pattern << ": " << a.message() << " / " << b.message();
+      ASSERT_EQ(a.message(), b.message()) << in.pattern;
+    }
+    auto fi = fast.Finish();
+    auto si = slow.Finish();
+    ASSERT_TRUE(fi.ok() && si.ok());
+    ASSERT_EQ(fi.value()->DumpForTest(), si.value()->DumpForTest()) << "seed " << seed;
   }
 }
 

@@ -46,6 +46,7 @@ uint64_t HashKey(uint32_t path, std::string_view s) {
 }
 
 constexpr uint32_t kPrefixPathFlag = 0x8000;
+constexpr uint32_t kSuffixPathFlag = 0x4000;  // keys of `LIKE '%literal'` suffix entries
 
 bool IsAscii(std::string_view s) {
   for (unsigned char c : s)
@@ -269,6 +270,13 @@ struct RegexSet {
   std::vector<uint32_t> all_slots;  // distinct engine slots (non-ASCII values)
 };
 
+// `LIKE '%literal'` prefilter of one path: the suffix entries' first bytes, and
+// every engine slot with a suffix entry (candidates of a non-ASCII value).
+struct SuffixSet {
+  std::bitset<256> first;
+  std::vector<uint32_t> slots;
+};
+
 struct PrefixLengths {
   uint64_t v4 = 0;  // bit n: a /n prefix exists
   std::bitset<129> v6;
@@ -287,6 +295,7 @@ struct IndicatorIndex::Impl {
   std::vector<PrefixLengths> prefix;  // path id -> prefix lengths present
   std::vector<EngineIndicator> engine;
   std::vector<RegexSet> regex;                                     // by path id
+  std::vector<SuffixSet> suffix;                                   // by path id
   std::unordered_map<std::string, std::vector<uint32_t>> by_type;  // type -> residual slots
   IndexStats stats;
 
@@ -333,6 +342,78 @@ std::string IndicatorIndex::pattern(uint32_t indicator) const {
          QuoteLiteral(std::string_view(impl_->values).substr(e.value_off, e.value_len)) + "]";
 }
 
+std::string IndicatorIndex::DumpForTest() const {
+  const Impl& m = *impl_;
+  std::string out;
+  auto num = [&](const char* name, uint64_t v) {
+    out += name;
+    out += '=';
+    out += std::to_string(v);
+    out += ' ';
+  };
+  for (uint32_t i = 0; i < m.records.size(); ++i) {
+    const IndicatorRecord& r = m.records[i];
+    out += "record " + id(i) + " " + pattern(i) + " ";
+    num("off", r.pattern_off);
+    num("len", r.pattern_len);
+    num("from", static_cast<uint64_t>(r.valid_from));
+    num("until", static_cast<uint64_t>(r.valid_until));
+    out += '\n';
+  }
+  out += "text " + m.text + "\nvalues " + m.values + "\n";
+  for (const ExactEntry& e : m.entries) {
+    out += "entry ";
+    num("hash", e.hash);
+    num("off", e.value_off);
+    num("len", e.value_len);
+    num("path", e.path);
+    num("target", e.indicator);
+    num("next", e.next);
+    out += '\n';
+  }
+  out += "slots";
+  for (uint32_t v : m.slots) out += " " + std::to_string(v);
+  out += "\nexact_path";
+  for (uint8_t v : m.exact_path) out += " " + std::to_string(v);
+  out += "\nprefix";
+  for (const PrefixLengths& p : m.prefix)
+    out += " " + std::to_string(p.v4) + "/" + p.v6.to_string();
+  out += "\nsuffix";
+  for (const SuffixSet& x : m.suffix) {
+    out += " " + x.first.to_string() + ":";
+    for (uint32_t v : x.slots) out += " " + std::to_string(v);
+  }
+  out += "\n";
+  for (const EngineIndicator& e : m.engine) {
+    out += "engine ";
+    num("indicator", e.indicator);
+    num("stateful", e.stateful);
+    num("within", static_cast<uint64_t>(e.within_us));
+    num("startstop", e.has_start_stop);
+    for (uint32_t v : e.paths) num("path", v);
+    for (const auto& t : e.types) out += "type=" + t + " ";
+    out += '\n';
+  }
+  for (const RegexSet& r : m.regex) {
+    out += "regex";
+    for (uint32_t v : r.slots) out += " " + std::to_string(v);
+    out += '\n';
+  }
+  std::vector<std::string> types;
+  for (const auto& [type, list] : m.by_type) {
+    std::string line = "by_type " + type;
+    for (uint32_t v : list) line += " " + std::to_string(v);
+    types.push_back(line);
+  }
+  std::sort(types.begin(), types.end());
+  for (const auto& t : types) out += t + "\n";
+  const IndexStats& st = m.stats;
+  for (size_t v : {st.indicators, st.exact, st.cidr, st.regex, st.suffix, st.residual, st.stateful,
+                   st.hyperscan_refused, st.exact_entries, st.exact_bytes})
+    num("stat", v);
+  return out;
+}
+
 std::string NormalizedPattern(std::string_view text, const PathRegistry& paths) {
   (void)paths;
   auto parsed = pattern::ParsePattern(text);
@@ -353,19 +434,99 @@ struct IndexBuilder::State {
   };
   std::vector<RegexPattern> regexes;
   std::vector<std::string> keys;
+  // The fast path's paths: canonical path text -> id, for paths the slow path
+  // has taken a "[PATH = 'value']" pattern through to one exact entry.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, TextHash, std::equal_to<>> fast_paths;
+  bool fast_path = true;
+  std::string value;  // the fast path's literal
+  std::string norm;
+
+  bool FastExact(std::string_view text, uint32_t* path);
+  uint32_t NewRecord(const IndicatorInput& in, IndicatorRecord* rec);
+  void AddEntry(uint32_t key_path, std::string_view value, uint32_t target);
 };
+
+// True when `text` is exactly "[PATH = 'literal']" (the form an exact entry
+// renders) for a PATH in fast_paths, with a literal of printable ASCII
+// (escapes \' and \\ only) that its path's normalisation leaves as it is;
+// then `*path` and `value` hold the entry. The parser would accept such a
+// pattern whatever the literal: it already accepted one on this path, and
+// the only literal-dependent checks are on hashes (never in fast_paths),
+// the length limits (checked here) and escapes. False: take the slow path.
+bool IndexBuilder::State::FastExact(std::string_view text, uint32_t* path) {
+  if (!fast_path || text.size() < 8 || text.size() > pattern::kMaxPatternBytes ||
+      text.front() != '[' || text.substr(text.size() - 2) != "']")
+    return false;
+  const size_t eq = text.find(" = '");
+  if (eq == std::string_view::npos) return false;
+  auto it = fast_paths.find(text.substr(1, eq - 1));
+  if (it == fast_paths.end()) return false;
+  value.clear();
+  const size_t end = text.size() - 2;  // the closing quote
+  for (size_t i = eq + 4; i < end; ++i) {
+    char c = text[i];
+    if (c == '\\') {
+      if (i + 1 >= end || (text[i + 1] != '\'' && text[i + 1] != '\\')) return false;
+      c = text[++i];
+    } else if (c == '\'' || c < 0x20 || c > 0x7e) {
+      return false;
+    }
+    value.push_back(c);
+  }
+  if (value.size() > kMaxExactValueBytes) return false;
+  const ValueKind kind = impl->paths->info(it->second).kind;
+  if (kind != ValueKind::kPlain && (!NormalizeValue(kind, value, &norm) || norm != value))
+    return false;
+  *path = it->second;
+  return true;
+}
+
+// A record for `in` (id, validity; the caller sets the pattern): its number.
+uint32_t IndexBuilder::State::NewRecord(const IndicatorInput& in, IndicatorRecord* rec) {
+  const uint32_t indicator = static_cast<uint32_t>(impl->records.size());
+  *rec = IndicatorRecord{};
+  constexpr std::string_view kPrefix = "indicator--";
+  if (!(in.id.size() == kPrefix.size() + 36 && in.id.compare(0, kPrefix.size(), kPrefix) == 0 &&
+        ParseUuid(std::string_view(in.id).substr(kPrefix.size()), rec->uuid)))
+    impl->odd_ids.emplace(indicator, in.id);
+  rec->valid_from = in.valid_from_us;
+  rec->valid_until = in.valid_until_us;
+  return indicator;
+}
+
+void IndexBuilder::State::AddEntry(uint32_t key_path, std::string_view v, uint32_t target) {
+  ExactEntry entry{};
+  entry.hash = HashKey(key_path, v);
+  entry.value_off = static_cast<uint32_t>(impl->values.size());
+  entry.value_len = static_cast<uint16_t>(v.size());
+  entry.path = static_cast<uint16_t>(key_path);
+  entry.indicator = target;
+  impl->values.append(v);
+  impl->entries.push_back(entry);
+}
 
 IndexBuilder::IndexBuilder(PathRegistry* paths) : s_(std::make_unique<State>()) {
   s_->impl->paths = paths;
 }
 IndexBuilder::~IndexBuilder() = default;
+void IndexBuilder::SetFastPathForTest(bool on) { s_->fast_path = on; }
+
+void IndexBuilder::Reserve(size_t indicators) {
+  auto& impl = *s_->impl;
+  impl.records.reserve(impl.records.size() + indicators);
+  impl.entries.reserve(impl.entries.size() + indicators);
+}
 
 namespace {
 
 struct Alternative {
-  enum class Kind { kExact, kPrefix, kRegex } kind;
+  enum class Kind { kExact, kPrefix, kRegex, kSuffix } kind;
   uint32_t path;
-  std::string value;  // exact value, prefix key, or regex
+  std::string value;  // exact value, prefix key, regex, or the literal after `%`
   unsigned flags = 0;
 };
 
@@ -380,7 +541,7 @@ bool Alternatives(const CompExpr& comp, PathRegistry* paths, std::vector<Alterna
     if (t->negated || !AllKeys(t->path, &keys)) return false;
     if (EndsWith(keys.back(), "_hex") || EndsWith(keys.back(), "_bin")) return false;
     uint32_t path;
-    if (!paths->Intern(CanonicalPath(t->path), &path) || path >= kPrefixPathFlag) return false;
+    if (!paths->Intern(CanonicalPath(t->path), &path) || path >= kSuffixPathFlag) return false;
     ValueKind kind = paths->info(path).kind;
     auto exact = [&](const pattern::Literal& lit) {
       if (lit.kind != pattern::LiteralKind::kString || lit.bytes.size() > kMaxExactValueBytes)
@@ -411,7 +572,14 @@ bool Alternatives(const CompExpr& comp, PathRegistry* paths, std::vector<Alterna
       case CmpOp::kMatches: {
         if (t->literal.kind != pattern::LiteralKind::kString || !IsAscii(t->literal.bytes))
           return false;
-        if (t->op == CmpOp::kLike) {
+        std::string_view lit = t->literal.bytes;
+        if (t->op == CmpOp::kLike && lit.size() >= 2 && lit[0] == '%' &&
+            lit.find_first_of("%_", 1) == std::string_view::npos &&
+            lit.size() - 1 <= kMaxExactValueBytes) {
+          // '%literal': the value ends with the literal (ASCII: byte for byte).
+          out->push_back(
+              Alternative{Alternative::Kind::kSuffix, path, std::string(lit.substr(1)), 0});
+        } else if (t->op == CmpOp::kLike) {
           out->push_back(Alternative{Alternative::Kind::kRegex, path, LikeToRegex(t->literal.bytes),
                                      HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY});
         } else {
@@ -432,6 +600,19 @@ bool Alternatives(const CompExpr& comp, PathRegistry* paths, std::vector<Alterna
 
 Status IndexBuilder::Add(const IndicatorInput& in) {
   auto& impl = *s_->impl;
+  uint32_t fast_path;
+  if (s_->FastExact(in.pattern, &fast_path)) {
+    IndicatorRecord rec;
+    s_->NewRecord(in, &rec);
+    rec.pattern_off = static_cast<uint32_t>(impl.entries.size());
+    rec.pattern_len = kRendered;
+    impl.exact_path[fast_path] = 1;  // sized when the slow path cached the path
+    s_->AddEntry(fast_path, s_->value, static_cast<uint32_t>(impl.records.size()));
+    impl.records.push_back(rec);
+    ++impl.stats.exact;
+    ++impl.stats.indicators;
+    return Status::Ok();
+  }
   auto parsed = pattern::ParsePattern(in.pattern);
   if (!parsed.ok()) return parsed.status();
   std::string rewritten = RewriteLiterals(in.pattern, *parsed.value().root);
@@ -442,21 +623,15 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
   const std::string& text = rewritten.empty() ? in.pattern : rewritten;
   const ObsExpr& root = *parsed.value().root;
 
-  uint32_t indicator = static_cast<uint32_t>(impl.records.size());
-  IndicatorRecord rec{};
-  constexpr std::string_view kPrefix = "indicator--";
-  if (!(in.id.size() == kPrefix.size() + 36 && in.id.compare(0, kPrefix.size(), kPrefix) == 0 &&
-        ParseUuid(std::string_view(in.id).substr(kPrefix.size()), rec.uuid)))
-    impl.odd_ids.emplace(indicator, in.id);
-  rec.valid_from = in.valid_from_us;
-  rec.valid_until = in.valid_until_us;
+  IndicatorRecord rec;
+  const uint32_t indicator = s_->NewRecord(in, &rec);
 
   std::vector<Alternative> alts;
   bool indexable =
       root.kind == ObsExpr::Kind::kLeaf && Alternatives(*root.comparison, impl.paths, &alts);
   bool has_regex = false, has_prefix = false;
   for (const auto& a : alts) {
-    has_regex |= a.kind == Alternative::Kind::kRegex;
+    has_regex |= a.kind == Alternative::Kind::kRegex || a.kind == Alternative::Kind::kSuffix;
     has_prefix |= a.kind == Alternative::Kind::kPrefix;
   }
   // Keep the pattern text unless it is exactly what one exact entry renders.
@@ -466,6 +641,9 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
   if (rendered) {
     rec.pattern_off = static_cast<uint32_t>(impl.entries.size());
     rec.pattern_len = kRendered;
+    const PathInfo& info = impl.paths->info(alts[0].path);
+    if (std::find(info.keys.begin(), info.keys.end(), "hashes") == info.keys.end())
+      s_->fast_paths.emplace(info.text, alts[0].path);  // the parser checks hash values
   } else {
     rec.pattern_off = static_cast<uint32_t>(impl.text.size());
     rec.pattern_len = static_cast<uint32_t>(in.pattern.size());
@@ -503,6 +681,11 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
       ++(e.stateful ? impl.stats.stateful : impl.stats.residual);
     } else {
       ++impl.stats.regex;
+      for (const auto& a : alts)
+        if (a.kind == Alternative::Kind::kSuffix) {
+          ++impl.stats.suffix;
+          break;
+        }
     }
     impl.engine.push_back(std::move(e));
     if (indexable) {
@@ -515,10 +698,20 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
     if (has_prefix) ++impl.stats.cidr;
   }
   if (indexable) {
+    const uint32_t slot = static_cast<uint32_t>(impl.engine.size()) - 1;  // when has_regex
     for (const auto& a : alts) {
       if (a.kind == Alternative::Kind::kRegex) continue;
       uint32_t path = a.path;
-      if (a.kind == Alternative::Kind::kPrefix) {
+      uint32_t target = indicator;
+      if (a.kind == Alternative::Kind::kSuffix) {
+        // A prefilter entry: its target is the engine slot that confirms.
+        if (impl.suffix.size() <= path) impl.suffix.resize(path + 1);
+        SuffixSet& set = impl.suffix[path];
+        set.first.set(static_cast<unsigned char>(a.value[0]));
+        if (set.slots.empty() || set.slots.back() != slot) set.slots.push_back(slot);
+        path |= kSuffixPathFlag;
+        target = slot;
+      } else if (a.kind == Alternative::Kind::kPrefix) {
         if (impl.prefix.size() <= path) impl.prefix.resize(path + 1);
         int bits = static_cast<unsigned char>(a.value[0]);
         if (a.flags)
@@ -530,14 +723,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
         if (impl.exact_path.size() <= path) impl.exact_path.resize(path + 1);
         impl.exact_path[path] = 1;
       }
-      ExactEntry entry{};
-      entry.hash = HashKey(path, a.value);
-      entry.value_off = static_cast<uint32_t>(impl.values.size());
-      entry.value_len = static_cast<uint16_t>(a.value.size());
-      entry.path = static_cast<uint16_t>(path);
-      entry.indicator = indicator;
-      impl.values.append(a.value);
-      impl.entries.push_back(entry);
+      s_->AddEntry(path, a.value, target);
     }
   }
   impl.records.push_back(rec);
@@ -743,6 +929,17 @@ struct Matcher::Impl {
   }
 
   void ScanField(const Field& f, uint32_t path) {
+    if (path < index->suffix.size() && !index->suffix[path].slots.empty()) {
+      const SuffixSet& set = index->suffix[path];
+      if (!IsAscii(f.value)) {  // the engine compares NFC code points: let it decide
+        for (uint32_t s : set.slots) Candidate(s);
+      } else {
+        auto on = [this](uint32_t slot) { Candidate(slot); };
+        for (size_t i = 0; i < f.value.size(); ++i)
+          if (set.first.test(static_cast<unsigned char>(f.value[i])))
+            index->Lookup(path | kSuffixPathFlag, f.value.substr(i), on);
+      }
+    }
     {
       if (path >= index->regex.size() || !index->regex[path].db) return;
       const RegexSet& set = index->regex[path];

@@ -9,7 +9,12 @@
 //    length present;
 //  - regex: `LIKE` / `MATCHES` (ASCII operands) compile into one Hyperscan
 //    database per path in prefilter mode; a Hyperscan candidate is confirmed
-//    by the pattern engine, so Hyperscan's dialect never decides a result;
+//    by the pattern engine, so Hyperscan's dialect never decides a result.
+//    `LIKE '%literal'` (no other wildcard: the common subdomain pattern) skips
+//    Hyperscan: the literal goes into the exact table as a suffix key, probed
+//    with the value's suffixes that start with a byte some literal starts
+//    with; a non-ASCII value makes every suffix pattern of the path a
+//    candidate. The engine confirms these too;
 //  - residual: everything else is evaluated by the pattern engine's evaluator
 //    on the STIX form of the events that carry a type the pattern names.
 //    Patterns over several observations (AND/OR/FOLLOWEDBY between brackets,
@@ -52,7 +57,8 @@ struct IndexStats {
   size_t indicators = 0;
   size_t exact = 0;              // indicators answered by the exact / prefix tables only
   size_t cidr = 0;               // of which with an ISSUBSET prefix
-  size_t regex = 0;              // Hyperscan-prefiltered
+  size_t regex = 0;              // Hyperscan- or suffix-prefiltered, the engine confirms
+  size_t suffix = 0;             // of which with a `LIKE '%literal'` (suffix table, no Hyperscan)
   size_t residual = 0;           // pattern engine per candidate event (one observation)
   size_t stateful = 0;           // pattern engine over a window of events
   size_t hyperscan_refused = 0;  // LIKE/MATCHES Hyperscan could not compile: residual
@@ -73,6 +79,10 @@ class IndexBuilder {
   // InvalidArgument (with the engine's message) for a pattern that does not
   // compile; the indicator is not added.
   Status Add(const IndicatorInput& indicator);
+  // Room for `indicators` more indicators (saves regrowing the tables).
+  void Reserve(size_t indicators);
+  // Off: every pattern goes through the parser (the fast path's oracle in tests).
+  void SetFastPathForTest(bool on);
   Result<std::unique_ptr<IndicatorIndex>> Finish();
 
  private:
@@ -88,6 +98,8 @@ class IndicatorIndex {
   std::string pattern(uint32_t indicator) const;  // as given
   const IndexStats& stats() const;
   const PathRegistry& paths() const;
+  // Every table's content as text: two builds of the same input compare equal.
+  std::string DumpForTest() const;
 
   struct Impl;
   explicit IndicatorIndex(std::unique_ptr<Impl> impl);
