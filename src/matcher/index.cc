@@ -253,6 +253,69 @@ struct ExactEntry {  // 24 bytes
   uint32_t next;  // next entry with the same key, +1 (0: none)
 };
 
+// An open-addressing table of ExactEntry keyed by (path, bytes): linear
+// probing, load factor at most 1/2; entries with the same key chained by
+// `next`. A slot holds the entry index + 1 in its low 32 bits and the key
+// hash's high 32 bits above, so a probe that misses rarely reads an entry.
+struct KeyTable {
+  std::vector<ExactEntry> entries;
+  std::vector<uint64_t> slots;
+  uint64_t mask = 0;
+
+  // Fills the slots from `entries`; returns the number of entries placed.
+  size_t Build(const std::string& values) {
+    size_t cap = 16;
+    while (cap < entries.size() * 2) cap <<= 1;
+    slots.assign(cap, 0);
+    mask = cap - 1;
+    for (uint32_t i = 0; i < entries.size(); ++i) {
+      ExactEntry& e = entries[i];
+      for (uint64_t k = e.hash & mask;; k = (k + 1) & mask) {
+        uint64_t s = slots[k];
+        if (s == 0) {
+          slots[k] = (e.hash & kTagMask) | (i + 1);
+          break;
+        }
+        ExactEntry& head = entries[static_cast<uint32_t>(s) - 1];
+        if (head.hash == e.hash && head.path == e.path && head.value_len == e.value_len &&
+            std::memcmp(values.data() + head.value_off, values.data() + e.value_off, e.value_len) ==
+                0) {
+          e.next = head.next;
+          head.next = i + 1;
+          break;
+        }
+      }
+    }
+    return entries.size();
+  }
+
+  size_t bytes() const {
+    return entries.size() * sizeof(ExactEntry) + slots.size() * sizeof(uint64_t);
+  }
+
+  template <typename F>
+  void Lookup(const std::string& values, uint32_t path, std::string_view value,
+              F&& on_indicator) const {
+    if (slots.empty()) return;
+    uint64_t h = HashKey(path, value);
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+      uint64_t s = slots[i];
+      if (s == 0) return;
+      if ((s & kTagMask) != (h & kTagMask)) continue;
+      const uint32_t first = static_cast<uint32_t>(s);
+      const ExactEntry& e = entries[first - 1];
+      if (e.hash == h && e.path == path && e.value_len == value.size() &&
+          std::memcmp(values.data() + e.value_off, value.data(), value.size()) == 0) {
+        for (uint32_t k = first; k != 0; k = entries[k - 1].next)
+          on_indicator(entries[k - 1].indicator);
+        return;
+      }
+    }
+  }
+
+  static constexpr uint64_t kTagMask = 0xffffffff00000000ULL;
+};
+
 struct EngineIndicator {
   uint32_t indicator = 0;
   std::shared_ptr<const pattern::CompiledPattern> compiled;
@@ -288,9 +351,8 @@ struct IndicatorIndex::Impl {
   std::unordered_map<uint32_t, std::string> odd_ids;  // ids that are not indicator--<uuid>
   std::string text;                                   // patterns kept verbatim
   std::string values;                                 // exact values
-  std::vector<ExactEntry> entries;
-  std::vector<uint32_t> slots;  // entry index + 1
-  uint64_t mask = 0;
+  KeyTable exact;                                     // exact values: the big table
+  KeyTable affix;  // CIDR prefixes and LIKE suffixes: few, so probing them stays in cache
   std::vector<uint8_t> exact_path;    // path id -> has exact entries
   std::vector<PrefixLengths> prefix;  // path id -> prefix lengths present
   std::vector<EngineIndicator> engine;
@@ -304,21 +366,12 @@ struct IndicatorIndex::Impl {
       if (r.db) hs_free_database(r.db);
   }
 
+  // The entries of key (path, value); `path` carries kPrefixPathFlag or
+  // kSuffixPathFlag for the affix keys.
   template <typename F>
   void Lookup(uint32_t path, std::string_view value, F&& on_indicator) const {
-    if (slots.empty()) return;
-    uint64_t h = HashKey(path, value);
-    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
-      uint32_t s = slots[i];
-      if (s == 0) return;
-      const ExactEntry& e = entries[s - 1];
-      if (e.hash == h && e.path == path && e.value_len == value.size() &&
-          std::memcmp(values.data() + e.value_off, value.data(), value.size()) == 0) {
-        for (uint32_t k = s; k != 0; k = entries[k - 1].next)
-          on_indicator(entries[k - 1].indicator);
-        return;
-      }
-    }
+    const KeyTable& t = (path & (kPrefixPathFlag | kSuffixPathFlag)) ? affix : exact;
+    t.Lookup(values, path, value, on_indicator);
   }
 };
 
@@ -337,7 +390,7 @@ std::string IndicatorIndex::id(uint32_t indicator) const {
 std::string IndicatorIndex::pattern(uint32_t indicator) const {
   const IndicatorRecord& r = impl_->records[indicator];
   if (r.pattern_len != kRendered) return impl_->text.substr(r.pattern_off, r.pattern_len);
-  const ExactEntry& e = impl_->entries[r.pattern_off];
+  const ExactEntry& e = impl_->exact.entries[r.pattern_off];
   return "[" + impl_->paths->info(e.path).text + " = " +
          QuoteLiteral(std::string_view(impl_->values).substr(e.value_off, e.value_len)) + "]";
 }
@@ -361,18 +414,21 @@ std::string IndicatorIndex::DumpForTest() const {
     out += '\n';
   }
   out += "text " + m.text + "\nvalues " + m.values + "\n";
-  for (const ExactEntry& e : m.entries) {
-    out += "entry ";
-    num("hash", e.hash);
-    num("off", e.value_off);
-    num("len", e.value_len);
-    num("path", e.path);
-    num("target", e.indicator);
-    num("next", e.next);
+  for (const KeyTable* t : {&m.exact, &m.affix}) {
+    for (const ExactEntry& e : t->entries) {
+      out += "entry ";
+      num("hash", e.hash);
+      num("off", e.value_off);
+      num("len", e.value_len);
+      num("path", e.path);
+      num("target", e.indicator);
+      num("next", e.next);
+      out += '\n';
+    }
+    out += "slots";
+    for (uint64_t v : t->slots) out += " " + std::to_string(v);
     out += '\n';
   }
-  out += "slots";
-  for (uint32_t v : m.slots) out += " " + std::to_string(v);
   out += "\nexact_path";
   for (uint8_t v : m.exact_path) out += " " + std::to_string(v);
   out += "\nprefix";
@@ -506,7 +562,8 @@ void IndexBuilder::State::AddEntry(uint32_t key_path, std::string_view v, uint32
   entry.path = static_cast<uint16_t>(key_path);
   entry.indicator = target;
   impl->values.append(v);
-  impl->entries.push_back(entry);
+  ((key_path & (kPrefixPathFlag | kSuffixPathFlag)) ? impl->affix : impl->exact)
+      .entries.push_back(entry);
 }
 
 IndexBuilder::IndexBuilder(PathRegistry* paths) : s_(std::make_unique<State>()) {
@@ -518,7 +575,7 @@ void IndexBuilder::SetFastPathForTest(bool on) { s_->fast_path = on; }
 void IndexBuilder::Reserve(size_t indicators) {
   auto& impl = *s_->impl;
   impl.records.reserve(impl.records.size() + indicators);
-  impl.entries.reserve(impl.entries.size() + indicators);
+  impl.exact.entries.reserve(impl.exact.entries.size() + indicators);
 }
 
 namespace {
@@ -604,7 +661,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
   if (s_->FastExact(in.pattern, &fast_path)) {
     IndicatorRecord rec;
     s_->NewRecord(in, &rec);
-    rec.pattern_off = static_cast<uint32_t>(impl.entries.size());
+    rec.pattern_off = static_cast<uint32_t>(impl.exact.entries.size());
     rec.pattern_len = kRendered;
     impl.exact_path[fast_path] = 1;  // sized when the slow path cached the path
     s_->AddEntry(fast_path, s_->value, static_cast<uint32_t>(impl.records.size()));
@@ -639,7 +696,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
                   in.pattern == "[" + impl.paths->info(alts[0].path).text + " = " +
                                     QuoteLiteral(alts[0].value) + "]";
   if (rendered) {
-    rec.pattern_off = static_cast<uint32_t>(impl.entries.size());
+    rec.pattern_off = static_cast<uint32_t>(impl.exact.entries.size());
     rec.pattern_len = kRendered;
     const PathInfo& info = impl.paths->info(alts[0].path);
     if (std::find(info.keys.begin(), info.keys.end(), "hashes") == info.keys.end())
@@ -733,31 +790,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
 
 Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
   auto& impl = *s_->impl;
-  // The exact table: load factor at most 1/2.
-  size_t cap = 16;
-  while (cap < impl.entries.size() * 2) cap <<= 1;
-  impl.slots.assign(cap, 0);
-  impl.mask = cap - 1;
-  for (uint32_t i = 0; i < impl.entries.size(); ++i) {
-    ExactEntry& e = impl.entries[i];
-    for (uint64_t k = e.hash & impl.mask;; k = (k + 1) & impl.mask) {
-      uint32_t s = impl.slots[k];
-      if (s == 0) {
-        impl.slots[k] = i + 1;
-        ++impl.stats.exact_entries;
-        break;
-      }
-      ExactEntry& head = impl.entries[s - 1];
-      if (head.hash == e.hash && head.path == e.path && head.value_len == e.value_len &&
-          std::memcmp(impl.values.data() + head.value_off, impl.values.data() + e.value_off,
-                      e.value_len) == 0) {
-        e.next = head.next;
-        head.next = i + 1;
-        ++impl.stats.exact_entries;
-        break;
-      }
-    }
-  }
+  impl.stats.exact_entries = impl.exact.Build(impl.values) + impl.affix.Build(impl.values);
   // Hyperscan: one database per path; an expression it refuses sends its
   // indicator to the residual set.
   std::unordered_map<uint32_t, std::vector<size_t>> by_path;
@@ -809,9 +842,8 @@ Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
     ++impl.stats.residual;
     for (const auto& type : impl.engine[slot].types) impl.by_type[type].push_back(slot);
   }
-  impl.stats.exact_bytes =
-      impl.records.size() * sizeof(IndicatorRecord) + impl.entries.size() * sizeof(ExactEntry) +
-      impl.slots.size() * sizeof(uint32_t) + impl.values.size() + impl.text.size();
+  impl.stats.exact_bytes = impl.records.size() * sizeof(IndicatorRecord) + impl.exact.bytes() +
+                           impl.affix.bytes() + impl.values.size() + impl.text.size();
   return std::make_unique<IndicatorIndex>(std::move(s_->impl));
 }
 
