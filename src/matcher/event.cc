@@ -214,8 +214,20 @@ bool NormalizeValue(ValueKind kind, std::string_view value, std::string* out, bo
         std::memmove(p.addr, p.addr + 12, 4);
         p.v6 = false;
       }
+      if (!p.v6) {  // inet_ntop's "%u.%u.%u.%u" without the printf per address
+        out->clear();
+        for (int i = 0; i < 4; ++i) {
+          if (i > 0) out->push_back('.');
+          unsigned v = p.addr[i];
+          if (v >= 100) out->push_back(static_cast<char>('0' + v / 100));
+          if (v >= 10) out->push_back(static_cast<char>('0' + v / 10 % 10));
+          out->push_back(static_cast<char>('0' + v % 10));
+        }
+        if (is_v6) *is_v6 = false;
+        return true;
+      }
       char buf[INET6_ADDRSTRLEN];
-      if (!inet_ntop(p.v6 ? AF_INET6 : AF_INET, p.addr, buf, sizeof buf)) return false;
+      if (!inet_ntop(AF_INET6, p.addr, buf, sizeof buf)) return false;
       out->assign(buf);
       if (is_v6) *is_v6 = p.v6;
       return true;

@@ -1,5 +1,6 @@
 #include "matcher/index.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -237,6 +238,31 @@ TEST(PathTest, MapPathsAreCanonicalAndRefsRestricted) {
   EXPECT_FALSE(paths.Intern("email-message:from_ref.value", &id));
   EXPECT_FALSE(paths.Intern("file:names[0]", &id));
   EXPECT_FALSE(paths.Intern("nonsense", &id));
+}
+
+}  // namespace
+}  // namespace ctihub::matcher
+
+namespace ctihub::matcher {
+namespace {
+
+TEST(NormalizeValueTest, Ipv4TextIsInetNtops) {
+  // NormalizeValue formats IPv4 by hand (no printf per address): the same text as inet_ntop.
+  for (unsigned v = 0; v < 256; ++v) {
+    const unsigned char addr[4] = {static_cast<unsigned char>(v), 0,
+                                   static_cast<unsigned char>(255 - v),
+                                   static_cast<unsigned char>(v * 7)};
+    char want[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, addr, want, sizeof want), nullptr);
+    std::string got;
+    bool v6 = true;
+    ASSERT_TRUE(NormalizeValue(ValueKind::kIp, want, &got, &v6));
+    EXPECT_EQ(got, want);
+    EXPECT_FALSE(v6);
+    ASSERT_TRUE(NormalizeValue(ValueKind::kIp, std::string("::ffff:") + want, &got, &v6));
+    EXPECT_EQ(got, want);
+    EXPECT_FALSE(v6);
+  }
 }
 
 }  // namespace
