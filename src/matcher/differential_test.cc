@@ -30,9 +30,10 @@ const char* const kDomains[] = {"evil.com",          "a.evil.com",       "EVIL.c
 const char* const kDomainLikes[] = {"%.evil.com", "%evil.com",  "%.EVIL.com", "%com",
                                     "%.good.org", "%.evil._om", "%",          "evil%"};
 const char* const kIps[] = {"10.0.0.1",    "10.1.2.3",      "192.168.1.1", "::ffff:10.0.0.1",
-                            "2001:db8::1", "2001:DB8:0::1", "2001:db9::5"};
-const char* const kCidrs[] = {"10.0.0.0/8",    "10.1.0.0/16",     "10.0.0.1/32", "192.168.0.0/16",
-                              "2001:db8::/32", "2001:db8::1/128", "0.0.0.0/0"};
+                            "2001:db8::1", "2001:DB8:0::1", "2001:db9::5", "10.17.3.4"};
+const char* const kCidrs[] = {"10.0.0.0/8",     "10.1.0.0/16",     "10.0.0.1/32", "192.168.0.0/16",
+                              "2001:db8::/32",  "2001:db8::1/128", "0.0.0.0/0",   "10.16.0.0/12",
+                              "192.168.1.0/31", "10.1.0.0/20",     "11.0.0.0/8"};
 const char* const kUrls[] = {"http://evil.com/a", "HTTP://Evil.com/a", "http://good.org/x?y=1",
                              "http://a.evil.com/B"};
 const char* const kMd5[] = {"d41d8cd98f00b204e9800998ecf8427e", "D41D8CD98F00B204E9800998ECF8427E",

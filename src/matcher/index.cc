@@ -343,6 +343,26 @@ struct SuffixSet {
 struct PrefixLengths {
   uint64_t v4 = 0;  // bit n: a /n prefix exists
   std::bitset<129> v6;
+  // Per IPv4 length present: a bit per value of the prefix's first 16 bits
+  // (masked to the length), so most addresses skip the hash probe of a length.
+  std::vector<std::vector<uint64_t>> v4_first16;
+
+  static uint32_t First16(const unsigned char* addr, int bits) {
+    uint32_t v = (static_cast<uint32_t>(addr[0]) << 8) | addr[1];
+    return bits >= 16 ? v : v & (0xffffu << (16 - bits)) & 0xffffu;
+  }
+  void AddV4(const unsigned char* masked, int bits) {
+    v4 |= 1ULL << bits;
+    if (v4_first16.size() <= static_cast<size_t>(bits)) v4_first16.resize(33);
+    auto& set = v4_first16[static_cast<size_t>(bits)];
+    if (set.empty()) set.assign(1u << 10, 0);
+    const uint32_t k = First16(masked, bits);
+    set[k >> 6] |= 1ULL << (k & 63);
+  }
+  bool MayHaveV4(const unsigned char* addr, int bits) const {
+    const uint32_t k = First16(addr, bits);
+    return (v4_first16[static_cast<size_t>(bits)][k >> 6] >> (k & 63)) & 1;
+  }
 };
 
 struct IndicatorIndex::Impl {
@@ -774,7 +794,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
         if (a.flags)
           impl.prefix[path].v6.set(bits);
         else
-          impl.prefix[path].v4 |= 1ULL << bits;
+          impl.prefix[path].AddV4(reinterpret_cast<const unsigned char*>(a.value.data()) + 1, bits);
         path |= kPrefixPathFlag;
       } else {
         if (impl.exact_path.size() <= path) impl.exact_path.resize(path + 1);
@@ -844,6 +864,8 @@ Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
   }
   impl.stats.exact_bytes = impl.records.size() * sizeof(IndicatorRecord) + impl.exact.bytes() +
                            impl.affix.bytes() + impl.values.size() + impl.text.size();
+  for (const PrefixLengths& p : impl.prefix)
+    for (const auto& set : p.v4_first16) impl.stats.exact_bytes += set.size() * sizeof(uint64_t);
   return std::make_unique<IndicatorIndex>(std::move(s_->impl));
 }
 
@@ -935,6 +957,7 @@ struct Matcher::Impl {
     if (!addr.v6) {
       for (uint64_t bits = pl.v4; bits; bits &= bits - 1) {
         int b = __builtin_ctzll(bits);
+        if (!pl.MayHaveV4(addr.addr, b)) continue;
         index->Lookup(key_path, std::string_view(key, PrefixKey(addr.addr, false, b, key)), on);
       }
     } else {
