@@ -249,8 +249,8 @@ struct ExactEntry {  // 24 bytes
   uint32_t value_off;
   uint16_t value_len;
   uint16_t path;
-  uint32_t indicator;
-  uint32_t next;  // next entry with the same key, +1 (0: none)
+  uint32_t indicator;  // the indicator; for a suffix key the engine slot that confirms
+  uint32_t next;       // next entry with the same key, +1 (0: none)
 };
 
 // An open-addressing table of ExactEntry keyed by (path, bytes): linear
