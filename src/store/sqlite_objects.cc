@@ -848,6 +848,37 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
   return WriteOutcome{true, false};
 }
 
+namespace {
+
+// Whether the ids of `objects` are, as a multiset, the ids of the pending
+// entries of status `status_id`: what a POST hands the writer (the status
+// lists each object it queues as pending, once), so the common case
+// converts every pending entry in one statement instead of one per object.
+Result<bool> ObjectsArePendings(Connection& c, const std::string& status_id,
+                                const std::vector<NewObject>& objects) {
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT object_id FROM status_details WHERE status_id = ?1 AND kind = 2"));
+  st.Bind(1, status_id);
+  std::vector<std::string> pending;
+  pending.reserve(objects.size());
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    if (pending.size() == objects.size()) return false;
+    pending.push_back(st.String(0));
+  }
+  if (pending.size() != objects.size()) return false;
+  std::vector<std::string_view> ids;
+  ids.reserve(objects.size());
+  for (const NewObject& o : objects) ids.emplace_back(o.id);
+  std::sort(pending.begin(), pending.end());
+  std::sort(ids.begin(), ids.end());
+  return std::equal(pending.begin(), pending.end(), ids.begin(), ids.end());
+}
+
+}  // namespace
+
 // Moves the status entries of `objects` from pending to success (outcomes
 // given) or failure (outcomes empty, `failure_message` set), in the caller's
 // transaction. Pendings are matched by object id, preferring the same version
@@ -867,6 +898,19 @@ Status SqliteStore::UpdateStatus(const std::string& status_id,
   }
   const bool success = !outcomes.empty() || objects.empty();
   const int64_t kind = success ? 0 : 1;
+  int64_t converted = 0, added = 0;
+  CTIHUB_ASSIGN_OR_RETURN(bool all_pending, ObjectsArePendings(c, status_id, objects));
+  if (all_pending) {
+    // Each object converts one pending entry of its id, so converting them
+    // all in one statement leaves the rows exactly as the loop below would
+    // (rowids, version texts and order unchanged).
+    CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("UPDATE status_details SET kind = ?2, message = ?3 "
+                                      "WHERE status_id = ?1 AND kind = 2"));
+    st.Bind(1, status_id).Bind(2, kind).Bind(3, failure_message);
+    CTIHUB_RETURN_IF_ERROR(st.Run());
+    converted = static_cast<int64_t>(objects.size());
+  }
   CTIHUB_ASSIGN_OR_RETURN(
       Statement convert,
       c.Prepare("UPDATE status_details SET kind = ?4, message = ?5 WHERE rowid = "
@@ -876,8 +920,7 @@ Status SqliteStore::UpdateStatus(const std::string& status_id,
       Statement insert,
       c.Prepare("INSERT INTO status_details(status_id, kind, object_id, version, message) "
                 "VALUES(?1, ?4, ?2, ?3, ?5)"));
-  int64_t converted = 0, added = 0;
-  for (size_t i = 0; i < objects.size(); ++i) {
+  for (size_t i = 0; i < objects.size() && !all_pending; ++i) {
     const NewObject& o = objects[i];
     std::string version = StatusVersionText(o, date_added[i]);
     convert.Bind(1, status_id).Bind(2, o.id).Bind(3, version).Bind(4, kind);

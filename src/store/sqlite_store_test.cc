@@ -482,6 +482,80 @@ TEST_F(SqliteStoreTest, StatusCompletesOnlyAfterTheWrite) {
   EXPECT_EQ(store_->GetStatus("api1", Uuid(501)).status().code(), ErrorCode::kNotFound);
 }
 
+// Issue 11: a write whose objects are exactly the status's pending entries
+// converts them in one statement; the status must read exactly as when they
+// are converted one by one (a write covering part of them): same order, the
+// requester's version texts, counts, an id pending twice converted twice.
+TEST_F(SqliteStoreTest, StatusReadsTheSameWhetherPendingsConvertTogetherOrOneByOne) {
+  auto make = [](int n) {
+    StatusResource s;
+    s.id = Uuid(n);
+    s.api_root = "api1";
+    s.status = "pending";
+    s.request_timestamp = Ts("2024-05-01T00:00:00.000Z");
+    s.total_count = s.pending_count = 4;
+    s.pendings = {{kB, "2024-01-01T00:00:00Z", ""},
+                  {kA, "2024-01-02T00:00:00.5Z", ""},
+                  {kA, "2024-01-01T00:00:00Z", ""},
+                  {kC, "2024-01-01T00:00:00Z", ""}};
+    return s;
+  };
+  const StatusResource together = make(910), one_by_one = make(911);
+  ASSERT_TRUE(store_->CreateStatus(together).ok());
+  ASSERT_TRUE(store_->CreateStatus(one_by_one).ok());
+  Write({Obj(kA, "2024-01-01T00:00:00Z"), Obj(kC, "2024-01-01T00:00:00Z"),
+         Obj(kA, "2024-01-02T00:00:00.5Z"), Obj(kB, "2024-01-01T00:00:00Z")},
+        together.id);
+  Write({Obj(kA, "2024-01-02T00:00:00.5Z"), Obj(kC, "2024-01-01T00:00:00Z")}, one_by_one.id);
+  auto half = store_->GetStatus("api1", one_by_one.id);
+  ASSERT_TRUE(half.ok()) << half.status().ToString();
+  EXPECT_EQ(half->status, "pending");
+  EXPECT_EQ(half->pending_count, 2);
+  Write({Obj(kB, "2024-01-01T00:00:00Z"), Obj(kA, "2024-01-01T00:00:00Z")}, one_by_one.id);
+
+  auto a = store_->GetStatus("api1", together.id);
+  auto b = store_->GetStatus("api1", one_by_one.id);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto details = [](const StatusResource& s) {
+    std::vector<std::string> out;
+    for (const auto& d : s.successes) out.push_back(d.id + "@" + d.version + "/" + d.message);
+    return out;
+  };
+  const std::vector<std::string> want = {
+      kB + "@2024-01-01T00:00:00Z/", kA + "@2024-01-02T00:00:00.5Z/", kA + "@2024-01-01T00:00:00Z/",
+      kC + "@2024-01-01T00:00:00Z/"};
+  EXPECT_EQ(details(*a), want);
+  EXPECT_EQ(details(*b), want);
+  for (const auto* s : {&*a, &*b}) {
+    EXPECT_EQ(s->status, "complete");
+    EXPECT_EQ(s->total_count, 4);
+    EXPECT_EQ(s->success_count, 4);
+    EXPECT_EQ(s->failure_count, 0);
+    EXPECT_EQ(s->pending_count, 0);
+    EXPECT_TRUE(s->pendings.empty());
+    EXPECT_TRUE(s->failures.empty());
+  }
+
+  // An object the status does not list as pending gets an entry of its own
+  // (not the one-statement path: the ids differ).
+  StatusResource other = make(912);
+  ASSERT_TRUE(store_->CreateStatus(other).ok());
+  Write({Obj(kA, "2024-01-01T00:00:00Z"), Obj(kC, "2024-01-01T00:00:00Z"),
+         Obj(kA, "2024-01-02T00:00:00.5Z"), Obj("tool--" + Uuid(5), "2024-01-01T00:00:00Z")},
+        other.id);
+  auto c = store_->GetStatus("api1", other.id);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, "pending");
+  EXPECT_EQ(c->total_count, 5);
+  EXPECT_EQ(c->success_count, 4);
+  EXPECT_EQ(c->pending_count, 1);
+  ASSERT_EQ(c->pendings.size(), 1u);
+  EXPECT_EQ(c->pendings[0].id, kB);
+  ASSERT_EQ(c->successes.size(), 4u);
+  EXPECT_EQ(c->successes[3].id, "tool--" + Uuid(5));
+  EXPECT_EQ(c->successes[3].version, "2024-01-01T00:00:00.000Z");
+}
+
 TEST_F(SqliteStoreTest, DuplicateStatusIdIsConflict) {
   StatusResource s;
   s.id = Uuid(700);
