@@ -110,6 +110,22 @@ def rss_mb(pid):
     return -1
 
 
+def cpu_seconds(pid):
+    """Per thread of the server: {tid: (name, user+system CPU seconds)}."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -125,8 +141,16 @@ def main():
     hdr = {"Accept": MT, "Authorization": "Bearer " + a.token}
     base = f"/{a.root}/collections/{a.collection}/"
 
+    cpu0 = cpu_seconds(a.server_pid)
     rate, secs = ingest(a.port, hdr, base, a.objects, connections=a.post_connections)
     print(f"ingest: {a.objects} objects in {secs:.1f}s = {rate:,.0f} objects/s (durable, envelopes of 1000)")
+    cpu1 = cpu_seconds(a.server_pid)
+    # Server CPU per object (less sensitive to other load on the machine than
+    # the rate), and the busiest thread (the store's writer when it bounds ingest).
+    used = {tid: cpu1[tid][1] - cpu0.get(tid, ("", 0.0))[1] for tid in cpu1}
+    busiest = max(used, key=used.get)
+    print(f"ingest server CPU: {sum(used.values()) * 1e6 / a.objects:.1f} us/object, "
+          f"busiest thread {cpu1[busiest][0]!r} {used[busiest] * 1e6 / a.objects:.1f} us/object")
     if a.ingest_only:
         return
     seen, prate = page_all(a.port, hdr, base)
