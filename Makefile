@@ -9,7 +9,7 @@ PREFIX ?= /usr/local
 # like CI).
 WERROR ?= $(if $(CTIHUB_CI),ON,OFF)
 
-.PHONY: all deps configure build install test serve bench fuzz-smoke check asan asan-build clean format lint
+.PHONY: all deps configure build install test serve bench fuzz-smoke check asan asan-build clean format lint lint-all
 
 all: build
 
@@ -57,6 +57,10 @@ format:
 # the last tag (else BASE, default HEAD~20). `make lint BASE=main~5`.
 lint: configure
 	@scripts/lint.sh $(BASE)
+
+# clang-tidy over every .cc file under src/ (2 at a time, TIDY_JOBS; within TIDY_BUDGET seconds).
+lint-all: configure
+	@scripts/lint.sh --all
 
 clean:
 	rm -rf build
