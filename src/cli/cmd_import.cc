@@ -110,7 +110,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 // JSON (STIX unless it looks like a MISP event), else CSV by extension, else text.
 Format DetectFormat(formats::Input& in) {
-  std::string_view head = in.Peek(64 * 1024);
+  std::string_view head = in.Peek(size_t{64} * 1024);
   size_t start = head.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (start != std::string_view::npos && (head[start] == '{' || head[start] == '[')) {
     return head.find("\"Event\"") != std::string_view::npos ||
@@ -189,7 +189,7 @@ Status Importer::ImportMisp(formats::Input& in) {
     int64_t offset = 0;
     auto text = reader.Next(&offset);
     if (!text.ok()) {
-      sink_.Reject({in.path(), -1, "", ""}, text.status().NamedMessage());
+      sink_.Reject({in.path(), -1, "", ""}, text.status());
       return n == 0 ? text.status() : Status::Ok();
     }
     if (text->empty()) break;
@@ -198,7 +198,7 @@ Status Importer::ImportMisp(formats::Input& in) {
                   "event " + std::to_string(n) + " at byte " + std::to_string(offset)};
     auto el = stix::ParseObject(parser_, *text, offset);
     if (!el.ok()) {
-      sink_.Reject(origin, "invalid JSON: " + el.status().NamedMessage());
+      sink_.Reject(origin, "invalid JSON", "invalid JSON: " + el.status().NamedMessage());
       continue;
     }
     json::Array events;
@@ -218,13 +218,13 @@ void Importer::ImportMispEvent(json::Element event, const Origin& origin) {
   auto converted = formats::MispEventToStix(event);
   if (!converted.ok()) {
     ++read_;
-    sink_.Reject(origin, "MISP: " + converted.status().NamedMessage());
+    sink_.Reject(origin, converted.status(), "MISP: ");
     return;
   }
   for (const auto& issue : converted->issues) {
     Origin o = origin;
     o.object = converted->event + " " + issue.where;
-    sink_.Reject(o, "MISP: " + issue.reason);
+    sink_.Reject(o, issue.name, "MISP: " + issue.reason);
   }
   std::vector<Pending> group;
   for (std::string& json : converted->objects) {
@@ -243,7 +243,7 @@ Status Importer::ImportStix(formats::Input& in) {
     int64_t offset = 0;
     auto text = reader.Next(&offset);
     if (!text.ok()) {
-      sink_.Reject({in.path(), -1, "", ""}, text.status().NamedMessage());
+      sink_.Reject({in.path(), -1, "", ""}, text.status());
       return n == 0 ? text.status() : Status::Ok();
     }
     if (text->empty()) break;
@@ -274,7 +274,7 @@ bool Importer::UpgradedIfStix20(std::string_view text, std::string_view bundle_s
     Origin o = origin;
     std::string_view id;
     if (obj["id"].get_string().get(id) == simdjson::SUCCESS) o.object = std::string(id);
-    sink_.Reject(o, "STIX 2.0 upgrade: " + upgraded.status().NamedMessage());
+    sink_.Reject(o, upgraded.status(), "STIX 2.0 upgrade: ");
     return false;
   }
   for (std::string& json : *upgraded) group->push_back({std::move(json), origin, false});
@@ -285,7 +285,7 @@ bool Importer::UpgradedIfStix20(std::string_view text, std::string_view bundle_s
 void AddGenerated(ImportSink& sink, const Origin& origin,
                   Result<std::vector<std::string>> objects) {
   if (!objects.ok()) {
-    sink.Reject(origin, objects.status().NamedMessage());
+    sink.Reject(origin, objects.status());
     return;
   }
   std::vector<Pending> group;
@@ -297,7 +297,7 @@ Status Importer::ImportText(formats::Input& in) {
   std::FILE* f = in.file();
   if (f == nullptr) return Internal("cannot stream " + in.path());
   if (in.Peek(8192).find('\0') != std::string_view::npos) {
-    return InvalidArgument("binary data, not text");
+    return InvalidArgument("binary_input", "binary data, not text");
   }
   char* buf = nullptr;
   size_t cap = 0;
@@ -306,7 +306,8 @@ Status Importer::ImportText(formats::Input& in) {
     ++line;
     if (static_cast<size_t>(len) > formats::kMaxTextLineBytes) {
       sink_.Reject({in.path(), line, "", ""},
-                   "line_too_long: over " + std::to_string(formats::kMaxTextLineBytes) + " bytes");
+                   LimitExceeded("line_too_long",
+                                 "over " + std::to_string(formats::kMaxTextLineBytes) + " bytes"));
       continue;
     }
     for (const formats::Ioc& ioc : formats::ExtractIocs(std::string_view(buf, len))) {
@@ -317,7 +318,7 @@ Status Importer::ImportText(formats::Input& in) {
     Tick(in);
   }
   std::free(buf);
-  if (std::ferror(f)) return InvalidArgument("read error: " + in.error());
+  if (std::ferror(f)) return InvalidArgument("read_error", in.error());
   return Status::Ok();
 }
 
@@ -337,7 +338,7 @@ Status Importer::ImportCsv(formats::Input& in) {
   for (;;) {
     auto more = reader.Next(&row, &line);
     if (!more.ok()) {
-      sink_.Reject({in.path(), line, "", ""}, more.status().NamedMessage());
+      sink_.Reject({in.path(), line, "", ""}, more.status());
       break;
     }
     if (!*more) break;
@@ -558,7 +559,7 @@ int RunImport(const ImportArgs& a) {
       ++summary.inputs_read;
     } else {
       ++summary.inputs_unreadable;
-      sink.Reject({file, -1, "", ""}, st.NamedMessage());
+      sink.Reject({file, -1, "", ""}, st);
     }
   }
   Status flushed = sink.error().ok() ? sink.Flush() : sink.error();

@@ -14,16 +14,6 @@
 
 namespace ctihub::cli {
 
-// The stable name of a rejection reason: its first word before ':' ("invalid
-// STIX", "producer_not_allowed", "unsupported_attribute_type", ...), after the
-// prefix naming the reader that found it.
-std::string ReasonName(std::string_view reason) {
-  for (std::string_view prefix : {"MISP: ", "STIX 2.0 upgrade: "}) {
-    if (reason.substr(0, prefix.size()) == prefix) reason.remove_prefix(prefix.size());
-  }
-  return std::string(reason.substr(0, std::min(reason.find(':'), size_t{64})));
-}
-
 std::string Describe(const Origin& o) {
   std::string out = o.file;
   if (o.line >= 0) out += ":" + std::to_string(o.line);
@@ -32,14 +22,16 @@ std::string Describe(const Origin& o) {
   return out;
 }
 
-bool ImportSink::Normalise(Pending& p, std::string* reason) {
+bool ImportSink::Normalise(Pending& p, std::string* name, std::string* reason) {
   auto el = stix::ParseObject(parser_, p.json);
   if (!el.ok()) {
+    *name = "invalid JSON";
     *reason = "invalid JSON: " + el.status().NamedMessage();
     return false;
   }
   json::Object obj;
   if (el->get_object().get(obj) != simdjson::SUCCESS) {
+    *name = "not a JSON object";
     *reason = "not a JSON object";
     return false;
   }
@@ -64,19 +56,24 @@ bool ImportSink::Normalise(Pending& p, std::string* reason) {
 std::vector<bool> ImportSink::RejectedGroups(const std::vector<taxii::EnvelopeItem>& items) {
   std::vector<bool> keep(items.size(), true);
   for (const Group& g : groups_) {
-    std::string reason;
+    const taxii::EnvelopeItem* failed = nullptr;
     for (size_t i = g.first; i < g.first + g.count; ++i) {
       if (!items[i].ok) {
-        reason = items[i].message;
+        failed = &items[i];
         break;
       }
     }
-    if (reason.empty()) continue;
+    if (failed == nullptr) continue;
     for (size_t i = g.first; i < g.first + g.count; ++i) {
       keep[i] = false;
       Origin o = batch_[i].origin;
       if (o.object.empty() && !items[i].id.empty()) o.object = items[i].id;
-      Reject(o, items[i].ok ? "stored with a rejected object: " + reason : items[i].message);
+      if (items[i].ok) {
+        Reject(o, "stored with a rejected object",
+               "stored with a rejected object: " + failed->message);
+      } else {
+        Reject(o, items[i].reason, items[i].message);
+      }
     }
   }
   return keep;
@@ -121,7 +118,8 @@ Status ImportSink::FlushGroupsAlone(const Status& refused) {
   groups_.clear();
   batch_bytes_ = 0;
   if (groups.size() == 1) {
-    for (const Pending& p : batch) Reject(p.origin, "envelope_refused: " + refused.NamedMessage());
+    for (const Pending& p : batch)
+      Reject(p.origin, "envelope_refused", "envelope_refused: " + refused.NamedMessage());
     return Status::Ok();
   }
   for (const Group& g : groups) {

@@ -36,7 +36,7 @@ struct Origin {
 
 struct Rejection {
   Origin origin;
-  std::string reason;
+  std::string reason;  // for people: "name: message" (or a reader's prefix before it)
 };
 
 // An object on its way to the store. `check_existing`: the importer made it
@@ -57,13 +57,9 @@ struct Summary {
   int64_t inputs_unreadable = 0;
   int64_t unreadable_by_users = 0;  // stored, no producer organisation, not TLP:CLEAR
   std::vector<Rejection> rejections;
-  std::map<std::string, int64_t> rejected_by_reason;  // ReasonName -> count
+  std::map<std::string, int64_t> rejected_by_reason;  // the rejection's stable name -> count
 };
 
-// The stable name of a rejection reason: its first word before ':' ("invalid
-// STIX", "producer_not_allowed", "unsupported_attribute_type", ...), after the
-// prefix naming the reader that found it.
-std::string ReasonName(std::string_view reason);
 // "FILE:LINE: object position" of an origin.
 std::string Describe(const Origin& o);
 
@@ -96,10 +92,10 @@ class ImportSink {
     std::vector<Pending> ready;
     for (Pending& p : group) {
       ++summary_.read;
-      std::string reason;
-      if (!Normalise(p, &reason)) {
+      std::string name, reason;
+      if (!Normalise(p, &name, &reason)) {
         // One malformed member sinks its group: no half-stored indicator/SCO pair.
-        for (const Pending& q : group) Reject(q.origin, reason);
+        for (const Pending& q : group) Reject(q.origin, name, reason);
         return;
       }
       ready.push_back(std::move(p));
@@ -116,13 +112,21 @@ class ImportSink {
     batch_bytes_ += bytes;
   }
 
-  void Reject(const Origin& origin, const std::string& reason) {
+  // A rejection counted under its stable `name` ("invalid STIX", "producer_not_allowed",
+  // "unsupported_attribute_type", ...) and listed with `reason`, the text for people.
+  void Reject(const Origin& origin, std::string_view name, const std::string& reason) {
     ++summary_.rejected;
-    ++summary_.rejected_by_reason[ReasonName(reason)];
+    ++summary_.rejected_by_reason[std::string(name)];
     if (summary_.rejections.size() < kMaxListedRejections) {
       summary_.rejections.push_back({origin, reason});
     }
     if (!quiet_) std::fprintf(stderr, "ctihub: %s: %s\n", Describe(origin).c_str(), reason.c_str());
+  }
+
+  // A rejection named after `why` (Status::name()), listed as `prefix` + why.NamedMessage()
+  // ("MISP: " names the reader that found it).
+  void Reject(const Origin& origin, const Status& why, std::string_view prefix = {}) {
+    Reject(origin, why.name(), std::string(prefix) + why.NamedMessage());
   }
 
   // Validates and stores the batch in one transaction. A store or audit
@@ -137,7 +141,8 @@ class ImportSink {
   };
 
   // Checks the object's JSON and adds the default markings it lacks.
-  bool Normalise(Pending& p, std::string* reason);
+  // False when it cannot: *name is the rejection's name, *reason its text.
+  bool Normalise(Pending& p, std::string* name, std::string* reason);
   std::vector<bool> RejectedGroups(const std::vector<taxii::EnvelopeItem>& items);
   Status FlushGroupsAlone(const Status& refused);
   Result<std::set<std::string>> ExistingIds(const std::vector<taxii::EnvelopeItem>& items,

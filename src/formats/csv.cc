@@ -43,15 +43,17 @@ Result<CsvMapping> ParseCsvMapping(std::string_view spec) {
   size_t colon = eq == std::string_view::npos ? eq : spec.find(':', eq);
   if (eq == 0 || eq == std::string_view::npos || colon == std::string_view::npos ||
       colon == eq + 1 || colon + 1 == spec.size()) {
-    return InvalidArgument("--csv-map '" + std::string(spec) +
-                           "': expected COLUMN=TYPE:PATH, e.g. 1=ipv4-addr:value");
+    return InvalidArgument(
+        "bad_csv_map",
+        "--csv-map '" + std::string(spec) + "': expected COLUMN=TYPE:PATH, e.g. 1=ipv4-addr:value");
   }
   CsvMapping m;
   m.column = std::string(spec.substr(0, eq));
   m.type = std::string(spec.substr(eq + 1, colon - eq - 1));
   m.path = std::string(spec.substr(colon + 1));
   if (AllDigits(m.column) && (m.column.size() > 6 || std::stoul(m.column) == 0)) {
-    return InvalidArgument("--csv-map '" + std::string(spec) + "': columns are numbered from 1");
+    return InvalidArgument("bad_csv_map",
+                           "--csv-map '" + std::string(spec) + "': columns are numbered from 1");
   }
   return m;
 }
@@ -68,7 +70,8 @@ Result<bool> ResolveCsvColumns(std::vector<CsvMapping>& maps,
     auto it = std::find_if(header.begin(), header.end(),
                            [&](const std::string& h) { return Trimmed(h) == m.column; });
     if (it == header.end()) {
-      return InvalidArgument("--csv-map: no column named '" + m.column + "' in the header");
+      return InvalidArgument("bad_csv_map",
+                             "--csv-map: no column named '" + m.column + "' in the header");
     }
     m.index = static_cast<size_t>(it - header.begin());
   }
@@ -92,7 +95,7 @@ Result<bool> CsvReader::Next(std::vector<std::string>* fields, int64_t* line) {
     int c = Get();
     if (c == EOF) {
       done_ = true;
-      if (quoted) return InvalidArgument("unterminated quoted field");
+      if (quoted) return InvalidArgument("unterminated_quoted_field", "at the end of input");
       if (!any && field.empty() && fields->empty()) return false;
       fields->push_back(std::move(field));
       return true;
@@ -141,9 +144,10 @@ Result<std::vector<std::string>> CsvRowObjects(const std::vector<std::string>& r
     if (std::optional<IocType> want = ExpectedIoc(m.type, m.path)) {
       std::vector<Ioc> found = ExtractIocs(cell);
       if (found.size() != 1 || found[0].type != *want) {
-        return InvalidArgument("column " + m.column + ": '" + cell.substr(0, 80) + "' is not " +
-                               std::string(IocTypeName(*want)) + " (" + m.type + ":" + m.path +
-                               ")");
+        return InvalidArgument("cell_type_mismatch", "column " + m.column + ": '" +
+                                                         cell.substr(0, 80) + "' is not " +
+                                                         std::string(IocTypeName(*want)) + " (" +
+                                                         m.type + ":" + m.path + ")");
       }
       cell = found[0].value;
     }

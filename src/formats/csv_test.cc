@@ -44,6 +44,24 @@ TEST(CsvTest, UnterminatedQuoteIsAnError) {
   EXPECT_EQ(st.code(), ErrorCode::kInvalidArgument);
 }
 
+// `ctihub import` counts rejections by these names (issue 12 item 17): they are stable.
+TEST(CsvTest, RejectionsHaveStableNames) {
+  Status st;
+  ReadAll("a,\"never closed\n", &st);
+  EXPECT_EQ(st.name(), "unterminated_quoted_field");
+  ReadAll(std::string(kMaxCsvRecordBytes + 10, 'x') + "\n", &st);
+  EXPECT_EQ(st.name(), "record_too_long");
+  EXPECT_EQ(ParseCsvMapping("1ipv4-addr:value").status().name(), "bad_csv_map");
+  EXPECT_EQ(ParseCsvMapping("0=ipv4-addr:value").status().name(), "bad_csv_map");
+  auto m = ParseCsvMapping("1=ipv4-addr:value");
+  ASSERT_TRUE(m.ok());
+  std::vector<CsvMapping> maps = {*m};
+  ASSERT_TRUE(ResolveCsvColumns(maps, {"not an address"}).ok());
+  GenerateOptions gen;
+  gen.producer = "acme";
+  EXPECT_EQ(CsvRowObjects({"not an address"}, maps, gen).status().name(), "cell_type_mismatch");
+}
+
 TEST(CsvTest, MappingSyntax) {
   auto m = ParseCsvMapping("sha256=file:hashes.'SHA-256'");
   ASSERT_TRUE(m.ok());

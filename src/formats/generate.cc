@@ -98,21 +98,23 @@ Result<std::string> MakeSco(std::string_view type, const std::vector<ScoProperty
   Node root;
   for (const ScoProperty& p : props) {
     std::vector<std::string> steps = SplitPath(p.path);
-    if (steps.empty()) return InvalidArgument("malformed object path '" + p.path + "'");
+    if (steps.empty()) return InvalidArgument("bad_object_path", "malformed: '" + p.path + "'");
     Node* n = &root;
     for (const std::string& s : steps) {
-      if (n->leaf) return InvalidArgument("object path '" + p.path + "' conflicts with another");
+      if (n->leaf)
+        return InvalidArgument("bad_object_path", "'" + p.path + "' conflicts with another");
       n = &n->children[s];
     }
     if (n->leaf || !n->children.empty()) {
-      return InvalidArgument("object path '" + p.path + "' given twice");
+      return InvalidArgument("bad_object_path", "'" + p.path + "' given twice");
     }
     n->leaf = true;
     n->value = p.value;
   }
   for (const char* reserved : {"type", "id", "spec_version"}) {
     if (root.children.count(reserved) != 0) {
-      return InvalidArgument(std::string("object path '") + reserved + "' is set by the importer");
+      return InvalidArgument("bad_object_path",
+                             std::string("'") + reserved + "' is set by the importer");
     }
   }
   std::string body;

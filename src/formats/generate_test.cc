@@ -76,6 +76,9 @@ TEST(GenerateTest, MalformedPathsAreErrors) {
   EXPECT_FALSE(MakeSco("file", {{"name", "a"}, {"name", "b"}}).ok());
   EXPECT_FALSE(MakeSco("file", {{"name", "a"}, {"name.x", "b"}}).ok());
   EXPECT_FALSE(MakeSco("file", {{"id", "file--x"}}).ok());
+  // `ctihub import` counts rejections by name (issue 12 item 17).
+  EXPECT_EQ(MakeSco("file", {{"id", "file--x"}}).status().name(), "bad_object_path");
+  EXPECT_EQ(MakeSco("file", {{"name", "a"}, {"name", "b"}}).status().name(), "bad_object_path");
 }
 
 }  // namespace

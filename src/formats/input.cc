@@ -18,12 +18,13 @@ Result<std::unique_ptr<Input>> Input::Open(const std::string& path) {
   if (fd < 0) {
     int err = errno;
     std::string why = std::strerror(err);
-    return err == ENOENT ? NotFound(why) : InvalidArgument(why);
+    return err == ENOENT ? NotFound("input_not_found", why)
+                         : InvalidArgument("unreadable_input", why);
   }
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     close(fd);
-    return InvalidArgument("is a directory");
+    return InvalidArgument("unreadable_input", "is a directory");
   }
   gzFile gz = gzdopen(fd, "rb");
   if (gz == nullptr) {

@@ -226,8 +226,12 @@ class EventConverter {
   }
 
  private:
-  void Issue(std::string where, std::string reason) {
-    out_.issues.push_back({std::move(where), std::move(reason)});
+  void Issue(std::string where, std::string name, const std::string& message) {
+    std::string reason = name + ": " + message;
+    out_.issues.push_back({std::move(where), std::move(name), std::move(reason)});
+  }
+  void Issue(std::string where, const Status& why) {
+    out_.issues.push_back({std::move(where), std::string(why.name()), why.NamedMessage()});
   }
 
   void Emit(const std::string& id, std::string text) {
@@ -249,7 +253,7 @@ class EventConverter {
     for (const auto& [type, ps] : groups) {
       auto sco = MakeSco(type, ps);
       if (!sco.ok()) {
-        Issue(where, sco.status().NamedMessage());
+        Issue(where, sco.status());
         return {};
       }
       json::JsonParser parser;
@@ -289,7 +293,7 @@ class EventConverter {
   void Attribute(json::Element e) {
     json::Object a;
     if (e.get_object().get(a) != simdjson::SUCCESS)
-      return Issue("attribute", "malformed_attribute: not an object");
+      return Issue("attribute", "malformed_attribute", "not an object");
     std::string_view uuid = Str(a, "uuid"), type = Str(a, "type"), value = Str(a, "value");
     std::string where = "attribute " + std::string(uuid.empty() ? "(no uuid)" : uuid);
     Tags tags = ReadTags(a);
@@ -297,7 +301,7 @@ class EventConverter {
     if (type == "vulnerability" && !value.empty()) return Vulnerability(uuid, value, t, tags);
     Props props;
     if (!AttributeProps(type, value, &props)) {
-      return Issue(where, "unsupported_attribute_type: '" + std::string(type) + "'");
+      return Issue(where, "unsupported_attribute_type", "'" + std::string(type) + "'");
     }
     std::string pattern = Scos(props, MarkingsOr(tags), where);
     if (pattern.empty() || !Flag(a, "to_ids") || uuid.empty()) return;
@@ -344,7 +348,7 @@ class EventConverter {
   void MispObject(json::Element e) {
     json::Object o;
     if (e.get_object().get(o) != simdjson::SUCCESS)
-      return Issue("object", "malformed_object: not an object");
+      return Issue("object", "malformed_object", "not an object");
     std::string_view uuid = Str(o, "uuid"), name = Str(o, "name");
     std::string where = "object " + std::string(uuid.empty() ? "(no uuid)" : uuid);
     Props props;
@@ -359,8 +363,8 @@ class EventConverter {
       tags.markings.insert(tags.markings.end(), at.markings.begin(), at.markings.end());
     }
     if (props.empty())
-      return Issue(where, "no_mappable_attribute: MISP object '" + std::string(name) +
-                              "' has no attribute STIX can represent");
+      return Issue(where, "no_mappable_attribute",
+                   "MISP object '" + std::string(name) + "' has no attribute STIX can represent");
     std::string pattern = Scos(props, MarkingsOr(tags), where);
     if (pattern.empty() || !to_ids || uuid.empty()) return;
     Indicator(IdFor("indicator", uuid), name, pattern, EpochOr(o, "timestamp", now_), tags);
@@ -392,11 +396,11 @@ class EventConverter {
         std::string_view uuid = Str(c, "uuid"), value = Str(c, "value");
         std::string where = "galaxy cluster " + std::string(uuid.empty() ? value : uuid);
         if (sdo.empty()) {
-          Issue(where, "unsupported_galaxy_type: '" + std::string(gtype) + "'");
+          Issue(where, "unsupported_galaxy_type", "'" + std::string(gtype) + "'");
           continue;
         }
         if (uuid.empty() || value.empty()) {
-          Issue(where, "incomplete_galaxy_cluster: no uuid or value");
+          Issue(where, "incomplete_galaxy_cluster", "no uuid or value");
           continue;
         }
         std::string id = IdFor(sdo, uuid);

@@ -22,8 +22,9 @@ namespace ctihub::formats {
 inline constexpr size_t kMaxMispAttributesPerEvent = 200000;  // "event_too_large"
 
 struct MispIssue {
-  std::string where;  // "attribute <uuid>", "object <uuid>", "galaxy cluster <uuid>"
-  std::string reason;
+  std::string where;   // "attribute <uuid>", "object <uuid>", "galaxy cluster <uuid>"
+  std::string name;    // stable: "unsupported_attribute_type", "malformed_object", ...
+  std::string reason;  // for people: "name: message"
 };
 
 struct MispEventObjects {

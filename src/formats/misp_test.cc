@@ -87,6 +87,10 @@ TEST(MispTest, EventBecomesReportWithEverythingItHolds) {
   ASSERT_EQ(r->issues.size(), 2u);
   EXPECT_NE(r->issues[0].reason.find("unsupported_attribute_type"), std::string::npos);
   EXPECT_NE(r->issues[1].reason.find("weird-galaxy"), std::string::npos);
+  // `ctihub import` counts them by name (issue 12 item 17).
+  EXPECT_EQ(r->issues[0].name, "unsupported_attribute_type");
+  EXPECT_EQ(r->issues[1].name, "unsupported_galaxy_type");
+  EXPECT_EQ(r->issues[0].reason.rfind("unsupported_attribute_type: '", 0), 0u);
 }
 
 TEST(MispTest, NotAnEventIsAnError) {

@@ -140,8 +140,9 @@ Status ConvertObservables(json::Object objects, RefMap* refs, std::vector<std::s
     std::string_view type;
     if (field.value.get_object().get(obs) != simdjson::SUCCESS ||
         obs["type"].get_string().get(type) != simdjson::SUCCESS || type.empty()) {
-      return InvalidArgument("observed-data objects." + std::string(field.key) +
-                             ": not an object with a string type");
+      return InvalidArgument(
+          "malformed_observable",
+          "observed-data objects." + std::string(field.key) + ": not an object with a string type");
     }
     pending.emplace_back(field.key, obs);
   }
@@ -164,8 +165,9 @@ Status ConvertObservables(json::Object objects, RefMap* refs, std::vector<std::s
       refs->emplace(std::string(key), std::move(id));
     }
     if (blocked.size() == pending.size()) {
-      return InvalidArgument("observed-data objects." + std::string(blocked.front().first) +
-                             ": reference '" + missing + "' is dangling or cyclic");
+      return InvalidArgument("unresolved_observable_ref",
+                             "observed-data objects." + std::string(blocked.front().first) +
+                                 ": reference '" + missing + "' is dangling or cyclic");
     }
     pending = std::move(blocked);
   }
@@ -229,7 +231,7 @@ bool IsStix20(json::Object object, std::string_view bundle_spec_version) {
 Result<std::vector<std::string>> UpgradeStix20(json::Object object) {
   std::string_view type, id;
   if (object["type"].get_string().get(type) != simdjson::SUCCESS) {
-    return InvalidArgument("invalid STIX 2.0: no string type");
+    return InvalidArgument("invalid_stix20", "no string type");
   }
   if (object["id"].get_string().get(id) == simdjson::SUCCESS && type == "marking-definition") {
     if (const tlp::FixedMarking* m = Tlp2For(id)) {

@@ -116,6 +116,27 @@ TEST(Stix20UpgradeTest, DanglingAndCyclicRefsAreRejected) {
   }
 }
 
+// `ctihub import` counts rejections by these names (issue 12 item 17): they are stable.
+TEST(Stix20UpgradeTest, RejectionsHaveStableNames) {
+  json::JsonParser parser;
+  struct Case {
+    const char* text;
+    std::string_view name;
+  } cases[] = {
+      {R"({"type":"observed-data","objects":{"0":{"type":"network-traffic","src_ref":"9"}}})",
+       "unresolved_observable_ref"},
+      {R"({"type":"observed-data","objects":{"0":"not an object"}})", "malformed_observable"},
+      {R"({"id":"x"})", "invalid_stix20"},
+  };
+  for (const Case& c : cases) {
+    auto el = parser.Parse(c.text);
+    ASSERT_TRUE(el.ok());
+    auto out = UpgradeStix20(el->get_object().value());
+    ASSERT_FALSE(out.ok()) << c.text;
+    EXPECT_EQ(out.status().name(), c.name) << c.text;
+  }
+}
+
 TEST(Stix20UpgradeTest, DetectsVersions) {
   json::JsonParser parser;
   auto sdo21 = parser.Parse(R"({"type":"malware","spec_version":"2.1"})");

@@ -367,7 +367,8 @@ std::string Refang(std::string_view text) {
 
 Status PublicSuffixListStatus() {
   if (PublicSuffixList() != nullptr) return Status::Ok();
-  return Unavailable("the Public Suffix List cannot be loaded (install the publicsuffix package)");
+  return Unavailable("public_suffix_list_missing",
+                     "the Public Suffix List cannot be loaded (install the publicsuffix package)");
 }
 
 bool IsDomainName(std::string_view name) {

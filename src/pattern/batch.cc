@@ -264,11 +264,13 @@ class AnswerSink {
 
   // Answers a line of kMaxBatchLineBytes or more (its id is not read).
   Status TooLong() {
+    const Status too_long =
+        LimitExceeded("batch_line_too_long",
+                      "line is longer than " + std::to_string(kMaxBatchLineBytes) + " bytes");
     json::JsonWriter w(answers_);
     w.BeginObject().Key("id").String("").Key("result").String(
         mode_ == BatchMode::kMatch ? "error" : "invalid");
-    w.Key("message").String("batch_line_too_long: line is longer than " +
-                            std::to_string(kMaxBatchLineBytes) + " bytes");
+    w.Key("message").String(too_long.NamedMessage());
     w.EndObject();
     answers_ += '\n';
     return Status::Ok();

@@ -86,14 +86,16 @@ bool BundleReader::SkipWs() {
   }
 }
 
-Status BundleReader::Fail(int64_t offset, const std::string& reason, bool limit) {
+Status BundleReader::Fail(int64_t offset, const std::string& reason, std::string_view name) {
   state_ = kDone;
   if (read_errno_ != 0) {
-    return Unavailable("at byte " + std::to_string(consumed_ + static_cast<int64_t>(size())) +
-                       ": read error: " + std::strerror(read_errno_));
+    return Unavailable("read_error", "at byte " +
+                                         std::to_string(consumed_ + static_cast<int64_t>(size())) +
+                                         ": read error: " + std::strerror(read_errno_));
   }
   std::string msg = "at byte " + std::to_string(offset) + ": " + reason;
-  return limit ? LimitExceeded(std::move(msg)) : InvalidArgument(std::move(msg));
+  if (name == kObjectTooLarge) return LimitExceeded(std::string(name), std::move(msg));
+  return InvalidArgument(std::string(name), std::move(msg));
 }
 
 // Scans a string whose opening quote is at `start`; returns the index after the
@@ -117,7 +119,7 @@ Result<size_t> BundleReader::ScanString(size_t start, size_t limit_from) {
       return Fail(consumed_ + static_cast<int64_t>(limit_from),
                   "object is larger than the limit of " +
                       std::to_string(options_.max_object_bytes) + " bytes",
-                  true);
+                  kObjectTooLarge);
     }
     if (!Fill())
       return Fail(consumed_ + static_cast<int64_t>(start),
@@ -158,7 +160,7 @@ Result<size_t> BundleReader::ScanValue(size_t start) {
       return Fail(consumed_ + static_cast<int64_t>(start),
                   "object is larger than the limit of " +
                       std::to_string(options_.max_object_bytes) + " bytes",
-                  true);
+                  kObjectTooLarge);
     }
     if (!Fill()) {
       if (depth == 0 && i > start) return i;  // scalar at the very end
@@ -185,16 +187,17 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
         std::string_view head(data(), size() < 4 ? size() : 4);
         if (head.size() >= 2 && ((head[0] == '\xff' && head[1] == '\xfe') ||
                                  (head[0] == '\xfe' && head[1] == '\xff'))) {
-          return Fail(0, "input is UTF-16 (byte order mark); STIX JSON must be UTF-8");
+          return Fail(0, "input is UTF-16 (byte order mark); STIX JSON must be UTF-8", kNotUtf8);
         }
         if (head.size() >= 2 && (head[0] == '\0' || head[1] == '\0')) {
-          return Fail(0, "input looks like UTF-16 or UTF-32 (NUL bytes); STIX JSON must be UTF-8");
+          return Fail(0, "input looks like UTF-16 or UTF-32 (NUL bytes); STIX JSON must be UTF-8",
+                      kNotUtf8);
         }
         if (head.size() >= 3 && head.substr(0, 3) == "\xef\xbb\xbf")
           pos_ = 3;  // UTF-8 BOM: ignored (RFC 8259 §8.1)
         if (!SkipWs())
           return Fail(consumed_ + static_cast<int64_t>(pos_),
-                      "empty input: expected a STIX object, an array or a bundle");
+                      "empty input: expected a STIX object, an array or a bundle", "empty_input");
         char c = data()[pos_];
         top_position_ = PositionOf(consumed_ + static_cast<int64_t>(pos_));
         if (c == '[') {
@@ -220,7 +223,7 @@ Result<std::string_view> BundleReader::Step(int64_t* offset) {
           return Fail(consumed_ + static_cast<int64_t>(top_start_),
                       "object is larger than the limit of " +
                           std::to_string(options_.max_object_bytes) + " bytes",
-                      true);
+                      kObjectTooLarge);
         }
         if (!SkipWs())
           return Fail(consumed_ + static_cast<int64_t>(pos_),

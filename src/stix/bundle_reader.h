@@ -20,6 +20,12 @@ struct BundleReaderOptions {
   size_t chunk_bytes = 1u << 20;
 };
 
+// The stable names of the reader's rejections (Status::name()); also "empty_input" and
+// "read_error".
+inline constexpr std::string_view kMalformedJson = "malformed_json";
+inline constexpr std::string_view kObjectTooLarge = "object_too_large";
+inline constexpr std::string_view kNotUtf8 = "not_utf8";
+
 class BundleReader {
  public:
   // `file` is read from its current position; the caller keeps ownership.
@@ -80,7 +86,9 @@ class BundleReader {
   bool SkipWs();                           // false at end of input
   Result<size_t> ScanValue(size_t start);  // end index of the value starting at start
   Result<size_t> ScanString(size_t start, size_t limit_from);
-  Status Fail(int64_t offset, const std::string& reason, bool limit = false);
+  // The reader's rejection, named `name` (kObjectTooLarge is a LimitExceeded, a read error is
+  // Unavailable "read_error", the rest InvalidArgument); the reader is done after it.
+  Status Fail(int64_t offset, const std::string& reason, std::string_view name = kMalformedJson);
   Result<std::string_view> Step(int64_t* offset);
 
   std::string buffer_;

@@ -231,6 +231,48 @@ TEST(BundleReaderTest, MalformedContainers) {
   }
 }
 
+// `ctihub import` counts rejections by these names (issue 12 item 17): they are stable.
+TEST(BundleReaderTest, RejectionsHaveStableNames) {
+  struct Case {
+    std::string_view text;
+    std::string_view name;
+    ErrorCode code;
+  } cases[] = {
+      {"", "empty_input", ErrorCode::kInvalidArgument},
+      {"42", kMalformedJson, ErrorCode::kInvalidArgument},
+      {R"([{"a":1},])", kMalformedJson, ErrorCode::kInvalidArgument},
+      {R"({"type":"indicator","name":"x")", kMalformedJson, ErrorCode::kInvalidArgument},
+      {"\xff\xfe{\0}\0", kNotUtf8, ErrorCode::kInvalidArgument},
+      {std::string_view("{\0\"\0", 4), kNotUtf8, ErrorCode::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    BundleReader r(c.text);
+    auto n = r.Next();
+    for (int guard = 0; guard < 10 && n.ok() && !n->empty(); ++guard) n = r.Next();
+    ASSERT_FALSE(n.ok()) << c.text;
+    EXPECT_EQ(n.status().name(), c.name) << c.text;
+    EXPECT_EQ(n.status().code(), c.code) << c.text;
+  }
+  // The object size limit holds for streamed input (a file).
+  const std::string big = R"([{"s":")" + std::string(5000, 'a') + R"("}])";
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  std::fwrite(big.data(), 1, big.size(), f);
+  std::rewind(f);
+  {
+    BundleReader r(f, BundleReaderOptions{.max_object_bytes = 1000, .chunk_bytes = 64});
+    auto n = r.Next();
+    for (int guard = 0; guard < 10 && n.ok() && !n->empty(); ++guard) n = r.Next();
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.status().name(), kObjectTooLarge);
+    EXPECT_EQ(n.status().code(), ErrorCode::kLimitExceeded);
+  }
+  std::fclose(f);
+  EXPECT_EQ(kMalformedJson, "malformed_json");
+  EXPECT_EQ(kObjectTooLarge, "object_too_large");
+  EXPECT_EQ(kNotUtf8, "not_utf8");
+}
+
 TEST(BundleReaderTest, ReadErrorIsReported) {
   std::FILE* dir = std::fopen("/", "rb");  // opening works, reading fails with EISDIR
   if (!dir) GTEST_SKIP() << "cannot open / as a FILE";

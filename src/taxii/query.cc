@@ -316,6 +316,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
   for (json::Element obj : objects) {
     EnvelopeItem item;
     if (!obj.is_object()) {
+      item.reason = "not a JSON object";
       item.message = "not a JSON object";
       items.push_back(std::move(item));
       continue;
@@ -330,6 +331,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
     item.version = !modified.empty() ? std::string(modified) : std::string(created);
     if (!report.valid()) {
       const stix::Issue& first = report.errors.front();
+      item.reason = "invalid STIX";
       item.message = "invalid STIX: " + first.path + ": " + first.message;
       if (report.errors.size() > 1) {
         item.message += " (and " + std::to_string(report.errors.size() - 1) + " more)";
@@ -338,11 +340,13 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
       continue;
     }
     if (!report.has_id || !report.has_type) {
+      item.reason = "invalid STIX";
       item.message = "invalid STIX: the object has no id or type";
       items.push_back(std::move(item));
       continue;
     }
     if (spec_version != "2.1" && spec_version != "2.0") {
+      item.reason = "unsupported spec_version";
       item.message = "unsupported spec_version";
       items.push_back(std::move(item));
       continue;
@@ -355,6 +359,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
         po.version = spec_version == "2.0" ? pattern::StixVersion::k20 : pattern::StixVersion::k21;
         Status st = pattern::ValidatePattern(pattern, po);
         if (!st.ok()) {
+          item.reason = "invalid pattern";
           item.message = "invalid pattern: " + st.NamedMessage();
           items.push_back(std::move(item));
           continue;
@@ -368,6 +373,7 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
     if (!item.version.empty()) {
       auto ts = Timestamp::Parse(item.version);
       if (!ts.ok()) {
+        item.reason = "invalid STIX";
         item.message = "invalid STIX: bad modified/created timestamp";
         items.push_back(std::move(item));
         continue;
@@ -379,6 +385,9 @@ Result<std::vector<EnvelopeItem>> ParseEnvelope(std::string_view body,
     if (opts.prepare) {
       Status prepared = opts.prepare(obj, no);
       if (!prepared.ok()) {
+        // prepare names its refusals ("producer_not_allowed"); unnamed is the object's
+        // access facts not reading, an invalid object.
+        item.reason = std::string(prepared.NameOr("invalid STIX"));
         item.message = prepared.NamedMessage();
         items.push_back(std::move(item));
         continue;

@@ -61,7 +61,8 @@ struct EnvelopeItem {
   bool ok = false;
   std::string id;          // may be empty when the object has no string id
   std::string version;     // timestamp text of the version ("" when none)
-  std::string message;     // failure reason
+  std::string message;     // failure reason, for people
+  std::string reason;      // failure's stable name ("invalid STIX", "producer_not_allowed")
   bool duplicate = false;  // same id and version as an earlier item of the envelope
   store::NewObject object;
 };

@@ -144,6 +144,25 @@ TEST(ParseEnvelope, PerObjectFailures) {
   EXPECT_FALSE((*items)[1].message.empty());
 }
 
+// `ctihub import` counts refused objects by these names (issue 12 item 17).
+TEST(ParseEnvelope, PerObjectFailuresHaveStableNames) {
+  EnvelopeOptions o;
+  o.prepare = [](json::Element, store::NewObject&) {
+    return Forbidden("producer_not_allowed", "not yours");
+  };
+  auto items = ParseEnvelope(
+      R"({"objects": [3, {"type": "indicator"},)"
+      R"({"type":"identity","spec_version":"2.1","id":"identity--00000000-0000-4000-8000-000000000001",)"
+      R"("created":"2022-10-01T00:00:00.000Z","modified":"2022-10-01T00:00:00.000Z","name":"x"}]})",
+      o);
+  ASSERT_TRUE(items.ok());
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ((*items)[0].reason, "not a JSON object");
+  EXPECT_EQ((*items)[1].reason, "invalid STIX");
+  EXPECT_EQ((*items)[2].reason, "producer_not_allowed");
+  EXPECT_EQ((*items)[2].message, "producer_not_allowed: not yours");
+}
+
 // Issue 12 item 3: a marking definition reusing TLP:RED's id with other
 // content (named TLP:CLEAR) was accepted and stored.
 TEST(ParseEnvelope, ForgedTlpDefinitionIsRefused) {
