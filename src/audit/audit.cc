@@ -96,7 +96,7 @@ std::vector<ObjectRef> ParseObjects(std::string_view text) {
     if (fields.at(1).get_string().get(ver) != simdjson::SUCCESS) ver = {};
     if (fields.at(2).get_string().get(grant) != simdjson::SUCCESS) grant = {};
     if (fields.at(3).get_bool().get(redacted) != simdjson::SUCCESS) redacted = false;
-    out.push_back({std::string(id), std::string(ver), std::string(grant), redacted});
+    out.emplace_back(std::string(id), std::string(ver), std::string(grant), redacted);
   }
   return out;
 }

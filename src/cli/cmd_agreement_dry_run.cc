@@ -196,7 +196,8 @@ void PrintText(const policy::Agreement& ag, Timestamp at, const policy::PolicyMo
   if (r.orgs.empty()) std::printf("\nno organisation would see anything new\n");
   for (const auto& [org, rep] : r.orgs) {
     std::printf("\norg:%s would newly see %lld objects (%lld as is, %lld redacted)", org.c_str(),
-                static_cast<long long>(rep.all.newly_served + rep.all.newly_served_redacted),
+                static_cast<long long>(rep.all.newly_served) +
+                    static_cast<long long>(rep.all.newly_served_redacted),
                 static_cast<long long>(rep.all.newly_served),
                 static_cast<long long>(rep.all.newly_served_redacted));
     if (rep.all.now_in_full > 0)

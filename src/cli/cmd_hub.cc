@@ -302,6 +302,7 @@ Result<std::string> NewOrgIdentity(Store& s, const std::string& data_dir, const 
                            "'");
   CTIHUB_ASSIGN_OR_RETURN(auto orgs, s.ListOrganisations());
   std::vector<policy::KnownOrg> known;
+  known.reserve(orgs.size());
   for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
   known.push_back({name, ""});
   std::optional<policy::PolicyModel> model;

@@ -446,7 +446,7 @@ class MatchRun {
 
 // The first non-blank line of what `in` starts with.
 std::string_view FirstLine(formats::Input& in) {
-  std::string_view head = in.Peek(64 * 1024);
+  std::string_view head = in.Peek(size_t{64} * 1024);
   while (!head.empty()) {
     size_t nl = head.find('\n');
     std::string_view line = head.substr(0, nl);
@@ -614,6 +614,7 @@ ThreadedRun RunThreads(const std::vector<Unit>& units, int threads,
   std::vector<UnitResult> results(units.size());
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       MatchRun run(&index, &paths, &maps, nullptr, opts);

@@ -189,9 +189,17 @@ int RunValidate(const ValidateArgs& args) {
       }
     }
     if (!args.json) {
-      out.buf() += name + ": " + std::to_string(objects) + " object(s), " +
-                   std::to_string(invalid) + " invalid, " + std::to_string(warned) +
-                   " with warnings" + bundle_note + "\n";
+      out.buf()
+          .append(name)
+          .append(": ")
+          .append(std::to_string(objects))
+          .append(" object(s), ")
+          .append(std::to_string(invalid))
+          .append(" invalid, ")
+          .append(std::to_string(warned))
+          .append(" with warnings")
+          .append(bundle_note)
+          .append("\n");
     }
   }
   return rc;

@@ -25,7 +25,9 @@ __attribute__((weak)) void RegisterMatchCommand(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterExportCommand(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"ctihub: threat-intelligence exchange hub (STIX 2.1, TAXII 2.1)", "ctihub"};
   app.set_version_flag("--version", std::string("ctihub ") + CTIHUB_VERSION);
   app.require_subcommand(1);
@@ -47,9 +49,21 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : ctihub::cli::kExitError;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ctihub: %s\n", e.what());
-    return ctihub::cli::kExitError;
   }
   return exit_code;
+}
+
+}  // namespace
+
+// Any other exception (from CLI11 while the commands are registered, or from a command) ends
+// the process with a message and the error exit code, never with std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctihub: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "ctihub: unknown exception\n");
+  }
+  return ctihub::cli::kExitError;
 }

@@ -144,7 +144,10 @@ class [[nodiscard]] Result {
 // Assigns the value of a Result<T> expression to lhs, or returns its Status.
 #define CTIHUB_ASSIGN_OR_RETURN(lhs, expr) \
   CTIHUB_ASSIGN_OR_RETURN_IMPL(CTIHUB_CONCAT(_res_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): lhs is a declaration ("auto x") and tmp a name;
+// neither compiles in parentheses.
 #define CTIHUB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp.ok()) return tmp.status();                \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

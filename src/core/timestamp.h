@@ -43,7 +43,7 @@ class Timestamp {
     return a.seconds_ == b.seconds_ && a.nanos_ == b.nanos_;
   }
   friend std::strong_ordering operator<=>(const Timestamp& a, const Timestamp& b) {
-    if (auto c = a.seconds_ <=> b.seconds_; c != 0) return c;
+    if (auto c = a.seconds_ <=> b.seconds_; std::is_neq(c)) return c;
     return a.nanos_ <=> b.nanos_;
   }
 

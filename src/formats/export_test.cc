@@ -520,6 +520,7 @@ TEST(SuricataRuleChecker, RejectsMalformedRules) {
            "alert ip any any -> [300.1.1.1] any (msg:\"x\"; sid:1; rev:1;)",
            "alert ip any any -> any any (msg:\"x\"; frobnicate; sid:1; rev:1;)",
            "alert ip any any -> any any (msg:\"x\"; sid:1; rev:1;",
+           // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one rule, split to fit the line
            "alert http any any -> any any (msg:\"x\"; http.uri; content:\"ab\"; bsize:3; sid:1; "
            "rev:1;)",
            "alert dns any any -> any any (msg:\"x\"; dns.query; content:\"|zz|\"; sid:1; rev:1;)",

@@ -35,7 +35,7 @@ struct ServeConfig {
   int64_t threads = 0;
   int64_t max_connections = 1024;
   int64_t body_limit = 64ll * 1024 * 1024;
-  int64_t header_limit = 16 * 1024;
+  int64_t header_limit = int64_t{16} * 1024;
   int64_t header_timeout_ms = 10000;
   int64_t idle_timeout_ms = 30000;
   int64_t request_timeout_ms = 60000;

@@ -293,7 +293,7 @@ class Server::Impl {
       }
       ++connections_;
       asio::co_spawn(strand, Session(std::move(socket)),
-                     [this](std::exception_ptr) { --connections_; });
+                     [this](const std::exception_ptr&) { --connections_; });
     }
   }
 
@@ -500,7 +500,7 @@ class Server::Impl {
         // On a worker (authentication and the store may block); like the Job
         // below, the worker shares only this small object with the connection.
         struct Admit {
-          explicit Admit(asio::any_io_executor ex) : timer(ex) {}
+          explicit Admit(const asio::any_io_executor& ex) : timer(ex) {}
           taxii::Request head;
           BodyAdmission admission;
           asio::steady_timer timer;
@@ -586,7 +586,7 @@ class Server::Impl {
       // handlers (Run joins the pool) but not for their connections.
       enum : int { kRunning, kDone, kAbandoned };
       struct Job {
-        explicit Job(asio::any_io_executor ex) : timer(ex) {}
+        explicit Job(const asio::any_io_executor& ex) : timer(ex) {}
         taxii::Request request;
         std::shared_ptr<BodyBudget::Reservation> body;  // released with the Job
         taxii::Response response;

@@ -36,7 +36,7 @@ struct ServerOptions {
   std::string tls_cert_file;  // PEM chain; TLS is on when both files are set
   std::string tls_key_file;
   // Limits.
-  size_t header_limit = 16 * 1024;  // request line + headers: 431 over it
+  size_t header_limit = size_t{16} * 1024;  // request line + headers: 431 over it
   // Bodies. A request body is read only after the Authorization header
   // authenticates (else 401 and close, body unread), and only up to the
   // smallest applicable limit: the API root's max_content_length when the

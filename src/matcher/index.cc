@@ -170,7 +170,7 @@ std::string RewriteLiterals(std::string_view text, const ObsExpr& root) {
 
 std::string LikeToRegex(std::string_view like) {
   std::string r = "^";
-  static const char* kHex = "0123456789abcdef";
+  static const char* const kHex = "0123456789abcdef";
   for (unsigned char c : like) {
     if (c == '%') {
       r += ".*";
@@ -209,7 +209,7 @@ bool ParseUuid(std::string_view text, uint8_t out[16]) {
 }
 
 std::string FormatUuid(const uint8_t b[16]) {
-  static const char* kHex = "0123456789abcdef";
+  static const char* const kHex = "0123456789abcdef";
   std::string s;
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
@@ -1022,8 +1022,8 @@ struct Matcher::Impl {
       const PathInfo& info = index->paths->info(path);
       std::vector<std::string> types{info.type};
       if (info.type == "network-traffic" && info.keys.size() == 2) {
-        types.push_back("ipv4-addr");
-        types.push_back("ipv6-addr");
+        types.emplace_back("ipv4-addr");
+        types.emplace_back("ipv6-addr");
       }
       for (const auto& type : types) {
         auto it = index->by_type.find(type);

@@ -730,7 +730,7 @@ class ZeekTsvReader : public LineReader {
 // become fields under each known path of their type.
 class StixReader : public LineReader {
  public:
-  StixReader(std::vector<ResolvedMap> maps, const PathRegistry* paths)
+  StixReader(const std::vector<ResolvedMap>& maps, const PathRegistry* paths)
       : paths_(paths), builder_(paths) {
     (void)maps;
   }

@@ -164,10 +164,10 @@ void RunDifferential(unsigned seed_for_test, int iterations) {
     std::string json = "[";
     for (size_t i = 0; i < n; ++i) {
       Obs o;
-      o.first = rng() % 20;
-      o.last = o.first + rng() % 5;
-      o.count = 1 + rng() % 2;
-      o.k = rng() % 3;
+      o.first = static_cast<int64_t>(rng() % 20);
+      o.last = o.first + static_cast<int64_t>(rng() % 5);
+      o.count = 1 + static_cast<int64_t>(rng() % 2);
+      o.k = static_cast<int64_t>(rng() % 3);
       obs.push_back(o);
       if (i) json += ",";
       json += R"({"type":"observed-data","id":"observed-data--)" + std::to_string(i) +

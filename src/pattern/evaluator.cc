@@ -763,24 +763,24 @@ class Search {
   // instances that can serve some leaf of S must cover S's total demand.
   bool HallOk(uint32_t ni, uint64_t mult, const Filter& f) const {
     const ObsNode& n = p_.nodes[ni];
-    const size_t L = n.demands.size();
-    if (L == 0 || L > 8) return true;
+    const size_t leaves = n.demands.size();
+    if (leaves == 0 || leaves > 8) return true;
     auto cap = [](uint64_t v) { return std::min<uint64_t>(v, uint64_t{1} << 40); };
     uint64_t by_mask[256] = {};
     for (size_t i : UnionCandidates(ni)) {
       if (!Allowed(static_cast<uint32_t>(i), f)) continue;
       unsigned mask = 0;
-      for (size_t q = 0; q < L; ++q) {
+      for (size_t q = 0; q < leaves; ++q) {
         const auto& c = cand_[n.demands[q].first];
         if (std::binary_search(c.begin(), c.end(), static_cast<uint32_t>(i))) mask |= 1u << q;
       }
       by_mask[mask] = cap(by_mask[mask] + static_cast<uint64_t>(obs_[i].count - used_[i]));
     }
-    for (unsigned s = 1; s < (1u << L); ++s) {
+    for (unsigned s = 1; s < (1u << leaves); ++s) {
       uint64_t need = 0, have = 0;
-      for (size_t q = 0; q < L; ++q)
+      for (size_t q = 0; q < leaves; ++q)
         if (s & (1u << q)) need = cap(need + cap(n.demands[q].second * mult));
-      for (unsigned m = 1; m < (1u << L); ++m)
+      for (unsigned m = 1; m < (1u << leaves); ++m)
         if (m & s) have = cap(have + by_mask[m]);
       if (have < need) return false;
     }

@@ -85,7 +85,7 @@ constexpr int kMaxSearchDepth = 2500;         // nested search frames (native st
 constexpr size_t kMaxBindingSize = 1u << 22;  // observation instances in one binding
 constexpr size_t kRegexMatchLimit = 1000000;  // PCRE2 match limit per subject
 constexpr uint32_t kRegexDepthLimit = 5000;   // PCRE2 backtracking depth limit
-constexpr size_t kRegexHeapLimitKiB = 20 * 1024;
+constexpr size_t kRegexHeapLimitKiB = size_t{20} * 1024;
 
 class CompiledPattern {
  public:

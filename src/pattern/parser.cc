@@ -262,9 +262,7 @@ class Lexer {
         single(Tok::kStar, 1);
       else if (c == '=')
         single(Tok::kEq, Peek(i + 1) == '=' ? 2 : 1);
-      else if (c == '!' && Peek(i + 1) == '=')
-        single(Tok::kNe, 2);
-      else if (c == '<' && Peek(i + 1) == '>')
+      else if ((c == '!' && Peek(i + 1) == '=') || (c == '<' && Peek(i + 1) == '>'))
         single(Tok::kNe, 2);
       else if (c == '<')
         single(Peek(i + 1) == '=' ? Tok::kLe : Tok::kLt, Peek(i + 1) == '=' ? 2 : 1);

@@ -13,9 +13,9 @@
 namespace ctihub::pattern {
 
 // Limits on untrusted pattern text; each rejection is LimitExceeded.
-constexpr size_t kMaxPatternBytes = 256 * 1024;  // "pattern_too_long"
-constexpr int kMaxNesting = 64;                  // "pattern_too_deep": brackets/parentheses
-constexpr size_t kMaxNodes = 100000;             // "pattern_too_large": AST nodes
+constexpr size_t kMaxPatternBytes = size_t{256} * 1024;  // "pattern_too_long"
+constexpr int kMaxNesting = 64;                          // "pattern_too_deep": brackets/parentheses
+constexpr size_t kMaxNodes = 100000;                     // "pattern_too_large": AST nodes
 constexpr size_t kMaxChainOperands =
     1000;  // "pattern_too_large": operands of one AND/FOLLOWEDBY chain
 

@@ -314,36 +314,37 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
     }
   }
   for (size_t ri = 0; ri < orgs.size(); ++ri) {
-    const Organisation& R = orgs[ri];
+    const Organisation& reader = orgs[ri];
     auto idx = std::make_unique<ReaderIndex>();
-    idx->identity = R.identity_id;
+    idx->identity = reader.identity_id;
     std::set<size_t> recv(received_by[ri].begin(), received_by[ri].end());
     for (size_t pi = 0; pi < orgs.size(); ++pi) {
       if (pi == ri) continue;
-      const Organisation& P = orgs[pi];
+      const Organisation& producer = orgs[pi];
       std::vector<Route> routes;
-      for (const auto& c : R.communities) {
-        if (Contains(P.communities, c)) {
+      for (const auto& c : reader.communities) {
+        if (Contains(producer.communities, c)) {
           routes.push_back({RouteKind::kCommunity, Tlp::kGreen, nullptr, {}, {}, "community:" + c});
           break;
         }
       }
       for (size_t a : produced_by[pi]) {
         if (!recv.count(a)) continue;
-        const Agreement& A = ags[a];
-        Tlp cap = A.recipient.kind == Party::Kind::kOrganisation ? Tlp::kAmberStrict : Tlp::kAmber;
-        routes.push_back({RouteKind::kDirect, std::min(A.max_tlp, cap), rules_of[a], A.valid_from,
-                          EndOf(A), "agreement:" + A.id});
+        const Agreement& agreement = ags[a];
+        Tlp cap = agreement.recipient.kind == Party::Kind::kOrganisation ? Tlp::kAmberStrict
+                                                                         : Tlp::kAmber;
+        routes.push_back({RouteKind::kDirect, std::min(agreement.max_tlp, cap), rules_of[a],
+                          agreement.valid_from, EndOf(agreement), "agreement:" + agreement.id});
       }
       // Re-share: P -> X (reshare allowed) -> R, one hop, at most AMBER.
       for (size_t a1 : produced_by[pi]) {
-        const Agreement& A1 = ags[a1];
-        if (!A1.reshare) continue;
+        const Agreement& first = ags[a1];
+        if (!first.reshare) continue;
         for (size_t xi = 0; xi < orgs.size(); ++xi) {
-          if (xi == ri || xi == pi || !PartyIncludes(A1.recipient, orgs[xi])) continue;
+          if (xi == ri || xi == pi || !PartyIncludes(first.recipient, orgs[xi])) continue;
           for (size_t a2 : produced_by[xi]) {
             if (a2 == a1 || !recv.count(a2)) continue;
-            const Agreement& A2 = ags[a2];
+            const Agreement& second = ags[a2];
             auto merged = std::make_unique<Rules>();
             const Rules& r1 = *rules_of[a1];
             const Rules& r2 = *rules_of[a2];
@@ -362,9 +363,10 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
             merged->withhold_sco = r1.withhold_sco;
             for (const auto& t : r2.withhold_sco)
               if (!Contains(merged->withhold_sco, t)) merged->withhold_sco.push_back(t);
-            routes.push_back({RouteKind::kReshare, std::min({A1.max_tlp, A2.max_tlp, Tlp::kAmber}),
-                              merged.get(), Later(A1.valid_from, A2.valid_from),
-                              Earlier(EndOf(A1), EndOf(A2)), "reshare:" + A1.id + ">" + A2.id});
+            routes.push_back(
+                {RouteKind::kReshare, std::min({first.max_tlp, second.max_tlp, Tlp::kAmber}),
+                 merged.get(), Later(first.valid_from, second.valid_from),
+                 Earlier(EndOf(first), EndOf(second)), "reshare:" + first.id + ">" + second.id});
             rules_.push_back(std::move(merged));
           }
         }
@@ -375,10 +377,10 @@ Policy::Policy(PolicyModel model) : model_(std::move(model)) {
         return a.kind < b.kind;
       });
       // A producer without an identity owns no object: nothing to route.
-      if (!routes.empty() && !P.identity_id.empty())
-        idx->by_producer.emplace(P.identity_id, std::move(routes));
+      if (!routes.empty() && !producer.identity_id.empty())
+        idx->by_producer.emplace(producer.identity_id, std::move(routes));
     }
-    readers_.emplace(R.name, std::move(idx));
+    readers_.emplace(reader.name, std::move(idx));
   }
 }
 

@@ -65,7 +65,7 @@ struct ApiRoot {
   std::string name;  // path segment under the server, e.g. "api1"
   std::string title;
   std::string description;
-  int64_t max_content_length = 10 * 1024 * 1024;
+  int64_t max_content_length = int64_t{10} * 1024 * 1024;
 };
 
 struct Collection {

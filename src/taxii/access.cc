@@ -186,9 +186,9 @@ class DecisionMemo {
   // tables are rarely still in cache: with separate producer and type tables
   // and a block per producer a row cost four cache misses, most of the
   // memo's time (perf annotate).
-  static constexpr size_t kCells = 6 * 5 * 2;  // TLP -1..4, PAP -1..3, named
-  static constexpr size_t kKey = 128;          // producer + type bytes
-  static constexpr size_t kMaxSlots = 4096;    // then decided every time
+  static constexpr size_t kCells = size_t{6} * 5 * 2;  // TLP -1..4, PAP -1..3, named
+  static constexpr size_t kKey = 128;                  // producer + type bytes
+  static constexpr size_t kMaxSlots = 4096;            // then decided every time
   // A cell: unknown, withheld, or served as outcomes_[code - kServedAs].
   static constexpr uint8_t kUnknown = 0, kWithheld = 1, kServedAs = 2;
   struct alignas(64) Slot {

@@ -9,7 +9,7 @@ namespace {
 
 constexpr size_t kMaxSummaryBytes = 300;
 
-Status Bad(std::string_view what, std::string why) {
+Status Bad(std::string_view what, const std::string& why) {
   return InvalidArgument("bad_response", std::string(what) + ": " + why);
 }
 
@@ -111,7 +111,9 @@ Status ParseDetails(json::Object o, std::string_view key, std::vector<StatusDeta
 
 std::string Printable(std::string_view s) {
   std::string out;
-  for (unsigned char c : s.substr(0, kMaxSummaryBytes)) out += (c < 0x20 || c == 0x7f) ? ' ' : c;
+  for (unsigned char c : s.substr(0, kMaxSummaryBytes)) {
+    out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+  }
   return out;
 }
 
