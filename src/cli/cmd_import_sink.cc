@@ -143,7 +143,7 @@ Status ImportSink::Flush() {
   const Timestamp now = Timestamp::Now();
   eo.prepare = [&](json::Element object, store::NewObject& out) {
     return taxii::PrepareWrite(writer_.policy, writer_.principal, writer_.identity, object, out,
-                               now);
+                               now, writer_.unknown_producer);
   };
   auto items = taxii::ParseEnvelope(envelope, eo);
   if (!items.ok()) return FlushGroupsAlone(items.status());

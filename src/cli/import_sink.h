@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "taxii/access.h"
 #include "taxii/query.h"
 
 namespace ctihub::cli {
@@ -72,6 +73,9 @@ class ImportSink {
     std::string identity;
     std::set<std::string> org_identities;  // for the "readable by admins only" warning
     std::string route = "cli import";      // the audit record's route (+ collection id)
+    // A created_by_ref naming no known organisation: refused, or (a pull from
+    // a peer) shared locally as the writer's (taxii::PrepareWrite).
+    taxii::UnknownProducer unknown_producer = taxii::UnknownProducer::kRefuse;
   };
 
   ImportSink(store::Store& hub, store::Collection collection, Writer writer,

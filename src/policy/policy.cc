@@ -1185,6 +1185,10 @@ std::string_view Policy::IdentityOf(std::string_view org_name) const {
   return o ? std::string_view(o->identity_id) : std::string_view();
 }
 
+bool Policy::KnowsIdentity(std::string_view identity) const {
+  return model_.FindOrganisationByIdentity(identity) != nullptr;
+}
+
 bool Policy::MayRelay(std::string_view writer_org, std::string_view producer_identity,
                       Timestamp now) const {
   const Organisation* producer = model_.FindOrganisationByIdentity(producer_identity);

@@ -251,6 +251,9 @@ class Policy {
   // unknown or has no identity. Valid as long as this Policy lives.
   std::string_view IdentityOf(std::string_view org_name) const;
 
+  // Is `identity` the STIX identity of an organisation of the model?
+  bool KnowsIdentity(std::string_view identity) const;
+
   // Writes: may `writer_org` store objects whose created_by_ref is
   // `producer_identity` (another organisation's)? True when an agreement
   // active at `now` has relay = true, its producer is the organisation owning

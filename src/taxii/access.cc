@@ -438,7 +438,7 @@ const ServedGrant* ReadGate::GrantOf(const store::ObjectVersion& row) const {
 
 Status PrepareWrite(const policy::Policy* policy, const auth::Principal& principal,
                     const std::string& writer_identity, json::Element object, store::NewObject& out,
-                    Timestamp now) {
+                    Timestamp now, UnknownProducer unknown) {
   auto facts = policy::ExtractFacts(object);
   if (!facts.ok()) return InvalidArgument("invalid STIX: " + facts.status().message());
   out.access.tlp = facts->tlp ? static_cast<int>(*facts->tlp) : -1;
@@ -461,6 +461,11 @@ Status PrepareWrite(const policy::Policy* policy, const auth::Principal& princip
     // objects: anyone may carry them with their publisher's created_by_ref.
     const bool standard_marking = out.type == "marking-definition" &&
                                   policy::LookupMarking(out.id).kind != policy::MarkingKind::kOther;
+    if (claimed != writer_identity && !standard_marking && unknown == UnknownProducer::kAsWriter &&
+        !writer_identity.empty() && !policy->KnowsIdentity(claimed)) {
+      out.access.producer = writer_identity;  // created_by_ref kept as the peer sent it
+      return Status::Ok();
+    }
     if (claimed != writer_identity && !standard_marking &&
         !policy->MayRelay(principal.org, claimed, now)) {
       return InvalidArgument("producer_not_allowed",

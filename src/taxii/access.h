@@ -149,8 +149,15 @@ std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& 
 // canonical text with it, else leaves `out.json` untouched. `object` is the
 // validated object, still alive in its parser. A refusal is InvalidArgument
 // with a message for the status resource's failure entry.
+//
+// `unknown`: what to do with a created_by_ref that is no known organisation's
+// identity. kRefuse (a TAXII POST, an import): producer_not_allowed, as for a
+// known foreign producer. kAsWriter (a pull from a peer hub that speaks for
+// the writer's organisation): kept in the object, but the version is shared
+// locally as the writer's (its access producer is the writer identity).
+enum class UnknownProducer { kRefuse, kAsWriter };
 Status PrepareWrite(const policy::Policy* policy, const auth::Principal& principal,
                     const std::string& writer_identity, json::Element object, store::NewObject& out,
-                    Timestamp now);
+                    Timestamp now, UnknownProducer unknown = UnknownProducer::kRefuse);
 
 }  // namespace ctihub::taxii
