@@ -24,6 +24,7 @@
 #include "audit/audit.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
+#include "cli/peer_config.h"
 #include "core/encoding.h"
 #include "core/json.h"
 #include "taxii_client/client.h"
@@ -36,21 +37,6 @@ namespace tc = taxii_client;
 
 constexpr const char* kPeersFile = "peers.json";
 constexpr const char* kKeyContext = "ctihub peer credentials v1";
-
-struct Peer {
-  std::string name;
-  std::string url;
-  std::string collection;        // remote collection id
-  std::string local_collection;  // local collection id
-  std::string org;               // the local organisation the peer speaks for
-  std::string direction;         // pull | push | both
-  std::string every;             // schedule (empty: on demand)
-  std::string ca_file;
-  bool insecure_tls = false;
-  std::string auth = "none";  // none | basic | bearer
-  std::string user;
-  std::string sealed;  // hex(nonce || secretbox(secret)); empty when auth is none
-};
 
 int Fail(const Status& st) {
   std::fprintf(stderr, "ctihub peer: %s\n", st.ToString().c_str());
@@ -144,6 +130,8 @@ std::string Serialize(const std::vector<Peer>& peers) {
   return out;
 }
 
+}  // namespace
+
 Result<std::vector<Peer>> LoadPeers(const std::string& data) {
   std::vector<Peer> peers;
   const std::string path = PeersPath(data);
@@ -183,6 +171,8 @@ Result<std::vector<Peer>> LoadPeers(const std::string& data) {
   }
   return peers;
 }
+
+namespace {
 
 // Writes DATA/peers.json atomically (temp file, fsync, rename), mode 0600.
 Status SavePeers(const std::string& data, const std::vector<Peer>& peers) {
@@ -346,12 +336,32 @@ int RunList(const PeerArgs& a) {
   return kExitOk;
 }
 
+}  // namespace
+
 Result<Peer> FindPeer(const std::string& data, const std::string& name) {
   CTIHUB_ASSIGN_OR_RETURN(auto peers, LoadPeers(data));
   for (Peer& p : peers)
     if (p.name == name) return std::move(p);
   return NotFound("unknown_peer", "no peer '" + name + "'");
 }
+
+Result<tc::ClientOptions> PeerClientOptions(const std::string& data, const Peer& p) {
+  tc::ClientOptions o;
+  o.tls.ca_file = p.ca_file;
+  o.tls.insecure_tls = p.insecure_tls;
+  if (p.auth != "none") {
+    CTIHUB_ASSIGN_OR_RETURN(std::string secret, Open(data, p));
+    if (p.auth == "basic") {
+      o.credentials.user = p.user;
+      o.credentials.password = std::move(secret);
+    } else {
+      o.credentials.token = std::move(secret);
+    }
+  }
+  return o;
+}
+
+namespace {
 
 int RunShow(const PeerArgs& a) {
   auto p = FindPeer(a.data, a.peer.name);
@@ -381,21 +391,10 @@ int RunRemove(const PeerArgs& a) {
 int RunCheck(const PeerArgs& a) {
   auto p = FindPeer(a.data, a.peer.name);
   if (!p.ok()) return Fail(p.status());
-  tc::ClientOptions o;
-  o.tls.ca_file = p->ca_file;
-  o.tls.insecure_tls = p->insecure_tls;
-  o.operation_timeout = std::chrono::minutes(2);
-  if (p->auth != "none") {
-    auto secret = Open(a.data, *p);
-    if (!secret.ok()) return Fail(secret.status());
-    if (p->auth == "basic") {
-      o.credentials.user = p->user;
-      o.credentials.password = std::move(*secret);
-    } else {
-      o.credentials.token = std::move(*secret);
-    }
-  }
-  auto client = tc::Client::Create(p->url, std::move(o));
+  auto o = PeerClientOptions(a.data, *p);
+  if (!o.ok()) return Fail(o.status());
+  o->operation_timeout = std::chrono::minutes(2);
+  auto client = tc::Client::Create(p->url, std::move(*o));
   if (!client.ok()) return Fail(client.status());
   auto root = (*client)->ResolveApiRoot();
   if (!root.ok()) return Fail(root.status());
