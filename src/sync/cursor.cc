@@ -1,0 +1,102 @@
+// The per-peer pull cursor (cursor.h).
+#include "sync/cursor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/json.h"
+#include "core/timestamp.h"
+
+namespace ctihub::sync {
+
+namespace fs = std::filesystem;
+
+Result<PullCursor> PullCursor::Load(const std::string& data_dir, std::string_view peer,
+                                    std::string_view url, std::string_view collection) {
+  PullCursor c;
+  c.dir_ = (fs::path(data_dir) / "sync").string();
+  c.path_ = (fs::path(c.dir_) / (std::string(peer) + ".cursor")).string();
+  c.url_ = std::string(url);
+  c.collection_ = std::string(collection);
+  std::ifstream in(c.path_, std::ios::binary);
+  if (!in) return c;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  json::JsonParser parser;
+  auto root = parser.Parse(text);
+  if (!root.ok()) return InvalidArgument("bad_cursor_file", c.path_ + ": not JSON");
+  std::string_view saved_url, saved_collection, added_after;
+  if ((*root)["url"].get_string().get(saved_url) != simdjson::SUCCESS ||
+      (*root)["collection"].get_string().get(saved_collection) != simdjson::SUCCESS ||
+      (*root)["added_after"].get_string().get(added_after) != simdjson::SUCCESS) {
+    return InvalidArgument("bad_cursor_file", c.path_ + ": needs url, collection, added_after");
+  }
+  if (!added_after.empty() && !Timestamp::Parse(added_after).ok())
+    return InvalidArgument("bad_cursor_file", c.path_ + ": added_after is no RFC 3339 time");
+  if (saved_url == url && saved_collection == collection) c.added_after_ = std::string(added_after);
+  return c;
+}
+
+Result<bool> PullCursor::Advance(std::string_view date_added_last) {
+  if (date_added_last.empty()) return false;
+  auto next = Timestamp::Parse(date_added_last);
+  if (!next.ok())
+    return InvalidArgument("bad_cursor", "X-TAXII-Date-Added-Last '" +
+                                             std::string(date_added_last.substr(0, 64)) +
+                                             "' is no RFC 3339 time");
+  if (!added_after_.empty()) {
+    auto current = Timestamp::Parse(added_after_);
+    if (current.ok() && !(*current < *next)) return false;
+  }
+  added_after_ = std::string(date_added_last);
+  return true;
+}
+
+namespace {
+
+Status SyncFd(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return Unavailable("cursor_write_failed", path + ": cannot open");
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? Status::Ok() : Unavailable("cursor_write_failed", path + ": fsync failed");
+}
+
+}  // namespace
+
+Status PullCursor::Save() const {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) return Unavailable("cursor_write_failed", dir_ + ": " + ec.message());
+  std::string text;
+  json::JsonWriter w(text);
+  w.BeginObject()
+      .Key("url")
+      .String(url_)
+      .Key("collection")
+      .String(collection_)
+      .Key("added_after")
+      .String(added_after_)
+      .EndObject();
+  text += '\n';
+  const std::string tmp = path_ + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Unavailable("cursor_write_failed", tmp + ": cannot create");
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
+                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  std::fclose(f);
+  if (!ok || std::rename(tmp.c_str(), path_.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Unavailable("cursor_write_failed", path_ + ": cannot write");
+  }
+  return SyncFd(dir_, O_RDONLY | O_DIRECTORY);
+}
+
+}  // namespace ctihub::sync
