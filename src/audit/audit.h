@@ -62,6 +62,9 @@ inline constexpr std::string_view kPolicyOverride =
     "policy.override";  // e.g. PAP override on export
 // The store and the trail were reconciled at start-up (ReconcileWrites).
 inline constexpr std::string_view kStoreReconciled = "store.reconciled";
+// One `ctihub sync` pull pass with a peer: counts, refusals with reasons, the
+// cursor reached, or the error (the versions stored: its object.written records).
+inline constexpr std::string_view kSyncPulled = "sync.pulled";
 }  // namespace action
 
 // The actor of the records the hub appends for itself at start-up.

@@ -223,7 +223,7 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
                    "Only this action (request, object.written, object.served, object.deleted, "
                    "export, "
                    "login.failed, org.changed, user.changed, token.changed, collection.changed, "
-                   "agreement.changed, policy.override)");
+                   "agreement.changed, policy.override, peer.changed, sync.pulled)");
   show->add_option("--since", args->since, "From this RFC 3339 time (inclusive)");
   show->add_option("--until", args->until, "Up to this RFC 3339 time (exclusive)");
   show->add_option("--limit", args->limit,

@@ -29,4 +29,5 @@ void RegisterRemoteCommands(CLI::App& app, int* exit_code);     // remote (TAXII
 void RegisterPeerCommands(CLI::App& app, int* exit_code);       // peer add|list|show|remove|check
 void RegisterMatchCommand(CLI::App& app, int* exit_code);       // match (bulk matcher)
 void RegisterExportCommand(CLI::App& app, int* exit_code);      // export
+void RegisterSyncCommand(CLI::App& app, int* exit_code);        // sync (peers, one pass)
 }  // namespace ctihub::cli

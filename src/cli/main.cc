@@ -23,6 +23,7 @@ __attribute__((weak)) void RegisterRemoteCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterPeerCommands(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterMatchCommand(CLI::App&, int*) {}
 __attribute__((weak)) void RegisterExportCommand(CLI::App&, int*) {}
+__attribute__((weak)) void RegisterSyncCommand(CLI::App&, int*) {}
 }  // namespace ctihub::cli
 
 namespace {
@@ -44,6 +45,7 @@ int Main(int argc, char** argv) {
   ctihub::cli::RegisterPeerCommands(app, &exit_code);
   ctihub::cli::RegisterMatchCommand(app, &exit_code);
   ctihub::cli::RegisterExportCommand(app, &exit_code);
+  ctihub::cli::RegisterSyncCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

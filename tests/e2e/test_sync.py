@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""End to end: `ctihub sync` pulls from peers. Hub B pulls from hub A exactly what
+A's policy lets B's credentials (org `other` on A) read; a second run stores
+nothing new; objects added to A later arrive on the next run (the durable
+cursor); a peer that is down makes sync exit 1 while another peer still syncs;
+a peer sending invalid STIX or foreign producers gets those objects refused
+with reasons (counted, audited), the rest stored with their created_by_ref; a
+sync killed with kill -9 mid-pull and re-run loses and duplicates nothing."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_taxii import COLLECTION, FakeTaxiiServer  # noqa: E402
+from hub import Hub, check, indicator, parse_args, run_tests  # noqa: E402
+
+ARGS = parse_args()
+CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
+
+def marked(n, tlp):
+    o = indicator(n)
+    o["object_marking_refs"] = [tlp]
+    return o
+
+
+def sync(hub, *args, wait=True):
+    cmd = [ARGS.ctihub, "sync"] + list(args) + ["--data", hub.data, "--attempts", "1"]
+    if not wait:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def sync_json(hub, *args):
+    r = sync(hub, "--json", *args)
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        doc = {"ok": False, "peers": []}
+        check(False, "sync --json printed no JSON: %r %s" % (r.stdout, r.stderr))
+    return r.returncode, {p["name"]: p for p in doc["peers"]}, r
+
+
+def identities(hub):
+    out = {}
+    for line in hub.cli("org", "list").splitlines():
+        parts = line.split()
+        ids = [p for p in parts if p.startswith("identity--")]
+        if parts and ids:
+            out[parts[0]] = ids[0]
+    return out
+
+
+def receiving_hub(a, name):
+    """A hub with A's organisations (same identities), an admin and a collection 'shared'."""
+    b = Hub(ARGS.ctihub, name)
+    b.cli("init")
+    b.cli("api-root", "add", "api1", "--title", "API one")
+    for org, ident in identities(a).items():
+        b.cli("org", "add", org, "--identity-id", ident)
+    b.cli("user", "add", "root", "--org", "acme", "--role", "admin", "--password-stdin", stdin="pw-root-sync-e2e\n")
+    b.passwords["root"] = "pw-root-sync-e2e"
+    b.tokens["root"] = b.cli("token", "create", "--user", "root", "--label", "e2e")
+    b.collections["shared"] = b.cli("collection", "add", "--root", "api1", "--title", "Shared",
+                                    "--alias", "shared", "--readers", "acme,other", "--writers", "acme")
+    return b
+
+
+def add_peer(b, name, url, collection, org="acme", user=None, password=None):
+    args = ["peer", "add", name, "--url", url, "--collection", collection, "--local-collection",
+            "shared", "--org", org, "--direction", "pull"]
+    if user:
+        args += ["--user", user, "--password-stdin"]
+    b.cli(*args, stdin=(password + "\n") if password else None)
+
+
+def versions_in(b):
+    """Every (id, modified) version in B's collection, read by B's admin over TAXII."""
+    b.start()
+    try:
+        objs, _ = b.get_all("shared", query="match[version]=all", user="root")
+    finally:
+        b.stop()
+    return [(o["id"], o.get("modified")) for o in objs], {o["id"]: o for o in objs}
+
+
+def closed_port_url():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return "http://127.0.0.1:%d/taxii2/" % port
+
+
+def test_pull_policy_rerun_cursor_and_down_peer():
+    with Hub(ARGS.ctihub, "sync-a") as a:
+        a.setup().start()
+        objs = [marked(i, CLEAR) for i in range(1, 4)] + [marked(i, AMBER) for i in range(4, 6)]
+        a.post_and_wait("shared", objs)
+        readable, _ = a.get_all("shared", user="olga")
+        want = {o["id"] for o in readable}
+        check(0 < len(want) < len(objs), "A's policy lets org other read some, not all: %d of %d"
+              % (len(want), len(objs)))
+        with receiving_hub(a, "sync-b") as b:
+            url = "http://127.0.0.1:%d/taxii2/" % a.port
+            add_peer(b, "a", url, a.collections["shared"], user="olga", password=a.passwords["olga"])
+            rc, peers, r = sync_json(b)
+            p = peers.get("a", {})
+            check(rc == 0 and p.get("ok"), "first sync ok: %d %r %s" % (rc, r.stdout, r.stderr))
+            check(p.get("pulled") == len(want) and p.get("stored") == len(want) and p.get("refused") == 0,
+                  "pulled and stored exactly what A lets other read: %r" % p)
+            versions, by_id = versions_in(b)
+            check({i for i, _ in versions} == want, "B holds exactly A's readable set: %r vs %r"
+                  % (sorted(i for i, _ in versions), sorted(want)))
+            ident = identities(a)["acme"]
+            check(all(o.get("created_by_ref") == ident for o in by_id.values()),
+                  "created_by_ref kept (acme's identity)")
+            check(all(o.get("object_marking_refs") == [CLEAR] for o in by_id.values()), "markings kept")
+
+            rc, peers, r = sync_json(b)
+            p = peers.get("a", {})
+            check(rc == 0 and p.get("stored") == 0 and p.get("pulled") == 0,
+                  "a re-run stores nothing new (the cursor): %r" % p)
+
+            later = [marked(i, CLEAR) for i in range(10, 12)] + [marked(12, AMBER)]
+            a.post_and_wait("shared", later)
+            # A peer that is down fails alone; the other peer still syncs.
+            add_peer(b, "down", closed_port_url(), "c")
+            r = sync(b)
+            check(r.returncode == 1, "a down peer makes sync exit 1: %d %r" % (r.returncode, r.stdout))
+            lines = {l.split("\t")[0]: l for l in r.stdout.splitlines()}
+            check("FAILED" in lines.get("down", "") and "error:" in lines.get("down", ""),
+                  "the down peer is reported failed: %r" % r.stdout)
+            check("\tok\t" in lines.get("a", "") + "\t" and "stored 2\t" in lines.get("a", ""),
+                  "the other peer still stores the 2 readable objects added later: %r" % r.stdout)
+            versions, _ = versions_in(b)
+            check({i for i, _ in versions} == want | {o["id"] for o in later[:2]},
+                  "later objects arrived, AMBER still not")
+            check(len(versions) == len(set(versions)), "no version twice")
+            rc, peers, r = sync_json(b, "a")
+            check(rc == 0 and set(peers) == {"a"} and peers["a"].get("stored") == 0,
+                  "sync NAME syncs only that peer: %r" % r.stdout)
+            trail = b.cli("audit", "show", "--action", "sync.pulled")
+            check(trail.count("sync.pulled") >= 4, "every pass audited: %r" % trail[-400:])
+            written = b.cli("audit", "show", "--action", "object.written")
+            check("sync peer a" in written, "object.written names the peer: %r" % written[-400:])
+            check(b.cli("audit", "verify") is not None, "the trail verifies")
+
+
+def test_refused_objects_and_unknown_producer():
+    with Hub(ARGS.ctihub, "sync-src") as src:
+        src.setup()  # only for organisations with identities to share
+        with receiving_hub(src, "sync-c") as b, FakeTaxiiServer(n_objects=0, page_size=2) as fake:
+            idents = identities(b)
+            unknown = "identity--" + str(uuid.uuid4())
+            ok_own = marked(1, CLEAR)
+            ok_own["created_by_ref"] = idents["acme"]
+            ok_unknown = marked(2, AMBER)
+            ok_unknown["created_by_ref"] = unknown
+            foreign = marked(3, CLEAR)
+            foreign["created_by_ref"] = idents["other"]
+            invalid = marked(4, CLEAR)
+            del invalid["pattern"]
+            fake.state.objects = [ok_own, ok_unknown, foreign, invalid]
+            add_peer(b, "fake", fake.url, COLLECTION)
+            rc, peers, r = sync_json(b)
+            p = peers.get("fake", {})
+            check(rc == 0 and p.get("pulled") == 4 and p.get("stored") == 2 and p.get("refused") == 2,
+                  "2 stored, 2 refused: %d %r" % (rc, p))
+            reasons = p.get("refused_by_reason", {})
+            check(reasons.get("producer_not_allowed") == 1 and len(reasons) == 2,
+                  "refusals have reasons: %r" % reasons)
+            refused_ids = {x["object"] for x in p.get("refusals", [])}
+            check(refused_ids == {foreign["id"], invalid["id"]}, "the refused objects named: %r" % refused_ids)
+            trail = b.cli("audit", "show", "--action", "sync.pulled", "--json")
+            check("producer_not_allowed" in trail and foreign["id"] in trail, "refusals audited: %r" % trail[-600:])
+            _, by_id = versions_in(b)
+            check(set(by_id) == {ok_own["id"], ok_unknown["id"]}, "the rest stored: %r" % sorted(by_id))
+            check(by_id.get(ok_unknown["id"], {}).get("created_by_ref") == unknown,
+                  "an unknown producer's created_by_ref is kept")
+            # Shared locally as the peer organisation's: acme's reader sees the AMBER object.
+            b.cli("user", "add", "amy", "--org", "acme", "--role", "reader", "--password-stdin", stdin="pw-amy-sync-e2e\n")
+            b.tokens["amy"] = b.cli("token", "create", "--user", "amy", "--label", "e2e")
+            b.start()
+            try:
+                seen, _ = b.get_all("shared", user="amy")
+            finally:
+                b.stop()
+            check(ok_unknown["id"] in {o["id"] for o in seen},
+                  "the unknown producer's AMBER object is readable by the peer org (acme)")
+
+
+def test_kill9_mid_pull_then_rerun():
+    with Hub(ARGS.ctihub, "sync-k") as a:
+        a.setup().start()
+        for chunk in range(6):
+            a.post_and_wait("shared", [marked(100 + chunk * 10 + i, CLEAR) for i in range(10)])
+        readable, _ = a.get_all("shared", user="olga")
+        want = {o["id"] for o in readable}
+        with receiving_hub(a, "sync-l") as b:
+            url = "http://127.0.0.1:%d/taxii2/" % a.port
+            add_peer(b, "a", url, a.collections["shared"], user="olga", password=a.passwords["olga"])
+            proc = sync(b, "--limit", "5", "--pause-ms-for-test", "300", wait=False)
+            cursor = os.path.join(b.data, "sync", "a.cursor")
+            deadline = time.time() + 30
+            while time.time() < deadline and not os.path.exists(cursor):
+                time.sleep(0.01)
+            time.sleep(0.45)  # a page or two further
+            proc.kill()
+            proc.wait()
+            check(os.path.exists(cursor), "the cursor was saved before the kill")
+            partial, _ = versions_in(b)
+            check(0 < len(partial) < len(want), "killed mid-pull: %d of %d stored" % (len(partial), len(want)))
+            r = sync(b)
+            check(r.returncode == 0, "the re-run succeeds: %r %s" % (r.stdout, r.stderr))
+            versions, _ = versions_in(b)
+            check({i for i, _ in versions} == want, "nothing lost: %d of %d" % (len(versions), len(want)))
+            check(len(versions) == len(set(versions)), "nothing duplicated")
+            rc, peers, _ = sync_json(b)
+            check(rc == 0 and peers.get("a", {}).get("stored") == 0, "a third run stores nothing")
+            b.cli("audit", "verify")
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
+                        test_refused_objects_and_unknown_producer,
+                        test_kill9_mid_pull_then_rerun]))
