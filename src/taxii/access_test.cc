@@ -125,6 +125,45 @@ TEST(PrepareWrite, ForeignProducerRefusedUnlessRelayed) {
   EXPECT_FALSE(Prepare(policy.get(), "police", as_other, not_relayed).ok());
 }
 
+// A pull (ctihub sync) as the peer's organisation: an unknown producer is kept
+// in the object and shared locally as the writer's; a known foreign producer
+// still needs a relay agreement; a POST (kRefuse) refuses the unknown one.
+TEST(PrepareWrite, PullSharesAnUnknownProducerAsTheWriters) {
+  auto policy = MakePolicy();
+  constexpr const char* kUnknown = "identity--00000000-0000-4000-8000-0000000000ff";
+  auto with_producer = [](const char* producer) {
+    std::string text = kMalware;
+    text.insert(1, std::string(R"("created_by_ref":")") + producer + "\",");
+    return text;
+  };
+  auto prepare = [&](const std::string& org, const std::string& text, UnknownProducer mode,
+                     store::NewObject& out) {
+    json::JsonParser parser;
+    auto doc = parser.Parse(text);
+    EXPECT_TRUE(doc.ok());
+    out.type = "malware";
+    out.json = json::CanonicalJson(*doc);
+    auto p = Writer(org);
+    return PrepareWrite(policy.get(), p, WriterIdentity(policy.get(), p), *doc, out,
+                        Timestamp::Now(), mode);
+  };
+  store::NewObject pulled;
+  ASSERT_TRUE(prepare("police", with_producer(kUnknown), UnknownProducer::kAsWriter, pulled).ok());
+  EXPECT_EQ(pulled.access.producer, kPolice);
+  EXPECT_NE(pulled.json.find(kUnknown), std::string::npos);  // created_by_ref kept
+
+  store::NewObject posted;
+  Status st = prepare("police", with_producer(kUnknown), UnknownProducer::kRefuse, posted);
+  EXPECT_EQ(st.name(), "producer_not_allowed");
+
+  store::NewObject foreign;
+  st = prepare("police", with_producer(kOther), UnknownProducer::kAsWriter, foreign);
+  EXPECT_EQ(st.name(), "producer_not_allowed");
+  store::NewObject relayed;
+  ASSERT_TRUE(prepare("police", with_producer(kVendor), UnknownProducer::kAsWriter, relayed).ok());
+  EXPECT_EQ(relayed.access.producer, kVendor);
+}
+
 TEST(PrepareWrite, StandardMarkingDefinitionsKeepTheirPublisher) {
   auto policy = MakePolicy();
   const char* tlp_amber =
