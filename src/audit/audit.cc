@@ -34,6 +34,13 @@ CREATE TABLE IF NOT EXISTS audit_record(
 CREATE TABLE IF NOT EXISTS audit_object(
   object_id TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 0,
   version TEXT NOT NULL, PRIMARY KEY(object_id, seq, n)) WITHOUT ROWID;
+-- Export records' index rows arrive in bulk (an export of 1M objects names
+-- 1M ids in the store's, i.e. random, order): they are appended here in seq
+-- order (cheap) and merged into audit_object, sorted, once `index_merge_rows`
+-- have gathered (each leaf of audit_object visited once per merge, not once
+-- per row). Readers look in both tables (ObjectIndexSql).
+CREATE TABLE IF NOT EXISTS audit_object_recent(
+  object_id TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, version TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_record_by_time ON audit_record(time);
 CREATE TABLE IF NOT EXISTS audit_checkpoint(
   seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, signed_at TEXT NOT NULL, public_key TEXT NOT NULL,
@@ -155,6 +162,24 @@ Result<std::unique_ptr<Connection>> OpenDb(const std::string& path, bool read_on
   auto c = Connection::Open(path, opts);
   if (!c.ok()) return Unavailable("audit: " + c.status().message());
   return c;
+}
+
+// Whether the trail has audit_object_recent (trails opened for writing since
+// 2026-12-05 do; a read-only connection to an older one must not name it).
+bool HasRecentIndex(Connection& db) {
+  auto s = db.Prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_object_recent'");
+  if (!s.ok()) return false;
+  auto row = s->Step();
+  return row.ok() && *row;
+}
+
+// The object index as one table (object_id, seq, version): audit_object and,
+// when the trail has it, the rows not yet merged from audit_object_recent.
+std::string ObjectIndexSql(bool recent) {
+  if (!recent) return "audit_object";
+  return "(SELECT object_id, seq, version FROM audit_object UNION ALL "
+         "SELECT object_id, seq, version FROM audit_object_recent)";
 }
 
 Record RowToRecord(const Statement& s) {
@@ -361,6 +386,31 @@ Result<NodeKey> NodeKeyForTrail(const std::string& data_dir, bool trail_has_reco
   return key;
 }
 
+// Rows in audit_object_recent: it is append-only and emptied whole, so its
+// rowids are contiguous (two B-tree descents, not a count over every row).
+Result<int64_t> RecentIndexRows(Connection& db) {
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement s,
+      Prepare(db, "SELECT coalesce(max(rowid) - min(rowid) + 1, 0) FROM audit_object_recent",
+              "count recent object index"));
+  CTIHUB_RETURN_IF_ERROR(StepToRow(db, s, "count recent object index"));
+  return s.Int(0);
+}
+
+// Inside the caller's write transaction: once `threshold` rows have gathered
+// in audit_object_recent (by any process), moves them into audit_object in
+// key order, so the merge visits each leaf of the index at most once.
+Status MergeRecentIndex(Connection& db, int64_t threshold) {
+  CTIHUB_ASSIGN_OR_RETURN(int64_t rows, RecentIndexRows(db));
+  if (rows < threshold) return Status::Ok();
+  CTIHUB_RETURN_IF_ERROR(Exec(db,
+                              "INSERT INTO audit_object(object_id, version, seq, n) "
+                              "SELECT object_id, version, seq, n FROM audit_object_recent "
+                              "ORDER BY object_id, seq, n; "
+                              "DELETE FROM audit_object_recent;"));
+  return Status::Ok();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- AuditLog
@@ -429,9 +479,14 @@ Status AuditLog::Append(Record r) {
   }
   if (r.time == Timestamp()) r.time = Timestamp::Now();
   std::unique_lock<std::mutex> lk(mu_);
-  done_cv_.wait(lk, [&] { return queue_.size() < options_.max_queue || !failed_.ok() || stop_; });
+  done_cv_.wait(lk, [&] {
+    return (queue_.size() < options_.max_queue &&
+            (queue_.empty() || queued_objects_ < options_.max_queue_objects)) ||
+           !failed_.ok() || stop_;
+  });
   if (!failed_.ok()) return failed_;
   if (stop_) return Unavailable("audit: log is closing");
+  queued_objects_ += r.objects.size();
   queue_.push_back(std::move(r));
   ++enqueued_;
   lk.unlock();
@@ -459,6 +514,7 @@ void AuditLog::Run() {
       work_cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty() && stop_) return;
       while (!queue_.empty() && batch.size() < options_.max_batch) {
+        queued_objects_ -= queue_.front().objects.size();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -522,11 +578,18 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
                                   "INSERT INTO audit_checkpoint(seq, hash, signed_at, public_key, "
                                   "signature) VALUES(?,?,?,?,?)",
                                   "prepare"));
+  // Export records' rows go to audit_object_recent (see the schema).
+  const bool bulk_index = db_->object_position && options_.index_merge_rows > 0;
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement recent,
+      Prepare(db, "INSERT INTO audit_object_recent(object_id, seq, n, version) VALUES(?,?,?,?)",
+              "prepare"));
   struct IndexRow {
     const ObjectRef* ref;
     int64_t seq, n;
   };
   std::vector<IndexRow> index_rows;
+  int64_t recent_rows = 0;
   for (Record& r : batch) {
     r.seq = ++seq;
     r.prev_hash = hash;
@@ -538,7 +601,15 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
     ins.Bind(10, r.details).Bind(11, r.prev_hash).Bind(12, r.hash);
     CTIHUB_RETURN_IF_ERROR(Insert(db, ins, "insert record"));
     int64_t position = 0;
-    for (const auto& o : r.objects) index_rows.push_back({&o, r.seq, position++});
+    if (bulk_index && r.action == action::kExport) {
+      for (const auto& o : r.objects) {
+        recent.Bind(1, o.id).Bind(2, r.seq).Bind(3, position++).Bind(4, o.version);
+        CTIHUB_RETURN_IF_ERROR(Insert(db, recent, "insert recent object index"));
+        ++recent_rows;
+      }
+    } else {
+      for (const auto& o : r.objects) index_rows.push_back({&o, r.seq, position++});
+    }
     if (key_ && options_.checkpoint_every > 0 && r.seq % options_.checkpoint_every == 0) {
       cp.Bind(1, r.seq)
           .Bind(2, r.hash)
@@ -561,6 +632,7 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
     if (db_->object_position) obj.Bind(4, row.n);
     CTIHUB_RETURN_IF_ERROR(Insert(db, obj, "insert object index"));
   }
+  if (recent_rows > 0) CTIHUB_RETURN_IF_ERROR(MergeRecentIndex(db, options_.index_merge_rows));
   int64_t checkpoints = 0;
   {
     CTIHUB_ASSIGN_OR_RETURN(
@@ -626,7 +698,9 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
   {
     CTIHUB_ASSIGN_OR_RETURN(
         Statement ix,
-        Prepare(db, "SELECT seq, count(*) FROM audit_object GROUP BY seq", "read object index"));
+        Prepare(db,
+                "SELECT seq, count(*) FROM " + ObjectIndexSql(HasRecentIndex(db)) + " GROUP BY seq",
+                "read object index"));
     for (;;) {
       auto row = ix.Step();
       if (!row.ok() || !*row) break;  // as before: an error here ends the index early
@@ -744,7 +818,8 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
 namespace {
 
 // The WHERE clause of `f` (parameters ?1..?6, ?9; paging ?8, ?10 when `paged`).
-std::string WhereClause(const Filter& f, bool paged) {
+// `recent`: the trail has audit_object_recent (HasRecentIndex).
+std::string WhereClause(const Filter& f, bool paged, bool recent) {
   std::string sql = " WHERE 1=1";
   if (!f.user.empty()) sql += " AND user = ?1";
   if (!f.org.empty()) sql += " AND org = ?2";
@@ -752,7 +827,7 @@ std::string WhereClause(const Filter& f, bool paged) {
   if (f.since) sql += " AND time >= ?4";
   if (f.until) sql += " AND time < ?5";
   if (!f.object_id.empty())
-    sql += " AND seq IN (SELECT seq FROM audit_object WHERE object_id = ?6)";
+    sql += " AND seq IN (SELECT seq FROM " + ObjectIndexSql(recent) + " WHERE object_id = ?6)";
   if (!f.org_or_naming_objects.empty()) sql += " AND (org = ?9 OR objects != '[]')";
   if (paged && f.after_seq > 0) sql += " AND seq > ?8";
   if (paged && f.before_seq > 0) sql += " AND seq < ?10";
@@ -778,7 +853,7 @@ Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) 
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  std::string sql = kSelectColumns + WhereClause(f, true);
+  std::string sql = kSelectColumns + WhereClause(f, true, HasRecentIndex(*conn));
   sql += f.newest_first ? " ORDER BY seq DESC LIMIT ?7" : " ORDER BY seq LIMIT ?7";
   CTIHUB_ASSIGN_OR_RETURN(Statement s, Prepare(*conn, sql, "query"));
   BindFilter(s, f, true);
@@ -797,11 +872,18 @@ Result<int64_t> Count(const std::string& data_dir, const Filter& f) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  std::string sql = "SELECT count(*) FROM audit_record" + WhereClause(f, false);
+  std::string sql =
+      "SELECT count(*) FROM audit_record" + WhereClause(f, false, HasRecentIndex(*conn));
   CTIHUB_ASSIGN_OR_RETURN(Statement s, Prepare(*conn, sql, "count"));
   BindFilter(s, f, false);
   CTIHUB_RETURN_IF_ERROR(StepToRow(*conn, s, "count"));
   return s.Int(0);
+}
+
+Result<int64_t> UnmergedIndexRowsForTest(const std::string& data_dir) {
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(data_dir + "/audit.db", true));
+  if (!HasRecentIndex(*conn)) return int64_t{0};
+  return RecentIndexRows(*conn);
 }
 
 Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id) {
@@ -811,12 +893,15 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   CTIHUB_ASSIGN_OR_RETURN(
       Statement s,
-      Prepare(*conn,
-              "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route, r.objects "
-              "FROM audit_object o "
+      Prepare(
+          *conn,
+          "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route, r.objects "
+          "FROM " +
+              ObjectIndexSql(HasRecentIndex(*conn)) +
+              " o "
               "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, "
               "?3) ORDER BY r.seq",
-              "who-saw"));
+          "who-saw"));
   s.Bind(1, object_id).Bind(2, action::kObjectServed).Bind(3, action::kExport);
   std::vector<Viewing> out;
   for (;;) {

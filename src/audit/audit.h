@@ -130,7 +130,16 @@ bool VerifySignature(std::string_view public_key_raw, std::string_view message,
 struct Options {
   int64_t checkpoint_every = 1000;
   size_t max_queue = 100000;
+  // Append also blocks while this many object refs are queued (an export
+  // record names up to 10,000): the queue's memory is bounded by refs, not
+  // only by records. A record is always admitted to an empty queue.
+  size_t max_queue_objects = 100000;
   size_t max_batch = 2000;
+  // Export records' index rows gather in audit_object_recent and are merged,
+  // sorted, into audit_object once this many have gathered (one pass over the
+  // index per merge instead of one random B-tree insert per row); lookups by
+  // object scan the unmerged rows, so this also bounds that scan.
+  int64_t index_merge_rows = 2000000;
   bool sign = true;  // sign head and checkpoints with DATA/node.key
 };
 
@@ -185,8 +194,9 @@ class AuditLog : public Sink {
   std::condition_variable work_cv_;  // appender waits for records
   std::condition_variable done_cv_;  // Flush and back-pressure wait for commits
   std::deque<Record> queue_;
-  uint64_t enqueued_ = 0;   // guarded by mu_
-  uint64_t committed_ = 0;  // guarded by mu_
+  size_t queued_objects_ = 0;  // guarded by mu_: refs in queue_
+  uint64_t enqueued_ = 0;      // guarded by mu_
+  uint64_t committed_ = 0;     // guarded by mu_
   int64_t committed_seq_ = 0;
   bool stop_ = false;
   Status failed_;
@@ -197,6 +207,10 @@ class AuditLog : public Sink {
   int64_t last_seq_ = 0;
   std::string last_hash_;
 };
+
+// REQUIRES: the trail is not being appended to. The number of export index
+// rows not yet merged into the main object index (tests, docs).
+Result<int64_t> UnmergedIndexRowsForTest(const std::string& data_dir);
 
 // ---------------------------------------------------------------- reading
 

@@ -50,7 +50,8 @@ def test_emptied_trail_is_broken():
     with Hub(ARGS.ctihub, "tamper-empty") as hub:
         hub.setup()
         key = init_key(hub)
-        sql(hub, "DELETE FROM audit_record; DELETE FROM audit_object; DELETE FROM audit_checkpoint; "
+        sql(hub, "DELETE FROM audit_record; DELETE FROM audit_object; DELETE FROM audit_object_recent; "
+                 "DELETE FROM audit_checkpoint; "
                  "DELETE FROM audit_head;")
         rc, out, err = run(hub, "audit", "verify", "--pubkey", key)
         check(rc == 1 and "empty" in out, "an emptied trail is broken, exit 1: %d %s %s" % (rc, out, err))
@@ -85,8 +86,9 @@ def test_truncation_to_an_earlier_head_is_detected_with_a_head_kept_elsewhere():
         # needs node.key; the check that matters is the outside anchor.)
         n = int(m.group(1))
         sql(hub, "DELETE FROM audit_record WHERE seq > %d; DELETE FROM audit_object WHERE seq > %d; "
+                 "DELETE FROM audit_object_recent WHERE seq > %d; "
                  "UPDATE audit_head SET seq = %d, hash = (SELECT hash FROM audit_record WHERE seq = %d);"
-            % (n - 3, n - 3, n - 3, n - 3))
+            % (n - 3, n - 3, n - 3, n - 3, n - 3))
         rc, out, err = run(hub, "audit", "verify", "--expect", seen)
         check(rc == 1 and "truncated" in out, "truncation against the head seen elsewhere: %d %s %s" % (rc, out, err))
 
