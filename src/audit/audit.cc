@@ -35,12 +35,21 @@ CREATE TABLE IF NOT EXISTS audit_object(
   object_id TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 0,
   version TEXT NOT NULL, PRIMARY KEY(object_id, seq, n)) WITHOUT ROWID;
 -- Export records' index rows arrive in bulk (an export of 1M objects names
--- 1M ids in the store's, i.e. random, order): they are appended here in seq
--- order (cheap) and merged into audit_object, sorted, once `index_merge_rows`
--- have gathered (each leaf of audit_object visited once per merge, not once
--- per row). Readers look in both tables (ObjectIndexSql).
+-- 1M ids in the store's, i.e. random, order); inserted into audit_object each
+-- would land on another leaf. They are appended to audit_object_recent in seq
+-- order (cheap) and, once `index_merge_rows` have gathered, moved sorted into
+-- audit_export_object, keyed by (bucket, seq, n) where bucket is a fixed hash
+-- of the object id (ExportIndexBucket): a merge's rows all go to the end of
+-- their bucket's key range (seq only grows), so a merge writes about one leaf
+-- per bucket plus the new ones, however large the index already is. A lookup
+-- by object reads its bucket's rows (about 1/4096 of the export rows) and
+-- scans the unmerged ones. Readers see all three tables (ObjectIndexSql).
 CREATE TABLE IF NOT EXISTS audit_object_recent(
-  object_id TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, version TEXT NOT NULL);
+  bucket INTEGER NOT NULL, object_id TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL,
+  version TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_export_object(
+  bucket INTEGER NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, object_id TEXT NOT NULL,
+  version TEXT NOT NULL, PRIMARY KEY(bucket, seq, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS audit_record_by_time ON audit_record(time);
 CREATE TABLE IF NOT EXISTS audit_checkpoint(
   seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, signed_at TEXT NOT NULL, public_key TEXT NOT NULL,
@@ -174,12 +183,30 @@ bool HasRecentIndex(Connection& db) {
   return row.ok() && *row;
 }
 
+// The bucket of an object id in audit_export_object: FNV-1a (64-bit) of the
+// id modulo kExportIndexBuckets. Stored in trails: never change it.
+constexpr uint64_t kExportIndexBuckets = 4096;
+int64_t ExportIndexBucket(std::string_view object_id) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : object_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<int64_t>(h % kExportIndexBuckets);
+}
+
 // The object index as one table (object_id, seq, version): audit_object and,
-// when the trail has it, the rows not yet merged from audit_object_recent.
-std::string ObjectIndexSql(bool recent) {
+// when the trail has them (`recent`), the merged and the unmerged export rows.
+// `bucket_param` (e.g. "?4", bound to ExportIndexBucket of the object looked
+// up) limits the merged export rows to that object's bucket; "" reads all.
+std::string ObjectIndexSql(bool recent, std::string_view bucket_param = {}) {
   if (!recent) return "audit_object";
-  return "(SELECT object_id, seq, version FROM audit_object UNION ALL "
-         "SELECT object_id, seq, version FROM audit_object_recent)";
+  std::string sql =
+      "(SELECT object_id, seq, version FROM audit_object UNION ALL "
+      "SELECT object_id, seq, version FROM audit_object_recent UNION ALL "
+      "SELECT object_id, seq, version FROM audit_export_object";
+  if (!bucket_param.empty()) sql += " WHERE bucket = " + std::string(bucket_param);
+  return sql + ")";
 }
 
 Record RowToRecord(const Statement& s) {
@@ -404,9 +431,9 @@ Status MergeRecentIndex(Connection& db, int64_t threshold) {
   CTIHUB_ASSIGN_OR_RETURN(int64_t rows, RecentIndexRows(db));
   if (rows < threshold) return Status::Ok();
   CTIHUB_RETURN_IF_ERROR(Exec(db,
-                              "INSERT INTO audit_object(object_id, version, seq, n) "
-                              "SELECT object_id, version, seq, n FROM audit_object_recent "
-                              "ORDER BY object_id, seq, n; "
+                              "INSERT INTO audit_export_object(bucket, seq, n, object_id, "
+                              "version) SELECT bucket, seq, n, object_id, version FROM "
+                              "audit_object_recent ORDER BY bucket, seq, n; "
                               "DELETE FROM audit_object_recent;"));
   return Status::Ok();
 }
@@ -582,7 +609,9 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
   const bool bulk_index = db_->object_position && options_.index_merge_rows > 0;
   CTIHUB_ASSIGN_OR_RETURN(
       Statement recent,
-      Prepare(db, "INSERT INTO audit_object_recent(object_id, seq, n, version) VALUES(?,?,?,?)",
+      Prepare(db,
+              "INSERT INTO audit_object_recent(bucket, object_id, seq, n, version) "
+              "VALUES(?,?,?,?,?)",
               "prepare"));
   struct IndexRow {
     const ObjectRef* ref;
@@ -603,7 +632,8 @@ Status AuditLog::CommitBatch(std::vector<Record>& batch) {
     int64_t position = 0;
     if (bulk_index && r.action == action::kExport) {
       for (const auto& o : r.objects) {
-        recent.Bind(1, o.id).Bind(2, r.seq).Bind(3, position++).Bind(4, o.version);
+        recent.Bind(1, ExportIndexBucket(o.id)).Bind(2, o.id).Bind(3, r.seq);
+        recent.Bind(4, position++).Bind(5, o.version);
         CTIHUB_RETURN_IF_ERROR(Insert(db, recent, "insert recent object index"));
         ++recent_rows;
       }
@@ -827,20 +857,22 @@ std::string WhereClause(const Filter& f, bool paged, bool recent) {
   if (f.since) sql += " AND time >= ?4";
   if (f.until) sql += " AND time < ?5";
   if (!f.object_id.empty())
-    sql += " AND seq IN (SELECT seq FROM " + ObjectIndexSql(recent) + " WHERE object_id = ?6)";
+    sql +=
+        " AND seq IN (SELECT seq FROM " + ObjectIndexSql(recent, "?11") + " WHERE object_id = ?6)";
   if (!f.org_or_naming_objects.empty()) sql += " AND (org = ?9 OR objects != '[]')";
   if (paged && f.after_seq > 0) sql += " AND seq > ?8";
   if (paged && f.before_seq > 0) sql += " AND seq < ?10";
   return sql;
 }
 
-void BindFilter(Statement& s, const Filter& f, bool paged) {
+void BindFilter(Statement& s, const Filter& f, bool paged, bool recent) {
   if (!f.user.empty()) s.Bind(1, f.user);
   if (!f.org.empty()) s.Bind(2, f.org);
   if (!f.action.empty()) s.Bind(3, f.action);
   if (f.since) s.Bind(4, f.since->Format(6));
   if (f.until) s.Bind(5, f.until->Format(6));
   if (!f.object_id.empty()) s.Bind(6, f.object_id);
+  if (!f.object_id.empty() && recent) s.Bind(11, ExportIndexBucket(f.object_id));
   if (!f.org_or_naming_objects.empty()) s.Bind(9, f.org_or_naming_objects);
   if (paged && f.after_seq > 0) s.Bind(8, f.after_seq);
   if (paged && f.before_seq > 0) s.Bind(10, f.before_seq);
@@ -853,10 +885,11 @@ Result<std::vector<Record>> Query(const std::string& data_dir, const Filter& f) 
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  std::string sql = kSelectColumns + WhereClause(f, true, HasRecentIndex(*conn));
+  const bool recent = HasRecentIndex(*conn);
+  std::string sql = kSelectColumns + WhereClause(f, true, recent);
   sql += f.newest_first ? " ORDER BY seq DESC LIMIT ?7" : " ORDER BY seq LIMIT ?7";
   CTIHUB_ASSIGN_OR_RETURN(Statement s, Prepare(*conn, sql, "query"));
-  BindFilter(s, f, true);
+  BindFilter(s, f, true, recent);
   s.Bind(7, f.limit > 0 ? f.limit : int64_t{1} << 62);
   std::vector<Record> out;
   for (;;) {
@@ -872,10 +905,10 @@ Result<int64_t> Count(const std::string& data_dir, const Filter& f) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
-  std::string sql =
-      "SELECT count(*) FROM audit_record" + WhereClause(f, false, HasRecentIndex(*conn));
+  const bool recent = HasRecentIndex(*conn);
+  std::string sql = "SELECT count(*) FROM audit_record" + WhereClause(f, false, recent);
   CTIHUB_ASSIGN_OR_RETURN(Statement s, Prepare(*conn, sql, "count"));
-  BindFilter(s, f, false);
+  BindFilter(s, f, false, recent);
   CTIHUB_RETURN_IF_ERROR(StepToRow(*conn, s, "count"));
   return s.Int(0);
 }
@@ -891,18 +924,20 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  const bool recent = HasRecentIndex(*conn);
   CTIHUB_ASSIGN_OR_RETURN(
       Statement s,
       Prepare(
           *conn,
           "SELECT r.seq, r.time, r.user, r.org, o.version, r.action, r.route, r.objects "
           "FROM " +
-              ObjectIndexSql(HasRecentIndex(*conn)) +
+              ObjectIndexSql(recent, "?4") +
               " o "
               "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, "
               "?3) ORDER BY r.seq",
           "who-saw"));
   s.Bind(1, object_id).Bind(2, action::kObjectServed).Bind(3, action::kExport);
+  if (recent) s.Bind(4, ExportIndexBucket(object_id));
   std::vector<Viewing> out;
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(bool row, Step(*conn, s, "who-saw"));

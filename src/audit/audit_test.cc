@@ -286,9 +286,10 @@ TEST_F(AuditTest, ObjectIndexOfRecordsInReverseIdOrder) {
 }
 
 // Issue 13 (export speed): an export record's index rows are appended to
-// audit_object_recent and merged into audit_object, in key order, once
-// index_merge_rows have gathered; before and after the merge who-saw, Query
-// and Count by object find every exported object and the chain verifies.
+// audit_object_recent and moved into audit_export_object (keyed by bucket,
+// seq, n) once index_merge_rows have gathered; before and after the merge
+// who-saw, Query and Count by object find every exported object (and
+// nothing for an id never exported) and the chain verifies.
 TEST_F(AuditTest, ExportIndexRowsGatherThenMerge) {
   Options opt;
   opt.index_merge_rows = 250;
@@ -305,7 +306,8 @@ TEST_F(AuditTest, ExportIndexRowsGatherThenMerge) {
   auto indexed_rows = [&] {
     auto db = sqlite::Connection::Open(dir_ + "/audit.db", {});
     EXPECT_TRUE(db.ok());
-    auto st = (*db)->Prepare("SELECT count(*) FROM audit_object");
+    auto st = (*db)->Prepare(
+        "SELECT (SELECT count(*) FROM audit_object) * 1000000 + count(*) FROM audit_export_object");
     EXPECT_TRUE(st.ok());
     auto row = st->Step();
     EXPECT_TRUE(row.ok() && *row);
@@ -347,7 +349,7 @@ TEST_F(AuditTest, ExportIndexRowsGatherThenMerge) {
     ASSERT_TRUE((*log)->Flush().ok());
   }
   EXPECT_EQ(*UnmergedIndexRowsForTest(dir_), 0);
-  EXPECT_EQ(indexed_rows(), 300);
+  EXPECT_EQ(indexed_rows(), 300);  // all in audit_export_object, none in audit_object
   expect_seen(3);
   {
     auto log = AuditLog::Open(dir_, opt);
@@ -357,6 +359,9 @@ TEST_F(AuditTest, ExportIndexRowsGatherThenMerge) {
   }
   EXPECT_EQ(*UnmergedIndexRowsForTest(dir_), 100);
   expect_seen(4);
+  auto never = WhoSaw(dir_, "indicator--999");  // never exported
+  ASSERT_TRUE(never.ok());
+  EXPECT_TRUE(never->empty());
 }
 
 // Issue 13 (export RSS): the queue is bounded by object refs too; a record
