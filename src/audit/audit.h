@@ -135,9 +135,10 @@ struct Options {
   // only by records. A record is always admitted to an empty queue.
   size_t max_queue_objects = 100000;
   size_t max_batch = 2000;
-  // Export records' index rows gather in audit_object_recent and are merged,
-  // sorted, into audit_object once this many have gathered (one pass over the
-  // index per merge instead of one random B-tree insert per row); lookups by
+  // Export records' index rows gather in audit_object_recent and are moved,
+  // sorted, into audit_export_object (keyed by a hash bucket of the id, then
+  // seq) once this many have gathered: one append per bucket per merge
+  // instead of one random B-tree insert per row (README.md). Lookups by
   // object scan the unmerged rows, so this also bounds that scan.
   int64_t index_merge_rows = 2000000;
   bool sign = true;  // sign head and checkpoints with DATA/node.key
