@@ -1,10 +1,10 @@
 // `ctihub match`: runs STIX indicators over sensor logs (src/matcher). The
-// indicators come from a STIX bundle file (streamed) or from a collection of
+// indicators come from a STIX bundle file (streamed), from a collection of
 // the local hub read as a user through the taxii read gate (the one policy
-// decision); inputs are log files (.gz read transparently) or stdin. Output:
-// one JSON line per (event, indicator) hit; optionally STIX sightings, written
-// to a file and/or to a collection through the import write path.
-// Exit 0 some hit, 1 no hit, 2 error (indicators or an input unreadable).
+// decision), or from a remote TAXII 2.1 collection (src/taxii_client); inputs are log files (.gz
+// read transparently) or stdin. Output: one JSON line per (event, indicator) hit; optionally STIX
+// sightings, written to a file and/or to a collection through the import write path. Exit 0 some
+// hit, 1 no hit, 2 error (indicators or an input unreadable).
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +30,7 @@
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/import_sink.h"
+#include "cli/remote_client.h"
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "core/utf8.h"
@@ -41,6 +42,7 @@
 #include "stix/bundle_reader.h"
 #include "stix/parse.h"
 #include "taxii/access.h"
+#include "taxii_client/client.h"
 
 namespace ctihub::cli {
 namespace {
@@ -48,6 +50,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kCollectionPrefix = "collection:";
+constexpr std::string_view kTaxiiPrefix = "taxii:";
 constexpr size_t kMaxListedMalformed = 10;  // all are counted; this many are reported
 constexpr size_t kMaxListedRefused = 10;    // indicators whose pattern does not compile
 constexpr size_t kReadChunk = 1u << 20;
@@ -69,6 +72,12 @@ struct MatchArgs {
   bool ignore_validity = false;
   bool quiet = false;
   int threads = 1;
+  // taxii:URL
+  RemoteConnection remote;  // credentials and TLS (the options of `ctihub remote`)
+  std::string collection;   // the remote collection id when URL is not a collection URL
+  double taxii_timeout_s = 300;
+  int64_t taxii_limit = 0;  // page size asked of the server (0: its default)
+  int64_t taxii_max_pages = 100'000;
 };
 
 int Fail(const std::string& msg) {
@@ -85,6 +94,7 @@ struct IndicatorSet {
   int64_t not_stix = 0;              // indicators left out: pattern_type other than stix
   int64_t malformed = 0;             // indicators left out: id or pattern missing
   int64_t superseded = 0;            // older versions of an indicator given twice
+  int64_t pages = 0;                 // TAXII pages read (taxii:URL)
   std::vector<std::string> samples;  // why some were left out
   std::unordered_map<std::string, std::pair<int64_t, size_t>> latest;  // id -> (modified, index)
 };
@@ -262,6 +272,79 @@ Status LoadCollection(HubSession& hub, const MatchArgs& a, std::string_view name
     q.next = page.next;
   }
   return hub.trail->Flush();
+}
+
+// The API root (or discovery) URL and the collection id a taxii: source names:
+// a collection URL (.../collections/ID/) carries its id, any other URL needs
+// --collection.
+struct TaxiiSource {
+  std::string base;
+  std::string collection;
+};
+
+Result<TaxiiSource> ParseTaxiiSource(std::string_view text, const std::string& collection) {
+  CTIHUB_ASSIGN_OR_RETURN(taxii_client::Url url, taxii_client::ParseUrl(text));
+  constexpr std::string_view kCollections = "/collections/";
+  const size_t at = url.path.rfind(kCollections);
+  if (at != std::string::npos) {
+    std::string id = url.path.substr(at + kCollections.size());
+    if (!id.empty() && id.back() == '/') id.pop_back();
+    if (!id.empty() && id.find('/') == std::string::npos) {
+      if (!collection.empty() && collection != id) {
+        return InvalidArgument("taxii_collection_conflict",
+                               "the URL names collection " + id + ", --collection " + collection);
+      }
+      url.path.resize(at + 1);
+      url.query.clear();
+      return TaxiiSource{url.ToString(), std::move(id)};
+    }
+  }
+  if (collection.empty()) {
+    return InvalidArgument("taxii_no_collection",
+                           "give a collection URL (API_ROOT/collections/ID/) or --collection ID");
+  }
+  return TaxiiSource{url.ToString(), collection};
+}
+
+// The indicators of a remote TAXII 2.1 collection, paged through with the
+// one TAXII client (match[type]=indicator on every request; `next` followed,
+// bounded by --taxii-max-pages and --taxii-timeout). What the server sends is
+// untrusted: an object that does not parse is counted as malformed.
+Status LoadTaxii(const MatchArgs& a, std::string_view url_text, IndicatorSet* set) {
+  CTIHUB_ASSIGN_OR_RETURN(TaxiiSource src, ParseTaxiiSource(url_text, a.collection));
+  RemoteConnection c = a.remote;
+  c.timeout_s = a.taxii_timeout_s;
+  c.request_timeout_s = std::min(c.request_timeout_s, a.taxii_timeout_s);
+  c.max_pages = a.taxii_max_pages;
+  CTIHUB_ASSIGN_OR_RETURN(taxii_client::ClientOptions options,
+                          RemoteClientOptions(c, "ctihub match"));
+  CTIHUB_ASSIGN_OR_RETURN(std::unique_ptr<taxii_client::Client> client,
+                          taxii_client::Client::Create(src.base, std::move(options)));
+  CTIHUB_ASSIGN_OR_RETURN(taxii_client::ApiRoot root, client->ResolveApiRoot());
+  taxii_client::PageQuery q;
+  q.limit = a.taxii_limit;
+  q.filters.emplace_back("match[type]", "indicator");
+  json::JsonParser parser;
+  const std::string where = "collection " + src.collection;
+  auto summary =
+      client->GetObjects(root.url, src.collection, q, [&](const taxii_client::ObjectsPage& page) {
+        for (const taxii_client::PageObject& o : page.objects) {
+          auto el = parser.Parse(o.text);
+          if (!el.ok()) {
+            ++set->objects;
+            ++set->malformed;
+            if (set->samples.size() < kMaxListedRefused)
+              set->samples.push_back(
+                  where + ": an object that does not parse: " + el.status().NamedMessage());
+            continue;
+          }
+          AddIndicatorObject(*el, where + ": " + o.id, set);
+        }
+        return Status::Ok();
+      });
+  if (!summary.ok()) return summary.status();
+  set->pages = summary->pages;
+  return Status::Ok();
 }
 
 // ---- reading lines ---------------------------------------------------------------
@@ -745,8 +828,13 @@ class Stopwatch {
 void PrintSummary(const IndicatorSet& set, Elapsed load, const matcher::IndexStats& st,
                   size_t refused, Elapsed build, const RunStats& r, Elapsed match,
                   size_t sightings) {
-  std::fprintf(stderr, "ctihub match: %lld objects read in %.3f s (%.3f s CPU)\n",
-               static_cast<long long>(set.objects), load.wall, load.cpu);
+  if (set.pages > 0) {
+    std::fprintf(stderr, "ctihub match: %lld objects read in %lld TAXII pages in %.3f s\n",
+                 static_cast<long long>(set.objects), static_cast<long long>(set.pages), load.wall);
+  } else {
+    std::fprintf(stderr, "ctihub match: %lld objects read in %.3f s (%.3f s CPU)\n",
+                 static_cast<long long>(set.objects), load.wall, load.cpu);
+  }
   std::fprintf(
       stderr,
       "ctihub match: indicators: %zu indexed (exact %zu, of which cidr %zu; regex %zu, "
@@ -815,6 +903,15 @@ int RunMatch(const MatchArgs& a) {
   if (!maps.ok()) return Fail(maps.status().NamedMessage());
   const bool from_collection =
       a.indicators.compare(0, kCollectionPrefix.size(), kCollectionPrefix) == 0;
+  const bool from_taxii = a.indicators.compare(0, kTaxiiPrefix.size(), kTaxiiPrefix) == 0;
+  if (!from_taxii && (a.remote.AnyGiven() || !a.collection.empty())) {
+    return Fail(
+        "--user, --password-stdin, --token-stdin, --ca-file, --insecure-tls and --collection "
+        "go with --indicators taxii:URL");
+  }
+  if (a.remote.ReadsStdin() && std::find(a.inputs.begin(), a.inputs.end(), "-") != a.inputs.end()) {
+    return Fail("--password-stdin/--token-stdin read stdin: it cannot also be an --input");
+  }
 
   std::optional<HubSession> hub;
   if (from_collection || a.report || !a.as_user.empty()) {
@@ -824,11 +921,15 @@ int RunMatch(const MatchArgs& a) {
   }
   const Stopwatch load_clock;
   IndicatorSet set;
-  Status loaded =
-      from_collection
-          ? LoadCollection(*hub, a, std::string_view(a.indicators).substr(kCollectionPrefix.size()),
-                           &set)
-          : LoadBundleFile(a.indicators, &set);
+  Status loaded;
+  if (from_collection) {
+    loaded = LoadCollection(*hub, a,
+                            std::string_view(a.indicators).substr(kCollectionPrefix.size()), &set);
+  } else if (from_taxii) {
+    loaded = LoadTaxii(a, std::string_view(a.indicators).substr(kTaxiiPrefix.size()), &set);
+  } else {
+    loaded = LoadBundleFile(a.indicators, &set);
+  }
   if (!loaded.ok()) return Fail("--indicators: " + loaded.NamedMessage());
   const Elapsed load_time = load_clock.Stop();
   for (const std::string& s : set.samples) std::fprintf(stderr, "ctihub match: %s\n", s.c_str());
@@ -929,8 +1030,10 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "match", "run STIX indicators over sensor logs: one JSON line per (event, indicator) hit");
   cmd->add_option("--indicators", args->indicators,
-                  "a STIX bundle file (.gz read transparently), or collection:ID|ALIAS of the "
-                  "local hub (read through the sharing policy as --as-user)")
+                  "a STIX bundle file (.gz read transparently), collection:ID|ALIAS of the "
+                  "local hub (read through the sharing policy as --as-user), or taxii:URL of a "
+                  "remote TAXII 2.1 collection (a collection URL, or an API root or discovery "
+                  "URL with --collection)")
       ->required();
   cmd->add_option("--input", args->inputs, "log files (.gz read transparently), - for stdin")
       ->required();
@@ -960,6 +1063,19 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--root", args->root, "API root of the collections (default: any)");
+  AddRemoteCredentialOptions(cmd, &args->remote);
+  cmd->add_option("--collection", args->collection,
+                  "taxii:URL: the remote collection id when URL is an API root or discovery URL");
+  cmd->add_option("--taxii-timeout", args->taxii_timeout_s,
+                  "taxii:URL: seconds for reading the whole collection")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--taxii-limit", args->taxii_limit, "taxii:URL: page size asked of the server")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--taxii-max-pages", args->taxii_max_pages,
+                  "taxii:URL: stop with an error after this many pages")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no summary on stderr");
   cmd->callback([exit_code, args]() { *exit_code = RunMatch(*args); });

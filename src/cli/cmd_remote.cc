@@ -8,6 +8,8 @@
 //   remote push URL --collection FILE...  POST the objects, wait for the status
 // URL is a discovery or an API root URL. The summary goes to stderr. Exit 0 ok,
 // 1 (push) some objects refused, 2 error (the message names the reason).
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/remote_client.h"
 #include "core/json.h"
 #include "stix/bundle_reader.h"
 #include "taxii_client/client.h"
@@ -26,16 +29,7 @@ namespace tc = taxii_client;
 
 struct RemoteArgs {
   std::string url;
-  std::string user;
-  bool password_stdin = false;
-  bool token_stdin = false;
-  std::string ca_file;
-  bool insecure_tls = false;
-  double timeout_s = 3600;
-  double request_timeout_s = 60;
-  int attempts = 4;
-  int64_t max_pages = 1'000'000;
-  int64_t max_response_bytes = 64 << 20;
+  RemoteConnection conn;
   // objects / manifest
   std::string collection;
   std::string added_after;
@@ -51,57 +45,25 @@ int Fail(const Status& st) {
   return kExitError;
 }
 
-Result<std::string> ReadSecretLine(const char* what) {
-  std::string line;
-  if (!std::getline(std::cin, line)) line.clear();
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return InvalidArgument(std::string("empty ") + what + " on stdin");
-  return line;
-}
-
 Result<std::unique_ptr<tc::Client>> MakeClient(const RemoteArgs& a) {
-  tc::ClientOptions o;
-  if (a.password_stdin && a.token_stdin)
-    return InvalidArgument("give --password-stdin or --token-stdin, not both");
-  if (a.password_stdin) {
-    if (a.user.empty()) return InvalidArgument("--password-stdin needs --user");
-    CTIHUB_ASSIGN_OR_RETURN(o.credentials.password, ReadSecretLine("password"));
-    o.credentials.user = a.user;
-  } else if (a.token_stdin) {
-    CTIHUB_ASSIGN_OR_RETURN(o.credentials.token, ReadSecretLine("token"));
-  } else if (!a.user.empty()) {
-    return InvalidArgument("--user needs --password-stdin");
-  }
-  o.tls.ca_file = a.ca_file;
-  o.tls.insecure_tls = a.insecure_tls;
-  o.operation_timeout = std::chrono::milliseconds(static_cast<int64_t>(a.timeout_s * 1000));
-  o.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(a.request_timeout_s * 1000));
-  o.transport.connect_timeout = std::min(o.request_timeout, o.transport.connect_timeout);
-  o.max_attempts = a.attempts;
-  o.max_pages = a.max_pages;
-  o.transport.max_response_bytes = static_cast<size_t>(a.max_response_bytes);
-  if (a.insecure_tls) std::fprintf(stderr, "warning: TLS certificates are not verified\n");
+  CTIHUB_ASSIGN_OR_RETURN(tc::ClientOptions o, RemoteClientOptions(a.conn, "ctihub remote"));
   return tc::Client::Create(a.url, std::move(o));
 }
 
 void AddConnectionOptions(CLI::App* cmd, RemoteArgs* a) {
   cmd->add_option("url", a->url, "discovery or API root URL (http:// or https://)")->required();
-  cmd->add_option("--user", a->user, "HTTP Basic user (with --password-stdin)");
-  cmd->add_flag("--password-stdin", a->password_stdin, "read the Basic password from stdin");
-  cmd->add_flag("--token-stdin", a->token_stdin, "read a Bearer token from stdin");
-  cmd->add_option("--ca-file", a->ca_file, "PEM file of CA certificates to trust")
-      ->check(CLI::ExistingFile);
-  cmd->add_flag("--insecure-tls", a->insecure_tls,
-                "do not verify the server's certificate (testing only)");
-  cmd->add_option("--timeout", a->timeout_s, "seconds for the whole command (default 3600)")
+  AddRemoteCredentialOptions(cmd, &a->conn);
+  cmd->add_option("--timeout", a->conn.timeout_s, "seconds for the whole command (default 3600)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--request-timeout", a->request_timeout_s, "seconds for one request (default 60)")
+  cmd->add_option("--request-timeout", a->conn.request_timeout_s,
+                  "seconds for one request (default 60)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--attempts", a->attempts, "attempts per request, retries included (default 4)")
+  cmd->add_option("--attempts", a->conn.attempts,
+                  "attempts per request, retries included (default 4)")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--max-pages", a->max_pages, "stop with an error after this many pages")
+  cmd->add_option("--max-pages", a->conn.max_pages, "stop with an error after this many pages")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  cmd->add_option("--max-response-bytes", a->max_response_bytes,
+  cmd->add_option("--max-response-bytes", a->conn.max_response_bytes,
                   "largest response accepted (default 64 MiB)")
       ->check(CLI::Range(int64_t{1024}, int64_t{1} << 34));
 }
@@ -246,6 +208,50 @@ int RunPush(const RemoteArgs& a) {
 }
 
 }  // namespace
+
+static Result<std::string> ReadSecretLine(const char* what) {
+  std::string line;
+  if (!std::getline(std::cin, line)) line.clear();
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return InvalidArgument(std::string("empty ") + what + " on stdin");
+  return line;
+}
+
+void AddRemoteCredentialOptions(CLI::App* cmd, RemoteConnection* c) {
+  cmd->add_option("--user", c->user, "HTTP Basic user (with --password-stdin)");
+  cmd->add_flag("--password-stdin", c->password_stdin, "read the Basic password from stdin");
+  cmd->add_flag("--token-stdin", c->token_stdin, "read a Bearer token from stdin");
+  cmd->add_option("--ca-file", c->ca_file, "PEM file of CA certificates to trust")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure-tls", c->insecure_tls,
+                "do not verify the server's certificate (testing only)");
+}
+
+Result<tc::ClientOptions> RemoteClientOptions(const RemoteConnection& c, const char* command) {
+  tc::ClientOptions o;
+  if (c.password_stdin && c.token_stdin)
+    return InvalidArgument("give --password-stdin or --token-stdin, not both");
+  if (c.password_stdin) {
+    if (c.user.empty()) return InvalidArgument("--password-stdin needs --user");
+    CTIHUB_ASSIGN_OR_RETURN(o.credentials.password, ReadSecretLine("password"));
+    o.credentials.user = c.user;
+  } else if (c.token_stdin) {
+    CTIHUB_ASSIGN_OR_RETURN(o.credentials.token, ReadSecretLine("token"));
+  } else if (!c.user.empty()) {
+    return InvalidArgument("--user needs --password-stdin");
+  }
+  o.tls.ca_file = c.ca_file;
+  o.tls.insecure_tls = c.insecure_tls;
+  o.operation_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.timeout_s * 1000));
+  o.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.request_timeout_s * 1000));
+  o.transport.connect_timeout = std::min(o.request_timeout, o.transport.connect_timeout);
+  o.max_attempts = c.attempts;
+  o.max_pages = c.max_pages;
+  o.transport.max_response_bytes = static_cast<size_t>(c.max_response_bytes);
+  if (c.insecure_tls)
+    std::fprintf(stderr, "%s: warning: TLS certificates are not verified\n", command);
+  return o;
+}
 
 void RegisterRemoteCommands(CLI::App& app, int* exit_code) {
   auto* remote = app.add_subcommand("remote", "talk to a remote TAXII 2.1 server (client)");

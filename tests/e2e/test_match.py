@@ -10,19 +10,25 @@ field maps and normalisation rules (docs/formats/match.md) and compares them
 with the command's output exactly. It also reads the indicators from a hub
 collection as users of two organisations (the sharing policy decides what
 each may use), validates the sightings file with `ctihub validate` and
-reports sightings into a collection through the import write path.
+reports sightings into a collection through the import write path. The
+`taxii:URL` source reads the same indicators from a running hub over TAXII 2.1
+(paged, Bearer and Basic, TLS with --ca-file) and must give exactly the hits of
+the bundle file; a wrong token, a dead or silent server end with exit 2.
 """
 import datetime
 import gzip
 import ipaddress
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub import Hub, check, parse_args, run_tests  # noqa: E402
+from hub import Hub, check, malware, parse_args, run_tests  # noqa: E402
 
 ARGS = None
 T0 = 1717200000  # 2024-06-01T00:00:00Z: inside every indicator's validity but the expired one
@@ -484,7 +490,117 @@ def test_threads_same_output():
         check(rc == 2, "--threads 0 is refused")
 
 
+def test_taxii_source():
+    with Hub(ARGS.ctihub, "match-taxii") as hub:
+        hub.setup()
+        indicators, bundle, logs, paths = fixtures(hub.dir)
+        objs = [o for o, _ in indicators.values()]
+        # The collection also holds a non-indicator: match[type]=indicator leaves it on the server.
+        mixed = os.path.join(hub.dir, "mixed.json")
+        write_bundle(mixed, objs + [malware("not an indicator")])
+        hub.cli("import", "--collection", "shared", "--root", "api1", "--org", "acme", mixed)
+        maps = []
+        for m in MAPS:
+            maps += ["--map", m]
+        rc, text, err = run("match", "--indicators", bundle, "--input", *(paths + maps))
+        want = hits_of(text)
+        check(rc == 0 and len(want) >= 15, "the bundle file hits (%d): %s" % (len(want), err))
+        hub.start()
+        col = hub.collections["shared"]
+        col_url = "%s/api1/collections/%s/" % (hub.url, col)
+        bob = hub.tokens["bob"] + "\n"
+
+        # A collection URL, a Bearer token, pages of 3: exactly the bundle file's hits.
+        rc, text, err = run("match", "--indicators", "taxii:" + col_url, "--token-stdin",
+                            "--taxii-limit", "3", "--input", *(paths + maps), stdin=bob)
+        check(rc == 0, "taxii: source exits 0: %d %s" % (rc, err))
+        compare(hits_of(text), want, "taxii: collection URL")
+        m = re.search(r"(\d+) objects read in (\d+) TAXII pages", err)
+        check(m is not None and int(m.group(1)) == len(objs) and int(m.group(2)) >= 4,
+              "only the %d indicators were fetched, in pages of 3: %s" % (len(objs), err[:300]))
+        check(hub.tokens["bob"] not in err, "the token is not echoed")
+
+        # An API root + --collection with HTTP Basic; the discovery URL + --collection.
+        rc, text, err = run("match", "--indicators", "taxii:%s/api1/" % hub.url, "--collection", col,
+                            "--user", "alice", "--password-stdin", "--input", *(paths + maps),
+                            stdin=hub.passwords["alice"] + "\n")
+        check(rc == 0, "API root + --collection, Basic: %d %s" % (rc, err))
+        compare(hits_of(text), want, "taxii: API root + --collection")
+        check(hub.passwords["alice"] not in err, "the password is not echoed")
+        rc, text, err = run("match", "--indicators", "taxii:%s/taxii2/" % hub.url, "--collection",
+                            col, "--token-stdin", "--input", *(paths + maps), stdin=bob)
+        check(rc == 0, "discovery + --collection: %d %s" % (rc, err))
+        compare(hits_of(text), want, "taxii: discovery + --collection")
+
+        # Failures: each a clear message and exit 2.
+        rc, text, err = run("match", "--indicators", "taxii:" + col_url, "--token-stdin",
+                            "--input", paths[0], stdin="wrong-token-0123\n")
+        check(rc == 2 and "unauthorized" in err and "wrong-token-0123" not in err and text == "",
+              "a wrong token: exit 2, unauthorized, token not echoed: %d %s" % (rc, err))
+        rc, _, err = run("match", "--indicators", "taxii:" + col_url, "--input", paths[0])
+        check(rc == 2 and "unauthorized" in err, "no credentials: exit 2: %d %s" % (rc, err))
+        rc, _, err = run("match", "--indicators", "taxii:%s/api1/" % hub.url, "--token-stdin",
+                         "--input", paths[0], stdin=bob)
+        check(rc == 2 and "--collection" in err, "an API root without --collection: %s" % err)
+        rc, _, err = run("match", "--indicators", "taxii:%s/api1/collections/%s/" % (hub.url, "nope"),
+                         "--token-stdin", "--input", paths[0], stdin=bob)
+        check(rc == 2 and "not_found" in err, "an unknown collection: %d %s" % (rc, err))
+        rc, _, err = run("match", "--indicators", "taxii:ftp://x/", "--collection", "c",
+                         "--input", paths[0])
+        check(rc == 2 and "bad_url" in err, "a bad URL: %d %s" % (rc, err))
+        rc, _, err = run("match", "--indicators", bundle, "--token-stdin", "--input", paths[0],
+                         stdin=bob)
+        check(rc == 2 and "taxii:URL" in err, "credential options without taxii: %s" % err)
+        rc, _, err = run("match", "--indicators", "taxii:" + col_url, "--token-stdin",
+                         "--input", "-", stdin=bob)
+        check(rc == 2 and "stdin" in err, "stdin is the token or the input, not both: %s" % err)
+    # A port nobody listens on, and a server that accepts and never answers: bounded by
+    # --taxii-timeout.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    t0 = time.time()
+    rc, _, err = run("match", "--indicators", "taxii:http://127.0.0.1:%d/api1/" % dead,
+                     "--collection", "c", "--taxii-timeout", "3", "--input", paths[0])
+    check(rc == 2 and "connect_failed" in err and time.time() - t0 < 30,
+          "a dead server: exit 2 connect_failed, quickly: %d %s" % (rc, err))
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # never accepts: the request is sent, no answer comes
+    try:
+        t0 = time.time()
+        rc, _, err = run("match", "--indicators",
+                         "taxii:http://127.0.0.1:%d/api1/" % silent.getsockname()[1],
+                         "--collection", "c", "--taxii-timeout", "2", "--input", paths[0])
+        check(rc == 2 and "timeout" in err and time.time() - t0 < 30,
+              "a silent server: exit 2 with a timeout, within the bound: %d %s" % (rc, err))
+    finally:
+        silent.close()
+
+
+def test_taxii_source_tls():
+    from test_taxii_client import make_cert
+    with Hub(ARGS.ctihub, "match-taxii-tls") as hub:
+        hub.setup()
+        indicators, bundle, logs, paths = fixtures(hub.dir)
+        hub.cli("import", "--collection", "shared", "--root", "api1", "--org", "acme", bundle)
+        cert, key = make_cert(hub.dir, "right", "IP:127.0.0.1")
+        hub.start("--tls-cert", cert, "--tls-key", key)
+        url = "taxii:%s/api1/collections/%s/" % (hub.url, hub.collections["shared"])
+        tok = hub.tokens["bob"] + "\n"
+        rc, text, err = run("match", "--indicators", url, "--token-stdin", "--input", paths[0],
+                            stdin=tok)
+        check(rc == 2 and "tls_verify_failed" in err, "self-signed, no --ca-file: %d %s" % (rc, err))
+        rc, text, err = run("match", "--indicators", url, "--token-stdin", "--ca-file", cert,
+                            "--input", paths[0], stdin=tok)
+        rc2, want, err2 = run("match", "--indicators", bundle, "--input", paths[0])
+        check(rc == 0 and rc2 == 0, "--ca-file trusts it: %d %s" % (rc, err))
+        compare(hits_of(text), hits_of(want), "taxii: over TLS")
+
+
 if __name__ == "__main__":
     ARGS = parse_args()
     sys.exit(run_tests([test_bundle_source_exact_hits, test_bad_input,
-                        test_collection_source_policy_and_sightings, test_threads_same_output]))
+                        test_collection_source_policy_and_sightings, test_threads_same_output,
+                        test_taxii_source, test_taxii_source_tls]))
