@@ -1,16 +1,21 @@
 // `ctihub match`: runs STIX indicators over sensor logs (src/matcher). The
 // indicators come from a STIX bundle file (streamed), from a collection of
 // the local hub read as a user through the taxii read gate (the one policy
-// decision), or from a remote TAXII 2.1 collection (src/taxii_client); inputs are log files (.gz
-// read transparently) or stdin. Output: one JSON line per (event, indicator) hit; optionally STIX
-// sightings, written to a file and/or to a collection through the import write path. Exit 0 some
-// hit, 1 no hit, 2 error (indicators or an input unreadable).
+// decision), or from a remote TAXII 2.1 collection (src/taxii_client). Inputs
+// are log files (.gz read transparently) or stdin, or one plain file followed
+// as it grows (--follow: polled, through rotation and truncation). Output: one
+// JSON line per (event, indicator) hit; optionally STIX sightings, written to
+// a file and/or to a collection through the import write path.
+// Exit 0 some hit, 1 no hit, 2 error (indicators or an input unreadable).
+#include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -78,6 +83,10 @@ struct MatchArgs {
   double taxii_timeout_s = 300;
   int64_t taxii_limit = 0;  // page size asked of the server (0: its default)
   int64_t taxii_max_pages = 100'000;
+  // --follow
+  bool follow = false;
+  double follow_timeout_s = 0;
+  double follow_idle_s = 0;
 };
 
 int Fail(const std::string& msg) {
@@ -356,7 +365,9 @@ class LineSource {
   explicit LineSource(std::FILE* f) : f_(f) { buf_.resize(kReadChunk); }
 
   // False at the end of the input. *too_long: the line was over the limit
-  // (its text is not returned).
+  // (its text is not returned). Following (SetFollow(true)): false when no
+  // complete line is there yet; a last line without its newline stays
+  // buffered, and a later call reads what was appended since.
   bool Next(std::string_view* line, bool* too_long) {
     *too_long = false;
     for (;;) {
@@ -388,8 +399,16 @@ class LineSource {
         return true;
       }
       Fill();
+      if (starved_) {
+        starved_ = false;
+        return false;
+      }
     }
   }
+
+  // Following: at the end, wait for more instead of taking a last line
+  // without its newline. SetFollow(false) reads the rest to the real end.
+  void SetFollow(bool follow) { follow_ = follow; }
 
   // Bytes of the input behind the lines returned so far (newlines included).
   int64_t consumed() const { return consumed_; }
@@ -404,7 +423,13 @@ class LineSource {
     if (buf_.size() - end_ < kReadChunk / 2) buf_.resize(buf_.size() + kReadChunk);
     size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, f_);
     end_ += n;
-    if (n == 0) eof_ = true;
+    if (n > 0) return;
+    if (follow_ && !std::ferror(f_)) {
+      std::clearerr(f_);  // the next read sees what was appended
+      starved_ = true;
+    } else {
+      eof_ = true;
+    }
   }
 
   std::FILE* f_;
@@ -414,6 +439,8 @@ class LineSource {
   int64_t consumed_ = 0;
   bool eof_ = false;
   bool skipping_ = false;
+  bool follow_ = false;
+  bool starved_ = false;
 };
 
 // ---- the run ---------------------------------------------------------------------
@@ -490,6 +517,49 @@ void Tally(std::map<uint32_t, SightingTally>* tallies, uint32_t indicator, bool 
   }
 }
 
+// --follow: when to stop by itself (0: no such limit) and what happened.
+struct FollowOptions {
+  double timeout_s = 0;  // since the start
+  double idle_s = 0;     // since the last line (or the start)
+};
+
+struct FollowStats {
+  int64_t reopened = 0;  // the file was replaced or shrank
+  std::string stopped_by;
+  double seconds = 0;
+};
+
+constexpr std::chrono::milliseconds kFollowPoll{200};
+
+// Set by SIGINT/SIGTERM while following: the loop stops at its next poll.
+volatile std::sig_atomic_t g_follow_stop = 0;
+
+void OnFollowSignal(int /*signal*/) { g_follow_stop = 1; }
+
+// Catches SIGINT and SIGTERM for its lifetime (without SA_RESTART, so a
+// sleep ends early); the previous handlers come back after.
+class FollowSignals {
+ public:
+  FollowSignals() {
+    g_follow_stop = 0;
+    struct sigaction sa {};
+    sa.sa_handler = &OnFollowSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~FollowSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  FollowSignals(const FollowSignals&) = delete;
+  FollowSignals& operator=(const FollowSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
 // Reads units with one Matcher (one stream). Hits go straight to `out`, or,
 // without one, are kept for TakeResult. Not thread-safe: one per thread.
 class MatchRun {
@@ -501,6 +571,13 @@ class MatchRun {
 
   // One unit to its end. An error when it could not be read at all.
   Status Read(const Unit& unit);
+  // --follow: reads `path` (a plain file), then what is appended to it, until
+  // a limit of `opts` or SIGINT/SIGTERM; flushes the hits after each batch of
+  // lines. A file replaced (rotation) is read to its end and the new one from
+  // its start; a file that shrank (truncation) is read again from its start.
+  // An error when the file cannot be read or its format not detected.
+  Status Follow(const std::string& path, const std::string& format, const FollowOptions& opts,
+                FollowStats* fs);
 
   const RunStats& stats() const { return result_.stats; }
   const std::map<uint32_t, SightingTally>& tallies() const { return result_.tallies; }
@@ -514,6 +591,9 @@ class MatchRun {
       result_.stats.malformed_samples.push_back({file, line, std::move(reason)});
   }
   void Emit(const std::string& file, int64_t line, const matcher::Event& event);
+  // One line (line `n` of `path`) through `reader` and the matcher.
+  void Line(std::string_view text, bool too_long, const std::string& path, int64_t n,
+            matcher::LineReader& reader);
   void ReadLines(LineSource& lines, const std::string& path, int64_t start, int64_t end,
                  matcher::LineReader& reader);
 
@@ -525,6 +605,7 @@ class MatchRun {
   std::vector<matcher::Hit> hits_;
   std::string line_out_;
   UnitResult result_;
+  matcher::Event event_;
 };
 
 // The first non-blank line of what `in` starts with.
@@ -549,32 +630,35 @@ Result<std::string> InputFormat(formats::Input& in, const std::string& given) {
   return std::string(matcher::FormatName(format));
 }
 
+void MatchRun::Line(std::string_view text, bool too_long, const std::string& path, int64_t n,
+                    matcher::LineReader& reader) {
+  ++result_.stats.lines;
+  result_.stats.bytes += static_cast<int64_t>(text.size()) + 1;
+  if (too_long) {
+    Malformed(path, n, "line_too_long: over " + std::to_string(matcher::kMaxLineBytes) + " bytes");
+    return;
+  }
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  auto outcome = reader.Read(text, &event_);
+  if (!outcome.ok()) {
+    Malformed(path, n, outcome.status().NamedMessage());
+    return;
+  }
+  if (*outcome != matcher::LineReader::Outcome::kEvent) return;
+  ++result_.stats.events;
+  matcher_.Match(event_, &hits_);
+  if (!hits_.empty()) Emit(path, n, event_);
+}
+
 void MatchRun::ReadLines(LineSource& lines, const std::string& path, int64_t start, int64_t end,
                          matcher::LineReader& reader) {
-  matcher::Event event;
   std::string_view text;
   bool too_long = false;
   // `start`: the input offset `lines` began at; a line starting at `end` or later is the
   // next unit's.
   for (int64_t n = 1; (end < 0 || start + lines.consumed() < end) && lines.Next(&text, &too_long);
        ++n) {
-    ++result_.stats.lines;
-    result_.stats.bytes += static_cast<int64_t>(text.size()) + 1;
-    if (too_long) {
-      Malformed(path, n,
-                "line_too_long: over " + std::to_string(matcher::kMaxLineBytes) + " bytes");
-      continue;
-    }
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    auto outcome = reader.Read(text, &event);
-    if (!outcome.ok()) {
-      Malformed(path, n, outcome.status().NamedMessage());
-      continue;
-    }
-    if (*outcome != matcher::LineReader::Outcome::kEvent) continue;
-    ++result_.stats.events;
-    matcher_.Match(event, &hits_);
-    if (!hits_.empty()) Emit(path, n, event);
+    Line(text, too_long, path, n, reader);
   }
 }
 
@@ -631,6 +715,144 @@ void MatchRun::Emit(const std::string& file, int64_t line, const matcher::Event&
     }
     Tally(&result_.tallies, h.indicator, event.has_time, event.time_us);
   }
+}
+
+// A file being followed: its stream, the lines read from it, its identity
+// (to notice a replacement) and the reader of its format (made from its first
+// non-blank line unless --format was given).
+struct FollowedFile {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{nullptr, &std::fclose};
+  std::unique_ptr<LineSource> lines;
+  std::unique_ptr<matcher::LineReader> reader;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int64_t n = 0;  // lines read
+
+  Status Open(const std::string& path) {
+    f.reset(std::fopen(path.c_str(), "rb"));
+    if (!f) return InvalidArgument(std::string(std::strerror(errno)));
+    struct stat st {};
+    if (fstat(fileno(f.get()), &st) != 0) return InvalidArgument(std::strerror(errno));
+    dev = st.st_dev;
+    ino = st.st_ino;
+    Restart();
+    return Status::Ok();
+  }
+  // From the start of the stream: new lines, a new reader, line numbers from 1.
+  void Restart() {
+    lines = std::make_unique<LineSource>(f.get());
+    lines->SetFollow(true);
+    reader.reset();
+    n = 0;
+  }
+};
+
+Status MatchRun::Follow(const std::string& path, const std::string& format,
+                        const FollowOptions& opts, FollowStats* fs) {
+  FollowSignals signals;
+  FollowedFile file;
+  CTIHUB_RETURN_IF_ERROR(file.Open(path));
+  const auto start = Clock::now();
+  auto last_line = start;
+  auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  auto timed_out = [&] { return opts.timeout_s > 0 && seconds_since(start) >= opts.timeout_s; };
+  // Reads every complete line there is now (stopping early on a signal or,
+  // checked every 1024 lines, the timeout); true when it read one.
+  auto drain = [&]() -> Result<bool> {
+    bool any = false;
+    std::string_view text;
+    bool too_long = false;
+    for (int64_t read = 0; !g_follow_stop && ((read & 1023) != 1023 || !timed_out()) &&
+                           file.lines->Next(&text, &too_long);
+         ++read) {
+      any = true;
+      ++file.n;
+      if (!file.reader) {
+        if (!too_long && text.find_first_not_of(" \t\r") == std::string_view::npos) {
+          ++result_.stats.lines;  // blank lines before the first one: nothing to read yet
+          result_.stats.bytes += static_cast<int64_t>(text.size()) + 1;
+          continue;
+        }
+        std::string name = format;
+        if (name.empty()) {
+          if (too_long) return InvalidArgument("line_too_long: the first line is too long");
+          auto detected = matcher::DetectFormat(text);
+          if (!detected.ok()) return detected.status();
+          name = std::string(matcher::FormatName(*detected));
+        }
+        CTIHUB_ASSIGN_OR_RETURN(matcher::Format f, matcher::ParseFormat(name));
+        CTIHUB_ASSIGN_OR_RETURN(
+            file.reader,
+            matcher::LineReader::Make(f, *maps_, const_cast<matcher::PathRegistry*>(paths_)));
+      }
+      Line(text, too_long, path, file.n, *file.reader);
+    }
+    if (std::ferror(file.f.get()))
+      return InvalidArgument("read error: " + std::string(std::strerror(errno)));
+    return any;
+  };
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool any, drain());
+    if (any) {
+      last_line = Clock::now();
+      if (out_ != nullptr) std::fflush(out_);
+    }
+    if (g_follow_stop) {
+      fs->stopped_by = "signal";
+      break;
+    }
+    if (timed_out()) {
+      fs->stopped_by = "follow-timeout";
+      break;
+    }
+    if (opts.idle_s > 0 && seconds_since(last_line) >= opts.idle_s) {
+      fs->stopped_by = "follow-idle";
+      break;
+    }
+    // Replaced (renamed away and a new file made): the rest of the old one, a
+    // last line without its newline included, then the new one from its start.
+    // Gone and not replaced yet: keep reading the old one. Shrunk: from the start.
+    struct stat now {};
+    if (stat(path.c_str(), &now) == 0 && (now.st_ino != file.ino || now.st_dev != file.dev)) {
+      file.lines->SetFollow(false);
+      CTIHUB_ASSIGN_OR_RETURN(bool rest, drain());
+      (void)rest;
+      FollowedFile next;
+      if (next.Open(path).ok()) {
+        file = std::move(next);
+        ++fs->reopened;
+        if (out_ != nullptr) std::fflush(out_);
+        continue;
+      }
+      file.lines->SetFollow(true);  // vanished again between stat and open: try later
+    } else {
+      struct stat mine {};
+      const off_t at = ftello(file.f.get());
+      if (fstat(fileno(file.f.get()), &mine) == 0 && at >= 0 && mine.st_size < at) {
+        if (fseeko(file.f.get(), 0, SEEK_SET) != 0)
+          return InvalidArgument("rewinding after truncation: " +
+                                 std::string(std::strerror(errno)));
+        std::clearerr(file.f.get());
+        file.Restart();
+        ++fs->reopened;
+        continue;
+      }
+    }
+    auto pause = kFollowPoll;
+    if (opts.timeout_s > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::duration<double>(opts.timeout_s - seconds_since(start)));
+      pause = std::clamp(left, std::chrono::milliseconds(1), pause);
+    }
+    timespec ts{static_cast<time_t>(pause.count() / 1000),
+                static_cast<long>(pause.count() % 1000) * 1'000'000};
+    nanosleep(&ts, nullptr);  // a signal ends it early
+  }
+  fs->seconds = seconds_since(start);
+  if (out_ != nullptr) std::fflush(out_);
+  return Status::Ok();
 }
 
 // ---- threads ---------------------------------------------------------------------
@@ -893,6 +1115,31 @@ Result<std::unique_ptr<matcher::IndicatorIndex>> BuildIndex(const IndicatorSet& 
   return builder.Finish();
 }
 
+// --follow reads one plain file: not stdin, not gzip, not several inputs, one thread.
+Status CheckFollow(const MatchArgs& a) {
+  if (!a.follow) {
+    if (a.follow_timeout_s > 0 || a.follow_idle_s > 0)
+      return InvalidArgument("--follow-timeout and --follow-idle go with --follow");
+    return Status::Ok();
+  }
+  if (a.inputs.size() != 1) return InvalidArgument("--follow takes exactly one --input");
+  const std::string& path = a.inputs[0];
+  if (path == "-") return InvalidArgument("--follow needs a plain file: stdin cannot be followed");
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return InvalidArgument(path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return InvalidArgument("--follow needs a plain file: " + path + " is not a regular file");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return InvalidArgument(path + ": " + std::strerror(errno));
+  unsigned char magic[2] = {0, 0};
+  const size_t n = std::fread(magic, 1, 2, f);
+  std::fclose(f);
+  if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+    return InvalidArgument("--follow needs a plain file: " + path + " is gzip-compressed");
+  if (a.threads > 1) return InvalidArgument("--follow reads one stream: --threads must be 1");
+  return Status::Ok();
+}
+
 int RunMatch(const MatchArgs& a) {
   if (a.report && a.report_collection.empty()) return Fail("--report needs --report-collection");
   if (!a.format.empty()) {
@@ -901,6 +1148,7 @@ int RunMatch(const MatchArgs& a) {
   }
   auto maps = ParseMaps(a.maps);
   if (!maps.ok()) return Fail(maps.status().NamedMessage());
+  if (Status st = CheckFollow(a); !st.ok()) return Fail(st.NamedMessage());
   const bool from_collection =
       a.indicators.compare(0, kCollectionPrefix.size(), kCollectionPrefix) == 0;
   const bool from_taxii = a.indicators.compare(0, kTaxiiPrefix.size(), kTaxiiPrefix) == 0;
@@ -968,7 +1216,19 @@ int RunMatch(const MatchArgs& a) {
   RunStats stats;
   std::map<uint32_t, SightingTally> tallies;
   int64_t unreadable = 0;
-  if (threads <= 1) {
+  FollowStats follow;
+  if (a.follow) {
+    MatchRun run(index->get(), &paths, &*maps, out, opts);
+    Status st = run.Follow(a.inputs[0], a.format, {a.follow_timeout_s, a.follow_idle_s}, &follow);
+    if (!st.ok()) {
+      ++unreadable;
+      std::fprintf(stderr, "ctihub match: %s: %s\n", a.inputs[0].c_str(),
+                   st.NamedMessage().c_str());
+    }
+    UnitResult r = run.TakeResult();
+    stats = std::move(r.stats);
+    tallies = std::move(r.tallies);
+  } else if (threads <= 1) {
     MatchRun run(index->get(), &paths, &*maps, out, opts);
     for (const std::string& input : a.inputs) {
       Status st = run.Read({input, a.format, 0, -1});
@@ -1018,6 +1278,13 @@ int RunMatch(const MatchArgs& a) {
   if (!a.quiet) {
     PrintSummary(set, load_time, (*index)->stats(), refused, build_time, stats, match_time,
                  sightings.size());
+    if (a.follow) {
+      std::fprintf(stderr,
+                   "ctihub match: followed %s for %.1f s, reopened %lld times (rotated or "
+                   "truncated), stopped by %s\n",
+                   a.inputs[0].c_str(), follow.seconds, static_cast<long long>(follow.reopened),
+                   follow.stopped_by.empty() ? "an error" : follow.stopped_by.c_str());
+    }
   }
   if (unreadable > 0) return kExitError;
   return stats.hits > 0 ? kExitOk : kExitNegative;
@@ -1078,6 +1345,16 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
   cmd->add_flag("--quiet", args->quiet, "no summary on stderr");
+  cmd->add_flag("--follow", args->follow,
+                "like tail -F: after the end of the (one, plain) input keep reading what is "
+                "appended, reopen it when rotated or truncated; stop on SIGINT/SIGTERM or a "
+                "--follow-* limit, then print the summary");
+  cmd->add_option("--follow-timeout", args->follow_timeout_s,
+                  "--follow: stop after this many seconds")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--follow-idle", args->follow_idle_s,
+                  "--follow: stop after this many seconds without a new line")
+      ->check(CLI::PositiveNumber);
   cmd->callback([exit_code, args]() { *exit_code = RunMatch(*args); });
 }
 

@@ -14,16 +14,21 @@ reports sightings into a collection through the import write path. The
 `taxii:URL` source reads the same indicators from a running hub over TAXII 2.1
 (paged, Bearer and Basic, TLS with --ca-file) and must give exactly the hits of
 the bundle file; a wrong token, a dead or silent server end with exit 2.
+`--follow` tails a Zeek log while the test appends to it, rotates it and
+truncates it, and stops by its idle limit or a signal with the summary.
 """
 import datetime
 import gzip
 import ipaddress
 import json
 import os
+import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -599,8 +604,152 @@ def test_taxii_source_tls():
         compare(hits_of(text), hits_of(want), "taxii: over TLS")
 
 
+def dns_line(t, query):
+    return json.dumps({"ts": t, "uid": "C" + uuid.uuid4().hex[:8], "id.orig_h": "10.0.0.5",
+                       "id.orig_p": 5000, "id.resp_h": "192.0.2.53", "id.resp_p": 53,
+                       "_path": "dns", "query": query}) + "\n"
+
+
+class Follower:
+    """`ctihub match --follow` running; its hit lines arrive on a queue (read by a thread)."""
+
+    def __init__(self, *args):
+        self.err_path = args[-1]
+        self.err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen([ARGS.ctihub] + list(args[:-1]), stdout=subprocess.PIPE,
+                                     stderr=self.err)
+        self.hits = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in iter(self.proc.stdout.readline, b""):
+            self.hits.put(json.loads(line))
+
+    def next_hits(self, n, what, timeout=20):
+        """The next n hit lines, each within `timeout` seconds (bounded wait)."""
+        got = []
+        for _ in range(n):
+            try:
+                got.append(self.hits.get(timeout=timeout))
+            except queue.Empty:
+                break
+        check(len(got) == n, "%s: %d hit lines arrive while it runs (got %d)" % (what, n, len(got)))
+        return got
+
+    def finish(self, timeout=30):
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            check(False, "--follow did not stop by itself within %ds" % timeout)
+        self.err.close()
+        with open(self.err_path) as f:
+            return rc, f.read()
+
+
+def append(path, text):
+    with open(path, "a") as f:
+        f.write(text)
+        f.flush()
+
+
+def test_follow_rotation_truncation():
+    with Hub(ARGS.ctihub, "match-follow") as hub:
+        indicators, bundle, _, _ = fixtures(hub.dir)
+        domain = indicators["domain"][0]["id"]
+        log = os.path.join(hub.dir, "dns.log")
+        with open(log, "w") as f:
+            f.write(dns_line(T0, "clean.test") + dns_line(T0 + 1, "evil.example.com"))
+        # Stops by itself 5 s after the last line (the test keeps lines coming faster than
+        # that), and after 120 s whatever happens.
+        fo = Follower("match", "--indicators", bundle, "--input", log, "--follow",
+                      "--follow-idle", "5", "--follow-timeout", "120",
+                      os.path.join(hub.dir, "follow.err"))
+        lines = []  # (line, time) of the hits, in the order they must arrive
+
+        def expect(n, what):
+            got = fo.next_hits(n, what)
+            for h in got:
+                check(h["indicator_id"] == domain and h["file"] == log,
+                      "%s: a hit of the domain indicator in the followed file: %s" % (what, h))
+            return [(h["line"], h["time"]) for h in got]
+
+        lines += expect(1, "what the file held at the start")
+        append(log, dns_line(T0 + 2, "www.other.test") + dns_line(T0 + 3, "EVIL.example.com."))
+        lines += expect(1, "an appended line")
+        # A line written in two parts is read once it is complete.
+        part = dns_line(T0 + 4, "evil.example.com")
+        append(log, part[:30])
+        time.sleep(0.5)
+        append(log, part[30:])
+        lines += expect(1, "a line completed later")
+        # Rotation: one more line into the old file, renamed away, a new file in its place.
+        append(log, dns_line(T0 + 5, "evil.example.com"))
+        os.rename(log, log + ".1")
+        with open(log, "w") as f:
+            f.write(dns_line(T0 + 6, "quiet.test") + dns_line(T0 + 7, "evil.example.com"))
+        lines += expect(2, "the rest of the rotated file, then the new one")
+        append(log, dns_line(T0 + 8, "evil.example.com"))
+        lines += expect(1, "appended to the new file")
+        # Truncation (copytruncate): the file shrinks and is read again from its start.
+        with open(log, "w") as f:
+            f.write(dns_line(T0 + 9, "evil.example.com"))
+        lines += expect(1, "after truncation")
+        rc, err = fo.finish()
+        want = [(2, rfc3339(T0 + 1)), (4, rfc3339(T0 + 3)), (5, rfc3339(T0 + 4)),
+                (6, rfc3339(T0 + 5)), (2, rfc3339(T0 + 7)), (3, rfc3339(T0 + 8)),
+                (1, rfc3339(T0 + 9))]
+        check(lines == want, "hits in order, lines numbered within each file: %s" % lines)
+        check(rc == 0, "stopped by itself with exit 0 (hits): %d %s" % (rc, err[-500:]))
+        check(": 10 lines, 10 events, 7 hits, 0 malformed" in err,
+              "the summary counts every line read: %s" % err[-600:])
+        check("reopened 2 times" in err and "stopped by follow-idle" in err,
+              "one rotation and one truncation, stopped by the idle limit: %s" % err[-300:])
+
+
+def test_follow_signal_and_refusals():
+    with Hub(ARGS.ctihub, "match-follow-sig") as hub:
+        indicators, bundle, _, paths = fixtures(hub.dir)
+        log = os.path.join(hub.dir, "dns.log")
+        with open(log, "w") as f:
+            f.write(dns_line(T0 + 1, "evil.example.com"))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            fo = Follower("match", "--indicators", bundle, "--input", log, "--follow",
+                          "--follow-timeout", "120", os.path.join(hub.dir, "sig.err"))
+            fo.next_hits(1, "before the signal")
+            fo.proc.send_signal(sig)
+            rc, err = fo.finish(timeout=20)
+            check(rc == 0 and ": 1 lines, 1 events, 1 hits," in err and "stopped by signal" in err,
+                  "signal %d: a clean stop with the summary: %d %s" % (sig, rc, err[-400:]))
+        # An empty file at first: the format comes from the first line that arrives; no hit.
+        empty = os.path.join(hub.dir, "empty.log")
+        open(empty, "w").close()
+        fo = Follower("match", "--indicators", bundle, "--input", empty, "--follow",
+                      "--follow-timeout", "3", os.path.join(hub.dir, "empty.err"))
+        time.sleep(0.5)
+        append(empty, "\n" + dns_line(T0, "clean.test"))
+        rc, err = fo.finish()
+        check(rc == 1 and ": 2 lines, 1 events, 0 hits, 0 malformed" in err and
+              "stopped by follow-timeout" in err,
+              "a blank line, then one event detected as Zeek JSON, no hit: exit 1 at the "
+              "timeout: %d %s" % (rc, err[-400:]))
+        for args, needle in [(["--input", "-"], "stdin"),
+                             (["--input", paths[1]], "gzip"),  # dns.log.gz
+                             (["--input", log, log], "exactly one"),
+                             (["--input", hub.dir], "not a regular file"),
+                             (["--input", os.path.join(hub.dir, "nope.log")], "nope.log"),
+                             (["--input", log, "--threads", "2"], "--threads")]:
+            rc, _, err = run("match", "--indicators", bundle, "--follow", "--follow-timeout", "5",
+                             *args, stdin="")
+            check(rc == 2 and needle in err, "--follow %s refused: %d %s" % (args, rc, err))
+        rc, _, err = run("match", "--indicators", bundle, "--input", log, "--follow-idle", "3")
+        check(rc == 2 and "--follow" in err, "--follow-idle without --follow: %s" % err)
+
+
 if __name__ == "__main__":
     ARGS = parse_args()
     sys.exit(run_tests([test_bundle_source_exact_hits, test_bad_input,
                         test_collection_source_policy_and_sightings, test_threads_same_output,
-                        test_taxii_source, test_taxii_source_tls]))
+                        test_taxii_source, test_taxii_source_tls, test_follow_rotation_truncation,
+                        test_follow_signal_and_refusals]))
