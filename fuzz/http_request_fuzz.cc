@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "http/server.h"
-#include "taxii/memory_store.h"
+#include "store/testing/memory_store.h"
 #include "taxii/query.h"
 #include "taxii/taxii.h"
 
@@ -36,7 +36,7 @@ struct Fixture {
         },
         ctihub::taxii::ServiceOptions{}, ctihub::taxii::WithoutPolicyForTest());
   }
-  ctihub::taxii::MemoryStore store;
+  ctihub::store::MemoryStore store;
   std::unique_ptr<ctihub::taxii::Service> service;
   ctihub::http::ServerOptions limits;
 };

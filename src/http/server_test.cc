@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "taxii/memory_store.h"
+#include "store/testing/memory_store.h"
 
 namespace ctihub::http {
 namespace {
@@ -167,7 +167,7 @@ class ServerTest : public ::testing::Test {
     return c.ReadAll(timeout_ms);
   }
 
-  taxii::MemoryStore store_;
+  store::MemoryStore store_;
   std::unique_ptr<taxii::Service> service_;
   std::unique_ptr<Server> server_;
   std::thread thread_;

@@ -8,7 +8,7 @@
 #include "audit/testing/failing_sink.h"
 #include "core/json.h"
 #include "store/testing/fault_injecting_store.h"
-#include "taxii/memory_store.h"
+#include "store/testing/memory_store.h"
 #include "taxii/taxii.h"
 
 namespace ctihub::taxii {
@@ -98,7 +98,7 @@ class FaultTest : public ::testing::Test {
                                              [&](const auto& r) { return r.action == action; }));
   }
 
-  MemoryStore memory_;
+  store::MemoryStore memory_;
   store::FaultInjectingStore store_{memory_};
   audit::FailingSink sink_;
   std::unique_ptr<Service> service_;

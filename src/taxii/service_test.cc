@@ -5,7 +5,7 @@
 
 #include "core/json.h"
 #include "core/uuid.h"
-#include "taxii/memory_store.h"
+#include "store/testing/memory_store.h"
 #include "taxii/taxii.h"
 
 namespace ctihub::taxii {
@@ -124,7 +124,7 @@ class ServiceTest : public ::testing::Test {
   static constexpr const char* kWo = "33333333-3333-4333-8333-333333333333";
   static constexpr const char* kHidden = "44444444-4444-4444-8444-444444444444";
   static constexpr const char* kTiny = "55555555-5555-4555-8555-555555555555";
-  MemoryStore store_;
+  store::MemoryStore store_;
   std::unique_ptr<Service> service_;
   json::JsonParser parser_;
 };

@@ -2,7 +2,7 @@
 //
 // The HTTP layer turns bytes into a Request, calls Service::Handle and turns
 // the Response back into bytes; nothing here knows about sockets, so every
-// resource and rule is unit-tested with an in-memory Store (memory_store.h).
+// resource and rule is unit-tested with an in-memory Store (store/testing/memory_store.h).
 //
 // Resources (paths relative to the server root; every one ends with '/'):
 //   GET    /taxii2/                                             discovery

@@ -1,7 +1,7 @@
 // The in-memory Store follows store.h's access-control contract like the
 // SQLite backend (src/store/sqlite_store_test.cc): facts kept and returned,
 // the scope, `admit` with its look-ahead and scan budget.
-#include "taxii/memory_store.h"
+#include "store/testing/memory_store.h"
 
 #include <gtest/gtest.h>
 
@@ -11,14 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace ctihub::taxii {
+namespace ctihub::store {
 namespace {
 
-using store::AccessScope;
-using store::NewObject;
-using store::ObjectPage;
-using store::ObjectQuery;
-using store::ObjectVersion;
 using Strings = std::vector<std::string>;
 
 std::string Uuid(int n) {
@@ -106,7 +101,7 @@ TEST_F(MemoryStoreTest, AccessFactsRoundTrip) {
   auto page = store_.QueryObjects(q);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->objects.size(), 2u);
-  const store::AccessFacts& a = page->objects[0].access;
+  const AccessFacts& a = page->objects[0].access;
   EXPECT_TRUE(a.known);
   EXPECT_EQ(a.producer, kP);
   EXPECT_EQ(a.tlp, 4);
@@ -300,4 +295,4 @@ TEST_F(MemoryStoreTest, AdmittedFirstAndLastAreAmongTheAdmittedVersions) {
 }
 
 }  // namespace
-}  // namespace ctihub::taxii
+}  // namespace ctihub::store

@@ -1,4 +1,4 @@
-#include "taxii/memory_store.h"
+#include "store/testing/memory_store.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,9 +6,7 @@
 
 #include "core/uuid.h"
 
-namespace ctihub::taxii {
-
-using namespace store;  // NOLINT: the fake implements the whole interface
+namespace ctihub::store {
 
 MemoryStore::MemoryStore() : writer_([this] { WriterLoop(); }) {}
 
@@ -467,13 +465,13 @@ Status MemoryStore::FinishPendingStatus(std::string_view api_root, std::string_v
     return Status::Ok();
   StatusResource& st = it->second;
   auto in_root = [&](const std::string& collection_id) {
-    return std::any_of(collections_.begin(), collections_.end(), [&](const store::Collection& c) {
+    return std::any_of(collections_.begin(), collections_.end(), [&](const Collection& c) {
       return c.id == collection_id && c.api_root == api_root;
     });
   };
-  for (store::StatusDetail& d : st.pendings) {
+  for (StatusDetail& d : st.pendings) {
     auto version = Timestamp::Parse(d.version);
-    bool stored = std::any_of(objects_.begin(), objects_.end(), [&](const store::ObjectVersion& v) {
+    bool stored = std::any_of(objects_.begin(), objects_.end(), [&](const ObjectVersion& v) {
       return v.id == d.id && in_root(v.collection_id) &&
              (d.version.empty() || (version.ok() && v.version == *version));
     });
@@ -492,4 +490,4 @@ Status MemoryStore::FinishPendingStatus(std::string_view api_root, std::string_v
   return Status::Ok();
 }
 
-}  // namespace ctihub::taxii
+}  // namespace ctihub::store

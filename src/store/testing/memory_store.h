@@ -1,0 +1,95 @@
+// MemoryStore: an in-memory Store for tests of the TAXII resources (and
+// anything else above the store) without SQLite. Test-only: link
+// ctihub_store_testing. It follows the contract of
+// store.h closely enough for TAXII semantics: strictly increasing date_added,
+// keyset pagination with an opaque cursor, version selection, access facts,
+// the access scope (exact: no size bounds) and the `admit` callback with its
+// look-ahead and scan budget (called without the store's lock held), status
+// resources updated together with the write. Writes complete on a background thread so
+// callers see "pending" then "complete" like with the real store;
+// HoldWritesForTest holds them back for tests of the pending state.
+// Thread-safe (one mutex).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace ctihub::store {
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore();
+  ~MemoryStore() override;
+
+  Result<Organisation> AddOrganisation(const Organisation& org) override;
+  Result<std::vector<Organisation>> ListOrganisations() override;
+  Result<Organisation> GetOrganisation(std::string_view name) override;
+  Result<User> AddUser(const User& user) override;
+  Result<std::vector<User>> ListUsers() override;
+  Result<User> GetUser(std::string_view name) override;
+  Result<User> GetUserById(int64_t id) override;
+  Status RemoveUser(std::string_view name) override;
+  Status SetPassword(std::string_view user, std::string_view password_hash) override;
+  Result<ApiToken> AddToken(const ApiToken& token) override;
+  Result<ApiToken> FindTokenByHash(std::string_view token_hash) override;
+  Result<std::vector<ApiToken>> ListTokens(int64_t user_id) override;
+  Status RevokeToken(int64_t token_id) override;
+  Status PutApiRoot(const ApiRoot& root) override;
+  Result<std::vector<ApiRoot>> ListApiRoots() override;
+  Result<Collection> AddCollection(const Collection& c) override;
+  Result<std::vector<Collection>> ListCollections(std::string_view api_root) override;
+  Result<Collection> GetCollection(std::string_view api_root, std::string_view id) override;
+  Status RemoveCollection(std::string_view id) override;
+  std::future<Result<std::vector<WriteOutcome>>> WriteObjects(std::string collection_id,
+                                                              std::vector<NewObject> objects,
+                                                              std::string status_id) override;
+  Result<ObjectPage> QueryObjects(const ObjectQuery& q) override;
+  Result<int64_t> DeleteObject(const ObjectQuery& q) override;
+  Status CreateStatus(const StatusResource& s) override;
+  Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
+  Result<int64_t> CountObjects() override;
+  Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                             std::string_view reason) override;
+
+  // Holds writes back until ReleaseWritesForTest().
+  void HoldWritesForTest(bool hold);
+
+ private:
+  struct Job {
+    std::string collection_id;
+    std::vector<NewObject> objects;
+    std::string status_id;
+    std::promise<Result<std::vector<WriteOutcome>>> promise;
+  };
+  void WriterLoop();
+  // The versions q selects (scope applied, cursor not), in date_added order.
+  std::vector<ObjectVersion> Select(const ObjectQuery& q,
+                                    bool include_json) const;  // REQUIRES: mu_
+  // On the admitted path, whether `row` (admitted) is selected by q's
+  // match[version]: explicitly, or as the newest (oldest) version of its
+  // object that q.admit admits (as SqliteStore's VersionPicker).
+  bool PickedByVisibility(const ObjectQuery& q, const ObjectVersion& row);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  bool stop_ = false;
+  std::deque<Job> jobs_;
+  int64_t next_id_ = 1;
+  int64_t last_date_added_ = 0;
+  std::vector<Organisation> orgs_;
+  std::vector<User> users_;
+  std::vector<ApiToken> tokens_;
+  std::vector<ApiRoot> roots_;
+  std::vector<Collection> collections_;
+  std::vector<ObjectVersion> objects_;  // in date_added order
+  std::map<std::string, StatusResource> statuses_;
+  std::thread writer_;
+};
+
+}  // namespace ctihub::store
