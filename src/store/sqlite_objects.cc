@@ -11,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "store/checks.h"
 #include "store/cursor.h"
 #include "store/sqlite_store.h"
 
@@ -22,23 +23,8 @@ using sqlite::Transaction;
 
 namespace {
 
-constexpr size_t kDefaultLimit = 1000;
-constexpr size_t kMaxLimit = 100000;
-constexpr size_t kMaxFilterValues = 1000;  // per match[...] list; bounds the SQL we build
-
 // Versions are stored as Timestamp::Format(9): fixed width, so text order is time order.
 std::string VersionKey(const Timestamp& t) { return t.Format(9); }
-
-Status ValidateNewObject(const NewObject& o) {
-  if (o.id.empty() || o.id.find("--") == std::string::npos) {
-    return InvalidArgument("bad_object", "id '" + o.id + "' is not type--uuid");
-  }
-  if (o.type.empty()) return InvalidArgument("bad_object", "empty type for " + o.id);
-  if (o.spec_version.empty())
-    return InvalidArgument("bad_object", "empty spec_version for " + o.id);
-  if (o.json.empty()) return InvalidArgument("bad_object", "empty json for " + o.id);
-  return Status::Ok();
-}
 
 // A parameterised SQL text built from an ObjectQuery. Filters use plain `?`
 // parameters; the access scope uses numbered ones (`?N`) so the multi-type
@@ -238,15 +224,6 @@ void AppendScope(const AccessScope& s, const std::vector<std::string>& query_typ
   }
   b.scope_sql = std::move(t);
   b.sql += b.scope_sql;
-}
-
-Status CheckFilterSizes(const ObjectQuery& q) {
-  if (q.ids.size() > kMaxFilterValues || q.types.size() > kMaxFilterValues ||
-      q.spec_versions.size() > kMaxFilterValues || q.versions.size() > kMaxFilterValues) {
-    return LimitExceeded("too_many_filter_values", "at most " + std::to_string(kMaxFilterValues) +
-                                                       " values per match[] filter");
-  }
-  return Status::Ok();
 }
 
 // How the version selection of match[version] is applied. In SQL: the
@@ -957,7 +934,7 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
     CTIHUB_ASSIGN_OR_RETURN(int64_t cursor, DecodeCursor(q.next));
     after = std::max(after, cursor);
   }
-  size_t limit = q.limit == 0 ? kDefaultLimit : std::min(q.limit, kMaxLimit);
+  size_t limit = q.limit == 0 ? kDefaultPageLimit : std::min(q.limit, kMaxPageLimit);
   if (q.scope && q.scope->none) return ObjectPage{};
   if (q.admit) {
     const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
@@ -1050,7 +1027,7 @@ Result<std::vector<StoredVersionRef>> SqliteStore::ListVersionsAddedAfter(int64_
       Statement st,
       conn->Prepare("SELECT date_added, collection, id, version, version_digits FROM objects "
                     "WHERE date_added > ?1 ORDER BY date_added LIMIT ?2"));
-  st.Bind(1, after_us).Bind(2, static_cast<int64_t>(std::min(limit, kMaxLimit)));
+  st.Bind(1, after_us).Bind(2, static_cast<int64_t>(std::min(limit, kMaxPageLimit)));
   std::vector<StoredVersionRef> out;
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());

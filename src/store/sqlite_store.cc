@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/uuid.h"
+#include "store/checks.h"
 #include "store/sqlite_schema.h"
 
 namespace ctihub::store {
@@ -17,7 +18,6 @@ using sqlite::Transaction;
 
 namespace {
 
-constexpr size_t kMaxNameLength = 128;
 // WAL size (pages) at which the writer asks the checkpointer to run; SQLite's
 // own automatic checkpoint uses 1000 but runs it inside the committing call.
 constexpr int kCheckpointPages = 2000;
@@ -29,24 +29,6 @@ sqlite::OpenOptions ConnectionOptions() {
   sqlite::OpenOptions o;
   o.pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;";
   return o;
-}
-
-// Names appear in ACL entries ("org:NAME"), comma-separated CLI lists and
-// Basic credentials ("user:pass"), so ':' ',' '*' and white space are refused.
-Status ValidateName(std::string_view what, std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) {
-    return InvalidArgument("bad_name", std::string(what) + " name must be 1.." +
-                                           std::to_string(kMaxNameLength) + " characters");
-  }
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '@' || c == '+';
-    if (!ok) {
-      return InvalidArgument("bad_name", std::string(what) + " name '" + std::string(name) +
-                                             "' may contain only letters, digits and . _ - @ +");
-    }
-  }
-  return Status::Ok();
 }
 
 std::string JoinList(const std::vector<std::string>& items) {
@@ -67,15 +49,6 @@ std::vector<std::string> SplitList(std::string_view text) {
     text.remove_prefix(nl + 1);
   }
   return out;
-}
-
-Status ValidateAclEntries(const std::vector<std::string>& entries) {
-  for (const auto& e : entries) {
-    if (e.empty() || e.find('\n') != std::string::npos) {
-      return InvalidArgument("bad_acl", "empty or multi-line access-list entry");
-    }
-  }
-  return Status::Ok();
 }
 
 Result<Timestamp> ParseStoredTimestamp(std::string_view text) {
@@ -418,7 +391,7 @@ Result<ApiToken> SqliteStore::FindTokenByHash(std::string_view token_hash) {
                           conn->Prepare(std::string(kTokenColumns) + "WHERE token_hash = ?1"));
   st.Bind(1, token_hash);
   CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return NotFound("unknown_token");
+  if (!row) return NotFound("unknown_token", "no such token");
   return ReadToken(st);
 }
 

@@ -1,10 +1,11 @@
 #include "store/testing/memory_store.h"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "core/uuid.h"
+#include "store/checks.h"
+#include "store/cursor.h"
 
 namespace ctihub::store {
 
@@ -29,9 +30,12 @@ void MemoryStore::HoldWritesForTest(bool hold) {
 }
 
 Result<Organisation> MemoryStore::AddOrganisation(const Organisation& org) {
+  CTIHUB_RETURN_IF_ERROR(ValidateName("organisation", org.name));
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& o : orgs_) {
-    if (o.name == org.name) return Conflict("organisation exists");
+    if (o.name == org.name) {
+      return Conflict("org_exists", "organisation '" + org.name + "' already exists");
+    }
   }
   Organisation o = org;
   o.id = next_id_++;
@@ -40,52 +44,67 @@ Result<Organisation> MemoryStore::AddOrganisation(const Organisation& org) {
 }
 Result<std::vector<Organisation>> MemoryStore::ListOrganisations() {
   std::lock_guard<std::mutex> lock(mu_);
-  return orgs_;
+  std::vector<Organisation> out = orgs_;
+  std::sort(out.begin(), out.end(),
+            [](const Organisation& a, const Organisation& b) { return a.name < b.name; });
+  return out;
 }
 Result<Organisation> MemoryStore::GetOrganisation(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& o : orgs_) {
     if (o.name == name) return o;
   }
-  return NotFound("no such organisation");
+  return NotFound("unknown_org", "no organisation '" + std::string(name) + "'");
 }
 Result<User> MemoryStore::AddUser(const User& user) {
+  CTIHUB_RETURN_IF_ERROR(ValidateName("user", user.name));
   std::lock_guard<std::mutex> lock(mu_);
+  auto org = std::find_if(orgs_.begin(), orgs_.end(),
+                          [&](const Organisation& o) { return o.id == user.org_id; });
+  if (org == orgs_.end()) {
+    return NotFound("unknown_org", "no organisation with id " + std::to_string(user.org_id));
+  }
   for (const auto& u : users_) {
-    if (u.name == user.name) return Conflict("user exists");
+    if (u.name == user.name)
+      return Conflict("user_exists", "user '" + user.name + "' already exists");
   }
   User u = user;
   u.id = next_id_++;
-  for (const auto& o : orgs_) {
-    if (o.id == u.org_id) u.org_name = o.name;
-  }
+  u.org_name = org->name;
   users_.push_back(u);
   return u;
 }
 Result<std::vector<User>> MemoryStore::ListUsers() {
   std::lock_guard<std::mutex> lock(mu_);
-  return users_;
+  std::vector<User> out = users_;
+  std::sort(out.begin(), out.end(), [](const User& a, const User& b) { return a.name < b.name; });
+  return out;
 }
 Result<User> MemoryStore::GetUser(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& u : users_) {
     if (u.name == name) return u;
   }
-  return NotFound("no such user");
+  return NotFound("unknown_user", "no user '" + std::string(name) + "'");
 }
 Result<User> MemoryStore::GetUserById(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& u : users_) {
     if (u.id == id) return u;
   }
-  return NotFound("no such user");
+  return NotFound("unknown_user", "no user with id " + std::to_string(id));
 }
+// As SQLite (ON DELETE CASCADE): the user's tokens go with it.
 Status MemoryStore::RemoveUser(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it =
-      std::remove_if(users_.begin(), users_.end(), [&](const User& u) { return u.name == name; });
-  if (it == users_.end()) return NotFound("no such user");
-  users_.erase(it, users_.end());
+      std::find_if(users_.begin(), users_.end(), [&](const User& u) { return u.name == name; });
+  if (it == users_.end()) return NotFound("unknown_user", "no user '" + std::string(name) + "'");
+  const int64_t id = it->id;
+  users_.erase(it);
+  tokens_.erase(std::remove_if(tokens_.begin(), tokens_.end(),
+                               [&](const ApiToken& t) { return t.user_id == id; }),
+                tokens_.end());
   return Status::Ok();
 }
 Status MemoryStore::SetPassword(std::string_view user, std::string_view password_hash) {
@@ -96,11 +115,23 @@ Status MemoryStore::SetPassword(std::string_view user, std::string_view password
       return Status::Ok();
     }
   }
-  return NotFound("no such user");
+  return NotFound("unknown_user", "no user '" + std::string(user) + "'");
 }
 Result<ApiToken> MemoryStore::AddToken(const ApiToken& token) {
+  if (token.token_hash.size() != 64) {
+    return InvalidArgument("bad_token_hash", "expected hex SHA-256 (64 characters)");
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  bool user = std::any_of(users_.begin(), users_.end(),
+                          [&](const User& u) { return u.id == token.user_id; });
+  bool duplicate = std::any_of(tokens_.begin(), tokens_.end(),
+                               [&](const ApiToken& t) { return t.token_hash == token.token_hash; });
+  if (!user || duplicate) {
+    return NotFound("unknown_user_or_duplicate_token",
+                    "cannot add token for user id " + std::to_string(token.user_id));
+  }
   ApiToken t = token;
+  if (t.created == Timestamp()) t.created = Timestamp::Now();
   t.id = next_id_++;
   tokens_.push_back(t);
   return t;
@@ -110,7 +141,7 @@ Result<ApiToken> MemoryStore::FindTokenByHash(std::string_view token_hash) {
   for (const auto& t : tokens_) {
     if (t.token_hash == token_hash) return t;
   }
-  return NotFound("no such token");
+  return NotFound("unknown_token", "no such token");
 }
 Result<std::vector<ApiToken>> MemoryStore::ListTokens(int64_t user_id) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -128,9 +159,10 @@ Status MemoryStore::RevokeToken(int64_t token_id) {
       return Status::Ok();
     }
   }
-  return NotFound("no such token");
+  return NotFound("unknown_token", "no token with id " + std::to_string(token_id));
 }
 Status MemoryStore::PutApiRoot(const ApiRoot& root) {
+  CTIHUB_RETURN_IF_ERROR(ValidateName("api root", root.name));
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& r : roots_) {
     if (r.name == root.name) {
@@ -143,39 +175,67 @@ Status MemoryStore::PutApiRoot(const ApiRoot& root) {
 }
 Result<std::vector<ApiRoot>> MemoryStore::ListApiRoots() {
   std::lock_guard<std::mutex> lock(mu_);
-  return roots_;
+  std::vector<ApiRoot> out = roots_;
+  std::sort(out.begin(), out.end(),
+            [](const ApiRoot& a, const ApiRoot& b) { return a.name < b.name; });
+  return out;
 }
 Result<Collection> MemoryStore::AddCollection(const Collection& c) {
-  std::lock_guard<std::mutex> lock(mu_);
+  CTIHUB_RETURN_IF_ERROR(ValidateAclEntries(c.readers));
+  CTIHUB_RETURN_IF_ERROR(ValidateAclEntries(c.writers));
+  if (c.title.empty()) return InvalidArgument("bad_collection", "title is required");
   Collection col = c;
   if (col.id.empty()) col.id = Uuid::V4().ToString();
+  if (!Uuid::Parse(col.id).ok()) return InvalidArgument("bad_collection", "id must be a UUID");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (std::none_of(roots_.begin(), roots_.end(),
+                   [&](const ApiRoot& r) { return r.name == col.api_root; })) {
+    return NotFound("unknown_api_root", "no API root '" + col.api_root + "'");
+  }
   for (const auto& x : collections_) {
-    if (x.id == col.id) return Conflict("collection exists");
+    if (x.id == col.id) {
+      return Conflict("collection_exists", "collection " + col.id + " already exists");
+    }
   }
   collections_.push_back(col);
   return col;
 }
+// By API root, then in the order they were added (as SQLite's rowid order).
 Result<std::vector<Collection>> MemoryStore::ListCollections(std::string_view api_root) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Collection> out;
   for (const auto& c : collections_) {
     if (api_root.empty() || c.api_root == api_root) out.push_back(c);
   }
+  std::stable_sort(out.begin(), out.end(), [](const Collection& a, const Collection& b) {
+    return a.api_root < b.api_root;
+  });
   return out;
 }
+// `id` is the collection's id or its alias (the id wins); "" matches any API root.
 Result<Collection> MemoryStore::GetCollection(std::string_view api_root, std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
+  const Collection* by_alias = nullptr;
   for (const auto& c : collections_) {
-    if (c.api_root == api_root && c.id == id) return c;
+    if (!api_root.empty() && c.api_root != api_root) continue;
+    if (c.id == id) return c;
+    if (by_alias == nullptr && !c.alias.empty() && c.alias == id) by_alias = &c;
   }
-  return NotFound("no such collection");
+  if (by_alias != nullptr) return *by_alias;
+  return NotFound("unknown_collection", "no collection '" + std::string(id) + "'");
 }
+// Removes the collection and every object version in it.
 Status MemoryStore::RemoveCollection(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = std::remove_if(collections_.begin(), collections_.end(),
                            [&](const Collection& c) { return c.id == id; });
-  if (it == collections_.end()) return NotFound("no such collection");
+  if (it == collections_.end()) {
+    return NotFound("unknown_collection", "no collection '" + std::string(id) + "'");
+  }
   collections_.erase(it, collections_.end());
+  objects_.erase(std::remove_if(objects_.begin(), objects_.end(),
+                                [&](const ObjectVersion& o) { return o.collection_id == id; }),
+                 objects_.end());
   return Status::Ok();
 }
 
@@ -183,6 +243,13 @@ std::future<Result<std::vector<WriteOutcome>>> MemoryStore::WriteObjects(
     std::string collection_id, std::vector<NewObject> objects, std::string status_id) {
   Job job{std::move(collection_id), std::move(objects), std::move(status_id), {}};
   auto f = job.promise.get_future();
+  for (const auto& o : job.objects) {
+    Status s = ValidateNewObject(o);
+    if (!s.ok()) {
+      job.promise.set_value(s);
+      return f;
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.push_back(std::move(job));
@@ -190,6 +257,28 @@ std::future<Result<std::vector<WriteOutcome>>> MemoryStore::WriteObjects(
   cv_.notify_all();
   return f;
 }
+
+namespace {
+
+// Versions compare as SQLite stores them (Timestamp::Format(9)).
+std::string VersionKey(const Timestamp& t) { return t.Format(9); }
+
+// The facts as SQLite reads them back: granular levels known only when
+// granular, within range; unknown levels read -1.
+void NormaliseFacts(AccessFacts& a) {
+  a.known = true;
+  a.granular_max_known = a.granular_levels && a.granular_max_known && a.granular_max_tlp >= -1 &&
+                         a.granular_max_tlp <= 4 && a.granular_max_pap >= -1 &&
+                         a.granular_max_pap <= 3;
+  if (!a.granular_max_known) a.granular_max_tlp = a.granular_max_pap = -1;
+}
+
+// The version text a status resource shows for an object.
+std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
+  return o.has_version ? o.version.ToString() : Timestamp::FromMicros(date_added_us).ToString();
+}
+
+}  // namespace
 
 void MemoryStore::WriterLoop() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -199,23 +288,27 @@ void MemoryStore::WriterLoop() {
     if (jobs_.empty()) continue;
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
+    if (std::none_of(collections_.begin(), collections_.end(),
+                     [&](const Collection& c) { return c.id == job.collection_id; })) {
+      Status why = NotFound("unknown_collection", "no collection '" + job.collection_id + "'");
+      std::vector<int64_t> no_dates(job.objects.size(), 0);
+      UpdateStatus(job.status_id, job.objects, {}, no_dates, why.NamedMessage());
+      job.promise.set_value(why);
+      continue;
+    }
     std::vector<WriteOutcome> outcomes;
-    StatusResource* st = nullptr;
-    if (auto it = statuses_.find(job.status_id); it != statuses_.end()) st = &it->second;
+    std::vector<int64_t> dates;
     for (NewObject& o : job.objects) {
       WriteOutcome out;
       int64_t date_added = std::max(last_date_added_ + 1, Timestamp::Now().micros());
       Timestamp version = o.has_version ? o.version : Timestamp::FromMicros(date_added);
-      bool present = false;
-      for (const auto& v : objects_) {
-        if (v.collection_id == job.collection_id && v.id == o.id &&
-            (!o.has_version || v.version == version)) {
-          present = true;
-          break;
-        }
-      }
+      const std::string key = VersionKey(version);
+      bool present = std::any_of(objects_.begin(), objects_.end(), [&](const ObjectVersion& v) {
+        return v.collection_id == job.collection_id && v.id == o.id && VersionKey(v.version) == key;
+      });
       if (present) {
         out.already_present = true;
+        dates.push_back(0);
       } else {
         last_date_added_ = date_added;
         ObjectVersion v;
@@ -225,33 +318,59 @@ void MemoryStore::WriterLoop() {
         v.version = version;
         v.date_added_us = date_added;
         v.collection_id = job.collection_id;
-        v.json = std::move(o.json);
-        v.access = std::move(o.access);
-        v.access.known = true;
+        v.json = o.json;
+        v.access = o.access;
+        NormaliseFacts(v.access);
         objects_.push_back(std::move(v));
         out.stored = true;
-      }
-      if (st != nullptr) {
-        std::string version_text = version.ToString();
-        for (auto pit = st->pendings.begin(); pit != st->pendings.end(); ++pit) {
-          if (pit->id == o.id) {
-            StatusDetail d = *pit;
-            if (out.already_present) d.message = "already present";
-            st->pendings.erase(pit);
-            st->successes.push_back(std::move(d));
-            break;
-          }
-        }
+        dates.push_back(date_added);
       }
       outcomes.push_back(out);
     }
-    if (st != nullptr) {
-      st->pending_count = static_cast<int64_t>(st->pendings.size());
-      st->success_count = static_cast<int64_t>(st->successes.size());
-      if (st->pending_count == 0) st->status = "complete";
-    }
+    if (!job.status_id.empty()) UpdateStatus(job.status_id, job.objects, outcomes, dates, "");
     job.promise.set_value(std::move(outcomes));
   }
+}
+
+// As SqliteStore::UpdateStatus: pendings are matched by object id, preferring
+// the same version text, and keep the version text the requester gave; an
+// object without a pending entry gets a new entry (and counts in the total).
+void MemoryStore::UpdateStatus(const std::string& status_id, const std::vector<NewObject>& objects,
+                               const std::vector<WriteOutcome>& outcomes,
+                               const std::vector<int64_t>& date_added,
+                               const std::string& failure_message) {
+  auto it = statuses_.find(status_id);
+  if (it == statuses_.end()) return;
+  StoredStatus& st = it->second;
+  const bool success = !outcomes.empty() || objects.empty();
+  const DetailKind kind = success ? DetailKind::kSuccess : DetailKind::kFailure;
+  int64_t converted = 0, added = 0;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const NewObject& o = objects[i];
+    std::string version = StatusVersionText(o, date_added[i]);
+    std::pair<DetailKind, StatusDetail>* pending = nullptr;
+    for (auto& d : st.details) {
+      if (d.first != DetailKind::kPending || d.second.id != o.id) continue;
+      if (pending == nullptr ||
+          (d.second.version == version && pending->second.version != version)) {
+        pending = &d;
+      }
+    }
+    if (pending != nullptr) {
+      pending->first = kind;
+      pending->second.message = failure_message;
+      ++converted;
+    } else {
+      st.details.push_back({kind, StatusDetail{o.id, version, failure_message}});
+      ++added;
+    }
+  }
+  StatusResource& r = st.resource;
+  const int64_t n = static_cast<int64_t>(objects.size());
+  (success ? r.success_count : r.failure_count) += n;
+  r.status = r.pending_count - converted <= 0 ? "complete" : "pending";
+  r.pending_count = std::max<int64_t>(r.pending_count - converted, 0);
+  r.total_count += added;
 }
 
 namespace {
@@ -358,13 +477,10 @@ bool MemoryStore::PickedByVisibility(const ObjectQuery& q, const ObjectVersion& 
 }
 
 Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
+  CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
   int64_t cursor = -1;
   if (!q.next.empty()) {
-    std::string_view n = q.next;
-    if (n.substr(0, 2) != "m:") return InvalidArgument("bad_next", "unknown next token");
-    auto [p, ec] = std::from_chars(n.data() + 2, n.data() + n.size(), cursor);
-    if (ec != std::errc() || p != n.data() + n.size())
-      return InvalidArgument("bad_next", "unknown next token");
+    CTIHUB_ASSIGN_OR_RETURN(cursor, DecodeCursor(q.next));
   }
   // On the admitted path first/last are picked among the versions the reader
   // may see (PickedByVisibility): every version is selected here.
@@ -381,7 +497,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     }
   }
   ObjectPage page;
-  size_t limit = std::max<size_t>(q.limit, 1);
+  const size_t limit = q.limit == 0 ? kDefaultPageLimit : std::min(q.limit, kMaxPageLimit);
   if (!q.admit) {
     for (auto& o : all) {
       if (o.date_added_us <= cursor) continue;
@@ -391,7 +507,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
       }
       page.objects.push_back(std::move(o));
     }
-    if (page.more) page.next = "m:" + std::to_string(page.objects.back().date_added_us);
+    if (page.more) page.next = EncodeCursor(page.objects.back().date_added_us);
     return page;
   }
   // admit runs without the lock held: it may call back into the store.
@@ -402,7 +518,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     if (o.date_added_us <= cursor) continue;
     if (examined == budget) {  // budget spent: resume after the last row examined
       page.more = true;
-      page.next = "m:" + std::to_string(last_examined);
+      page.next = EncodeCursor(last_examined);
       return page;
     }
     ++examined;
@@ -412,7 +528,7 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
     if (pick_versions && !PickedByVisibility(q, o)) continue;
     if (page.objects.size() == limit) {  // the look-ahead found one more admitted row
       page.more = true;
-      page.next = "m:" + std::to_string(page.objects.back().date_added_us);
+      page.next = EncodeCursor(page.objects.back().date_added_us);
       return page;
     }
     page.objects.push_back(std::move(o));
@@ -421,9 +537,10 @@ Result<ObjectPage> MemoryStore::QueryObjects(const ObjectQuery& q) {
 }
 
 Result<int64_t> MemoryStore::DeleteObject(const ObjectQuery& q) {
+  CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
+  if (q.ids.empty()) return InvalidArgument("bad_delete", "an object id is required");
   std::lock_guard<std::mutex> lock(mu_);
   ObjectQuery all = q;
-  all.added_after_us.reset();
   all.scope.reset();  // deletes ignore the access scope and admit
   all.admit = nullptr;
   std::vector<ObjectVersion> doomed = Select(all, /*include_json=*/false);
@@ -438,16 +555,44 @@ Result<int64_t> MemoryStore::DeleteObject(const ObjectQuery& q) {
 }
 
 Status MemoryStore::CreateStatus(const StatusResource& s) {
+  if (s.id.empty()) return InvalidArgument("bad_status", "empty id");
   std::lock_guard<std::mutex> lock(mu_);
-  statuses_[s.id] = s;
+  if (statuses_.count(s.id) > 0)
+    return Conflict("status_exists", "status " + s.id + " already exists");
+  StoredStatus st;
+  st.resource = s;
+  if (st.resource.status.empty()) st.resource.status = "pending";
+  st.resource.successes.clear();
+  st.resource.failures.clear();
+  st.resource.pendings.clear();
+  for (const auto& d : s.successes) st.details.emplace_back(DetailKind::kSuccess, d);
+  for (const auto& d : s.failures) st.details.emplace_back(DetailKind::kFailure, d);
+  for (const auto& d : s.pendings) st.details.emplace_back(DetailKind::kPending, d);
+  statuses_.emplace(s.id, std::move(st));
   return Status::Ok();
 }
 
 Result<StatusResource> MemoryStore::GetStatus(std::string_view api_root, std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = statuses_.find(std::string(id));
-  if (it == statuses_.end() || it->second.api_root != api_root) return NotFound("no such status");
-  return it->second;
+  if (it == statuses_.end() || (!api_root.empty() && it->second.resource.api_root != api_root)) {
+    return NotFound("unknown_status", "no status '" + std::string(id) + "'");
+  }
+  StatusResource out = it->second.resource;
+  for (const auto& [kind, d] : it->second.details) {
+    switch (kind) {
+      case DetailKind::kSuccess:
+        out.successes.push_back(d);
+        break;
+      case DetailKind::kFailure:
+        out.failures.push_back(d);
+        break;
+      case DetailKind::kPending:
+        out.pendings.push_back(d);
+        break;
+    }
+  }
+  return out;
 }
 
 Result<int64_t> MemoryStore::CountObjects() {
@@ -455,39 +600,71 @@ Result<int64_t> MemoryStore::CountObjects() {
   return static_cast<int64_t>(objects_.size());
 }
 
-// As the SQLite store: a pending object already stored in a collection of the
-// status's API root succeeded, any other failed with `reason`.
+Result<std::vector<StoredVersionRef>> MemoryStore::ListVersionsAddedAfter(int64_t after_us,
+                                                                          size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<StoredVersionRef> out;
+  for (const auto& o : objects_) {  // in date_added order
+    if (out.size() == std::min(limit, kMaxPageLimit)) break;
+    if (o.date_added_us > after_us) {
+      out.push_back({o.date_added_us, o.collection_id, o.id, o.version});
+    }
+  }
+  return out;
+}
+
+Result<int64_t> MemoryStore::FinishPendingStatuses(std::string_view reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t finished = 0;
+  for (auto& [id, st] : statuses_) {
+    if (st.resource.status != "pending") continue;
+    FinishDetails(st, reason);
+    ++finished;
+  }
+  return finished;
+}
+
 Status MemoryStore::FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                                         std::string_view reason) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = statuses_.find(std::string(status_id));
-  if (it == statuses_.end() || it->second.api_root != api_root || it->second.status != "pending")
+  if (it == statuses_.end() || it->second.resource.api_root != api_root ||
+      it->second.resource.status != "pending") {
     return Status::Ok();
-  StatusResource& st = it->second;
+  }
+  FinishDetails(it->second, reason);
+  return Status::Ok();
+}
+
+// As SqliteStore::FinishStatusDetails: a pending detail's version is the text
+// the client sent; it is durable when that version (any version when the text
+// is empty or not a timestamp) of the object is stored in a collection of the
+// status's API root.
+void MemoryStore::FinishDetails(StoredStatus& st, std::string_view reason) {
+  const std::string& api_root = st.resource.api_root;
   auto in_root = [&](const std::string& collection_id) {
     return std::any_of(collections_.begin(), collections_.end(), [&](const Collection& c) {
       return c.id == collection_id && c.api_root == api_root;
     });
   };
-  for (StatusDetail& d : st.pendings) {
-    auto version = Timestamp::Parse(d.version);
+  int64_t successes = 0, failures = 0;
+  for (auto& [kind, d] : st.details) {
+    if (kind != DetailKind::kPending) continue;
+    std::string key;
+    if (auto ts = Timestamp::Parse(d.version); ts.ok()) key = VersionKey(*ts);
     bool stored = std::any_of(objects_.begin(), objects_.end(), [&](const ObjectVersion& v) {
       return v.id == d.id && in_root(v.collection_id) &&
-             (d.version.empty() || (version.ok() && v.version == *version));
+             (key.empty() || VersionKey(v.version) == key);
     });
-    if (stored) {
-      st.successes.push_back(std::move(d));
-    } else {
-      d.message = std::string(reason);
-      st.failures.push_back(std::move(d));
-    }
+    kind = stored ? DetailKind::kSuccess : DetailKind::kFailure;
+    d.message = stored ? std::string() : std::string(reason);
+    ++(stored ? successes : failures);
   }
-  st.pendings.clear();
-  st.success_count = static_cast<int64_t>(st.successes.size());
-  st.failure_count = static_cast<int64_t>(st.failures.size());
-  st.pending_count = 0;
-  st.status = "complete";
-  return Status::Ok();
+  StatusResource& r = st.resource;
+  r.success_count += successes;
+  r.failure_count += failures;
+  r.pending_count = 0;
+  r.status = "complete";
 }
 
 }  // namespace ctihub::store

@@ -1,14 +1,15 @@
 // MemoryStore: an in-memory Store for tests of the TAXII resources (and
 // anything else above the store) without SQLite. Test-only: link
-// ctihub_store_testing. It follows the contract of
-// store.h closely enough for TAXII semantics: strictly increasing date_added,
-// keyset pagination with an opaque cursor, version selection, access facts,
-// the access scope (exact: no size bounds) and the `admit` callback with its
-// look-ahead and scan budget (called without the store's lock held), status
-// resources updated together with the write. Writes complete on a background thread so
-// callers see "pending" then "complete" like with the real store;
-// HoldWritesForTest holds them back for tests of the pending state.
-// Thread-safe (one mutex).
+// ctihub_store_testing. It passes the store conformance suite
+// (src/store/store_conformance_test.cc) like the SQLite backend: the same
+// checks and stable error names, strictly increasing date_added, keyset
+// pagination with the same opaque cursors (cursor.h), version selection,
+// access facts, the access scope (exact: no size bounds) and the `admit`
+// callback with its look-ahead and scan budget (called without the store's
+// lock held), status resources updated together with the write, crash-recovery
+// listing. Writes complete on a background thread so callers see "pending"
+// then "complete" like with the real store; HoldWritesForTest holds them back
+// for tests of the pending state. Thread-safe (one mutex).
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +17,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "store/store.h"
 
@@ -53,6 +56,9 @@ class MemoryStore final : public Store {
   Status CreateStatus(const StatusResource& s) override;
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
   Result<int64_t> CountObjects() override;
+  Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
+                                                               size_t limit) override;
+  Result<int64_t> FinishPendingStatuses(std::string_view reason) override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
 
@@ -66,7 +72,25 @@ class MemoryStore final : public Store {
     std::string status_id;
     std::promise<Result<std::vector<WriteOutcome>>> promise;
   };
+  // A status resource as stored: the header and counts in `resource` (its
+  // detail lists empty) and the details in one list in the order they were
+  // added, each with its kind, as SQLite keeps them (GetStatus splits them).
+  enum class DetailKind { kSuccess, kFailure, kPending };
+  struct StoredStatus {
+    StatusResource resource;
+    std::vector<std::pair<DetailKind, StatusDetail>> details;
+  };
+
   void WriterLoop();
+  // Moves the status entries of `objects` from pending to success (`outcomes`
+  // given) or failure (`outcomes` empty, `failure_message` set), as
+  // SqliteStore::UpdateStatus. REQUIRES: mu_.
+  void UpdateStatus(const std::string& status_id, const std::vector<NewObject>& objects,
+                    const std::vector<WriteOutcome>& outcomes,
+                    const std::vector<int64_t>& date_added, const std::string& failure_message);
+  // Finishes a pending status: a pending object stored in a collection of the
+  // status's API root succeeded, any other failed with `reason`. REQUIRES: mu_.
+  void FinishDetails(StoredStatus& st, std::string_view reason);
   // The versions q selects (scope applied, cursor not), in date_added order.
   std::vector<ObjectVersion> Select(const ObjectQuery& q,
                                     bool include_json) const;  // REQUIRES: mu_
@@ -88,7 +112,7 @@ class MemoryStore final : public Store {
   std::vector<ApiRoot> roots_;
   std::vector<Collection> collections_;
   std::vector<ObjectVersion> objects_;  // in date_added order
-  std::map<std::string, StatusResource> statuses_;
+  std::map<std::string, StoredStatus> statuses_;
   std::thread writer_;
 };
 
