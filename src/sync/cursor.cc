@@ -1,4 +1,4 @@
-// The per-peer pull cursor (cursor.h).
+// The per-peer pull and push cursors (cursor.h).
 #include "sync/cursor.h"
 
 #include <fcntl.h>
@@ -69,12 +69,27 @@ Status SyncFd(const std::string& path, int flags) {
   return ok ? Status::Ok() : Unavailable("cursor_write_failed", path + ": fsync failed");
 }
 
+// Replaces `path` in `dir` with `text` atomically and durably.
+Status WriteDurably(const std::string& dir, const std::string& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cursor_write_failed", dir + ": " + ec.message());
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Unavailable("cursor_write_failed", tmp + ": cannot create");
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
+                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  std::fclose(f);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Unavailable("cursor_write_failed", path + ": cannot write");
+  }
+  return SyncFd(dir, O_RDONLY | O_DIRECTORY);
+}
+
 }  // namespace
 
 Status PullCursor::Save() const {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) return Unavailable("cursor_write_failed", dir_ + ": " + ec.message());
   std::string text;
   json::JsonWriter w(text);
   w.BeginObject()
@@ -86,17 +101,61 @@ Status PullCursor::Save() const {
       .String(added_after_)
       .EndObject();
   text += '\n';
-  const std::string tmp = path_ + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Unavailable("cursor_write_failed", tmp + ": cannot create");
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
-  std::fclose(f);
-  if (!ok || std::rename(tmp.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Unavailable("cursor_write_failed", path_ + ": cannot write");
+  return WriteDurably(dir_, path_, text);
+}
+
+Result<PushCursor> PushCursor::Load(const std::string& data_dir, std::string_view peer,
+                                    std::string_view url, std::string_view collection,
+                                    std::string_view local_collection) {
+  PushCursor c;
+  c.dir_ = (fs::path(data_dir) / "sync").string();
+  c.path_ = (fs::path(c.dir_) / (std::string(peer) + ".push-cursor")).string();
+  c.url_ = std::string(url);
+  c.collection_ = std::string(collection);
+  c.local_collection_ = std::string(local_collection);
+  std::ifstream in(c.path_, std::ios::binary);
+  if (!in) return c;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  json::JsonParser parser;
+  auto root = parser.Parse(text);
+  if (!root.ok()) return InvalidArgument("bad_cursor_file", c.path_ + ": not JSON");
+  std::string_view saved_url, saved_collection, saved_local, date_added;
+  if ((*root)["url"].get_string().get(saved_url) != simdjson::SUCCESS ||
+      (*root)["collection"].get_string().get(saved_collection) != simdjson::SUCCESS ||
+      (*root)["local_collection"].get_string().get(saved_local) != simdjson::SUCCESS ||
+      (*root)["date_added"].get_string().get(date_added) != simdjson::SUCCESS) {
+    return InvalidArgument("bad_cursor_file",
+                           c.path_ + ": needs url, collection, local_collection, date_added");
   }
-  return SyncFd(dir_, O_RDONLY | O_DIRECTORY);
+  int64_t us = 0;
+  if (!date_added.empty()) {
+    auto t = Timestamp::Parse(date_added);
+    if (!t.ok() || t->micros() <= 0)
+      return InvalidArgument("bad_cursor_file", c.path_ + ": date_added is no RFC 3339 time");
+    us = t->micros();
+  }
+  if (saved_url == url && saved_collection == collection && saved_local == local_collection)
+    c.date_added_us_ = us;
+  return c;
+}
+
+bool PushCursor::Advance(int64_t date_added_us) {
+  if (date_added_us <= date_added_us_) return false;
+  date_added_us_ = date_added_us;
+  return true;
+}
+
+Status PushCursor::Save() const {
+  std::string text;
+  json::JsonWriter w(text);
+  w.BeginObject().Key("url").String(url_).Key("collection").String(collection_);
+  w.Key("local_collection").String(local_collection_).Key("date_added");
+  w.String(date_added_us_ > 0 ? Timestamp::FromMicros(date_added_us_).Format(6) : std::string());
+  w.EndObject();
+  text += '\n';
+  return WriteDurably(dir_, path_, text);
 }
 
 }  // namespace ctihub::sync

@@ -101,5 +101,74 @@ TEST_F(PullCursorTest, DamagedFileIsAnErrorNotAFreshStart) {
   }
 }
 
+using PushCursorTest = PullCursorTest;
+
+constexpr int64_t kT1 = 1'796'000'000'000'001;  // 2026-12-01..., microseconds
+constexpr int64_t kT2 = 1'796'000'000'500'002;
+
+TEST_F(PushCursorTest, NoFileStartsFromTheBeginning) {
+  auto c = PushCursor::Load(dir_, "police", "http://b/taxii2/", "c1", "shared");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->date_added_us(), 0);
+  EXPECT_EQ(c->path(), (fs::path(dir_) / "sync" / "police.push-cursor").string());
+}
+
+TEST_F(PushCursorTest, AdvancesOnlyForwardAndSurvivesAReload) {
+  {
+    auto c = PushCursor::Load(dir_, "police", "http://b/", "c1", "shared");
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE(c->Advance(kT2));
+    EXPECT_FALSE(c->Advance(kT1));  // never back
+    EXPECT_FALSE(c->Advance(kT2));  // same: no move
+    EXPECT_FALSE(c->Advance(0));
+    EXPECT_EQ(c->date_added_us(), kT2);
+    ASSERT_TRUE(c->Save().ok());
+    EXPECT_FALSE(fs::exists(c->path() + ".tmp"));
+  }
+  auto again = PushCursor::Load(dir_, "police", "http://b/", "c1", "shared");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->date_added_us(), kT2);  // exact to the microsecond
+  // The pull cursor of the same peer is another file.
+  auto pull = PullCursor::Load(dir_, "police", "http://b/", "c1");
+  ASSERT_TRUE(pull.ok());
+  EXPECT_EQ(pull->added_after(), "");
+}
+
+TEST_F(PushCursorTest, AdvancedButUnsavedIsNotDurable) {
+  {
+    auto c = PushCursor::Load(dir_, "police", "http://b/", "c1", "shared");
+    ASSERT_TRUE(c->Advance(kT1));
+    ASSERT_TRUE(c->Save().ok());
+    ASSERT_TRUE(c->Advance(kT2));  // a crash (or a POST never reported complete) before Save
+  }
+  EXPECT_EQ(PushCursor::Load(dir_, "police", "http://b/", "c1", "shared")->date_added_us(), kT1);
+}
+
+TEST_F(PushCursorTest, AnotherUrlOrCollectionStartsAgain) {
+  auto c = PushCursor::Load(dir_, "police", "http://b/", "c1", "shared");
+  ASSERT_TRUE(c->Advance(kT1));
+  ASSERT_TRUE(c->Save().ok());
+  EXPECT_EQ(PushCursor::Load(dir_, "police", "http://x/", "c1", "shared")->date_added_us(), 0);
+  EXPECT_EQ(PushCursor::Load(dir_, "police", "http://b/", "c2", "shared")->date_added_us(), 0);
+  EXPECT_EQ(PushCursor::Load(dir_, "police", "http://b/", "c1", "other")->date_added_us(), 0);
+  EXPECT_EQ(PushCursor::Load(dir_, "vendor", "http://b/", "c1", "shared")->date_added_us(), 0);
+  EXPECT_EQ(PushCursor::Load(dir_, "police", "http://b/", "c1", "shared")->date_added_us(), kT1);
+}
+
+TEST_F(PushCursorTest, DamagedFileIsAnErrorNotAFreshStart) {
+  fs::create_directories(fs::path(dir_) / "sync");
+  for (const char* text :
+       {"", "{not json", "{\"url\":\"http://b/\",\"collection\":\"c1\"}",
+        "{\"url\":\"http://b/\",\"collection\":\"c1\",\"local_collection\":\"shared\","
+        "\"date_added\":\"soon\"}",
+        "{\"url\":\"http://b/\",\"collection\":\"c1\",\"local_collection\":\"shared\","
+        "\"date_added\":7}"}) {
+    std::ofstream(fs::path(dir_) / "sync" / "police.push-cursor") << text;
+    auto c = PushCursor::Load(dir_, "police", "http://b/", "c1", "shared");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().name(), "bad_cursor_file");
+  }
+}
+
 }  // namespace
 }  // namespace ctihub::sync
