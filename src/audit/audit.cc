@@ -934,9 +934,10 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
               ObjectIndexSql(recent, "?4") +
               " o "
               "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, "
-              "?3) ORDER BY r.seq",
+              "?3, ?5) ORDER BY r.seq",
           "who-saw"));
   s.Bind(1, object_id).Bind(2, action::kObjectServed).Bind(3, action::kExport);
+  s.Bind(5, action::kSyncPushed);
   if (recent) s.Bind(4, ExportIndexBucket(object_id));
   std::vector<Viewing> out;
   for (;;) {

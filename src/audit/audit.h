@@ -65,6 +65,11 @@ inline constexpr std::string_view kStoreReconciled = "store.reconciled";
 // One `ctihub sync` pull pass with a peer: counts, refusals with reasons, the
 // cursor reached, or the error (the versions stored: its object.written records).
 inline constexpr std::string_view kSyncPulled = "sync.pulled";
+// `ctihub sync` push to a peer: records naming the object versions handed to
+// the peer's organisation (the record's org) with their grants, each appended
+// and flushed before its POST, and one record per pass with the counts,
+// failures with reasons, the push cursor, or the error (no objects).
+inline constexpr std::string_view kSyncPushed = "sync.pushed";
 }  // namespace action
 
 // The actor of the records the hub appends for itself at start-up.
@@ -281,12 +286,13 @@ struct Viewing {
   std::string user;
   std::string org;
   std::string version;
-  std::string action;  // object.served or export
+  std::string action;  // object.served, export or sync.pushed
   std::string route;
   std::string grant;  // ObjectRef::grant of the copy ("" in records before it was kept)
   bool redacted = false;
 };
-// Every principal served (or exported) any version of the object, oldest first.
+// Every principal served, exported or pushed to (sync.pushed: the peer's
+// organisation) any version of the object, oldest first.
 Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id);
 
 // ------------------------------------------------- store <-> trail cross-check

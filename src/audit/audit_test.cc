@@ -395,6 +395,47 @@ TEST_F(AuditTest, QueueBoundedByObjectRefs) {
 // Issue 12 item 9: each served copy keeps the grant that allowed it and
 // whether it was redacted; both are hashed (changing one breaks the chain)
 // and shown by Query, RecordToJson and WhoSaw.
+// Issue 15 item 5: a sync push hands versions to a peer's organisation; who-saw
+// names that organisation (the record's org) with the grant and redaction of
+// the copy, beside readers over TAXII; a record of another action naming the
+// object (object.written, sync.pulled) is no viewing.
+TEST_F(AuditTest, WhoSawNamesThePeerOrganisationOfASyncPush) {
+  {
+    auto log = AuditLog::Open(dir_);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    Record written;
+    written.user = "alice";
+    written.org = "acme";
+    written.action = std::string(action::kObjectWritten);
+    written.objects.emplace_back("indicator--1", "2026-01-01T00:00:00.000Z");
+    ASSERT_TRUE((*log)->Append(std::move(written)).ok());
+    Record pushed;
+    pushed.user = "cli:root";
+    pushed.org = "police";
+    pushed.action = std::string(action::kSyncPushed);
+    pushed.route = "sync peer b";
+    pushed.objects.emplace_back("indicator--1", "2026-01-01T00:00:00.000Z", "agreement:a1", true);
+    pushed.objects.emplace_back("indicator--2", "2026-01-01T00:00:00.000Z", "own");
+    ASSERT_TRUE((*log)->Append(std::move(pushed)).ok());
+    Record summary;
+    summary.user = "cli:root";
+    summary.org = "police";
+    summary.action = std::string(action::kSyncPushed);
+    summary.details = "{\"pushed\":2}";
+    ASSERT_TRUE((*log)->Append(std::move(summary)).ok());
+    ASSERT_TRUE((*log)->Flush().ok());
+  }
+  auto w = WhoSaw(dir_, "indicator--1");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_EQ(w->size(), 1u);
+  EXPECT_EQ((*w)[0].org, "police");
+  EXPECT_EQ((*w)[0].action, "sync.pushed");
+  EXPECT_EQ((*w)[0].route, "sync peer b");
+  EXPECT_EQ((*w)[0].grant, "agreement:a1");
+  EXPECT_TRUE((*w)[0].redacted);
+  EXPECT_TRUE(MustVerify().intact);
+}
+
 TEST_F(AuditTest, ServedCopiesKeepTheirGrantAndRedaction) {
   {
     auto log = AuditLog::Open(dir_);

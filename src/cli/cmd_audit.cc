@@ -237,7 +237,7 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* who = audit->add_subcommand(
       "who-saw",
-      "Every principal served or exported any version of an object (exit 1 when nobody)");
+      "Every principal served, exported or pushed any version of an object (exit 1 when nobody)");
   who->add_option("OBJECT-ID", args->object_id, "STIX id")->required();
   who->add_option("--data", args->data, "Data directory")->capture_default_str();
   who->add_flag("--json", args->json, "Machine-readable output");
