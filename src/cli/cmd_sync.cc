@@ -9,24 +9,49 @@
 // (counts, refusals with reasons, the cursor, or the error); the stored
 // versions are named by the batch's `object.written` records, whose route
 // ("sync peer NAME COLLECTION") names the peer they came from.
-// Push (issue 15 item 5) is not implemented yet: a push-only peer is skipped
-// with a note. Exit 0 when every peer succeeded, 1 when one failed (the
-// others still sync), 2 when nothing could start (no hub, unknown peer).
+//
+// Push (direction push|both, after the pull): the local collection is read as
+// a reader of the peer's organisation through taxii::ReadGate, the one read
+// decision of TAXII GET and `export --as-user` (collection ACL, policy,
+// redactions: the redacted copy is what leaves), every readable version
+// (match[version]=all) added after the durable push cursor, in date_added
+// order, at most 1000 per POST (fewer with --limit, and split to fit the
+// peer API root's max_content_length; a version larger than that alone is
+// counted failed, `too_large`, and not sent). Before each POST a `sync.pushed`
+// record names the versions about to leave, with their grants (so `audit
+// who-saw` names the peer's organisation), and is flushed; the POST's status
+// is polled until complete, then the push cursor moves past the batch and is
+// saved. Versions the peer reports failed are counted by reason and not
+// retried (the cursor moves past them; a newer version is pushed as usual;
+// removing DATA/sync/PEER.push-cursor pushes everything again). A POST that
+// fails or stays pending leaves the cursor before its batch: the next pass
+// sends it again (a TAXII server stores a version once). Each pass ends with
+// one `sync.pushed` record without objects: counts, failures with reasons,
+// the cursor reached, or the error.
+//
+// --timeout bounds each peer's whole pass (pull and push). Exit 0 when every
+// peer succeeded, 1 when one failed (the others still sync), 2 when nothing
+// could start (no hub, unknown peer).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/import_sink.h"
 #include "cli/peer_config.h"
 #include "core/json.h"
+#include "core/uuid.h"
 #include "policy/policy_holder.h"
 #include "sync/cursor.h"
 #include "taxii/access.h"
@@ -37,7 +62,13 @@ namespace {
 
 namespace tc = taxii_client;
 
-constexpr size_t kAuditedRefusals = 100;  // all are counted; this many named in the record
+constexpr size_t kAuditedRefusals = 100;    // all are counted; this many named in the record
+constexpr int64_t kPushBatch = 1000;        // versions per POST at most (--limit: fewer)
+constexpr size_t kKeptPushFailures = 1000;  // all are counted; this many named in the output
+// {"objects":[ ... ]}: what an envelope adds to its objects and their commas.
+constexpr int64_t kEnvelopeOverhead = 14;
+
+using Clock = std::chrono::steady_clock;
 
 struct SyncArgs {
   std::string data = kDefaultDataDir;
@@ -50,16 +81,36 @@ struct SyncArgs {
   int pause_ms_for_test = 0;  // sleep after each durable page (the kill -9 test)
 };
 
+// A version the peer did not take (or that could not be sent).
+struct PushFailure {
+  std::string object;
+  std::string version;
+  std::string reason;  // the message's name ("producer_not_allowed"), or too_large
+};
+
+struct PushResult {
+  bool attempted = false;
+  int64_t posts = 0;
+  int64_t sent = 0;    // versions handed to the peer (audited as sync.pushed)
+  int64_t pushed = 0;  // reported success by the peer's status
+  int64_t failed = 0;  // reported failed by the peer, or too large to send
+  std::map<std::string, int64_t> failed_by_reason;
+  std::vector<PushFailure> failures;  // the first kKeptPushFailures
+  std::string cursor;                 // the push cursor reached, RFC 3339 ("" : none)
+  std::string error;
+};
+
 struct PeerResult {
   std::string name;
   std::string direction;
   bool pulled = false;  // a pull was attempted
   bool ok = true;
-  std::string error;
+  std::string error;  // of the pull
   std::string note;
   Summary summary;
   int64_t pages = 0;
   std::string cursor;
+  PushResult push;
 };
 
 // What every peer's pass shares: the hub's store, trail and policy.
@@ -168,31 +219,249 @@ Status Pull(const SyncArgs& a, Hub& hub, const Peer& p, PeerResult& r) {
   return paged.status();
 }
 
+// Untrusted text from a peer, made safe for one line of output: control
+// characters become spaces, at most `max` bytes.
+std::string OneLine(std::string_view text, size_t max) {
+  std::string out(text.substr(0, max));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return out;
+}
+
+// The reason of a status failure message: its name before the first ':'
+// ("producer_not_allowed: ...", "invalid STIX: ..."), else the message.
+std::string FailureReason(std::string_view message) {
+  std::string_view head = message.substr(0, message.find(':'));
+  while (!head.empty() && head.back() == ' ') head.remove_suffix(1);
+  if (head.empty()) return "unspecified";
+  return OneLine(head, 64);
+}
+
+std::string CursorText(const sync::PushCursor& c) {
+  return c.date_added_us() > 0 ? Timestamp::FromMicros(c.date_added_us()).Format(6) : "";
+}
+
+void AddFailure(PushResult& r, std::string object, std::string version, std::string reason) {
+  ++r.failed;
+  ++r.failed_by_reason[reason];
+  if (r.failures.size() < kKeptPushFailures)
+    r.failures.push_back({std::move(object), std::move(version), std::move(reason)});
+}
+
+// One push pass (see the file comment).
+class Pusher {
+ public:
+  Pusher(const SyncArgs& a, Hub& hub, const Peer& p, Clock::time_point deadline, PushResult& r)
+      : a_(a), hub_(hub), p_(p), deadline_(deadline), r_(r), push_id_(Uuid::V4().ToString()) {}
+
+  Status Run() {
+    r_.attempted = true;
+    CTIHUB_ASSIGN_OR_RETURN(store::Collection local,
+                            hub_.store->GetCollection("", p_.local_collection));
+    auth::Principal reader;
+    reader.user = "sync:" + p_.name;  // no user entry of an ACL can name it
+    reader.org = p_.org;
+    reader.role = store::Role::kReader;
+    if (taxii::WriterIdentity(hub_.policy.get(), reader).empty())
+      return InvalidArgument("unknown_org", "peer " + p_.name + ": organisation '" + p_.org +
+                                                "' is unknown or has no STIX identity");
+    if (!auth::CanRead(reader, local))
+      return Forbidden("read_forbidden", "organisation " + p_.org + " may not read collection " +
+                                             p_.local_collection + ": nothing may be pushed to it");
+    CTIHUB_ASSIGN_OR_RETURN(cursor_, sync::PushCursor::Load(a_.data, p_.name, p_.url, p_.collection,
+                                                            p_.local_collection));
+    r_.cursor = CursorText(*cursor_);
+
+    CTIHUB_ASSIGN_OR_RETURN(tc::ClientOptions o, PeerClientOptions(a_.data, p_));
+    o.operation_timeout =
+        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()),
+                 std::chrono::milliseconds(1));
+    o.request_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(a_.request_timeout_s * 1000));
+    o.transport.connect_timeout = std::min(o.request_timeout, o.transport.connect_timeout);
+    o.max_attempts = a_.attempts;
+    CTIHUB_ASSIGN_OR_RETURN(client_, tc::Client::Create(p_.url, o));
+    CTIHUB_ASSIGN_OR_RETURN(root_, client_->ResolveApiRoot());
+
+    store::ObjectQuery q;
+    q.collection_id = local.id;
+    q.version_last = false;
+    q.version_all = true;
+    if (cursor_->date_added_us() > 0) q.added_after_us = cursor_->date_added_us();
+    q.limit = static_cast<size_t>(a_.limit > 0 ? std::min(a_.limit, kPushBatch) : kPushBatch);
+    taxii::ReadGate gate(hub_.policy, reader, local);
+    gate.Apply(q);
+    for (;;) {
+      CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.store->QueryObjects(q));
+      std::vector<audit::ObjectRef> refs;  // the grants, taken before the next admit
+      refs.reserve(page.objects.size());
+      for (const store::ObjectVersion& row : page.objects) {
+        const taxii::ServedGrant* grant = gate.GrantOf(row);
+        refs.emplace_back(row.id, row.version.ToString(),
+                          grant != nullptr ? std::string(grant->via) : std::string(),
+                          grant != nullptr && grant->redacted);
+      }
+      CTIHUB_RETURN_IF_ERROR(PushPage(page.objects, refs));
+      if (!page.objects.empty()) CTIHUB_RETURN_IF_ERROR(MoveCursor(page.objects.back()));
+      if (!page.more) break;
+      q.next = page.next;
+    }
+    return Status::Ok();
+  }
+
+  // The pass's closing record (also after an error).
+  Status Audit(const Status& outcome) {
+    std::string details;
+    json::JsonWriter w(details);
+    w.BeginObject().Key("push_id").String(push_id_).Key("peer").String(p_.name);
+    w.Key("url").String(p_.url).Key("collection").String(p_.collection);
+    w.Key("local_collection").String(p_.local_collection).Key("ok").Bool(outcome.ok());
+    if (!outcome.ok()) w.Key("error").String(outcome.NamedMessage());
+    w.Key("posts").Int(r_.posts).Key("sent").Int(r_.sent).Key("pushed").Int(r_.pushed);
+    w.Key("failed").Int(r_.failed).Key("failed_by_reason").BeginObject();
+    for (const auto& [reason, n] : r_.failed_by_reason) w.Key(reason).Int(n);
+    w.EndObject().Key("failures").BeginArray();
+    for (size_t i = 0; i < r_.failures.size() && i < kAuditedRefusals; ++i) {
+      const PushFailure& f = r_.failures[i];
+      w.BeginObject().Key("object").String(f.object).Key("version").String(f.version);
+      w.Key("reason").String(f.reason).EndObject();
+    }
+    w.EndArray().Key("cursor").String(r_.cursor).EndObject();
+    audit::Record rec = BaseRecord();
+    rec.status = outcome.ok() ? 0 : 1;
+    rec.details = std::move(details);
+    CTIHUB_RETURN_IF_ERROR(hub_.trail->Append(std::move(rec)));
+    return hub_.trail->Flush();
+  }
+
+ private:
+  audit::Record BaseRecord() const {
+    audit::Record rec;
+    rec.user = audit::LocalActor();
+    rec.org = p_.org;  // who receives the versions: what who-saw names
+    rec.action = std::string(audit::action::kSyncPushed);
+    rec.route = "sync peer " + p_.name;
+    rec.remote = p_.url;
+    return rec;
+  }
+
+  // Sends one page's versions in batches that fit the peer's
+  // max_content_length, each moving the cursor once the peer reported it.
+  Status PushPage(std::vector<store::ObjectVersion>& rows, std::vector<audit::ObjectRef>& refs) {
+    const int64_t max_body = root_.info.max_content_length;
+    size_t begin = 0;
+    int64_t body = kEnvelopeOverhead;
+    for (size_t i = 0; i <= rows.size(); ++i) {
+      const int64_t size = i < rows.size() ? static_cast<int64_t>(rows[i].json.size()) : 0;
+      const bool last = i == rows.size();
+      const bool too_large = !last && max_body > 0 && kEnvelopeOverhead + size > max_body;
+      const bool full = !last && max_body > 0 && begin < i && body + size + 1 > max_body;
+      if (last || too_large || full) {
+        if (begin < i) CTIHUB_RETURN_IF_ERROR(Post(rows, refs, begin, i));
+        begin = i;
+        body = kEnvelopeOverhead;
+      }
+      if (last) break;
+      if (too_large) {
+        // Never sent: counted, and passed by the cursor with its neighbours.
+        AddFailure(r_, rows[i].id, refs[i].version, "too_large");
+        begin = i + 1;
+        continue;
+      }
+      body += size + (begin < i ? 1 : 0);
+    }
+    return Status::Ok();
+  }
+
+  // POSTs rows [begin, end) after naming them in the trail; moves the cursor
+  // past them once the peer's status is complete.
+  Status Post(std::vector<store::ObjectVersion>& rows, std::vector<audit::ObjectRef>& refs,
+              size_t begin, size_t end) {
+    if (Clock::now() >= deadline_)
+      return Unavailable("operation_timeout", "the peer's --timeout ran out; " +
+                                                  std::to_string(r_.sent) + " versions sent");
+    audit::Record rec = BaseRecord();
+    rec.objects.assign(refs.begin() + static_cast<std::ptrdiff_t>(begin),
+                       refs.begin() + static_cast<std::ptrdiff_t>(end));
+    std::string details;
+    json::JsonWriter w(details);
+    w.BeginObject().Key("push_id").String(push_id_).Key("peer").String(p_.name);
+    w.Key("collection").String(p_.collection).Key("post").Int(r_.posts + 1).EndObject();
+    rec.details = std::move(details);
+    // Named in the trail before they leave, as a TAXII read is before it is served.
+    CTIHUB_RETURN_IF_ERROR(hub_.trail->Append(std::move(rec)));
+    CTIHUB_RETURN_IF_ERROR(hub_.trail->Flush());
+    std::vector<std::string> texts;
+    texts.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) texts.push_back(std::move(rows[i].json));
+    ++r_.posts;
+    r_.sent += static_cast<int64_t>(end - begin);
+    CTIHUB_ASSIGN_OR_RETURN(
+        tc::StatusInfo st, client_->AddObjects(root_.url, p_.collection, tc::BuildEnvelope(texts)));
+    r_.pushed += st.success_count;
+    for (const tc::StatusDetail& d : st.failures)
+      AddFailure(r_, OneLine(d.id, 200), OneLine(d.version, 64), FailureReason(d.message));
+    // A server that counts failures it does not list.
+    for (int64_t i = static_cast<int64_t>(st.failures.size()); i < st.failure_count; ++i)
+      AddFailure(r_, "", "", "unspecified");
+    return MoveCursor(rows[end - 1]);
+  }
+
+  Status MoveCursor(const store::ObjectVersion& row) {
+    if (!cursor_->Advance(row.date_added_us)) return Status::Ok();
+    CTIHUB_RETURN_IF_ERROR(cursor_->Save());
+    r_.cursor = CursorText(*cursor_);
+    return Status::Ok();
+  }
+
+  const SyncArgs& a_;
+  Hub& hub_;
+  const Peer& p_;
+  Clock::time_point deadline_;
+  PushResult& r_;
+  std::string push_id_;
+  std::optional<sync::PushCursor> cursor_;
+  std::unique_ptr<tc::Client> client_;
+  tc::ApiRoot root_;
+};
+
 PeerResult SyncPeer(const SyncArgs& a, Hub& hub, const Peer& p) {
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(a.timeout_s * 1000));
   PeerResult r;
   r.name = p.name;
   r.direction = p.direction;
-  if (p.direction == "push") {
-    r.note = "push is not implemented yet: nothing exchanged";
-    return r;
+  if (p.direction != "push") {
+    r.pulled = true;
+    Status st = Pull(a, hub, p, r);
+    if (!st.ok()) {
+      r.ok = false;
+      r.error = st.NamedMessage();
+    }
+    if (Status audited = AuditPass(*hub.trail, p, r); !audited.ok() && r.ok) {
+      r.ok = false;
+      r.error = "audit: " + audited.NamedMessage();
+    }
   }
-  r.pulled = true;
-  Status st = Pull(a, hub, p, r);
-  if (!st.ok()) {
-    r.ok = false;
-    r.error = st.NamedMessage();
-  }
-  if (p.direction == "both") r.note = "push is not implemented yet";
-  if (Status audited = AuditPass(*hub.trail, p, r); !audited.ok() && r.ok) {
-    r.ok = false;
-    r.error = "audit: " + audited.NamedMessage();
+  if (p.direction != "pull") {
+    Pusher pusher(a, hub, p, deadline, r.push);
+    Status st = pusher.Run();
+    if (!st.ok()) {
+      r.ok = false;
+      r.push.error = st.NamedMessage();
+    }
+    if (Status audited = pusher.Audit(st); !audited.ok() && st.ok()) {
+      r.ok = false;
+      r.push.error = "audit: " + audited.NamedMessage();
+    }
   }
   return r;
 }
 
-std::string ReasonsText(const Summary& s) {
+std::string ReasonsText(const std::map<std::string, int64_t>& by_reason) {
   std::string out;
-  for (const auto& [reason, n] : s.rejected_by_reason)
+  for (const auto& [reason, n] : by_reason)
     out += (out.empty() ? " (" : ", ") + reason + " " + std::to_string(n);
   return out.empty() ? out : out + ")";
 }
@@ -205,10 +474,17 @@ void PrintText(const std::vector<PeerResult>& results) {
       std::printf("\tpulled %lld\tstored %lld\talready present %lld\trefused %lld%s",
                   static_cast<long long>(s.read), static_cast<long long>(s.stored),
                   static_cast<long long>(s.already_present), static_cast<long long>(s.rejected),
-                  ReasonsText(s).c_str());
+                  ReasonsText(s.rejected_by_reason).c_str());
     }
-    std::printf("\tpushed -");
+    if (r.push.attempted) {
+      std::printf("\tpushed %lld\tfailed %lld%s", static_cast<long long>(r.push.pushed),
+                  static_cast<long long>(r.push.failed),
+                  ReasonsText(r.push.failed_by_reason).c_str());
+    } else {
+      std::printf("\tpushed -");
+    }
     if (!r.error.empty()) std::printf("\terror: %s", r.error.c_str());
+    if (!r.push.error.empty()) std::printf("\tpush error: %s", r.push.error.c_str());
     if (!r.note.empty()) std::printf("\tnote: %s", r.note.c_str());
     std::printf("\n");
   }
@@ -231,7 +507,21 @@ void PrintJson(const std::vector<PeerResult>& results, bool all_ok) {
       w.EndObject();
     }
     w.EndArray().Key("pages").Int(r.pages).Key("cursor").String(r.cursor);
-    w.Key("pushed").Null();
+    const PushResult& pr = r.push;
+    if (pr.attempted) {
+      w.Key("pushed").Int(pr.pushed).Key("push_sent").Int(pr.sent);
+      w.Key("push_failed").Int(pr.failed).Key("push_failed_by_reason").BeginObject();
+      for (const auto& [reason, n] : pr.failed_by_reason) w.Key(reason).Int(n);
+      w.EndObject().Key("push_failures").BeginArray();
+      for (const PushFailure& f : pr.failures) {
+        w.BeginObject().Key("object").String(f.object).Key("version").String(f.version);
+        w.Key("reason").String(f.reason).EndObject();
+      }
+      w.EndArray().Key("posts").Int(pr.posts).Key("push_cursor").String(pr.cursor);
+      if (!pr.error.empty()) w.Key("push_error").String(pr.error);
+    } else {
+      w.Key("pushed").Null();
+    }
     if (!r.error.empty()) w.Key("error").String(r.error);
     if (!r.note.empty()) w.Key("note").String(r.note);
     w.EndObject();
@@ -284,17 +574,18 @@ int RunSync(const SyncArgs& a) {
 
 void RegisterSyncCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<SyncArgs>();
-  auto* cmd = app.add_subcommand("sync", "one exchange pass with peers now (pull; push: not yet)");
+  auto* cmd = app.add_subcommand("sync", "one exchange pass with peers now (pull, then push)");
   cmd->add_option("name", a->names, "peers to sync (default: every peer)");
   cmd->add_option("--data", a->data, "data directory")->capture_default_str();
   cmd->add_flag("--json", a->json, "print the summary as one JSON object");
-  cmd->add_option("--timeout", a->timeout_s, "seconds per peer (default 3600)")
+  cmd->add_option("--timeout", a->timeout_s, "seconds per peer, pull and push (default 3600)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--request-timeout", a->request_timeout_s, "seconds for one request (default 60)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--attempts", a->attempts, "attempts per request, retries included (default 4)")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--limit", a->limit, "page size asked of the peers")
+  cmd->add_option("--limit", a->limit,
+                  "page size asked of the peers; versions per push POST (at most 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cmd->add_option("--pause-ms-for-test", a->pause_ms_for_test)->group("");
   cmd->callback([a, exit_code] { *exit_code = RunSync(*a); });

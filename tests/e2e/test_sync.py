@@ -21,6 +21,37 @@ from hub import Hub, check, indicator, parse_args, run_tests  # noqa: E402
 ARGS = parse_args()
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+AMBER_STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+
+# A's policy for the push test: acme shares up to AMBER with the community
+# (so with other), stripping x_notes; no direct agreement.
+PUSH_POLICY = """
+[defaults]
+unmarked_tlp = "amber"
+
+[[community]]
+name = "circle"
+
+[[organisation]]
+name = "acme"
+identity = "%(acme)s"
+communities = ["circle"]
+
+[[organisation]]
+name = "other"
+identity = "%(other)s"
+communities = ["circle"]
+
+[[agreement]]
+id = "acme-to-circle"
+producer = "org:acme"
+recipient = "community:circle"
+max_tlp = "amber"
+object_types = ["*"]
+strip_properties = ["x_notes"]
+legal_basis = "e2e test"
+"""
 
 
 def marked(n, tlp):
@@ -87,6 +118,19 @@ def versions_in(b):
     finally:
         b.stop()
     return [(o["id"], o.get("modified")) for o in objs], {o["id"]: o for o in objs}
+
+
+def add_push_peer(a, name, url, collection, user=None, password=None):
+    args = ["peer", "add", name, "--url", url, "--collection", collection, "--local-collection",
+            "shared", "--org", "other", "--direction", "push"]
+    if user:
+        args += ["--user", user, "--password-stdin"]
+    a.cli(*args, stdin=(password + "\n") if password else None)
+
+
+def all_versions(hub, user):
+    objs, _ = hub.get_all("shared", query="match[version]=all", user=user)
+    return {(o["id"], o.get("modified")): o for o in objs}
 
 
 def closed_port_url():
@@ -226,7 +270,104 @@ def test_kill9_mid_pull_then_rerun():
             b.cli("audit", "verify")
 
 
+def test_push_policy_rerun_versions_audit_and_down_peer():
+    with Hub(ARGS.ctihub, "push-a") as a:
+        a.setup()
+        with open(os.path.join(a.data, "policy.toml"), "w") as f:
+            f.write(PUSH_POLICY % identities(a))
+        a.start()
+        noted = []
+        for n, tlp in [(1, CLEAR), (2, CLEAR), (3, AMBER), (4, AMBER_STRICT), (5, RED)]:
+            o = marked(n, tlp)
+            o["x_notes"] = "internal note %d" % n
+            noted.append(o)
+        clear1, clear2, amber, strict, red = noted
+        a.post_and_wait("shared", noted)
+        # An object of other's on A: other reads it (its own), B refuses it from
+        # acme's account (a known foreign producer without a relay agreement).
+        foreign = marked(6, CLEAR)
+        path = os.path.join(a.dir, "other.json")
+        with open(path, "w") as f:
+            json.dump({"type": "bundle", "id": "bundle--" + str(uuid.uuid4()), "objects": [foreign]}, f)
+        a.cli("import", "--collection", "shared", "--root", "api1", "--org", "other", path)
+        readable = all_versions(a, "olga")
+        ids = {i for i, _ in readable}
+        check({clear1["id"], clear2["id"], amber["id"], foreign["id"]} == ids,
+              "A's policy lets other read CLEAR, AMBER (by the community agreement) and its own, "
+              "not AMBER+STRICT or RED: %r" % sorted(ids))
+        amber_copy = [o for (i, _), o in readable.items() if i == amber["id"]]
+        check(amber_copy and "x_notes" not in amber_copy[0], "other's copy of the AMBER object is redacted")
+
+        with receiving_hub(a, "push-b") as b:
+            b.cli("user", "add", "feeder", "--org", "acme", "--role", "publisher", "--password-stdin",
+                  stdin="pw-feeder-push-e2e\n")
+            b.start()
+            add_push_peer(a, "b", "http://127.0.0.1:%d/taxii2/" % b.port, b.collections["shared"],
+                          user="feeder", password="pw-feeder-push-e2e")
+            rc, peers, r = sync_json(a)
+            p = peers.get("b", {})
+            want = {k: v for k, v in readable.items() if k[0] != foreign["id"]}
+            check(rc == 0 and p.get("ok"), "first push ok: %d %r %s" % (rc, r.stdout, r.stderr))
+            check(p.get("pushed") == len(want) and p.get("push_failed") == 1
+                  and p.get("push_failed_by_reason") == {"producer_not_allowed": 1},
+                  "pushed what other may read, B's refusal counted with its reason: %r" % p)
+            check([f.get("object") for f in p.get("push_failures", [])] == [foreign["id"]],
+                  "the refused object is named: %r" % p.get("push_failures"))
+            got = all_versions(b, "root")
+            check(set(got) == set(want), "B holds exactly what A lets other read (less B's refusal): "
+                  "%r vs %r" % (sorted(got), sorted(want)))
+            check(all(got.get(k) == v for k, v in want.items()),
+                  "B's copies are the copies A serves other (redaction, created_by_ref, markings)")
+            check(strict["id"] not in {i for i, _ in got} and red["id"] not in {i for i, _ in got},
+                  "AMBER+STRICT and RED stay home without a direct agreement")
+            cursor = os.path.join(a.data, "sync", "b.push-cursor")
+            check(os.path.exists(cursor), "the push cursor is saved")
+
+            rc, peers, r = sync_json(a)
+            p = peers.get("b", {})
+            check(rc == 0 and p.get("pushed") == 0 and p.get("push_failed") == 0 and p.get("posts") == 0,
+                  "a re-run pushes nothing (the cursor; the refused object is not retried): %r" % p)
+
+            # A new version of one object and a revocation of another.
+            newer = dict(clear1, modified="2024-03-01T00:00:00.000Z", name="updated")
+            revoked = dict(amber, modified="2024-03-02T00:00:00.000Z", revoked=True)
+            a.post_and_wait("shared", [newer, revoked])
+            # A push peer that is down fails alone; the other still pushes.
+            add_push_peer(a, "down", closed_port_url(), "c")
+            r = sync(a)
+            check(r.returncode == 1, "a down peer makes sync exit 1: %d %r" % (r.returncode, r.stdout))
+            lines = {l.split("\t")[0]: l for l in r.stdout.splitlines()}
+            check("FAILED" in lines.get("down", "") and "push error:" in lines.get("down", ""),
+                  "the down peer is reported failed: %r" % r.stdout)
+            check("\tok\t" in lines.get("b", "") and "pushed 2\tfailed 0" in lines.get("b", ""),
+                  "the other peer pushes the new version and the revocation: %r" % r.stdout)
+            readable = all_versions(a, "olga")
+            want = {k: v for k, v in readable.items() if k[0] != foreign["id"]}
+            got = all_versions(b, "root")
+            check(set(got) == set(want) and all(got.get(k) == v for k, v in want.items()),
+                  "B holds every version other may read: %r vs %r" % (sorted(got), sorted(want)))
+            rev = got.get((amber["id"], revoked["modified"]), {})
+            check(rev.get("revoked") is True and "x_notes" not in rev, "the revocation arrived, redacted")
+            rc, peers, r = sync_json(a, "b")
+            check(rc == 0 and peers.get("b", {}).get("pushed") == 0, "then nothing again: %r" % r.stdout)
+
+            trail = json.loads(a.cli("audit", "show", "--action", "sync.pushed", "--json"))
+            records = trail if isinstance(trail, list) else trail.get("records", [])
+            named = {(o.get("id"), o.get("version")) for rec in records for o in rec.get("objects", [])}
+            check(set(want) <= named and foreign["id"] in {i for i, _ in named},
+                  "every version sent is named by a sync.pushed record: %r" % sorted(named))
+            check(not any(i in (strict["id"], red["id"]) for i, _ in named), "nothing withheld is named")
+            check(all(rec.get("org") == "other" for rec in records), "the records name the peer's org")
+            saw = json.loads(a.cli("audit", "who-saw", amber["id"], "--json"))
+            pushed_to = [v for v in saw if v.get("action") == "sync.pushed"]
+            check(len(pushed_to) == 2 and all(v.get("org") == "other" and v.get("redacted") for v in pushed_to)
+                  and {v.get("version") for v in pushed_to} == {amber["modified"], revoked["modified"]},
+                  "who-saw names other for both pushed versions, redacted: %r" % saw)
+            a.cli("audit", "verify")
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
                         test_refused_objects_and_unknown_producer,
-                        test_kill9_mid_pull_then_rerun]))
+                        test_kill9_mid_pull_then_rerun,
+                        test_push_policy_rerun_versions_audit_and_down_peer]))
