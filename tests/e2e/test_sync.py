@@ -366,8 +366,59 @@ def test_push_policy_rerun_versions_audit_and_down_peer():
             a.cli("audit", "verify")
 
 
+def test_push_batches_fit_the_peer_max_content_length():
+    with Hub(ARGS.ctihub, "push-s") as a:
+        a.setup()
+        small = [marked(200 + i, CLEAR) for i in range(5)]
+        big = marked(299, CLEAR)
+        big["description"] = "x" * 3000
+        a.start()
+        a.post_and_wait("shared", small[:3] + [big] + small[3:])
+        served, _ = a.get_all("shared", user="olga")
+        a.stop()
+        # The POSTs a greedy split into envelopes of at most 1100 bytes makes
+        # ({"objects":[...]}: 14 bytes and a comma between objects).
+        limit, posts, body = 1100, 0, None
+        for o in served:
+            n = len(json.dumps(o, separators=(",", ":"), ensure_ascii=False).encode())
+            if 14 + n > limit:
+                continue
+            if body is None or body + 1 + n > limit:
+                posts, body = posts + 1, 14 + n
+            else:
+                body += 1 + n
+        check(posts >= 3, "the fixture needs several POSTs: %d" % posts)
+        with Hub(ARGS.ctihub, "push-t") as c:
+            c.cli("init")
+            c.cli("api-root", "add", "api1", "--title", "API one", "--max-content-length", str(limit))
+            for org, ident in identities(a).items():
+                c.cli("org", "add", org, "--identity-id", ident)
+            c.cli("user", "add", "feeder", "--org", "acme", "--role", "publisher", "--password-stdin",
+                  stdin="pw-feeder-push-e2e\n")
+            c.cli("user", "add", "root", "--org", "acme", "--role", "admin", "--password-stdin",
+                  stdin="pw-root-push-e2e\n")
+            c.tokens["root"] = c.cli("token", "create", "--user", "root", "--label", "e2e")
+            c.collections["shared"] = c.cli("collection", "add", "--root", "api1", "--title", "Shared",
+                                            "--alias", "shared", "--readers", "acme", "--writers", "acme")
+            c.start()
+            add_push_peer(a, "c", "http://127.0.0.1:%d/taxii2/" % c.port, c.collections["shared"],
+                          user="feeder", password="pw-feeder-push-e2e")
+            rc, peers, r = sync_json(a)
+            p = peers.get("c", {})
+            check(rc == 0 and p.get("pushed") == 5 and p.get("push_failed") == 1
+                  and p.get("push_failed_by_reason") == {"too_large": 1},
+                  "5 pushed, the one larger than max_content_length counted too_large: %r" % r.stdout)
+            check(p.get("posts") == posts, "the batches were split to fit 1100 bytes: %r POSTs, %d expected"
+                  % (p.get("posts"), posts))
+            got = all_versions(c, "root")
+            check({i for i, _ in got} == {o["id"] for o in small}, "C holds the 5: %r" % sorted(got))
+            rc, peers, r = sync_json(a)
+            check(rc == 0 and peers.get("c", {}).get("posts") == 0, "nothing is retried: %r" % r.stdout)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
                         test_refused_objects_and_unknown_producer,
                         test_kill9_mid_pull_then_rerun,
-                        test_push_policy_rerun_versions_audit_and_down_peer]))
+                        test_push_policy_rerun_versions_audit_and_down_peer,
+                        test_push_batches_fit_the_peer_max_content_length]))
