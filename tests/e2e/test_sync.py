@@ -52,6 +52,16 @@ object_types = ["*"]
 strip_properties = ["x_notes"]
 legal_basis = "e2e test"
 """
+DIRECT_STRICT = """
+[[agreement]]
+id = "acme-to-other-strict"
+producer = "org:acme"
+recipient = "org:other"
+max_tlp = "amber+strict"
+object_types = ["*"]
+strip_properties = ["x_notes"]
+legal_basis = "e2e test"
+"""
 
 
 def marked(n, tlp):
@@ -363,6 +373,27 @@ def test_push_policy_rerun_versions_audit_and_down_peer():
             check(len(pushed_to) == 2 and all(v.get("org") == "other" and v.get("redacted") for v in pushed_to)
                   and {v.get("version") for v in pushed_to} == {amber["modified"], revoked["modified"]},
                   "who-saw names other for both pushed versions, redacted: %r" % saw)
+
+            # A direct agreement lets AMBER+STRICT leave to other (RED still needs other named
+            # as a recipient). The cursor passed the first version while it was withheld, so
+            # what leaves is the next version.
+            with open(os.path.join(a.data, "policy.toml"), "w") as f:
+                f.write((PUSH_POLICY + DIRECT_STRICT) % identities(a))
+            a.stop()
+            a.start()
+            strict2 = dict(strict, modified="2024-04-01T00:00:00.000Z")
+            a.post_and_wait("shared", [strict2])
+            readable = all_versions(a, "olga")
+            check((strict["id"], strict2["modified"]) in readable and
+                  (red["id"], red["modified"]) not in readable,
+                  "with the direct agreement other reads AMBER+STRICT, still not RED: %r" % sorted(readable))
+            rc, peers, r = sync_json(a, "b")
+            check(rc == 0 and peers.get("b", {}).get("pushed") == 1, "one version pushed: %r" % r.stdout)
+            got = all_versions(b, "root")
+            copy = got.get((strict["id"], strict2["modified"]))
+            check(copy is not None and copy == readable[(strict["id"], strict2["modified"])]
+                  and "x_notes" not in copy, "the AMBER+STRICT version arrived as other reads it")
+            check(red["id"] not in {i for i, _ in got}, "RED still stays home")
             a.cli("audit", "verify")
 
 
