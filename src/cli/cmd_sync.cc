@@ -50,6 +50,7 @@
 #include "cli/hub_context.h"
 #include "cli/import_sink.h"
 #include "cli/peer_config.h"
+#include "cli/peer_sync.h"
 #include "core/json.h"
 #include "core/uuid.h"
 #include "policy/policy_holder.h"
@@ -71,70 +72,43 @@ constexpr int64_t kEnvelopeOverhead = 14;
 using Clock = std::chrono::steady_clock;
 
 struct SyncArgs {
-  std::string data = kDefaultDataDir;
+  PassOptions pass;
   std::vector<std::string> names;
   bool json = false;
-  double timeout_s = 3600;
-  double request_timeout_s = 60;
-  int attempts = 4;
-  int64_t limit = 0;
-  int pause_ms_for_test = 0;  // sleep after each durable page (the kill -9 test)
 };
 
-// A version the peer did not take (or that could not be sent).
-struct PushFailure {
-  std::string object;
-  std::string version;
-  std::string reason;  // the message's name ("producer_not_allowed"), or too_large
-};
-
-struct PushResult {
-  bool attempted = false;
-  int64_t posts = 0;
-  int64_t sent = 0;    // versions handed to the peer (audited as sync.pushed)
-  int64_t pushed = 0;  // reported success by the peer's status
-  int64_t failed = 0;  // reported failed by the peer, or too large to send
-  std::map<std::string, int64_t> failed_by_reason;
-  std::vector<PushFailure> failures;  // the first kKeptPushFailures
-  std::string cursor;                 // the push cursor reached, RFC 3339 ("" : none)
-  std::string error;
-};
-
-struct PeerResult {
-  std::string name;
-  std::string direction;
-  bool pulled = false;  // a pull was attempted
-  bool ok = true;
-  std::string error;  // of the pull
-  std::string note;
-  Summary summary;
-  int64_t pages = 0;
-  std::string cursor;
-  PushResult push;
-};
-
-// What every peer's pass shares: the hub's store, trail and policy.
-struct Hub {
+// The hub `ctihub sync` opens for itself: the store, trail and policy that
+// every peer's pass shares (`serve` passes its own, sync_scheduler.h).
+struct OpenedHub {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<audit::AuditLog> trail;
   std::unique_ptr<policy::PolicyHolder> holder;
-  std::shared_ptr<const policy::Policy> policy;
-  std::set<std::string> org_identities;
+  SyncHub view;
 };
 
-Result<Hub> OpenHub(const std::string& data) {
-  Hub h;
+Result<OpenedHub> OpenHub(const std::string& data) {
+  OpenedHub h;
   CTIHUB_ASSIGN_OR_RETURN(h.store, OpenHubStore(data));
   CTIHUB_ASSIGN_OR_RETURN(h.trail, audit::AuditLog::Open(data));
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(*h.store));
-  for (const auto& o : known) h.org_identities.insert(o.identity_id);
+  for (const auto& o : known) h.view.org_identities.insert(o.identity_id);
   auto opened = policy::PolicyHolder::Open(data, std::chrono::milliseconds(0), [known] {
     return Result<std::vector<policy::KnownOrg>>(known);
   });
   if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().NamedMessage());
   h.holder = std::move(*opened);
-  h.policy = h.holder->Current();
+  h.view.store = h.store.get();
+  h.view.trail = h.trail.get();
+  h.view.policy = h.holder->Current();
   return h;
+}
+
+bool Stopping(const PassOptions& a) {
+  return a.stop != nullptr && a.stop->load(std::memory_order_relaxed);
+}
+
+Status Stopped() {
+  return Unavailable("stopped", "the hub is stopping; the pass resumes from its cursor");
 }
 
 Status AuditPass(audit::AuditLog& trail, const Peer& p, const PeerResult& r) {
@@ -169,7 +143,7 @@ Status AuditPass(audit::AuditLog& trail, const Peer& p, const PeerResult& r) {
 
 // One pull pass: pages from the cursor, each page durable before the cursor
 // moves past it.
-Status Pull(const SyncArgs& a, Hub& hub, const Peer& p, PeerResult& r) {
+Status Pull(const PassOptions& a, SyncHub& hub, const Peer& p, PeerResult& r) {
   CTIHUB_ASSIGN_OR_RETURN(store::Collection local,
                           hub.store->GetCollection("", p.local_collection));
   ImportSink::Writer writer;
@@ -195,7 +169,7 @@ Status Pull(const SyncArgs& a, Hub& hub, const Peer& p, PeerResult& r) {
   CTIHUB_ASSIGN_OR_RETURN(tc::ApiRoot root, client->ResolveApiRoot());
 
   ImportSink sink(*hub.store, std::move(local), std::move(writer), {}, *hub.trail, r.summary,
-                  /*quiet=*/a.json);
+                  /*quiet=*/a.quiet);
   tc::PageQuery q;
   q.added_after = cursor.added_after();
   q.limit = a.limit;
@@ -214,6 +188,7 @@ Status Pull(const SyncArgs& a, Hub& hub, const Peer& p, PeerResult& r) {
     ++r.pages;
     if (a.pause_ms_for_test > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(a.pause_ms_for_test));
+    if (Stopping(a)) return Stopped();
     return Status::Ok();
   });
   return paged.status();
@@ -252,7 +227,8 @@ void AddFailure(PushResult& r, std::string object, std::string version, std::str
 // One push pass (see the file comment).
 class Pusher {
  public:
-  Pusher(const SyncArgs& a, Hub& hub, const Peer& p, Clock::time_point deadline, PushResult& r)
+  Pusher(const PassOptions& a, SyncHub& hub, const Peer& p, Clock::time_point deadline,
+         PushResult& r)
       : a_(a), hub_(hub), p_(p), deadline_(deadline), r_(r), push_id_(Uuid::V4().ToString()) {}
 
   Status Run() {
@@ -378,6 +354,7 @@ class Pusher {
   // past them once the peer's status is complete.
   Status Post(std::vector<store::ObjectVersion>& rows, std::vector<audit::ObjectRef>& refs,
               size_t begin, size_t end) {
+    if (Stopping(a_)) return Stopped();
     if (Clock::now() >= deadline_)
       return Unavailable("operation_timeout", "the peer's --timeout ran out; " +
                                                   std::to_string(r_.sent) + " versions sent");
@@ -415,8 +392,8 @@ class Pusher {
     return Status::Ok();
   }
 
-  const SyncArgs& a_;
-  Hub& hub_;
+  const PassOptions& a_;
+  SyncHub& hub_;
   const Peer& p_;
   Clock::time_point deadline_;
   PushResult& r_;
@@ -426,7 +403,9 @@ class Pusher {
   tc::ApiRoot root_;
 };
 
-PeerResult SyncPeer(const SyncArgs& a, Hub& hub, const Peer& p) {
+}  // namespace
+
+PeerResult RunPeerPass(const PassOptions& a, SyncHub& hub, const Peer& p) {
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(a.timeout_s * 1000));
   PeerResult r;
@@ -444,7 +423,7 @@ PeerResult SyncPeer(const SyncArgs& a, Hub& hub, const Peer& p) {
       r.error = "audit: " + audited.NamedMessage();
     }
   }
-  if (p.direction != "pull") {
+  if (p.direction != "pull" && !Stopping(a)) {
     Pusher pusher(a, hub, p, deadline, r.push);
     Status st = pusher.Run();
     if (!st.ok()) {
@@ -459,6 +438,8 @@ PeerResult SyncPeer(const SyncArgs& a, Hub& hub, const Peer& p) {
   return r;
 }
 
+namespace {
+
 std::string ReasonsText(const std::map<std::string, int64_t>& by_reason) {
   std::string out;
   for (const auto& [reason, n] : by_reason)
@@ -466,28 +447,32 @@ std::string ReasonsText(const std::map<std::string, int64_t>& by_reason) {
   return out.empty() ? out : out + ")";
 }
 
-void PrintText(const std::vector<PeerResult>& results) {
-  for (const PeerResult& r : results) {
-    std::printf("%s\t%s", r.name.c_str(), r.ok ? "ok" : "FAILED");
-    if (r.pulled) {
-      const Summary& s = r.summary;
-      std::printf("\tpulled %lld\tstored %lld\talready present %lld\trefused %lld%s",
-                  static_cast<long long>(s.read), static_cast<long long>(s.stored),
-                  static_cast<long long>(s.already_present), static_cast<long long>(s.rejected),
-                  ReasonsText(s.rejected_by_reason).c_str());
-    }
-    if (r.push.attempted) {
-      std::printf("\tpushed %lld\tfailed %lld%s", static_cast<long long>(r.push.pushed),
-                  static_cast<long long>(r.push.failed),
-                  ReasonsText(r.push.failed_by_reason).c_str());
-    } else {
-      std::printf("\tpushed -");
-    }
-    if (!r.error.empty()) std::printf("\terror: %s", r.error.c_str());
-    if (!r.push.error.empty()) std::printf("\tpush error: %s", r.push.error.c_str());
-    if (!r.note.empty()) std::printf("\tnote: %s", r.note.c_str());
-    std::printf("\n");
+}  // namespace
+
+std::string PassLine(const PeerResult& r) {
+  std::string out = r.name + (r.ok ? "\tok" : "\tFAILED");
+  if (r.pulled) {
+    const Summary& s = r.summary;
+    out += "\tpulled " + std::to_string(s.read) + "\tstored " + std::to_string(s.stored) +
+           "\talready present " + std::to_string(s.already_present) + "\trefused " +
+           std::to_string(s.rejected) + ReasonsText(s.rejected_by_reason);
   }
+  if (r.push.attempted) {
+    out += "\tpushed " + std::to_string(r.push.pushed) + "\tfailed " +
+           std::to_string(r.push.failed) + ReasonsText(r.push.failed_by_reason);
+  } else {
+    out += "\tpushed -";
+  }
+  if (!r.error.empty()) out += "\terror: " + r.error;
+  if (!r.push.error.empty()) out += "\tpush error: " + r.push.error;
+  if (!r.note.empty()) out += "\tnote: " + r.note;
+  return out;
+}
+
+namespace {
+
+void PrintText(const std::vector<PeerResult>& results) {
+  for (const PeerResult& r : results) std::printf("%s\n", PassLine(r).c_str());
 }
 
 void PrintJson(const std::vector<PeerResult>& results, bool all_ok) {
@@ -531,7 +516,7 @@ void PrintJson(const std::vector<PeerResult>& results, bool all_ok) {
 }
 
 int RunSync(const SyncArgs& a) {
-  auto peers = LoadPeers(a.data);
+  auto peers = LoadPeers(a.pass.data);
   if (!peers.ok()) {
     std::fprintf(stderr, "ctihub sync: %s\n", peers.status().ToString().c_str());
     return kExitError;
@@ -550,7 +535,7 @@ int RunSync(const SyncArgs& a) {
       chosen.push_back(*it);
     }
   }
-  auto hub = OpenHub(a.data);
+  auto hub = OpenHub(a.pass.data);
   if (!hub.ok()) {
     std::fprintf(stderr, "ctihub sync: %s\n", hub.status().ToString().c_str());
     return kExitError;
@@ -558,7 +543,7 @@ int RunSync(const SyncArgs& a) {
   std::vector<PeerResult> results;
   bool all_ok = true;
   for (const Peer& p : chosen) {
-    results.push_back(SyncPeer(a, *hub, p));
+    results.push_back(RunPeerPass(a.pass, hub->view, p));
     all_ok = all_ok && results.back().ok;
   }
   if (a.json) {
@@ -574,21 +559,27 @@ int RunSync(const SyncArgs& a) {
 
 void RegisterSyncCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<SyncArgs>();
+  a->pass.data = kDefaultDataDir;
   auto* cmd = app.add_subcommand("sync", "one exchange pass with peers now (pull, then push)");
   cmd->add_option("name", a->names, "peers to sync (default: every peer)");
-  cmd->add_option("--data", a->data, "data directory")->capture_default_str();
+  cmd->add_option("--data", a->pass.data, "data directory")->capture_default_str();
   cmd->add_flag("--json", a->json, "print the summary as one JSON object");
-  cmd->add_option("--timeout", a->timeout_s, "seconds per peer, pull and push (default 3600)")
+  cmd->add_option("--timeout", a->pass.timeout_s, "seconds per peer, pull and push (default 3600)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--request-timeout", a->request_timeout_s, "seconds for one request (default 60)")
+  cmd->add_option("--request-timeout", a->pass.request_timeout_s,
+                  "seconds for one request (default 60)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--attempts", a->attempts, "attempts per request, retries included (default 4)")
+  cmd->add_option("--attempts", a->pass.attempts,
+                  "attempts per request, retries included (default 4)")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--limit", a->limit,
+  cmd->add_option("--limit", a->pass.limit,
                   "page size asked of the peers; versions per push POST (at most 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  cmd->add_option("--pause-ms-for-test", a->pause_ms_for_test)->group("");
-  cmd->callback([a, exit_code] { *exit_code = RunSync(*a); });
+  cmd->add_option("--pause-ms-for-test", a->pass.pause_ms_for_test)->group("");
+  cmd->callback([a, exit_code] {
+    a->pass.quiet = a->json;
+    *exit_code = RunSync(*a);
+  });
 }
 
 }  // namespace ctihub::cli
