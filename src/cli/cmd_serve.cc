@@ -1,9 +1,11 @@
-// `ctihub serve`: the TAXII 2.1 server. (`load-bundle` is now an alias of
-// `ctihub import`, cmd_import.cc.)
+// `ctihub serve`: the TAXII 2.1 server, and the background sync of the peers
+// with an `every` schedule (sync_scheduler.h; --no-sync turns it off).
+// (`load-bundle` is now an alias of `ctihub import`, cmd_import.cc.)
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,7 +18,9 @@
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
+#include "cli/peer_config.h"
 #include "cli/recovery.h"
+#include "cli/sync_scheduler.h"
 #include "http/config.h"
 #include "http/server.h"
 #include "policy/policy_holder.h"
@@ -31,7 +35,10 @@ int Fail(const std::string& msg) {
   return kExitError;
 }
 
-int RunServe(const http::ServeConfig& cfg) {
+// How long a stopping server waits for the passes of the background sync.
+constexpr std::chrono::seconds kSyncStopWait{10};
+
+int RunServe(const http::ServeConfig& cfg, bool sync) {
   auto hp = http::SplitHostPort(cfg.listen);
   if (!hp.ok()) return Fail(hp.status().NamedMessage());
   const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
@@ -116,7 +123,27 @@ int RunServe(const http::ServeConfig& cfg) {
   std::printf("listening on %s\n", url->c_str());
   std::printf("TAXII discovery: %s/taxii2/\n", url->c_str());
   std::fflush(stdout);
+  // The peers with an `every` schedule, read once (a change is picked up on
+  // restart). A peers file that cannot be read leaves the hub serving, unsynced.
+  SyncScheduler scheduler(cfg.data, **store, **audit_log, *holder);
+  if (sync) {
+    auto peers = LoadPeers(cfg.data);
+    if (!peers.ok()) {
+      std::fprintf(stderr, "ctihub: background sync off: %s\n",
+                   peers.status().NamedMessage().c_str());
+    } else {
+      scheduler.Start(*peers);
+    }
+  }
   server.Run();
+  if (!scheduler.Stop(kSyncStopWait)) {
+    // A pass outlived the wait (a request to a hanging peer): end here, as
+    // kill -9 would, rather than destroy the store under it.
+    std::printf("stopped (a sync pass was cut)\n");
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(kExitOk);
+  }
   service.WaitForWrites();
   std::printf("stopped\n");
   std::fflush(stdout);
@@ -127,6 +154,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<http::ServeConfig>();
   auto config_path = std::make_shared<std::string>();
   auto appliers = std::make_shared<std::vector<std::function<void(http::ServeConfig&)>>>();
+  auto no_sync = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("serve", "run the TAXII 2.1 server (HTTP/HTTPS)");
   cmd->add_option("--config", *config_path, "TOML config file; flags override its values");
 
@@ -169,7 +197,10 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--public-metrics", &C::public_metrics,
       "/metrics without credentials (true/false; default false: admin/auditor users only)");
 
-  cmd->callback([exit_code, flags, config_path, appliers]() {
+  cmd->add_flag("--no-sync", *no_sync,
+                "do not sync the peers with an `every` schedule in the background");
+
+  cmd->callback([exit_code, flags, config_path, appliers, no_sync]() {
     http::ServeConfig cfg;
     if (!config_path->empty()) {
       // A directory (or anything but a file) is a mistake, never "no settings".
@@ -191,7 +222,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       *exit_code = Fail("serve: " + st.NamedMessage());
       return;
     }
-    *exit_code = RunServe(cfg);
+    *exit_code = RunServe(cfg, !*no_sync);
   });
 }
 

@@ -447,9 +447,78 @@ def test_push_batches_fit_the_peer_max_content_length():
             check(rc == 0 and peers.get("c", {}).get("posts") == 0, "nothing is retried: %r" % r.stdout)
 
 
+def _wait_for(cond, timeout, step=0.2):
+    """Polls cond() until true or timeout seconds passed (bounded in time and count)."""
+    deadline = time.time() + timeout
+    for _ in range(int(timeout / step) + 1):
+        if cond():
+            return True
+        if time.time() >= deadline:
+            break
+        time.sleep(step)
+    return cond()
+
+
+def _sync_lines(hub, peer, state):
+    with open(hub.stderr_path, "rb") as f:
+        text = f.read().decode(errors="replace")
+    return [l for l in text.splitlines() if ("sync pass: %s %s" % (peer, state)) in l]
+
+
+def test_serve_runs_peers_on_their_schedule():
+    with Hub(ARGS.ctihub, "sync-sa") as a:
+        a.setup().start()
+        with receiving_hub(a, "sync-sb") as b:
+            url = "http://127.0.0.1:%d/taxii2/" % a.port
+            b.cli("peer", "add", "a", "--url", url, "--collection", a.collections["shared"],
+                  "--local-collection", "shared", "--org", "acme", "--direction", "pull",
+                  "--every", "1s", "--user", "olga", "--password-stdin", stdin=a.passwords["olga"] + "\n")
+            b.cli("peer", "add", "down", "--url", closed_port_url(), "--collection", "c",
+                  "--local-collection", "shared", "--org", "acme", "--direction", "pull", "--every", "1s")
+            b.start()
+
+            def on_b():
+                objs, _ = b.get_all("shared", user="root")
+                return {o["id"] for o in objs}
+
+            first = [marked(i, CLEAR) for i in range(200, 203)]
+            a.post_and_wait("shared", first)
+            want = {o["id"] for o in first}
+            check(_wait_for(lambda: want <= on_b(), 20),
+                  "objects added on A reach B's TAXII within 20 s: %r" % b.tail_stderr(600))
+            check(_wait_for(lambda: len(_sync_lines(b, "down", "FAILED")) >= 2, 20),
+                  "the down peer keeps failing, each pass logged: %r" % b.tail_stderr(600))
+            second = [marked(i, CLEAR) for i in range(210, 212)]
+            a.post_and_wait("shared", second)
+            want2 = want | {o["id"] for o in second}
+            check(_wait_for(lambda: want2 <= on_b(), 20),
+                  "the good peer still syncs while the other fails: %r" % b.tail_stderr(600))
+            check(b.get("/taxii2/", user="root").status == 200, "B's TAXII keeps answering")
+            check(len(_sync_lines(b, "a", "ok")) >= 2, "each pass of the good peer logged")
+            with open(b.stderr_path, "rb") as f:
+                log = f.read().decode(errors="replace")
+            check(a.passwords["olga"] not in log, "no secret in the log")
+            t0 = time.time()
+            rc = b.stop(timeout=20)
+            took = time.time() - t0
+            check(rc == 0 and took < 5, "SIGTERM stops B within 5 s with exit 0: rc %r, %.1fs" % (rc, took))
+            versions, _ = versions_in(b)
+            check(len(versions) == len(set(versions)), "no version twice")
+
+            # --no-sync: the scheduler stays off.
+            third = [marked(220, CLEAR)]
+            a.post_and_wait("shared", third)
+            b.start("--no-sync")
+            time.sleep(2.5)
+            check(third[0]["id"] not in on_b(), "--no-sync: nothing synced in the background")
+            rc = b.stop(timeout=20)
+            check(rc == 0, "stopped: %r" % rc)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
                         test_refused_objects_and_unknown_producer,
                         test_kill9_mid_pull_then_rerun,
                         test_push_policy_rerun_versions_audit_and_down_peer,
-                        test_push_batches_fit_the_peer_max_content_length]))
+                        test_push_batches_fit_the_peer_max_content_length,
+                        test_serve_runs_peers_on_their_schedule]))
