@@ -136,15 +136,17 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
     }
   }
   server.Run();
+  service.WaitForWrites();
   if (!scheduler.Stop(kSyncStopWait)) {
     // A pass outlived the wait (a request to a hanging peer): end here, as
-    // kill -9 would, rather than destroy the store under it.
+    // kill -9 would, rather than destroy the store under it; the trail's
+    // queued records are committed first.
+    (void)(*audit_log)->Flush();
     std::printf("stopped (a sync pass was cut)\n");
     std::fflush(stdout);
     std::fflush(stderr);
     std::_Exit(kExitOk);
   }
-  service.WaitForWrites();
   std::printf("stopped\n");
   std::fflush(stdout);
   return kExitOk;

@@ -514,6 +514,31 @@ def test_serve_runs_peers_on_their_schedule():
             rc = b.stop(timeout=20)
             check(rc == 0, "stopped: %r" % rc)
 
+            # A peer that accepts the connection and never answers: the good peer
+            # still syncs; SIGTERM waits at most ~10 s for the hanging pass, then
+            # cuts it (exit 0; the cursor makes that safe).
+            hang = socket.socket()
+            try:
+                hang.bind(("127.0.0.1", 0))
+                hang.listen(8)
+                b.cli("peer", "add", "hang", "--url", "http://127.0.0.1:%d/taxii2/" % hang.getsockname()[1],
+                      "--collection", "c", "--local-collection", "shared", "--org", "acme",
+                      "--direction", "pull", "--every", "1s")
+                b.start()
+                check(_wait_for(lambda: third[0]["id"] in on_b(), 20),
+                      "a hanging peer does not delay the good one: %r" % b.tail_stderr(600))
+                t0 = time.time()
+                rc = b.stop(timeout=30)
+                took = time.time() - t0
+                check(rc == 0 and took < 15, "SIGTERM with a hanging pass: exit 0 within 15 s: rc %r, %.1fs"
+                      % (rc, took))
+                check("still running at shutdown" in b.tail_stderr(2000), "the cut pass is logged")
+            finally:
+                hang.close()
+            versions, _ = versions_in(b)
+            check(len(versions) == len(set(versions)) and third[0]["id"] in {i for i, _ in versions},
+                  "after the cut pass: nothing lost, nothing twice")
+
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
