@@ -624,6 +624,14 @@ class Server::Impl {
         spdlog::error("{} {} {}: {}", method, log_target, response.status,
                       response.internal_detail);
       }
+      if (response.stream && !timed_out) {
+        const bool again = keep_alive && !stopping_;
+        const bool complete = co_await SendStream(stream, remote, method, log_target, version,
+                                                  again, head, response, start);
+        if (!complete || !again) co_return complete;
+        continue;
+      }
+      response.stream.reset();  // a timed-out handler's producer: never read
       const bool again = keep_alive && !stopping_ && !timed_out;
       const size_t body_bytes = response.body.size();
       BeastResponse res = ToBeast(response, version, again, head);
@@ -642,6 +650,145 @@ class Server::Impl {
       if (wec || !again) co_return !wec;
     }
     co_return true;
+  }
+
+  // Calls a producer's Next on a worker; never throws.
+  static Result<bool> SafeNext(taxii::BodyProducer& producer, std::string* out) {
+    try {
+      return producer.Next(out);
+    } catch (const std::exception& e) {
+      return Internal("stream_exception", e.what());
+    } catch (...) {
+      return Internal("stream_exception", "unknown exception");
+    }
+  }
+  static void SafeAbort(taxii::BodyProducer& producer) {
+    try {
+      producer.Abort();
+    } catch (const std::exception& e) {
+      spdlog::error("stream abort: {}", e.what());
+    } catch (...) {
+      spdlog::error("stream abort: unknown exception");
+    }
+  }
+
+  // Sends a response whose body a BodyProducer makes, as a chunked body: the
+  // header, then one chunk per Next (run on a worker, at most one piece held
+  // here: back-pressure), then the last chunk once Next says the body is
+  // complete. Returns true when the whole response was sent (the connection
+  // may carry another request); false when it must close: a write failed or
+  // timed out (write_timeout per chunk), Next failed or missed
+  // request_timeout. Then the producer is aborted (on a worker) and the
+  // body's last chunk is never sent, so the client sees a cut body as cut.
+  template <class Stream>
+  awaitable<bool> SendStream(Stream& stream, const std::string& remote, const std::string& method,
+                             const std::string& log_target, unsigned version, bool again, bool head,
+                             taxii::Response& response,
+                             std::chrono::steady_clock::time_point start) {
+    std::shared_ptr<taxii::BodyProducer> producer = std::move(response.stream);
+    bhttp::response<bhttp::buffer_body> res;
+    res.version(version);
+    res.result(static_cast<unsigned>(response.status));
+    res.set(bhttp::field::server, "ctihub");
+    if (!response.content_type.empty()) res.set(bhttp::field::content_type, response.content_type);
+    for (const auto& [k, v] : response.headers) res.set(k, v);
+    res.keep_alive(again);
+    res.chunked(true);
+    bhttp::response_serializer<bhttp::buffer_body> sr{res};
+    beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
+    auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, kTuple);
+    uint64_t sent = 0;
+    std::string_view failure;  // why the body stopped before its end
+    if (hec) {
+      failure = "stream_write_failed";
+    } else if (!head) {
+      std::string chunk;
+      for (;;) {
+        // One Next on a worker, with the handler deadline; shared like Job.
+        enum : int { kRunning, kDone, kAbandoned };
+        struct Pull {
+          explicit Pull(const asio::any_io_executor& ex) : timer(ex) {}
+          std::shared_ptr<taxii::BodyProducer> producer;
+          std::string chunk;
+          Result<bool> more = false;
+          std::atomic<int> state{kRunning};
+          asio::steady_timer timer;
+        };
+        auto pull = std::make_shared<Pull>(co_await asio::this_coro::executor);
+        pull->producer = producer;
+        pull->chunk = std::move(chunk);
+        pull->timer.expires_after(opts_.request_timeout);
+        asio::post(workers_, [pull] {
+          pull->more = SafeNext(*pull->producer, &pull->chunk);
+          int expected = kRunning;
+          if (pull->state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) {
+            asio::post(pull->timer.get_executor(), [pull] { pull->timer.cancel(); });
+            return;
+          }
+          // Abandoned: the connection is closed; this worker ends the producer.
+          if (!pull->more.ok() || *pull->more) SafeAbort(*pull->producer);
+          pull->producer.reset();
+        });
+        co_await pull->timer.async_wait(kTuple);
+        int expected = kRunning;
+        if (pull->state.compare_exchange_strong(expected, kAbandoned, std::memory_order_acq_rel)) {
+          failure = "stream_timeout";
+          producer.reset();  // the worker aborts it
+          break;
+        }
+        Result<bool> more = std::move(pull->more);
+        chunk = std::move(pull->chunk);
+        pull.reset();
+        if (!more.ok()) {
+          failure = "stream_failed";
+          spdlog::error("{} {}: the body stopped after {} bytes: {}", method, log_target, sent,
+                        more.status().NamedMessage());
+          break;
+        }
+        if (!chunk.empty()) {
+          res.body().data = chunk.data();
+          res.body().size = chunk.size();
+          res.body().more = true;
+          beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
+          auto [wec, wn] = co_await bhttp::async_write(stream, sr, kTuple);
+          if (wec == bhttp::error::need_buffer) wec = {};
+          if (wec) {
+            failure = "stream_write_failed";
+            break;
+          }
+          sent += chunk.size();
+        }
+        if (!*more) {
+          producer.reset();  // complete: nothing to abort
+          res.body().data = nullptr;
+          res.body().size = 0;
+          res.body().more = false;
+          beast::get_lowest_layer(stream).expires_after(opts_.write_timeout);
+          auto [lec, ln] = co_await bhttp::async_write(stream, sr, kTuple);
+          if (lec) failure = "stream_write_failed";
+          break;
+        }
+      }
+    }
+    if (producer && !head) {
+      // Stopped before its end: the producer learns it on a worker (its audit
+      // records may block on the trail), never on this IO thread.
+      asio::post(workers_, [producer] { SafeAbort(*producer); });
+    }
+    producer.reset();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.Observe(response.route, response.status, seconds,
+                     !failure.empty()         ? std::string(failure)
+                     : response.status >= 400 ? response.error_id
+                                              : std::string());
+    if (access_) {
+      access_->info("{} \"{} {}\" {} {} {:.1f}ms user={} stream{}{}", remote, method, log_target,
+                    response.status, sent, seconds * 1000,
+                    response.user.empty() ? "-" : response.user,
+                    failure.empty() ? "" : " err=", failure);
+    }
+    co_return failure.empty();
   }
 
   // Runs on a worker thread, after the client got its 503: the only trace of
@@ -720,6 +867,9 @@ class Server::Impl {
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
         r.body = metrics_.Render(g);
         return r;
+      }
+      if (opts_.respond_for_test) {
+        if (auto r = opts_.respond_for_test(req)) return std::move(*r);
       }
       return service_.Handle(req);
     } catch (const std::exception& e) {

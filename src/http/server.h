@@ -6,7 +6,10 @@
 // /metrics) run on a separate worker pool because the store blocks, so IO
 // threads never do. A handler past request_timeout gets its client a 503 and
 // a closed connection while it runs on to the end on its worker (see
-// ServerOptions::request_timeout). TLS through OpenSSL when a certificate is
+// ServerOptions::request_timeout). A response with a BodyProducer
+// (taxii::Response::stream) is sent as a chunked body, one piece at a time
+// with back-pressure: the next piece is produced, on a worker, only once the
+// previous one was written. TLS through OpenSSL when a certificate is
 // configured.
 // SIGTERM/SIGINT (or RequestStop) stop accepting, let in-flight requests finish
 // (bounded by drain_timeout) and return. Access log through spdlog (logger
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +77,16 @@ struct ServerOptions {
   // "degraded: NAME...", and /metrics has ctihub_degraded{problem="NAME"} 1.
   std::function<std::vector<std::string>()> problems;
   taxii::AuthenticateFn authenticate;  // usually the taxii::Service's function
+  // Write deadline of each piece of a streamed (chunked) body
+  // (taxii::Response::stream): write_timeout per chunk, and request_timeout
+  // for each BodyProducer::Next, so a slow reader of a big export is not cut
+  // off while it keeps reading. A missed deadline, a failed Next or a client
+  // gone closes the connection without the last chunk.
+  //
+  // Test hook: when set, asked first on a worker for every request other than
+  // /healthz and /metrics; a response it returns is answered instead of the
+  // service's (http's own tests of streamed bodies).
+  std::function<std::optional<taxii::Response>(const taxii::Request&)> respond_for_test;
 };
 
 class Server {

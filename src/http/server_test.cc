@@ -38,6 +38,15 @@ class Client {
     }
     return true;
   }
+  // One read of at most `n` bytes (waits up to 5 s for them).
+  std::string ReadSome(size_t n) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) return {};
+    std::string out(n, '\0');
+    ssize_t got = recv(fd_, out.data(), n, 0);
+    out.resize(got > 0 ? static_cast<size_t>(got) : 0);
+    return out;
+  }
   // Reads until the peer closes or `timeout_ms` passes; returns what came.
   std::string ReadAll(int timeout_ms, bool* closed = nullptr) {
     std::string out;
@@ -421,4 +430,201 @@ TEST_F(ServerTest, BodyOfAStrangerIsNotRead) {
 }
 
 }  // namespace
+
+// ---- streamed (chunked) bodies: taxii::Response::stream ----
+
+// What the test producers did, shared with the test (every wait bounded).
+struct StreamProbe {
+  std::atomic<int> nexts{0};
+  std::atomic<int> aborts{0};
+  std::atomic<bool> finished{false};
+};
+
+// `chunks` pieces of `bytes` bytes each ("piece i" repeated), then the end;
+// `fail_after` >= 0: an error instead of piece `fail_after`; chunks < 0: endless.
+class TestProducer : public taxii::BodyProducer {
+ public:
+  TestProducer(StreamProbe& probe, int chunks, int fail_after, size_t bytes)
+      : probe_(probe), chunks_(chunks), fail_after_(fail_after), bytes_(bytes) {}
+  Result<bool> Next(std::string* out) override {
+    ++probe_.nexts;
+    out->clear();
+    if (fail_after_ >= 0 && i_ == fail_after_) return Unavailable("store_gone", "injected");
+    if (chunks_ >= 0 && i_ == chunks_) {
+      probe_.finished = true;
+      return false;
+    }
+    *out = Piece(i_++, bytes_);
+    return true;
+  }
+  void Abort() override { ++probe_.aborts; }
+  static std::string Piece(int i, size_t bytes) {
+    std::string s;
+    const std::string unit = "piece " + std::to_string(i) + ";";
+    while (s.size() < bytes) s += unit;
+    s.resize(bytes);
+    return s;
+  }
+
+ private:
+  StreamProbe& probe_;
+  int chunks_, fail_after_;
+  size_t bytes_;
+  int i_ = 0;
+};
+
+class StreamTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override {
+    o.write_timeout = std::chrono::milliseconds(3000);
+    o.respond_for_test = [this](const taxii::Request& req) -> std::optional<taxii::Response> {
+      auto make = [&](int chunks, int fail_after, size_t bytes) {
+        taxii::Response r;
+        r.route = "stream";
+        r.content_type = "text/plain";
+        r.headers.emplace_back("ETag", "W/\"t\"");
+        r.stream = std::make_shared<TestProducer>(probe_, chunks, fail_after, bytes);
+        return r;
+      };
+      if (req.target == "/stream/five") return make(5, -1, 1000);
+      if (req.target == "/stream/fail") return make(10, 3, 1000);
+      if (req.target == "/stream/endless") return make(-1, -1, 64 * 1024);
+      return std::nullopt;
+    };
+  }
+  // Waits (bounded) until `pred` holds.
+  template <class Pred>
+  static bool WaitFor(Pred pred, int ms = 5000) {
+    for (int i = 0; i < ms / 10; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+  }
+  StreamProbe probe_;
+};
+
+// Decodes a chunked body starting at `body`; `complete` says whether the last
+// (zero) chunk came; `rest` what follows it.
+std::string Dechunk(std::string_view body, bool* complete, std::string* rest = nullptr) {
+  std::string out;
+  *complete = false;
+  for (;;) {
+    size_t eol = body.find("\r\n");
+    if (eol == std::string_view::npos) return out;
+    size_t n = std::stoul(std::string(body.substr(0, eol)), nullptr, 16);
+    body.remove_prefix(eol + 2);
+    if (n == 0) {
+      *complete = body.starts_with("\r\n");
+      if (*complete && rest) *rest = std::string(body.substr(2));
+      return out;
+    }
+    if (body.size() < n + 2) return out;
+    out.append(body.substr(0, n));
+    body.remove_prefix(n + 2);
+  }
+}
+
+std::string HeaderPart(const std::string& r) { return r.substr(0, r.find("\r\n\r\n")); }
+std::string BodyPart(const std::string& r) {
+  size_t p = r.find("\r\n\r\n");
+  return p == std::string::npos ? std::string() : r.substr(p + 4);
+}
+
+TEST_F(StreamTest, BodyIsSentChunkedAndWhole) {
+  bool closed = false;
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok());
+  c.Send(Get("/stream/five"));
+  std::string r = c.ReadAll(5000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r.substr(0, 300);
+  const std::string head = HeaderPart(r);
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+  EXPECT_NE(head.find("ETag: W/\"t\""), std::string::npos) << head;
+  bool complete = false;
+  std::string body = Dechunk(BodyPart(r), &complete);
+  EXPECT_TRUE(complete);
+  std::string want;
+  for (int i = 0; i < 5; ++i) want += TestProducer::Piece(i, 1000);
+  EXPECT_EQ(body, want);
+  EXPECT_EQ(probe_.nexts.load(), 6);
+  EXPECT_TRUE(probe_.finished.load());
+  EXPECT_EQ(probe_.aborts.load(), 0);
+}
+
+TEST_F(StreamTest, KeepAliveCarriesTheNextRequest) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok());
+  c.Send("GET /stream/five HTTP/1.1\r\nHost: x\r\n\r\n" + Get("/healthz"));
+  bool closed = false;
+  std::string r = c.ReadAll(5000, &closed);
+  bool complete = false;
+  std::string rest;
+  std::string body = Dechunk(BodyPart(r), &complete, &rest);
+  EXPECT_TRUE(complete) << r.substr(0, 300);
+  EXPECT_EQ(body.size(), 5000u);
+  EXPECT_EQ(rest.rfind("HTTP/1.1 200", 0), 0u) << rest;
+  EXPECT_NE(rest.find("\r\n\r\nok\n"), std::string::npos) << rest;
+}
+
+// A producer error mid-stream closes the connection without the last chunk:
+// the client never sees a cut body as a complete one.
+TEST_F(StreamTest, ProducerErrorClosesWithoutLastChunk) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.ok());
+  c.Send("GET /stream/fail HTTP/1.1\r\nHost: x\r\n\r\n");  // keep-alive asked for
+  bool closed = false;
+  std::string r = c.ReadAll(5000, &closed);
+  EXPECT_TRUE(closed) << "the connection must close";
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r.substr(0, 300);
+  bool complete = true;
+  std::string body = Dechunk(BodyPart(r), &complete);
+  EXPECT_FALSE(complete);
+  EXPECT_EQ(r.find("\r\n0\r\n\r\n"), std::string::npos);
+  EXPECT_EQ(body.size(), 3000u);
+  EXPECT_TRUE(WaitFor([&] { return probe_.aborts.load() == 1; }));
+  EXPECT_FALSE(probe_.finished.load());
+  EXPECT_EQ(Roundtrip(Get("/healthz")).rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// Back-pressure: a client that does not read stalls the producer (the server
+// holds one piece, the rest waits in socket buffers); a client that goes away
+// stops it (aborted once) and the server serves on.
+TEST_F(StreamTest, SlowClientStallsProducerAndGoneClientStopsIt) {
+  {
+    Client c(server_->port());
+    ASSERT_TRUE(c.ok());
+    c.Send(Get("/stream/endless"));
+    std::string first = c.ReadSome(4096);  // one read: then the client stops reading
+    EXPECT_EQ(first.rfind("HTTP/1.1 200", 0), 0u);
+    // Not reading: the producer stops once the socket buffers are full.
+    int stalled = -1;
+    ASSERT_TRUE(WaitFor([&] {
+      int before = probe_.nexts.load();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      stalled = probe_.nexts.load();
+      return stalled == before;
+    }));
+    // Socket buffers hold a few MiB at most; an unbounded producer would be far past this.
+    EXPECT_LT(stalled, 400) << "64 KiB pieces";
+    EXPECT_EQ(probe_.aborts.load(), 0);
+  }  // the client closes mid-stream
+  EXPECT_TRUE(WaitFor([&] { return probe_.aborts.load() == 1; }));
+  const int at_abort = probe_.nexts.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(probe_.nexts.load(), at_abort) << "no Next after Abort";
+  EXPECT_EQ(Roundtrip(Get("/healthz")).rfind("HTTP/1.1 200", 0), 0u);
+}
+
+TEST_F(StreamTest, HeadSendsTheHeaderAndNeverReadsTheBody) {
+  std::string r = Roundtrip("HEAD /stream/five HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos) << r;
+  EXPECT_EQ(BodyPart(r), "");
+  EXPECT_EQ(probe_.nexts.load(), 0);
+  EXPECT_EQ(probe_.aborts.load(), 0);
+}
+
 }  // namespace ctihub::http

@@ -65,6 +65,34 @@ struct Request {
   std::string body;
 };
 
+// A response body produced piece by piece, which the HTTP layer sends as a
+// chunked body (HTTP/1.1 Transfer-Encoding: chunked) instead of holding it
+// whole: GET /api/v1/export/{format}. The HTTP layer calls Next on a worker
+// thread (it may block on the store), one call at a time, and calls it again
+// only after the bytes of the previous call were written to the connection:
+// a producer may treat "Next was called again" as "everything I returned
+// before was sent" (the export's audit records follow the body that way).
+// Not thread-safe; one HTTP stream at a time.
+class BodyProducer {
+ public:
+  virtual ~BodyProducer() = default;
+  // Replaces *out with the next bytes of the body (at most about
+  // kBodyChunkBytes; may be empty). Returns true while the body goes on, false
+  // once it is complete (every byte returned before was sent; *out is then
+  // empty). An error ends the body unfinished: the connection is closed
+  // without the last chunk, so a client never takes a cut body for a whole one.
+  virtual Result<bool> Next(std::string* out) = 0;
+  // The body stops before its end (the client went away, a write timed out,
+  // Next failed, the server stops): what was sent so far is final. Called at
+  // most once, on a worker, never concurrently with Next; not called after
+  // Next returned false.
+  virtual void Abort() {}
+};
+
+// About how many bytes a BodyProducer hands out per Next: the HTTP layer
+// holds one such piece per streamed response.
+inline constexpr size_t kBodyChunkBytes = size_t{256} * 1024;
+
 struct Response {
   int status = 200;
   std::string content_type;  // empty: no body
@@ -77,6 +105,9 @@ struct Response {
   std::string user;              // authenticated user name, "" if none (access log)
   std::string internal_detail;   // for the error log of a 500; never sent to the client
   int64_t objects_accepted = 0;  // objects handed to the store by a POST (ingest metrics)
+  // When set, the body: `body` is ignored and the HTTP layer sends what the
+  // producer produces as a chunked body (no Content-Length), or nothing for HEAD.
+  std::shared_ptr<BodyProducer> stream;
 };
 
 // The TAXII error object of a Status: error_id/error_code is the status's own name, else
