@@ -1,6 +1,7 @@
 #include "policy/policy.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <set>
 #include <tuple>
@@ -272,7 +273,12 @@ std::optional<Timestamp> EndOf(const Agreement& a) { return Earlier(a.expires, a
 
 }  // namespace
 
-Policy::Policy(PolicyModel model) : model_(std::move(model)) {
+namespace {
+std::atomic<uint64_t> policy_generations{0};
+}  // namespace
+
+Policy::Policy(PolicyModel model)
+    : generation_(policy_generations.fetch_add(1) + 1), model_(std::move(model)) {
   const auto& orgs = model_.organisations;
   const auto& ags = model_.agreements;
   // Per agreement: its rules, and the organisations on each side.

@@ -278,6 +278,10 @@ class Policy {
   std::vector<ReshareChain> ReshareChains() const;
 
   const PolicyModel& model() const { return model_; }
+  // Which Policy this is: unique among the Policy objects this process made
+  // (a reload makes a new one), so with a process nonce it versions what a
+  // reader's decisions depend on (the export's ETag).
+  uint64_t generation() const { return generation_; }
 
   // Defined in policy.cc only.
   struct Route;
@@ -294,6 +298,7 @@ class Policy {
   AgreementNote NoteFor(const Agreement& a, const Explanation& e, Timestamp now) const;
   const std::vector<Route>* RoutesFor(const ReaderIndex& r, std::string_view producer) const;
 
+  uint64_t generation_;
   PolicyModel model_;
   std::vector<std::unique_ptr<Rules>> rules_;
   std::unordered_map<std::string, std::unique_ptr<ReaderIndex>> readers_;  // by org name

@@ -1018,6 +1018,22 @@ Result<int64_t> SqliteStore::CountObjects() {
   return conn->QueryInt("SELECT count(*) FROM objects");
 }
 
+// Served by the objects_added index (collection, date_added).
+Result<CollectionState> SqliteStore::CollectionStateOf(std::string_view collection_id) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement st, conn->Prepare("SELECT count(*), coalesce(max(date_added), 0) FROM objects "
+                                  "WHERE collection = ?1"));
+  st.Bind(1, collection_id);
+  CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+  CollectionState out;
+  if (row) {
+    out.versions = st.Int(0);
+    out.newest_date_added_us = st.Int(1);
+  }
+  return out;
+}
+
 // ---- crash recovery ------------------------------------------------------------
 
 Result<std::vector<StoredVersionRef>> SqliteStore::ListVersionsAddedAfter(int64_t after_us,

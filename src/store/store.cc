@@ -31,6 +31,10 @@ Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, siz
   return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }
 
+Result<CollectionState> Store::CollectionStateOf(std::string_view) {
+  return Unavailable("not_supported", "this store backend cannot summarise a collection");
+}
+
 Result<int64_t> Store::FinishPendingStatuses(std::string_view) {
   return Unavailable("not_supported", "this store backend cannot finish pending statuses");
 }

@@ -227,6 +227,14 @@ struct StoredVersionRef {
   Timestamp version;  // as ObjectVersion::version (date_added for objects without one)
 };
 
+// What a collection holds, in two numbers that change whenever its content
+// does (a write adds a newer date_added, a delete lowers the count): the
+// export's ETag is made of them, before any object is read.
+struct CollectionState {
+  int64_t versions = 0;              // stored object versions
+  int64_t newest_date_added_us = 0;  // 0 when empty
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -283,6 +291,11 @@ class Store {
 
   // Counters for /metrics.
   virtual Result<int64_t> CountObjects() = 0;
+
+  // A collection's CollectionState (zeros for an unknown or empty one): one
+  // indexed aggregate in SQLite. Backends without it answer Unavailable (the
+  // export then has no ETag).
+  virtual Result<CollectionState> CollectionStateOf(std::string_view collection_id);
 
   // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
   // Backends that do not implement these answer Unavailable, so a server

@@ -118,6 +118,31 @@ TEST_P(StoreTest, DuplicateVersionIsAlreadyPresent) {
   EXPECT_EQ(*store_->CountObjects(), 3);
 }
 
+// The export's ETag input: it moves with every write and delete.
+TEST_P(StoreTest, CollectionStateCountsVersionsAndNewestDateAdded) {
+  auto empty = store_->CollectionStateOf(collection_);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->versions, 0);
+  EXPECT_EQ(empty->newest_date_added_us, 0);
+  Write({Obj(kA, "2024-01-01T00:00:00Z"), Obj(kA, "2024-02-01T00:00:00Z")});
+  auto two = store_->CollectionStateOf(collection_);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->versions, 2);
+  EXPECT_GT(two->newest_date_added_us, 0);
+  Write({Obj(kB, "2024-01-01T00:00:00Z")});
+  auto three = store_->CollectionStateOf(collection_);
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(three->versions, 3);
+  EXPECT_GT(three->newest_date_added_us, two->newest_date_added_us);
+  ObjectQuery d = Q();
+  d.ids = {kB};
+  ASSERT_EQ(*store_->DeleteObject(d), 1);
+  auto after = store_->CollectionStateOf(collection_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->versions, 2);
+  EXPECT_EQ(store_->CollectionStateOf(Uuid(77))->versions, 0);  // unknown: zeros
+}
+
 TEST_P(StoreTest, UnknownCollectionAndBadObjectsAreErrors) {
   auto r = store_->WriteObjects(Uuid(77), {Obj(kA, "2024-01-01T00:00:00Z")}, "").get();
   ASSERT_FALSE(r.ok());

@@ -164,6 +164,11 @@ Result<int64_t> FaultInjectingStore::CountObjects() {
   return inner_.CountObjects();
 }
 
+Result<CollectionState> FaultInjectingStore::CollectionStateOf(std::string_view collection_id) {
+  if (auto fault = Injected(StoreOp::kCollectionStateOf)) return std::move(*fault);
+  return inner_.CollectionStateOf(collection_id);
+}
+
 Status FaultInjectingStore::FinishPendingStatus(std::string_view api_root,
                                                 std::string_view status_id,
                                                 std::string_view reason) {

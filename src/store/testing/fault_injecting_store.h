@@ -41,6 +41,7 @@ enum class StoreOp {
   kCreateStatus,
   kGetStatus,
   kCountObjects,
+  kCollectionStateOf,
   kFinishPendingStatus,
 };
 inline constexpr size_t kStoreOpCount = static_cast<size_t>(StoreOp::kFinishPendingStatus) + 1;
@@ -86,6 +87,7 @@ class FaultInjectingStore : public Store {
   Status CreateStatus(const StatusResource& s) override;
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
   Result<int64_t> CountObjects() override;
+  Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
 

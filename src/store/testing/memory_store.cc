@@ -613,6 +613,17 @@ Result<std::vector<StoredVersionRef>> MemoryStore::ListVersionsAddedAfter(int64_
   return out;
 }
 
+Result<store::CollectionState> MemoryStore::CollectionStateOf(std::string_view collection_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  store::CollectionState out;
+  for (const store::ObjectVersion& v : objects_) {
+    if (v.collection_id != collection_id) continue;
+    ++out.versions;
+    out.newest_date_added_us = std::max(out.newest_date_added_us, v.date_added_us);
+  }
+  return out;
+}
+
 Result<int64_t> MemoryStore::FinishPendingStatuses(std::string_view reason) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t finished = 0;
@@ -624,6 +635,8 @@ Result<int64_t> MemoryStore::FinishPendingStatuses(std::string_view reason) {
   return finished;
 }
 
+// As the SQLite store: a pending object already stored in a collection of the
+// status's API root succeeded, any other failed with `reason`.
 Status MemoryStore::FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                                         std::string_view reason) {
   std::lock_guard<std::mutex> lock(mu_);
