@@ -318,14 +318,16 @@ std::string WriterIdentity(const policy::Policy* policy, const auth::Principal& 
 }
 
 ReadGate::ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Principal& principal,
-                   const store::Collection& collection, Timestamp now)
+                   const store::Collection& collection, Timestamp now, bool own_memo)
     : policy_(std::move(policy)), anonymous_(principal.anonymous), now_(now) {
   if (!policy_) return;
   if (!principal.anonymous) org_ = principal.org;
   reader_ = policy_->Resolve(policy::Reader{org_, anonymous_});
   marking_ = MarkingOf(*policy_, collection);
   identity_ = WriterIdentity(policy_.get(), principal);
-  memo_ = MemoFor(policy_, reader_, org_, anonymous_, collection.id, now_);
+  memo_ = own_memo ? std::make_shared<DecisionMemo>(policy_, org_, anonymous_, collection.id, now_,
+                                                    policy_->NextChange(reader_, now_))
+                   : MemoFor(policy_, reader_, org_, anonymous_, collection.id, now_);
 }
 
 ReadGate ReadGate::WithoutPolicyForTest(const auth::Principal& principal,

@@ -81,8 +81,13 @@ class ReadGate {
  public:
   // `policy` null: nothing is served (fail closed).
   // `now` decides agreement validity for the whole request (tests pass it).
+  // `own_memo`: the gate keeps its decisions to itself instead of sharing
+  // this thread's memo of the reader (see access.cc), so it may be used on
+  // one thread after another (a streamed export pages on whichever worker is
+  // free); a gate is still used by one thread at a time.
   ReadGate(std::shared_ptr<const policy::Policy> policy, const auth::Principal& principal,
-           const store::Collection& collection, Timestamp now = Timestamp::Now());
+           const store::Collection& collection, Timestamp now = Timestamp::Now(),
+           bool own_memo = false);
 
   // A gate that leaves queries alone: everything the collection ACL lets
   // through is served. Only for a Service built with WithoutPolicyForTest().

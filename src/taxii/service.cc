@@ -915,19 +915,9 @@ Response Service::GetAudit(Call& call) {
 
 namespace {
 
-// Holds an export's audit records until the answer is known (a 304 serves nothing).
-class HeldRecords : public audit::Sink {
- public:
-  Status Append(audit::Record r) override {
-    records.push_back(std::move(r));
-    return {};
-  }
-  Status Flush() override { return {}; }
-  std::vector<audit::Record> records;
-};
-
 // Whether an If-None-Match header names `etag` (a list, or "*").
 bool NoneMatchNames(std::string_view header, std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);  // weak comparison (RFC 9110 13.1.2)
   while (!header.empty()) {
     size_t comma = header.find(',');
     std::string_view tag = header.substr(0, comma);
@@ -979,9 +969,13 @@ std::optional<Response> ExportParams(const std::vector<std::pair<std::string, st
 
 // GET /api/v1/export/{format}?collection=&root=&type=&since=&list=&include_pap_restricted=
 // What the caller may read, through the same read gate as the objects
-// endpoint, in a sensor format (docs/formats/export.md). The ETag is the
-// SHA-256 of the body; If-None-Match naming it answers 304 (nothing served,
-// so no export record). The body is built whole: Response has no stream.
+// endpoint, in a sensor format (docs/formats/export.md), streamed: the body
+// is a BodyProducer the HTTP layer sends as a chunked body, a piece at a time
+// (ExportRun), never held whole. The ETag is ExportFingerprint, a weak
+// validator of the inputs known before any object is read: If-None-Match
+// naming it answers 304 without reading objects (nothing served, so no
+// export record). The audit records follow the body as it is written
+// (OpenExportStream): a stream cut short records what was sent, as aborted.
 Response Service::GetExport(Call& call) {
   auto fail = [](Response r) {
     r.route = "export";
@@ -996,38 +990,33 @@ Response Service::GetExport(Call& call) {
   options.format = *format;
   ExportScope scope;
   if (auto bad = ExportParams(call.target.params, &options, &scope)) return fail(std::move(*bad));
-  formats::StringOutput out;
-  auto exporter = formats::MakeExporter(options, out);
-  if (!exporter.ok()) return fail(ErrorResponse(exporter.status(), "bad_filter"));
-  HeldRecords held;
+  ExportReader reader{&call.principal(), call.policy};
+  Response r;
+  r.route = "export";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  auto etag = ExportFingerprint(store_, reader, scope, options);
+  if (!etag.ok() && etag.status().code() != ErrorCode::kUnavailable) {
+    return fail(ErrorResponse(etag.status(), "export_failed"));
+  }
+  if (etag.ok()) {
+    r.headers.emplace_back("ETag", *etag);
+    if (NoneMatchNames(call.req.if_none_match, *etag)) {
+      r.status = 304;
+      return r;
+    }
+  }
   ExportAudit audit;
-  audit.sink = access_.audit != nullptr ? &held : nullptr;
+  audit.sink = access_.audit;
   audit.export_id = Uuid::V4().ToString();
   audit.base.user = call.principal().user;
   audit.base.org = call.principal().org;
   audit.base.route = "GET " + call.req.target.substr(0, 1024);
   audit.base.status = 200;
   audit.base.remote = call.req.remote;
-  ExportReader reader{&call.principal(), call.policy};
-  auto summary = RunExport(store_, reader, scope, options, **exporter, audit);
-  if (!summary.ok()) return fail(ErrorResponse(summary.status(), "export_failed"));
-  const std::string etag = "\"" + Sha256Hex(out.text) + "\"";
-  Response r;
-  r.route = "export";
-  r.headers.emplace_back("ETag", etag);
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  if (NoneMatchNames(call.req.if_none_match, etag)) {
-    r.status = 304;
-    return r;
-  }
-  for (audit::Record& rec : held.records) {
-    if (!access_.audit->Append(std::move(rec)).ok()) {
-      return fail(ErrorResponse(503, "audit_unavailable", "Service Unavailable",
-                                "the audit trail cannot record this export"));
-    }
-  }
+  auto stream = OpenExportStream(store_, reader, scope, options, audit);
+  if (!stream.ok()) return fail(ErrorResponse(stream.status(), "export_failed"));
   r.content_type = std::string(formats::ExportMediaType(*format));
-  r.body = std::move(out.text);
+  r.stream = std::move(*stream);
   return r;
 }
 
