@@ -44,6 +44,7 @@ std::string Indicator(int i) {
 class ExportStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_TRUE(store_.PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
     store::Collection c;
     c.api_root = "api1";
     c.title = "bulk";
