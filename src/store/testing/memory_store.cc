@@ -661,7 +661,11 @@ void MemoryStore::FinishDetails(StoredStatus& st, std::string_view reason) {
     });
   };
   int64_t successes = 0, failures = 0;
-  for (auto& [kind, d] : st.details) {
+  for (auto& detail : st.details) {
+    // Named references, not a structured binding: clang 14 refuses a lambda
+    // that captures a binding (the one below reads d).
+    DetailKind& kind = detail.first;
+    auto& d = detail.second;
     if (kind != DetailKind::kPending) continue;
     std::string key;
     if (auto ts = Timestamp::Parse(d.version); ts.ok()) key = VersionKey(*ts);
