@@ -244,7 +244,9 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
   b.Param(after_us);
   if (!q.ids.empty()) b.InList("id", q.ids);
   if (!types.empty()) b.InList("type", types);
-  // TAXII 2.1: without match[spec_version] only the latest spec version of each object.
+  // TAXII 2.1: without match[spec_version] only the latest spec version of
+  // each object; match[version] then picks among what passes (store.h
+  // ObjectQuery::spec_versions: the spec-version filter applies first).
   if (q.spec_versions.empty()) {
     b.sql += " AND spec_latest = 1";
   } else {
@@ -252,24 +254,46 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
   }
   if (scope != nullptr) AppendScope(*scope, q.types, b);
   if (q.version_all || versions == Versions::kByCaller) return;
-  std::vector<std::string> alternatives;
-  if (q.version_last) alternatives.emplace_back("is_latest = 1");
-  if (q.version_first) alternatives.emplace_back("is_first = 1");
+  // first / last are taken among the versions that pass the spec-version
+  // filter (ObjectQuery::spec_versions in store.h: the spec_version filter
+  // first, then the version selection). A row is the newest (oldest) of them
+  // when it is the object's stored newest (oldest) version, or when no newer
+  // (older) version of the object passes the filter: one seek in
+  // (collection, id, version), newest (oldest) versions being few.
+  auto edge = [&](bool last) {
+    b.sql += last ? "(is_latest = 1" : "(is_first = 1";
+    b.sql +=
+        " OR NOT EXISTS (SELECT 1 FROM objects n INDEXED BY objects_id WHERE "
+        "n.collection = objects.collection AND n.id = objects.id AND n.version ";
+    b.sql += last ? "> objects.version" : "< objects.version";
+    if (q.spec_versions.empty()) {
+      b.sql += " AND n.spec_latest = 1";
+    } else {
+      b.InList("n.spec_version", q.spec_versions);
+    }
+    b.sql += "))";
+  };
   b.sql += " AND (";
-  for (size_t i = 0; i < alternatives.size(); ++i) {
-    if (i > 0) b.sql += " OR ";
-    b.sql += alternatives[i];
+  bool any = false;
+  if (q.version_last) {
+    edge(/*last=*/true);
+    any = true;
+  }
+  if (q.version_first) {
+    if (any) b.sql += " OR ";
+    edge(/*last=*/false);
+    any = true;
   }
   if (!q.versions.empty()) {
-    if (!alternatives.empty()) b.sql += " OR ";
+    if (any) b.sql += " OR ";
     b.sql += "version IN (";
     for (size_t i = 0; i < q.versions.size(); ++i) {
       if (i > 0) b.sql += ',';
       b.Param(VersionKey(q.versions[i]));
     }
     b.sql += ')';
-  } else if (alternatives.empty()) {
-    b.sql += "is_latest = 1";  // nothing selected: the TAXII default
+  } else if (!any) {
+    edge(/*last=*/true);  // nothing selected: the TAXII default
   }
   b.sql += ')';
 }

@@ -153,11 +153,30 @@ enum class VersionSelector { kLast, kFirst, kAll };
 // Filters of the TAXII objects/manifest/versions endpoints.
 struct ObjectQuery {
   std::string collection_id;
-  std::optional<int64_t> added_after_us;   // strictly after
-  std::vector<std::string> ids;            // match[id]
-  std::vector<std::string> types;          // match[type]
-  std::vector<std::string> spec_versions;  // match[spec_version]; empty = latest per object
-  // match[version]: any of first/last/all and explicit timestamps.
+  std::optional<int64_t> added_after_us;  // strictly after
+  std::vector<std::string> ids;           // match[id]
+  std::vector<std::string> types;         // match[type]
+  // match[spec_version]; empty = the object's latest spec version.
+  //
+  // How the two TAXII filters combine. TAXII 2.1 (section 3.4.2) says "If no
+  // spec_version parameter is provided, the server MUST return only the latest
+  // specification version that it can provide for each object matching the
+  // remainder of the request" and "If no version parameter is provided, the
+  // server MUST return only the latest version for each object matching the
+  // remainder of the request": each rule refers to the other, and the order is
+  // left open (OASIS cti-taxii2 issue #114, an errata item). The hub applies the
+  // spec-version filter first and match[version] among the versions it passes:
+  // `first`/`last` are the oldest/newest version *in the requested (or the
+  // object's latest) spec version(s)*, since "the latest specification version
+  // that it can provide for each object" is a property of the object, and a
+  // client that reads only 2.1 asks for the newest version it can read. So an
+  // object always shows up while it has a version in the requested spec
+  // versions: a 2.0 version modified after 2.1 ones does not hide it. Example,
+  // versions 2.1@Jan, 2.1@Feb, 2.0@Mar: default -> 2.1@Feb; first -> 2.1@Jan;
+  // spec 2.0 -> 2.0@Mar; spec 2.0,2.1 + last -> 2.0@Mar, + first -> 2.1@Jan.
+  std::vector<std::string> spec_versions;
+  // match[version]: any of first/last/all and explicit timestamps, applied
+  // among the versions that pass `spec_versions` (above).
   bool version_first = false;
   bool version_last = true;  // the TAXII default
   bool version_all = false;

@@ -410,6 +410,8 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q, bool includ
   }
   std::vector<ObjectVersion> out;
   for (auto& [id, versions] : by_id) {
+    // The spec-version filter first, then first/last among what passes
+    // (store.h ObjectQuery::spec_versions).
     std::vector<const ObjectVersion*> vs;
     if (q.spec_versions.empty()) {
       std::string latest;
