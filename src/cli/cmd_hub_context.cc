@@ -1,11 +1,5 @@
 // Implementation of hub_context.h (named cmd_*.cc so the CLI target's glob
 // compiles it).
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -20,44 +14,17 @@ std::string DatabasePath(const std::string& data_dir) {
   return (fs::path(data_dir) / kDatabaseFile).string();
 }
 
-namespace {
-
-// The pid a lock holder wrote into the lock file ("" if unreadable).
-std::string HolderPid(int fd) {
-  char buf[32] = {};
-  const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-  std::string pid(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-  return pid;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& data_dir) {
   const std::string path = (fs::path(data_dir) / "serve.lock").string();
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    const std::string pid = HolderPid(fd);
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      return Conflict("data directory " + data_dir + " is in use by another ctihub serve (pid " +
-                      (pid.empty() ? std::string("unknown") : pid) + ", lock " + path + ")");
-    }
-    return Internal("cannot lock " + path + ": " + std::strerror(err));
+  std::string pid;
+  auto lock = FileLock::Acquire(path, &pid);
+  if (!lock.ok()) {
+    if (lock.status().code() != ErrorCode::kConflict) return lock.status();
+    return Conflict("data directory " + data_dir + " is in use by another ctihub serve (pid " +
+                    (pid.empty() ? std::string("unknown") : pid) + ", lock " + path + ")");
   }
-  const std::string self = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, self.data(), self.size(), 0) != static_cast<ssize_t>(self.size())) {
-    const int err = errno;
-    ::close(fd);
-    return Internal("cannot write " + path + ": " + std::strerror(err));
-  }
-  return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+  return std::unique_ptr<DataDirLock>(new DataDirLock(std::move(*lock)));
 }
-
-DataDirLock::~DataDirLock() { ::close(fd_); }
 
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
   CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());

@@ -29,9 +29,14 @@
 // one `sync.pushed` record without objects: counts, failures with reasons,
 // the cursor reached, or the error.
 //
+// A pass holds the peer's lock (DATA/sync/PEER.lock, sync/peer_lock.h) from
+// before the pull to after the push: a peer whose lock another pass holds
+// (serve's scheduler, another `ctihub sync`) is reported busy (peer_busy,
+// naming the holder's pid) and counts as failed; the other peers still sync.
+//
 // --timeout bounds each peer's whole pass (pull and push). Exit 0 when every
-// peer succeeded, 1 when one failed (the others still sync), 2 when nothing
-// could start (no hub, unknown peer).
+// peer succeeded, 1 when one failed or was busy (the others still sync), 2
+// when nothing could start (no hub, unknown peer).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -55,6 +60,7 @@
 #include "core/uuid.h"
 #include "policy/policy_holder.h"
 #include "sync/cursor.h"
+#include "sync/peer_lock.h"
 #include "taxii/access.h"
 #include "taxii_client/client.h"
 
@@ -411,6 +417,14 @@ PeerResult RunPeerPass(const PassOptions& a, SyncHub& hub, const Peer& p) {
   PeerResult r;
   r.name = p.name;
   r.direction = p.direction;
+  // Held until the pass returns, on every path (one writer of the cursors).
+  auto lock = sync::PeerLock::Acquire(a.data, p.name);
+  if (!lock.ok()) {
+    r.ok = false;
+    r.busy = lock.status().name() == "peer_busy";
+    r.error = lock.status().NamedMessage();
+    return r;
+  }
   if (p.direction != "push") {
     r.pulled = true;
     Status st = Pull(a, hub, p, r);

@@ -101,15 +101,15 @@ void SyncScheduler::Loop(Slot& slot) {
       std::unique_lock<std::mutex> lock(mu_);
       if (cv_.wait_for(lock, wait, [this] { return stop_.load(); })) break;
     }
-    RunOnce(slot, failures);
-    wait = NextWait(slot.interval, failures);
+    // A pass skipped because the peer is busy waits one interval.
+    wait = RunOnce(slot, failures) ? NextWait(slot.interval, failures) : slot.interval;
   }
   std::lock_guard<std::mutex> lock(mu_);
   slot.done = true;
   cv_.notify_all();
 }
 
-void SyncScheduler::RunOnce(Slot& slot, int& failures) {
+bool SyncScheduler::RunOnce(Slot& slot, int& failures) {
   auto log = SyncLog();
   SyncHub hub;
   hub.store = &store_;
@@ -133,6 +133,12 @@ void SyncScheduler::RunOnce(Slot& slot, int& failures) {
     o.stop = &stop_;
     r = RunPeerPass(o, hub, slot.peer);
   }
+  if (r.busy) {
+    // Another pass (`ctihub sync NAME`) holds the peer: not a failure of the peer.
+    log->info("sync pass: {} skipped: {} (next in {}s)", slot.peer.name, r.error,
+              slot.interval.count());
+    return false;
+  }
   failures = r.ok ? 0 : failures + 1;
   if (r.ok) {
     log->info("sync pass: {}", Flat(PassLine(r)));
@@ -140,6 +146,7 @@ void SyncScheduler::RunOnce(Slot& slot, int& failures) {
     log->warn("sync pass: {} (failures in a row {}, next in {}s)", Flat(PassLine(r)), failures,
               NextWait(slot.interval, failures).count());
   }
+  return true;
 }
 
 bool SyncScheduler::Stop(std::chrono::milliseconds wait) {

@@ -5,7 +5,9 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "core/file_lock.h"
 #include "core/result.h"
 #include "policy/model.h"
 #include "store/store.h"
@@ -26,19 +28,17 @@ struct HubOpenOptions {
 
 // An exclusive lock on a data directory (DIR/serve.lock, flock), held by a
 // running `ctihub serve` until it exits: two servers on one directory would
-// each keep their own policy cache, audit chain head and write queue.
+// each keep their own policy cache, audit chain head and write queue. A
+// FileLock (core/file_lock.h), as is a sync pass's per-peer lock.
 class DataDirLock {
  public:
   // Takes the lock and writes this process id into the lock file.
   // Conflict naming the holder's pid when another process holds it.
   static Result<std::unique_ptr<DataDirLock>> Acquire(const std::string& data_dir);
-  ~DataDirLock();
-  DataDirLock(const DataDirLock&) = delete;
-  DataDirLock& operator=(const DataDirLock&) = delete;
 
  private:
-  explicit DataDirLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit DataDirLock(std::unique_ptr<FileLock> lock) : lock_(std::move(lock)) {}
+  std::unique_ptr<FileLock> lock_;
 };
 
 // Opens (and migrates) the store of `data_dir`. NotFound with a hint to run

@@ -3,9 +3,10 @@
 // (sync_scheduler.h): one code path whichever runs it. The pass uses the
 // store, audit trail and policy it is given and never opens the data directory
 // a second time (it reads the peer's cursor files and the node key there).
-// RunPeerPass is thread-safe for distinct peers over one thread-safe store and
-// trail; two passes of the same peer must not run at once (they share the
-// peer's cursor files).
+// RunPeerPass is thread-safe over one thread-safe store and trail; two passes
+// of the same peer, in one process or two, never run at once: each holds the
+// peer's lock (DATA/sync/PEER.lock, sync/peer_lock.h) for its whole duration,
+// and a pass that finds it held does nothing and reports the peer busy.
 #pragma once
 
 #include <atomic>
@@ -70,6 +71,8 @@ struct PeerResult {
   std::string direction;
   bool pulled = false;  // a pull was attempted
   bool ok = true;
+  // Another pass holds the peer's lock: nothing done (ok false, error peer_busy).
+  bool busy = false;
   std::string error;  // of the pull
   std::string note;
   Summary summary;
@@ -78,9 +81,12 @@ struct PeerResult {
   PushResult push;
 };
 
-// One pass with `p`: pull (direction pull|both), then push (push|both), each
-// audited. Failures are in the result (ok false, error / push.error), never
-// thrown; a failed peer leaves its cursors where the last durable point was.
+// One pass with `p`: takes the peer's lock, then pull (direction pull|both),
+// then push (push|both), each audited; the lock is released on return.
+// Failures are in the result (ok false, error / push.error), never thrown; a
+// failed peer leaves its cursors where the last durable point was. The lock
+// held by another pass: busy, error "peer_busy: another pass of peer NAME is
+// running (pid N)", nothing pulled, pushed or audited.
 PeerResult RunPeerPass(const PassOptions& o, SyncHub& hub, const Peer& p);
 
 // The pass as one line, tab-separated (what `ctihub sync` prints and `serve`

@@ -7,7 +7,11 @@
 // has its own timeout (the interval, at least 60 s, at most 1 h). After
 // consecutive failures the wait doubles (interval x 2^failures), capped at
 // the larger of the interval and 15 minutes; one success resets it. Each pass
-// logs one line (PassLine) on the "sync" logger (stderr).
+// logs one line (PassLine) on the "sync" logger (stderr). A pass that finds
+// the peer's lock (DATA/sync/PEER.lock, sync/peer_lock.h) held by another
+// pass (`ctihub sync NAME` run by hand) is skipped with one line ("sync pass:
+// NAME skipped: peer_busy: ...") and tried again one interval later; it does
+// not count as a failure.
 //
 // The peers are read once, at Start: a peer added, changed or removed while
 // the hub serves is picked up when serve restarts. Peers without `every` are
@@ -72,7 +76,8 @@ class SyncScheduler {
     bool done = false;  // guarded by mu_
   };
   void Loop(Slot& slot);
-  void RunOnce(Slot& slot, int& failures);
+  // One pass; false when it was skipped because the peer was busy.
+  bool RunOnce(Slot& slot, int& failures);
 
   std::string data_;
   store::Store& store_;

@@ -5,7 +5,11 @@ nothing new; objects added to A later arrive on the next run (the durable
 cursor); a peer that is down makes sync exit 1 while another peer still syncs;
 a peer sending invalid STIX or foreign producers gets those objects refused
 with reasons (counted, audited), the rest stored with their created_by_ref; a
-sync killed with kill -9 mid-pull and re-run loses and duplicates nothing."""
+sync killed with kill -9 mid-pull and re-run loses and duplicates nothing; a
+peer whose lock (DATA/sync/PEER.lock) another pass holds is reported busy by
+`ctihub sync` (exit 1, the other peer syncs) and skipped by serve's scheduler
+until the lock is released."""
+import fcntl
 import json
 import os
 import socket
@@ -540,10 +544,73 @@ def test_serve_runs_peers_on_their_schedule():
                   "after the cut pass: nothing lost, nothing twice")
 
 
+def _hold_peer_lock(hub, peer):
+    """Holds DATA/sync/PEER.lock as a pass does (flock, our pid written); close() releases it."""
+    os.makedirs(os.path.join(hub.data, "sync"), exist_ok=True)
+    f = open(os.path.join(hub.data, "sync", peer + ".lock"), "a+")
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    f.seek(0)
+    f.truncate()
+    f.write("%d\n" % os.getpid())
+    f.flush()
+    return f
+
+
+def test_a_peer_held_by_another_pass_is_busy():
+    with Hub(ARGS.ctihub, "sync-la") as a:
+        a.setup().start()
+        objs = [marked(i, CLEAR) for i in range(300, 303)]
+        a.post_and_wait("shared", objs)
+        want = {o["id"] for o in objs}
+        with receiving_hub(a, "sync-lb") as b:
+            url = "http://127.0.0.1:%d/taxii2/" % a.port
+            for name in ("one", "two"):
+                b.cli("peer", "add", name, "--url", url, "--collection", a.collections["shared"],
+                      "--local-collection", "shared", "--org", "acme", "--direction", "pull",
+                      "--every", "1s", "--user", "olga", "--password-stdin",
+                      stdin=a.passwords["olga"] + "\n")
+            held = _hold_peer_lock(b, "one")
+            try:
+                rc, peers, r = sync_json(b)
+                one, two = peers.get("one", {}), peers.get("two", {})
+                busy = "peer_busy: another pass of peer one is running (pid %d)" % os.getpid()
+                check(rc == 1 and not one.get("ok") and one.get("error") == busy,
+                      "the held peer is busy, naming the holder's pid, exit 1: %d %r" % (rc, r.stdout))
+                check(one.get("pulled") == 0 and not os.path.exists(os.path.join(b.data, "sync", "one.cursor")),
+                      "the busy peer did nothing: %r" % one)
+                check(two.get("ok") and two.get("stored") == len(want),
+                      "the other peer still syncs: %r" % two)
+                r = sync(b, "one")
+                check(r.returncode == 1 and "one\tFAILED" in r.stdout and busy in r.stdout,
+                      "sync NAME: busy in the text output too: %d %r" % (r.returncode, r.stdout))
+
+                # serve's scheduler skips the held peer, one line a pass, and keeps the other.
+                b.start()
+                check(_wait_for(lambda: len([l for l in _sync_lines(b, "one", "skipped:") if busy in l]) >= 2, 20),
+                      "serve skips the busy peer each interval: %r" % b.tail_stderr(600))
+                check(not _sync_lines(b, "one", "ok") and not _sync_lines(b, "one", "FAILED"),
+                      "no pass of the busy peer ran: %r" % b.tail_stderr(600))
+                check(_wait_for(lambda: _sync_lines(b, "two", "ok"), 20), "the other peer syncs in serve")
+            finally:
+                held.close()
+            # Released: serve's next pass of the peer runs.
+            check(_wait_for(lambda: _sync_lines(b, "one", "ok"), 20),
+                  "released: serve syncs the peer at the next interval: %r" % b.tail_stderr(600))
+            rc = b.stop(timeout=20)
+            check(rc == 0, "stopped: %r" % rc)
+            rc, peers, r = sync_json(b)
+            check(rc == 0 and peers.get("one", {}).get("ok") and peers.get("two", {}).get("ok"),
+                  "released: sync runs both peers: %d %r" % (rc, r.stdout))
+            versions, _ = versions_in(b)
+            check({i for i, _ in versions} == want and len(versions) == len(set(versions)),
+                  "each object once: %r" % versions)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
                         test_refused_objects_and_unknown_producer,
                         test_kill9_mid_pull_then_rerun,
                         test_push_policy_rerun_versions_audit_and_down_peer,
                         test_push_batches_fit_the_peer_max_content_length,
-                        test_serve_runs_peers_on_their_schedule]))
+                        test_serve_runs_peers_on_their_schedule,
+                        test_a_peer_held_by_another_pass_is_busy]))
