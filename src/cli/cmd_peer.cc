@@ -7,17 +7,13 @@
 // be recorded is restored). `peer check` opens the stored credentials and
 // resolves the peer's API root and collection with the TAXII client.
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/peer_config.h"
+#include "core/durable_file.h"
 #include "core/encoding.h"
 #include "core/json.h"
 #include "taxii_client/client.h"
@@ -135,13 +132,11 @@ std::string Serialize(const std::vector<Peer>& peers) {
 Result<std::vector<Peer>> LoadPeers(const std::string& data) {
   std::vector<Peer> peers;
   const std::string path = PeersPath(data);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return peers;  // no peers yet
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> text,
+                          ReadFileIfPresent(path, "peers_read_failed"));
+  if (!text) return peers;  // no peers yet
   json::JsonParser parser;
-  auto root = parser.Parse(text);
+  auto root = parser.Parse(*text);
   if (!root.ok()) return root.status().WithContext(path);
   json::Array arr;
   if ((*root)["peers"].get_array().get(arr) != simdjson::SUCCESS)
@@ -174,22 +169,9 @@ Result<std::vector<Peer>> LoadPeers(const std::string& data) {
 
 namespace {
 
-// Writes DATA/peers.json atomically (temp file, fsync, rename), mode 0600.
+// Writes DATA/peers.json atomically and durably, mode 0600 (sealed credentials).
 Status SavePeers(const std::string& data, const std::vector<Peer>& peers) {
-  const std::string path = PeersPath(data);
-  const std::string tmp = path + ".tmp";
-  const std::string text = Serialize(peers);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Unavailable("peers_write_failed", tmp + ": cannot create");
-  ::fchmod(fileno(f), 0600);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
-  std::fclose(f);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Unavailable("peers_write_failed", path + ": cannot write");
-  }
-  return Status::Ok();
+  return WriteFileDurably(PeersPath(data), Serialize(peers), "peers_write_failed", 0600);
 }
 
 // ---- audit -------------------------------------------------------------------

@@ -1,15 +1,10 @@
 // The per-peer pull and push cursors (cursor.h).
 #include "sync/cursor.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
+#include "core/durable_file.h"
 #include "core/json.h"
 #include "core/timestamp.h"
 
@@ -20,17 +15,14 @@ namespace fs = std::filesystem;
 Result<PullCursor> PullCursor::Load(const std::string& data_dir, std::string_view peer,
                                     std::string_view url, std::string_view collection) {
   PullCursor c;
-  c.dir_ = (fs::path(data_dir) / "sync").string();
-  c.path_ = (fs::path(c.dir_) / (std::string(peer) + ".cursor")).string();
+  c.path_ = (fs::path(data_dir) / "sync" / (std::string(peer) + ".cursor")).string();
   c.url_ = std::string(url);
   c.collection_ = std::string(collection);
-  std::ifstream in(c.path_, std::ios::binary);
-  if (!in) return c;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> text,
+                          ReadFileIfPresent(c.path_, "cursor_read_failed"));
+  if (!text) return c;
   json::JsonParser parser;
-  auto root = parser.Parse(text);
+  auto root = parser.Parse(*text);
   if (!root.ok()) return InvalidArgument("bad_cursor_file", c.path_ + ": not JSON");
   std::string_view saved_url, saved_collection, added_after;
   if ((*root)["url"].get_string().get(saved_url) != simdjson::SUCCESS ||
@@ -59,36 +51,6 @@ Result<bool> PullCursor::Advance(std::string_view date_added_last) {
   return true;
 }
 
-namespace {
-
-Status SyncFd(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return Unavailable("cursor_write_failed", path + ": cannot open");
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok ? Status::Ok() : Unavailable("cursor_write_failed", path + ": fsync failed");
-}
-
-// Replaces `path` in `dir` with `text` atomically and durably.
-Status WriteDurably(const std::string& dir, const std::string& path, const std::string& text) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Unavailable("cursor_write_failed", dir + ": " + ec.message());
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Unavailable("cursor_write_failed", tmp + ": cannot create");
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
-  std::fclose(f);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Unavailable("cursor_write_failed", path + ": cannot write");
-  }
-  return SyncFd(dir, O_RDONLY | O_DIRECTORY);
-}
-
-}  // namespace
-
 Status PullCursor::Save() const {
   std::string text;
   json::JsonWriter w(text);
@@ -101,25 +63,22 @@ Status PullCursor::Save() const {
       .String(added_after_)
       .EndObject();
   text += '\n';
-  return WriteDurably(dir_, path_, text);
+  return WriteFileDurably(path_, text, "cursor_write_failed");
 }
 
 Result<PushCursor> PushCursor::Load(const std::string& data_dir, std::string_view peer,
                                     std::string_view url, std::string_view collection,
                                     std::string_view local_collection) {
   PushCursor c;
-  c.dir_ = (fs::path(data_dir) / "sync").string();
-  c.path_ = (fs::path(c.dir_) / (std::string(peer) + ".push-cursor")).string();
+  c.path_ = (fs::path(data_dir) / "sync" / (std::string(peer) + ".push-cursor")).string();
   c.url_ = std::string(url);
   c.collection_ = std::string(collection);
   c.local_collection_ = std::string(local_collection);
-  std::ifstream in(c.path_, std::ios::binary);
-  if (!in) return c;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> text,
+                          ReadFileIfPresent(c.path_, "cursor_read_failed"));
+  if (!text) return c;
   json::JsonParser parser;
-  auto root = parser.Parse(text);
+  auto root = parser.Parse(*text);
   if (!root.ok()) return InvalidArgument("bad_cursor_file", c.path_ + ": not JSON");
   std::string_view saved_url, saved_collection, saved_local, date_added;
   if ((*root)["url"].get_string().get(saved_url) != simdjson::SUCCESS ||
@@ -155,7 +114,7 @@ Status PushCursor::Save() const {
   w.String(date_added_us_ > 0 ? Timestamp::FromMicros(date_added_us_).Format(6) : std::string());
   w.EndObject();
   text += '\n';
-  return WriteDurably(dir_, path_, text);
+  return WriteFileDurably(path_, text, "cursor_write_failed");
 }
 
 }  // namespace ctihub::sync

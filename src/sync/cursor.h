@@ -54,7 +54,6 @@ class PullCursor {
   const std::string& path() const { return path_; }
 
  private:
-  std::string dir_;
   std::string path_;
   std::string url_;
   std::string collection_;
@@ -83,7 +82,6 @@ class PushCursor {
   const std::string& path() const { return path_; }
 
  private:
-  std::string dir_;
   std::string path_;
   std::string url_;
   std::string collection_;
