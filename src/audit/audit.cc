@@ -14,6 +14,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "audit/witness.h"
 #include "core/encoding.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -708,6 +709,39 @@ Result<std::string> VerifyKey(const std::string& data_dir, std::string_view give
 }
 
 }  // namespace
+
+Result<SignedHead> ReadSignedHead(const std::string& data_dir) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  Connection& db = *conn;
+  // One statement, one snapshot: the head and the checkpoints it counts are
+  // committed together.
+  SignedHead head;
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement h,
+      Prepare(db,
+              "SELECT seq, hash, public_key, signature, (SELECT count(*) FROM audit_checkpoint) "
+              "FROM audit_head WHERE id = 1",
+              "read head"));
+  auto row = h.Step();
+  if (!row.ok() || !*row) return NotFound("no_head", path + ": the trail has no signed head");
+  head.seq = h.Int(0);
+  head.hash = std::string(h.Text(1));
+  head.public_key = std::string(h.Text(2));
+  head.signature = std::string(h.Text(3));
+  head.checkpoints = h.Int(4);
+  if (head.signature.empty() || head.public_key.empty())
+    return Conflict("unsigned_head", path + ": the trail's head is not signed (no node key)");
+  return head;
+}
+
+bool SignedHeadIsValid(const SignedHead& head) {
+  auto key = HexDecode(head.public_key);
+  if (!key.ok()) return false;
+  return VerifySignature(*key, HeadMessage(head.seq, head.hash, head.checkpoints), head.signature);
+}
 
 Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& options) {
   std::string path = data_dir + "/audit.db";

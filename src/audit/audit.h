@@ -70,6 +70,10 @@ inline constexpr std::string_view kSyncPulled = "sync.pulled";
 // and flushed before its POST, and one record per pass with the counts,
 // failures with reasons, the push cursor, or the error (no objects).
 inline constexpr std::string_view kSyncPushed = "sync.pushed";
+// A partner hub handed its signed audit head to keep as a witness
+// (POST /api/v1/witness): details {seq, hash, public_key} of what is now held,
+// or the refusal (a head behind the one held: the partner's trail went back).
+inline constexpr std::string_view kWitnessHeld = "witness.held";
 }  // namespace action
 
 // The actor of the records the hub appends for itself at start-up.

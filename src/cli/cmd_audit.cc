@@ -7,9 +7,12 @@
 #include <string>
 
 #include "audit/audit.h"
+#include "audit/witness.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
+#include "cli/peer_config.h"
 #include "cli/recovery.h"
+#include "core/encoding.h"
 #include "core/json.h"
 
 namespace ctihub::cli {
@@ -19,7 +22,8 @@ struct AuditArgs {
   std::string data = "./var";
   bool json = false;
   std::string pubkey;
-  std::string expect;  // SEQ:HASH of a head seen elsewhere
+  std::string expect;      // SEQ:HASH of a head seen elsewhere
+  bool witnesses = false;  // also against the heads every peer holds of this hub
   std::string user, org, object, action, since, until;
   int64_t limit = 50;
   int64_t before = 0;  // continue newest first below this seq
@@ -43,6 +47,74 @@ Result<std::pair<int64_t, std::string>> ParseHeadAnchor(const std::string& text)
     return InvalidArgument("--expect: want SEQ:HASH (a head printed by `audit verify`), got '" +
                            text + "'");
   return std::make_pair(seq, text.substr(colon + 1));
+}
+
+// What one peer holds of this hub's trail (GET /api/v1/witness): nullopt
+// when it holds nothing yet.
+Result<std::optional<audit::SignedHead>> HeldBy(const std::string& data, const Peer& p) {
+  CTIHUB_ASSIGN_OR_RETURN(taxii_client::ClientOptions o, PeerClientOptions(data, p));
+  o.operation_timeout = std::chrono::seconds(30);
+  o.max_attempts = 2;
+  CTIHUB_ASSIGN_OR_RETURN(auto client, taxii_client::Client::Create(p.url, std::move(o)));
+  CTIHUB_ASSIGN_OR_RETURN(std::string body, client->CallHubApi("GET", "/api/v1/witness", ""));
+  json::JsonParser parser;
+  auto root = parser.Parse(body);
+  simdjson::dom::element held;
+  if (!root.ok() || (*root)["held"].get(held) != simdjson::SUCCESS)
+    return InvalidArgument("bad_witness_answer", p.url + ": not a witness answer");
+  if (held.is_null()) return std::optional<audit::SignedHead>();
+  CTIHUB_ASSIGN_OR_RETURN(audit::SignedHead head, audit::ParseSignedHead(held));
+  return std::optional<audit::SignedHead>(std::move(head));
+}
+
+// Whether the local trail still holds what a partner saw: the record at the
+// held head's seq with its hash (Verify's expect check), signed by the same
+// node key as the trail is now. "" when it does; else why not.
+Result<std::string> Witnessed(const AuditArgs& a, const audit::SignedHead& held) {
+  audit::VerifyOptions options;
+  options.public_key_hex = a.pubkey;
+  options.expect_seq = held.seq;
+  options.expect_hash = held.hash;
+  CTIHUB_ASSIGN_OR_RETURN(audit::VerifyReport v, audit::Verify(a.data, options));
+  if (!v.intact) return v.reason;
+  auto pinned = audit::LoadPinnedKey(a.data);
+  const std::string key = !a.pubkey.empty() ? a.pubkey : pinned.ok() ? HexEncode(*pinned) : "";
+  if (key != held.public_key)
+    return std::string("the trail is signed by another node key than when the partner saw it");
+  return std::string();
+}
+
+// `audit verify --witnesses`: every peer is asked for the head it holds of
+// this hub. Exit 1 when one contradicts the local trail, 2 when a peer could
+// not be asked (nothing is assumed of it), else 0.
+int CheckWitnesses(const AuditArgs& a) {
+  auto peers = LoadPeers(a.data);
+  if (!peers.ok()) return Fail(peers.status());
+  int exit = kExitOk;
+  for (const Peer& p : *peers) {
+    auto held = HeldBy(a.data, p);
+    if (!held.ok()) {
+      std::printf("witness %s: could not ask: %s\n", p.name.c_str(),
+                  held.status().NamedMessage().c_str());
+      if (exit == kExitOk) exit = kExitError;
+      continue;
+    }
+    if (!*held) {
+      std::printf("witness %s: holds no head of this hub yet\n", p.name.c_str());
+      continue;
+    }
+    auto why = Witnessed(a, **held);
+    if (!why.ok()) return Fail(why.status());
+    if (why->empty()) {
+      std::printf("witness %s: ok (saw %lld:%s)\n", p.name.c_str(),
+                  static_cast<long long>((*held)->seq), (*held)->hash.c_str());
+    } else {
+      std::printf("witness %s: BROKEN: it saw %lld:%s; %s\n", p.name.c_str(),
+                  static_cast<long long>((*held)->seq), (*held)->hash.c_str(), why->c_str());
+      exit = kExitNegative;
+    }
+  }
+  return exit;
 }
 
 int RunVerify(const AuditArgs& a) {
@@ -87,7 +159,8 @@ int RunVerify(const AuditArgs& a) {
     std::printf("BROKEN at record %lld: %s\n", static_cast<long long>(v->first_broken_seq),
                 v->reason.c_str());
   }
-  return v->intact ? kExitOk : kExitNegative;
+  if (!v->intact) return kExitNegative;
+  return a.witnesses ? CheckWitnesses(a) : kExitOk;
 }
 
 Result<std::optional<Timestamp>> OptTime(const std::string& s, const char* what) {
@@ -212,6 +285,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
                      "SEQ:HASH of a head seen earlier (kept elsewhere): the trail must still "
                      "hold it (detects truncation)");
   verify->add_flag("--json", args->json, "Machine-readable output");
+  verify->add_flag("--witnesses", args->witnesses,
+                   "Also check the trail against the signed head every peer holds of it");
   verify->callback([args, exit_code] { *exit_code = RunVerify(*args); });
 
   CLI::App* show = audit->add_subcommand("show", "List audit records");
@@ -219,11 +294,12 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
   show->add_option("--user", args->user, "Only this user");
   show->add_option("--org", args->org, "Only this organisation");
   show->add_option("--object", args->object, "Only records naming this object id");
-  show->add_option("--action", args->action,
-                   "Only this action (request, object.written, object.served, object.deleted, "
-                   "export, "
-                   "login.failed, org.changed, user.changed, token.changed, collection.changed, "
-                   "agreement.changed, policy.override, peer.changed, sync.pulled)");
+  show->add_option(
+      "--action", args->action,
+      "Only this action (request, object.written, object.served, object.deleted, "
+      "export, "
+      "login.failed, org.changed, user.changed, token.changed, collection.changed, "
+      "agreement.changed, policy.override, peer.changed, sync.pulled, sync.pushed, witness.held)");
   show->add_option("--since", args->since, "From this RFC 3339 time (inclusive)");
   show->add_option("--until", args->until, "Up to this RFC 3339 time (exclusive)");
   show->add_option("--limit", args->limit,

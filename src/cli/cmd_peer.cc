@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/peer_config.h"
+#include "cli/peer_status.h"
 #include "core/durable_file.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -345,10 +346,44 @@ Result<tc::ClientOptions> PeerClientOptions(const std::string& data, const Peer&
 
 namespace {
 
+// The exchange so far (peer_status.h): what /metrics says of the peer.
+void PrintStatus(const PeerStatus& s) {
+  const sync::PeerStats& t = s.stats;
+  std::printf("passes\t%lld (%lld failed)\n", static_cast<long long>(t.passes),
+              static_cast<long long>(t.failed));
+  std::printf("last_pass\t%s\n", t.last_pass.empty() ? "never" : t.last_pass.c_str());
+  std::printf("last_success\t%s\n", t.last_success.empty() ? "never" : t.last_success.c_str());
+  if (!t.last_error.empty()) std::printf("last_error\t%s\n", t.last_error.c_str());
+  if (s.peer.direction != "push") {
+    std::printf("pulled_until\t%s\n",
+                s.pulled_until.empty() ? "nothing yet" : s.pulled_until.c_str());
+    if (s.lag_s) std::printf("lag_seconds\t%.3f\n", *s.lag_s);
+  }
+  std::printf("objects\tpulled %lld, stored %lld, refused %lld, pushed %lld, push failed %lld\n",
+              static_cast<long long>(t.pulled), static_cast<long long>(t.stored),
+              static_cast<long long>(t.refused), static_cast<long long>(t.pushed),
+              static_cast<long long>(t.push_failed));
+  std::printf("sightings_back\t%lld\n", static_cast<long long>(t.sightings_back));
+  if (t.witness_acknowledged_seq > 0)
+    std::printf("witness_acknowledged\tthis hub's audit head %lld, at %s\n",
+                static_cast<long long>(t.witness_acknowledged_seq),
+                t.witness_acknowledged_at.c_str());
+  else
+    std::printf("witness_acknowledged\tnone yet\n");
+  if (t.witness_held_seq > 0)
+    std::printf("witness_held\tthe peer's audit head %lld\n",
+                static_cast<long long>(t.witness_held_seq));
+  if (!s.stats_error.empty()) std::printf("status_error\t%s\n", s.stats_error.c_str());
+}
+
 int RunShow(const PeerArgs& a) {
   auto p = FindPeer(a.data, a.peer.name);
   if (!p.ok()) return Fail(p.status());
   PrintPeer(*p, true);
+  auto statuses = PeerStatuses(a.data, Timestamp::Now());
+  if (!statuses.ok()) return Fail(statuses.status());
+  for (const PeerStatus& s : *statuses)
+    if (s.peer.name == p->name) PrintStatus(s);
   return kExitOk;
 }
 

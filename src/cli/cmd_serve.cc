@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/peer_config.h"
+#include "cli/peer_status.h"
 #include "cli/recovery.h"
 #include "cli/sync_scheduler.h"
 #include "http/config.h"
@@ -116,6 +117,14 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
     std::vector<std::string> problems;
     if (!holder->last_reload_error().ok()) problems.emplace_back("policy_reload_failed");
     return problems;
+  };
+  o.extra_metrics = [data = cfg.data] {
+    auto peers = PeerStatuses(data, Timestamp::Now());
+    if (!peers.ok())  // said as a metric: /metrics itself stays up
+      return std::string(
+          "# HELP ctihub_peers_unreadable 1 when DATA/peers.json cannot be read\n"
+          "# TYPE ctihub_peers_unreadable gauge\nctihub_peers_unreadable 1\n");
+    return PeerMetricsText(*peers);
   };
   http::Server server(o, service, **store);
   auto url = server.Listen();

@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "audit/witness.h"
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
@@ -61,6 +62,7 @@
 #include "policy/policy_holder.h"
 #include "sync/cursor.h"
 #include "sync/peer_lock.h"
+#include "sync/peer_stats.h"
 #include "taxii/access.h"
 #include "taxii_client/client.h"
 
@@ -179,6 +181,10 @@ Status Pull(const PassOptions& a, SyncHub& hub, const Peer& p, PeerResult& r) {
   tc::PageQuery q;
   q.added_after = cursor.added_after();
   q.limit = a.limit;
+  // Every version, as a push sends them: a replica with only each object's
+  // newest version at the time of its first pull would lack the history the
+  // peer serves (a version added later arrives either way, by added_after).
+  q.filters.emplace_back("match[version]", "all");
   const std::string origin = "peer " + p.name;
   auto paged = client->GetObjects(root.url, p.collection, q, [&](const tc::ObjectsPage& page) {
     for (const tc::PageObject& obj : page.objects) {
@@ -230,12 +236,22 @@ void AddFailure(PushResult& r, std::string object, std::string version, std::str
     r.failures.push_back({std::move(object), std::move(version), std::move(reason)});
 }
 
-// One push pass (see the file comment).
+// One push pass (see the file comment). kSightingsBack: the sightings-back
+// pass of a pull-only peer (RunPeerPass): only the sightings the peer may read
+// whose indicator it speaks for (SpokenFor), with their own cursor.
 class Pusher {
  public:
+  using Kind = sync::PushCursor::Kind;
+
   Pusher(const PassOptions& a, SyncHub& hub, const Peer& p, Clock::time_point deadline,
-         PushResult& r)
-      : a_(a), hub_(hub), p_(p), deadline_(deadline), r_(r), push_id_(Uuid::V4().ToString()) {}
+         PushResult& r, Kind kind = Kind::kPush)
+      : a_(a),
+        hub_(hub),
+        p_(p),
+        deadline_(deadline),
+        r_(r),
+        kind_(kind),
+        push_id_(Uuid::V4().ToString()) {}
 
   Status Run() {
     r_.attempted = true;
@@ -252,30 +268,23 @@ class Pusher {
       return Forbidden("read_forbidden", "organisation " + p_.org + " may not read collection " +
                                              p_.local_collection + ": nothing may be pushed to it");
     CTIHUB_ASSIGN_OR_RETURN(cursor_, sync::PushCursor::Load(a_.data, p_.name, p_.url, p_.collection,
-                                                            p_.local_collection));
+                                                            p_.local_collection, kind_));
     r_.cursor = CursorText(*cursor_);
-
-    CTIHUB_ASSIGN_OR_RETURN(tc::ClientOptions o, PeerClientOptions(a_.data, p_));
-    o.operation_timeout =
-        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()),
-                 std::chrono::milliseconds(1));
-    o.request_timeout =
-        std::chrono::milliseconds(static_cast<int64_t>(a_.request_timeout_s * 1000));
-    o.transport.connect_timeout = std::min(o.request_timeout, o.transport.connect_timeout);
-    o.max_attempts = a_.attempts;
-    CTIHUB_ASSIGN_OR_RETURN(client_, tc::Client::Create(p_.url, o));
-    CTIHUB_ASSIGN_OR_RETURN(root_, client_->ResolveApiRoot());
+    local_ = local.id;
 
     store::ObjectQuery q;
     q.collection_id = local.id;
     q.version_last = false;
     q.version_all = true;
+    if (kind_ == Kind::kSightingsBack) q.types = {"sighting"};
     if (cursor_->date_added_us() > 0) q.added_after_us = cursor_->date_added_us();
     q.limit = static_cast<size_t>(a_.limit > 0 ? std::min(a_.limit, kPushBatch) : kPushBatch);
     taxii::ReadGate gate(hub_.policy, reader, local);
     gate.Apply(q);
     for (;;) {
       CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.store->QueryObjects(q));
+      const int64_t last_examined = page.objects.empty() ? 0 : page.objects.back().date_added_us;
+      if (kind_ == Kind::kSightingsBack) CTIHUB_RETURN_IF_ERROR(KeepSpokenFor(page.objects));
       std::vector<audit::ObjectRef> refs;  // the grants, taken before the next admit
       refs.reserve(page.objects.size());
       for (const store::ObjectVersion& row : page.objects) {
@@ -285,7 +294,7 @@ class Pusher {
                           grant != nullptr && grant->redacted);
       }
       CTIHUB_RETURN_IF_ERROR(PushPage(page.objects, refs));
-      if (!page.objects.empty()) CTIHUB_RETURN_IF_ERROR(MoveCursor(page.objects.back()));
+      if (last_examined > 0) CTIHUB_RETURN_IF_ERROR(MoveCursor(last_examined));
       if (!page.more) break;
       q.next = page.next;
     }
@@ -297,6 +306,7 @@ class Pusher {
     std::string details;
     json::JsonWriter w(details);
     w.BeginObject().Key("push_id").String(push_id_).Key("peer").String(p_.name);
+    if (kind_ == Kind::kSightingsBack) w.Key("sightings_back").Bool(true);
     w.Key("url").String(p_.url).Key("collection").String(p_.collection);
     w.Key("local_collection").String(p_.local_collection).Key("ok").Bool(outcome.ok());
     if (!outcome.ok()) w.Key("error").String(outcome.NamedMessage());
@@ -324,13 +334,72 @@ class Pusher {
     rec.org = p_.org;  // who receives the versions: what who-saw names
     rec.action = std::string(audit::action::kSyncPushed);
     rec.route = "sync peer " + p_.name;
+    if (kind_ == Kind::kSightingsBack) rec.route += " sightings-back";
     rec.remote = p_.url;
     return rec;
+  }
+
+  // The client, created at the first batch to send: a sightings-back pass with
+  // nothing to send never calls the peer.
+  Status Connect() {
+    if (client_ != nullptr) return Status::Ok();
+    CTIHUB_ASSIGN_OR_RETURN(tc::ClientOptions o, PeerClientOptions(a_.data, p_));
+    o.operation_timeout =
+        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()),
+                 std::chrono::milliseconds(1));
+    o.request_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(a_.request_timeout_s * 1000));
+    o.transport.connect_timeout = std::min(o.request_timeout, o.transport.connect_timeout);
+    o.max_attempts = a_.attempts;
+    CTIHUB_ASSIGN_OR_RETURN(client_, tc::Client::Create(p_.url, o));
+    CTIHUB_ASSIGN_OR_RETURN(root_, client_->ResolveApiRoot());
+    return Status::Ok();
+  }
+
+  // Keeps the sightings whose indicator (sighting_of_ref) the peer speaks for:
+  // the indicator's producer, as the local collection holds it, is the peer's
+  // organisation, or one the peer's organisation may relay for (a relay
+  // agreement: the peer received it from that producer). An indicator this
+  // hub does not hold in the peer's local collection is no one's here.
+  Status KeepSpokenFor(std::vector<store::ObjectVersion>& rows) {
+    std::vector<store::ObjectVersion> kept;
+    for (store::ObjectVersion& row : rows) {
+      CTIHUB_ASSIGN_OR_RETURN(bool spoken_for, SpokenFor(row));
+      if (spoken_for) kept.push_back(std::move(row));
+    }
+    rows = std::move(kept);
+    return Status::Ok();
+  }
+
+  Result<bool> SpokenFor(const store::ObjectVersion& sighting) {
+    json::JsonParser parser;
+    auto root = parser.Parse(sighting.json);
+    std::string_view ref;
+    if (!root.ok() || (*root)["sighting_of_ref"].get_string().get(ref) != simdjson::SUCCESS ||
+        !ref.starts_with("indicator--"))
+      return false;
+    auto known = producer_of_.find(std::string(ref));
+    if (known == producer_of_.end()) {
+      store::ObjectQuery q;
+      q.collection_id = local_;
+      q.ids = {std::string(ref)};
+      q.include_json = false;
+      q.limit = 1;
+      CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.store->QueryObjects(q));
+      std::string producer = page.objects.empty() ? "" : page.objects.front().access.producer;
+      known = producer_of_.emplace(std::string(ref), std::move(producer)).first;
+    }
+    const std::string& producer = known->second;
+    if (producer.empty()) return false;
+    if (producer == hub_.policy->IdentityOf(p_.org)) return true;
+    return hub_.policy->MayRelay(p_.org, producer, Timestamp::Now());
   }
 
   // Sends one page's versions in batches that fit the peer's
   // max_content_length, each moving the cursor once the peer reported it.
   Status PushPage(std::vector<store::ObjectVersion>& rows, std::vector<audit::ObjectRef>& refs) {
+    if (rows.empty()) return Status::Ok();
+    CTIHUB_RETURN_IF_ERROR(Connect());
     const int64_t max_body = root_.info.max_content_length;
     size_t begin = 0;
     int64_t body = kEnvelopeOverhead;
@@ -388,11 +457,14 @@ class Pusher {
     // A server that counts failures it does not list.
     for (int64_t i = static_cast<int64_t>(st.failures.size()); i < st.failure_count; ++i)
       AddFailure(r_, "", "", "unspecified");
-    return MoveCursor(rows[end - 1]);
+    CTIHUB_RETURN_IF_ERROR(MoveCursor(rows[end - 1].date_added_us));
+    if (a_.pause_ms_for_test > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(a_.pause_ms_for_test));
+    return Status::Ok();
   }
 
-  Status MoveCursor(const store::ObjectVersion& row) {
-    if (!cursor_->Advance(row.date_added_us)) return Status::Ok();
+  Status MoveCursor(int64_t date_added_us) {
+    if (!cursor_->Advance(date_added_us)) return Status::Ok();
     CTIHUB_RETURN_IF_ERROR(cursor_->Save());
     r_.cursor = CursorText(*cursor_);
     return Status::Ok();
@@ -403,11 +475,107 @@ class Pusher {
   const Peer& p_;
   Clock::time_point deadline_;
   PushResult& r_;
+  Kind kind_;
   std::string push_id_;
+  std::string local_;                               // the local collection's id
+  std::map<std::string, std::string> producer_of_;  // indicator id -> its producer here
   std::optional<sync::PushCursor> cursor_;
   std::unique_ptr<tc::Client> client_;
   tc::ApiRoot root_;
 };
+
+// Sightings back (issue 15 item 6) to a peer this hub only pulls from: the
+// local sightings of the indicators the peer speaks for, as far as the policy
+// lets the peer's organisation read them, POSTed to the peer's collection.
+// A peer pushed to (push|both) gets them with everything else it may read.
+void SendSightingsBack(const PassOptions& a, SyncHub& hub, const Peer& p,
+                       Clock::time_point deadline, PeerResult& r) {
+  Pusher back(a, hub, p, deadline, r.sightings, Pusher::Kind::kSightingsBack);
+  Status st = back.Run();
+  if (!st.ok()) {
+    r.ok = false;
+    r.sightings.error = st.NamedMessage();
+  }
+  if (Status audited = back.Audit(st); !audited.ok() && st.ok()) {
+    r.ok = false;
+    r.sightings.error = "audit: " + audited.NamedMessage();
+  }
+}
+
+// The witness exchange (audit/witness.h): POST this hub's signed head, keep
+// the peer's. The pass's own records are flushed first, so the head handed
+// over covers them.
+Status WitnessExchange(const PassOptions& a, SyncHub& hub, const Peer& p,
+                       Clock::time_point deadline, WitnessResult& w) {
+  w.attempted = true;
+  CTIHUB_RETURN_IF_ERROR(hub.trail->Flush());
+  CTIHUB_ASSIGN_OR_RETURN(audit::SignedHead mine, audit::ReadSignedHead(a.data));
+  CTIHUB_ASSIGN_OR_RETURN(tc::ClientOptions o, PeerClientOptions(a.data, p));
+  o.operation_timeout =
+      std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+               std::chrono::milliseconds(1));
+  o.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(a.request_timeout_s * 1000));
+  o.transport.connect_timeout = std::min(o.request_timeout, o.transport.connect_timeout);
+  o.max_attempts = a.attempts;
+  CTIHUB_ASSIGN_OR_RETURN(std::unique_ptr<tc::Client> client, tc::Client::Create(p.url, o));
+  CTIHUB_ASSIGN_OR_RETURN(std::string answer,
+                          client->CallHubApi("POST", "/api/v1/witness",
+                                             "{\"head\":" + audit::SignedHeadJson(mine) + "}"));
+  json::JsonParser parser;
+  auto root = parser.Parse(answer);
+  simdjson::dom::element held, theirs;
+  if (!root.ok() || (*root)["held"].get(held) != simdjson::SUCCESS ||
+      (*root)["head"].get(theirs) != simdjson::SUCCESS)
+    return InvalidArgument("bad_witness_answer", p.url + ": not a witness answer");
+  if (auto ack = audit::ParseSignedHead(held);
+      ack.ok() && ack->seq == mine.seq && ack->hash == mine.hash) {
+    w.acknowledged_seq = ack->seq;
+    w.acknowledged_hash = ack->hash;
+  } else {
+    return InvalidArgument("witness_not_acknowledged",
+                           p.url + ": the peer does not hold the head it was handed");
+  }
+  CTIHUB_ASSIGN_OR_RETURN(audit::SignedHead head, audit::ParseSignedHead(theirs));
+  CTIHUB_RETURN_IF_ERROR(audit::HoldPartnerHead(a.data, audit::PartnerKind::kPeer, p.name, head));
+  w.held_seq = head.seq;
+  return Status::Ok();
+}
+
+// A peer that is no ctihub (no /api/v1/witness) is noted, not failed; any
+// other error fails the pass: a partner whose trail went back is an alarm.
+void ExchangeWitness(const PassOptions& a, SyncHub& hub, const Peer& p, Clock::time_point deadline,
+                     PeerResult& r) {
+  Status st = WitnessExchange(a, hub, p, deadline, r.witness);
+  if (st.ok()) return;
+  if (st.name() == "not_found") {
+    r.witness.note = "the peer keeps no audit witness";
+    return;
+  }
+  r.ok = false;
+  r.witness.error = st.NamedMessage();
+}
+
+// Adds the pass to the peer's totals (sync/peer_stats.h: /metrics, `peer
+// show`). Still under the peer's lock. The totals are observability: a file
+// that cannot be written is said in the pass's note, the pass keeps its result.
+void RecordTotals(const PassOptions& a, PeerResult& r) {
+  sync::PassCounts c;
+  c.ok = r.ok;
+  c.error = !r.error.empty()             ? r.error
+            : !r.push.error.empty()      ? r.push.error
+            : !r.sightings.error.empty() ? r.sightings.error
+                                         : r.witness.error;
+  c.witness_acknowledged_seq = r.witness.acknowledged_seq;
+  c.witness_held_seq = r.witness.held_seq;
+  c.pulled = r.summary.read;
+  c.stored = r.summary.stored;
+  c.refused = r.summary.rejected;
+  c.pushed = r.push.pushed;
+  c.push_failed = r.push.failed;
+  c.sightings_back = r.sightings.pushed;
+  Status st = sync::RecordPass(a.data, r.name, c, Timestamp::Now().ToString());
+  if (!st.ok()) r.note += (r.note.empty() ? "" : "; ") + ("totals not saved: " + st.NamedMessage());
+}
 
 }  // namespace
 
@@ -437,6 +605,7 @@ PeerResult RunPeerPass(const PassOptions& a, SyncHub& hub, const Peer& p) {
       r.error = "audit: " + audited.NamedMessage();
     }
   }
+  if (p.direction == "pull" && !Stopping(a)) SendSightingsBack(a, hub, p, deadline, r);
   if (p.direction != "pull" && !Stopping(a)) {
     Pusher pusher(a, hub, p, deadline, r.push);
     Status st = pusher.Run();
@@ -449,6 +618,9 @@ PeerResult RunPeerPass(const PassOptions& a, SyncHub& hub, const Peer& p) {
       r.push.error = "audit: " + audited.NamedMessage();
     }
   }
+  // Only after a pass that could reach the peer: a down peer fails once.
+  if (r.ok && !Stopping(a)) ExchangeWitness(a, hub, p, deadline, r);
+  RecordTotals(a, r);
   return r;
 }
 
@@ -477,8 +649,16 @@ std::string PassLine(const PeerResult& r) {
   } else {
     out += "\tpushed -";
   }
+  if (r.sightings.sent > 0 || !r.sightings.error.empty())
+    out += "\tsightings back " + std::to_string(r.sightings.pushed) + " (failed " +
+           std::to_string(r.sightings.failed) + ")";
   if (!r.error.empty()) out += "\terror: " + r.error;
   if (!r.push.error.empty()) out += "\tpush error: " + r.push.error;
+  if (!r.sightings.error.empty()) out += "\tsightings back error: " + r.sightings.error;
+  if (r.witness.acknowledged_seq > 0)
+    out += "\twitness " + std::to_string(r.witness.acknowledged_seq) + " acknowledged";
+  if (!r.witness.error.empty()) out += "\twitness error: " + r.witness.error;
+  if (!r.witness.note.empty()) out += "\twitness: " + r.witness.note;
   if (!r.note.empty()) out += "\tnote: " + r.note;
   return out;
 }
@@ -520,6 +700,21 @@ void PrintJson(const std::vector<PeerResult>& results, bool all_ok) {
       if (!pr.error.empty()) w.Key("push_error").String(pr.error);
     } else {
       w.Key("pushed").Null();
+    }
+    if (r.sightings.attempted) {
+      w.Key("sightings_back").BeginObject().Key("sent").Int(r.sightings.sent);
+      w.Key("pushed").Int(r.sightings.pushed).Key("failed").Int(r.sightings.failed);
+      w.Key("cursor").String(r.sightings.cursor);
+      if (!r.sightings.error.empty()) w.Key("error").String(r.sightings.error);
+      w.EndObject();
+    }
+    if (r.witness.attempted) {
+      w.Key("witness").BeginObject().Key("acknowledged_seq").Int(r.witness.acknowledged_seq);
+      w.Key("acknowledged_hash").String(r.witness.acknowledged_hash);
+      w.Key("held_seq").Int(r.witness.held_seq);
+      if (!r.witness.note.empty()) w.Key("note").String(r.witness.note);
+      if (!r.witness.error.empty()) w.Key("error").String(r.witness.error);
+      w.EndObject();
     }
     if (!r.error.empty()) w.Key("error").String(r.error);
     if (!r.note.empty()) w.Key("note").String(r.note);

@@ -39,7 +39,7 @@ struct PassOptions {
   double request_timeout_s = 60;
   int attempts = 4;
   int64_t limit = 0;
-  int pause_ms_for_test = 0;  // sleep after each durable page (the kill -9 test)
+  int pause_ms_for_test = 0;  // sleep after each durable page and each POST (kill -9 tests)
   bool quiet = false;         // no refusal lines on stderr
   // When set and true, the pass stops at its next durable point (after a
   // page, before a POST) with the error `stopped`: what a served hub's
@@ -66,6 +66,18 @@ struct PushResult {
   std::string error;
 };
 
+// The pass's audit witness exchange: this hub's signed head handed to the
+// peer (acknowledged when the peer answers that it holds it) and the peer's
+// kept (audit::HoldPartnerHead; one behind the held one fails the pass).
+struct WitnessResult {
+  bool attempted = false;
+  int64_t acknowledged_seq = 0;  // this hub's head the peer now holds (0: none)
+  std::string acknowledged_hash;
+  int64_t held_seq = 0;  // the peer's head this hub now holds (0: none)
+  std::string note;      // e.g. the peer keeps no witness (not a ctihub)
+  std::string error;
+};
+
 struct PeerResult {
   std::string name;
   std::string direction;
@@ -79,10 +91,17 @@ struct PeerResult {
   int64_t pages = 0;
   std::string cursor;
   PushResult push;
+  // Sightings back to a pull-only peer (cmd_sync.cc SendSightingsBack).
+  PushResult sightings;
+  // The audit witness exchange at the end of the pass (audit/witness.h).
+  WitnessResult witness;
 };
 
 // One pass with `p`: takes the peer's lock, then pull (direction pull|both),
-// then push (push|both), each audited; the lock is released on return.
+// then, for a pull-only peer, the sightings back (the local sightings of the
+// indicators the peer speaks for that its organisation may read), or push
+// (push|both), each audited, then the audit witness exchange; the lock is
+// released on return.
 // Failures are in the result (ok false, error / push.error), never thrown; a
 // failed peer leaves its cursors where the last durable point was. The lock
 // held by another pass: busy, error "peer_busy: another pass of peer NAME is

@@ -866,6 +866,7 @@ class Server::Impl {
         g.in_flight = in_flight_.load();
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
         r.body = metrics_.Render(g);
+        if (opts_.extra_metrics) r.body += opts_.extra_metrics();
         return r;
       }
       if (opts_.respond_for_test) {

@@ -76,6 +76,10 @@ struct ServerOptions {
   // problems /healthz still answers 200 (the hub serves) with the body
   // "degraded: NAME...", and /metrics has ctihub_degraded{problem="NAME"} 1.
   std::function<std::vector<std::string>()> problems;
+  // More metric families, in the text exposition format, appended to /metrics
+  // (serve adds each peer's exchange totals and lag). Called per /metrics
+  // request on a worker; may be empty.
+  std::function<std::string()> extra_metrics;
   taxii::AuthenticateFn authenticate;  // usually the taxii::Service's function
   // Write deadline of each piece of a streamed (chunked) body
   // (taxii::Response::stream): write_timeout per chunk, and request_timeout

@@ -68,9 +68,10 @@ Status PullCursor::Save() const {
 
 Result<PushCursor> PushCursor::Load(const std::string& data_dir, std::string_view peer,
                                     std::string_view url, std::string_view collection,
-                                    std::string_view local_collection) {
+                                    std::string_view local_collection, Kind kind) {
   PushCursor c;
-  c.path_ = (fs::path(data_dir) / "sync" / (std::string(peer) + ".push-cursor")).string();
+  const char* suffix = kind == Kind::kPush ? ".push-cursor" : ".sightings-cursor";
+  c.path_ = (fs::path(data_dir) / "sync" / (std::string(peer) + suffix)).string();
   c.url_ = std::string(url);
   c.collection_ = std::string(collection);
   c.local_collection_ = std::string(local_collection);

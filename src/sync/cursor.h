@@ -15,6 +15,8 @@
 // reported by the peer's status (DATA/sync/PEER.push-cursor); the next push
 // sends only versions added after it. Saved only after the peer's status
 // for that POST is complete (see cmd_sync.cc for what counts as complete).
+// The sightings-back cursor (DATA/sync/PEER.sightings-cursor) is the same for
+// the sightings sent back to a peer this hub pulls from.
 //
 // Save() replaces the file atomically (temp file, fsync, rename, fsync of the
 // directory). Both cursors never move back; a file for another URL or
@@ -62,12 +64,17 @@ class PullCursor {
 
 class PushCursor {
  public:
-  // Reads DATA/sync/PEER.push-cursor. No file, or a file for another URL,
-  // remote collection or local collection: from the beginning (0). An
-  // unreadable file: bad_cursor_file.
+  // What is pushed: everything the peer may read (PEER.push-cursor), or only
+  // the sightings of indicators the peer speaks for, sent back to a peer this
+  // hub only pulls from (PEER.sightings-cursor).
+  enum class Kind { kPush, kSightingsBack };
+
+  // Reads DATA/sync/PEER.push-cursor (or .sightings-cursor). No file, or a
+  // file for another URL, remote collection or local collection: from the
+  // beginning (0). An unreadable file: bad_cursor_file.
   static Result<PushCursor> Load(const std::string& data_dir, std::string_view peer,
                                  std::string_view url, std::string_view collection,
-                                 std::string_view local_collection);
+                                 std::string_view local_collection, Kind kind = Kind::kPush);
 
   // The local date_added (microseconds) of the last version pushed; 0: none.
   int64_t date_added_us() const { return date_added_us_; }

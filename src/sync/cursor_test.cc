@@ -134,6 +134,27 @@ TEST_F(PushCursorTest, AdvancesOnlyForwardAndSurvivesAReload) {
   EXPECT_EQ(pull->added_after(), "");
 }
 
+TEST_F(PushCursorTest, TheSightingsBackCursorIsItsOwnFile) {
+  auto push = PushCursor::Load(dir_, "vendor", "http://v/", "c1", "shared");
+  ASSERT_TRUE(push.ok());
+  ASSERT_TRUE(push->Advance(kT2));
+  ASSERT_TRUE(push->Save().ok());
+  auto back = PushCursor::Load(dir_, "vendor", "http://v/", "c1", "shared",
+                               PushCursor::Kind::kSightingsBack);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->path(), (fs::path(dir_) / "sync" / "vendor.sightings-cursor").string());
+  EXPECT_EQ(back->date_added_us(), 0);  // not moved by the push cursor
+  ASSERT_TRUE(back->Advance(kT1));
+  ASSERT_TRUE(back->Save().ok());
+  auto again = PushCursor::Load(dir_, "vendor", "http://v/", "c1", "shared",
+                                PushCursor::Kind::kSightingsBack);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->date_added_us(), kT1);
+  auto push_again = PushCursor::Load(dir_, "vendor", "http://v/", "c1", "shared");
+  ASSERT_TRUE(push_again.ok());
+  EXPECT_EQ(push_again->date_added_us(), kT2);
+}
+
 TEST_F(PushCursorTest, AdvancedButUnsavedIsNotDurable) {
   {
     auto c = PushCursor::Load(dir_, "police", "http://b/", "c1", "shared");

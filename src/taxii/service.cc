@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "audit/witness.h"
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/timestamp.h"
@@ -619,6 +620,10 @@ const std::vector<Service::Route>& Service::RouteTable() {
   static const std::vector<Route> routes = {
       {{"api", "v1", "audit"}, "audit", false, {{"GET", &Service::GetAudit, false}}},
       {{"api", "v1", "export", "{format}"}, "export", false, {{"GET", &Service::GetExport, false}}},
+      {{"api", "v1", "witness"},
+       "witness",
+       false,
+       {{"GET", &Service::GetWitness, false}, {"POST", &Service::PostWitness, false}}},
       {{"taxii2"}, "discovery", true, {{"GET", &Service::GetDiscovery, true}}},
       {{"{root}"}, "api_root", true, {{"GET", &Service::GetApiRoot, true}}},
       {{"{root}", "status", "{status}"}, "status", true, {{"GET", &Service::GetStatus, false}}},
@@ -911,6 +916,82 @@ Response Service::GetAudit(Call& call) {
   Response r = HandleAudit(call.target.params, call.principal(), call.policy);
   r.route = "audit";
   return r;
+}
+
+// ---- audit witnesses (audit/witness.h): partners keep each other's signed heads ----
+
+namespace {
+
+constexpr size_t kMaxWitnessBody = 4096;
+
+Response WitnessError(const Status& st, int http_status) {
+  Response r = ErrorResponse(http_status, st.name(), Title(http_status), st.message());
+  r.route = "witness";
+  return r;
+}
+
+}  // namespace
+
+Response Service::WitnessAnswer(const Call& call, int status) {
+  auto own = audit::ReadSignedHead(access_.data_dir);
+  if (!own.ok()) return WitnessError(own.status(), 503);
+  auto held =
+      audit::HeldPartnerHead(access_.data_dir, audit::PartnerKind::kUser, call.principal().user);
+  if (!held.ok()) return WitnessError(held.status(), 503);
+  std::string body = "{\"held\":" + (*held ? audit::SignedHeadJson(**held) : "null") +
+                     ",\"head\":" + audit::SignedHeadJson(*own) + "}";
+  Response r = Json(std::move(body), "witness", status);
+  r.content_type = "application/json";
+  return r;
+}
+
+// GET /api/v1/witness: the head this hub holds of the caller, and its own.
+Response Service::GetWitness(Call& call) {
+  if (access_.data_dir.empty())
+    return WitnessError(NotFound("not_found", "this hub keeps no audit trail"), 404);
+  return WitnessAnswer(call, 200);
+}
+
+// POST /api/v1/witness {"head": HEAD}: keeps the caller's signed head (never
+// one behind the held one: 409 trail_regressed / trail_rewritten), audited
+// either way, and answers like GET.
+Response Service::PostWitness(Call& call) {
+  if (access_.data_dir.empty() || access_.audit == nullptr)
+    return WitnessError(NotFound("not_found", "this hub keeps no audit trail"), 404);
+  if (call.req.body.size() > kMaxWitnessBody)
+    return WitnessError(LimitExceeded("too_large", "a witness body is at most 4096 bytes"), 413);
+  json::JsonParser parser;
+  auto root = parser.Parse(call.req.body);
+  if (!root.ok()) return WitnessError(InvalidArgument("bad_json", "the body is no JSON"), 400);
+  simdjson::dom::element head_value;
+  if ((*root)["head"].get(head_value) != simdjson::SUCCESS)
+    return WitnessError(InvalidArgument("bad_head", "the body needs a \"head\" object"), 400);
+  auto head = audit::ParseSignedHead(head_value);
+  if (!head.ok()) return WitnessError(head.status(), 400);
+  Status held = audit::HoldPartnerHead(access_.data_dir, audit::PartnerKind::kUser,
+                                       call.principal().user, *head);
+  audit::Record rec;
+  rec.user = call.principal().user;
+  rec.org = call.principal().org;
+  rec.action = std::string(audit::action::kWitnessHeld);
+  rec.route = "POST /api/v1/witness";
+  rec.remote = call.req.remote;
+  rec.status = held.ok() ? 200 : 409;
+  std::string details;
+  json::JsonWriter w(details);
+  w.BeginObject().Key("seq").Int(head->seq).Key("hash").String(head->hash);
+  w.Key("public_key").String(head->public_key);
+  if (!held.ok()) w.Key("refused").String(held.NamedMessage());
+  w.EndObject();
+  rec.details = std::move(details);
+  if (Status st = access_.audit->Append(std::move(rec)); !st.ok())
+    return WitnessError(Unavailable("audit_unavailable", "the audit trail refused the record"),
+                        503);
+  if (!held.ok()) {
+    const int code = held.name() == "bad_signature" || held.name() == "bad_partner" ? 400 : 409;
+    return WitnessError(held, code);
+  }
+  return WitnessAnswer(call, 200);
 }
 
 namespace {

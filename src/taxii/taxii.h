@@ -209,6 +209,10 @@ class Service {
   Response GetVersions(Call& call);
   Response GetAudit(Call& call);
   Response GetExport(Call& call);
+  Response GetWitness(Call& call);
+  Response PostWitness(Call& call);
+  // The witness exchange's answer: the caller's held head and this hub's own.
+  Response WitnessAnswer(const Call& call, int status);
 
   ReadGate OpenGate(const Call& call) const;
   // Shared by the read endpoints: URL filters, the read gate, paging and the

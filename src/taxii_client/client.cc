@@ -173,6 +173,14 @@ class Client::Impl {
   static size_t PageSize(const ObjectsPage& p) { return p.objects.size(); }
   static size_t PageSize(const ManifestPage& p) { return p.entries.size(); }
 
+  Result<std::string> CallHubApi(std::string_view method, std::string_view absolute_path,
+                                 std::string body) {
+    CTIHUB_ASSIGN_OR_RETURN(Url url, ResolveUrl(base_, absolute_path));
+    CTIHUB_ASSIGN_OR_RETURN(
+        HttpResponse r, Exchange(std::string(method), url, std::move(body), OperationDeadline()));
+    return std::move(r.body);
+  }
+
   Result<StatusInfo> AddObjects(const Url& root, std::string_view collection_id,
                                 std::string envelope) {
     const auto deadline = OperationDeadline();
@@ -282,6 +290,11 @@ Result<PagingSummary> Client::GetManifest(const Url& root, std::string_view coll
   return impl_->Walk<ManifestPage>(
       root, collection_id, "manifest", query,
       [&p](std::string_view body) { return p.ParseManifestPage(body); }, sink);
+}
+
+Result<std::string> Client::CallHubApi(std::string_view method, std::string_view absolute_path,
+                                       std::string body) {
+  return impl_->CallHubApi(method, absolute_path, std::move(body));
 }
 
 Result<StatusInfo> Client::AddObjects(const Url& root, std::string_view collection_id,

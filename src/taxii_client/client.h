@@ -104,6 +104,12 @@ class Client {
                                 std::string envelope);
   Result<StatusInfo> GetStatus(const Url& root, std::string_view status_id);
 
+  // A ctihub resource beside TAXII on the peer's origin (`absolute_path`,
+  // e.g. "/api/v1/witness"), with the same credentials, retries and
+  // deadlines: the 2xx response's body. A server without it: not_found.
+  Result<std::string> CallHubApi(std::string_view method, std::string_view absolute_path,
+                                 std::string body);
+
  private:
   class Impl;
   explicit Client(std::unique_ptr<Impl> impl);

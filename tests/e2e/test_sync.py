@@ -203,6 +203,14 @@ def test_pull_policy_rerun_cursor_and_down_peer():
             rc, peers, r = sync_json(b, "a")
             check(rc == 0 and set(peers) == {"a"} and peers["a"].get("stored") == 0,
                   "sync NAME syncs only that peer: %r" % r.stdout)
+            # Each pass of `ctihub sync` adds to the peer's totals (peer show, /metrics).
+            show = b.cli("peer", "show", "a")
+            check("passes\t4 (0 failed)" in show, "four passes of a counted: %r" % show)
+            check("objects\tpulled %d, stored %d, refused 0" % (len(want) + 2, len(want) + 2) in show,
+                  "pulled and stored totals: %r" % show)
+            down = b.cli("peer", "show", "down")
+            check("passes\t1 (1 failed)" in down and "last_error\t" in down,
+                  "the down peer's failure counted with its error: %r" % down)
             trail = b.cli("audit", "show", "--action", "sync.pulled")
             check(trail.count("sync.pulled") >= 4, "every pass audited: %r" % trail[-400:])
             written = b.cli("audit", "show", "--action", "object.written")
@@ -282,6 +290,48 @@ def test_kill9_mid_pull_then_rerun():
             rc, peers, _ = sync_json(b)
             check(rc == 0 and peers.get("a", {}).get("stored") == 0, "a third run stores nothing")
             b.cli("audit", "verify")
+
+
+def test_kill9_mid_push_then_rerun():
+    """A `ctihub sync` killed with kill -9 between two POSTs of a push: the
+    re-run sends the rest from the durable push cursor; the receiving hub ends
+    with every version once."""
+    with Hub(ARGS.ctihub, "push-k") as a:
+        a.setup().start()
+        sent = [marked(300 + i, CLEAR) for i in range(60)]
+        for chunk in range(6):
+            a.post_and_wait("shared", sent[chunk * 10:(chunk + 1) * 10])
+        want = {o["id"] for o in sent}
+        with receiving_hub(a, "push-l") as b:
+            b.cli("user", "add", "feeder", "--org", "acme", "--role", "publisher", "--password-stdin",
+                  stdin="pw-feeder-kill-e2e\n")
+            b.start()
+            a.cli("peer", "add", "b", "--url", "http://127.0.0.1:%d/taxii2/" % b.port, "--collection",
+                  b.collections["shared"], "--local-collection", "shared", "--org", "acme",
+                  "--direction", "push", "--user", "feeder", "--password-stdin",
+                  stdin="pw-feeder-kill-e2e\n")
+            proc = sync(a, "--limit", "5", "--pause-ms-for-test", "300", wait=False)
+            cursor = os.path.join(a.data, "sync", "b.push-cursor")
+            deadline = time.time() + 30
+            while time.time() < deadline and not os.path.exists(cursor):
+                time.sleep(0.01)
+            time.sleep(0.45)  # a POST or two further
+            proc.kill()
+            proc.wait()
+            check(os.path.exists(cursor), "the push cursor was saved before the kill")
+            partial = {o["id"] for o in b.get_all("shared", user="root")[0]}
+            check(0 < len(partial) < len(want), "killed mid-push: %d of %d at B" % (len(partial), len(want)))
+            rc, peers, r = sync_json(a)
+            check(rc == 0 and peers.get("b", {}).get("ok"), "the re-run succeeds: %r" % r.stdout)
+            check(0 < peers.get("b", {}).get("pushed", 0) <= len(want) - len(partial) + 5,
+                  "the re-run sends from the cursor, not everything again: %r" % peers.get("b"))
+            objs, _ = b.get_all("shared", query="match[version]=all", user="root")
+            ids = [o["id"] for o in objs]
+            check(set(ids) == want, "nothing lost: %d of %d" % (len(set(ids)), len(want)))
+            check(len(ids) == len(set(ids)), "nothing duplicated")
+            rc, peers, _ = sync_json(a)
+            check(rc == 0 and peers.get("b", {}).get("push_sent") == 0, "a third run sends nothing")
+            a.cli("audit", "verify")
 
 
 def test_push_policy_rerun_versions_audit_and_down_peer():
@@ -469,6 +519,55 @@ def _sync_lines(hub, peer, state):
     return [l for l in text.splitlines() if ("sync pass: %s %s" % (peer, state)) in l]
 
 
+def _metric(text, name, peer):
+    """The value of NAME{peer="PEER"} in a /metrics text, or None."""
+    prefix = '%s{peer="%s"} ' % (name, peer)
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return None
+
+
+def _check_peer_metrics(b, pulled_at_least):
+    """Issue 15 item 8: per peer on /metrics (and in `peer show`) the last
+    success, the lag, objects pulled/pushed and errors, from the passes the
+    scheduler ran."""
+    def pulled_so_far():
+        r = b.get("/metrics", user="root")
+        return _metric(r.body.decode(), "ctihub_peer_objects_pulled_total", "a") or 0
+
+    # The objects are readable before their pass has ended and added its totals.
+    _wait_for(lambda: pulled_so_far() >= pulled_at_least, 10)
+    r = b.get("/metrics", user="root")
+    check(r.status == 200, "/metrics answers an admin: %d" % r.status)
+    text = r.body.decode()
+    now = time.time()
+    check(_metric(text, "ctihub_peer_last_pass_ok", "a") == 1.0, "the good peer's last pass is ok")
+    check(_metric(text, "ctihub_peer_last_pass_ok", "down") == 0.0, "the down peer's last pass failed")
+    last_ok = _metric(text, "ctihub_peer_last_success_timestamp_seconds", "a")
+    check(last_ok is not None and now - 60 < last_ok <= now + 1,
+          "the good peer succeeded within the last minute: %r" % last_ok)
+    check(_metric(text, "ctihub_peer_last_success_timestamp_seconds", "down") is None,
+          "the down peer never succeeded: no sample")
+    lag = _metric(text, "ctihub_peer_lag_seconds", "a")
+    check(lag is not None and 0 <= lag < 600, "the good peer's lag is a few seconds: %r" % lag)
+    check(_metric(text, "ctihub_peer_lag_seconds", "down") is None, "nothing pulled from down: no lag")
+    pulled = _metric(text, "ctihub_peer_objects_pulled_total", "a")
+    check(pulled is not None and pulled >= pulled_at_least,
+          "objects pulled from a counted: %r >= %d" % (pulled, pulled_at_least))
+    check((_metric(text, "ctihub_peer_errors_total", "down") or 0) >= 2,
+          "the down peer's failed passes counted")
+    check(_metric(text, "ctihub_peer_errors_total", "a") == 0, "the good peer has no errors")
+    check(_metric(text, "ctihub_peer_objects_pushed_total", "a") == 0, "a pull-only peer pushed nothing")
+    show = dict(l.split("\t", 1) for l in b.cli("peer", "show", "a").splitlines() if "\t" in l)
+    shown_pulled = int(show.get("objects", "pulled -1,").split(",")[0].split()[-1])
+    check("lag_seconds" in show and show.get("last_success", "never") != "never"
+          and shown_pulled >= pulled_at_least, "peer show prints the same totals: %r" % show)
+    down = b.cli("peer", "show", "down")
+    check("last_error\t" in down and "last_success\tnever" in down,
+          "peer show names the down peer's error: %r" % down)
+
+
 def test_serve_runs_peers_on_their_schedule():
     with Hub(ARGS.ctihub, "sync-sa") as a:
         a.setup().start()
@@ -499,6 +598,7 @@ def test_serve_runs_peers_on_their_schedule():
                   "the good peer still syncs while the other fails: %r" % b.tail_stderr(600))
             check(b.get("/taxii2/", user="root").status == 200, "B's TAXII keeps answering")
             check(len(_sync_lines(b, "a", "ok")) >= 2, "each pass of the good peer logged")
+            _check_peer_metrics(b, pulled_at_least=len(want2))
             with open(b.stderr_path, "rb") as f:
                 log = f.read().decode(errors="replace")
             check(a.passwords["olga"] not in log, "no secret in the log")
@@ -610,6 +710,7 @@ if __name__ == "__main__":
     sys.exit(run_tests([test_pull_policy_rerun_cursor_and_down_peer,
                         test_refused_objects_and_unknown_producer,
                         test_kill9_mid_pull_then_rerun,
+                        test_kill9_mid_push_then_rerun,
                         test_push_policy_rerun_versions_audit_and_down_peer,
                         test_push_batches_fit_the_peer_max_content_length,
                         test_serve_runs_peers_on_their_schedule,

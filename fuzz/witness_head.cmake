@@ -1,0 +1,1 @@
+ctihub_add_fuzzer(witness_head SOURCES witness_head_fuzz.cc LIBS ctihub_audit ctihub_core)
