@@ -54,7 +54,11 @@ struct ClientOptions {
   std::chrono::milliseconds backoff_max{10'000};
   std::chrono::seconds max_retry_after{120};
   int64_t max_pages = 1'000'000;
-  std::chrono::milliseconds status_poll_initial{100};
+  // First status poll after a POST, doubling up to status_poll_max. Short: a
+  // server usually commits a batch within tens of milliseconds, and a push
+  // waits for each status before its next POST (100 ms here held a push of
+  // 1,000-object POSTs to about 4,300 objects/s, docs/PERFORMANCE.md).
+  std::chrono::milliseconds status_poll_initial{20};
   std::chrono::milliseconds status_poll_max{2'000};
   std::string user_agent = "ctihub-taxii-client/2.1";
 };
