@@ -953,7 +953,13 @@ Result<int64_t> UnmergedIndexRowsForTest(const std::string& data_dir) {
   return RecentIndexRows(*conn);
 }
 
-Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id) {
+namespace {
+
+// The records of `actions` (at most three) that name `object_id`, oldest
+// first, each with the named version's grant.
+Result<std::vector<Viewing>> RecordsNaming(const std::string& data_dir, std::string_view object_id,
+                                           std::string_view a1, std::string_view a2,
+                                           std::string_view a3) {
   std::string path = data_dir + "/audit.db";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
@@ -970,8 +976,8 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
               "JOIN audit_record r ON r.seq = o.seq WHERE o.object_id = ?1 AND r.action IN (?2, "
               "?3, ?5) ORDER BY r.seq",
           "who-saw"));
-  s.Bind(1, object_id).Bind(2, action::kObjectServed).Bind(3, action::kExport);
-  s.Bind(5, action::kSyncPushed);
+  s.Bind(1, object_id).Bind(2, a1).Bind(3, a2);
+  s.Bind(5, a3);
   if (recent) s.Bind(4, ExportIndexBucket(object_id));
   std::vector<Viewing> out;
   for (;;) {
@@ -995,6 +1001,25 @@ Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_vie
     out.push_back(std::move(v));
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id) {
+  return RecordsNaming(data_dir, object_id, action::kObjectServed, action::kExport,
+                       action::kSyncPushed);
+}
+
+Result<std::vector<Viewing>> WhereFrom(const std::string& data_dir, std::string_view object_id) {
+  return RecordsNaming(data_dir, object_id, action::kObjectWritten, action::kObjectWritten,
+                       action::kObjectWritten);
+}
+
+std::string SourcePeer(std::string_view route) {
+  constexpr std::string_view kPrefix = "sync peer ";
+  if (!route.starts_with(kPrefix)) return "";
+  route.remove_prefix(kPrefix.size());
+  return std::string(route.substr(0, route.find(' ')));
 }
 
 // ---------------------------------------------------------------- store cross-check

@@ -298,6 +298,13 @@ struct Viewing {
 // Every principal served, exported or pushed to (sync.pushed: the peer's
 // organisation) any version of the object, oldest first.
 Result<std::vector<Viewing>> WhoSaw(const std::string& data_dir, std::string_view object_id);
+// Where each version of the object came from: its object.written records,
+// oldest first (route "sync peer NAME COLLECTION" for a version pulled from a
+// peer, "cli import ...", "POST /..." for a TAXII client; user and org of the
+// writer).
+Result<std::vector<Viewing>> WhereFrom(const std::string& data_dir, std::string_view object_id);
+// The peer a written record's route names ("sync peer NAME ..."), else "".
+std::string SourcePeer(std::string_view route);
 
 // ------------------------------------------------- store <-> trail cross-check
 //

@@ -258,6 +258,16 @@ int RunWhoSaw(const AuditArgs& a) {
     jw.EndArray();
     std::printf("%s\n", out.c_str());
   } else {
+    // Where each version came from first (a pulled version names its peer).
+    auto from = audit::WhereFrom(a.data, a.object_id);
+    if (!from.ok()) return Fail(from.status());
+    for (const auto& v : *from) {
+      const std::string peer = audit::SourcePeer(v.route);
+      std::printf("%s %-12s %-12s %-14s version %s %s (record %lld)\n", v.time.Format(6).c_str(),
+                  v.user.c_str(), v.org.c_str(), v.action.c_str(), v.version.c_str(),
+                  peer.empty() ? ("via " + v.route).c_str() : ("from peer " + peer).c_str(),
+                  static_cast<long long>(v.seq));
+    }
     for (const auto& v : *w)
       std::printf("%s %-12s %-12s %-14s version %s%s%s%s (record %lld)\n", v.time.Format(6).c_str(),
                   v.user.c_str(), v.org.c_str(), v.action.c_str(), v.version.c_str(),

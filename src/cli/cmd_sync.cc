@@ -163,8 +163,7 @@ class PullCheckpoint {
   static constexpr int64_t kObjects = 10000;
   static constexpr std::chrono::milliseconds kInterval{2000};
 
-  PullCheckpoint(ImportSink& sink, audit::AuditLog& trail, sync::PullCursor& cursor,
-                 PeerResult& r)
+  PullCheckpoint(ImportSink& sink, audit::AuditLog& trail, sync::PullCursor& cursor, PeerResult& r)
       : sink_(sink), trail_(trail), cursor_(cursor), r_(r), last_save_(Clock::now()) {}
 
   // A page's objects were handed to the sink.

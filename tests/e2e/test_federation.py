@@ -155,6 +155,9 @@ def test_three_hubs_exchange_under_the_agreements_and_sightings_go_back():
         check(len(for_unit) > 0 and at_n == for_unit,
               "N holds exactly what P serves the unit, byte for byte: %r vs %r"
               % (sorted(at_n), sorted(for_unit)))
+        who = n.cli("audit", "who-saw", vp.GREEN_4, check_rc=False)
+        check("object.written" in who and "from peer ipo" in who,
+              "who-saw at N says the version came from peer ipo: %r" % who)
         check({i for i, _ in at_n} >= {vp.GREEN_4, vp.GREEN_5, IPO_INDICATOR}
               and not {vp.AMBER_2, vp.PERSONAL, vp.IPO_REPORT} & {i for i, _ in at_n},
               "GREEN only reaches the unit (the vendor's by the re-share chain): %r" % sorted(at_n))
