@@ -39,9 +39,13 @@
 // when nothing could start (no hub, unknown peer).
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -202,8 +206,88 @@ class PullCheckpoint {
   std::string pending_until_;  // the newest date_added_last handed over, not yet saved
 };
 
-// One pull pass: pages from the cursor, the cursor saved only after the
-// pages before it are durable (PullCheckpoint).
+// The peer's pages, fetched on a thread of their own (at most kAhead ahead)
+// while the pass stores the previous ones: fetching (~40,000 objects/s) and
+// storing (~16,000/s through the import write path) overlap instead of
+// taking turns. Pages come out in the peer's order; the cursor logic sees
+// exactly the sequence a plain loop would.
+class PagePrefetch {
+ public:
+  static constexpr size_t kAhead = 2;
+  // Runs `fetch` (which hands each page to its sink) on the fetching thread.
+  using Fetch = std::function<Status(const tc::ObjectsSink&)>;
+
+  explicit PagePrefetch(Fetch fetch) : thread_([this, fetch = std::move(fetch)] { Run(fetch); }) {}
+  ~PagePrefetch() { (void)Finish(); }
+  PagePrefetch(const PagePrefetch&) = delete;
+  PagePrefetch& operator=(const PagePrefetch&) = delete;
+
+  // The next page; nullopt once the fetch ended (Finish says how).
+  std::optional<tc::ObjectsPage> Next() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !pages_.empty() || done_; });
+    if (pages_.empty()) return std::nullopt;
+    tc::ObjectsPage page = std::move(pages_.front());
+    pages_.pop_front();
+    cv_.notify_all();
+    return page;
+  }
+
+  // Stops fetching (pages not taken are dropped) and returns how the fetch
+  // ended: OK when every page was delivered.
+  Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      abandoned_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  void Run(const Fetch& fetch) {
+    Status st = fetch([this](const tc::ObjectsPage& page) -> Status {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return pages_.size() < kAhead || abandoned_; });
+      if (abandoned_) return Unavailable("stopped", "the pass stopped reading");
+      pages_.push_back(page);
+      cv_.notify_all();
+      return Status::Ok();
+    });
+    std::lock_guard lock(mu_);
+    status_ = std::move(st);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<tc::ObjectsPage> pages_;
+  bool done_ = false;
+  bool abandoned_ = false;
+  Status status_;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
+// One page into the sink; the checkpoint decides when the cursor moves.
+Status StorePage(const PassOptions& a, const tc::ObjectsPage& page, const std::string& origin,
+                 ImportSink& sink, PullCheckpoint& checkpoint, PeerResult& r) {
+  for (const tc::PageObject& obj : page.objects) {
+    sink.AddGroup({Pending{obj.text, Origin{origin, -1, obj.id, ""}, false}});
+    if (!sink.error().ok()) return sink.error();
+  }
+  ++r.pages;
+  CTIHUB_RETURN_IF_ERROR(checkpoint.PageDone(page));
+  if (a.pause_ms_for_test > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(a.pause_ms_for_test));
+  if (Stopping(a)) return Stopped();  // Pull saves the checkpoint: what was read is kept
+  return Status::Ok();
+}
+
+// One pull pass: pages from the cursor (fetched ahead, PagePrefetch), the
+// cursor saved only after the pages before it are durable (PullCheckpoint).
 Status Pull(const PassOptions& a, SyncHub& hub, const Peer& p, PeerResult& r) {
   CTIHUB_ASSIGN_OR_RETURN(store::Collection local,
                           hub.store->GetCollection("", p.local_collection));
@@ -240,24 +324,19 @@ Status Pull(const PassOptions& a, SyncHub& hub, const Peer& p, PeerResult& r) {
   q.filters.emplace_back("match[version]", "all");
   const std::string origin = "peer " + p.name;
   PullCheckpoint checkpoint(sink, *hub.trail, cursor, r);
-  auto paged = client->GetObjects(root.url, p.collection, q, [&](const tc::ObjectsPage& page) {
-    for (const tc::PageObject& obj : page.objects) {
-      sink.AddGroup({Pending{obj.text, Origin{origin, -1, obj.id, ""}, false}});
-      if (!sink.error().ok()) return sink.error();
-    }
-    ++r.pages;
-    CTIHUB_RETURN_IF_ERROR(checkpoint.PageDone(page));
-    if (a.pause_ms_for_test > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(a.pause_ms_for_test));
-    if (Stopping(a)) {
-      CTIHUB_RETURN_IF_ERROR(checkpoint.Save());  // what was read is kept
-      return Stopped();
-    }
-    return Status::Ok();
+  PagePrefetch prefetch([&](const tc::ObjectsSink& deliver) {
+    return client->GetObjects(root.url, p.collection, q, deliver).status();
   });
+  Status stored;
+  while (std::optional<tc::ObjectsPage> page = prefetch.Next()) {
+    stored = StorePage(a, *page, origin, sink, checkpoint, r);
+    if (!stored.ok()) break;
+  }
+  Status fetched = prefetch.Finish();
   // The last pages, and on an error everything stored before it.
   Status saved = checkpoint.Save();
-  if (!paged.ok()) return paged.status();
+  if (!stored.ok()) return stored;
+  if (!fetched.ok()) return fetched;
   return saved;
 }
 
