@@ -12,7 +12,9 @@
 #include <variant>
 
 #include "store/checks.h"
+#include "store/columns.h"
 #include "store/cursor.h"
+#include "store/sql_query.h"
 #include "store/sqlite_store.h"
 
 namespace ctihub::store {
@@ -23,359 +25,24 @@ using sqlite::Transaction;
 
 namespace {
 
-// Versions are stored as Timestamp::Format(9): fixed width, so text order is time order.
-std::string VersionKey(const Timestamp& t) { return t.Format(9); }
+using sql::BuildNeighbours;
+using sql::BuildSelect;
+using sql::Dialect;
+using sql::kFactsColumn;
+using sql::kFirstColumn;
+using sql::kLatestColumn;
+using sql::SqlBuilder;
+using sql::Versions;
 
-// A parameterised SQL text built from an ObjectQuery. Filters use plain `?`
-// parameters; the access scope uses numbered ones (`?N`) so the multi-type
-// plan repeats its text in every per-type walk without repeating its values.
-// Invariant: params.size() is the highest number assigned so far, so the next
-// plain `?` is params.size() + 1 as SQLite numbers it.
-struct SqlBuilder {
-  std::string sql;
-  std::vector<std::variant<int64_t, std::string>> params;
-  std::string scope_sql;  // the scope condition once built (parameters numbered)
-
-  void Param(int64_t v) {
-    sql += '?';
-    params.emplace_back(v);
-  }
-  void Param(std::string v) {
-    sql += '?';
-    params.emplace_back(std::move(v));
-  }
-  // Adds a parameter and returns its numbered reference "?N".
-  std::string Numbered(std::variant<int64_t, std::string> v) {
-    params.push_back(std::move(v));
-    return "?" + std::to_string(params.size());
-  }
-  void InList(std::string_view column, const std::vector<std::string>& values) {
-    sql += " AND ";
-    sql += column;
-    sql += " IN (";
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) sql += ',';
-      Param(values[i]);
-    }
-    sql += ')';
-  }
-  void BindAll(Statement& st) const {
-    int i = 1;
-    for (const auto& p : params) {
-      if (const auto* n = std::get_if<int64_t>(&p)) {
-        st.Bind(i++, *n);
-      } else {
-        st.Bind(i++, std::get<std::string>(p));
-      }
-    }
-  }
-};
-
-// ---- access facts ------------------------------------------------------------------
-
-// The recipients column: '' for none, else '|r1|r2|' with '%' and '|' inside
-// an id written %25 and %7C, so "'|' + escaped id + '|' occurs in it" is an
-// exact membership test (never a prefix or substring match).
-void AppendEscapedRecipient(std::string_view id, std::string& out) {
-  for (char c : id) {
-    if (c == '%') {
-      out += "%25";
-    } else if (c == '|') {
-      out += "%7C";
+void BindAll(const SqlBuilder& b, Statement& st) {
+  int i = 1;
+  for (const auto& p : b.params) {
+    if (const auto* n = std::get_if<int64_t>(&p)) {
+      st.Bind(i++, *n);
     } else {
-      out += c;
+      st.Bind(i++, std::get<std::string>(p));
     }
   }
-}
-
-std::string EncodeRecipients(const std::vector<std::string>& ids) {
-  if (ids.empty()) return {};
-  std::string out = "|";
-  for (const auto& id : ids) {
-    AppendEscapedRecipient(id, out);
-    out += '|';
-  }
-  return out;
-}
-
-std::string RecipientNeedle(std::string_view id) {
-  std::string out = "|";
-  AppendEscapedRecipient(id, out);
-  out += '|';
-  return out;
-}
-
-std::vector<std::string> DecodeRecipients(std::string_view text) {
-  std::vector<std::string> out;
-  if (text.size() < 2) return out;
-  text = text.substr(1, text.size() - 2);
-  for (;;) {
-    size_t bar = text.find('|');
-    std::string_view item = text.substr(0, bar);
-    std::string id;
-    id.reserve(item.size());
-    for (size_t i = 0; i < item.size(); ++i) {
-      if (item[i] == '%' && item.substr(i, 3) == "%25") {
-        id += '%';
-        i += 2;
-      } else if (item[i] == '%' && item.substr(i, 3) == "%7C") {
-        id += '|';
-        i += 2;
-      } else {
-        id += item[i];
-      }
-    }
-    out.push_back(std::move(id));
-    if (bar == std::string_view::npos) break;
-    text.remove_prefix(bar + 1);
-  }
-  return out;
-}
-
-// Bounds of the scope condition's size. Grants come from sharing agreements
-// (a few hundred at most in practice); past these bounds the condition gets
-// looser, never tighter: per-grant types are dropped first, then the producers
-// (every grant becomes "effective TLP <= the highest grant level").
-constexpr size_t kMaxScopeGrants = 500;
-constexpr size_t kMaxScopeTypeValues = 2000;
-constexpr size_t kMaxScopeProducers = 2000;
-
-// The scope condition (store.h AccessScope) as " AND (...)". `query_types` is
-// the match[type] filter ANDed beside it: a grant's types are narrowed to it
-// (a grant none of whose types can match is left out). Built once per query;
-// the multi-type plan repeats the same text in each walk.
-void AppendScope(const AccessScope& s, const std::vector<std::string>& query_types, SqlBuilder& b) {
-  if (!b.scope_sql.empty()) {
-    b.sql += b.scope_sql;
-    return;
-  }
-  std::string t;
-  if (s.none) {
-    t = " AND 0";
-  } else {
-    // The level test first: SQLite evaluates OR terms in order and stops at
-    // the first true one, and for most readers most rows pass on it.
-    const std::string eff =
-        "(CASE WHEN tlp < 0 THEN " + b.Numbered(int64_t{s.unmarked_tlp}) + " ELSE tlp END)";
-    t = " AND (" + eff + " <= " + b.Numbered(int64_t{s.any_producer_max}) + " OR facts = 0";
-    if (!s.own_producer.empty()) t += " OR producer = " + b.Numbered(s.own_producer);
-
-    // Grants grouped by (max_tlp, types): one "producer IN (...)" per group.
-    const std::set<std::string> wanted(query_types.begin(), query_types.end());
-    size_t type_values = 0;
-    for (const auto& g : s.grants) type_values += g.types.size();
-    const bool keep_types =
-        s.grants.size() <= kMaxScopeGrants && type_values <= kMaxScopeTypeValues;
-    std::map<std::pair<int, std::set<std::string>>, std::set<std::string>> groups;
-    std::set<std::string> producers;
-    int max_grant_tlp = 0;
-    bool any_grant = false;
-    for (const auto& g : s.grants) {
-      std::set<std::string> types;
-      if (keep_types && !g.types.empty()) {
-        for (const auto& ty : g.types) {
-          if (wanted.empty() || wanted.count(ty) > 0) types.insert(ty);
-        }
-        if (types.empty()) continue;         // no type the query returns
-        if (types == wanted) types.clear();  // the query's filter already says it
-      }
-      groups[{g.max_tlp, std::move(types)}].insert(g.producer);
-      producers.insert(g.producer);
-      max_grant_tlp = any_grant ? std::max(max_grant_tlp, g.max_tlp) : g.max_tlp;
-      any_grant = true;
-    }
-    if (producers.size() > kMaxScopeProducers) {
-      t += " OR " + eff + " <= " + b.Numbered(int64_t{max_grant_tlp});
-    } else {
-      for (const auto& [key, who] : groups) {
-        t += " OR (producer";
-        if (who.size() == 1) {
-          t += " = " + b.Numbered(*who.begin());
-        } else {
-          t += " IN (";
-          bool first = true;
-          for (const auto& p : who) {
-            if (!first) t += ',';
-            first = false;
-            t += b.Numbered(p);
-          }
-          t += ')';
-        }
-        t += " AND " + eff + " <= " + b.Numbered(int64_t{key.first});
-        if (!key.second.empty()) {
-          t += " AND type IN (";
-          bool first = true;
-          for (const auto& ty : key.second) {
-            if (!first) t += ',';
-            first = false;
-            t += b.Numbered(ty);
-          }
-          t += ')';
-        }
-        t += ')';
-      }
-    }
-    // The policy serves an object naming the reader in recipient_orgs whatever
-    // its TLP ("named"), so the clause does not test tlp = 4: looser, never tighter.
-    if (s.red_if_named && !s.own_producer.empty()) {
-      t += " OR instr(recipients, " + b.Numbered(RecipientNeedle(s.own_producer)) + ") > 0";
-    }
-    t += ')';
-  }
-  b.scope_sql = std::move(t);
-  b.sql += b.scope_sql;
-}
-
-// How the version selection of match[version] is applied. In SQL: the
-// is_latest / is_first flags and the explicit versions. By the caller: every
-// version passes the SQL (the admitted path picks first/last among the
-// versions the reader may see: VersionPicker).
-enum class Versions { kInSql, kByCaller };
-
-// Appends " WHERE ..." for the filters of q (collection, date_added lower
-// bound, ids, `types` (q.types or a subset of it), spec_version, version
-// selection unless the caller applies it) and, when `scope` is set, the
-// access scope on top of them.
-void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, int64_t after_us,
-                 const AccessScope* scope, Versions versions, SqlBuilder& b) {
-  b.sql += " WHERE collection = ";
-  b.Param(q.collection_id);
-  b.sql += " AND date_added > ";
-  b.Param(after_us);
-  if (!q.ids.empty()) b.InList("id", q.ids);
-  if (!types.empty()) b.InList("type", types);
-  // TAXII 2.1: without match[spec_version] only the latest spec version of
-  // each object; match[version] then picks among what passes (store.h
-  // ObjectQuery::spec_versions: the spec-version filter applies first).
-  if (q.spec_versions.empty()) {
-    b.sql += " AND spec_latest = 1";
-  } else {
-    b.InList("spec_version", q.spec_versions);
-  }
-  if (scope != nullptr) AppendScope(*scope, q.types, b);
-  if (q.version_all || versions == Versions::kByCaller) return;
-  // first / last are taken among the versions that pass the spec-version
-  // filter (ObjectQuery::spec_versions in store.h: the spec_version filter
-  // first, then the version selection). A row is the newest (oldest) of them
-  // when it is the object's stored newest (oldest) version, or when no newer
-  // (older) version of the object passes the filter: one seek in
-  // (collection, id, version), newest (oldest) versions being few.
-  auto edge = [&](bool last) {
-    b.sql += last ? "(is_latest = 1" : "(is_first = 1";
-    b.sql +=
-        " OR NOT EXISTS (SELECT 1 FROM objects n INDEXED BY objects_id WHERE "
-        "n.collection = objects.collection AND n.id = objects.id AND n.version ";
-    b.sql += last ? "> objects.version" : "< objects.version";
-    if (q.spec_versions.empty()) {
-      b.sql += " AND n.spec_latest = 1";
-    } else {
-      b.InList("n.spec_version", q.spec_versions);
-    }
-    b.sql += "))";
-  };
-  b.sql += " AND (";
-  bool any = false;
-  if (q.version_last) {
-    edge(/*last=*/true);
-    any = true;
-  }
-  if (q.version_first) {
-    if (any) b.sql += " OR ";
-    edge(/*last=*/false);
-    any = true;
-  }
-  if (!q.versions.empty()) {
-    if (any) b.sql += " OR ";
-    b.sql += "version IN (";
-    for (size_t i = 0; i < q.versions.size(); ++i) {
-      if (i > 0) b.sql += ',';
-      b.Param(VersionKey(q.versions[i]));
-    }
-    b.sql += ')';
-  } else if (!any) {
-    edge(/*last=*/true);  // nothing selected: the TAXII default
-  }
-  b.sql += ')';
-}
-
-// The SELECT of one page (limit rows). Plans: an id list looks ids up in
-// (collection, id, version) and sorts the few rows; one type walks
-// (collection, type, date_added); several types (up to kMaxTypeUnion) become
-// a UNION ALL of per-type walks, each stopping after `limit` rows, merged by a
-// small sort -- a plain `type IN (...)` would walk the whole collection when
-// the types are rare. Otherwise (collection, date_added) is walked in order.
-constexpr size_t kMaxTypeUnion = 16;
-
-// Columns 7..12 of every SELECT: the access facts; 13, 14 when the caller
-// picks versions (Versions::kByCaller): is_latest, is_first.
-constexpr int kFactsColumn = 7;
-constexpr int kLatestColumn = 13;
-constexpr int kFirstColumn = 14;
-
-std::string SelectColumns(bool include_json, Versions versions = Versions::kInSql) {
-  return std::string("date_added, id, type, spec_version, version, version_digits") +
-         (include_json ? ", json" : ", ''") + ", producer, tlp, pap, recipients, granular, facts" +
-         (versions == Versions::kByCaller ? ", is_latest, is_first" : "");
-}
-
-SqlBuilder BuildSelect(const ObjectQuery& q, int64_t after, size_t limit, bool include_json,
-                       Versions versions = Versions::kInSql) {
-  const std::string columns = SelectColumns(include_json, versions);
-  const AccessScope* scope = q.scope ? &*q.scope : nullptr;
-  SqlBuilder b;
-  if (q.ids.empty() && q.types.size() > 1 && q.types.size() <= kMaxTypeUnion) {
-    // Merge the per-type walks on date_added alone, then fetch the rows of
-    // the page by rowid (already in order): cheaper than merging whole rows.
-    std::set<std::string> distinct(q.types.begin(), q.types.end());
-    b.sql = "SELECT " + columns + " FROM objects WHERE date_added IN (";
-    bool first = true;
-    for (const auto& t : distinct) {
-      if (!first) b.sql += " UNION ALL ";
-      first = false;
-      b.sql += "SELECT * FROM (SELECT date_added FROM objects";
-      AppendWhere(q, {t}, after, scope, versions, b);
-      b.sql += " ORDER BY date_added LIMIT ";
-      b.Param(static_cast<int64_t>(limit));
-      b.sql += ')';
-    }
-    b.sql += " ORDER BY 1 LIMIT ";
-    b.Param(static_cast<int64_t>(limit));
-    b.sql += ") ORDER BY date_added";
-    return b;
-  }
-  b.sql = "SELECT " + columns + " FROM objects";
-  // Without statistics SQLite prefers walking (collection, date_added) to skip
-  // the sort; for an id list the (collection, id, version) lookup is far cheaper.
-  if (!q.ids.empty()) b.sql += " INDEXED BY objects_id";
-  AppendWhere(q, q.types, after, scope, versions, b);
-  b.sql += " ORDER BY date_added LIMIT ";
-  b.Param(static_cast<int64_t>(limit));
-  return b;
-}
-
-Result<Timestamp> StoredVersion(std::string_view key, int64_t digits) {
-  auto ts = Timestamp::Parse(key);
-  if (!ts.ok()) return Internal("corrupt version in store: " + std::string(key));
-  return Timestamp(ts->seconds(), ts->nanos(),
-                   static_cast<uint8_t>(std::clamp<int64_t>(digits, 0, 9)));
-}
-
-// The granular column: 0 no granular TLP/PAP marking; 1 some, highest
-// levels not recorded (rows written before they were); 2 + (tlp + 1) +
-// 6 * (pap + 1) with the highest granular TLP (-1..4) and PAP (-1..3) codes.
-int64_t EncodeGranular(const AccessFacts& a) {
-  if (!a.granular_levels) return 0;
-  if (!a.granular_max_known || a.granular_max_tlp < -1 || a.granular_max_tlp > 4 ||
-      a.granular_max_pap < -1 || a.granular_max_pap > 3)
-    return 1;
-  return 2 + (a.granular_max_tlp + 1) + 6 * (a.granular_max_pap + 1);
-}
-
-void DecodeGranular(int64_t v, AccessFacts& a) {
-  a.granular_levels = v != 0;
-  a.granular_max_known = v >= 2 && v < 2 + 6 * 5;
-  a.granular_max_tlp = a.granular_max_known ? static_cast<int>((v - 2) % 6) - 1 : -1;
-  a.granular_max_pap = a.granular_max_known ? static_cast<int>((v - 2) / 6) - 1 : -1;
 }
 
 // The access facts, type and date_added of the current row of a SELECT
@@ -421,128 +88,24 @@ Result<ObjectVersion> ReadRow(const Statement& st, const std::string& collection
   return v;
 }
 
-// The version text a status resource shows for an object.
-std::string StatusVersionText(const NewObject& o, int64_t date_added_us) {
-  return o.has_version ? o.version.ToString() : Timestamp::FromMicros(date_added_us).ToString();
-}
-
-// match[version] first/last on the admitted path: among the versions the
-// reader may see. A version the policy withholds is treated exactly as if it
-// were not stored, so the reader's "last" is the newest version it may see
-// (and "first" the oldest): the SQL walk passes every version, and a row that
-// is not the object's stored latest (first) version is picked only when no
-// newer (older) version of the object is admitted. Explicit versions are
-// matched here too.
-//
-// For "last", the newer versions of a row's object are read newest first and
-// the first admitted one is the object's newest admitted version: remembered
-// per object, so the object's other rows in the walk need no read. When none
-// is admitted, "every version above this one is withheld" is remembered
-// instead, and a later, older row reads only the versions below that bound:
-// each version is read at most once per walk. "first" mirrors it.
-class VersionPicker {
+// sql::VersionPicker's neighbour reads on the page's reader connection: one
+// prepared statement per side, bound once but for ?2..?4.
+class SqliteNeighbours {
  public:
-  VersionPicker(const ObjectQuery& q, Connection& conn) : q_(q), conn_(conn) {
-    for (const auto& t : q.versions) explicit_.push_back(VersionKey(t));
-  }
+  SqliteNeighbours(const ObjectQuery& q, Connection& conn) : q_(q), conn_(conn) {}
 
-  // Whether the current row of `st` (a BuildSelect row) is selected, provided
-  // q.admit admits it. Runs q.screen / q.admit on the neighbours it reads.
-  Result<bool> Picked(const Statement& st) {
-    // Most rows are their object's only version: decided on the flags alone.
-    if (q_.version_last && st.Int(kLatestColumn) != 0) return true;
-    if (q_.version_first && st.Int(kFirstColumn) != 0) return true;
-    const std::string_view key = st.Text(4);
-    if (std::find(explicit_.begin(), explicit_.end(), key) != explicit_.end()) return true;
-    if (q_.version_last) {
-      CTIHUB_ASSIGN_OR_RETURN(bool edge, IsEdge(last_, /*newer=*/true, st.Text(1), key));
-      if (edge) return true;
-    }
-    if (q_.version_first) {
-      CTIHUB_ASSIGN_OR_RETURN(bool edge, IsEdge(first_, /*newer=*/false, st.Text(1), key));
-      if (edge) return true;
-    }
-    return false;
-  }
-
- private:
-  // What the walk learnt of one object's versions on one side ("last": newer).
-  struct Known {
-    std::string admitted;  // the newest (oldest) admitted version, once found
-    std::string bound;     // else: every version above (below) it is withheld
-  };
-  // Looks ids up as string_views (the row's text), without a copy.
-  struct IdHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
-  };
-  struct Side {
-    std::unordered_map<std::string, Known, IdHash, std::equal_to<>> known;  // by object id
-    std::optional<Statement> select;  // bound once but for ?2..?4
-  };
-
-  // The versions of one object strictly beyond ?3 and up to ?4 inclusive,
-  // nearest the far end first (newer: version in (?3, ?4], newest first;
-  // older: version in [?4, ?3), oldest first), under the query's
-  // spec-version filter and access scope.
-  SqlBuilder BuildNeighbours(bool newer) const {
-    SqlBuilder b;
-    b.sql = "SELECT " + SelectColumns(/*include_json=*/true) +
-            " FROM objects INDEXED BY objects_id WHERE collection = ";
-    b.Param(q_.collection_id);  // ?1
-    b.sql += " AND id = ";
-    b.Param(std::string());  // ?2, bound per use
-    b.sql += newer ? " AND version > " : " AND version < ";
-    b.Param(std::string());  // ?3, bound per use
-    b.sql += newer ? " AND version <= " : " AND version >= ";
-    b.Param(std::string());  // ?4, bound per use
-    if (q_.spec_versions.empty()) {
-      b.sql += " AND spec_latest = 1";
-    } else {
-      b.InList("spec_version", q_.spec_versions);
-    }
-    if (q_.scope) AppendScope(*q_.scope, q_.types, b);
-    b.sql += newer ? " ORDER BY version DESC" : " ORDER BY version";
-    return b;
-  }
-
-  // Whether no version beyond `key` (newer, or older) of object `id` is admitted.
-  Result<bool> IsEdge(Side& side, bool newer, std::string_view id, std::string_view key) {
-    // Version keys are digits and punctuation: '~' sorts after every one, "" before.
-    auto beyond = [newer](std::string_view a, std::string_view b) { return newer ? a > b : a < b; };
-    auto it = side.known.find(id);
-    std::string_view far_end = newer ? "~" : "";
-    if (it != side.known.end()) {
-      const Known& k = it->second;
-      if (!k.admitted.empty()) return !beyond(k.admitted, key);
-      if (!beyond(k.bound, key)) return true;  // all beyond the bound are withheld
-      // Read only what lies between key and the bound (the map's nodes stay put).
-      far_end = k.bound;
-    }
-    CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> found,
-                            FirstAdmitted(side, newer, id, key, far_end));
-    Known& k = side.known[std::string(id)];
-    if (found) {
-      k.admitted = std::move(*found);
-      return false;
-    }
-    k.bound = std::string(key);
-    return true;
-  }
-
-  // The admitted version nearest `far_end` among those between `key`
-  // (exclusive) and `far_end` (inclusive), if any.
-  Result<std::optional<std::string>> FirstAdmitted(Side& side, bool newer, std::string_view id,
+  Result<std::optional<std::string>> FirstAdmitted(bool newer, std::string_view id,
                                                    std::string_view key, std::string_view far_end) {
-    if (!side.select) {
-      SqlBuilder b = BuildNeighbours(newer);
+    std::optional<Statement>& select = newer ? newer_ : older_;
+    if (!select) {
+      SqlBuilder b = BuildNeighbours(Dialect::kSqlite, q_, newer);
       CTIHUB_ASSIGN_OR_RETURN(Statement prepared, conn_.Prepare(b.sql));
-      b.BindAll(prepared);
-      side.select.emplace(std::move(prepared));
+      BindAll(b, prepared);
+      select.emplace(std::move(prepared));
     } else {
-      side.select->Rewind();
+      select->Rewind();
     }
-    Statement& st = *side.select;
+    Statement& st = *select;
     st.Bind(2, id).Bind(3, key).Bind(4, far_end);
     ObjectVersion n;
     for (;;) {
@@ -555,10 +118,10 @@ class VersionPicker {
     }
   }
 
+ private:
   const ObjectQuery& q_;
   Connection& conn_;
-  std::vector<std::string> explicit_;
-  Side last_, first_;
+  std::optional<Statement> newer_, older_;
 };
 
 // QueryObjects with an `admit` callback: one SELECT of the rows that pass
@@ -573,7 +136,7 @@ class VersionPicker {
 // read first, the rest only for rows `screen` lets through. With `picker`
 // the SELECT passed every version and the picker applies match[version].
 Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budget, Statement& st,
-                                 VersionPicker* picker) {
+                                 sql::VersionPicker* picker) {
   ObjectPage page;
   page.objects.reserve(std::min<size_t>(limit, 1024));
   size_t examined = 0;
@@ -593,7 +156,9 @@ Result<ObjectPage> QueryAdmitted(const ObjectQuery& q, size_t limit, size_t budg
     cursor = v.date_added_us;
     if (q.screen && !q.screen(v)) continue;
     if (picker != nullptr) {  // before the row's JSON: most older versions are not picked
-      CTIHUB_ASSIGN_OR_RETURN(bool picked, picker->Picked(st));
+      CTIHUB_ASSIGN_OR_RETURN(bool picked,
+                              picker->Picked(st.Text(1), st.Text(4), st.Int(kLatestColumn) != 0,
+                                             st.Int(kFirstColumn) != 0));
       if (!picked) continue;
     }
     CTIHUB_RETURN_IF_ERROR(ReadRest(st, q.collection_id, /*include_json=*/true, v));
@@ -964,21 +529,28 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
     const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
     // first/last among the versions the reader may see (VersionPicker).
     const bool pick_versions = !q.version_all && (q.version_first || q.version_last);
-    SqlBuilder b = BuildSelect(q, after, budget, /*include_json=*/true,
+    SqlBuilder b = BuildSelect(Dialect::kSqlite, q, after, budget, /*include_json=*/true,
                                pick_versions ? Versions::kByCaller : Versions::kInSql);
     auto conn = AcquireReader();
     CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
-    b.BindAll(st);
-    std::optional<VersionPicker> picker;
-    if (pick_versions) picker.emplace(q, *conn);
+    BindAll(b, st);
+    std::optional<SqliteNeighbours> neighbours;
+    std::optional<sql::VersionPicker> picker;
+    if (pick_versions) {
+      neighbours.emplace(q, *conn);
+      picker.emplace(q, [&n = *neighbours](bool newer, std::string_view id, std::string_view key,
+                                           std::string_view far_end) {
+        return n.FirstAdmitted(newer, id, key, far_end);
+      });
+    }
     return QueryAdmitted(q, limit, budget, st, picker ? &*picker : nullptr);
   }
 
-  SqlBuilder b = BuildSelect(q, after, limit + 1, q.include_json);
+  SqlBuilder b = BuildSelect(Dialect::kSqlite, q, after, limit + 1, q.include_json);
 
   auto conn = AcquireReader();
   CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
-  b.BindAll(st);
+  BindAll(b, st);
   ObjectPage page;
   page.objects.reserve(std::min<size_t>(limit, 1024));
   for (;;) {
@@ -998,10 +570,11 @@ Result<ObjectPage> SqliteStore::QueryObjects(const ObjectQuery& q) {
 Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& q) {
   CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
   if (q.ids.empty()) return InvalidArgument("bad_delete", "an object id is required");
-  SqlBuilder b;
+  SqlBuilder b(Dialect::kSqlite);
   b.sql = "DELETE FROM objects";
   // No scope, no admit: a delete removes what the filters select.
-  AppendWhere(q, q.types, q.added_after_us.value_or(-1), /*scope=*/nullptr, Versions::kInSql, b);
+  sql::AppendWhere(q, q.types, q.added_after_us.value_or(-1), /*scope=*/nullptr, Versions::kInSql,
+                   b);
   b.sql += " RETURNING id";
 
   std::lock_guard<std::mutex> lock(admin_mu_);
@@ -1010,7 +583,7 @@ Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& q) {
   std::set<std::string> touched;
   {
     CTIHUB_ASSIGN_OR_RETURN(Statement st, admin_->Prepare(b.sql));
-    b.BindAll(st);
+    BindAll(b, st);
     for (;;) {
       CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;

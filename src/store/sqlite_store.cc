@@ -8,6 +8,7 @@
 
 #include "core/uuid.h"
 #include "store/checks.h"
+#include "store/columns.h"
 #include "store/sqlite_schema.h"
 
 namespace ctihub::store {
@@ -29,32 +30,6 @@ sqlite::OpenOptions ConnectionOptions() {
   sqlite::OpenOptions o;
   o.pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;";
   return o;
-}
-
-std::string JoinList(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out += '\n';
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitList(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    out.emplace_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return out;
-}
-
-Result<Timestamp> ParseStoredTimestamp(std::string_view text) {
-  auto ts = Timestamp::Parse(text);
-  if (!ts.ok()) return Internal("corrupt timestamp in store: " + std::string(text));
-  return ts;
 }
 
 // ---- row readers (column order fixed by the SELECTs below) ---------------------
