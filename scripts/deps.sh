@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev # Beast/Asio HTTP server
   libsimdjson-dev                        # JSON parsing on hot paths
   libsqlite3-dev sqlite3                 # embedded store
+  libpq-dev postgresql-15                # PostgreSQL store; its tests run a throwaway cluster
   libssl-dev                             # hashing, TLS, CSPRNG
   libsodium-dev                          # Argon2id password hashing, Ed25519
   libpcre2-dev                           # MATCHES in STIX patterns

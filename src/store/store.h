@@ -3,7 +3,8 @@
 // Everything the hub keeps goes through this interface: organisations, users,
 // API tokens, API roots, collections, STIX object versions (as canonical JSON
 // plus the columns queries need), TAXII status resources. The SQLite backend
-// (sqlite_store.h) is the embedded default; PostgreSQL comes later. Nothing
+// (sqlite_store.h) is the embedded default; PostgreSQL (postgres/postgres_store.h)
+// serves many hub nodes over one database. Nothing
 // above this interface may depend on SQL.
 //
 // Thread-safety: every method may be called from any thread concurrently.

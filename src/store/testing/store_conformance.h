@@ -11,7 +11,9 @@
 #include <stdlib.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/postgres/postgres_store.h"
 #include "store/store.h"
 #include "store/testing/memory_store.h"
 
@@ -70,9 +73,55 @@ inline StoreFactory MemoryStoreFactory() {
           }};
 }
 
+// The test PostgreSQL's URL: $CTIHUB_TEST_PG_URL, else the first line of the
+// file named by $CTIHUB_TEST_PG_URL_FILE (CTest's pg_cluster fixture writes
+// it). Unavailable without either: a PostgreSQL test then fails, never skips.
+inline Result<std::string> TestPostgresUrl() {
+  if (const char* url = std::getenv("CTIHUB_TEST_PG_URL"); url != nullptr && *url != '\0') {
+    return std::string(url);
+  }
+  const char* file = std::getenv("CTIHUB_TEST_PG_URL_FILE");
+  if (file == nullptr || *file == '\0') {
+    return Unavailable("no_test_db",
+                       "no test PostgreSQL: run under ctest (fixture pg_cluster), or start "
+                       "scripts/pg_test_cluster.sh and set CTIHUB_TEST_PG_URL");
+  }
+  std::ifstream in(file);
+  std::string url;
+  if (!std::getline(in, url) || url.empty()) {
+    return Unavailable("no_test_db", std::string("the test PostgreSQL did not start: no URL in ") +
+                                         file + " (see the pg_cluster.start test's output)");
+  }
+  return url;
+}
+
+// A PostgreSQL store in its own schema of the test database, named after the
+// test's directory: the first open of a directory drops any schema of that
+// name (a directory name reused from an earlier test) and marks the
+// directory; later opens (Reopen) find their data again.
+inline Result<std::unique_ptr<Store>> OpenTestPostgresStore(const std::string& dir,
+                                                            PostgresOptions opts = {}) {
+  auto url = TestPostgresUrl();
+  if (!url.ok()) return url.status();
+  char schema[32];
+  std::snprintf(schema, sizeof schema, "t_%016zx", std::hash<std::string>{}(dir));
+  const std::string marker = dir + "/postgres-schema";
+  opts.url = *url;
+  opts.schema = schema;
+  opts.drop_schema_for_test = !std::filesystem::exists(marker);
+  if (opts.reader_connections == 4) opts.reader_connections = 2;
+  auto store = OpenPostgresStore(opts);
+  if (store.ok()) std::ofstream(marker) << schema << "\n";
+  return store;
+}
+
+inline StoreFactory PostgresStoreFactory() {
+  return {"Postgres", [](const std::string& dir) { return OpenTestPostgresStore(dir); }};
+}
+
 // Every backend the conformance suite runs on. A new backend: one line here.
 inline std::vector<StoreFactory> ConformanceStores() {
-  return {SqliteStoreFactory(), MemoryStoreFactory()};
+  return {SqliteStoreFactory(), MemoryStoreFactory(), PostgresStoreFactory()};
 }
 
 inline std::string StoreName(const ::testing::TestParamInfo<StoreFactory>& info) {

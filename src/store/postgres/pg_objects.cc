@@ -1,0 +1,786 @@
+// PostgresStore: STIX object versions. The single writer thread (group
+// commit, date_added in commit order), keyset-paginated queries, deletes and
+// crash recovery. The query SQL is store/sql_query.h's, shared with SQLite.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include "store/checks.h"
+#include "store/columns.h"
+#include "store/cursor.h"
+#include "store/postgres/pg_schema.h"
+#include "store/postgres/pg_store.h"
+#include "store/sql_query.h"
+
+namespace ctihub::store {
+
+using pg::Connection;
+using pg::Params;
+using pg::Rows;
+using pg::Transaction;
+using sql::Dialect;
+using sql::kFactsColumn;
+using sql::kFirstColumn;
+using sql::kLatestColumn;
+using sql::SqlBuilder;
+using sql::Versions;
+
+namespace {
+
+Params ToParams(const SqlBuilder& b) {
+  Params p;
+  for (const auto& v : b.params) {
+    if (const auto* n = std::get_if<int64_t>(&v)) {
+      p.Int(*n);
+    } else {
+      p.Text(std::get<std::string>(v));
+    }
+  }
+  return p;
+}
+
+// The access facts, type and date_added of row i of a SELECT built by
+// sql::BuildSelect (what ObjectQuery::screen looks at).
+void ReadFacts(const Rows& r, int i, ObjectVersion& v) {
+  v.date_added_us = r.Int(i, 0);
+  v.type = r.Text(i, 2);
+  AccessFacts& a = v.access;
+  a.producer = r.Text(i, kFactsColumn);
+  a.tlp = static_cast<int>(r.Int(i, kFactsColumn + 1));
+  a.pap = static_cast<int>(r.Int(i, kFactsColumn + 2));
+  std::string_view recipients = r.Text(i, kFactsColumn + 3);
+  if (recipients.empty()) {
+    a.recipient_orgs.clear();
+  } else {
+    a.recipient_orgs = DecodeRecipients(recipients);
+  }
+  DecodeGranular(r.Int(i, kFactsColumn + 4), a);
+  a.known = r.Int(i, kFactsColumn + 5) != 0;
+}
+
+// The rest of the row after ReadFacts: id, spec version, version, JSON.
+Status ReadRest(const Rows& r, int i, const std::string& collection_id, bool include_json,
+                ObjectVersion& v) {
+  v.id = r.Text(i, 1);
+  v.spec_version = r.Text(i, 3);
+  CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(r.Text(i, 4), r.Int(i, 5)));
+  v.collection_id = collection_id;
+  if (include_json) {
+    v.json = r.Text(i, 6);
+  } else {
+    v.json.clear();
+  }
+  return Status::Ok();
+}
+
+// sql::VersionPicker's neighbour reads, on the page's connection and snapshot.
+class PgNeighbours {
+ public:
+  PgNeighbours(const ObjectQuery& q, Connection& conn)
+      : q_(q),
+        conn_(conn),
+        newer_(sql::BuildNeighbours(Dialect::kPostgres, q, /*newer=*/true)),
+        older_(sql::BuildNeighbours(Dialect::kPostgres, q, /*newer=*/false)) {}
+
+  Result<std::optional<std::string>> FirstAdmitted(bool newer, std::string_view id,
+                                                   std::string_view key, std::string_view far_end) {
+    SqlBuilder& b = newer ? newer_ : older_;
+    b.params[1] = std::string(id);
+    b.params[2] = std::string(key);
+    b.params[3] = std::string(far_end);
+    CTIHUB_ASSIGN_OR_RETURN(Rows r, conn_.Query(b.sql, ToParams(b)));
+    ObjectVersion n;
+    for (int i = 0; i < r.size(); ++i) {
+      ReadFacts(r, i, n);
+      if (q_.screen && !q_.screen(n)) continue;
+      CTIHUB_RETURN_IF_ERROR(ReadRest(r, i, q_.collection_id, /*include_json=*/true, n));
+      if (q_.admit(n)) return std::optional<std::string>(r.String(i, 4));
+    }
+    return std::optional<std::string>();
+  }
+
+ private:
+  const ObjectQuery& q_;
+  Connection& conn_;
+  SqlBuilder newer_, older_;
+};
+
+// QueryObjects with an `admit` callback (store.h): the rows that pass the SQL
+// filters are read in chunks after a date_added cursor (limit + 1 rows first,
+// then doubling, up to the scan budget), all in the caller's one snapshot, so
+// `admit` never runs while libpq holds a result open and the neighbour reads
+// of the version picker can run between rows. Stops when the page holds
+// `limit` admitted rows and one more admitted row was seen (the look-ahead for
+// `more`), or the rows or the budget run out: the same answers as SQLite's
+// single stepped SELECT.
+Result<ObjectPage> QueryAdmitted(Connection& conn, const ObjectQuery& q, int64_t after,
+                                 size_t limit, size_t budget, bool pick_versions,
+                                 sql::VersionPicker* picker) {
+  ObjectPage page;
+  page.objects.reserve(std::min<size_t>(limit, 1024));
+  size_t examined = 0;
+  int64_t cursor = after;  // date_added of the last row examined
+  size_t chunk = limit + 1;
+  ObjectVersion v;
+  for (;;) {
+    if (examined == budget) {  // the scan budget ran out first
+      page.more = true;
+      page.next = EncodeCursor(cursor);
+      return page;
+    }
+    const size_t want = std::min(budget - examined, chunk);
+    chunk = std::min<size_t>(chunk * 2, 8192);
+    SqlBuilder b = sql::BuildSelect(Dialect::kPostgres, q, cursor, want, /*include_json=*/true,
+                                    pick_versions ? Versions::kByCaller : Versions::kInSql);
+    CTIHUB_ASSIGN_OR_RETURN(Rows r, conn.Query(b.sql, ToParams(b)));
+    for (int i = 0; i < r.size(); ++i) {
+      ReadFacts(r, i, v);
+      ++examined;
+      cursor = v.date_added_us;
+      if (q.screen && !q.screen(v)) continue;
+      if (picker != nullptr) {  // before the row's JSON: most older versions are not picked
+        CTIHUB_ASSIGN_OR_RETURN(
+            bool picked, picker->Picked(r.Text(i, 1), r.Text(i, 4), r.Int(i, kLatestColumn) != 0,
+                                        r.Int(i, kFirstColumn) != 0));
+        if (!picked) continue;
+      }
+      CTIHUB_RETURN_IF_ERROR(ReadRest(r, i, q.collection_id, /*include_json=*/true, v));
+      if (!q.admit(v)) continue;
+      if (page.objects.size() == limit) {  // the look-ahead found one more
+        page.more = true;
+        page.next = EncodeCursor(page.objects.back().date_added_us);
+        return page;
+      }
+      page.objects.push_back(std::move(v));
+    }
+    if (static_cast<size_t>(r.size()) < want) return page;  // no more rows
+  }
+}
+
+// What the writer knows of one object's stored versions while it writes a
+// request: the versions present, and which rows carry the flags. A row is
+// either stored before the request (`pending` false, `row` its date_added) or
+// one of the request's own inserts (`pending` true, `row` its index).
+struct FlagRef {
+  bool pending = false;
+  int64_t row = 0;
+};
+struct ObjectState {
+  std::set<std::string> present;  // version keys stored (or being inserted)
+  bool have_latest = false, have_first = false, have_spec = false;
+  std::string latest_key, first_key, max_spec;
+  FlagRef latest, first;
+  std::vector<size_t> inserts;  // this request's inserts of the object
+};
+
+// The rows one request inserts, column by column (one multi-row INSERT).
+struct Inserts {
+  std::vector<int64_t> date_added, version_digits, is_latest, is_first, spec_latest, tlp, pap,
+      granular;
+  std::vector<std::string> id, version, type, spec_version, json, producer, recipients;
+
+  size_t Add(int64_t date, const NewObject& o, const std::string& key, const Timestamp& version_ts,
+             bool latest, bool first, bool spec) {
+    date_added.push_back(date);
+    id.push_back(o.id);
+    version.push_back(key);
+    version_digits.push_back(version_ts.fraction_digits());
+    type.push_back(o.type);
+    spec_version.push_back(o.spec_version);
+    is_latest.push_back(latest ? 1 : 0);
+    is_first.push_back(first ? 1 : 0);
+    spec_latest.push_back(spec ? 1 : 0);
+    json.push_back(o.json);
+    producer.push_back(o.access.producer);
+    tlp.push_back(o.access.tlp);
+    pap.push_back(o.access.pap);
+    recipients.push_back(EncodeRecipients(o.access.recipient_orgs));
+    granular.push_back(EncodeGranular(o.access));
+    return date_added.size() - 1;
+  }
+};
+
+}  // namespace
+
+// ---- writing -------------------------------------------------------------------
+
+std::future<Result<std::vector<WriteOutcome>>> PostgresStore::WriteObjects(
+    std::string collection_id, std::vector<NewObject> objects, std::string status_id) {
+  std::promise<Result<std::vector<WriteOutcome>>> done;
+  for (const auto& o : objects) {
+    Status s = ValidateNewObject(o);
+    if (!s.ok()) {
+      auto future = done.get_future();
+      done.set_value(s);
+      return future;
+    }
+  }
+  WriteRequest req;
+  req.collection_id = std::move(collection_id);
+  req.objects = std::move(objects);
+  req.status_id = std::move(status_id);
+  req.done = std::move(done);
+  return Enqueue(std::move(req));
+}
+
+std::future<Result<std::vector<WriteOutcome>>> PostgresStore::Enqueue(WriteRequest req) {
+  auto future = req.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(req));
+      queue_cv_.notify_one();
+      return future;
+    }
+  }
+  req.done.set_value(Unavailable("store_closing", "the store is shutting down"));
+  return future;
+}
+
+void PostgresStore::WriterLoop() {
+  for (;;) {
+    std::vector<WriteRequest> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every queued write is done
+      batch = TakeBatch();
+    }
+    CommitBatch(batch);
+  }
+}
+
+// REQUIRES: queue_mu_ held, queue_ not empty.
+std::vector<PostgresStore::WriteRequest> PostgresStore::TakeBatch() {
+  std::vector<WriteRequest> batch;
+  size_t objects = 0;
+  while (!queue_.empty()) {
+    size_t n = queue_.front().objects.size();
+    if (!batch.empty() && objects + n > opts_.max_batch_objects) break;
+    objects += n;
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return batch;
+}
+
+void PostgresStore::CommitBatch(std::vector<WriteRequest>& batch) {
+  auto results = WriteBatchTxn(batch);
+  if (results.ok()) {
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move((*results)[i]));
+    return;
+  }
+  // A request-specific failure (unknown collection, duplicate status id) is
+  // isolated by retrying each request alone; a store-wide one (the database
+  // is unreachable) fails them all.
+  const bool store_wide = results.status().code() == ErrorCode::kUnavailable ||
+                          results.status().code() == ErrorCode::kInternal;
+  if (batch.size() > 1 && !store_wide) {
+    for (auto& req : batch) {
+      std::vector<WriteRequest> one;
+      one.push_back(std::move(req));
+      CommitBatch(one);
+    }
+    return;
+  }
+  for (WriteRequest& req : batch) {
+    if (!req.status_id.empty()) RecordFailure(req, results.status());
+    req.done.set_value(results.status());
+  }
+}
+
+// Marks the objects of a failed request as failures in its status resource,
+// so the status does not stay pending forever. Best effort.
+void PostgresStore::RecordFailure(const WriteRequest& req, const Status& why) {
+  auto txn = Transaction::Begin(*writer_conn_);
+  if (!txn.ok()) return;
+  std::vector<int64_t> no_dates(req.objects.size(), 0);
+  Status s = UpdateStatus(req.status_id, req.objects, {}, no_dates, why.NamedMessage());
+  if (s.ok()) (void)(*txn)->Commit();
+}
+
+// One transaction for the whole batch. date_added across nodes: the objects
+// advisory lock is taken first and held until COMMIT returns (a
+// transaction-scoped lock is released after the commit is visible), and
+// date_added starts above the largest committed one, so date_added order is
+// commit order: a reader that has seen date_added D has seen every version
+// with a smaller one, and a version committed later always gets a larger one.
+Result<std::vector<std::vector<WriteOutcome>>> PostgresStore::WriteBatchTxn(
+    std::vector<WriteRequest>& batch) {
+  Connection& c = *writer_conn_;
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(c));
+  CTIHUB_RETURN_IF_ERROR(c.Run(pg::kObjectsLockSql));
+  CTIHUB_ASSIGN_OR_RETURN(Rows max_row,
+                          c.Query("SELECT COALESCE(MAX(date_added), 0) FROM objects"));
+  int64_t last = max_row.Int(0, 0);
+  std::vector<std::vector<WriteOutcome>> results;
+  results.reserve(batch.size());
+  for (auto& req : batch) {
+    if (req.new_status) {
+      CTIHUB_RETURN_IF_ERROR(InsertStatus(c, *req.new_status));
+      results.emplace_back();
+      continue;
+    }
+    CTIHUB_ASSIGN_OR_RETURN(Rows known, c.Query("SELECT 1 FROM collections WHERE id = $1",
+                                                Params().Text(req.collection_id)));
+    if (known.empty()) {
+      return NotFound("unknown_collection", "no collection '" + req.collection_id + "'");
+    }
+    std::vector<int64_t> dates;
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<WriteOutcome> outcomes,
+                            WriteRequestObjects(req, &last, &dates));
+    if (!req.status_id.empty()) {
+      CTIHUB_RETURN_IF_ERROR(UpdateStatus(req.status_id, req.objects, outcomes, dates, ""));
+    }
+    results.push_back(std::move(outcomes));
+  }
+  // Status resources queued while this batch was written join its
+  // transaction (one commit for both), as in SQLite; only from the front of
+  // the queue, so a status is never committed after objects queued behind it.
+  for (;;) {
+    WriteRequest late;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (queue_.empty() || !queue_.front().new_status) break;
+      late = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Status inserted = InsertStatus(c, *late.new_status);
+    batch.push_back(std::move(late));  // CommitBatch answers it, whatever happens
+    CTIHUB_RETURN_IF_ERROR(inserted);
+    results.emplace_back();
+  }
+  if (opts_.before_commit_for_test) opts_.before_commit_for_test();
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  ++commits_;
+  return results;
+}
+
+// Inserts the request's versions (skipping those already present) and keeps
+// the is_latest / is_first / spec_latest flags of each (collection, id) as
+// SQLite's per-object writer does, in a fixed number of statements: one read
+// of the flagged and same-version rows of the request's ids, the flag updates
+// of older rows, one multi-row INSERT.
+Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const WriteRequest& req,
+                                                                     int64_t* last,
+                                                                     std::vector<int64_t>* dates) {
+  Connection& c = *writer_conn_;
+  const std::vector<NewObject>& objs = req.objects;
+  const int64_t now = Timestamp::Now().micros();
+  // date_added and the version key of each object (a version-less object's
+  // version is its date_added). An object found present leaves its date
+  // unused: a gap, never a repeat.
+  std::vector<int64_t> date(objs.size());
+  std::vector<std::string> key(objs.size());
+  std::vector<Timestamp> version(objs.size());
+  std::set<std::string> ids;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    date[i] = std::max(now, *last + 1);
+    *last = date[i];
+    version[i] = objs[i].has_version ? objs[i].version : Timestamp::FromMicros(date[i]);
+    key[i] = VersionKey(version[i]);
+    ids.insert(objs[i].id);
+  }
+  if (objs.empty()) return std::vector<WriteOutcome>{};
+  const int64_t first_new = date.front();
+
+  std::unordered_map<std::string, ObjectState> state;
+  {
+    std::set<std::string> keys(key.begin(), key.end());
+    CTIHUB_ASSIGN_OR_RETURN(
+        Rows r,
+        c.Query("SELECT date_added, id, version, spec_version, is_latest, is_first, spec_latest "
+                "FROM objects WHERE collection = $1 AND id = ANY($2) AND "
+                "(is_latest = 1 OR is_first = 1 OR spec_latest = 1 OR version = ANY($3))",
+                Params().Text(req.collection_id).TextArrayOf(ids).TextArrayOf(keys)));
+    for (int i = 0; i < r.size(); ++i) {
+      ObjectState& s = state[r.String(i, 1)];
+      std::string k = r.String(i, 2);
+      if (r.Int(i, 4) != 0) {
+        s.have_latest = true;
+        s.latest = {false, r.Int(i, 0)};
+        s.latest_key = k;
+      }
+      if (r.Int(i, 5) != 0) {
+        s.have_first = true;
+        s.first = {false, r.Int(i, 0)};
+        s.first_key = k;
+      }
+      if (r.Int(i, 6) != 0 && (!s.have_spec || r.Text(i, 3) > s.max_spec)) {
+        s.have_spec = true;
+        s.max_spec = r.String(i, 3);
+      }
+      s.present.insert(std::move(k));
+    }
+  }
+
+  Inserts ins;
+  std::vector<int64_t> clear_latest, clear_first;
+  std::set<std::string> clear_spec;  // ids whose stored spec_latest rows lose the flag
+  std::vector<WriteOutcome> outcomes;
+  outcomes.reserve(objs.size());
+  dates->assign(objs.size(), 0);
+  for (size_t i = 0; i < objs.size(); ++i) {
+    const NewObject& o = objs[i];
+    ObjectState& s = state[o.id];
+    if (s.present.count(key[i]) > 0) {
+      outcomes.push_back(WriteOutcome{false, true});
+      continue;
+    }
+    const bool is_latest = !s.have_latest || key[i] > s.latest_key;
+    const bool is_first = !s.have_first || key[i] < s.first_key;
+    const bool spec_latest = !s.have_spec || o.spec_version >= s.max_spec;
+    if (is_latest && s.have_latest) {
+      if (s.latest.pending) {
+        ins.is_latest[static_cast<size_t>(s.latest.row)] = 0;
+      } else {
+        clear_latest.push_back(s.latest.row);
+      }
+    }
+    if (is_first && s.have_first) {
+      if (s.first.pending) {
+        ins.is_first[static_cast<size_t>(s.first.row)] = 0;
+      } else {
+        clear_first.push_back(s.first.row);
+      }
+    }
+    if (s.have_spec && o.spec_version > s.max_spec) {
+      clear_spec.insert(o.id);
+      for (size_t n : s.inserts) ins.spec_latest[n] = 0;
+    }
+    size_t n = ins.Add(date[i], o, key[i], version[i], is_latest, is_first, spec_latest);
+    s.inserts.push_back(n);
+    if (is_latest) {
+      s.have_latest = true;
+      s.latest = {true, static_cast<int64_t>(n)};
+      s.latest_key = key[i];
+    }
+    if (is_first) {
+      s.have_first = true;
+      s.first = {true, static_cast<int64_t>(n)};
+      s.first_key = key[i];
+    }
+    if (spec_latest) {
+      s.have_spec = true;
+      s.max_spec = o.spec_version;
+    }
+    s.present.insert(key[i]);
+    (*dates)[i] = date[i];
+    outcomes.push_back(WriteOutcome{true, false});
+  }
+
+  if (!clear_latest.empty()) {
+    CTIHUB_RETURN_IF_ERROR(c.Run("UPDATE objects SET is_latest = 0 WHERE date_added = ANY($1)",
+                                 Params().IntArray(clear_latest)));
+  }
+  if (!clear_first.empty()) {
+    CTIHUB_RETURN_IF_ERROR(c.Run("UPDATE objects SET is_first = 0 WHERE date_added = ANY($1)",
+                                 Params().IntArray(clear_first)));
+  }
+  if (!clear_spec.empty()) {
+    CTIHUB_RETURN_IF_ERROR(
+        c.Run("UPDATE objects SET spec_latest = 0 WHERE collection = $1 AND id = ANY($2) AND "
+              "spec_latest = 1 AND date_added < $3",
+              Params().Text(req.collection_id).TextArrayOf(clear_spec).Int(first_new)));
+  }
+  if (!ins.date_added.empty()) {
+    CTIHUB_RETURN_IF_ERROR(c.Run(
+        "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
+        "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, recipients, "
+        "granular, facts) "
+        "SELECT d, $1, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, 1 FROM "
+        "unnest($2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], "
+        "$8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[], $13::int8[], "
+        "$14::int8[], $15::text[], $16::int8[]) "
+        "AS u(d, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g)",
+        Params()
+            .Text(req.collection_id)
+            .IntArray(ins.date_added)
+            .TextArray(ins.id)
+            .TextArray(ins.version)
+            .IntArray(ins.version_digits)
+            .TextArray(ins.type)
+            .TextArray(ins.spec_version)
+            .IntArray(ins.is_latest)
+            .IntArray(ins.is_first)
+            .IntArray(ins.spec_latest)
+            .TextArray(ins.json)
+            .TextArray(ins.producer)
+            .IntArray(ins.tlp)
+            .IntArray(ins.pap)
+            .TextArray(ins.recipients)
+            .IntArray(ins.granular)));
+  }
+  return outcomes;
+}
+
+namespace {
+
+// Whether the ids of `objects` are, as a multiset, the ids of the pending
+// entries of status `status_id` (sqlite_objects.cc ObjectsArePendings).
+Result<bool> ObjectsArePendings(Connection& c, const std::string& status_id,
+                                const std::vector<NewObject>& objects) {
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, c.Query("SELECT object_id FROM status_details WHERE status_id = $1 AND kind = 2",
+                      Params().Text(status_id)));
+  if (static_cast<size_t>(r.size()) != objects.size()) return false;
+  std::vector<std::string_view> pending, ids;
+  pending.reserve(objects.size());
+  ids.reserve(objects.size());
+  for (int i = 0; i < r.size(); ++i) pending.push_back(r.Text(i, 0));
+  for (const NewObject& o : objects) ids.emplace_back(o.id);
+  std::sort(pending.begin(), pending.end());
+  std::sort(ids.begin(), ids.end());
+  return pending == ids;
+}
+
+}  // namespace
+
+// Moves the status entries of `objects` from pending to success (outcomes
+// given) or failure (outcomes empty, `failure_message` set), in the caller's
+// transaction, exactly as SqliteStore::UpdateStatus does.
+Status PostgresStore::UpdateStatus(const std::string& status_id,
+                                   const std::vector<NewObject>& objects,
+                                   const std::vector<WriteOutcome>& outcomes,
+                                   const std::vector<int64_t>& date_added,
+                                   const std::string& failure_message) {
+  Connection& c = *writer_conn_;
+  {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Rows r, c.Query("SELECT 1 FROM statuses WHERE id = $1", Params().Text(status_id)));
+    if (r.empty()) return Status::Ok();  // nothing to update; the caller created no status
+  }
+  const bool success = !outcomes.empty() || objects.empty();
+  const int64_t kind = success ? 0 : 1;
+  int64_t converted = 0, added = 0;
+  CTIHUB_ASSIGN_OR_RETURN(bool all_pending, ObjectsArePendings(c, status_id, objects));
+  if (all_pending) {
+    CTIHUB_RETURN_IF_ERROR(
+        c.Run("UPDATE status_details SET kind = $2, message = $3 WHERE status_id = $1 AND kind = 2",
+              Params().Text(status_id).Int(kind).Text(failure_message)));
+    converted = static_cast<int64_t>(objects.size());
+  }
+  for (size_t i = 0; i < objects.size() && !all_pending; ++i) {
+    const NewObject& o = objects[i];
+    std::string version = StatusVersionText(o, date_added[i]);
+    CTIHUB_ASSIGN_OR_RETURN(
+        Rows r,
+        c.Query("UPDATE status_details SET kind = $4, message = $5 WHERE seq = "
+                "(SELECT seq FROM status_details WHERE status_id = $1 AND object_id = $2 "
+                "AND kind = 2 ORDER BY (version = $3) DESC, seq LIMIT 1)",
+                Params().Text(status_id).Text(o.id).Text(version).Int(kind).Text(failure_message)));
+    if (r.Affected() > 0) {
+      ++converted;
+      continue;
+    }
+    CTIHUB_RETURN_IF_ERROR(
+        c.Run("INSERT INTO status_details(status_id, kind, object_id, version, message) "
+              "VALUES($1, $4, $2, $3, $5)",
+              Params().Text(status_id).Text(o.id).Text(version).Int(kind).Text(failure_message)));
+    ++added;
+  }
+  const auto n = static_cast<int64_t>(objects.size());
+  return c.Run(
+      "UPDATE statuses SET "
+      "success_count = success_count + $2, failure_count = failure_count + $3, "
+      "pending_count = greatest(pending_count - $4, 0), total_count = total_count + $5, "
+      "status = CASE WHEN pending_count - $4 <= 0 THEN 'complete' ELSE 'pending' END "
+      "WHERE id = $1",
+      Params().Text(status_id).Int(success ? n : 0).Int(success ? 0 : n).Int(converted).Int(added));
+}
+
+// ---- reading -------------------------------------------------------------------
+
+Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& q) {
+  CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
+  int64_t after = q.added_after_us.value_or(-1);
+  if (!q.next.empty()) {
+    CTIHUB_ASSIGN_OR_RETURN(int64_t cursor, DecodeCursor(q.next));
+    after = std::max(after, cursor);
+  }
+  size_t limit = q.limit == 0 ? kDefaultPageLimit : std::min(q.limit, kMaxPageLimit);
+  if (q.scope && q.scope->none) return ObjectPage{};
+  auto conn = AcquireReader();
+  if (q.admit) {
+    const size_t budget = q.max_scan != 0 ? q.max_scan : 20 * limit + 10000;
+    // first/last among the versions the reader may see (sql::VersionPicker).
+    const bool pick_versions = !q.version_all && (q.version_first || q.version_last);
+    // One snapshot for the page's chunks and neighbour reads.
+    CTIHUB_ASSIGN_OR_RETURN(auto txn,
+                            Transaction::Begin(*conn, "ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    std::optional<PgNeighbours> neighbours;
+    std::optional<sql::VersionPicker> picker;
+    if (pick_versions) {
+      neighbours.emplace(q, *conn);
+      picker.emplace(q, [&n = *neighbours](bool newer, std::string_view id, std::string_view key,
+                                           std::string_view far_end) {
+        return n.FirstAdmitted(newer, id, key, far_end);
+      });
+    }
+    CTIHUB_ASSIGN_OR_RETURN(
+        ObjectPage page,
+        QueryAdmitted(*conn, q, after, limit, budget, pick_versions, picker ? &*picker : nullptr));
+    CTIHUB_RETURN_IF_ERROR(txn->Commit());
+    return page;
+  }
+
+  SqlBuilder b = sql::BuildSelect(Dialect::kPostgres, q, after, limit + 1, q.include_json);
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn->Query(b.sql, ToParams(b)));
+  ObjectPage page;
+  page.objects.reserve(std::min<size_t>(limit, static_cast<size_t>(r.size())));
+  for (int i = 0; i < r.size(); ++i) {
+    if (page.objects.size() == limit) {
+      page.more = true;
+      break;
+    }
+    ObjectVersion v;
+    ReadFacts(r, i, v);
+    CTIHUB_RETURN_IF_ERROR(ReadRest(r, i, q.collection_id, q.include_json, v));
+    page.objects.push_back(std::move(v));
+  }
+  if (page.more) page.next = EncodeCursor(page.objects.back().date_added_us);
+  return page;
+}
+
+Result<int64_t> PostgresStore::DeleteObject(const ObjectQuery& q) {
+  CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
+  if (q.ids.empty()) return InvalidArgument("bad_delete", "an object id is required");
+  SqlBuilder b(Dialect::kPostgres);
+  b.sql = "DELETE FROM objects";
+  // No scope, no admit: a delete removes what the filters select.
+  sql::AppendWhere(q, q.types, q.added_after_us.value_or(-1), /*scope=*/nullptr, Versions::kInSql,
+                   b);
+  b.sql += " RETURNING id";
+
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  // The version flags change: ordered with every other object write.
+  CTIHUB_RETURN_IF_ERROR(admin_->Run(pg::kObjectsLockSql));
+  CTIHUB_ASSIGN_OR_RETURN(Rows deleted, admin_->Query(b.sql, ToParams(b)));
+  std::set<std::string> touched;
+  for (int i = 0; i < deleted.size(); ++i) touched.insert(deleted.String(i, 0));
+  // Recompute the version flags of every object that lost a version.
+  for (const auto& id : touched) {
+    CTIHUB_RETURN_IF_ERROR(admin_->Run(
+        "UPDATE objects SET "
+        "is_latest = CASE WHEN version = (SELECT max(o.version) FROM objects o WHERE "
+        "o.collection = $1 AND o.id = $2) THEN 1 ELSE 0 END, "
+        "is_first = CASE WHEN version = (SELECT min(o.version) FROM objects o WHERE "
+        "o.collection = $1 AND o.id = $2) THEN 1 ELSE 0 END, "
+        "spec_latest = CASE WHEN spec_version = (SELECT max(o.spec_version) FROM objects o WHERE "
+        "o.collection = $1 AND o.id = $2) THEN 1 ELSE 0 END "
+        "WHERE collection = $1 AND id = $2",
+        Params().Text(q.collection_id).Text(id)));
+  }
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return static_cast<int64_t>(deleted.size());
+}
+
+Result<int64_t> PostgresStore::CountObjects() {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn->Query("SELECT count(*) FROM objects"));
+  return r.Int(0, 0);
+}
+
+Result<CollectionState> PostgresStore::CollectionStateOf(std::string_view collection_id) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query("SELECT count(*), coalesce(max(date_added), 0) FROM objects "
+                                      "WHERE collection = $1",
+                                      Params().Text(collection_id)));
+  CollectionState out;
+  if (!r.empty()) {
+    out.versions = r.Int(0, 0);
+    out.newest_date_added_us = r.Int(0, 1);
+  }
+  return out;
+}
+
+// ---- crash recovery ------------------------------------------------------------
+
+Result<std::vector<StoredVersionRef>> PostgresStore::ListVersionsAddedAfter(int64_t after_us,
+                                                                            size_t limit) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT date_added, collection, id, version, version_digits FROM objects "
+                          "WHERE date_added > $1 ORDER BY date_added LIMIT $2",
+                          Params().Int(after_us).Int(
+                              static_cast<int64_t>(std::min(limit, kMaxPageLimit)))));
+  std::vector<StoredVersionRef> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    StoredVersionRef v;
+    v.date_added_us = r.Int(i, 0);
+    v.collection_id = r.String(i, 1);
+    v.id = r.String(i, 2);
+    CTIHUB_ASSIGN_OR_RETURN(v.version, StoredVersion(r.Text(i, 3), r.Int(i, 4)));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<int64_t> PostgresStore::FinishPendingStatuses(std::string_view reason) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows pending, admin_->Query("SELECT id, api_root FROM statuses WHERE status = 'pending' "
+                                  "ORDER BY id FOR UPDATE"));
+  for (int i = 0; i < pending.size(); ++i) {
+    CTIHUB_RETURN_IF_ERROR(FinishStatusDetails(pending.String(i, 0), pending.String(i, 1), reason));
+  }
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return static_cast<int64_t>(pending.size());
+}
+
+Status PostgresStore::FinishPendingStatus(std::string_view api_root, std::string_view status_id,
+                                          std::string_view reason) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, admin_->Query("SELECT 1 FROM statuses WHERE id = $1 AND api_root = $2 AND "
+                            "status = 'pending' FOR UPDATE",
+                            Params().Text(status_id).Text(api_root)));
+  if (r.empty()) return Status::Ok();
+  CTIHUB_RETURN_IF_ERROR(
+      FinishStatusDetails(std::string(status_id), std::string(api_root), reason));
+  return txn->Commit();
+}
+
+// A pending detail's version is the text the client sent (or empty for an
+// object without one): it is durable when that version, or for an empty one
+// any version, of the object is stored in a collection of the API root.
+Status PostgresStore::FinishStatusDetails(const std::string& status_id, const std::string& api_root,
+                                          std::string_view reason) {
+  Connection& c = *admin_;
+  CTIHUB_ASSIGN_OR_RETURN(Rows details,
+                          c.Query("SELECT seq, object_id, version FROM status_details "
+                                  "WHERE status_id = $1 AND kind = 2 ORDER BY seq",
+                                  Params().Text(status_id)));
+  int64_t successes = 0, failures = 0;
+  for (int i = 0; i < details.size(); ++i) {
+    std::string key;
+    if (auto ts = Timestamp::Parse(details.Text(i, 2)); ts.ok()) key = VersionKey(*ts);
+    CTIHUB_ASSIGN_OR_RETURN(
+        Rows stored,
+        c.Query("SELECT 1 FROM objects o JOIN collections c ON c.id = o.collection "
+                "WHERE c.api_root = $1 AND o.id = $2 AND ($3 = '' OR o.version = $3) LIMIT 1",
+                Params().Text(api_root).Text(details.Text(i, 1)).Text(key)));
+    const bool durable = !stored.empty();
+    CTIHUB_RETURN_IF_ERROR(
+        c.Run("UPDATE status_details SET kind = $2, message = $3 WHERE seq = $1",
+              Params().Int(details.Int(i, 0)).Int(durable ? 0 : 1).Text(durable ? "" : reason)));
+    ++(durable ? successes : failures);
+  }
+  return c.Run(
+      "UPDATE statuses SET success_count = success_count + $2, "
+      "failure_count = failure_count + $3, pending_count = 0, status = 'complete' "
+      "WHERE id = $1",
+      Params().Text(status_id).Int(successes).Int(failures));
+}
+
+}  // namespace ctihub::store

@@ -1,0 +1,148 @@
+#include "store/postgres/pg_schema.h"
+
+#include <string>
+#include <vector>
+
+namespace ctihub::store::pg {
+
+namespace {
+
+// Step i takes the schema from version i to version i+1. Append only: never
+// edit a step that has shipped. Version 1 holds what SQLite's schema 2 holds
+// (sqlite_schema.cc), with these differences: flags are smallints, ordered
+// text columns use the "C" collation (byte order, as SQLite's BINARY:
+// versions are Timestamp::Format(9) text and must compare as bytes whatever
+// the database's locale), and rows that SQLite orders by rowid carry a
+// `seq` identity column.
+const std::vector<const char*>& Steps() {
+  static const std::vector<const char*> steps = {
+      // 0 -> 1
+      R"sql(
+CREATE TABLE orgs(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL UNIQUE,
+  identity_id TEXT NOT NULL DEFAULT '');
+CREATE TABLE users(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL UNIQUE,
+  org_id BIGINT NOT NULL REFERENCES orgs(id),
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '',
+  disabled BOOLEAN NOT NULL DEFAULT false);
+CREATE TABLE tokens(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  revoked BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX tokens_user ON tokens(user_id);
+CREATE TABLE api_roots(
+  name TEXT COLLATE "C" PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  max_content_length BIGINT NOT NULL);
+CREATE TABLE collections(
+  seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  api_root TEXT COLLATE "C" NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  alias TEXT NOT NULL DEFAULT '',
+  readers TEXT NOT NULL DEFAULT '',
+  writers TEXT NOT NULL DEFAULT '');
+CREATE INDEX collections_root ON collections(api_root);
+-- One row per stored object version. date_added: microseconds, unique and
+-- strictly increasing in commit order (assigned under the objects advisory
+-- lock). The columns mean what they mean in SQLite (sqlite_schema.cc).
+CREATE TABLE objects(
+  date_added BIGINT PRIMARY KEY,
+  collection TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  version TEXT COLLATE "C" NOT NULL,
+  version_digits SMALLINT NOT NULL,
+  type TEXT COLLATE "C" NOT NULL,
+  spec_version TEXT COLLATE "C" NOT NULL,
+  is_latest SMALLINT NOT NULL,
+  is_first SMALLINT NOT NULL,
+  spec_latest SMALLINT NOT NULL,
+  json TEXT NOT NULL,
+  producer TEXT COLLATE "C" NOT NULL DEFAULT '',
+  tlp INTEGER NOT NULL DEFAULT -1,
+  pap INTEGER NOT NULL DEFAULT -1,
+  recipients TEXT NOT NULL DEFAULT '',
+  granular INTEGER NOT NULL DEFAULT 0,
+  facts SMALLINT NOT NULL DEFAULT 1);
+CREATE UNIQUE INDEX objects_id ON objects(collection, id, version);
+CREATE INDEX objects_added ON objects(collection, date_added);
+CREATE INDEX objects_type ON objects(collection, type, date_added);
+CREATE TABLE statuses(
+  id TEXT COLLATE "C" PRIMARY KEY,
+  api_root TEXT COLLATE "C" NOT NULL,
+  user_id BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  request_timestamp TEXT NOT NULL,
+  total_count BIGINT NOT NULL,
+  success_count BIGINT NOT NULL,
+  failure_count BIGINT NOT NULL,
+  pending_count BIGINT NOT NULL);
+CREATE INDEX statuses_pending ON statuses(status) WHERE status = 'pending';
+-- kind: 0 success, 1 failure, 2 pending.
+CREATE TABLE status_details(
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  status_id TEXT COLLATE "C" NOT NULL,
+  kind SMALLINT NOT NULL,
+  object_id TEXT COLLATE "C" NOT NULL,
+  version TEXT COLLATE "C" NOT NULL,
+  message TEXT NOT NULL DEFAULT '');
+CREATE INDEX status_details_obj ON status_details(status_id, object_id);
+)sql",
+  };
+  return steps;
+}
+
+constexpr const char* kVersionTable =
+    "CREATE TABLE IF NOT EXISTS ctihub_schema(version INTEGER NOT NULL)";
+
+Status TooNew(int version) {
+  return Unavailable("schema_too_new", "database schema version " + std::to_string(version) +
+                                           " is newer than this build knows (" +
+                                           std::to_string(LatestSchemaVersion()) +
+                                           "): upgrade ctihub");
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Steps().size()); }
+
+Result<int> CurrentSchemaVersion(Connection& conn) {
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows t, conn.Query("SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND "
+                         "tablename = 'ctihub_schema'"));
+  if (t.empty()) return 0;
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn.Query("SELECT max(version) FROM ctihub_schema"));
+  return r.empty() ? 0 : static_cast<int>(r.Int(0, 0));
+}
+
+Status MigrateSchema(Connection& conn) {
+  // Fast path: nothing to do, no lock taken.
+  CTIHUB_ASSIGN_OR_RETURN(int version, CurrentSchemaVersion(conn));
+  if (version == LatestSchemaVersion()) return Status::Ok();
+  if (version > LatestSchemaVersion()) return TooNew(version);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(conn));
+  CTIHUB_RETURN_IF_ERROR(conn.Run(kMigrationLockSql));
+  CTIHUB_RETURN_IF_ERROR(conn.Exec(kVersionTable));
+  // Re-read under the lock: another node may have migrated meanwhile.
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn.Query("SELECT max(version) FROM ctihub_schema"));
+  version = r.empty() ? 0 : static_cast<int>(r.Int(0, 0));
+  if (version > LatestSchemaVersion()) return TooNew(version);
+  for (; version < LatestSchemaVersion(); ++version) {
+    CTIHUB_RETURN_IF_ERROR(conn.Exec(Steps()[static_cast<size_t>(version)]));
+  }
+  CTIHUB_RETURN_IF_ERROR(conn.Exec("DELETE FROM ctihub_schema"));
+  CTIHUB_RETURN_IF_ERROR(
+      conn.Exec("INSERT INTO ctihub_schema(version) VALUES (" + std::to_string(version) + ")"));
+  return txn->Commit();
+}
+
+}  // namespace ctihub::store::pg

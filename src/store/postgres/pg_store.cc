@@ -1,0 +1,517 @@
+// PostgresStore: opening, identities (organisations, users, tokens), API
+// roots, collections and status resources. Objects live in pg_objects.cc.
+#include "store/postgres/pg_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/uuid.h"
+#include "store/checks.h"
+#include "store/columns.h"
+#include "store/postgres/pg_schema.h"
+
+namespace ctihub::store {
+
+using pg::Connection;
+using pg::Params;
+using pg::Rows;
+using pg::Transaction;
+
+namespace {
+
+constexpr const char* kUserColumns =
+    "SELECT u.id, u.name, u.org_id, o.name, u.role, u.password_hash, u.disabled "
+    "FROM users u JOIN orgs o ON o.id = u.org_id ";
+
+Result<User> ReadUser(const Rows& r, int i) {
+  User u;
+  u.id = r.Int(i, 0);
+  u.name = r.String(i, 1);
+  u.org_id = r.Int(i, 2);
+  u.org_name = r.String(i, 3);
+  auto role = ParseRole(r.Text(i, 4));
+  if (!role.ok()) return Internal("corrupt role in store for user " + u.name);
+  u.role = *role;
+  u.password_hash = r.String(i, 5);
+  u.disabled = r.Bool(i, 6);
+  return u;
+}
+
+constexpr const char* kTokenColumns =
+    "SELECT id, user_id, token_hash, label, created, revoked FROM tokens ";
+
+Result<ApiToken> ReadToken(const Rows& r, int i) {
+  ApiToken t;
+  t.id = r.Int(i, 0);
+  t.user_id = r.Int(i, 1);
+  t.token_hash = r.String(i, 2);
+  t.label = r.String(i, 3);
+  CTIHUB_ASSIGN_OR_RETURN(t.created, ParseStoredTimestamp(r.Text(i, 4)));
+  t.revoked = r.Bool(i, 5);
+  return t;
+}
+
+constexpr const char* kCollectionColumns =
+    "SELECT id, api_root, title, description, alias, readers, writers FROM collections ";
+
+Collection ReadCollection(const Rows& r, int i) {
+  Collection c;
+  c.id = r.String(i, 0);
+  c.api_root = r.String(i, 1);
+  c.title = r.String(i, 2);
+  c.description = r.String(i, 3);
+  c.alias = r.String(i, 4);
+  c.readers = SplitList(r.Text(i, 5));
+  c.writers = SplitList(r.Text(i, 6));
+  return c;
+}
+
+// Creates `schema` (when set) and brings its tables to this build's version.
+Status PrepareSchema(Connection& c, const PostgresOptions& opts) {
+  if (!opts.schema.empty()) {
+    if (opts.drop_schema_for_test) {
+      CTIHUB_RETURN_IF_ERROR(c.Exec("DROP SCHEMA IF EXISTS " + opts.schema + " CASCADE"));
+    }
+    Status created = c.Exec("CREATE SCHEMA IF NOT EXISTS " + opts.schema);
+    // Two nodes creating it at once: one of them sees the other's (unique violation).
+    if (!created.ok() && created.code() != ErrorCode::kConflict) return created;
+  }
+  if (opts.migrate) return pg::MigrateSchema(c);
+  CTIHUB_ASSIGN_OR_RETURN(int version, pg::CurrentSchemaVersion(c));
+  if (version > pg::LatestSchemaVersion()) return pg::MigrateSchema(c);  // says "too new"
+  if (version < pg::LatestSchemaVersion()) {
+    return Unavailable("schema_outdated", "database schema version " + std::to_string(version) +
+                                              " is older than this build's (" +
+                                              std::to_string(pg::LatestSchemaVersion()) +
+                                              "): run `ctihub migrate`");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ---- opening -------------------------------------------------------------------
+
+bool IsPostgresUrl(std::string_view text) {
+  return text.substr(0, 13) == "postgresql://" || text.substr(0, 11) == "postgres://";
+}
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& opts) {
+  CTIHUB_ASSIGN_OR_RETURN(auto s, PostgresStore::Open(opts));
+  return std::unique_ptr<Store>(std::move(s));
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& opts) {
+  if (opts.url.empty()) return InvalidArgument("bad_db_url", "postgres store: empty URL");
+  if (!opts.schema.empty() && !pg::ValidSchemaName(opts.schema)) {
+    return InvalidArgument("bad_db_schema", "schema name must match [a-z_][a-z0-9_]*");
+  }
+  std::unique_ptr<PostgresStore> s(new PostgresStore(opts));
+  if (s->opts_.max_batch_objects == 0) s->opts_.max_batch_objects = 1;
+  if (s->opts_.reader_connections < 1) s->opts_.reader_connections = 1;
+  CTIHUB_RETURN_IF_ERROR(s->Init());
+  return s;
+}
+
+Status PostgresStore::Init() {
+  CTIHUB_ASSIGN_OR_RETURN(admin_, Connection::Open(opts_.url, opts_.schema));
+  CTIHUB_RETURN_IF_ERROR(PrepareSchema(*admin_, opts_));
+  CTIHUB_ASSIGN_OR_RETURN(writer_conn_, Connection::Open(opts_.url, opts_.schema));
+  for (int i = 0; i < opts_.reader_connections; ++i) {
+    CTIHUB_ASSIGN_OR_RETURN(auto conn, Connection::Open(opts_.url, opts_.schema));
+    readers_.push_back(std::move(conn));
+  }
+  try {
+    writer_ = std::thread([this] { WriterLoop(); });
+  } catch (const std::exception& e) {
+    return Internal(std::string("postgres store: cannot start writer thread: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+PostgresStore::~PostgresStore() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+PostgresStore::ReaderLease::~ReaderLease() {
+  if (!conn_) return;
+  {
+    std::lock_guard<std::mutex> lock(store_.readers_mu_);
+    store_.readers_.push_back(std::move(conn_));
+  }
+  store_.readers_cv_.notify_one();
+}
+
+PostgresStore::ReaderLease PostgresStore::AcquireReader() {
+  std::unique_lock<std::mutex> lock(readers_mu_);
+  readers_cv_.wait(lock, [this] { return !readers_.empty(); });
+  auto conn = std::move(readers_.back());
+  readers_.pop_back();
+  return ReaderLease(*this, std::move(conn));
+}
+
+// ---- organisations and users ------------------------------------------------------
+
+Result<Organisation> PostgresStore::AddOrganisation(const Organisation& org) {
+  CTIHUB_RETURN_IF_ERROR(ValidateName("organisation", org.name));
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  auto r = admin_->Query("INSERT INTO orgs(name, identity_id) VALUES($1, $2) RETURNING id",
+                         Params().Text(org.name).Text(org.identity_id));
+  if (r.status().code() == ErrorCode::kConflict) {
+    return Conflict("org_exists", "organisation '" + org.name + "' already exists");
+  }
+  CTIHUB_RETURN_IF_ERROR(r.status());
+  Organisation out = org;
+  out.id = r->Int(0, 0);
+  return out;
+}
+
+Result<std::vector<Organisation>> PostgresStore::ListOrganisations() {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query("SELECT id, name, identity_id FROM orgs ORDER BY name"));
+  std::vector<Organisation> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back({r.Int(i, 0), r.String(i, 1), r.String(i, 2)});
+  return out;
+}
+
+Result<Organisation> PostgresStore::GetOrganisation(std::string_view name) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r,
+      conn->Query("SELECT id, name, identity_id FROM orgs WHERE name = $1", Params().Text(name)));
+  if (r.empty()) return NotFound("unknown_org", "no organisation '" + std::string(name) + "'");
+  return Organisation{r.Int(0, 0), r.String(0, 1), r.String(0, 2)};
+}
+
+Result<User> PostgresStore::AddUser(const User& user) {
+  CTIHUB_RETURN_IF_ERROR(ValidateName("user", user.name));
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows org, admin_->Query("SELECT name FROM orgs WHERE id = $1", Params().Int(user.org_id)));
+  if (org.empty()) {
+    return NotFound("unknown_org", "no organisation with id " + std::to_string(user.org_id));
+  }
+  auto r = admin_->Query(
+      "INSERT INTO users(name, org_id, role, password_hash, disabled) "
+      "VALUES($1, $2, $3, $4, $5 <> 0) RETURNING id",
+      Params()
+          .Text(user.name)
+          .Int(user.org_id)
+          .Text(RoleName(user.role))
+          .Text(user.password_hash)
+          .Int(user.disabled ? 1 : 0));
+  if (r.status().code() == ErrorCode::kConflict) {
+    return Conflict("user_exists", "user '" + user.name + "' already exists");
+  }
+  CTIHUB_RETURN_IF_ERROR(r.status());
+  User out = user;
+  out.id = r->Int(0, 0);
+  out.org_name = org.String(0, 0);
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return out;
+}
+
+Result<std::vector<User>> PostgresStore::ListUsers() {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn->Query(std::string(kUserColumns) + "ORDER BY u.name"));
+  std::vector<User> out;
+  for (int i = 0; i < r.size(); ++i) {
+    CTIHUB_ASSIGN_OR_RETURN(User u, ReadUser(r, i));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Result<User> PostgresStore::GetUser(std::string_view name) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query(std::string(kUserColumns) + "WHERE u.name = $1", Params().Text(name)));
+  if (r.empty()) return NotFound("unknown_user", "no user '" + std::string(name) + "'");
+  return ReadUser(r, 0);
+}
+
+Result<User> PostgresStore::GetUserById(int64_t id) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query(std::string(kUserColumns) + "WHERE u.id = $1", Params().Int(id)));
+  if (r.empty()) return NotFound("unknown_user", "no user with id " + std::to_string(id));
+  return ReadUser(r, 0);
+}
+
+Status PostgresStore::RemoveUser(std::string_view name) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  // Its tokens go with it (ON DELETE CASCADE).
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          admin_->Query("DELETE FROM users WHERE name = $1", Params().Text(name)));
+  if (r.Affected() == 0) return NotFound("unknown_user", "no user '" + std::string(name) + "'");
+  return Status::Ok();
+}
+
+Status PostgresStore::SetPassword(std::string_view user, std::string_view password_hash) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          admin_->Query("UPDATE users SET password_hash = $2 WHERE name = $1",
+                                        Params().Text(user).Text(password_hash)));
+  if (r.Affected() == 0) return NotFound("unknown_user", "no user '" + std::string(user) + "'");
+  return Status::Ok();
+}
+
+// ---- tokens --------------------------------------------------------------------
+
+Result<ApiToken> PostgresStore::AddToken(const ApiToken& token) {
+  if (token.token_hash.size() != 64) {
+    return InvalidArgument("bad_token_hash", "expected hex SHA-256 (64 characters)");
+  }
+  ApiToken out = token;
+  if (out.created == Timestamp()) out.created = Timestamp::Now();
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  auto r = admin_->Query(
+      "INSERT INTO tokens(user_id, token_hash, label, created, revoked) "
+      "VALUES($1, $2, $3, $4, $5 <> 0) RETURNING id",
+      Params()
+          .Int(out.user_id)
+          .Text(out.token_hash)
+          .Text(out.label)
+          .Text(out.created.Format(6))
+          .Int(out.revoked ? 1 : 0));
+  if (r.status().code() == ErrorCode::kConflict) {
+    // Either the user does not exist (foreign key) or the hash collides.
+    return NotFound("unknown_user_or_duplicate_token",
+                    "cannot add token for user id " + std::to_string(out.user_id));
+  }
+  CTIHUB_RETURN_IF_ERROR(r.status());
+  out.id = r->Int(0, 0);
+  return out;
+}
+
+Result<ApiToken> PostgresStore::FindTokenByHash(std::string_view token_hash) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn->Query(std::string(kTokenColumns) + "WHERE token_hash = $1",
+                                              Params().Text(token_hash)));
+  if (r.empty()) return NotFound("unknown_token", "no such token");
+  return ReadToken(r, 0);
+}
+
+Result<std::vector<ApiToken>> PostgresStore::ListTokens(int64_t user_id) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query(std::string(kTokenColumns) + "WHERE user_id = $1 ORDER BY id",
+                                      Params().Int(user_id)));
+  std::vector<ApiToken> out;
+  for (int i = 0; i < r.size(); ++i) {
+    CTIHUB_ASSIGN_OR_RETURN(ApiToken t, ReadToken(r, i));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status PostgresStore::RevokeToken(int64_t token_id) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, admin_->Query("UPDATE tokens SET revoked = true WHERE id = $1",
+                                                Params().Int(token_id)));
+  if (r.Affected() == 0) {
+    return NotFound("unknown_token", "no token with id " + std::to_string(token_id));
+  }
+  return Status::Ok();
+}
+
+// ---- API roots and collections ------------------------------------------------
+
+Status PostgresStore::PutApiRoot(const ApiRoot& root) {
+  CTIHUB_RETURN_IF_ERROR(ValidateName("api root", root.name));
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  return admin_->Run(
+      "INSERT INTO api_roots(name, title, description, max_content_length) "
+      "VALUES($1, $2, $3, $4) ON CONFLICT(name) DO UPDATE SET "
+      "title = excluded.title, description = excluded.description, "
+      "max_content_length = excluded.max_content_length",
+      Params()
+          .Text(root.name)
+          .Text(root.title)
+          .Text(root.description)
+          .Int(root.max_content_length));
+}
+
+Result<std::vector<ApiRoot>> PostgresStore::ListApiRoots() {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT name, title, description, max_content_length FROM api_roots "
+                          "ORDER BY name"));
+  std::vector<ApiRoot> out;
+  for (int i = 0; i < r.size(); ++i) {
+    out.push_back({r.String(i, 0), r.String(i, 1), r.String(i, 2), r.Int(i, 3)});
+  }
+  return out;
+}
+
+Result<Collection> PostgresStore::AddCollection(const Collection& c) {
+  CTIHUB_RETURN_IF_ERROR(ValidateAclEntries(c.readers));
+  CTIHUB_RETURN_IF_ERROR(ValidateAclEntries(c.writers));
+  if (c.title.empty()) return InvalidArgument("bad_collection", "title is required");
+  Collection out = c;
+  if (out.id.empty()) out.id = Uuid::V4().ToString();
+  if (!Uuid::Parse(out.id).ok()) return InvalidArgument("bad_collection", "id must be a UUID");
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  CTIHUB_ASSIGN_OR_RETURN(Rows root, admin_->Query("SELECT 1 FROM api_roots WHERE name = $1",
+                                                   Params().Text(out.api_root)));
+  if (root.empty()) return NotFound("unknown_api_root", "no API root '" + out.api_root + "'");
+  Status s = admin_->Run(
+      "INSERT INTO collections(id, api_root, title, description, alias, readers, writers) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7)",
+      Params()
+          .Text(out.id)
+          .Text(out.api_root)
+          .Text(out.title)
+          .Text(out.description)
+          .Text(out.alias)
+          .Text(JoinList(out.readers))
+          .Text(JoinList(out.writers)));
+  if (s.code() == ErrorCode::kConflict) {
+    return Conflict("collection_exists", "collection " + out.id + " already exists");
+  }
+  CTIHUB_RETURN_IF_ERROR(s);
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return out;
+}
+
+Result<std::vector<Collection>> PostgresStore::ListCollections(std::string_view api_root) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query(std::string(kCollectionColumns) +
+                                          "WHERE $1 = '' OR api_root = $1 ORDER BY api_root, seq",
+                                      Params().Text(api_root)));
+  std::vector<Collection> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(ReadCollection(r, i));
+  return out;
+}
+
+Result<Collection> PostgresStore::GetCollection(std::string_view api_root, std::string_view id) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query(std::string(kCollectionColumns) +
+                              "WHERE ($1 = '' OR api_root = $1) AND "
+                              "(id = $2 OR (alias <> '' AND alias = $2)) ORDER BY id <> $2 LIMIT 1",
+                          Params().Text(api_root).Text(id)));
+  if (r.empty()) return NotFound("unknown_collection", "no collection '" + std::string(id) + "'");
+  return ReadCollection(r, 0);
+}
+
+Status PostgresStore::RemoveCollection(std::string_view id) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  // Objects change: ordered with every other object write (pg_schema.h).
+  CTIHUB_RETURN_IF_ERROR(admin_->Run(pg::kObjectsLockSql));
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, admin_->Query("DELETE FROM collections WHERE id = $1", Params().Text(id)));
+  if (r.Affected() == 0) {
+    return NotFound("unknown_collection", "no collection '" + std::string(id) + "'");
+  }
+  CTIHUB_RETURN_IF_ERROR(
+      admin_->Run("DELETE FROM objects WHERE collection = $1", Params().Text(id)));
+  return txn->Commit();
+}
+
+// ---- status resources ----------------------------------------------------------
+
+Status PostgresStore::CreateStatus(const StatusResource& s) {
+  if (s.id.empty()) return InvalidArgument("bad_status", "empty id");
+  WriteRequest req;
+  req.new_status = std::make_unique<StatusResource>(s);
+  return Enqueue(std::move(req)).get().status();
+}
+
+// REQUIRES: a transaction open on `conn`.
+Status PostgresStore::InsertStatus(Connection& conn, const StatusResource& s) {
+  Status r = conn.Run(
+      "INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
+      "success_count, failure_count, pending_count) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      Params()
+          .Text(s.id)
+          .Text(s.api_root)
+          .Int(s.user_id)
+          .Text(s.status.empty() ? std::string_view("pending") : std::string_view(s.status))
+          .Text(s.request_timestamp.ToString())
+          .Int(s.total_count)
+          .Int(s.success_count)
+          .Int(s.failure_count)
+          .Int(s.pending_count));
+  if (r.code() == ErrorCode::kConflict) {
+    return Conflict("status_exists", "status " + s.id + " already exists");
+  }
+  CTIHUB_RETURN_IF_ERROR(r);
+  // Every detail in one statement, in order (seq follows the array order).
+  std::vector<int64_t> kinds;
+  std::vector<std::string> ids, versions, messages;
+  for (auto [kind, details] :
+       {std::pair<int64_t, const std::vector<StatusDetail>*>{0, &s.successes},
+        {1, &s.failures},
+        {2, &s.pendings}}) {
+    for (const auto& d : *details) {
+      kinds.push_back(kind);
+      ids.push_back(d.id);
+      versions.push_back(d.version);
+      messages.push_back(d.message);
+    }
+  }
+  if (kinds.empty()) return Status::Ok();
+  return conn.Run(
+      "INSERT INTO status_details(status_id, kind, object_id, version, message) "
+      "SELECT $1, k, o, v, m FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[]) "
+      "WITH ORDINALITY AS d(k, o, v, m, n) ORDER BY n",
+      Params().Text(s.id).IntArray(kinds).TextArray(ids).TextArray(versions).TextArray(messages));
+}
+
+Result<StatusResource> PostgresStore::GetStatus(std::string_view api_root, std::string_view id) {
+  auto conn = AcquireReader();
+  // One snapshot so the counts and the details agree.
+  CTIHUB_ASSIGN_OR_RETURN(auto txn,
+                          Transaction::Begin(*conn, "ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  StatusResource out;
+  {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Rows r, conn->Query("SELECT id, api_root, user_id, status, request_timestamp, total_count, "
+                            "success_count, failure_count, pending_count FROM statuses "
+                            "WHERE id = $1 AND ($2 = '' OR api_root = $2)",
+                            Params().Text(id).Text(api_root)));
+    if (r.empty()) return NotFound("unknown_status", "no status '" + std::string(id) + "'");
+    out.id = r.String(0, 0);
+    out.api_root = r.String(0, 1);
+    out.user_id = r.Int(0, 2);
+    out.status = r.String(0, 3);
+    CTIHUB_ASSIGN_OR_RETURN(out.request_timestamp, ParseStoredTimestamp(r.Text(0, 4)));
+    out.total_count = r.Int(0, 5);
+    out.success_count = r.Int(0, 6);
+    out.failure_count = r.Int(0, 7);
+    out.pending_count = r.Int(0, 8);
+  }
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT kind, object_id, version, message FROM status_details "
+                          "WHERE status_id = $1 ORDER BY seq",
+                          Params().Text(id)));
+  for (int i = 0; i < r.size(); ++i) {
+    StatusDetail d{r.String(i, 1), r.String(i, 2), r.String(i, 3)};
+    switch (r.Int(i, 0)) {
+      case 0:
+        out.successes.push_back(std::move(d));
+        break;
+      case 1:
+        out.failures.push_back(std::move(d));
+        break;
+      default:
+        out.pendings.push_back(std::move(d));
+        break;
+    }
+  }
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return out;
+}
+
+}  // namespace ctihub::store

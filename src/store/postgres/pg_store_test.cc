@@ -1,0 +1,285 @@
+// PostgreSQL-only store tests: schema versions, several nodes (stores) over
+// one database, binary-safe parameters, reconnecting. The Store contract
+// itself is tested by store_conformance_test.cc, which runs on PostgreSQL too.
+// Needs the test cluster (CTest fixture pg_cluster; testing/store_conformance.h).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/postgres/pg.h"
+#include "store/postgres/pg_schema.h"
+#include "store/postgres/postgres_store.h"
+#include "store/testing/store_conformance.h"
+
+namespace ctihub::store {
+namespace {
+
+using suite::Obj;
+using suite::OpenTestPostgresStore;
+using suite::TempDir;
+using suite::TestPostgresUrl;
+using suite::Uuid;
+
+std::string SchemaOf(const TempDir& dir) {
+  std::ifstream in(dir.path() + "/postgres-schema");
+  std::string schema;
+  std::getline(in, schema);
+  return schema;
+}
+
+// A raw connection to the test store's schema.
+std::unique_ptr<pg::Connection> Raw(const std::string& schema) {
+  auto url = TestPostgresUrl();
+  EXPECT_TRUE(url.ok()) << url.status().ToString();
+  if (!url.ok()) return nullptr;
+  auto c = pg::Connection::Open(*url, schema);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+// A store (a "node") with API root api1 and a collection; more nodes open the
+// same schema.
+class PgNodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto a = OpenTestPostgresStore(dir_.path());
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    a_ = std::move(*a);
+    auto b = OpenTestPostgresStore(dir_.path());
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    b_ = std::move(*b);
+    ASSERT_TRUE(a_->PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
+    auto c = a_->AddCollection(Collection{"", "api1", "Main", "", "main", {"org:*"}, {}});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collection_ = c->id;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> a_, b_;
+  std::string collection_;
+};
+
+TEST(PgStoreTest, UnreachableServerIsUnavailable) {
+  PostgresOptions o;
+  TempDir dir;
+  o.url = "postgresql:///postgres?host=" + dir.path() + "&connect_timeout=2";
+  auto s = OpenPostgresStore(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(s.status().name(), "db_unavailable");
+}
+
+TEST(PgStoreTest, BadSchemaNameIsRefused) {
+  PostgresOptions o;
+  o.url = "postgresql:///x";
+  o.schema = "x; DROP TABLE objects";
+  auto s = OpenPostgresStore(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().name(), "bad_db_schema");
+}
+
+TEST(PgStoreTest, SchemaIsVersionedAndANewerOneIsRefused) {
+  TempDir dir;
+  {
+    auto s = OpenTestPostgresStore(dir.path());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  auto raw = Raw(SchemaOf(dir));
+  ASSERT_NE(raw, nullptr);
+  auto v = pg::CurrentSchemaVersion(*raw);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, pg::LatestSchemaVersion());
+  // A newer build migrated the database: this one refuses it and changes nothing.
+  ASSERT_TRUE(raw->Exec("UPDATE ctihub_schema SET version = version + 1").ok());
+  auto s = OpenTestPostgresStore(dir.path());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(s.status().name(), "schema_too_new");
+  EXPECT_NE(s.status().message().find("newer than this build"), std::string::npos);
+  EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion() + 1);
+}
+
+TEST(PgStoreTest, WithoutMigrateAnOlderSchemaIsRefused) {
+  TempDir dir;
+  {
+    auto s = OpenTestPostgresStore(dir.path());  // creates the (empty) schema at latest
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  auto raw = Raw(SchemaOf(dir));
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Exec("UPDATE ctihub_schema SET version = 0").ok());
+  PostgresOptions o;
+  o.migrate = false;
+  auto s = OpenTestPostgresStore(dir.path(), o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().name(), "schema_outdated");
+}
+
+TEST(PgStoreTest, NodesStartingTogetherMigrateOnce) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/postgres-schema") << "";  // no drop: both open the same schema
+  std::vector<Result<std::unique_ptr<Store>>> opened;
+  std::mutex mu;
+  std::vector<std::thread> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.emplace_back([&] {
+      auto s = OpenTestPostgresStore(dir.path());
+      std::lock_guard<std::mutex> lock(mu);
+      opened.push_back(std::move(s));
+    });
+  }
+  for (auto& t : nodes) t.join();
+  for (auto& s : opened) EXPECT_TRUE(s.ok()) << s.status().ToString();
+}
+
+// Text parameters travel in binary form with their lengths: quotes,
+// backslashes, braces, commas and non-ASCII arrive exactly, in scalars and in
+// the arrays of a batch; a NUL byte is refused, never cut off.
+TEST_F(PgNodesTest, ParametersAreBinarySafe) {
+  NewObject o = Obj("indicator--" + Uuid(1), "2024-01-01T00:00:00Z");
+  o.json = R"({"name":"a \"quoted\" {brace}, back\\slash ' é ✓ NULL","x":"\\N"})";
+  o.access.producer = "identity--\"{,}\\";
+  o.access.recipient_orgs = {"a,b", "{c}", "\"d\""};
+  auto w = a_->WriteObjects(collection_, {o}, "").get();
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ObjectQuery q;
+  q.collection_id = collection_;
+  auto page = b_->QueryObjects(q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0].json, o.json);
+  EXPECT_EQ(page->objects[0].access.producer, o.access.producer);
+  EXPECT_EQ(page->objects[0].access.recipient_orgs, o.access.recipient_orgs);
+
+  NewObject bad = Obj("indicator--" + Uuid(2), "2024-01-01T00:00:00Z");
+  bad.json = std::string("{\"a\":\"x") + '\0' + "y\"}";
+  auto r = a_->WriteObjects(collection_, {bad}, "").get();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(b_->CountObjects().value(), 1);
+}
+
+// A status written through one node reads the same through another.
+TEST_F(PgNodesTest, StatusWrittenOnOneNodeIsVisibleOnAnother) {
+  StatusResource s;
+  s.id = Uuid(900);
+  s.api_root = "api1";
+  s.status = "pending";
+  s.total_count = 1;
+  s.pending_count = 1;
+  s.pendings = {{"indicator--" + Uuid(1), "2024-01-01T00:00:00.000Z", ""}};
+  ASSERT_TRUE(a_->CreateStatus(s).ok());
+  EXPECT_EQ(b_->GetStatus("api1", s.id)->status, "pending");
+  ASSERT_TRUE(
+      a_->WriteObjects(collection_, {Obj("indicator--" + Uuid(1), "2024-01-01T00:00:00Z")}, s.id)
+          .get()
+          .ok());
+  auto st = b_->GetStatus("api1", s.id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "complete");
+  EXPECT_EQ(st->success_count, 1);
+}
+
+// The out-of-order-commit gap: two nodes write at once while a reader pages
+// with added_after / next. date_added is assigned under the objects advisory
+// lock held through COMMIT, so a version committed after the reader's page
+// always has a larger date_added than the page's last one: every version is
+// seen exactly once, in increasing date_added order. Node A pauses before
+// each COMMIT, the moment at which, without the lock, node B's later dates
+// would commit first and the reader would page past A's earlier ones (it
+// does: this test fails with the lock taken out).
+TEST_F(PgNodesTest, PagingWhileTwoNodesWriteNeverSkipsAVersion) {
+  PostgresOptions slow;
+  slow.before_commit_for_test = [] { std::this_thread::sleep_for(std::chrono::milliseconds(10)); };
+  auto a = OpenTestPostgresStore(dir_.path(), slow);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  a_ = std::move(*a);
+  constexpr int kBatches = 30, kPerBatch = 20;
+  std::atomic<int> writers_done{0};
+  auto write = [&](Store* node, int base) {
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<NewObject> objs;
+      for (int i = 0; i < kPerBatch; ++i) {
+        // Objects without a version: their version is their date_added.
+        objs.push_back(Obj("indicator--" + Uuid(base + b * kPerBatch + i), ""));
+      }
+      auto r = node->WriteObjects(collection_, std::move(objs), "").get();
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ++writers_done;
+  };
+  std::thread on_a(write, a_.get(), 0);
+  std::thread on_b(write, b_.get(), 100000);
+
+  auto reader = OpenTestPostgresStore(dir_.path());
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  std::map<std::string, int> seen;
+  ObjectQuery q;
+  q.collection_id = collection_;
+  q.version_all = true;
+  q.limit = 7;
+  int64_t last = -1;
+  for (int guard = 0; reader.ok() && guard < 100000; ++guard) {
+    const bool finished = writers_done.load() == 2;
+    auto page = (*reader)->QueryObjects(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) break;  // the writers are still joined below
+    for (const auto& o : page->objects) {
+      ++seen[o.id];
+      EXPECT_GT(o.date_added_us, last);
+      last = o.date_added_us;
+    }
+    if (!page->objects.empty()) {
+      q.next = page->more ? page->next : "";
+      q.added_after_us = last;
+    }
+    if (!page->more && finished) break;
+  }
+  on_a.join();
+  on_b.join();
+  EXPECT_EQ(seen.size(), size_t{2 * kBatches * kPerBatch});
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+}
+
+// A node whose sessions the server ended (a restart, a failover) answers
+// Unavailable at most once per connection, then reconnects by itself.
+TEST_F(PgNodesTest, ReconnectsAfterTheServerEndsItsSessions) {
+  ASSERT_TRUE(
+      a_->WriteObjects(collection_, {Obj("indicator--" + Uuid(1), "2024-01-01T00:00:00Z")}, "")
+          .get()
+          .ok());
+  auto raw = Raw(SchemaOf(dir_));
+  ASSERT_NE(raw, nullptr);
+  // Only this test's sessions (other tests run beside it on the same cluster):
+  // a_'s and b_'s admin, writer and reader connections.
+  auto ended = raw->Query(
+      "WITH target AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE "
+      "pid <> pg_backend_pid() AND application_name = $1) "
+      "SELECT count(*) FROM target WHERE pg_terminate_backend(pid)",
+      pg::Params().Text("ctihub/" + SchemaOf(dir_)));
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_GE(ended->Int(0, 0), 4);
+  // Each of a_'s connections may fail once; afterwards every call works again.
+  bool recovered = false;
+  for (int attempt = 0; attempt < 10 && !recovered; ++attempt) {
+    auto w = a_->WriteObjects(collection_,
+                              {Obj("indicator--" + Uuid(2 + attempt), "2024-01-01T00:00:00Z")}, "")
+                 .get();
+    auto n = a_->CountObjects();
+    auto org = a_->ListOrganisations();
+    recovered = w.ok() && n.ok() && org.ok();
+    if (!w.ok()) {
+      EXPECT_EQ(w.status().code(), ErrorCode::kUnavailable) << w.status().ToString();
+    }
+  }
+  EXPECT_TRUE(recovered);
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(a_->CountObjects().ok());
+}
+
+}  // namespace
+}  // namespace ctihub::store
