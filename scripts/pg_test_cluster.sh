@@ -3,6 +3,9 @@
 #
 #   scripts/pg_test_cluster.sh start STATE_DIR   initdb + start; writes STATE_DIR/url
 #   scripts/pg_test_cluster.sh stop STATE_DIR    stop it and delete its files (idempotent)
+#   scripts/pg_test_cluster.sh server-stop|server-start STATE_DIR
+#                                                 stop / start the server, keeping its data
+#                                                 (fault tests: the database goes away)
 #
 # The cluster lives in a fresh directory under ${TMPDIR:-/tmp} (its path is kept in
 # STATE_DIR/datadir) and listens only on a unix socket in that directory: no TCP port,
@@ -16,7 +19,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop STATE_DIR" >&2
+  echo "usage: $0 start|stop|server-stop|server-start STATE_DIR" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
@@ -59,6 +62,24 @@ stop_cluster() {
   rm -f "$state/datadir" "$state/url"
 }
 
+server_options() {
+  local base=$1
+  echo "-c listen_addresses='' -c unix_socket_directories='$base' -c fsync=off \
+        -c full_page_writes=off -c max_connections=200 -c shared_buffers=128MB"
+}
+
+server_ctl() {
+  local action=$1 base bin
+  base=$(cat "$state/datadir")
+  bin=$(pg_bin)
+  if [ "$action" = stop ]; then
+    as_owner "$bin/pg_ctl" -D "$base/data" -m fast -w -t 30 stop >/dev/null
+  else
+    as_owner "$bin/pg_ctl" -D "$base/data" -l "$base/server.log" -w -t 60 \
+      -o "$(server_options "$base")" start >/dev/null
+  fi
+}
+
 start_cluster() {
   mkdir -p "$state"
   stop_cluster # a cluster left by an interrupted run
@@ -75,9 +96,7 @@ start_cluster() {
     return 1
   fi
   if ! as_owner "$bin/pg_ctl" -D "$base/data" -l "$base/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -c unix_socket_directories='$base' -c fsync=off \
-        -c full_page_writes=off -c max_connections=200 -c shared_buffers=128MB" \
-    start >/dev/null; then
+    -o "$(server_options "$base")" start >/dev/null; then
     cat "$base/server.log" >&2 || true
     echo "pg_test_cluster: the server did not start" >&2
     return 1
@@ -89,5 +108,7 @@ start_cluster() {
 case "$cmd" in
   start) start_cluster ;;
   stop) stop_cluster ;;
+  server-stop) server_ctl stop ;;
+  server-start) server_ctl start ;;
   *) usage ;;
 esac

@@ -6,6 +6,8 @@
 # and reports server RSS. Every loop is bounded; the server is stopped at the end.
 # CTIHUB_BENCH_POST_CONNECTIONS=N POSTs over N connections at once (default 1).
 # CTIHUB_BENCH_INGEST_ONLY=1 stops after the ingest figure.
+# CTIHUB_BENCH_DB=postgresql://... runs the hub on that PostgreSQL database (--db; its
+# public schema is emptied first) instead of the SQLite file in the temp dir.
 set -euo pipefail
 build=${1:-build/release}
 objects=${2:-${CTIHUB_BENCH_OBJECTS:-1000000}}
@@ -14,14 +16,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-"$bin" init --data "$tmp" >/dev/null
-"$bin" org add bench --data "$tmp" >/dev/null
-printf 'bench-password-123' | "$bin" user add bench --org bench --role admin --password-stdin --data "$tmp" >/dev/null
-"$bin" api-root add api --title "Bench root" --data "$tmp" >/dev/null
-coll=$("$bin" collection add --root api --title bench --readers bench --writers bench --data "$tmp" | grep -Eo '[0-9a-f]{8}-[0-9a-f-]{27}' | head -1)
-token=$("$bin" token create --user bench --data "$tmp" | grep -Eo 'cth_[A-Za-z0-9_-]+' | head -1)
+db=()
+if [ -n "${CTIHUB_BENCH_DB:-}" ]; then
+  psql "$CTIHUB_BENCH_DB" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' >/dev/null
+  db=(--db "$CTIHUB_BENCH_DB")
+fi
+"$bin" init --data "$tmp" "${db[@]}" >/dev/null
+"$bin" org add bench --data "$tmp" "${db[@]}" >/dev/null
+printf 'bench-password-123' | "$bin" user add bench --org bench --role admin --password-stdin --data "$tmp" "${db[@]}" >/dev/null
+"$bin" api-root add api --title "Bench root" --data "$tmp" "${db[@]}" >/dev/null
+coll=$("$bin" collection add --root api --title bench --readers bench --writers bench --data "$tmp" "${db[@]}" | grep -Eo '[0-9a-f]{8}-[0-9a-f-]{27}' | head -1)
+token=$("$bin" token create --user bench --data "$tmp" "${db[@]}" | grep -Eo 'cth_[A-Za-z0-9_-]+' | head -1)
 
-"$bin" serve --data "$tmp" --listen 127.0.0.1:0 >"$tmp/server.log" 2>&1 &
+"$bin" serve --data "$tmp" "${db[@]}" --listen 127.0.0.1:0 >"$tmp/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
   port=$(grep -Eo 'listening on https?://127\.0\.0\.1:[0-9]+' "$tmp/server.log" | grep -Eo '[0-9]+$' || true)

@@ -68,6 +68,14 @@ Status Denied(std::string_view reason) {
   return Unauthenticated("unauthenticated", std::string(reason));
 }
 
+// A lookup that found nothing denies; a store that could not answer (its
+// database unreachable) is the store's error, so the caller answers 503 and
+// never tells a valid user that their credentials are wrong.
+Status DeniedUnlessStoreFailed(const Status& lookup, std::string_view reason) {
+  if (lookup.code() == ErrorCode::kNotFound) return Denied(reason);
+  return lookup;
+}
+
 // A valid hash to verify against when the user does not exist, so that
 // unknown and known users take the same time.
 const std::string& DummyHash() {
@@ -189,10 +197,11 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
       return Denied("malformed bearer token");
     }
     auto token = store_.FindTokenByHash(Sha256Hex(secret));
-    if (!token.ok()) return Denied("unknown token");
+    if (!token.ok()) return DeniedUnlessStoreFailed(token.status(), "unknown token");
     if (token->revoked) return Denied("revoked token");
     auto user = store_.GetUserById(token->user_id);
-    if (!user.ok() || user->disabled) return Denied("token user unknown or disabled");
+    if (!user.ok()) return DeniedUnlessStoreFailed(user.status(), "token user unknown");
+    if (user->disabled) return Denied("token user disabled");
     return PrincipalOf(*user);
   }
 
@@ -200,6 +209,7 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     std::string key = Sha256Hex(header);
     if (auto hit = cache_->Find(key)) {
       auto user = store_.GetUserById(hit->user_id);
+      if (!user.ok() && user.status().code() != ErrorCode::kNotFound) return user.status();
       if (user.ok() && !user->disabled && user->password_hash == hit->password_hash) {
         return PrincipalOf(*user);
       }
@@ -216,6 +226,10 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     std::string_view name(decoded->data(), colon);
     std::string_view password = std::string_view(*decoded).substr(colon + 1);
     auto user = store_.GetUser(name);
+    if (!user.ok() && user.status().code() != ErrorCode::kNotFound) {
+      sodium_memzero(decoded->data(), decoded->size());
+      return user.status();
+    }
     bool ok;
     if (user.ok() && !user->password_hash.empty()) {
       ok = VerifyPassword(user->password_hash, password);

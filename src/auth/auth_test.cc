@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "store/testing/fault_injecting_store.h"
+
 namespace ctihub::auth {
 namespace {
 
@@ -119,6 +121,29 @@ TEST_F(AuthTest, BearerTokensAndRevocation) {
   EXPECT_FALSE(auth_->Authenticate("Bearer cth_unknown").ok());
   ASSERT_TRUE(store_->RevokeToken(t->token.id).ok());
   EXPECT_FALSE(auth_->Authenticate("Bearer " + t->secret).ok());
+}
+
+// A store that cannot answer (its database down) is not a wrong credential:
+// its error comes back (the server answers 503), never "unauthenticated".
+TEST_F(AuthTest, StoreFailureIsNotADeniedLogin) {
+  auto t = CreateToken(*store_, alice_, "ci");
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(auth_->Authenticate(Basic("alice:s3cret")).ok());  // now cached
+  store::FaultInjectingStore faulty(*store_);
+  Authenticator auth(faulty);
+  const store::StoreOp ops[] = {store::StoreOp::kFindTokenByHash, store::StoreOp::kGetUserById,
+                                store::StoreOp::kGetUser};
+  for (auto op : ops) faulty.Fail(op, Unavailable("db_unavailable", "down"));
+  auto bearer = auth.Authenticate("Bearer " + t->secret);
+  ASSERT_FALSE(bearer.ok());
+  EXPECT_EQ(bearer.status().code(), ErrorCode::kUnavailable);
+  auto basic = auth.Authenticate(Basic("alice:s3cret"));
+  ASSERT_FALSE(basic.ok());
+  EXPECT_EQ(basic.status().code(), ErrorCode::kUnavailable);
+  for (auto op : ops) faulty.Heal(op);
+  EXPECT_TRUE(auth.Authenticate("Bearer " + t->secret).ok());
+  EXPECT_TRUE(auth.Authenticate(Basic("alice:s3cret")).ok());
+  EXPECT_EQ(auth.Authenticate("Bearer cth_unknown").status().code(), ErrorCode::kUnauthenticated);
 }
 
 // The OASIS TAXII client's token authentication sends "Token <secret>":

@@ -23,6 +23,7 @@
 #include "core/json.h"
 #include "core/uuid.h"
 #include "policy/model.h"
+#include "store/postgres/postgres_store.h"
 
 namespace ctihub::cli {
 namespace {
@@ -41,19 +42,29 @@ int Fail(const std::string& msg) {
 // Options every hub command shares.
 struct HubFlags {
   std::string data = kDefaultDataDir;
+  std::string db;  // postgresql://... (HubOpenOptions::db_url)
   bool json = false;
+
+  HubOpenOptions Open() const {
+    HubOpenOptions o;
+    o.db_url = db;
+    return o;
+  }
 };
 
 void AddDataOption(CLI::App* cmd, HubFlags& f) {
   cmd->add_option("--data", f.data, "hub data directory (database: DIR/ctihub.db)")
       ->capture_default_str();
+  cmd->add_option("--db", f.db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db; the data "
+                  "directory keeps the node's own files");
 }
 
 // Runs `body` with the opened store and stores its exit code.
 template <typename Body>
 void SetRun(CLI::App* cmd, int* exit_code, const std::shared_ptr<HubFlags>& flags, Body body) {
   cmd->callback([exit_code, flags, body]() {
-    auto store = OpenHubStore(flags->data);
+    auto store = OpenHubStore(flags->data, flags->Open());
     if (!store.ok()) {
       *exit_code = Fail(store.status());
       return;
@@ -172,7 +183,7 @@ template <typename Body>
 void SetRunAudited(CLI::App* cmd, int* exit_code, const std::shared_ptr<HubFlags>& flags,
                    Body body) {
   cmd->callback([exit_code, flags, body]() {
-    auto store = OpenHubStore(flags->data);
+    auto store = OpenHubStore(flags->data, flags->Open());
     if (!store.ok()) {
       *exit_code = Fail(store.status());
       return;
@@ -268,14 +279,15 @@ void RegisterInit(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("init", "create the data directory and database (idempotent)");
   AddDataOption(cmd, *flags);
   cmd->callback([exit_code, flags]() {
-    HubOpenOptions o;
+    HubOpenOptions o = flags->Open();
     o.create = true;
+    o.migrate = true;
     auto store = OpenHubStore(flags->data, o);
     if (!store.ok()) {
       *exit_code = Fail(store.status());
       return;
     }
-    std::printf("hub database ready: %s\n", DatabasePath(flags->data).c_str());
+    std::printf("hub database ready: %s\n", StoreDescription(flags->data, flags->db).c_str());
     auto key = InitAuditTrail(flags->data);
     if (!key.ok()) {
       *exit_code = Fail(key.status());
@@ -285,6 +297,36 @@ void RegisterInit(CLI::App& app, int* exit_code) {
         "audit public key: %s (pinned in %s/audit.pub; keep a copy elsewhere and check "
         "the trail with `ctihub audit verify --pubkey %s`)\n",
         key->c_str(), flags->data.c_str(), key->c_str());
+    *exit_code = kExitOk;
+  });
+}
+
+// ---- migrate -------------------------------------------------------------------
+
+// PostgreSQL only: a SQLite database migrates itself when opened, while a
+// node refuses an older PostgreSQL schema (other nodes may still run the old
+// build) until an operator migrates it once, here.
+void RegisterMigrate(CLI::App& app, int* exit_code) {
+  auto db = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "migrate", "bring a PostgreSQL database's schema up to this build's (idempotent)");
+  cmd->add_option("--db", *db, "PostgreSQL database (postgresql://...)")->required();
+  cmd->callback([exit_code, db]() {
+    if (!store::IsPostgresUrl(*db)) {
+      *exit_code = Fail(InvalidArgument("bad_db_url", "--db takes a postgresql:// URL"));
+      return;
+    }
+    store::PostgresOptions po;
+    po.url = *db;
+    po.migrate = true;
+    po.reader_connections = 1;
+    auto opened = store::OpenPostgresStore(po);
+    if (!opened.ok()) {
+      *exit_code = Fail(opened.status());
+      return;
+    }
+    std::printf("schema of %s at version %d\n", StoreDescription("", *db).c_str(),
+                store::PostgresSchemaVersion());
     *exit_code = kExitOk;
   });
 }
@@ -773,6 +815,7 @@ void RegisterCollection(CLI::App& app, int* exit_code) {
 
 void RegisterHubCommands(CLI::App& app, int* exit_code) {
   RegisterInit(app, exit_code);
+  RegisterMigrate(app, exit_code);
   RegisterOrg(app, exit_code);
   RegisterUser(app, exit_code);
   RegisterToken(app, exit_code);

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "cli/hub_context.h"
+#include "store/postgres/postgres_store.h"
 
 namespace ctihub::cli {
 
@@ -24,6 +25,18 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
                     (pid.empty() ? std::string("unknown") : pid) + ", lock " + path + ")");
   }
   return std::unique_ptr<DataDirLock>(new DataDirLock(std::move(*lock)));
+}
+
+std::string StoreDescription(const std::string& data_dir, const std::string& db_url) {
+  if (db_url.empty()) return DatabasePath(data_dir);
+  // postgresql://user:secret@host/db -> postgresql://user@host/db
+  const size_t scheme = db_url.find("://");
+  const size_t at = db_url.find('@');
+  const size_t colon = db_url.find(':', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme != std::string::npos && at != std::string::npos && colon < at) {
+    return db_url.substr(0, colon) + db_url.substr(at);
+  }
+  return db_url;
 }
 
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
@@ -48,8 +61,24 @@ Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
     } else if (!fs::is_directory(data_dir, ec)) {
       return InvalidArgument(data_dir + " exists and is not a directory");
     }
+  } else if (!opts.db_url.empty()) {
+    if (!fs::is_directory(data_dir, ec)) {
+      return NotFound("no hub data directory " + data_dir + " (run `ctihub init --data " +
+                      data_dir + " --db URL`)");
+    }
   } else if (!fs::exists(db, ec)) {
     return NotFound("no hub database at " + db + " (run `ctihub init --data " + data_dir + "`)");
+  }
+  if (!opts.db_url.empty()) {
+    if (!store::IsPostgresUrl(opts.db_url)) {
+      return InvalidArgument("bad_db_url", "--db takes a postgresql:// URL");
+    }
+    store::PostgresOptions po;
+    po.url = opts.db_url;
+    po.reader_connections = opts.reader_connections;
+    po.max_batch_objects = opts.max_batch_objects;
+    po.migrate = opts.migrate;
+    return store::OpenPostgresStore(po);
   }
   store::SqliteOptions so;
   so.path = db;

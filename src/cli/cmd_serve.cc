@@ -54,6 +54,7 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   auto lock = DataDirLock::Acquire(cfg.data);
   if (!lock.ok()) return Fail(lock.status().NamedMessage());
   HubOpenOptions open;
+  open.db_url = cfg.db;
   open.create = false;
   open.reader_connections = static_cast<int>(std::max<int64_t>(4, cfg.threads));
   auto store = OpenHubStore(cfg.data, open);
@@ -184,6 +185,9 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   };
   using C = http::ServeConfig;
   opt("--data", &C::data, "hub data directory (database: DIR/ctihub.db; default ./var)");
+  opt("--db", &C::db,
+      "PostgreSQL database (postgresql://...) shared by several nodes, instead of "
+      "DIR/ctihub.db");
   opt("--listen", &C::listen, "HOST:PORT to listen on (default 127.0.0.1:8443; port 0 = any)");
   opt("--tls-cert", &C::tls_cert, "PEM certificate chain: serve HTTPS");
   opt("--tls-key", &C::tls_key, "PEM private key of --tls-cert");

@@ -19,8 +19,18 @@ inline constexpr const char* kDatabaseFile = "ctihub.db";
 
 // DIR/ctihub.db
 std::string DatabasePath(const std::string& data_dir);
+// What a command's output calls the store: the PostgreSQL URL without its
+// password, else DIR/ctihub.db.
+std::string StoreDescription(const std::string& data_dir, const std::string& db_url);
 
 struct HubOpenOptions {
+  // postgresql://... : the hub's store is that PostgreSQL database (shared by
+  // many nodes); files that stay per node (policy, audit trail, TLS keys, the
+  // serve lock) remain under the data directory. Empty: DIR/ctihub.db.
+  std::string db_url;
+  // PostgreSQL: migrate an older schema (init, migrate); false refuses it
+  // with "run `ctihub migrate`". A newer schema is always refused.
+  bool migrate = false;
   bool create = false;         // create DIR (mode 0700) and the database if missing
   int reader_connections = 1;  // the CLI needs one; a server wants more
   size_t max_batch_objects = 20000;
@@ -41,8 +51,11 @@ class DataDirLock {
   std::unique_ptr<FileLock> lock_;
 };
 
-// Opens (and migrates) the store of `data_dir`. NotFound with a hint to run
-// `ctihub init` when the database does not exist and create is false.
+// Opens (and, for SQLite, migrates) the store of `data_dir`, or the
+// PostgreSQL database of opts.db_url. NotFound with a hint to run `ctihub
+// init` when the data directory (or its SQLite database) does not exist and
+// create is false; InvalidArgument "bad_db_url" for a --db that is not a
+// postgresql:// URL.
 Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
                                                    const HubOpenOptions& opts = {});
 

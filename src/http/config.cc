@@ -44,6 +44,8 @@ Status LoadServeConfig(const std::string& path, ServeConfig& cfg) {
     std::string_view key = k.str();
     if (key == "data")
       str(node, key, cfg.data);
+    else if (key == "db")
+      str(node, key, cfg.db);
     else if (key == "listen")
       str(node, key, cfg.listen);
     else if (key == "tls_cert")

@@ -28,6 +28,7 @@ namespace ctihub::http {
 
 struct ServeConfig {
   std::string data = "./var";
+  std::string db;  // postgresql://...: the shared PostgreSQL store (else DATA/ctihub.db)
   std::string listen = "127.0.0.1:8443";
   std::string tls_cert;
   std::string tls_key;

@@ -847,6 +847,18 @@ class Server::Impl {
         if (req.method != "GET" && req.method != "HEAD") {
           r = taxii::ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
         }
+        // A hub whose store cannot be reached serves nothing: unhealthy (503),
+        // so a load balancer sends its clients to another node.
+        if (r.status == 200 && !metrics) {
+          if (Status db = store_.Ping(); !db.ok()) {
+            r.status = 503;
+            r.content_type = "text/plain; charset=utf-8";
+            r.body = "unhealthy: " + std::string(db.name()) + "\n";
+            r.route = route;
+            r.user = user;
+            return r;
+          }
+        }
         std::vector<std::string> problems;
         if (r.status == 200 && opts_.problems) problems = opts_.problems();
         if (r.status == 200 && !metrics) {

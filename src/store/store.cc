@@ -27,6 +27,8 @@ Result<Role> ParseRole(std::string_view s) {
                                          "' (admin, publisher, reader, auditor, hub-auditor)");
 }
 
+Status Store::Ping() { return Status::Ok(); }
+
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
   return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }

@@ -312,6 +312,11 @@ class Store {
   // Counters for /metrics.
   virtual Result<int64_t> CountObjects() = 0;
 
+  // Whether the backend can serve requests now (/healthz): Unavailable
+  // "db_unavailable" when its database server cannot be reached. The default
+  // answers OK: an embedded backend has no server to lose.
+  virtual Status Ping();
+
   // A collection's CollectionState (zeros for an unknown or empty one): one
   // indexed aggregate in SQLite. Backends without it answer Unavailable (the
   // export then has no ETag).

@@ -758,6 +758,11 @@ std::optional<Response> Service::Authenticate(Call& call) {
     return std::nullopt;
   }
   auto p = authenticate_(call.req.authorization);
+  if (!p.ok() && p.status().code() == ErrorCode::kUnavailable) {
+    // The credentials could not be checked (the store is unreachable): not a failed login.
+    return ErrorResponse(503, p.status().name(), "Service Unavailable",
+                         "the hub cannot check credentials now; retry later");
+  }
   if (!p.ok()) {
     ctx.login_failed = true;
     ctx.attempted_user = auth::BasicUserName(call.req.authorization);

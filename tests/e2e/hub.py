@@ -83,8 +83,9 @@ class Response:
 
 
 class Hub:
-    def __init__(self, ctihub, name="hub", keep=False):
+    def __init__(self, ctihub, name="hub", keep=False, db=None):
         self.ctihub = ctihub
+        self.db = db  # postgresql://... : every command and the server get --db
         self.dir = tempfile.mkdtemp(prefix="ctihub-e2e-%s-" % name)
         self.data = os.path.join(self.dir, "var")
         self.proc = None
@@ -98,7 +99,8 @@ class Hub:
 
     # ---- admin CLI ----
     def cli(self, *args, stdin=None, check_rc=True):
-        r = subprocess.run([self.ctihub] + list(args) + ["--data", self.data], input=stdin,
+        extra = ["--db", self.db] if self.db else []
+        r = subprocess.run([self.ctihub] + list(args) + ["--data", self.data] + extra, input=stdin,
                            capture_output=True, text=True, timeout=60)
         if check_rc and r.returncode != 0:
             raise RuntimeError("ctihub %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
@@ -131,6 +133,8 @@ class Hub:
     # ---- server ----
     def start(self, *extra):
         args = [self.ctihub, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--threads", "2"]
+        if self.db:
+            args += ["--db", self.db]
         args += list(extra)
         self.stderr_file = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file)

@@ -687,6 +687,12 @@ Result<int64_t> PostgresStore::CountObjects() {
   return r.Int(0, 0);
 }
 
+// One round trip on a reader connection (reconnecting it if the server came back).
+Status PostgresStore::Ping() {
+  auto conn = AcquireReader();
+  return conn->Run("SELECT 1");
+}
+
 Result<CollectionState> PostgresStore::CollectionStateOf(std::string_view collection_id) {
   auto conn = AcquireReader();
   CTIHUB_ASSIGN_OR_RETURN(Rows r,

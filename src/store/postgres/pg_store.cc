@@ -92,6 +92,8 @@ Status PrepareSchema(Connection& c, const PostgresOptions& opts) {
 
 // ---- opening -------------------------------------------------------------------
 
+int PostgresSchemaVersion() { return pg::LatestSchemaVersion(); }
+
 bool IsPostgresUrl(std::string_view text) {
   return text.substr(0, 13) == "postgresql://" || text.substr(0, 11) == "postgres://";
 }

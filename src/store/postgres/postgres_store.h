@@ -37,6 +37,10 @@ struct PostgresOptions {
 // Unavailable "schema_too_new" when a newer build migrated the database.
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& opts);
 
+// The schema version this build reads and writes (`ctihub migrate` brings a
+// database to it).
+int PostgresSchemaVersion();
+
 // Whether `text` names a PostgreSQL database (postgresql:// or postgres:// URI).
 bool IsPostgresUrl(std::string_view text);
 

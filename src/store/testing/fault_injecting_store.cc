@@ -164,6 +164,11 @@ Result<int64_t> FaultInjectingStore::CountObjects() {
   return inner_.CountObjects();
 }
 
+Status FaultInjectingStore::Ping() {
+  if (auto fault = Injected(StoreOp::kPing)) return std::move(*fault);
+  return inner_.Ping();
+}
+
 Result<CollectionState> FaultInjectingStore::CollectionStateOf(std::string_view collection_id) {
   if (auto fault = Injected(StoreOp::kCollectionStateOf)) return std::move(*fault);
   return inner_.CollectionStateOf(collection_id);

@@ -43,8 +43,9 @@ enum class StoreOp {
   kCountObjects,
   kCollectionStateOf,
   kFinishPendingStatus,
+  kPing,
 };
-inline constexpr size_t kStoreOpCount = static_cast<size_t>(StoreOp::kFinishPendingStatus) + 1;
+inline constexpr size_t kStoreOpCount = static_cast<size_t>(StoreOp::kPing) + 1;
 
 class FaultInjectingStore : public Store {
  public:
@@ -88,6 +89,7 @@ class FaultInjectingStore : public Store {
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
   Result<int64_t> CountObjects() override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
+  Status Ping() override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
 
