@@ -223,6 +223,12 @@ Result<Rows> Connection::Query(const std::string& sql, const Params& params) {
   for (unsigned t : params.types_) key += std::to_string(t) + ",";
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
+    // Query texts vary with the filters (IN lists, scope grants): bound what
+    // the session keeps (each prepared statement holds server memory).
+    if (prepared_.size() >= kMaxPreparedStatements) {
+      CTIHUB_RETURN_IF_ERROR(Exec("DEALLOCATE ALL"));
+      prepared_.clear();
+    }
     std::string name = "s" + std::to_string(prepared_.size() + 1);
     pg_result* r = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()),
                              params.types_.data());

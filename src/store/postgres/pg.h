@@ -1,6 +1,6 @@
 // A thin RAII layer over libpq for the PostgreSQL store (the only code that
 // includes <libpq-fe.h>): a Connection owns one PGconn and a cache of named
-// prepared statements (keyed by SQL text and parameter types), Params carries
+// prepared statements (keyed by SQL text and parameter types, bounded), Params carries
 // typed parameters (text in binary format with explicit lengths, so no byte is
 // reinterpreted or cut off; integers as int8; arrays as int8[]/text[]
 // literals), Rows is one complete result. Errors become Status values: a
@@ -73,6 +73,10 @@ class Rows {
 
 class Connection {
  public:
+  // Prepared statements a session keeps at most; past it they are all
+  // deallocated and prepared again as used.
+  static constexpr size_t kMaxPreparedStatements = 256;
+
   // Connects to `url` (a libpq connection URI or key=value string) and, when
   // `schema` is not empty, sets the search_path to it. Unavailable when the
   // server cannot be reached.

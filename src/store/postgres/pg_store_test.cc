@@ -246,6 +246,28 @@ TEST_F(PgNodesTest, PagingWhileTwoNodesWriteNeverSkipsAVersion) {
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
 }
 
+// Query texts vary with the filters; the statements a session keeps prepared
+// stay bounded, and a statement deallocated on the way is prepared again.
+TEST(PgConnectionTest, PreparedStatementsAreBounded) {
+  auto url = TestPostgresUrl();
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  auto c = pg::Connection::Open(*url, "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const size_t n = pg::Connection::kMaxPreparedStatements * 2 + 10;
+  for (size_t i = 0; i < n; ++i) {
+    auto r = (*c)->Query("SELECT $1::int8 + " + std::to_string(i), pg::Params().Int(1));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->Int(0, 0), static_cast<int64_t>(i) + 1);
+  }
+  auto again = (*c)->Query("SELECT $1::int8 + 0", pg::Params().Int(41));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->Int(0, 0), 41);
+  auto kept = (*c)->Query("SELECT count(*) FROM pg_prepared_statements");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_LE(kept->Int(0, 0), static_cast<int64_t>(pg::Connection::kMaxPreparedStatements) + 1);
+  EXPECT_GE(kept->Int(0, 0), 2);
+}
+
 // A node whose sessions the server ended (a restart, a failover) answers
 // Unavailable at most once per connection, then reconnects by itself.
 TEST_F(PgNodesTest, ReconnectsAfterTheServerEndsItsSessions) {
