@@ -12,8 +12,8 @@
 # nothing to collide with. PostgreSQL refuses to run as root, so under root initdb and
 # pg_ctl run as the `postgres` user (runuser). Authentication is `trust` (only the owner
 # of the socket's directory, and root, can reach it). fsync is off: the cluster is
-# deleted after the tests, and the store's durability is tested on SQLite's and
-# PostgreSQL's own terms elsewhere (commits are still synchronous_commit=on).
+# deleted after the tests (commits are still synchronous_commit=on);
+# PG_TEST_CLUSTER_DURABLE=1 keeps fsync on (benchmarks: bench/taxii with CTIHUB_BENCH_DB).
 # CTest runs `start` as the FIXTURES_SETUP of the PostgreSQL tests and `stop` as their
 # FIXTURES_CLEANUP, so the cluster is stopped even when tests fail.
 set -euo pipefail
@@ -63,9 +63,11 @@ stop_cluster() {
 }
 
 server_options() {
-  local base=$1
-  echo "-c listen_addresses='' -c unix_socket_directories='$base' -c fsync=off \
-        -c full_page_writes=off -c max_connections=200 -c shared_buffers=128MB"
+  local base=$1 durability="-c fsync=off -c full_page_writes=off"
+  # Benchmarks measure durable commits: PG_TEST_CLUSTER_DURABLE=1 keeps PostgreSQL's defaults.
+  if [ "${PG_TEST_CLUSTER_DURABLE:-0}" = 1 ]; then durability=""; fi
+  echo "-c listen_addresses='' -c unix_socket_directories='$base' $durability \
+        -c max_connections=200 -c shared_buffers=128MB"
 }
 
 server_ctl() {

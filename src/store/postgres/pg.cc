@@ -200,17 +200,18 @@ Status Connection::ErrorFrom(pg_result* r, std::string_view what) {
   if (message.empty()) message = PQerrorMessage(conn_);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  std::string_view code = state != nullptr ? state : "";
+  const std::string code = state != nullptr ? state : "";  // a copy: PQclear frees `state`
   if (r != nullptr) PQclear(r);
   std::string text = "postgres: " + std::string(what) + ": " + message;
   if (PQstatus(conn_) != CONNECTION_OK) return Unavailable("db_unavailable", text);
   // Class 23: integrity constraint violation (unique, foreign key, ...).
-  if (code.substr(0, 2) == "23") return Conflict(text);
+  const std::string_view cls = std::string_view(code).substr(0, 2);
+  if (cls == "23") return Conflict(text);
   // Class 08 connection exception; 57P0x the server is shutting down or
   // starting; 53 insufficient resources; 40001/40P01 serialisation failure
   // or deadlock (retrying may succeed).
-  if (code.substr(0, 2) == "08" || code.substr(0, 4) == "57P0" || code.substr(0, 2) == "53" ||
-      code == "40001" || code == "40P01") {
+  if (cls == "08" || code.rfind("57P0", 0) == 0 || cls == "53" || code == "40001" ||
+      code == "40P01") {
     return Unavailable("db_unavailable", text);
   }
   return Internal(text);
