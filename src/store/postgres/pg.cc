@@ -162,7 +162,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
   PQsetNoticeProcessor(
       c, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> conn(new Connection(c, schema));
-  CTIHUB_RETURN_IF_ERROR(conn->SetSearchPath());
+  CTIHUB_RETURN_IF_ERROR(conn->SetUpSession());
   return conn;
 }
 
@@ -176,7 +176,13 @@ bool Connection::InOpenTransaction() const {
   return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_INTRANS;
 }
 
-Status Connection::SetSearchPath() {
+Status Connection::SetUpSession() {
+  // Plan every execution with its parameter values. A generic plan cannot see
+  // that `date_added > $2 ... ORDER BY date_added LIMIT $7` wants an ordered
+  // index walk: measured, it scanned and sorted the whole collection for each
+  // page (121 ms instead of 0.7 ms at 20,000 objects, paging in O(n^2)).
+  // Statements stay prepared: parsed once, planned per call (~0.1 ms).
+  CTIHUB_RETURN_IF_ERROR(Exec("SET plan_cache_mode = force_custom_plan"));
   if (schema_.empty()) return Status::Ok();
   // Quoting is not needed: ValidSchemaName allows only [a-z0-9_].
   return Exec("SET search_path TO " + schema_);
@@ -192,7 +198,7 @@ Status Connection::EnsureConnected() {
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     return Unavailable("db_unavailable", "PostgreSQL is unreachable: " + why);
   }
-  return SetSearchPath();
+  return SetUpSession();
 }
 
 Status Connection::ErrorFrom(pg_result* r, std::string_view what) {

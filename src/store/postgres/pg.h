@@ -101,7 +101,8 @@ class Connection {
   Connection(pg_conn* c, std::string schema) : conn_(c), schema_(std::move(schema)) {}
   // Reconnects a broken connection (statements are prepared again).
   Status EnsureConnected();
-  Status SetSearchPath();
+  // Session settings: custom plans, the search_path.
+  Status SetUpSession();
   Status ErrorFrom(pg_result* r, std::string_view what);
 
   friend class Transaction;

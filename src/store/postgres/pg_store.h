@@ -127,6 +127,9 @@ class PostgresStore final : public Store {
   // already present).
   Result<std::vector<WriteOutcome>> WriteRequestObjects(const WriteRequest& req, int64_t* last,
                                                         std::vector<int64_t>* dates);
+  // Analyzes the objects table when this writer's inserts make the planner's
+  // statistics stale (pg_objects.cc).
+  void KeepStatisticsFresh(int64_t stored);
   Status UpdateStatus(const std::string& status_id, const std::vector<NewObject>& objects,
                       const std::vector<WriteOutcome>& outcomes,
                       const std::vector<int64_t>& date_added, const std::string& failure_message);
@@ -142,6 +145,8 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<pg::Connection> writer_conn_;  // writer thread only
   std::atomic<int64_t> commits_{0};              // written by the writer thread
+  int64_t inserted_since_analyze_ = 0;           // writer thread only
+  int64_t rows_at_analyze_ = 0;                  // writer thread only
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<WriteRequest> queue_;  // guarded by queue_mu_
