@@ -20,6 +20,7 @@ namespace {
 
 struct AuditArgs {
   std::string data = "./var";
+  std::string db;  // --db postgresql://... (else DATA/ctihub.db)
   bool json = false;
   std::string pubkey;
   std::string expect;      // SEQ:HASH of a head seen elsewhere
@@ -122,7 +123,7 @@ int RunVerify(const AuditArgs& a) {
   std::unique_ptr<store::Store> hub;
   std::error_code ec;
   if (std::filesystem::exists(DatabasePath(a.data), ec)) {
-    auto opened = OpenHubStore(a.data);
+    auto opened = OpenHubStore(a.data, HubDb(a.db));
     if (!opened.ok()) return Fail(opened.status());
     hub = std::move(*opened);
   }
@@ -288,6 +289,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
       "verify",
       "Check the hash chain, signed head and checkpoints (exit 0 intact, 1 broken, 2 error)");
   verify->add_option("--data", args->data, "Data directory")->capture_default_str();
+  verify->add_option("--db", args->db,
+                     "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   verify->add_option("--pubkey", args->pubkey,
                      "The node's Ed25519 public key (hex, printed by `ctihub init`); default: "
                      "DATA/audit.pub");
@@ -301,6 +304,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* show = audit->add_subcommand("show", "List audit records");
   show->add_option("--data", args->data, "Data directory")->capture_default_str();
+  show->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   show->add_option("--user", args->user, "Only this user");
   show->add_option("--org", args->org, "Only this organisation");
   show->add_option("--object", args->object, "Only records naming this object id");
@@ -326,6 +331,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
       "Every principal served, exported or pushed any version of an object (exit 1 when nobody)");
   who->add_option("OBJECT-ID", args->object_id, "STIX id")->required();
   who->add_option("--data", args->data, "Data directory")->capture_default_str();
+  who->add_option("--db", args->db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   who->add_flag("--json", args->json, "Machine-readable output");
   who->callback([args, exit_code] { *exit_code = RunWhoSaw(*args); });
 }

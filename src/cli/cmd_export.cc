@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 
 struct ExportArgs {
   std::string data = kDefaultDataDir;
+  std::string db;  // --db postgresql://... (else DATA/ctihub.db)
   std::string format;
   std::string collection;
   std::string root;
@@ -132,7 +133,7 @@ int RunExportCommand(const ExportArgs& a) {
     if (!since.ok()) return Fail("--since " + a.since + ": " + since.status().NamedMessage());
     scope.added_after_us = since->micros();
   }
-  auto store = OpenHubStore(a.data);
+  auto store = OpenHubStore(a.data, HubDb(a.db));
   if (!store.ok()) return Fail(store.status().NamedMessage());
   auto trail = audit::AuditLog::Open(a.data);
   if (!trail.ok()) return Fail("audit trail: " + trail.status().NamedMessage());
@@ -181,6 +182,8 @@ void RegisterExportCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "export", "export readable objects as stix, misp, csv, suricata, zeek, blocklist or rpz");
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  cmd->add_option("--db", args->db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   cmd->add_option("--format", args->format, "stix|misp|csv|suricata|zeek|blocklist|rpz")
       ->required();
   cmd->add_option("--collection", args->collection,

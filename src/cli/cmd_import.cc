@@ -49,6 +49,7 @@ constexpr const char* kDefaultAlias = "imports";
 
 struct ImportArgs {
   std::string data = kDefaultDataDir;
+  std::string db;  // --db postgresql://... (else DATA/ctihub.db)
   std::string collection;
   std::string root;
   std::string org;
@@ -530,7 +531,7 @@ int RunImport(const ImportArgs& a) {
   if (Status psl = formats::PublicSuffixListStatus(); !psl.ok()) return Fail(psl.NamedMessage());
   auto markings = DefaultMarkings(a);
   if (!markings.ok()) return Fail(markings.status().NamedMessage());
-  auto store = OpenHubStore(a.data);
+  auto store = OpenHubStore(a.data, HubDb(a.db));
   if (!store.ok()) return Fail(store.status().NamedMessage());
   auto trail = audit::AuditLog::Open(a.data);
   if (!trail.ok()) return Fail("audit trail: " + trail.status().NamedMessage());
@@ -589,6 +590,8 @@ void RegisterImportCommand(CLI::App& app, int* exit_code) {
       "import", "validate and store STIX 2.1, free-text or CSV indicators in a collection");
   cmd->alias("load-bundle");
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  cmd->add_option("--db", args->db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   cmd->add_option("--collection", args->collection,
                   "collection id or alias (default: alias 'imports' in API root 'default', "
                   "created on first use, admins only)");

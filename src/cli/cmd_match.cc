@@ -64,6 +64,7 @@ constexpr int64_t kMaxSightingCount = 999999999;  // STIX 2.1 sighting count max
 
 struct MatchArgs {
   std::string data = kDefaultDataDir;
+  std::string db;  // --db postgresql://... (else DATA/ctihub.db)
   std::string indicators;
   std::string root;
   std::string as_user;
@@ -222,7 +223,7 @@ struct HubSession {
 
 Result<HubSession> OpenHub(const MatchArgs& a) {
   HubSession s;
-  CTIHUB_ASSIGN_OR_RETURN(s.store, OpenHubStore(a.data));
+  CTIHUB_ASSIGN_OR_RETURN(s.store, OpenHubStore(a.data, HubDb(a.db)));
   auto trail = audit::AuditLog::Open(a.data);
   if (!trail.ok()) return Internal("audit trail: " + trail.status().NamedMessage());
   s.trail = std::move(*trail);
@@ -1344,6 +1345,8 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  cmd->add_option("--db", args->db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   cmd->add_flag("--quiet", args->quiet, "no summary on stderr");
   cmd->add_flag("--follow", args->follow,
                 "like tail -F: after the end of the (one, plain) input keep reading what is "

@@ -21,6 +21,7 @@ namespace {
 
 struct ExplainArgs {
   std::string data = kDefaultDataDir;
+  std::string db;  // --db postgresql://... (else DATA/ctihub.db)
   std::string org, user, object, collection, at;
   bool all_versions = false;
   bool json = false;
@@ -203,7 +204,7 @@ int RunExplain(const ExplainArgs& a) {
     if (!t.ok()) return Fail("--at: " + t.status().NamedMessage());
     at = *t;
   }
-  auto hub = OpenHubStore(a.data);
+  auto hub = OpenHubStore(a.data, HubDb(a.db));
   if (!hub.ok()) return Fail(hub.status().NamedMessage());
   auto known = KnownOrganisations(**hub);
   if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().NamedMessage());
@@ -263,6 +264,8 @@ void RegisterPolicyExplain(CLI::App& policy, int* exit_code) {
       "why a reader is served, served redacted or withheld an object: the grant or agreement "
       "that decided, the redactions, and why each other agreement did not apply");
   explain->add_option("--data", args->data, "hub data directory")->capture_default_str();
+  explain->add_option("--db", args->db,
+                      "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
   explain->add_option("--org", args->org, "the reading organisation");
   explain->add_option("--user", args->user, "the reading user (its organisation and access list)");
   explain->add_option("--object", args->object, "the object's STIX id")->required();

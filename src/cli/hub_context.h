@@ -51,6 +51,13 @@ class DataDirLock {
   std::unique_ptr<FileLock> lock_;
 };
 
+// The options of a command's `--db` (empty: DIR/ctihub.db).
+inline HubOpenOptions HubDb(std::string db_url) {
+  HubOpenOptions o;
+  o.db_url = std::move(db_url);
+  return o;
+}
+
 // Opens (and, for SQLite, migrates) the store of `data_dir`, or the
 // PostgreSQL database of opts.db_url. NotFound with a hint to run `ctihub
 // init` when the data directory (or its SQLite database) does not exist and

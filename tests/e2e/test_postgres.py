@@ -5,12 +5,14 @@ the database stops and comes back; a schema newer than the build is refused.
 The test runs its own throwaway cluster (scripts/pg_test_cluster.sh in its temp dir), so it
 can stop the server without disturbing other tests. If the cluster cannot start, it fails.
 """
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hub import Hub, check, indicator, parse_args, run_tests  # noqa: E402
@@ -95,6 +97,26 @@ def test_database_down_answers_503_and_recovers():
         check(a.get("/healthz").status == 200, "healthy again")
 
 
+def test_import_on_one_node_export_on_another():
+    """`ctihub import --db` through node A's data directory, `export --db` through B's: the
+    objects are in the database, not in either directory."""
+    a, b = two_nodes()
+    with a, b:
+        objs = [indicator(n) for n in range(5)]
+        bundle = os.path.join(a.dir, "bundle.json")
+        with open(bundle, "w") as f:
+            json.dump({"type": "bundle", "id": "bundle--" + str(uuid.uuid4()), "objects": objs}, f)
+        out = a.cli("import", "--collection", "shared", "--root", "api1", "--org", "acme", bundle)
+        check("5" in out, "import via A: %s" % out[-200:])
+        path = os.path.join(b.dir, "export.json")
+        b.cli("export", "--format", "stix", "--collection", "shared", "--root", "api1",
+              "--as-user", "bob", "-o", path)
+        with open(path) as f:
+            exported = json.load(f)
+        check(sorted(o["id"] for o in exported.get("objects", [])) == sorted(o["id"] for o in objs),
+              "export via B has the five objects: %r" % [o.get("id") for o in exported.get("objects", [])])
+
+
 def test_newer_schema_is_refused():
     a = Hub(ARGS.ctihub, "pg-new", db=url())
     with a:
@@ -127,7 +149,7 @@ def main():
     try:
         # Each test in a fresh database state: tests share one cluster but drop the schema.
         tests = [test_write_on_a_read_on_b, test_database_down_answers_503_and_recovers,
-                 test_newer_schema_is_refused]
+                 test_import_on_one_node_export_on_another, test_newer_schema_is_refused]
 
         def fresh(t):
             def run():
