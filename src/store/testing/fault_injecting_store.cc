@@ -164,6 +164,12 @@ Result<int64_t> FaultInjectingStore::CountObjects() {
   return inner_.CountObjects();
 }
 
+Status FaultInjectingStore::SearchObjects(const SearchQuery& q,
+                                          const std::function<bool(SearchHit&)>& visit) {
+  if (auto fault = Injected(StoreOp::kSearchObjects)) return *fault;
+  return inner_.SearchObjects(q, visit);
+}
+
 Result<CollectionState> FaultInjectingStore::CollectionStateOf(std::string_view collection_id) {
   if (auto fault = Injected(StoreOp::kCollectionStateOf)) return std::move(*fault);
   return inner_.CollectionStateOf(collection_id);
