@@ -1071,7 +1071,8 @@ std::string Fts5Query(const std::vector<std::string>& words) {
 Status SqliteStore::SearchObjects(const SearchQuery& q,
                                   const std::function<bool(SearchHit&)>& visit) {
   if (q.collection_ids.empty()) return Status::Ok();
-  if (q.collection_ids.size() > 1000 || q.types.size() > 1000 || q.words.size() > 64) {
+  if (q.collection_ids.size() > 1000 || q.types.size() > 1000 || q.words.size() > 64 ||
+      q.tlps.size() > 16 || q.producers.size() > 1000) {
     return InvalidArgument("bad_filter", "too many search filter values");
   }
   const bool text = !q.words.empty();
@@ -1080,12 +1081,12 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
           "o.json, o.producer, o.tlp, o.pap, o.recipients, o.granular, o.facts, o.collection";
   const std::string walk = text ? "t.rowid" : "o.date_added";
   if (text) {
-    b.sql += ", t.body FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid "
+    b.sql += " FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid "
              "WHERE object_text MATCH ";
     b.Param(Fts5Query(q.words));
     b.sql += " AND ";
   } else {
-    b.sql += ", '' FROM objects o WHERE ";
+    b.sql += " FROM objects o WHERE ";
   }
   b.sql += "o.is_latest = 1 AND o.collection IN (";
   for (size_t i = 0; i < q.collection_ids.size(); ++i) {
@@ -1098,6 +1099,22 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
     for (size_t i = 0; i < q.types.size(); ++i) {
       if (i > 0) b.sql += ", ";
       b.Param(q.types[i]);
+    }
+    b.sql += ')';
+  }
+  if (!q.tlps.empty()) {
+    b.sql += " AND o.tlp IN (";
+    for (size_t i = 0; i < q.tlps.size(); ++i) {
+      if (i > 0) b.sql += ", ";
+      b.Param(int64_t{q.tlps[i]});
+    }
+    b.sql += ')';
+  }
+  if (!q.producers.empty()) {
+    b.sql += " AND o.producer IN (";
+    for (size_t i = 0; i < q.producers.size(); ++i) {
+      if (i > 0) b.sql += ", ";
+      b.Param(q.producers[i]);
     }
     b.sql += ')';
   }
@@ -1124,7 +1141,6 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
     ReadFacts(st, hit.object);
     const std::string collection = st.String(13);
     CTIHUB_RETURN_IF_ERROR(ReadRest(st, collection, /*include_json=*/true, hit.object));
-    hit.text = st.String(14);
     if (!visit(hit)) return Status::Ok();
   }
 }

@@ -267,15 +267,18 @@ struct SearchQuery {
   std::vector<std::string> words;
   std::vector<std::string> collection_ids;  // only these collections (empty: nothing)
   std::vector<std::string> types;           // empty: any type
+  std::vector<int> tlps;                    // AccessFacts::tlp codes (-1 unmarked); empty: any
+  std::vector<std::string> producers;       // AccessFacts::producer identity ids; empty: any
   std::optional<int64_t> added_after_us;    // date_added strictly after
   std::optional<int64_t> added_before_us;   // date_added strictly before
   std::optional<int64_t> below_date_added_us;  // resume a walk: date_added strictly below
 };
 
-// One object a search walk found: its newest version and the indexed text.
+// One object a search walk found: its newest version (collection_id, json
+// and access facts filled). Its text is SearchTextOf(object.json): not read
+// from the index, which would cost a lookup per candidate.
 struct SearchHit {
-  ObjectVersion object;  // collection_id, json and access facts filled
-  std::string text;      // SearchTextOf(object.json) ("" when words is empty)
+  ObjectVersion object;
 };
 
 // The text the search index keeps for an object version: name, description,

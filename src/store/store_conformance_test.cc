@@ -1813,7 +1813,7 @@ TEST_P(StoreSearchTest, VisitorStopsTheWalk) {
   EXPECT_EQ(visited, 2);
 }
 
-TEST_P(StoreSearchTest, HitsCarryAccessFactsAndText) {
+TEST_P(StoreSearchTest, HitsCarryAccessFacts) {
   NewObject o = WithFacts(Doc(kA, "2024-01-01T00:00:00Z", R"("name":"facts here")"), kP, 4);
   Write({o});
   SearchQuery q;
@@ -1824,10 +1824,25 @@ TEST_P(StoreSearchTest, HitsCarryAccessFactsAndText) {
     ++n;
     EXPECT_EQ(h.object.access.producer, kP);
     EXPECT_EQ(h.object.access.tlp, 4);
-    EXPECT_EQ(h.text, "facts here");
+    EXPECT_NE(h.object.json.find("facts here"), std::string::npos);
     return true;
   }).ok());
   EXPECT_EQ(n, 1);
+}
+
+TEST_P(StoreSearchTest, FiltersTlpAndProducerFromTheFacts) {
+  Write({WithFacts(Doc(kA, "2024-01-01T00:00:00Z", R"("name":"marked")"), kP, 1),
+         WithFacts(Doc(kB, "2024-01-01T00:00:00Z", R"("name":"marked")"), kP, 4),
+         WithFacts(Doc(kC, "2024-01-01T00:00:00Z", R"("name":"marked")"), "identity--other", -1)});
+  SearchQuery green;
+  green.tlps = {1};
+  EXPECT_EQ(Find({"marked"}, green), Ids{kA});
+  SearchQuery unmarked_or_red;
+  unmarked_or_red.tlps = {-1, 4};
+  EXPECT_EQ(Find({}, unmarked_or_red), (Ids{kC, kB}));
+  SearchQuery by_producer;
+  by_producer.producers = {kP};
+  EXPECT_EQ(Find({"marked"}, by_producer), (Ids{kB, kA}));
 }
 
 TEST(SearchTextOf, KeepsTheSearchableFieldsOnly) {

@@ -294,6 +294,15 @@ Response Search(const SearchContext& ctx, std::string_view target,
   }
   sq.words = f.words;
   sq.types = f.types;
+  // TLP and producer filters go to the store's columns (policy::Tlp codes;
+  // an organisation name means its identity).
+  for (const auto& t : f.tlps) {
+    sq.tlps.push_back(t == "none" ? -1 : static_cast<int>(*policy::ParseTlp(t)));
+  }
+  for (const auto& p : f.producers) {
+    auto org = std::find_if(orgs->begin(), orgs->end(), [&](const auto& o) { return o.name == p; });
+    sq.producers.push_back(org != orgs->end() && !org->identity_id.empty() ? org->identity_id : p);
+  }
   sq.added_after_us = f.added_after_us;
   sq.added_before_us = f.added_before_us;
 
@@ -322,23 +331,19 @@ Response Search(const SearchContext& ctx, std::string_view target,
     const bool redacted = grant != nullptr && grant->redacted;
     // A redacted copy must match on what it shows, or the search would tell
     // what the redaction hides.
-    std::string text = redacted && !f.words.empty() ? store::SearchTextOf(row.json) : std::string();
-    if (redacted && !f.words.empty() && !store::SearchTextMatches(text, f.words)) return true;
-    const std::string tlp = TlpOf(row.access.tlp);
-    if (!f.tlps.empty() &&
-        std::find(f.tlps.begin(), f.tlps.end(), tlp.empty() ? "none" : tlp) == f.tlps.end()) {
+    if (redacted && !f.words.empty() &&
+        !store::SearchTextMatches(store::SearchTextOf(row.json), f.words)) {
       return true;
     }
+    const std::string tlp = TlpOf(row.access.tlp);
     auto org = org_of_identity.find(row.access.producer);
     const std::string producer =
         org != org_of_identity.end() ? org->second : row.access.producer;
-    if (!f.producers.empty() &&
-        std::find(f.producers.begin(), f.producers.end(), producer) == f.producers.end() &&
-        std::find(f.producers.begin(), f.producers.end(), row.access.producer) ==
-            f.producers.end()) {
-      return true;
-    }
-    Shown s = ShownOf(row.json);
+    const bool on_page = !f.below_us || row.date_added_us < *f.below_us;
+    // Parsed only when needed: most counted rows are never shown.
+    const bool show = on_page && shown < f.limit;
+    Shown s;
+    if (show || f.revoked) s = ShownOf(row.json);
     if (f.revoked && s.revoked != *f.revoked) return true;
     const bool counting = static_cast<size_t>(total) < ctx.limits.count_cap;
     if (counting) {
@@ -349,9 +354,8 @@ Response Search(const SearchContext& ctx, std::string_view target,
     } else {
       capped = true;
     }
-    const bool on_page = !f.below_us || row.date_added_us < *f.below_us;
     if (on_page && shown == f.limit) more = true;
-    if (on_page && shown < f.limit) {
+    if (show) {
       ++shown;
       last_shown_us = row.date_added_us;
       served.emplace_back(row.id, row.version.ToString(),
@@ -362,8 +366,7 @@ Response Search(const SearchContext& ctx, std::string_view target,
       rw.Key("name").String(s.name);
       rw.Key("description").String(CutUtf8(s.description, kDescriptionBytes));
       rw.Key("snippet").String(
-          f.words.empty() ? std::string()
-                          : Snippet(redacted ? text : hit.text, f.words));
+          f.words.empty() ? std::string() : Snippet(store::SearchTextOf(row.json), f.words));
       rw.Key("collection").String(row.collection_id);
       rw.Key("collection_title").String(reader.collection->title);
       rw.Key("tlp").StringOrNull(tlp, !tlp.empty());

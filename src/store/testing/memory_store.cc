@@ -616,16 +616,16 @@ Status MemoryStore::SearchObjects(const SearchQuery& q,
       if (newest[{v.collection_id, v.id}] != &v) continue;
       if (!wanted(q.collection_ids, v.collection_id)) continue;
       if (!q.types.empty() && !wanted(q.types, v.type)) continue;
+      if (!q.tlps.empty() &&
+          std::find(q.tlps.begin(), q.tlps.end(), v.access.tlp) == q.tlps.end()) {
+        continue;
+      }
+      if (!q.producers.empty() && !wanted(q.producers, v.access.producer)) continue;
       if (q.added_after_us && v.date_added_us <= *q.added_after_us) continue;
       if (q.added_before_us && v.date_added_us >= *q.added_before_us) continue;
       if (q.below_date_added_us && v.date_added_us >= *q.below_date_added_us) continue;
-      SearchHit hit;
-      if (!q.words.empty()) {
-        hit.text = SearchTextOf(v.json);
-        if (!SearchTextMatches(hit.text, q.words)) continue;
-      }
-      hit.object = v;
-      hits.push_back(std::move(hit));
+      if (!q.words.empty() && !SearchTextMatches(SearchTextOf(v.json), q.words)) continue;
+      hits.push_back(SearchHit{v});
     }
   }
   for (auto& hit : hits) {
