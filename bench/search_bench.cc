@@ -12,6 +12,7 @@
 // about half the rows. Objects go to the store with WriteObjects in batches,
 // as a POST does (facts in columns, the FTS index in the writer's
 // transaction).
+// --count-cap N / --scan-cap N: webapi::SearchLimits (default: the server's).
 //
 // Each query runs --reps times (after one warm-up); the median and the
 // slowest wall time are printed with what the answer held (total, capped,
@@ -97,12 +98,13 @@ store::NewObject MakeObject(int64_t n, std::mt19937_64& rng) {
   o.version = *Timestamp::Parse("2026-01-01T00:00:00.000Z");
   o.has_version = true;
   // Keys in RFC 8785 order, as canonical JSON.
-  o.json = R"({"created":"2026-01-01T00:00:00.000Z","created_by_ref":")" + Identity(org) +
-           R"(","description":")" + description + R"(","id":")" + o.id +
-           R"(","indicator_types":["malicious-activity"],"modified":"2026-01-01T00:00:00.000Z","name":")" +
-           name + R"(","object_marking_refs":[")" + Marking(tlp) +
-           R"("],"pattern":"[domain-name:value = ')" + domain + "' OR ipv4-addr:value = '" + ip +
-           R"(']","pattern_type":"stix","spec_version":"2.1","type":"indicator","valid_from":"2026-01-01T00:00:00Z"})";
+  o.json =
+      R"({"created":"2026-01-01T00:00:00.000Z","created_by_ref":")" + Identity(org) +
+      R"(","description":")" + description + R"(","id":")" + o.id +
+      R"(","indicator_types":["malicious-activity"],"modified":"2026-01-01T00:00:00.000Z","name":")" +
+      name + R"(","object_marking_refs":[")" + Marking(tlp) +
+      R"("],"pattern":"[domain-name:value = ')" + domain + "' OR ipv4-addr:value = '" + ip +
+      R"(']","pattern_type":"stix","spec_version":"2.1","type":"indicator","valid_from":"2026-01-01T00:00:00Z"})";
   o.access.producer = Identity(org);
   o.access.tlp = tlp;
   return o;
@@ -151,7 +153,10 @@ int main(int argc, char** argv) {
   int64_t objects = 1000000;
   std::string data;
   int reps = 5;
+  webapi::SearchLimits limits;  // the server's defaults unless given
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--count-cap")) limits.count_cap = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--scan-cap")) limits.scan_cap = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--objects")) objects = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--data")) data = argv[i + 1];
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
@@ -231,6 +236,7 @@ int main(int argc, char** argv) {
       {"no q, page 5 (next)", ""},
       {"medium word, producer filter", "/api/v1/search?q=" + medium + "&producer=org-3"},
   };
+  std::printf("count cap %zu, scan cap %zu\n", limits.count_cap, limits.scan_cap);
   std::printf("%-30s %10s %10s %8s %7s %7s\n", "query", "median ms", "max ms", "total", "capped",
               "results");
   std::string next_cursor;
@@ -241,7 +247,7 @@ int main(int argc, char** argv) {
       target = "/api/v1/search?limit=20";
       for (int p = 0; p < 4; ++p) {
         std::vector<audit::ObjectRef> served;
-        taxii::Response r = webapi::Search({st, access, reader, {}}, target, served);
+        taxii::Response r = webapi::Search({st, access, reader, limits}, target, served);
         const size_t at = r.body.find("\"next\":\"");
         if (at == std::string::npos) break;
         const size_t end = r.body.find('"', at + 8);
@@ -253,7 +259,7 @@ int main(int argc, char** argv) {
     for (int rep = 0; rep <= reps; ++rep) {
       std::vector<audit::ObjectRef> served;
       const auto t0 = std::chrono::steady_clock::now();
-      last = webapi::Search({st, access, reader, {}}, target, served);
+      last = webapi::Search({st, access, reader, limits}, target, served);
       const double elapsed =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (rep > 0) ms.push_back(elapsed);  // rep 0 warms the caches

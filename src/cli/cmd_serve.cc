@@ -126,8 +126,8 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   co.sessions.idle_s = cfg.session_idle;
   co.sessions.max_s = cfg.session_max;
   webapi::Console console(
-      **store, service, [&authenticator](std::string_view h) { return authenticator.Authenticate(h); },
-      access, co);
+      **store, service,
+      [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);
   o.console = [&console](const taxii::Request& r) { return console.Handle(r); };
   o.console_body_limit = [&console](const taxii::Request& r) { return console.BodyLimit(r); };
   http::Server server(o, service, **store);
@@ -220,8 +220,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       "/metrics without credentials (true/false; default false: admin/auditor users only)");
 
   flag("--no-ui", &C::no_ui, "do not serve the web console at /ui/");
-  opt("--session-idle", &C::session_idle,
-      "console session idle expiry in seconds (default 1800)");
+  opt("--session-idle", &C::session_idle, "console session idle expiry in seconds (default 1800)");
   opt("--session-max", &C::session_max,
       "console session absolute expiry in seconds (default 43200)");
 

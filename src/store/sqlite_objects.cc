@@ -847,8 +847,8 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
   }
   {
     // The search index, in the same transaction (schema step 2 -> 3).
-    CTIHUB_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("INSERT INTO object_text(rowid, body) VALUES(?1, ?2)"));
+    CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("INSERT INTO object_text(rowid, body) VALUES(?1, ?2)"));
     CTIHUB_RETURN_IF_ERROR(st.Bind(1, date_added).Bind(2, SearchTextOf(obj.json)).Run());
   }
   *last_date_added = date_added;
@@ -1077,12 +1077,14 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
   }
   const bool text = !q.words.empty();
   SqlBuilder b;
-  b.sql = "SELECT o.date_added, o.id, o.type, o.spec_version, o.version, o.version_digits, "
-          "o.json, o.producer, o.tlp, o.pap, o.recipients, o.granular, o.facts, o.collection";
+  b.sql =
+      "SELECT o.date_added, o.id, o.type, o.spec_version, o.version, o.version_digits, "
+      "o.json, o.producer, o.tlp, o.pap, o.recipients, o.granular, o.facts, o.collection";
   const std::string walk = text ? "t.rowid" : "o.date_added";
   if (text) {
-    b.sql += " FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid "
-             "WHERE object_text MATCH ";
+    b.sql +=
+        " FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid "
+        "WHERE object_text MATCH ";
     b.Param(Fts5Query(q.words));
     b.sql += " AND ";
   } else {

@@ -112,7 +112,8 @@ ALTER TABLE objects ADD COLUMN facts INTEGER NOT NULL DEFAULT 0;
       // trigger removes it with its version (deletes, collection removal).
       // Existing rows are indexed by BackfillSearchText in the same step.
       R"sql(
-CREATE VIRTUAL TABLE object_text USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE object_text USING fts5(body,
+  tokenize = "unicode61 remove_diacritics 2 tokenchars '.-_'", prefix = '2 3');
 CREATE TRIGGER object_text_delete AFTER DELETE ON objects BEGIN
   DELETE FROM object_text WHERE rowid = old.date_added;
 END;

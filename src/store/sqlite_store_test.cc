@@ -419,7 +419,9 @@ TEST(SqliteSchemaTest, MigrationIndexesExistingObjectsForSearch) {
   setup += "INSERT INTO collections(id, api_root, title) VALUES('" + coll + "', 'api1', 'T');";
   setup += "INSERT INTO objects VALUES(10, '" + coll + "', '" + kA +
            "', '2024-01-01T00:00:00.000000000Z', 3, 'indicator', '2.1', 1, 1, 1, "
-           "'{\"id\":\"" + std::string(kA) + "\",\"name\":\"Zanzibar loader\","
+           "'{\"id\":\"" +
+           std::string(kA) +
+           "\",\"name\":\"Zanzibar loader\","
            "\"pattern\":\"[domain-name:value = ''old.example'']\"}');";
   ExecRaw(path, setup);
   SqliteOptions opts;

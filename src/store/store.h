@@ -259,18 +259,20 @@ struct CollectionState {
 // written in the writer's transaction and removed with the version.
 struct SearchQuery {
   // Words the text must all hold (AND), each matching as the prefix of a
-  // token: tokens are runs of letters and digits, compared without case (and,
-  // in SQLite, without diacritics); a word of several tokens ("198.51.100.7")
-  // matches them in order, adjacent. Plain text: the backend quotes every
-  // word itself, so no query syntax reaches its index. A word without any
-  // letter or digit matches nothing. Empty: every object.
+  // token: tokens are runs of letters, digits and the joiners . - _ (so
+  // "198.51.100.7" and "evil.example.com" are one token each; SearchTextOf
+  // also indexes their pieces), compared without case (and, in SQLite,
+  // without diacritics); a word of several tokens ("evil/x") matches them in
+  // order, adjacent. Plain text: the backend quotes every word itself, so no
+  // query syntax reaches its index. A word without any letter or digit
+  // matches nothing. Empty: every object.
   std::vector<std::string> words;
-  std::vector<std::string> collection_ids;  // only these collections (empty: nothing)
-  std::vector<std::string> types;           // empty: any type
-  std::vector<int> tlps;                    // AccessFacts::tlp codes (-1 unmarked); empty: any
-  std::vector<std::string> producers;       // AccessFacts::producer identity ids; empty: any
-  std::optional<int64_t> added_after_us;    // date_added strictly after
-  std::optional<int64_t> added_before_us;   // date_added strictly before
+  std::vector<std::string> collection_ids;     // only these collections (empty: nothing)
+  std::vector<std::string> types;              // empty: any type
+  std::vector<int> tlps;                       // AccessFacts::tlp codes (-1 unmarked); empty: any
+  std::vector<std::string> producers;          // AccessFacts::producer identity ids; empty: any
+  std::optional<int64_t> added_after_us;       // date_added strictly after
+  std::optional<int64_t> added_before_us;      // date_added strictly before
   std::optional<int64_t> below_date_added_us;  // resume a walk: date_added strictly below
 };
 
@@ -284,11 +286,13 @@ struct SearchHit {
 // The text the search index keeps for an object version: name, description,
 // labels, aliases, *_types vocabularies, the quoted literals of an indicator's
 // pattern (the values it matches), and observable values (value, hashes, path,
-// key, ...). One line per value. "" for text that is not a JSON object.
-std::string SearchTextOf(std::string_view json);
+// key, ...). One line per value; with `parts`, a value holding . - or _ is
+// followed by a line of its pieces (what the index keeps; without: what a
+// snippet shows). "" for text that is not a JSON object.
+std::string SearchTextOf(std::string_view json, bool parts = true);
 // Whether `text` holds every word as SearchQuery::words says, decided in
 // memory (the in-memory store; a redacted copy re-checked above the store).
-// Tokens are ASCII letters and digits, case-folded; any byte >= 0x80 counts as
+// Tokens are ASCII letters, digits and . - _, case-folded; any byte >= 0x80 counts as
 // a letter (SQLite's Unicode tokenizer also folds diacritics: non-ASCII text
 // may match there and not here).
 bool SearchTextMatches(std::string_view text, const std::vector<std::string>& words);

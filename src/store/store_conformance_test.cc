@@ -1691,8 +1691,8 @@ class StoreSearchTest : public StoreTest {
     Status st = store_->SearchObjects(q, [&](SearchHit& h) {
       ids.push_back(h.object.id);
       EXPECT_FALSE(h.object.json.empty());
-      EXPECT_EQ(h.object.collection_id, q.collection_ids.size() == 1 ? q.collection_ids[0]
-                                                                     : h.object.collection_id);
+      EXPECT_EQ(h.object.collection_id,
+                q.collection_ids.size() == 1 ? q.collection_ids[0] : h.object.collection_id);
       return true;
     });
     EXPECT_TRUE(st.ok()) << st.ToString();
@@ -1702,28 +1702,31 @@ class StoreSearchTest : public StoreTest {
 };
 
 TEST_P(StoreSearchTest, FindsWordsInEveryIndexedField) {
-  Write({Doc(kA, "2024-01-01T00:00:00Z",
-             R"("name":"Emotet dropper","description":"Seen in phishing waves",)"
-             R"("labels":["banking-trojan"],"pattern":"[domain-name:value = 'evil.example.com']")")});
-  Write({Doc(kB, "2024-01-01T00:00:00Z",
-             R"("value":"198.51.100.7","hashes":{"SHA-256":"aabbccddeeff"},"malware_types":["ransomware"])")});
+  Write(
+      {Doc(kA, "2024-01-01T00:00:00Z",
+           R"("name":"Emotet dropper","description":"Seen in phishing waves",)"
+           R"("labels":["banking-trojan"],"pattern":"[domain-name:value = 'evil.example.com']")")});
+  Write({Doc(
+      kB, "2024-01-01T00:00:00Z",
+      R"("value":"198.51.100.7","hashes":{"SHA-256":"aabbccddeeff"},"malware_types":["ransomware"])")});
   EXPECT_EQ(Find({"emotet"}), Ids{kA});
-  EXPECT_EQ(Find({"PHISH"}), Ids{kA});              // case-folded token prefix
-  EXPECT_EQ(Find({"banking"}), Ids{kA});            // labels
-  EXPECT_EQ(Find({"evil.example.com"}), Ids{kA});   // a pattern's value
+  EXPECT_EQ(Find({"PHISH"}), Ids{kA});             // case-folded token prefix
+  EXPECT_EQ(Find({"banking"}), Ids{kA});           // labels
+  EXPECT_EQ(Find({"evil.example.com"}), Ids{kA});  // a pattern's value
   EXPECT_EQ(Find({"example"}), Ids{kA});
-  EXPECT_EQ(Find({"198.51.100.7"}), Ids{kB});       // an observable's value
-  EXPECT_EQ(Find({"aabbcc"}), Ids{kB});             // hashes
-  EXPECT_EQ(Find({"ransomware"}), Ids{kB});         // *_types
-  EXPECT_EQ(Find({"emotet", "waves"}), Ids{kA});    // every word must match
+  EXPECT_EQ(Find({"198.51.100.7"}), Ids{kB});     // an observable's value
+  EXPECT_EQ(Find({"aabbcc"}), Ids{kB});           // hashes
+  EXPECT_EQ(Find({"ransomware"}), Ids{kB});       // *_types
+  EXPECT_EQ(Find({"emotet", "waves"}), Ids{kA});  // every word must match
   EXPECT_TRUE(Find({"emotet", "ransomware"}).empty());
-  EXPECT_TRUE(Find({"dropper.emotet"}).empty());    // a word's tokens in order
-  EXPECT_TRUE(Find({"modified"}).empty());          // keys and other fields are not text
-  EXPECT_EQ(Find({}), (Ids{kB, kA}));               // no words: everything, newest first
+  EXPECT_TRUE(Find({"dropper.emotet"}).empty());  // a word's tokens in order
+  EXPECT_TRUE(Find({"modified"}).empty());        // keys and other fields are not text
+  EXPECT_EQ(Find({}), (Ids{kB, kA}));             // no words: everything, newest first
 }
 
 TEST_P(StoreSearchTest, QuerySyntaxIsPlainText) {
-  Write({Doc(kA, "2024-01-01T00:00:00Z", R"("name":"alpha OR beta","description":"NEAR the end")")});
+  Write(
+      {Doc(kA, "2024-01-01T00:00:00Z", R"("name":"alpha OR beta","description":"NEAR the end")")});
   Write({Doc(kB, "2024-01-01T00:00:00Z", R"("name":"gamma")")});
   for (const std::string& w :
        {std::string("\""), std::string("\"alpha"), std::string("alpha\""), std::string("*"),
@@ -1769,7 +1772,10 @@ TEST_P(StoreSearchTest, FiltersCollectionsTypesAndDateAdded) {
   auto other = store_->AddCollection(Collection{"", "api1", "Other", "", "", {"org:*"}, {}});
   ASSERT_TRUE(other.ok());
   Write({Doc(kA, "2024-01-01T00:00:00Z", R"("name":"shared word")")});
-  auto w = store_->WriteObjects(other->id, {Doc(kB, "2024-01-01T00:00:00Z", R"("name":"shared word")")}, "").get();
+  auto w = store_
+               ->WriteObjects(other->id,
+                              {Doc(kB, "2024-01-01T00:00:00Z", R"("name":"shared word")")}, "")
+               .get();
   ASSERT_TRUE(w.ok());
   Write({Doc(kC, "2024-01-01T00:00:00Z", R"("name":"shared word")")});
   EXPECT_EQ(Find({"shared"}), (Ids{kC, kA}));  // only the collections asked for
@@ -1784,10 +1790,13 @@ TEST_P(StoreSearchTest, FiltersCollectionsTypesAndDateAdded) {
   EXPECT_EQ(Find({"shared"}, typed), Ids{kB});
   // date_added bounds and the resume point, from the rows themselves.
   std::vector<int64_t> added;
-  ASSERT_TRUE(store_->SearchObjects(both, [&](SearchHit& h) {
-    added.push_back(h.object.date_added_us);
-    return true;
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->SearchObjects(both,
+                                  [&](SearchHit& h) {
+                                    added.push_back(h.object.date_added_us);
+                                    return true;
+                                  })
+                  .ok());
   ASSERT_EQ(added.size(), 3u);
   ASSERT_TRUE(added[0] > added[1] && added[1] > added[2]);
   SearchQuery after = both;
@@ -1820,13 +1829,16 @@ TEST_P(StoreSearchTest, HitsCarryAccessFacts) {
   q.words = {"facts"};
   q.collection_ids = {collection_};
   int n = 0;
-  ASSERT_TRUE(store_->SearchObjects(q, [&](SearchHit& h) {
-    ++n;
-    EXPECT_EQ(h.object.access.producer, kP);
-    EXPECT_EQ(h.object.access.tlp, 4);
-    EXPECT_NE(h.object.json.find("facts here"), std::string::npos);
-    return true;
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->SearchObjects(q,
+                                  [&](SearchHit& h) {
+                                    ++n;
+                                    EXPECT_EQ(h.object.access.producer, kP);
+                                    EXPECT_EQ(h.object.access.tlp, 4);
+                                    EXPECT_NE(h.object.json.find("facts here"), std::string::npos);
+                                    return true;
+                                  })
+                  .ok());
   EXPECT_EQ(n, 1);
 }
 

@@ -49,7 +49,8 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
 }
 
 bool IsJsonContentType(std::string_view content_type) {
-  std::string_view media = content_type.substr(0, std::min(content_type.find(';'), content_type.size()));
+  std::string_view media =
+      content_type.substr(0, std::min(content_type.find(';'), content_type.size()));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   return EqualsNoCase(media, kJsonType);
 }
@@ -143,7 +144,8 @@ class Console::Impl {
     if (req.authorization.empty()) {
       // A browser answers a Basic challenge to fetch() with a password
       // dialog: the console's callers are sent none.
-      std::erase_if(r.headers, [](const auto& h) { return EqualsNoCase(h.first, "WWW-Authenticate"); });
+      std::erase_if(r.headers,
+                    [](const auto& h) { return EqualsNoCase(h.first, "WWW-Authenticate"); });
     }
     if (api && std::none_of(r.headers.begin(), r.headers.end(),
                             [](const auto& h) { return EqualsNoCase(h.first, "Cache-Control"); })) {
@@ -171,7 +173,8 @@ class Console::Impl {
     Response r;
     r.route = "ui";
     if (!options_.ui_enabled) {
-      return ErrorResponse(404, "not_found", "Not Found", "the web console is turned off (--no-ui)");
+      return ErrorResponse(404, "not_found", "Not Found",
+                           "the web console is turned off (--no-ui)");
     }
     if (req.method != "GET" && req.method != "HEAD") {
       return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
@@ -193,9 +196,8 @@ class Console::Impl {
     r.status = 200;
     r.content_type = std::string(answer.file->content_type);
     r.body = std::string(answer.file->body);
-    r.headers.emplace_back("Cache-Control", answer.immutable
-                                                ? "public, max-age=31536000, immutable"
-                                                : "no-store");
+    r.headers.emplace_back("Cache-Control",
+                           answer.immutable ? "public, max-age=31536000, immutable" : "no-store");
     return r;
   }
 
@@ -206,8 +208,8 @@ class Console::Impl {
     if (auto denied = Authenticate(req, caller)) return std::move(*denied);
     if (caller.by_session && IsStateChanging(req.method) &&
         !SecretEquals(req.csrf_token, caller.session.csrf_token)) {
-      Response r = ErrorResponse(403, "csrf", "Forbidden",
-                                 "a missing or wrong X-CSRF-Token header");
+      Response r =
+          ErrorResponse(403, "csrf", "Forbidden", "a missing or wrong X-CSRF-Token header");
       r.user = caller.principal.user;
       return r;
     }
@@ -217,10 +219,14 @@ class Console::Impl {
           return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
         }
         SearchLimits limits{options_.search_count_cap, options_.search_scan_cap};
-        return Search(SearchContext{store_, access_, caller.principal, limits}, req.target,
-                      served);
+        return Search(SearchContext{store_, access_, caller.principal, limits}, req.target, served);
       });
       return r;
+    }
+    if (path == "/api/v1/collections") {
+      return AuditedRead(req, caller, "collections", [&](std::vector<audit::ObjectRef>&) {
+        return Collections(req, caller.principal);
+      });
     }
     if (path == "/api/v1/audit" || StartsWith(path, "/api/v1/export/")) {
       // The service's endpoints: it authenticates, gates and audits.
@@ -232,6 +238,37 @@ class Console::Impl {
     Response r = ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
     r.user = caller.principal.user;
     return r;
+  }
+
+  // GET /api/v1/collections: what the caller may read or write (a collection
+  // it may neither read nor write does not exist for it, as in TAXII).
+  Response Collections(const Request& req, const auth::Principal& p) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+    }
+    auto all = store_.ListCollections("");
+    if (!all.ok()) return ErrorResponse(all.status(), "store_error");
+    std::string body;
+    json::JsonWriter w(body);
+    w.BeginObject();
+    w.Key("collections").BeginArray();
+    for (const auto& c : *all) {
+      const bool read = auth::CanRead(p, c);
+      const bool write = auth::CanWrite(p, c);
+      if (!read && !write) continue;
+      w.BeginObject();
+      w.Key("id").String(c.id);
+      w.Key("api_root").String(c.api_root);
+      w.Key("title").String(c.title);
+      w.Key("description").String(c.description);
+      w.Key("alias").String(c.alias);
+      w.Key("can_read").Bool(read);
+      w.Key("can_write").Bool(write);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return JsonResponse(200, std::move(body));
   }
 
   struct Caller {
@@ -307,9 +344,8 @@ class Console::Impl {
       AuditRequest(req, r, caller.principal, {});
       return r;
     }
-    Response r = JsonResponse(200, SessionBody(caller.principal, caller.by_session
-                                                                     ? &caller.session
-                                                                     : nullptr));
+    Response r = JsonResponse(
+        200, SessionBody(caller.principal, caller.by_session ? &caller.session : nullptr));
     r.route = "session";
     r.user = caller.principal.user;
     return r;
@@ -359,10 +395,10 @@ class Console::Impl {
     }
     if (user && password && !token && !user->empty()) {
       // Basic cannot carry a ':' in the user name: no such user can exist.
-      std::string header = user->find(':') == std::string_view::npos
-                               ? "Basic " + Base64Encode(std::string(*user) + ":" +
-                                                         std::string(*password))
-                               : std::string("Basic -");
+      std::string header =
+          user->find(':') == std::string_view::npos
+              ? "Basic " + Base64Encode(std::string(*user) + ":" + std::string(*password))
+              : std::string("Basic -");
       return std::make_pair(std::string(*user), std::move(header));
     }
     return InvalidArgument("bad_request",
@@ -381,8 +417,7 @@ class Console::Impl {
                            "the login body must be application/json");
     }
     if (!OriginIsThisServer(req)) {
-      return ErrorResponse(403, "bad_origin", "Forbidden",
-                           "the Origin header names another site");
+      return ErrorResponse(403, "bad_origin", "Forbidden", "the Origin header names another site");
     }
     auto credentials = LoginCredentials(req.body);
     if (!credentials.ok()) return ErrorResponse(credentials.status(), "bad_request");
@@ -478,8 +513,9 @@ class Console::Impl {
 
 UiAnswer FindUiFile(std::span<const EmbeddedFile> files, std::string_view rel) {
   auto find = [&](std::string_view p) -> const EmbeddedFile* {
-    auto it = std::lower_bound(files.begin(), files.end(), p,
-                               [](const EmbeddedFile& f, std::string_view key) { return f.path < key; });
+    auto it =
+        std::lower_bound(files.begin(), files.end(), p,
+                         [](const EmbeddedFile& f, std::string_view key) { return f.path < key; });
     return it != files.end() && it->path == p ? &*it : nullptr;
   };
   const bool asset = StartsWith(rel, "assets/");

@@ -40,13 +40,13 @@ struct AccessControl;
 namespace ctihub::webapi {
 
 struct ConsoleOptions {
-  bool ui_enabled = true;                // --no-ui: false
-  std::span<const EmbeddedFile> ui;      // empty: the binary has no UI (503 ui_not_built)
-  SessionOptions sessions;               // --session-idle, --session-max
-  int max_login_failures = 10;           // per user name and per client address
-  int64_t login_window_s = 300;          // ... in this window
-  size_t search_count_cap = 10000;       // admitted objects counted at most (total_capped)
-  size_t search_scan_cap = 200000;       // candidates examined at most per search
+  bool ui_enabled = true;            // --no-ui: false
+  std::span<const EmbeddedFile> ui;  // empty: the binary has no UI (503 ui_not_built)
+  SessionOptions sessions;           // --session-idle, --session-max
+  int max_login_failures = 10;       // per user name and per client address
+  int64_t login_window_s = 300;      // ... in this window
+  size_t search_count_cap = 2000;   // admitted objects counted at most (total_capped)
+  size_t search_scan_cap = 20000;   // candidates examined at most per search
 };
 
 // The largest body of a login request.

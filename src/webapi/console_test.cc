@@ -55,8 +55,9 @@ std::string Header(const Response& r, std::string_view name) {
 class ConsoleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("webapi_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("webapi_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     std::ofstream(dir_ / "policy.toml") << "[defaults]\nunmarked_tlp = \"amber\"\n";
     ASSERT_TRUE(store_.AddOrganisation({0, "acme", kAcme}).ok());
@@ -81,7 +82,8 @@ class ConsoleTest : public ::testing::Test {
     access_.data_dir = dir_.string();
     authenticator_ = std::make_unique<auth::Authenticator>(store_);
     auto authenticate = [this](std::string_view h) { return authenticator_->Authenticate(h); };
-    service_ = std::make_unique<taxii::Service>(store_, authenticate, taxii::ServiceOptions{}, access_);
+    service_ =
+        std::make_unique<taxii::Service>(store_, authenticate, taxii::ServiceOptions{}, access_);
     MakeConsole(options_);
   }
 
@@ -136,8 +138,9 @@ class ConsoleTest : public ::testing::Test {
     o.version = *Timestamp::Parse(std::string_view((*doc)["modified"].get_string().value()));
     o.has_version = true;
     o.json = json::CanonicalJson(*doc);
-    Status st = taxii::PrepareWrite(pol.get(), principal, taxii::WriterIdentity(pol.get(), principal),
-                                    *doc, o, Timestamp::Now());
+    Status st =
+        taxii::PrepareWrite(pol.get(), principal, taxii::WriterIdentity(pol.get(), principal), *doc,
+                            o, Timestamp::Now());
     ASSERT_TRUE(st.ok()) << st.NamedMessage();
     auto written = store_.WriteObjects(collection, {o}, "").get();
     ASSERT_TRUE(written.ok());
@@ -371,6 +374,28 @@ TEST_F(ConsoleTest, BodyLimitAdmitsLoginsAndLiveSessionsOnly) {
   EXPECT_EQ(console_->BodyLimit(WithSession(Req("POST", "/api1/x/"), cookie)), 0u);
 }
 
+TEST_F(ConsoleTest, CollectionsListWhatTheCallerMayReadOrWrite) {
+  auto [alice, csrf] = Login("alice");
+  Response r = Do(WithSession(Req("GET", "/api/v1/collections"), alice));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(std::string(R"({"id":")") + kShared +
+                        R"(","api_root":"api1","title":"Shared","description":"","alias":"",)"
+                        R"("can_read":true,"can_write":true})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(kAcmeOnly), std::string::npos);
+  auto [bob, csrf2] = Login("bob");  // beta: reads the shared collection only, writes none
+  r = Do(WithSession(Req("GET", "/api/v1/collections"), bob));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(
+      r.body.find(
+          R"("title":"Shared","description":"","alias":"","can_read":true,"can_write":false)"),
+      std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find(kAcmeOnly), std::string::npos);
+  EXPECT_EQ(Do(WithSession(Req("DELETE", "/api/v1/collections"), bob, csrf2)).status, 405);
+}
+
 TEST(CookieValue, FindsTheNamedCookie) {
   EXPECT_EQ(CookieValue("a=1; ctihub_session=abc; b=2", "ctihub_session"), "abc");
   EXPECT_EQ(CookieValue("ctihub_session=abc", "ctihub_session"), "abc");
@@ -415,7 +440,9 @@ TEST(EmbedFiles, TheFixtureDirectoryIsEmbeddedByteForByte) {
   EXPECT_EQ(files[1].content_type, "text/css; charset=utf-8");
   EXPECT_EQ(files[2].body, "");
   EXPECT_EQ(files[3].content_type, "font/woff2");
-  EXPECT_EQ(files[3].body, std::string_view("\x00\x01\x02" "binary\xff", 10));
+  EXPECT_EQ(files[3].body, std::string_view("\x00\x01\x02"
+                                            "binary\xff",
+                                            10));
   EXPECT_EQ(files[4].content_type, "text/html; charset=utf-8");
 }
 
@@ -449,8 +476,7 @@ TEST_F(ConsoleTest, UiPathsNeverLeaveTheEmbeddedTable) {
   Response index = Do(Req("GET", "/ui/"));
   for (const char* evil :
        {"/ui/../../../../etc/passwd", "/ui/%2e%2e/%2e%2e/etc/passwd", "/ui/..%2f..%2fetc%2fpasswd",
-        "/ui/\\..\\..\\etc\\passwd", "/ui//etc/passwd",
-        "/ui/fonts/../../CMakeLists.txt"}) {
+        "/ui/\\..\\..\\etc\\passwd", "/ui//etc/passwd", "/ui/fonts/../../CMakeLists.txt"}) {
     Response r = Do(Req("GET", evil));
     EXPECT_EQ(r.status, 200) << evil;  // the SPA fallback: index.html, nothing else
     EXPECT_EQ(r.body, index.body) << evil;
@@ -556,8 +582,8 @@ TEST_F(SearchTest, ResultsCarryTheContractFields) {
   EXPECT_EQ(Total(r), 1) << r.body;
   for (const char* field :
        {R"("id":"indicator--11111111-0000-4000-8000-000000000001")", R"("type":"indicator")",
-        R"("name":"evil alpha")", R"("description":"seen near the border")",
-        R"("collection":")", R"("collection_title":"Shared")", R"("tlp":"clear")",
+        R"("name":"evil alpha")", R"("description":"seen near the border")", R"("collection":")",
+        R"("collection_title":"Shared")", R"("tlp":"clear")",
         R"("created":"2024-01-01T00:00:00.000Z")", R"("modified":"2024-01-02T00:00:00.000Z")",
         R"("revoked":false)", R"("producer":"acme")", R"("snippet":")", R"("next":null)"}) {
     EXPECT_NE(r.body.find(field), std::string::npos) << field << " in " << r.body;
@@ -598,10 +624,22 @@ TEST_F(SearchTest, FiltersAndPaging) {
 }
 
 TEST_F(SearchTest, HostileQueriesAnswerResultsOr400) {
-  const std::vector<std::string> queries = {
-      "%22", "%22evil", "evil%22%20OR%20%22x", "NEAR(evil%20alpha)", "evil*", "*", "^evil",
-      "type:indicator", "evil%20AND%20NOT%20alpha", "(((", "%27%3B%20DROP%20TABLE%20objects%3B--",
-      "%E2%80%AE%F0%9F%98%80", "caf%C3%A9", "%5C", "-evil", "evil%2Bbravo"};
+  const std::vector<std::string> queries = {"%22",
+                                            "%22evil",
+                                            "evil%22%20OR%20%22x",
+                                            "NEAR(evil%20alpha)",
+                                            "evil*",
+                                            "*",
+                                            "^evil",
+                                            "type:indicator",
+                                            "evil%20AND%20NOT%20alpha",
+                                            "(((",
+                                            "%27%3B%20DROP%20TABLE%20objects%3B--",
+                                            "%E2%80%AE%F0%9F%98%80",
+                                            "caf%C3%A9",
+                                            "%5C",
+                                            "-evil",
+                                            "evil%2Bbravo"};
   for (const auto& q : queries) {
     Response r = Search("alice", "?q=" + q);
     EXPECT_TRUE(r.status == 200 || r.status == 400) << q << " -> " << r.status << " " << r.body;

@@ -28,7 +28,9 @@ namespace {
 constexpr size_t kSnippetBytes = 160;
 constexpr size_t kDescriptionBytes = 500;
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 bool HasTokenChar(std::string_view w) {
   return std::any_of(w.begin(), w.end(), [](char c) {
@@ -106,7 +108,8 @@ Result<Filters> ParseFilters(const std::vector<std::pair<std::string, std::strin
       f.limit = std::min(n, kMaxSearchLimit);
     } else if (k == "next") {
       int64_t us = 0;
-      auto [p, ec] = std::from_chars(v.data() + std::min<size_t>(1, v.size()), v.data() + v.size(), us);
+      auto [p, ec] =
+          std::from_chars(v.data() + std::min<size_t>(1, v.size()), v.data() + v.size(), us);
       if (v.size() < 2 || v[0] != 'd' || ec != std::errc() || p != v.data() + v.size()) {
         return BadFilter("next", "not a cursor this server gave");
       }
@@ -200,7 +203,8 @@ Result<std::vector<std::string>> SearchWords(std::string_view q) {
       continue;
     }
     if (words.size() == kMaxQueryWords) {
-      return InvalidArgument("bad_query", "q: at most " + std::to_string(kMaxQueryWords) + " words");
+      return InvalidArgument("bad_query",
+                             "q: at most " + std::to_string(kMaxQueryWords) + " words");
     }
     words.emplace_back(w);
   }
@@ -337,8 +341,7 @@ Response Search(const SearchContext& ctx, std::string_view target,
     }
     const std::string tlp = TlpOf(row.access.tlp);
     auto org = org_of_identity.find(row.access.producer);
-    const std::string producer =
-        org != org_of_identity.end() ? org->second : row.access.producer;
+    const std::string producer = org != org_of_identity.end() ? org->second : row.access.producer;
     const bool on_page = !f.below_us || row.date_added_us < *f.below_us;
     // Parsed only when needed: most counted rows are never shown.
     const bool show = on_page && shown < f.limit;
@@ -365,8 +368,8 @@ Response Search(const SearchContext& ctx, std::string_view target,
       rw.Key("type").String(row.type);
       rw.Key("name").String(s.name);
       rw.Key("description").String(CutUtf8(s.description, kDescriptionBytes));
-      rw.Key("snippet").String(
-          f.words.empty() ? std::string() : Snippet(store::SearchTextOf(row.json), f.words));
+      rw.Key("snippet").String(f.words.empty() ? std::string()
+                                               : Snippet(store::SearchTextOf(row.json, /*parts=*/false), f.words));
       rw.Key("collection").String(row.collection_id);
       rw.Key("collection_title").String(reader.collection->title);
       rw.Key("tlp").StringOrNull(tlp, !tlp.empty());

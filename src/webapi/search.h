@@ -28,8 +28,8 @@ inline constexpr size_t kDefaultSearchLimit = 20;
 inline constexpr size_t kMaxSearchLimit = 100;
 
 struct SearchLimits {
-  size_t count_cap = 10000;   // admitted objects counted at most (then total_capped)
-  size_t scan_cap = 200000;   // candidates examined at most
+  size_t count_cap = 2000;  // admitted objects counted at most (then total_capped)
+  size_t scan_cap = 20000;  // candidates examined at most
 };
 
 struct SearchContext {

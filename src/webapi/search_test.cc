@@ -38,7 +38,8 @@ TEST(SearchWords, RefusesNulBadUtf8TooLongAndTooManyWords) {
 }
 
 TEST(Snippet, MarksTheFirstMatchAndStaysValidUtf8) {
-  EXPECT_EQ(Snippet("evil alpha\nalpha.evil.example", {"alpha"}), "evil [alpha] alpha.evil.example");
+  EXPECT_EQ(Snippet("evil alpha\nalpha.evil.example", {"alpha"}),
+            "evil [alpha] alpha.evil.example");
   EXPECT_EQ(Snippet("Nothing here", {"zzz"}), "Nothing here");
   std::string long_text;
   for (int i = 0; i < 100; ++i) long_text += "é";  // two bytes each

@@ -76,7 +76,7 @@ class SessionTable {
 
   SessionOptions options_;
   mutable std::mutex mu_;
-  std::unordered_map<Key, Session> sessions_;    // guarded by mu_
+  std::unordered_map<Key, Session> sessions_;     // guarded by mu_
   std::set<std::pair<int64_t, Key>> by_created_;  // guarded by mu_: oldest first
 };
 
