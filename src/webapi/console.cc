@@ -13,8 +13,10 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "store/store.h"
+#include "taxii/query.h"
 #include "taxii/taxii.h"
 #include "webapi/console_internal.h"
+#include "webapi/objects.h"
 #include "webapi/search.h"
 
 namespace ctihub::webapi {
@@ -222,6 +224,25 @@ class Console::Impl {
         return Search(SearchContext{store_, access_, caller.principal, limits}, req.target, served);
       });
       return r;
+    }
+    if (StartsWith(path, "/api/v1/objects/")) {
+      auto target = taxii::ParseTarget(req.target);
+      const auto* seg = target.ok() ? &target->segments : nullptr;
+      const bool object = seg != nullptr && seg->size() == 4;
+      const bool one_version = seg != nullptr && seg->size() == 6 && (*seg)[4] == "versions";
+      if (!object && !one_version) {
+        Response r = ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
+        r.user = caller.principal.user;
+        return r;
+      }
+      return AuditedRead(req, caller, "object", [&](std::vector<audit::ObjectRef>& served) {
+        if (req.method != "GET" && req.method != "HEAD") {
+          return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+        }
+        SearchLimits limits{options_.search_count_cap, options_.search_scan_cap};
+        return GetObject(SearchContext{store_, access_, caller.principal, limits}, (*seg)[3],
+                         one_version ? std::string_view((*seg)[5]) : std::string_view(), served);
+      });
     }
     if (path == "/api/v1/collections") {
       return AuditedRead(req, caller, "collections", [&](std::vector<audit::ObjectRef>&) {

@@ -653,6 +653,57 @@ TEST_F(SearchTest, HostileQueriesAnswerResultsOr400) {
   EXPECT_EQ(Search("alice", "?added_after=yesterday").error_id, "bad_filter");
 }
 
+TEST_F(SearchTest, ObjectPageThroughTheGate) {
+  const std::string red = "indicator--11111111-0000-4000-8000-000000000002";
+  const std::string clear = "indicator--11111111-0000-4000-8000-000000000001";
+  auto get = [&](const std::string& user, const std::string& path) {
+    Request q = Req("GET", path);
+    q.authorization = "Basic " + Base64(user + ":pw-" + user);
+    return Do(q);
+  };
+  Response r = get("alice", "/api/v1/objects/" + red);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("name":"evil bravo")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(std::string(R"("collection":{"id":")") + kShared + R"(","title":"Shared"})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"("kind":"tlp","name":"TLP:RED")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("versions":[{"version":"2024-01-02T00:00:00.000Z")"), std::string::npos)
+      << r.body;
+  // Withheld and absent answer the same.
+  Response hidden = get("bob", "/api/v1/objects/" + red);
+  Response absent = get("bob", "/api/v1/objects/indicator--11111111-0000-4000-8000-000000000099");
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.body, absent.body);
+  EXPECT_EQ(get("bob", "/api/v1/objects/../../etc/passwd").status, 404);
+  EXPECT_EQ(get("bob", "/api/v1/objects/" + clear).status, 200);
+  // A newer version: listed first, shown; the old one by its version.
+  std::string v2 = Indicator(1, "evil alpha v2", kAcme, "clear", "alpha.evil.example");
+  v2.replace(v2.find(R"("modified":"2024-01-02)") + 12, 10, "2024-03-01");
+  Publish(kShared, "alice", v2);
+  r = get("bob", "/api/v1/objects/" + clear);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("evil alpha v2"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("versions":[{"version":"2024-03-01T00:00:00.000Z")"), std::string::npos)
+      << r.body;
+  r = get("bob", "/api/v1/objects/" + clear + "/versions/2024-01-02T00:00:00.000Z");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("name":"evil alpha")"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("versions"), std::string::npos);
+  EXPECT_EQ(get("bob", "/api/v1/objects/" + clear + "/versions/2020-01-01T00:00:00Z").status, 404);
+  EXPECT_EQ(get("bob", "/api/v1/objects/" + clear + "/versions/yesterday").status, 400);
+  EXPECT_EQ(get("bob", "/api/v1/objects/" + red + "/versions/2024-01-02T00:00:00.000Z").status,
+            404);
+  bool audited = false;
+  for (const auto& rec : audit_.records()) {
+    if (rec.action == audit::action::kObjectServed && rec.user == "bob" &&
+        rec.details.find("object") != std::string::npos) {
+      audited = audited || (rec.objects.size() == 1 && rec.objects[0].id == clear);
+    }
+  }
+  EXPECT_TRUE(audited);
+}
+
 TEST_F(SearchTest, CountsStopAtTheCap) {
   ConsoleOptions o;
   o.search_count_cap = 2;
