@@ -206,6 +206,13 @@ class Console::Impl {
   // ---- the API ----
   Response HandleApi(const Request& req, std::string_view path) {
     if (path == "/api/v1/session") return HandleSession(req);
+    const bool service_path = path == "/api/v1/audit" || StartsWith(path, "/api/v1/export/");
+    if (service_path &&
+        (!req.authorization.empty() || CookieValue(req.cookie, kCookieName).empty())) {
+      // Scripts and anonymous callers: the service authenticates (anonymous
+      // readers of public collections included), gates and audits, as before.
+      return service_.Handle(req);
+    }
     Caller caller;
     if (auto denied = Authenticate(req, caller)) return std::move(*denied);
     if (caller.by_session && IsStateChanging(req.method) &&
@@ -249,9 +256,8 @@ class Console::Impl {
         return Collections(req, caller.principal);
       });
     }
-    if (path == "/api/v1/audit" || StartsWith(path, "/api/v1/export/")) {
-      // The service's endpoints: it authenticates, gates and audits.
-      if (!caller.by_session) return service_.Handle(req);
+    if (service_path) {
+      // A session caller: the service gates and audits it as that user.
       Request as_caller = req;
       as_caller.authenticated = caller.principal;
       return service_.Handle(as_caller);

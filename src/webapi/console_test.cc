@@ -359,6 +359,16 @@ TEST_F(ConsoleTest, SessionCallerReachesTheServiceEndpointsAsItself) {
   EXPECT_FALSE(Header(r, "Content-Security-Policy").empty());
 }
 
+TEST_F(ConsoleTest, ScriptsAndAnonymousCallersReachTheServiceEndpointsAsBefore) {
+  Response anonymous = Do(Req("GET", "/api/v1/export/stix"));
+  EXPECT_EQ(anonymous.status, 401);  // the service's answer: no collection is public here
+  Request basic = Req("GET", "/api/v1/audit");
+  basic.authorization = "Basic " + Base64Encode("bob:pw-bob");
+  Response r = Do(basic);
+  EXPECT_EQ(r.status, 403) << r.body;  // authenticated by the service, refused as a reader
+  EXPECT_FALSE(Header(r, "X-Frame-Options").empty());
+}
+
 TEST_F(ConsoleTest, TaxiiAndOperationalPathsAreLeftToTheService) {
   EXPECT_FALSE(console_->Handle(Req("GET", "/taxii2/")).has_value());
   EXPECT_FALSE(console_->Handle(Req("GET", "/api1/collections/")).has_value());
