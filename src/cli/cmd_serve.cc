@@ -125,6 +125,7 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   co.ui = webapi::EmbeddedUi();
   co.sessions.idle_s = cfg.session_idle;
   co.sessions.max_s = cfg.session_max;
+  co.store_versions = StoreVersionLister(**store);  // the cross-check of `audit verify`
   webapi::Console console(
       **store, service,
       [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);

@@ -251,6 +251,13 @@ class Console::Impl {
                          one_version ? std::string_view((*seg)[5]) : std::string_view(), served);
       });
     }
+    if (path == "/api/v1/audit/verify") {
+      Response r = VerifyTrail(req, caller.principal);
+      r.route = "audit_verify";
+      r.user = caller.principal.user;
+      if (!AuditRequest(req, r, caller.principal, {})) return AuditUnavailable(caller.principal.user);
+      return r;
+    }
     if (path == "/api/v1/collections") {
       return AuditedRead(req, caller, "collections", [&](std::vector<audit::ObjectRef>&) {
         return Collections(req, caller.principal);
@@ -265,6 +272,49 @@ class Console::Impl {
     Response r = ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
     r.user = caller.principal.user;
     return r;
+  }
+
+  // GET /api/v1/audit/verify: the whole chain, its signatures and (with a
+  // store listing) every stored version's record, as `ctihub audit verify`.
+  Response VerifyTrail(const Request& req, const auth::Principal& p) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+    }
+    if (p.role != store::Role::kAuditor && p.role != store::Role::kHubAuditor) {
+      return ErrorResponse(403, "forbidden", "Forbidden", "only auditors may verify the trail");
+    }
+    audit::VerifyOptions options;
+    options.store_versions = options_.store_versions;
+    auto report = access_.data_dir.empty()
+                      ? Result<audit::VerifyReport>(Unavailable("no audit trail configured"))
+                      : audit::Verify(access_.data_dir, options);
+    if (!report.ok()) {
+      return ErrorResponse(503, "audit_unavailable", "Service Unavailable",
+                           "the audit trail cannot be read: " + report.status().NamedMessage());
+    }
+    std::string detail;
+    if (report->intact) {
+      detail = std::to_string(report->records) + " records, " +
+               std::to_string(report->checkpoints) + " checkpoints, signature valid" +
+               (report->store_checked ? "; every stored version recorded" : "");
+    } else {
+      detail = (report->first_broken_seq > 0
+                    ? "broken at record " + std::to_string(report->first_broken_seq) + ": "
+                    : std::string("broken: ")) +
+               report->reason;
+    }
+    std::string body;
+    json::JsonWriter w(body);
+    w.BeginObject();
+    w.Key("ok").Bool(report->intact);
+    w.Key("records").Int(report->records);
+    w.Key("detail").String(detail);
+    w.Key("checkpoints").Int(report->checkpoints);
+    w.Key("head").String(std::to_string(report->records) + ":" + report->head_hash);
+    w.Key("store_checked").Bool(report->store_checked);
+    if (!report->intact) w.Key("first_broken_seq").Int(report->first_broken_seq);
+    w.EndObject();
+    return JsonResponse(200, std::move(body));
   }
 
   // GET /api/v1/collections: what the caller may read or write (a collection

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "webapi/embedded.h"
@@ -28,6 +29,9 @@
 namespace ctihub {
 namespace store {
 class Store;
+}
+namespace audit {
+struct StoredVersion;
 }
 namespace taxii {
 struct Request;
@@ -47,6 +51,10 @@ struct ConsoleOptions {
   int64_t login_window_s = 300;      // ... in this window
   size_t search_count_cap = 2000;   // admitted objects counted at most (total_capped)
   size_t search_scan_cap = 20000;   // candidates examined at most per search
+  // GET /api/v1/audit/verify cross-checks the store against the trail with
+  // this listing (`ctihub serve` passes the one `audit verify` uses); unset:
+  // the chain and its signatures only.
+  std::function<Result<std::vector<audit::StoredVersion>>(int64_t, size_t)> store_versions;
 };
 
 // The largest body of a login request.

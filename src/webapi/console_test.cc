@@ -406,6 +406,25 @@ TEST_F(ConsoleTest, CollectionsListWhatTheCallerMayReadOrWrite) {
   EXPECT_EQ(Do(WithSession(Req("DELETE", "/api/v1/collections"), bob, csrf2)).status, 405);
 }
 
+TEST_F(ConsoleTest, AuditVerifyIsForAuditorsAndReportsTheChain) {
+  auto [bob, csrf] = Login("bob");
+  Response r = Do(WithSession(Req("GET", "/api/v1/audit/verify"), bob));
+  EXPECT_EQ(r.status, 403);
+  auto [audrey, csrf2] = Login("audrey");
+  // This fixture's trail is a test double: there is no DATA/audit.db to verify.
+  r = Do(WithSession(Req("GET", "/api/v1/audit/verify"), audrey));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.error_id, "audit_unavailable");
+  // A real, empty trail: broken (a hub's trail starts with hub.init).
+  {
+    auto log = audit::AuditLog::Open(dir_.string());
+    ASSERT_TRUE(log.ok()) << log.status().NamedMessage();
+  }
+  r = Do(WithSession(Req("GET", "/api/v1/audit/verify"), audrey));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("ok":false)"), std::string::npos) << r.body;
+}
+
 TEST(CookieValue, FindsTheNamedCookie) {
   EXPECT_EQ(CookieValue("a=1; ctihub_session=abc; b=2", "ctihub_session"), "abc");
   EXPECT_EQ(CookieValue("ctihub_session=abc", "ctihub_session"), "abc");

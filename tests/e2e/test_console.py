@@ -206,7 +206,27 @@ def test_search_through_the_policy():
         check(clear["id"] in out and red["id"] not in out, "audit names what olga was shown")
 
 
+def test_audit_verify_for_auditors():
+    with Hub(ARGS.ctihub, "console-verify") as hub:
+        hub.setup()
+        hub.cli("user", "add", "aud", "--org", "acme", "--role", "auditor", "--password-stdin",
+                stdin="pw-aud-e2e-1\n")
+        hub.passwords["aud"] = "pw-aud-e2e-1"
+        hub.start()
+        publish(hub, "shared", indicator(7))
+        value, _ = session_of(login(hub, "bob"))
+        check(with_cookie(hub, "GET", "/api/v1/audit/verify", value).status == 403, "a reader: 403")
+        value, _ = session_of(login(hub, "aud"))
+        r = with_cookie(hub, "GET", "/api/v1/audit/verify", value)
+        body = r.json() if r.status == 200 else {}
+        check(body.get("ok") is True and body.get("records", 0) > 1 and body.get("store_checked") is True,
+              "intact trail, store cross-checked: %d %r" % (r.status, r.body[:300]))
+        # The session reaches the service's audit query as the auditor.
+        r = with_cookie(hub, "GET", "/api/v1/audit?action=login.failed", value)
+        check(r.status == 200, "GET /api/v1/audit with the session: %d" % r.status)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_login_session_logout, test_csrf_and_bodies_without_credentials,
                         test_login_rate_limit, test_session_idle_expiry, test_ui_not_built_and_no_ui,
-                        test_search_through_the_policy]))
+                        test_search_through_the_policy, test_audit_verify_for_auditors]))
