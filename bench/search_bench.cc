@@ -155,8 +155,10 @@ int main(int argc, char** argv) {
   int reps = 5;
   webapi::SearchLimits limits;  // the server's defaults unless given
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--count-cap")) limits.count_cap = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--scan-cap")) limits.scan_cap = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--count-cap"))
+      limits.count_cap = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--scan-cap"))
+      limits.scan_cap = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--objects")) objects = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--data")) data = argv[i + 1];
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);

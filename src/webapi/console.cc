@@ -255,7 +255,8 @@ class Console::Impl {
       Response r = VerifyTrail(req, caller.principal);
       r.route = "audit_verify";
       r.user = caller.principal.user;
-      if (!AuditRequest(req, r, caller.principal, {})) return AuditUnavailable(caller.principal.user);
+      if (!AuditRequest(req, r, caller.principal, {}))
+        return AuditUnavailable(caller.principal.user);
       return r;
     }
     if (path == "/api/v1/collections") {

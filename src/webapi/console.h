@@ -49,8 +49,8 @@ struct ConsoleOptions {
   SessionOptions sessions;           // --session-idle, --session-max
   int max_login_failures = 10;       // per user name and per client address
   int64_t login_window_s = 300;      // ... in this window
-  size_t search_count_cap = 2000;   // admitted objects counted at most (total_capped)
-  size_t search_scan_cap = 20000;   // candidates examined at most per search
+  size_t search_count_cap = 2000;    // admitted objects counted at most (total_capped)
+  size_t search_scan_cap = 20000;    // candidates examined at most per search
   // GET /api/v1/audit/verify cross-checks the store against the trail with
   // this listing (`ctihub serve` passes the one `audit verify` uses); unset:
   // the chain and its signatures only.

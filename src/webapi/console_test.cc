@@ -693,8 +693,9 @@ TEST_F(SearchTest, ObjectPageThroughTheGate) {
   Response r = get("alice", "/api/v1/objects/" + red);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find(R"("name":"evil bravo")"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(std::string(R"("collection":{"id":")") + kShared + R"(","title":"Shared"})"),
-            std::string::npos)
+  EXPECT_NE(
+      r.body.find(std::string(R"("collection":{"id":")") + kShared + R"(","title":"Shared"})"),
+      std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find(R"("kind":"tlp","name":"TLP:RED")"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("versions":[{"version":"2024-01-02T00:00:00.000Z")"), std::string::npos)

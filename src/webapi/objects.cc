@@ -58,8 +58,8 @@ Result<std::vector<Visible>> VisibleVersions(const SearchContext& ctx, std::stri
     store::ObjectQuery q;
     q.collection_id = c.id;
     q.ids = {std::string(id)};
-    q.version_all = true;
     q.version_last = false;
+    q.version_all = !only;  // match[version]=all, or the one version asked for
     if (only) q.versions = {*only};
     q.limit = kMaxVersions;
     gate->Apply(q);

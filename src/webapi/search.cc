@@ -368,8 +368,9 @@ Response Search(const SearchContext& ctx, std::string_view target,
       rw.Key("type").String(row.type);
       rw.Key("name").String(s.name);
       rw.Key("description").String(CutUtf8(s.description, kDescriptionBytes));
-      rw.Key("snippet").String(f.words.empty() ? std::string()
-                                               : Snippet(store::SearchTextOf(row.json, /*parts=*/false), f.words));
+      rw.Key("snippet").String(
+          f.words.empty() ? std::string()
+                          : Snippet(store::SearchTextOf(row.json, /*parts=*/false), f.words));
       rw.Key("collection").String(row.collection_id);
       rw.Key("collection_title").String(reader.collection->title);
       rw.Key("tlp").StringOrNull(tlp, !tlp.empty());
