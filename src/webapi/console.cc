@@ -259,6 +259,16 @@ class Console::Impl {
         return AuditUnavailable(caller.principal.user);
       return r;
     }
+    if (path == "/api/v1/stats") {
+      return AuditedRead(req, caller, "stats", [&](std::vector<audit::ObjectRef>& served) {
+        if (req.method != "GET" && req.method != "HEAD") {
+          return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+        }
+        // An overview may count more than one search page does.
+        SearchLimits limits{options_.search_count_cap * 5, options_.search_scan_cap * 5};
+        return Stats(SearchContext{store_, access_, caller.principal, limits}, served);
+      });
+    }
     if (path == "/api/v1/collections") {
       return AuditedRead(req, caller, "collections", [&](std::vector<audit::ObjectRef>&) {
         return Collections(req, caller.principal);

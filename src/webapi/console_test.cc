@@ -734,6 +734,30 @@ TEST_F(SearchTest, ObjectPageThroughTheGate) {
   EXPECT_TRUE(audited);
 }
 
+TEST_F(SearchTest, StatsCountOnlyWhatTheCallerMayRead) {
+  auto stats = [&](const std::string& user) {
+    Request q = Req("GET", "/api/v1/stats");
+    q.authorization = "Basic " + Base64(user + ":pw-" + user);
+    return Do(q);
+  };
+  Response r = stats("bob");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // bob (beta) may read the two TLP:CLEAR objects of the shared collection.
+  EXPECT_NE(r.body.find(R"("objects":2,"objects_capped":false)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("by_tlp":{"clear":2})"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("by_producer":{"acme":2})"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("by_day":[{"day":")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"(","count":2}])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("latest_sightings":[])"), std::string::npos) << r.body;
+  for (const char* hidden : {"bravo", "charlie", "delta"}) {
+    EXPECT_EQ(r.body.find(hidden), std::string::npos) << hidden;
+  }
+  r = stats("alice");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("objects":5,)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("ingest_per_min":[{"minute":")"), std::string::npos) << r.body;
+}
+
 TEST_F(SearchTest, CountsStopAtTheCap) {
   ConsoleOptions o;
   o.search_count_cap = 2;

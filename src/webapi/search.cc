@@ -351,6 +351,7 @@ Response Search(const SearchContext& ctx, std::string_view target,
     const bool counting = static_cast<size_t>(total) < ctx.limits.count_cap;
     if (counting) {
       ++total;
+      if (ctx.on_counted) ctx.on_counted(row);
       Count(by_type, row.type);
       Count(by_tlp, tlp.empty() ? "null" : tlp);
       Count(by_producer, producer);
@@ -408,6 +409,79 @@ Response Search(const SearchContext& ctx, std::string_view target,
   } else {
     w.Null();
   }
+  w.EndObject();
+  return r;
+}
+
+namespace {
+
+// The search body's members `stats` needs, as raw JSON text.
+struct SearchParts {
+  int64_t total = 0;
+  bool capped = false;
+  std::string by_type = "{}", by_tlp = "{}", by_producer = "{}", results = "[]";
+};
+
+Result<SearchParts> PartsOf(const Response& r) {
+  if (r.status != 200) return Internal("search failed: " + r.body);
+  json::JsonParser parser;
+  CTIHUB_ASSIGN_OR_RETURN(json::Element doc, parser.Parse(r.body));
+  SearchParts p;
+  p.total = doc["total"].get_int64().value();
+  p.capped = doc["total_capped"].get_bool().value();
+  p.by_type = json::CanonicalJson(doc["facets"]["type"].value());
+  p.by_tlp = json::CanonicalJson(doc["facets"]["tlp"].value());
+  p.by_producer = json::CanonicalJson(doc["facets"]["producer"].value());
+  p.results = json::CanonicalJson(doc["results"].value());
+  return p;
+}
+
+}  // namespace
+
+Response Stats(const SearchContext& ctx, std::vector<audit::ObjectRef>& served) {
+  // Histograms of what the search counts: days (30, by date_added) and the
+  // last hour's minutes.
+  const int64_t now_us = Timestamp::Now().micros();
+  constexpr int64_t kMinute = int64_t{60} * 1000000;
+  constexpr int64_t kDay = 1440 * kMinute;
+  std::map<int64_t, int64_t> days, minutes;
+  SearchContext counting = ctx;
+  counting.on_counted = [&](const store::ObjectVersion& v) {
+    if (v.date_added_us > now_us - 30 * kDay) ++days[v.date_added_us / kDay];
+    if (v.date_added_us > now_us - 60 * kMinute) ++minutes[v.date_added_us / kMinute];
+  };
+  auto all = PartsOf(Search(counting, "/api/v1/search?limit=10", served));
+  if (!all.ok()) return ErrorResponse(all.status(), "store_error");
+  auto sightings = PartsOf(Search(ctx, "/api/v1/search?type=sighting&limit=10", served));
+  if (!sightings.ok()) return ErrorResponse(sightings.status(), "store_error");
+  Response r;
+  r.status = 200;
+  r.content_type = "application/json";
+  json::JsonWriter w(r.body);
+  w.BeginObject();
+  w.Key("objects").Int(all->total);
+  w.Key("objects_capped").Bool(all->capped);
+  w.Key("by_type").Raw(all->by_type);
+  w.Key("by_tlp").Raw(all->by_tlp);
+  w.Key("by_producer").Raw(all->by_producer);
+  w.Key("by_day").BeginArray();
+  for (const auto& [day, n] : days) {
+    w.BeginObject();
+    w.Key("day").String(Timestamp::FromMicros(day * kDay).Format(0).substr(0, 10));
+    w.Key("count").Int(n);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("ingest_per_min").BeginArray();
+  for (const auto& [minute, n] : minutes) {
+    w.BeginObject();
+    w.Key("minute").String(Timestamp::FromMicros(minute * kMinute).Format(0));
+    w.Key("count").Int(n);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("latest_objects").Raw(all->results);
+  w.Key("latest_sightings").Raw(sightings->results);
   w.EndObject();
   return r;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -13,7 +14,8 @@
 namespace ctihub {
 namespace store {
 class Store;
-}
+struct ObjectVersion;
+}  // namespace store
 namespace taxii {
 struct Response;
 struct AccessControl;
@@ -37,7 +39,14 @@ struct SearchContext {
   const taxii::AccessControl& access;
   const auth::Principal& principal;
   SearchLimits limits;
+  // Called for every object counted in `total` (the stats' histograms).
+  std::function<void(const store::ObjectVersion&)> on_counted = nullptr;
 };
+
+// GET /api/v1/stats (docs/API.md "Stats"): two searches (everything; the
+// sightings), their counts, facets and first results, and histograms by day
+// and minute of what they counted. Bounded like a search, by `limits`.
+taxii::Response Stats(const SearchContext& ctx, std::vector<audit::ObjectRef>& served);
 
 // Answers one search; `served` receives the versions on the page with their
 // grants (the caller audits them). Never throws on bad input: 400 bad_query /
