@@ -27,6 +27,8 @@
 #include "policy/policy_holder.h"
 #include "taxii/query.h"
 #include "taxii/taxii.h"
+#include "webapi/console.h"
+#include "webapi/embedded.h"
 
 namespace ctihub::cli {
 namespace {
@@ -127,11 +129,30 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
           "# TYPE ctihub_peers_unreadable gauge\nctihub_peers_unreadable 1\n");
     return PeerMetricsText(*peers);
   };
+  // The web console (docs/API.md): /ui/ and the console's /api/v1/ routes.
+  webapi::ConsoleOptions co;
+  co.ui_enabled = !cfg.no_ui;
+  co.ui = webapi::EmbeddedUi();
+  co.sessions.idle_s = cfg.session_idle;
+  co.sessions.max_s = cfg.session_max;
+  co.store_versions = StoreVersionLister(**store);  // the cross-check of `audit verify`
+  webapi::Console console(
+      **store, service,
+      [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);
+  o.console = [&console](const taxii::Request& r) { return console.Handle(r); };
+  o.console_body_limit = [&console](const taxii::Request& r) { return console.BodyLimit(r); };
   http::Server server(o, service, **store);
   auto url = server.Listen();
   if (!url.ok()) return Fail(url.status().NamedMessage());
   std::printf("listening on %s\n", url->c_str());
   std::printf("TAXII discovery: %s/taxii2/\n", url->c_str());
+  if (cfg.no_ui) {
+    std::printf("web console: off (--no-ui)\n");
+  } else if (co.ui.empty()) {
+    std::printf("web console: UI not built (configure with -DCTIHUB_UI_DIST_DIR=...)\n");
+  } else {
+    std::printf("web console: %s/ui/\n", url->c_str());
+  }
   std::fflush(stdout);
   // The peers with an `every` schedule, read once (a change is picked up on
   // restart). A peers file that cannot be read leaves the hub serving, unsynced.
@@ -211,6 +232,11 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       "/healthz without credentials (true/false, default true)");
   opt("--public-metrics", &C::public_metrics,
       "/metrics without credentials (true/false; default false: admin/auditor users only)");
+
+  flag("--no-ui", &C::no_ui, "do not serve the web console at /ui/");
+  opt("--session-idle", &C::session_idle, "console session idle expiry in seconds (default 1800)");
+  opt("--session-max", &C::session_max,
+      "console session absolute expiry in seconds (default 43200)");
 
   cmd->add_flag("--no-sync", *no_sync,
                 "do not sync the peers with an `every` schedule in the background");

@@ -86,6 +86,12 @@ Status LoadServeConfig(const std::string& path, ServeConfig& cfg) {
       boolean(node, key, cfg.public_health);
     else if (key == "public_metrics")
       boolean(node, key, cfg.public_metrics);
+    else if (key == "no_ui")
+      boolean(node, key, cfg.no_ui);
+    else if (key == "session_idle")
+      num(node, key, cfg.session_idle);
+    else if (key == "session_max")
+      num(node, key, cfg.session_max);
     else
       st = InvalidArgument("config " + path + ": unknown key '" + std::string(key) + "'");
     if (!st.ok()) return st;
@@ -106,6 +112,11 @@ Status CheckRange(std::string_view name, int64_t value, int64_t lo, int64_t hi) 
 Status CheckServeConfig(const ServeConfig& cfg) {
   // threads = 0 means one per core.
   if (Status st = CheckRange("threads", cfg.threads, 0, kMaxServeThreads); !st.ok()) return st;
+  // A console session lives at most 30 days; its idle expiry is within that.
+  if (Status st = CheckRange("session_max", cfg.session_max, 1, 30 * 86400); !st.ok()) return st;
+  if (Status st = CheckRange("session_idle", cfg.session_idle, 1, cfg.session_max); !st.ok()) {
+    return st;
+  }
   return CheckRange("max_connections", cfg.max_connections, 1, kMaxServeConnections);
 }
 

@@ -10,6 +10,7 @@
 //   max_objects_per_envelope = 10000   page_size = 100          max_page_size = 1000
 //   title = "ctihub"   description = "..."   contact = "..."    access_log = true
 //   public_health = true           public_metrics = false
+//   no_ui = false                  session_idle = 1800          session_max = 43200
 //
 // public_health: /healthz ("ok", nothing else) answers without credentials, as
 // load balancers and orchestrators probe it; false: any authenticated user.
@@ -49,6 +50,10 @@ struct ServeConfig {
   bool access_log = true;
   bool public_health = true;    // /healthz without credentials
   bool public_metrics = false;  // /metrics without credentials (else admin/auditor)
+  // The web console (webapi, docs/API.md).
+  bool no_ui = false;           // /ui/ off (404)
+  int64_t session_idle = 1800;  // seconds without a request before a session expires
+  int64_t session_max = 43200;  // seconds a session lives at most
 };
 
 // Reads `path` into `cfg` (keys present in the file overwrite cfg's values).

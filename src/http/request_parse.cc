@@ -43,6 +43,9 @@ Result<taxii::Request> ParseRequestBytesForTest(std::string_view bytes,
   r.content_type = std::string(req[bhttp::field::content_type]);
   r.authorization = std::string(req[bhttp::field::authorization]);
   r.if_none_match = std::string(req[bhttp::field::if_none_match]);
+  r.cookie = std::string(req[bhttp::field::cookie]);
+  r.origin = std::string(req[bhttp::field::origin]);
+  r.csrf_token = std::string(req["X-CSRF-Token"]);
   r.body = std::move(req.body());
   return r;
 }

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -47,6 +48,9 @@ taxii::Request HeaderOf(const BeastRequest& req, bool tls, const std::string& re
   r.content_type = std::string(req[bhttp::field::content_type]);
   r.authorization = std::string(req[bhttp::field::authorization]);
   r.if_none_match = std::string(req[bhttp::field::if_none_match]);
+  r.cookie = std::string(req[bhttp::field::cookie]);
+  r.origin = std::string(req[bhttp::field::origin]);
+  r.csrf_token = std::string(req["X-CSRF-Token"]);
   r.remote = remote;
   return r;
 }
@@ -407,6 +411,12 @@ class Server::Impl {
         return who.ok() && !who->anonymous;
       }();
       if (!known) {
+        const uint64_t console_limit =
+            opts_.console_body_limit ? opts_.console_body_limit(head) : 0;
+        if (console_limit > 0) {
+          out.body_limit = std::min(out.body_limit, console_limit);
+          return out;
+        }
         out.refusal = service_.RefuseUnauthenticated(head);
         return out;
       }
@@ -883,6 +893,9 @@ class Server::Impl {
       }
       if (opts_.respond_for_test) {
         if (auto r = opts_.respond_for_test(req)) return std::move(*r);
+      }
+      if (opts_.console) {
+        if (auto r = opts_.console(req)) return std::move(*r);
       }
       return service_.Handle(req);
     } catch (const std::exception& e) {

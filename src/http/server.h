@@ -91,6 +91,14 @@ struct ServerOptions {
   // /healthz and /metrics; a response it returns is answered instead of the
   // service's (http's own tests of streamed bodies).
   std::function<std::optional<taxii::Response>(const taxii::Request&)> respond_for_test;
+  // The web console (webapi::Console, set by `ctihub serve`; docs/API.md): asked
+  // on a worker before the service for every request other than /healthz and
+  // /metrics; nullopt leaves the request to the service. `console_body_limit`
+  // admits the body of a request its Authorization header does not (a session
+  // cookie, a login): the body limit for it, or 0 when the console does not
+  // admit it either (then the service's 401).
+  std::function<std::optional<taxii::Response>(const taxii::Request&)> console;
+  std::function<uint64_t(const taxii::Request&)> console_body_limit;
 };
 
 class Server {

@@ -410,6 +410,12 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
     st.Bind(15, EncodeRecipients(a.recipient_orgs)).Bind(16, EncodeGranular(a));
     CTIHUB_RETURN_IF_ERROR(st.Run());
   }
+  {
+    // The search index, in the same transaction (schema step 2 -> 3).
+    CTIHUB_ASSIGN_OR_RETURN(Statement st,
+                            c.Prepare("INSERT INTO object_text(rowid, body) VALUES(?1, ?2)"));
+    CTIHUB_RETURN_IF_ERROR(st.Bind(1, date_added).Bind(2, SearchTextOf(obj.json)).Run());
+  }
   *last_date_added = date_added;
   return WriteOutcome{true, false};
 }
@@ -608,6 +614,110 @@ Result<int64_t> SqliteStore::DeleteObject(const ObjectQuery& q) {
   }
   CTIHUB_RETURN_IF_ERROR(txn->Commit());
   return deleted;
+}
+
+namespace {
+
+// The FTS5 query of SearchQuery::words: every word quoted as a phrase (a
+// '"' inside doubled), as a prefix, all required. No operator the user typed
+// survives quoting; a word without letters or digits is an empty phrase,
+// which matches nothing.
+std::string Fts5Query(const std::vector<std::string>& words) {
+  std::string q;
+  for (const auto& w : words) {
+    if (!q.empty()) q += " AND ";
+    q += '"';
+    for (char ch : w) {
+      if (ch == '"') q += '"';
+      q += ch;
+    }
+    q += "\"*";
+  }
+  return q;
+}
+
+}  // namespace
+
+// With words the FTS index is walked by rowid (= date_added) downwards and
+// each hit's row looked up (CROSS JOIN keeps that order); without, the
+// objects table itself. Filters on date_added become rowid bounds of the walk.
+Status SqliteStore::SearchObjects(const SearchQuery& q,
+                                  const std::function<bool(SearchHit&)>& visit) {
+  if (q.collection_ids.empty()) return Status::Ok();
+  if (q.collection_ids.size() > 1000 || q.types.size() > 1000 || q.words.size() > 64 ||
+      q.tlps.size() > 16 || q.producers.size() > 1000) {
+    return InvalidArgument("bad_filter", "too many search filter values");
+  }
+  const bool text = !q.words.empty();
+  SqlBuilder b;
+  b.sql =
+      "SELECT o.date_added, o.id, o.type, o.spec_version, o.version, o.version_digits, "
+      "o.json, o.producer, o.tlp, o.pap, o.recipients, o.granular, o.facts, o.collection";
+  const std::string walk = text ? "t.rowid" : "o.date_added";
+  if (text) {
+    b.sql +=
+        " FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid "
+        "WHERE object_text MATCH ";
+    b.Param(Fts5Query(q.words));
+    b.sql += " AND ";
+  } else {
+    b.sql += " FROM objects o WHERE ";
+  }
+  b.sql += "o.is_latest = 1 AND o.collection IN (";
+  for (size_t i = 0; i < q.collection_ids.size(); ++i) {
+    if (i > 0) b.sql += ", ";
+    b.Param(q.collection_ids[i]);
+  }
+  b.sql += ')';
+  if (!q.types.empty()) {
+    b.sql += " AND o.type IN (";
+    for (size_t i = 0; i < q.types.size(); ++i) {
+      if (i > 0) b.sql += ", ";
+      b.Param(q.types[i]);
+    }
+    b.sql += ')';
+  }
+  if (!q.tlps.empty()) {
+    b.sql += " AND o.tlp IN (";
+    for (size_t i = 0; i < q.tlps.size(); ++i) {
+      if (i > 0) b.sql += ", ";
+      b.Param(int64_t{q.tlps[i]});
+    }
+    b.sql += ')';
+  }
+  if (!q.producers.empty()) {
+    b.sql += " AND o.producer IN (";
+    for (size_t i = 0; i < q.producers.size(); ++i) {
+      if (i > 0) b.sql += ", ";
+      b.Param(q.producers[i]);
+    }
+    b.sql += ')';
+  }
+  if (q.added_after_us) {
+    b.sql += " AND " + walk + " > ";
+    b.Param(*q.added_after_us);
+  }
+  if (q.added_before_us) {
+    b.sql += " AND " + walk + " < ";
+    b.Param(*q.added_before_us);
+  }
+  if (q.below_date_added_us) {
+    b.sql += " AND " + walk + " < ";
+    b.Param(*q.below_date_added_us);
+  }
+  b.sql += " ORDER BY " + walk + " DESC";
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
+  b.BindAll(st);
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    SearchHit hit;
+    ReadFacts(st, hit.object);
+    const std::string collection = st.String(13);
+    CTIHUB_RETURN_IF_ERROR(ReadRest(st, collection, /*include_json=*/true, hit.object));
+    if (!visit(hit)) return Status::Ok();
+  }
 }
 
 Result<int64_t> SqliteStore::CountObjects() {

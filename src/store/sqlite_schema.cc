@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "store/store.h"
+
 namespace ctihub::store {
 
 using sqlite::Connection;
@@ -104,8 +106,34 @@ ALTER TABLE objects ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
 ALTER TABLE objects ADD COLUMN granular INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE objects ADD COLUMN facts INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // 2 -> 3: the full-text index of the console's search (store.h
+      // SearchQuery): one row per object version, rowid = date_added, body =
+      // SearchTextOf(json), written by the writer in its transaction; the
+      // trigger removes it with its version (deletes, collection removal).
+      // Existing rows are indexed by BackfillSearchText in the same step.
+      R"sql(
+CREATE VIRTUAL TABLE object_text USING fts5(body,
+  tokenize = "unicode61 remove_diacritics 2 tokenchars '.-_'", prefix = '2 3');
+CREATE TRIGGER object_text_delete AFTER DELETE ON objects BEGIN
+  DELETE FROM object_text WHERE rowid = old.date_added;
+END;
+)sql",
   };
   return steps;
+}
+
+// Indexes every stored version for search (schema step 2 -> 3), inside the
+// step's transaction: a database from before the index finds its old objects.
+Status BackfillSearchText(Connection& conn) {
+  CTIHUB_ASSIGN_OR_RETURN(sqlite::Statement read,
+                          conn.Prepare("SELECT date_added, json FROM objects ORDER BY date_added"));
+  CTIHUB_ASSIGN_OR_RETURN(sqlite::Statement write,
+                          conn.Prepare("INSERT INTO object_text(rowid, body) VALUES(?1, ?2)"));
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) return Status::Ok();
+    CTIHUB_RETURN_IF_ERROR(write.Bind(1, read.Int(0)).Bind(2, SearchTextOf(read.Text(1))).Run());
+  }
 }
 
 Status ApplyStep(Connection& conn, int from) {
@@ -114,6 +142,7 @@ Status ApplyStep(Connection& conn, int from) {
   CTIHUB_ASSIGN_OR_RETURN(int64_t current, conn.QueryInt("PRAGMA user_version"));
   if (current != from) return Status::Ok();
   CTIHUB_RETURN_IF_ERROR(conn.Exec(Steps()[static_cast<size_t>(from)]));
+  if (from == 2) CTIHUB_RETURN_IF_ERROR(BackfillSearchText(conn));
   CTIHUB_RETURN_IF_ERROR(conn.Exec("PRAGMA user_version=" + std::to_string(from + 1)));
   return txn->Commit();
 }

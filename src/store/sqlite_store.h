@@ -70,6 +70,7 @@ class SqliteStore final : public Store {
   Status CreateStatus(const StatusResource& s) override;
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
 
+  Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit) override;
   Result<int64_t> CountObjects() override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
 

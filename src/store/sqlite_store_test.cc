@@ -392,8 +392,8 @@ TEST(SqliteSchemaTest, MigratesASchema1DatabaseWithObjects) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   auto version = (*db)->QueryInt("PRAGMA user_version");
   ASSERT_TRUE(version.ok());
-  EXPECT_EQ(*version, 2);
-  EXPECT_EQ(LatestSchemaVersion(), 2);
+  EXPECT_EQ(*version, 3);
+  EXPECT_EQ(LatestSchemaVersion(), 3);
   auto st = (*db)->Prepare(
       "SELECT producer, tlp, pap, recipients, granular, facts FROM objects WHERE date_added = 10");
   ASSERT_TRUE(st.ok());
@@ -405,6 +405,56 @@ TEST(SqliteSchemaTest, MigratesASchema1DatabaseWithObjects) {
   EXPECT_EQ(st->Text(3), "");
   EXPECT_EQ(st->Int(4), 0);
   EXPECT_EQ(st->Int(5), 0);
+}
+
+// Schema 3 (the search index): the migration indexes the rows already
+// stored, so an upgraded hub finds its old objects; new writes are indexed by
+// the writer, deletes leave the index with their rows.
+TEST(SqliteSchemaTest, MigrationIndexesExistingObjectsForSearch) {
+  TempDir dir;
+  std::string path = dir.path() + "/v1.db";
+  const std::string coll = Uuid(42);
+  std::string setup = kSchema1;
+  setup += "INSERT INTO api_roots VALUES('api1', 'API 1', '', 1000);";
+  setup += "INSERT INTO collections(id, api_root, title) VALUES('" + coll + "', 'api1', 'T');";
+  setup += "INSERT INTO objects VALUES(10, '" + coll + "', '" + kA +
+           "', '2024-01-01T00:00:00.000000000Z', 3, 'indicator', '2.1', 1, 1, 1, "
+           "'{\"id\":\"" +
+           std::string(kA) +
+           "\",\"name\":\"Zanzibar loader\","
+           "\"pattern\":\"[domain-name:value = ''old.example'']\"}');";
+  ExecRaw(path, setup);
+  SqliteOptions opts;
+  opts.path = path;
+  auto s = OpenSqliteStore(opts);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto ids = [&](std::vector<std::string> words) {
+    SearchQuery q;
+    q.words = std::move(words);
+    q.collection_ids = {coll};
+    std::vector<std::string> out;
+    Status st = (*s)->SearchObjects(q, [&](SearchHit& h) {
+      out.push_back(h.object.id);
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  };
+  EXPECT_EQ(ids({"zanzibar"}), std::vector<std::string>{kA});
+  EXPECT_EQ(ids({"old.example"}), std::vector<std::string>{kA});
+  EXPECT_TRUE(ids({"missing"}).empty());
+  ObjectQuery del;
+  del.collection_id = coll;
+  del.ids = {kA};
+  del.version_all = true;
+  ASSERT_TRUE((*s)->DeleteObject(del).ok());
+  EXPECT_TRUE(ids({"zanzibar"}).empty());
+  s->reset();
+  auto db = sqlite::Connection::Open(path, {});
+  ASSERT_TRUE(db.ok());
+  auto rows = (*db)->QueryInt("SELECT count(*) FROM object_text");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, 0);  // the deleted version's text went with it
 }
 
 // A scope with `none` passes nothing, not even rows of unknown facts.

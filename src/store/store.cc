@@ -37,6 +37,10 @@ Result<CollectionState> Store::CollectionStateOf(std::string_view) {
   return Unavailable("not_supported", "this store backend cannot summarise a collection");
 }
 
+Status Store::SearchObjects(const SearchQuery&, const std::function<bool(SearchHit&)>&) {
+  return Unavailable("not_supported", "this store backend has no search index");
+}
+
 Result<int64_t> Store::FinishPendingStatuses(std::string_view) {
   return Unavailable("not_supported", "this store backend cannot finish pending statuses");
 }

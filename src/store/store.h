@@ -255,6 +255,49 @@ struct CollectionState {
   int64_t newest_date_added_us = 0;  // 0 when empty
 };
 
+// Full-text search of the web console (GET /api/v1/search, docs/API.md).
+// Each stored version keeps a text (SearchTextOf) in the backend's index,
+// written in the writer's transaction and removed with the version.
+struct SearchQuery {
+  // Words the text must all hold (AND), each matching as the prefix of a
+  // token: tokens are runs of letters, digits and the joiners . - _ (so
+  // "198.51.100.7" and "evil.example.com" are one token each; SearchTextOf
+  // also indexes their pieces), compared without case (and, in SQLite,
+  // without diacritics); a word of several tokens ("evil/x") matches them in
+  // order, adjacent. Plain text: the backend quotes every word itself, so no
+  // query syntax reaches its index. A word without any letter or digit
+  // matches nothing. Empty: every object.
+  std::vector<std::string> words;
+  std::vector<std::string> collection_ids;     // only these collections (empty: nothing)
+  std::vector<std::string> types;              // empty: any type
+  std::vector<int> tlps;                       // AccessFacts::tlp codes (-1 unmarked); empty: any
+  std::vector<std::string> producers;          // AccessFacts::producer identity ids; empty: any
+  std::optional<int64_t> added_after_us;       // date_added strictly after
+  std::optional<int64_t> added_before_us;      // date_added strictly before
+  std::optional<int64_t> below_date_added_us;  // resume a walk: date_added strictly below
+};
+
+// One object a search walk found: its newest version (collection_id, json
+// and access facts filled). Its text is SearchTextOf(object.json): not read
+// from the index, which would cost a lookup per candidate.
+struct SearchHit {
+  ObjectVersion object;
+};
+
+// The text the search index keeps for an object version: name, description,
+// labels, aliases, *_types vocabularies, the quoted literals of an indicator's
+// pattern (the values it matches), and observable values (value, hashes, path,
+// key, ...). One line per value; with `parts`, a value holding . - or _ is
+// followed by a line of its pieces (what the index keeps; without: what a
+// snippet shows). "" for text that is not a JSON object.
+std::string SearchTextOf(std::string_view json, bool parts = true);
+// Whether `text` holds every word as SearchQuery::words says, decided in
+// memory (the in-memory store; a redacted copy re-checked above the store).
+// Tokens are ASCII letters, digits and . - _, case-folded; any byte >= 0x80 counts as
+// a letter (SQLite's Unicode tokenizer also folds diacritics: non-ASCII text
+// may match there and not here).
+bool SearchTextMatches(std::string_view text, const std::vector<std::string>& words);
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -308,6 +351,13 @@ class Store {
   // Status resources.
   virtual Status CreateStatus(const StatusResource& s) = 0;
   virtual Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) = 0;
+
+  // Walks the objects matching `q`: in each collection the newest version of
+  // each object (the version TAXII serves by default) that matches, newest
+  // date_added first, calling `visit` until it returns false or none is left.
+  // `visit` must not call back into the store (SQLite holds a reader meanwhile).
+  // Backends without a text index answer Unavailable.
+  virtual Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit);
 
   // Counters for /metrics.
   virtual Result<int64_t> CountObjects() = 0;

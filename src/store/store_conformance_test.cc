@@ -1673,6 +1673,198 @@ TEST_P(StoreTest, PendingEntryWithAnUnreadableVersionIsDurableUnderAnyVersion) {
   EXPECT_EQ(st->failures[0].message, "lost");
 }
 
+// ---- full-text search (SearchObjects, the console's /api/v1/search) ---------------------
+
+// An object with searchable text in every field the index keeps.
+NewObject Doc(const std::string& id, std::string_view modified, const std::string& fields) {
+  NewObject o = Obj(id, modified);
+  o.json = "{\"id\":\"" + id + "\",\"modified\":\"" + std::string(modified) + "\"," + fields + "}";
+  return o;
+}
+
+class StoreSearchTest : public StoreTest {
+ protected:
+  std::vector<std::string> Find(std::vector<std::string> words, SearchQuery q = {}) {
+    q.words = std::move(words);
+    if (q.collection_ids.empty()) q.collection_ids = {collection_};
+    std::vector<std::string> ids;
+    Status st = store_->SearchObjects(q, [&](SearchHit& h) {
+      ids.push_back(h.object.id);
+      EXPECT_FALSE(h.object.json.empty());
+      EXPECT_EQ(h.object.collection_id,
+                q.collection_ids.size() == 1 ? q.collection_ids[0] : h.object.collection_id);
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return ids;
+  }
+  using Ids = std::vector<std::string>;
+};
+
+TEST_P(StoreSearchTest, FindsWordsInEveryIndexedField) {
+  Write(
+      {Doc(kA, "2024-01-01T00:00:00Z",
+           R"("name":"Emotet dropper","description":"Seen in phishing waves",)"
+           R"("labels":["banking-trojan"],"pattern":"[domain-name:value = 'evil.example.com']")")});
+  Write({Doc(
+      kB, "2024-01-01T00:00:00Z",
+      R"("value":"198.51.100.7","hashes":{"SHA-256":"aabbccddeeff"},"malware_types":["ransomware"])")});
+  EXPECT_EQ(Find({"emotet"}), Ids{kA});
+  EXPECT_EQ(Find({"PHISH"}), Ids{kA});             // case-folded token prefix
+  EXPECT_EQ(Find({"banking"}), Ids{kA});           // labels
+  EXPECT_EQ(Find({"evil.example.com"}), Ids{kA});  // a pattern's value
+  EXPECT_EQ(Find({"example"}), Ids{kA});
+  EXPECT_EQ(Find({"198.51.100.7"}), Ids{kB});     // an observable's value
+  EXPECT_EQ(Find({"aabbcc"}), Ids{kB});           // hashes
+  EXPECT_EQ(Find({"ransomware"}), Ids{kB});       // *_types
+  EXPECT_EQ(Find({"emotet", "waves"}), Ids{kA});  // every word must match
+  EXPECT_TRUE(Find({"emotet", "ransomware"}).empty());
+  EXPECT_TRUE(Find({"dropper.emotet"}).empty());  // a word's tokens in order
+  EXPECT_TRUE(Find({"modified"}).empty());        // keys and other fields are not text
+  EXPECT_EQ(Find({}), (Ids{kB, kA}));             // no words: everything, newest first
+}
+
+TEST_P(StoreSearchTest, QuerySyntaxIsPlainText) {
+  Write(
+      {Doc(kA, "2024-01-01T00:00:00Z", R"("name":"alpha OR beta","description":"NEAR the end")")});
+  Write({Doc(kB, "2024-01-01T00:00:00Z", R"("name":"gamma")")});
+  for (const std::string& w :
+       {std::string("\""), std::string("\"alpha"), std::string("alpha\""), std::string("*"),
+        std::string("NEAR(alpha"), std::string("alpha)"), std::string("^alpha"),
+        std::string("name:alpha"), std::string("-alpha"), std::string("\"\"\"\""),
+        std::string("OR"), std::string("AND"), std::string("NOT"), std::string("caf\xc3\xa9"),
+        std::string(10000, 'x'), std::string("'; DROP TABLE objects; --")}) {
+    SearchQuery q;
+    q.words = {w};
+    q.collection_ids = {collection_};
+    Status st = store_->SearchObjects(q, [](SearchHit&) { return true; });
+    EXPECT_TRUE(st.ok()) << w.substr(0, 20) << ": " << st.ToString();
+  }
+  EXPECT_EQ(Find({"OR"}), Ids{kA});  // the word "or", not an operator
+  EXPECT_EQ(Find({"\"alpha\""}), Ids{kA});
+  EXPECT_EQ(Find({"NEAR(the"}), Ids{kA});
+  EXPECT_TRUE(Find({"gamma", "OR", "zzz"}).empty());
+  EXPECT_TRUE(Find({"\""}).empty());  // no letters: matches nothing
+  EXPECT_TRUE(Find({"*"}).empty());
+}
+
+TEST_P(StoreSearchTest, SeesTheNewestVersionOfEachObjectOnce) {
+  Write({Doc(kA, "2024-01-01T00:00:00Z", R"("name":"first draft")")});
+  Write({Doc(kA, "2024-02-01T00:00:00Z", R"("name":"final text")")});
+  Write({Doc(kA, "2023-12-01T00:00:00Z", R"("name":"older draft")")});  // added last, not newest
+  EXPECT_EQ(Find({"final"}), Ids{kA});
+  EXPECT_TRUE(Find({"draft"}).empty());
+  EXPECT_EQ(Find({}), Ids{kA});
+  // Delete the newest version: the next one is the object's newest now.
+  ObjectQuery del = Q();
+  del.ids = {kA};
+  ASSERT_EQ(*store_->DeleteObject(del), 1);
+  EXPECT_TRUE(Find({"final"}).empty());
+  EXPECT_EQ(Find({"first"}), Ids{kA});
+  del.version_all = true;
+  del.version_last = false;
+  ASSERT_TRUE(store_->DeleteObject(del).ok());
+  EXPECT_TRUE(Find({"first"}).empty());
+  EXPECT_TRUE(Find({}).empty());
+}
+
+TEST_P(StoreSearchTest, FiltersCollectionsTypesAndDateAdded) {
+  auto other = store_->AddCollection(Collection{"", "api1", "Other", "", "", {"org:*"}, {}});
+  ASSERT_TRUE(other.ok());
+  Write({Doc(kA, "2024-01-01T00:00:00Z", R"("name":"shared word")")});
+  auto w = store_
+               ->WriteObjects(other->id,
+                              {Doc(kB, "2024-01-01T00:00:00Z", R"("name":"shared word")")}, "")
+               .get();
+  ASSERT_TRUE(w.ok());
+  Write({Doc(kC, "2024-01-01T00:00:00Z", R"("name":"shared word")")});
+  EXPECT_EQ(Find({"shared"}), (Ids{kC, kA}));  // only the collections asked for
+  SearchQuery both;
+  both.collection_ids = {collection_, other->id};
+  EXPECT_EQ(Find({"shared"}, both), (Ids{kC, kB, kA}));
+  SearchQuery none;
+  none.collection_ids = {Uuid(999)};
+  EXPECT_TRUE(Find({"shared"}, none).empty());
+  SearchQuery typed = both;
+  typed.types = {"malware"};  // kB (store_conformance.h)
+  EXPECT_EQ(Find({"shared"}, typed), Ids{kB});
+  // date_added bounds and the resume point, from the rows themselves.
+  std::vector<int64_t> added;
+  ASSERT_TRUE(store_
+                  ->SearchObjects(both,
+                                  [&](SearchHit& h) {
+                                    added.push_back(h.object.date_added_us);
+                                    return true;
+                                  })
+                  .ok());
+  ASSERT_EQ(added.size(), 3u);
+  ASSERT_TRUE(added[0] > added[1] && added[1] > added[2]);
+  SearchQuery after = both;
+  after.added_after_us = added[2];
+  EXPECT_EQ(Find({"shared"}, after), (Ids{kC, kB}));
+  SearchQuery before = both;
+  before.added_before_us = added[0];
+  EXPECT_EQ(Find({"shared"}, before), (Ids{kB, kA}));
+  SearchQuery below = both;
+  below.below_date_added_us = added[1];
+  EXPECT_EQ(Find({}, below), Ids{kA});
+}
+
+TEST_P(StoreSearchTest, VisitorStopsTheWalk) {
+  for (int i = 1; i <= 5; ++i) {
+    Write({Doc("indicator--" + Uuid(100 + i), "2024-01-01T00:00:00Z", R"("name":"many")")});
+  }
+  SearchQuery q;
+  q.words = {"many"};
+  q.collection_ids = {collection_};
+  int visited = 0;
+  ASSERT_TRUE(store_->SearchObjects(q, [&](SearchHit&) { return ++visited < 2; }).ok());
+  EXPECT_EQ(visited, 2);
+}
+
+TEST_P(StoreSearchTest, HitsCarryAccessFacts) {
+  NewObject o = WithFacts(Doc(kA, "2024-01-01T00:00:00Z", R"("name":"facts here")"), kP, 4);
+  Write({o});
+  SearchQuery q;
+  q.words = {"facts"};
+  q.collection_ids = {collection_};
+  int n = 0;
+  ASSERT_TRUE(store_
+                  ->SearchObjects(q,
+                                  [&](SearchHit& h) {
+                                    ++n;
+                                    EXPECT_EQ(h.object.access.producer, kP);
+                                    EXPECT_EQ(h.object.access.tlp, 4);
+                                    EXPECT_NE(h.object.json.find("facts here"), std::string::npos);
+                                    return true;
+                                  })
+                  .ok());
+  EXPECT_EQ(n, 1);
+}
+
+TEST_P(StoreSearchTest, FiltersTlpAndProducerFromTheFacts) {
+  Write({WithFacts(Doc(kA, "2024-01-01T00:00:00Z", R"("name":"marked")"), kP, 1),
+         WithFacts(Doc(kB, "2024-01-01T00:00:00Z", R"("name":"marked")"), kP, 4),
+         WithFacts(Doc(kC, "2024-01-01T00:00:00Z", R"("name":"marked")"), "identity--other", -1)});
+  SearchQuery green;
+  green.tlps = {1};
+  EXPECT_EQ(Find({"marked"}, green), Ids{kA});
+  SearchQuery unmarked_or_red;
+  unmarked_or_red.tlps = {-1, 4};
+  EXPECT_EQ(Find({}, unmarked_or_red), (Ids{kC, kB}));
+  SearchQuery by_producer;
+  by_producer.producers = {kP};
+  EXPECT_EQ(Find({"marked"}, by_producer), (Ids{kB, kA}));
+}
+
+TEST(SearchTextOf, KeepsTheSearchableFieldsOnly) {
+  EXPECT_EQ(SearchTextOf(R"({"type":"indicator","name":"n","description":"d","labels":["l1","l2"],)"
+                         R"("pattern":"[a:b = 'v1' OR c:d = 'it\\'s']","id":"x--1"})"),
+            "n\nd\nl1\nl2\nv1\nit's");
+  EXPECT_EQ(SearchTextOf("not json"), "");
+  EXPECT_EQ(SearchTextOf("[1,2]"), "");
+}
+
 // ---- instantiation: every backend -------------------------------------------------------
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::ValuesIn(ConformanceStores()), StoreName);
@@ -1681,6 +1873,8 @@ INSTANTIATE_TEST_SUITE_P(Stores, StoreFilterTest, ::testing::ValuesIn(Conformanc
 INSTANTIATE_TEST_SUITE_P(Stores, StoreScopeTest, ::testing::ValuesIn(ConformanceStores()),
                          StoreName);
 INSTANTIATE_TEST_SUITE_P(Stores, StoreAdmitTest, ::testing::ValuesIn(ConformanceStores()),
+                         StoreName);
+INSTANTIATE_TEST_SUITE_P(Stores, StoreSearchTest, ::testing::ValuesIn(ConformanceStores()),
                          StoreName);
 INSTANTIATE_TEST_SUITE_P(Stores, StoreVersionsByVisibilityTest,
                          ::testing::ValuesIn(ConformanceStores()), StoreName);

@@ -748,7 +748,9 @@ Response Service::HandleUnchecked(const Request& req, RequestContext& ctx) {
 std::optional<Response> Service::Authenticate(Call& call) {
   RequestContext& ctx = call.ctx;
   const policy::Policy* policy = call.policy.get();
-  if (call.req.authorization.empty()) {
+  if (call.req.authenticated) {
+    ctx.principal = *call.req.authenticated;  // the console's session (webapi)
+  } else if (call.req.authorization.empty()) {
     const bool any_public =
         policy != nullptr &&
         std::any_of(policy->model().collections.begin(), policy->model().collections.end(),
@@ -756,19 +758,20 @@ std::optional<Response> Service::Authenticate(Call& call) {
     if (!any_public) return AuthenticationRequired();
     ctx.principal.anonymous = true;
     return std::nullopt;
+  } else {
+    auto p = authenticate_(call.req.authorization);
+    if (!p.ok() && p.status().code() == ErrorCode::kUnavailable) {
+      // The credentials could not be checked (the store is unreachable): not a failed login.
+      return ErrorResponse(503, p.status().name(), "Service Unavailable",
+                           "the hub cannot check credentials now; retry later");
+    }
+    if (!p.ok()) {
+      ctx.login_failed = true;
+      ctx.attempted_user = auth::BasicUserName(call.req.authorization);
+      return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
+    }
+    ctx.principal = std::move(p).value();
   }
-  auto p = authenticate_(call.req.authorization);
-  if (!p.ok() && p.status().code() == ErrorCode::kUnavailable) {
-    // The credentials could not be checked (the store is unreachable): not a failed login.
-    return ErrorResponse(503, p.status().name(), "Service Unavailable",
-                         "the hub cannot check credentials now; retry later");
-  }
-  if (!p.ok()) {
-    ctx.login_failed = true;
-    ctx.attempted_user = auth::BasicUserName(call.req.authorization);
-    return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
-  }
-  ctx.principal = std::move(p).value();
   if (access_.policy != nullptr && policy != nullptr &&
       policy->model().FindOrganisation(ctx.principal.org) == nullptr) {
     // An organisation added since the policy was loaded: load it again, at

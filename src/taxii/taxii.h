@@ -62,7 +62,14 @@ struct Request {
   std::string authorization;  // Authorization header: never log it
   std::string if_none_match;  // If-None-Match header ("" when absent): GET /api/v1/export
   std::string remote;         // peer address (audit trail)
+  std::string cookie;         // Cookie header: the console session (webapi); never log it
+  std::string origin;         // Origin header ("" when absent): the console's login check
+  std::string csrf_token;     // X-CSRF-Token header: the console's CSRF check
   std::string body;
+  // Set only by a front that authenticated the caller itself (the console's
+  // session cookie, webapi::Console): the service takes this principal and
+  // ignores `authorization`. Never filled from the request's bytes.
+  std::optional<auth::Principal> authenticated;
 };
 
 // A response body produced piece by piece, which the HTTP layer sends as a

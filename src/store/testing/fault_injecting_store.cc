@@ -169,6 +169,12 @@ Status FaultInjectingStore::Ping() {
   return inner_.Ping();
 }
 
+Status FaultInjectingStore::SearchObjects(const SearchQuery& q,
+                                          const std::function<bool(SearchHit&)>& visit) {
+  if (auto fault = Injected(StoreOp::kSearchObjects)) return *fault;
+  return inner_.SearchObjects(q, visit);
+}
+
 Result<CollectionState> FaultInjectingStore::CollectionStateOf(std::string_view collection_id) {
   if (auto fault = Injected(StoreOp::kCollectionStateOf)) return std::move(*fault);
   return inner_.CollectionStateOf(collection_id);

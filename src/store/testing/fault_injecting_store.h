@@ -42,6 +42,7 @@ enum class StoreOp {
   kGetStatus,
   kCountObjects,
   kCollectionStateOf,
+  kSearchObjects,
   kFinishPendingStatus,
   kPing,
 };
@@ -88,6 +89,7 @@ class FaultInjectingStore : public Store {
   Status CreateStatus(const StatusResource& s) override;
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
   Result<int64_t> CountObjects() override;
+  Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit) override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
   Status Ping() override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,

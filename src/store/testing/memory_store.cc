@@ -597,6 +597,43 @@ Result<StatusResource> MemoryStore::GetStatus(std::string_view api_root, std::st
   return out;
 }
 
+Status MemoryStore::SearchObjects(const SearchQuery& q,
+                                  const std::function<bool(SearchHit&)>& visit) {
+  std::vector<SearchHit> hits;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The newest version of each (collection, id), as SQLite's is_latest.
+    std::map<std::pair<std::string, std::string>, const ObjectVersion*> newest;
+    for (const auto& v : objects_) {
+      auto& n = newest[{v.collection_id, v.id}];
+      if (n == nullptr || n->version < v.version) n = &v;
+    }
+    auto wanted = [](const std::vector<std::string>& list, const std::string& v) {
+      return std::find(list.begin(), list.end(), v) != list.end();
+    };
+    for (auto it = objects_.rbegin(); it != objects_.rend(); ++it) {
+      const ObjectVersion& v = *it;
+      if (newest[{v.collection_id, v.id}] != &v) continue;
+      if (!wanted(q.collection_ids, v.collection_id)) continue;
+      if (!q.types.empty() && !wanted(q.types, v.type)) continue;
+      if (!q.tlps.empty() &&
+          std::find(q.tlps.begin(), q.tlps.end(), v.access.tlp) == q.tlps.end()) {
+        continue;
+      }
+      if (!q.producers.empty() && !wanted(q.producers, v.access.producer)) continue;
+      if (q.added_after_us && v.date_added_us <= *q.added_after_us) continue;
+      if (q.added_before_us && v.date_added_us >= *q.added_before_us) continue;
+      if (q.below_date_added_us && v.date_added_us >= *q.below_date_added_us) continue;
+      if (!q.words.empty() && !SearchTextMatches(SearchTextOf(v.json), q.words)) continue;
+      hits.push_back(SearchHit{v});
+    }
+  }
+  for (auto& hit : hits) {
+    if (!visit(hit)) break;
+  }
+  return Status::Ok();
+}
+
 Result<int64_t> MemoryStore::CountObjects() {
   std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int64_t>(objects_.size());
