@@ -649,7 +649,7 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
     return InvalidArgument("bad_filter", "too many search filter values");
   }
   const bool text = !q.words.empty();
-  SqlBuilder b;
+  SqlBuilder b(Dialect::kSqlite);
   b.sql =
       "SELECT o.date_added, o.id, o.type, o.spec_version, o.version, o.version_digits, "
       "o.json, o.producer, o.tlp, o.pap, o.recipients, o.granular, o.facts, o.collection";
@@ -708,7 +708,7 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
   b.sql += " ORDER BY " + walk + " DESC";
   auto conn = AcquireReader();
   CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
-  b.BindAll(st);
+  BindAll(b, st);
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return Status::Ok();

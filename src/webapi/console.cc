@@ -206,7 +206,9 @@ class Console::Impl {
   // ---- the API ----
   Response HandleApi(const Request& req, std::string_view path) {
     if (path == "/api/v1/session") return HandleSession(req);
-    const bool service_path = path == "/api/v1/audit" || StartsWith(path, "/api/v1/export/");
+    // The service's own /api/v1/ resources (taxii::Service's route table).
+    const bool service_path =
+        path == "/api/v1/audit" || path == "/api/v1/witness" || StartsWith(path, "/api/v1/export/");
     if (service_path &&
         (!req.authorization.empty() || CookieValue(req.cookie, kCookieName).empty())) {
       // Scripts and anonymous callers: the service authenticates (anonymous

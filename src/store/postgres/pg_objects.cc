@@ -672,6 +672,61 @@ Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& q) {
   return page;
 }
 
+// Search (store.h) without a text index yet: the SQL filters select the
+// newest versions, newest first, kSearchChunk rows at a time (keyset on
+// date_added), and the words are matched here on SearchTextOf(json), the test
+// the in-memory store applies, so every backend finds the same objects. The
+// cost follows the rows the filters leave, not the hits: a GIN index over the
+// same text is the next step (docs/PERFORMANCE.md).
+Status PostgresStore::SearchObjects(const SearchQuery& q,
+                                    const std::function<bool(SearchHit&)>& visit) {
+  constexpr int64_t kSearchChunk = 500;
+  if (q.collection_ids.empty()) return Status::Ok();
+  if (q.collection_ids.size() > 1000 || q.types.size() > 1000 || q.words.size() > 64 ||
+      q.tlps.size() > 16 || q.producers.size() > 1000) {
+    return InvalidArgument("bad_filter", "too many search filter values");
+  }
+  std::optional<int64_t> below = q.below_date_added_us;
+  if (q.added_before_us) below = below ? std::min(*below, *q.added_before_us) : *q.added_before_us;
+  auto conn = AcquireReader();
+  for (;;) {
+    SqlBuilder b(Dialect::kPostgres);
+    b.sql = "SELECT " + sql::SelectColumns(/*include_json=*/true) +
+            ", collection FROM objects WHERE is_latest = 1";
+    b.InList("collection", q.collection_ids);
+    if (!q.types.empty()) b.InList("type", q.types);
+    if (!q.producers.empty()) b.InList("producer", q.producers);
+    if (!q.tlps.empty()) {
+      b.sql += " AND tlp IN (";
+      for (size_t i = 0; i < q.tlps.size(); ++i) {
+        if (i > 0) b.sql += ',';
+        b.Param(int64_t{q.tlps[i]});
+      }
+      b.sql += ')';
+    }
+    if (q.added_after_us) {
+      b.sql += " AND date_added > ";
+      b.Param(*q.added_after_us);
+    }
+    if (below) {
+      b.sql += " AND date_added < ";
+      b.Param(*below);
+    }
+    b.sql += " ORDER BY date_added DESC LIMIT ";
+    b.Param(kSearchChunk);
+    CTIHUB_ASSIGN_OR_RETURN(Rows r, conn->Query(b.sql, ToParams(b)));
+    for (int i = 0; i < r.size(); ++i) {
+      SearchHit hit;
+      ReadFacts(r, i, hit.object);
+      CTIHUB_RETURN_IF_ERROR(ReadRest(r, i, r.String(i, 13), /*include_json=*/true, hit.object));
+      below = hit.object.date_added_us;
+      if (!q.words.empty() && !SearchTextMatches(SearchTextOf(hit.object.json), q.words)) continue;
+      if (!visit(hit)) return Status::Ok();
+    }
+    if (r.size() < kSearchChunk) return Status::Ok();
+  }
+}
+
 Result<int64_t> PostgresStore::DeleteObject(const ObjectQuery& q) {
   CTIHUB_RETURN_IF_ERROR(CheckFilterSizes(q));
   if (q.ids.empty()) return InvalidArgument("bad_delete", "an object id is required");

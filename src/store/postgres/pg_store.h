@@ -70,6 +70,7 @@ class PostgresStore final : public Store {
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
 
   Result<int64_t> CountObjects() override;
+  Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit) override;
   Status Ping() override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
 
