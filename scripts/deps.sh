@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages ctihub needs to build, test, benchmark and fuzz,
-# and only those that are missing. Safe to rerun.
+# and only those that are missing, then the web console's npm packages (npm ci) when they are
+# missing or older than webui/package-lock.json. Safe to rerun.
 set -euo pipefail
 
 PACKAGES=(
@@ -22,6 +23,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk python3                       # make serve example, bench/taxii load, e2e tests
+  chromium fonts-liberation fonts-dejavu-core  # e2e.ui: the console in a real (headless) browser
 )
 
 missing=()
@@ -33,11 +35,32 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The web console (webui/) is built with Node 20 and npm, which are not taken from Debian
+# (Debian 12's nodejs is 18, too old for the pinned Vite). Its packages come from the committed
+# package-lock.json through `npm ci`, rerun only when the lock is newer than the installed tree.
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "deps: node and npm are required to build the web console (webui/): install Node.js 20" \
+       "or newer with npm, or configure with -DCTIHUB_UI=OFF to build without the console" >&2
+  exit 1
+fi
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "deps: node $(node --version) is too old for webui/ (it needs Node 20 or newer)" >&2
+  exit 1
+fi
+STAMP="$ROOT/webui/node_modules/.package-lock.json"
+if [ ! -f "$STAMP" ] || [ "$ROOT/webui/package-lock.json" -nt "$STAMP" ]; then
+  echo "deps: npm ci in webui/"
+  (cd "$ROOT/webui" && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "deps: webui/node_modules is up to date"
+fi

@@ -1,0 +1,85 @@
+// Overview: how much the user may read (every count is of readable objects only, decided by the
+// server), ingest per day as a small SVG bar chart, the latest objects and sightings.
+import { api, type Stats } from "../api";
+import { href } from "../router";
+import { ErrorBox, fmtCount, HitList, Loading, Section, useLoad } from "../ui";
+import { BarChart } from "../chart";
+
+function Breakdown({ counts, facet }: { counts: Record<string, number>; facet: string }) {
+  const entries = Object.entries(counts ?? {}).sort((a, b) => b[1] - a[1]);
+  if (!entries.length) return <p class="muted">Nothing yet.</p>;
+  const max = Math.max(...entries.map((e) => e[1]), 1);
+  return (
+    <ul class="kv-bars">
+      {entries.slice(0, 10).map(([k, n]) => (
+        <li key={k}>
+          <a href={href(`/search?${facet}=${encodeURIComponent(k)}`)} class="wrap">
+            {k}
+          </a>
+          <span class="bar" aria-hidden="true">
+            <span style={{ width: `${(100 * n) / max}%` }} />
+          </span>
+          <span class="n">{fmtCount(n)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function OverviewPage() {
+  const { data, error, loading } = useLoad<Stats>(() => api.stats(), "stats");
+  return (
+    <main id="main" class="page">
+      <h1>Overview</h1>
+      <ErrorBox error={error} />
+      {loading && !data && <Loading what="statistics" />}
+      {data && (
+        <>
+          <div class="stat-cards">
+            <div class="stat" id="stat-objects">
+              <div class="num">{fmtCount(data.objects)}</div>
+              <div class="label">objects you may read</div>
+            </div>
+            <div class="stat">
+              <div class="num">{fmtCount(Object.keys(data.by_type ?? {}).length)}</div>
+              <div class="label">object types</div>
+            </div>
+            <div class="stat">
+              <div class="num">{fmtCount(Object.keys(data.by_producer ?? {}).length)}</div>
+              <div class="label">producers</div>
+            </div>
+            <div class="stat">
+              <div class="num">{fmtCount(data.latest_sightings?.length ?? 0)}</div>
+              <div class="label">recent sightings</div>
+            </div>
+          </div>
+          <Section title="Ingest over time (objects added per day)" id="h-ingest">
+            <BarChart
+              points={(data.by_day ?? []).map((d) => ({ label: d.day, value: d.count }))}
+              title="Objects added per day"
+            />
+          </Section>
+          <div class="grid-3">
+            <Section title="By type" id="h-type">
+              <Breakdown counts={data.by_type} facet="type" />
+            </Section>
+            <Section title="By TLP" id="h-tlp">
+              <Breakdown counts={data.by_tlp} facet="tlp" />
+            </Section>
+            <Section title="By producer" id="h-producer">
+              <Breakdown counts={data.by_producer} facet="producer" />
+            </Section>
+          </div>
+          <div class="grid-2">
+            <Section title="Latest objects" id="h-latest">
+              <HitList hits={data.latest_objects ?? []} empty="No objects yet." />
+            </Section>
+            <Section title="Latest sightings" id="h-sightings">
+              <HitList hits={data.latest_sightings ?? []} empty="No sightings yet." />
+            </Section>
+          </div>
+        </>
+      )}
+    </main>
+  );
+}
