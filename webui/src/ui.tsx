@@ -136,7 +136,8 @@ export function Section({ title, children, id }: { title: string; children: Comp
 export function JsonValue({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span class="muted">—</span>;
   if (typeof value === "string") {
-    if (/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(value)) return <ObjectLink id={value} />;
+    if (/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(value) && !value.startsWith("marking-definition--"))
+      return <ObjectLink id={value} />;
     return <span class="prewrap">{value}</span>;
   }
   if (typeof value === "number" || typeof value === "boolean") return <span>{String(value)}</span>;
@@ -152,4 +153,14 @@ export function JsonValue({ value }: { value: unknown }) {
     );
   }
   return <pre class="json">{JSON.stringify(value, null, 2)}</pre>;
+}
+
+/** A search snippet: the server wraps matched words in [ ]; they become <mark>, the rest text. */
+export function Snippet({ text }: { text: string }) {
+  const parts = text.split(/(\[[^\]]*\])/);
+  return (
+    <>
+      {parts.map((p, i) => (p.startsWith("[") && p.endsWith("]") && p.length > 2 ? <mark key={i}>{p.slice(1, -1)}</mark> : p))}
+    </>
+  );
 }

@@ -6,6 +6,7 @@ import { api, type AuditPage as Page, type Session } from "../api";
 import { href, navigate, objectPath, type Location } from "../router";
 import { ErrorBox, fmtTime, Loading, useLoad } from "../ui";
 
+
 const FILTERS: [string, string, string][] = [
   ["user", "User", "alice"],
   ["org", "Organisation", "acme"],
@@ -22,17 +23,17 @@ function toInstant(s: string): string {
 function Verify() {
   const { data, error, loading } = useLoad(() => api.auditVerify(), "verify");
   return (
-    <section class="card" aria-labelledby="verify-h" id="audit-verify">
-      <h2 id="verify-h">Chain verification</h2>
-      {loading && <Loading what="verification" />}
-      <ErrorBox error={error} />
+    <div class="verify-line" id="audit-verify" aria-live="polite">
+      <strong>Chain verification: </strong>
+      {loading && <span class="muted">checking…</span>}
       {data && (
-        <p>
+        <>
           <span class={data.ok ? "state-ok" : "state-bad"}>{data.ok ? "✔ intact" : "✘ BROKEN"}</span> —{" "}
           {data.records.toLocaleString("en-GB")} records checked. <span class="muted">{data.detail}</span>
-        </p>
+        </>
       )}
-    </section>
+      <ErrorBox error={error} />
+    </div>
   );
 }
 
@@ -77,7 +78,7 @@ export function AuditPage({ loc, session }: { loc: Location; session: Session })
       </p>
       <Verify />
       <form class="card" onSubmit={apply} aria-label="Audit filters">
-        <div class="form-grid">
+        <div class="form-grid cols-6">
           {FILTERS.map(([k, label, ph]) => (
             <div class="field" key={k}>
               <label for={`audit-${k}`}>{label}</label>
@@ -121,8 +122,8 @@ export function AuditPage({ loc, session }: { loc: Location; session: Session })
                 {data.records.map((r) => (
                   <tr key={r.seq}>
                     <td class="num mono small">{r.seq}</td>
-                    <td class="small">{fmtTime(r.time)}</td>
-                    <td>
+                    <td class="small nowrap">{fmtTime(r.time)}</td>
+                    <td class="nowrap">
                       {r.user || <span class="muted">—</span>} <span class="muted small">{r.org}</span>
                     </td>
                     <td class="mono small">{r.action}</td>

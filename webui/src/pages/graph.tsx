@@ -21,6 +21,17 @@ const TYPE_COLOURS: Record<string, string> = {
   tool: "#2965cc",
 };
 
+// cytoscape adds a <style> element (".__________cytoscape_container { position: relative }")
+// unless an element with this id exists; the CSP (style-src 'self') would refuse it, so a
+// placeholder stands in and styles.css gives .cy that position.
+function preventCytoscapeStyleElement(): void {
+  const id = "__________cytoscape_stylesheet";
+  if (document.getElementById(id)) return;
+  const placeholder = document.createElement("meta");
+  placeholder.id = id;
+  document.head.appendChild(placeholder);
+}
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 }
@@ -36,6 +47,16 @@ function toElements(g: Graph): ElementDefinition[] {
     }));
   return [...nodes, ...edges];
 }
+
+// Room between nodes so that labels do not overlap on small neighbourhoods.
+const LAYOUT = {
+  name: "cose",
+  animate: false,
+  padding: 40,
+  idealEdgeLength: () => 80,
+  nodeRepulsion: () => 60000,
+  nodeDimensionsIncludeLabels: true,
+} as never;
 
 interface NodeInfo {
   id: string;
@@ -66,8 +87,18 @@ export function GraphPage({ id }: { id: string }) {
     );
   };
 
+  // A few nodes would be fitted at a large zoom (huge labels): cap it after each layout.
+  const capZoom = () => {
+    const c = cy.current;
+    if (c && c.zoom() > 1.2) {
+      c.zoom(1.2);
+      c.center();
+    }
+  };
   const relayout = () => {
-    cy.current?.layout({ name: "cose", animate: false, padding: 30, nodeRepulsion: () => 9000 } as never).run();
+    const l = cy.current?.layout(LAYOUT);
+    l?.one("layoutstop", capZoom);
+    l?.run();
   };
 
   const expand = async (nodeId: string) => {
@@ -98,12 +129,12 @@ export function GraphPage({ id }: { id: string }) {
       ([g, { default: cytoscape }]) => {
         if (!alive || !box.current) return;
         setTruncated(g.truncated);
+        preventCytoscapeStyleElement();
         const c = cytoscape({
           container: box.current,
           elements: toElements(g),
           minZoom: 0.1,
           maxZoom: 4,
-          wheelSensitivity: 0.3,
           style: [
             {
               selector: "node",
@@ -116,6 +147,9 @@ export function GraphPage({ id }: { id: string }) {
                 "text-margin-y": 4,
                 "text-max-width": "140px",
                 "text-wrap": "ellipsis",
+                "text-background-color": cssVar("--panel"),
+                "text-background-opacity": 0.85,
+                "text-background-padding": "2px",
                 width: 26,
                 height: 26,
               },
@@ -143,10 +177,11 @@ export function GraphPage({ id }: { id: string }) {
               },
             },
           ],
-          layout: { name: "cose", animate: false, padding: 30 } as never,
+          layout: LAYOUT,
         });
         c.on("tap", "node", (evt) => void expand(evt.target.id()));
         cy.current = c;
+        capZoom();
         c.$id(id).select();
         expandedRef.current = new Set([id]);
         setExpandedCount(1);

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Collection, type SearchResult } from "../api";
 import { href, navigate, objectPath, type Location } from "../router";
-import { ErrorBox, fmtCount, fmtTime, hitName, Loading, TlpBadge, TypeTag, useLoad } from "../ui";
+import { ErrorBox, fmtCount, fmtTime, hitName, Loading, Snippet, TlpBadge, TypeTag, useLoad } from "../ui";
 
 const FILTER_KEYS = ["q", "type", "tlp", "producer", "collection", "added_after", "added_before", "revoked"];
 const PAGE_SIZE = "25";
@@ -35,7 +35,9 @@ function FacetGroup({
   params: URLSearchParams;
 }) {
   const selected = params.get(name);
-  const entries = Object.entries(counts ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  // The TLP facet counts unmarked objects under "null"; the filter calls them "none".
+  const entries = Object.entries(counts ?? {})
+    .map(([k, n]): [string, number] => [name === "tlp" && k === "null" ? "none" : k, n]).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (selected && !entries.some(([k]) => k === selected)) entries.unshift([selected, 0]);
   return (
     <fieldset>
@@ -51,7 +53,7 @@ function FacetGroup({
               checked={selected === k}
               onChange={() => navigate(withParam(params, name, selected === k ? null : k))}
             />{" "}
-            {name === "tlp" ? <TlpBadge tlp={k} /> : k}
+            {name === "tlp" ? k === "none" ? <span class="badge tlp-none">unmarked</span> : <TlpBadge tlp={k} /> : k}
           </span>
           <span class="count">{fmtCount(n)}</span>
         </label>
@@ -193,7 +195,13 @@ export function SearchPage({ loc }: { loc: Location }) {
                     </a>{" "}
                     <TlpBadge tlp={r.tlp} /> {r.revoked && <span class="badge tlp-none">revoked</span>}
                   </div>
-                  {(r.snippet || r.description) && <div class="snippet">{r.snippet || r.description}</div>}
+                  {r.snippet ? (
+                    <div class="snippet">
+                      <Snippet text={r.snippet} />
+                    </div>
+                  ) : (
+                    r.description && <div class="snippet">{r.description}</div>
+                  )}
                   <div class="meta">
                     {r.producer && <>by {r.producer} · </>}
                     {r.collection_title && <>in {r.collection_title} · </>}
