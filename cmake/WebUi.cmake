@@ -1,7 +1,9 @@
 # The web console (webui/: TypeScript + Vite + Preact) built by `npm run build` into
 # ${CMAKE_BINARY_DIR}/webui-dist, for src/webapi to embed into the binary (no Node at run time).
 #
-# Sets, for the modules configured after it:
+# Sets, for the modules configured after it (src/cli embeds the directory into the binary with
+# ctihub_embed_files(ctihub "${CTIHUB_UI_DIST_DIR}" "${CTIHUB_UI_STAMP}"): normal variables,
+# which the cache variables of the same names there do not override):
 #   CTIHUB_UI_DIST_DIR  the vite output directory (index.html, favicon.svg, assets/*)
 #   CTIHUB_UI_STAMP     a file touched after every successful build of that directory: the
 #                       dependency to give ctihub_embed_files(<target> <dir> <stamp>)

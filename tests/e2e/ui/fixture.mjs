@@ -73,6 +73,8 @@ export const OBJ = {
   A_INTERNAL: oid("indicator", 7),
   A_GREEN_REL: oid("relationship", 8),
   A_GREEN_MAL: oid("malware", 9),
+  A_CLEAR_RED_REL: oid("relationship", 10),
+  A_CLEAR_GREEN_REL: oid("relationship", 15),
   B_GREEN: oid("indicator", 11),
   B_AMBER: oid("malware", 12),
   B_REL: oid("relationship", 13),
@@ -124,6 +126,10 @@ function acmeObjects() {
     },
     malware(9, "green", NAMES[OBJ.A_GREEN_MAL]),
     rel(8, "green", OBJ.A_GREEN, OBJ.A_GREEN_MAL),
+    // The CLEAR indicator is the graph centre for every organisation: next to a RED and a
+    // GREEN object.
+    rel(10, "red", OBJ.A_CLEAR, OBJ.A_RED, "related-to"),
+    rel(15, "green", OBJ.A_CLEAR, OBJ.A_GREEN, "related-to"),
   ];
 }
 
