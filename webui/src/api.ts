@@ -115,6 +115,12 @@ export interface Agreement {
   expires?: string;
   revoked?: boolean;
   legal_basis?: string;
+  // The names `ctihub agreement list --json` uses, accepted too.
+  object_types?: string[];
+  strip_properties?: string[];
+  withhold_sco_types?: string[];
+  revoked_at?: string | null;
+  state?: string;
 }
 
 export interface AuditRecord {

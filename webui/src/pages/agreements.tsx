@@ -21,9 +21,15 @@ function toInstant(s: string): string {
   return /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v;
 }
 
+// The API may answer with the contract's names or with those of `agreement list --json`.
+const typesOf = (a: Agreement) => a.types ?? a.object_types ?? [];
+const stripOf = (a: Agreement) => a.strip ?? a.strip_properties ?? [];
+const withheldOf = (a: Agreement) => a.withhold_sco ?? a.withhold_sco_types ?? [];
+const isRevoked = (a: Agreement) => a.revoked === true || !!a.revoked_at || a.state === "revoked";
+
 function Redactions({ a }: { a: Agreement }) {
-  const strip = a.strip ?? [];
-  const sco = a.withhold_sco ?? [];
+  const strip = stripOf(a);
+  const sco = withheldOf(a);
   if (!strip.length && !sco.length) return <span class="muted">nothing removed</span>;
   return (
     <div class="small">
@@ -196,7 +202,8 @@ function RevokeButton({ a, onDone }: { a: Agreement; onDone: () => void }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [error, setError] = useState<unknown>(null);
-  if (a.revoked) return <span class="state-bad">revoked</span>;
+  if (isRevoked(a)) return <span class="state-bad">revoked{a.revoked_at ? " " + fmtTime(a.revoked_at) : ""}</span>;
+  if (a.state && a.state !== "active") return <span class="muted">{a.state}</span>;
   if (!open)
     return (
       <button type="button" class="danger" onClick={() => setOpen(true)} data-revoke={a.id}>
@@ -267,7 +274,7 @@ export function AgreementsPage({ session }: { session: Session }) {
               </thead>
               <tbody>
                 {rows.map((a) => (
-                  <tr key={a.id} class={a.revoked ? "revoked" : ""} data-agreement={a.id}>
+                  <tr key={a.id} class={isRevoked(a) ? "revoked" : ""} data-agreement={a.id}>
                     <td class="wrap">
                       <strong>{a.id}</strong>
                       <div class="small muted">
@@ -281,7 +288,7 @@ export function AgreementsPage({ session }: { session: Session }) {
                     <td>
                       <TlpBadge tlp={a.max_tlp} /> {a.pap_ceiling && <PapBadge pap={a.pap_ceiling} />}
                     </td>
-                    <td class="wrap small">{(a.types ?? []).join(", ") || "—"}</td>
+                    <td class="wrap small">{typesOf(a).join(", ") || "—"}</td>
                     <td>
                       <Redactions a={a} />
                     </td>
