@@ -230,25 +230,31 @@ export class Hub {
   start(...extra) {
     const args = ["serve", "--data", this.data, "--listen", "127.0.0.1:0", "--threads", "2", "--no-sync", ...extra];
     this.stderr = "";
-    this.proc = spawn(this.ctihub, args, { stdio: ["ignore", "pipe", "pipe"] });
-    this.proc.stderr.on("data", (d) => {
+    const proc = spawn(this.ctihub, args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.proc = proc;
+    proc.stderr.on("data", (d) => {
       this.stderr = (this.stderr + d.toString()).slice(-8000);
     });
+    // Each start reads its own process's first "listening on" line (a stopped server's output
+    // must not answer for the next one).
     return new Promise((resolve, reject) => {
+      let started = false;
       const timer = setTimeout(() => reject(new Error("server did not start in 30 s: " + this.stderr)), 30_000);
       let buf = "";
-      this.proc.stdout.on("data", (d) => {
+      proc.stdout.on("data", (d) => {
+        if (started) return;
         buf += d.toString();
         const m = /listening on (\S+)/.exec(buf);
-        if (m && !this.url) {
+        if (m) {
+          started = true;
           this.url = m[1].replace(/\/$/, "");
           clearTimeout(timer);
           resolve(this.url);
         }
       });
-      this.proc.on("exit", (code) => {
+      proc.on("exit", (code) => {
         clearTimeout(timer);
-        if (!this.url) reject(new Error(`server exited (${code}): ${this.stderr}`));
+        if (!started) reject(new Error(`server exited (${code}): ${this.stderr}`));
       });
     });
   }

@@ -3,7 +3,7 @@
 // playwright-core through executablePath: no browser download) against a real `ctihub serve`
 // on 127.0.0.1 with a fixture hub made by the CLI (fixture.mjs).
 //
-// Usage: node ui_test.mjs --ctihub BIN --webui DIR --screenshots DIR [--chromium PATH]
+// Usage: node ui_test.mjs --ctihub BIN --webui DIR --screenshots DIR [--chromium PATH] [--only T,T]
 // Every page is screenshotted into --screenshots. Every browser wait is bounded (10 s), the
 // whole run by a watchdog (240 s), and the server is stopped on every exit path.
 import { createRequire } from "node:module";
@@ -443,7 +443,6 @@ async function testSessionExpiry() {
   await hub.start("--session-idle", "2");
   const page = await newPage();
   await login(page, "alice");
-  await page.waitForSelector("#stat-objects");
   // Idle longer than the session may (a bounded wait, not a timed assertion).
   await page.waitForTimeout(3500);
   await page.click("nav a:has-text('Collections')");
@@ -468,12 +467,15 @@ const TESTS = [
   testSessionExpiry,
 ];
 
+// --only NAME[,NAME]: run some scenarios (while developing).
+const SELECTED = args.only ? TESTS.filter((t) => args.only.split(",").includes(t.name)) : TESTS;
+
 async function main() {
   const t0 = Date.now();
   hub.setup();
   await hub.start();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-  for (const t of TESTS) {
+  for (const t of SELECTED) {
     current = t.name;
     const before = failures.length;
     const t1 = Date.now();
@@ -493,7 +495,7 @@ async function main() {
   await browser.close();
   await hub.stop();
   console.log(`screenshots in ${SHOTS}`);
-  console.log(`${passed} passed, ${TESTS.length - passed} failed (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  console.log(`${passed} passed, ${SELECTED.length - passed} failed (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 }
 
 main()
