@@ -11,19 +11,34 @@ function Breakdown({ counts, facet }: { counts: Record<string, number>; facet: s
   const max = Math.max(...entries.map((e) => e[1]), 1);
   return (
     <ul class="kv-bars">
-      {entries.slice(0, 10).map(([k, n]) => (
+      {entries.slice(0, 10).map(([k, n]) => {
+        // Unmarked objects are counted under "null"; the search filter calls them "none".
+        const unmarked = facet === "tlp" && k === "null";
+        return (
         <li key={k}>
-          <a href={href(`/search?${facet}=${encodeURIComponent(k)}`)} class="wrap">
-            {k}
+          <a href={href(`/search?${facet}=${encodeURIComponent(unmarked ? "none" : k)}`)} class="wrap">
+            {unmarked ? "unmarked" : k}
           </a>
           <span class="bar" aria-hidden="true">
             <span style={{ width: `${(100 * n) / max}%` }} />
           </span>
           <span class="n">{fmtCount(n)}</span>
         </li>
-      ))}
+        );
+      })}
     </ul>
   );
+}
+
+/** Objects added in the last hour, from the ingest-rate series (one entry per minute). */
+function lastHour(s: Stats): number {
+  const since = Date.now() - 3600_000;
+  return (s.ingest_per_min ?? [])
+    .filter((m) => {
+      const t = Date.parse(m.minute.length === 16 ? m.minute + ":00Z" : m.minute);
+      return Number.isNaN(t) || t >= since;
+    })
+    .reduce((sum, m) => sum + m.count, 0);
 }
 
 export function OverviewPage() {
@@ -48,9 +63,9 @@ export function OverviewPage() {
               <div class="num">{fmtCount(Object.keys(data.by_producer ?? {}).length)}</div>
               <div class="label">producers</div>
             </div>
-            <div class="stat">
-              <div class="num">{fmtCount(data.latest_sightings?.length ?? 0)}</div>
-              <div class="label">recent sightings</div>
+            <div class="stat" id="stat-rate">
+              <div class="num">{fmtCount(lastHour(data))}</div>
+              <div class="label">added in the last hour</div>
             </div>
           </div>
           <Section title="Ingest over time (objects added per day)" id="h-ingest">
