@@ -208,7 +208,8 @@ async function testSearch() {
   // Facets: filtering by type narrows to that type.
   await page.goto(hub.url + "/ui/search?q=");
   await page.waitForSelector("#search-results li");
-  await page.click("input[name=facet-type][value=malware]");
+  await page.focus("input[name=facet-type][value=malware]");
+  await page.keyboard.press("Enter");
   await page.waitForFunction(() => new URLSearchParams(location.search).get("type") === "malware");
   await page.waitForFunction(() => {
     const lis = [...document.querySelectorAll("#search-results li")];

@@ -52,6 +52,13 @@ function FacetGroup({
               value={k}
               checked={selected === k}
               onChange={() => navigate(withParam(params, name, selected === k ? null : k))}
+              // Enter toggles too (Space is the browser's own key for a checkbox).
+              onKeyDown={(e) => {
+                if (e.key === "Enter") {
+                  e.preventDefault();
+                  navigate(withParam(params, name, selected === k ? null : k));
+                }
+              }}
             />{" "}
             {name === "tlp" ? k === "none" ? <span class="badge tlp-none">unmarked</span> : <TlpBadge tlp={k} /> : k}
           </span>
