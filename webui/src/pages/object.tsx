@@ -71,6 +71,15 @@ function Properties({ o }: { o: StixObject }) {
   );
 }
 
+/** What to call an object: its name, an observable's value, a relationship's type, else its id. */
+function titleOf(o: StixObject): string {
+  if (typeof o.name === "string" && o.name.trim()) return o.name;
+  if (typeof o.value === "string") return o.value;
+  if (o.type === "relationship" && typeof o.relationship_type === "string") return `relationship: ${o.relationship_type}`;
+  if (o.type === "sighting") return `sighting${typeof o.count === "number" ? ` (${o.count}×)` : ""}`;
+  return o.id;
+}
+
 type Change = { key: string; kind: "added" | "removed" | "changed"; before?: unknown; after?: unknown };
 
 export function diffObjects(a: StixObject, b: StixObject): Change[] {
@@ -316,7 +325,7 @@ export function ObjectPage({ id }: { id: string; loc: Location }) {
     <main id="main" class="page">
       <div class="obj-head">
         <TypeTag type={o.type} />
-        <h1 id="object-title">{String(o.name ?? o.value ?? o.id)}</h1>
+        <h1 id="object-title">{titleOf(o)}</h1>
         {tlps.length ? tlps.map((m) => <TlpBadge key={m.id} tlp={m.name} />) : <TlpBadge tlp={null} />}
         {paps.map((m) => (
           <PapBadge key={m.id} pap={m.name} />
