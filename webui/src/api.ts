@@ -68,8 +68,8 @@ export interface ObjectView {
   collection?: { id: string; title: string };
   versions: { version: string; date_added: string; collection?: string }[];
   markings: Marking[];
-  relationships: { outgoing: OutgoingRel[]; incoming: IncomingRel[] };
-  sightings: Record<string, unknown>[];
+  relationships?: { outgoing: OutgoingRel[]; incoming: IncomingRel[] };
+  sightings?: Record<string, unknown>[];
   who_saw?: Record<string, unknown>[];
 }
 

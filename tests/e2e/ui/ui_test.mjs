@@ -5,7 +5,7 @@
 //
 // Usage: node ui_test.mjs --ctihub BIN --webui DIR --screenshots DIR [--chromium PATH] [--only T,T]
 // Every page is screenshotted into --screenshots. Every browser wait is bounded (15 s), the
-// whole run by a watchdog (420 s), and the server is stopped on every exit path.
+// whole run by a watchdog (540 s), and the server is stopped on every exit path.
 import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -28,7 +28,7 @@ mkdirSync(SHOTS, { recursive: true });
 
 // Bounds: every browser wait, and the whole run (the ASan build of `make check` is slower).
 const WAIT = 15_000;
-const RUN_LIMIT_S = 420;
+const RUN_LIMIT_S = 540;
 const failures = [];
 let passed = 0;
 let current = "";
@@ -237,7 +237,9 @@ async function testObject() {
   check((await page.textContent("#object-title")) === NAMES[OBJ.A_GREEN], "the object page shows its name");
   check((await page.textContent(".obj-head")).includes("TLP:GREEN"), "with its TLP badge");
   check((await page.textContent(".props")).includes("198.51.100.2"), "its pattern among the properties");
-  check((await page.textContent("#relationships")).includes(NAMES[OBJ.A_GREEN_MAL]), "its relationship to the malware");
+  if (SERVED.relationships) {
+    check((await page.textContent("#relationships")).includes(NAMES[OBJ.A_GREEN_MAL]), "its relationship to the malware");
+  }
   // The version diff.
   await page.click("#diff-button");
   await page.waitForSelector("#diff-table");
@@ -370,7 +372,7 @@ async function testAuditor() {
   check(users.length > 0 && users.every((u) => u.startsWith("alice")), "the user filter: " + users.slice(0, 5).join(","));
   await shot(page, "11-audit");
   // An auditor sees who saw an object.
-  if (SERVED.objects) {
+  if (SERVED.who_saw) {
     await page.goto(hub.url + "/ui/objects/" + OBJ.A_GREEN);
     await page.waitForSelector("#h-whosaw");
     await shot(page, "12-object-auditor");
@@ -565,6 +567,16 @@ async function probeEndpoints() {
     const r = await fetch(hub.url + path, { headers: { Authorization: hub.basic("root"), Accept: "application/json" } });
     const body = await r.json().catch(() => ({}));
     SERVED[name] = !(r.status === 404 && body.description === "no such endpoint");
+  }
+  // Parts of an endpoint docs/API.md still marks planned: members absent from the answer.
+  const asRoot = { Authorization: hub.basic("root"), Accept: "application/json" };
+  const asAuditor = { Authorization: hub.basic("ann"), Accept: "application/json" };
+  if (SERVED.objects) {
+    const view = await (await fetch(hub.url + "/api/v1/objects/" + OBJ.A_GREEN, { headers: asRoot })).json();
+    SERVED.relationships = view.relationships !== undefined;
+    SERVED.sightings = view.sightings !== undefined;
+    const audited = await (await fetch(hub.url + "/api/v1/objects/" + OBJ.A_GREEN, { headers: asAuditor })).json();
+    SERVED.who_saw = audited.who_saw !== undefined;
   }
   const missing = Object.keys(SERVED).filter((k) => !SERVED[k]);
   if (missing.length) console.log("endpoints not served by this server (docs/API.md: planned): " + missing.join(", "));

@@ -97,8 +97,10 @@ export function diffObjects(a: StixObject, b: StixObject): Change[] {
 
 function Versions({ id, view }: { id: string; view: ObjectView }) {
   const versions = view.versions ?? [];
-  const [from, setFrom] = useState(versions.length > 1 ? versions[versions.length - 2].version : "");
-  const [to, setTo] = useState(versions.length ? versions[versions.length - 1].version : "");
+  // By default the newest version against the one before it, whatever order the list has.
+  const ordered = [...versions].sort((a, b) => a.version.localeCompare(b.version));
+  const [from, setFrom] = useState(ordered.length > 1 ? ordered[ordered.length - 2].version : "");
+  const [to, setTo] = useState(ordered.length ? ordered[ordered.length - 1].version : "");
   const [diff, setDiff] = useState<Change[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -201,6 +203,7 @@ function Versions({ id, view }: { id: string; view: ObjectView }) {
 }
 
 function Relationships({ view }: { view: ObjectView }) {
+  if (!view.relationships) return <p class="muted">This hub does not list relationships yet.</p>;
   const out = view.relationships?.outgoing ?? [];
   const inc = view.relationships?.incoming ?? [];
   if (!out.length && !inc.length) return <p class="muted">No relationships you may read.</p>;
@@ -244,7 +247,8 @@ function Relationships({ view }: { view: ObjectView }) {
 }
 
 function Sightings({ view }: { view: ObjectView }) {
-  const s = view.sightings ?? [];
+  if (!view.sightings) return <p class="muted">This hub does not list sightings yet.</p>;
+  const s = view.sightings;
   if (!s.length) return <p class="muted">No sightings you may read.</p>;
   return (
     <table>
