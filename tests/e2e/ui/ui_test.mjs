@@ -7,7 +7,7 @@
 // Every page is screenshotted into --screenshots. Every browser wait is bounded (15 s), the
 // whole run by a watchdog (540 s), and the server is stopped on every exit path.
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ALL_IDS, Hub, NAMES, OBJ } from "./fixture.mjs";
 
@@ -25,6 +25,8 @@ const { chromium } = require("playwright-core");
 const CHROMIUM = args.chromium ?? "/usr/bin/chromium";
 const SHOTS = resolve(args.screenshots);
 mkdirSync(SHOTS, { recursive: true });
+// The folder shows this run only.
+for (const f of readdirSync(SHOTS)) if (f.endsWith(".png")) rmSync(join(SHOTS, f));
 
 // Bounds: every browser wait, and the whole run (the ASan build of `make check` is slower).
 const WAIT = 15_000;

@@ -41,8 +41,8 @@ export function CollectionsPage() {
                     <td>{c.api_root}</td>
                     <td class="wrap">{c.description ?? ""}</td>
                     <td>
-                      <span class={"pill" + (c.can_read ? "" : " off")}>read</span>
-                      <span class={"pill" + (c.can_write ? "" : " off")}>write</span>
+                      <span class={"pill" + (c.can_read ? "" : " off")}>{c.can_read ? "✓ read" : "✗ no read"}</span>
+                      <span class={"pill" + (c.can_write ? "" : " off")}>{c.can_write ? "✓ write" : "✗ no write"}</span>
                     </td>
                     <td class="mono small">{c.id}</td>
                   </tr>
