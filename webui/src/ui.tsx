@@ -100,8 +100,11 @@ export function fmtCount(n?: number | null): string {
   return n === undefined || n === null ? "—" : n.toLocaleString("en-GB");
 }
 
-export function hitName(h: { name?: string; id: string }): string {
-  return h.name && h.name.trim() ? h.name : h.id;
+/** An object's name, else its type and the start of its UUID (relationships, sightings). */
+export function hitName(h: { name?: string; id: string; type?: string }): string {
+  if (h.name && h.name.trim()) return h.name;
+  const [type, uuid] = h.id.split("--");
+  return uuid ? `${h.type ?? type} ${uuid.slice(0, 8)}…` : h.id;
 }
 
 export function ObjectLink({ id, label }: { id: string; label?: string }) {

@@ -1,6 +1,6 @@
 // Overview: how much the user may read (every count is of readable objects only, decided by the
 // server), ingest per day as a small SVG bar chart, the latest objects and sightings.
-import { api, type Stats } from "../api";
+import { api, ApiError, type Stats } from "../api";
 import { href } from "../router";
 import { ErrorBox, fmtCount, HitList, Loading, Section, useLoad } from "../ui";
 import { BarChart } from "../chart";
@@ -41,8 +41,36 @@ function lastHour(s: Stats): number {
     .reduce((sum, m) => sum + m.count, 0);
 }
 
+/**
+ * The statistics; from a hub whose /stats endpoint is not there yet (404 "no such endpoint"),
+ * the same counts from the search API's total and facets (also counted over readable objects
+ * only), without the per-day series.
+ */
+async function loadStats(): Promise<Stats & { fromSearch?: boolean; total_capped?: boolean }> {
+  try {
+    return await api.stats();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+    const [all, sightings] = await Promise.all([
+      api.search({ limit: "8" }),
+      api.search({ type: "sighting", limit: "5" }),
+    ]);
+    return {
+      objects: all.total,
+      by_type: all.facets?.type ?? {},
+      by_tlp: all.facets?.tlp ?? {},
+      by_producer: all.facets?.producer ?? {},
+      by_day: [],
+      latest_objects: all.results,
+      latest_sightings: sightings.results,
+      fromSearch: true,
+      total_capped: all.total_capped,
+    };
+  }
+}
+
 export function OverviewPage() {
-  const { data, error, loading } = useLoad<Stats>(() => api.stats(), "stats");
+  const { data, error, loading } = useLoad(loadStats, "stats");
   return (
     <main id="main" class="page">
       <h1>Overview</h1>
@@ -52,7 +80,10 @@ export function OverviewPage() {
         <>
           <div class="stat-cards">
             <div class="stat" id="stat-objects">
-              <div class="num">{fmtCount(data.objects)}</div>
+              <div class="num">
+                {fmtCount(data.objects)}
+                {data.total_capped ? "+" : ""}
+              </div>
               <div class="label">objects you may read</div>
             </div>
             <div class="stat">
@@ -64,15 +95,19 @@ export function OverviewPage() {
               <div class="label">producers</div>
             </div>
             <div class="stat" id="stat-rate">
-              <div class="num">{fmtCount(lastHour(data))}</div>
+              <div class="num">{data.fromSearch ? "—" : fmtCount(lastHour(data))}</div>
               <div class="label">added in the last hour</div>
             </div>
           </div>
           <Section title="Ingest over time (objects added per day)" id="h-ingest">
-            <BarChart
-              points={(data.by_day ?? []).map((d) => ({ label: d.day, value: d.count }))}
-              title="Objects added per day"
-            />
+            {data.fromSearch ? (
+              <p class="muted">This hub does not report ingest over time yet (the counts above come from search).</p>
+            ) : (
+              <BarChart
+                points={(data.by_day ?? []).map((d) => ({ label: d.day, value: d.count }))}
+                title="Objects added per day"
+              />
+            )}
           </Section>
           <div class="grid-3">
             <Section title="By type" id="h-type">
