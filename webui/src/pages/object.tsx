@@ -108,6 +108,10 @@ function Versions({ id, view }: { id: string; view: ObjectView }) {
     setDiff(null);
     setError(null);
   }, [from, to]);
+  // Bring the differences into view once they are shown.
+  useEffect(() => {
+    if (diff) document.getElementById("diff-table")?.scrollIntoView({ block: "nearest" });
+  }, [diff]);
   if (!versions.length) return <p class="muted">One version.</p>;
   const compare = async () => {
     setBusy(true);
@@ -136,7 +140,9 @@ function Versions({ id, view }: { id: string; view: ObjectView }) {
             <tr key={v.version + (v.collection ?? "")}>
               <td class="mono">{v.version}</td>
               <td>{fmtTime(v.date_added)}</td>
-              <td class="mono small">{v.collection ?? ""}</td>
+              <td class="small">
+                {v.collection && v.collection === view.collection?.id ? view.collection.title : (v.collection ?? "")}
+              </td>
             </tr>
           ))}
         </tbody>
