@@ -54,6 +54,8 @@ export function interceptLinks(root: HTMLElement): void {
     if (!a || a.target || a.hasAttribute("download")) return;
     const url = new URL(a.href, window.location.href);
     if (url.origin !== window.location.origin || !url.pathname.startsWith(BASE + "/")) return;
+    // An in-page anchor (the "skip to content" link) is the browser's to follow.
+    if (url.hash && url.pathname === window.location.pathname) return;
     e.preventDefault();
     navigate(url.pathname.slice(BASE.length) + url.search);
   });
