@@ -30,6 +30,19 @@ function Breakdown({ counts, facet }: { counts: Record<string, number>; facet: s
   );
 }
 
+/** The last 30 days up to today, a day without objects as 0 (the API may list only days
+ *  that have some). */
+function last30Days(byDay: { day: string; count: number }[]): { label: string; value: number }[] {
+  const counts = new Map(byDay.map((d) => [d.day.slice(0, 10), d.count]));
+  const out: { label: string; value: number }[] = [];
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  for (let i = 29; i >= 0; i--) {
+    const day = new Date(today - i * 86_400_000).toISOString().slice(0, 10);
+    out.push({ label: day, value: counts.get(day) ?? 0 });
+  }
+  return out;
+}
+
 /** Objects added in the last hour, from the ingest-rate series (one entry per minute). */
 function lastHour(s: Stats): number {
   const since = Date.now() - 3600_000;
@@ -99,12 +112,12 @@ export function OverviewPage() {
               <div class="label">added in the last hour</div>
             </div>
           </div>
-          <Section title="Ingest over time (objects added per day)" id="h-ingest">
+          <Section title="Ingest over time (objects added per day, last 30 days)" id="h-ingest">
             {data.fromSearch ? (
               <p class="muted">This hub does not report ingest over time yet (the counts above come from search).</p>
             ) : (
               <BarChart
-                points={(data.by_day ?? []).map((d) => ({ label: d.day, value: d.count }))}
+                points={last30Days(data.by_day ?? [])}
                 title="Objects added per day"
               />
             )}
