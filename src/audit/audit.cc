@@ -750,6 +750,14 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
   CTIHUB_ASSIGN_OR_RETURN(std::string pk, VerifyKey(data_dir, options.public_key_hex));
   CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   Connection& db = *conn;
+  // One snapshot for the whole walk: an appender commits records, index,
+  // checkpoints and head together, so read apart a head newer than the
+  // records read looked like a truncation (a live hub's verify said broken).
+  if (Status begun = db.Exec("BEGIN"); !begun.ok()) return Unavailable("audit: " + begun.message());
+  struct EndRead {
+    Connection& db;
+    ~EndRead() { (void)db.Exec("ROLLBACK"); }
+  } end_read{db};
   VerifyReport rep;
   auto broken = [&](int64_t seq, std::string reason) {
     rep.intact = false;

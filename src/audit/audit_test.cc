@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -80,6 +81,40 @@ TEST_F(AuditTest, TrailWithTheFirstObjectIndexKeepsWorking) {
   EXPECT_EQ(saw->size(), 2u);  // records 1 and 7 (i = 0 and 6)
   Sql("DELETE FROM audit_object WHERE seq = 1");
   EXPECT_FALSE(MustVerify().intact);
+}
+
+// Verify on a live hub (/api/v1/audit/verify, `audit verify` beside serve):
+// records and the head are committed together, so a walk that read them in
+// separate snapshots saw a head past the records it had read and called the
+// trail truncated. Bounded: at most 400 verifies or 5 s.
+TEST_F(AuditTest, VerifyDuringAppendsReadsOneSnapshot) {
+  Fill(5);
+  auto log = AuditLog::Open(dir_);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  std::atomic<bool> stop{false};
+  std::thread appender([&] {
+    for (int i = 0; i < 100000 && !stop.load(); ++i) {
+      Record r;
+      r.time = Timestamp::Now();
+      r.user = "alice";
+      r.action = std::string(action::kRequest);
+      if (!(*log)->Append(std::move(r)).ok() || !(*log)->Flush().ok()) break;
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int broken = 0, runs = 0;
+  std::string reason;
+  for (; runs < 400 && std::chrono::steady_clock::now() < deadline; ++runs) {
+    auto v = Verify(dir_, {});
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    if (!v->intact) {
+      ++broken;
+      reason = v->reason;
+    }
+  }
+  stop = true;
+  appender.join();
+  EXPECT_EQ(broken, 0) << broken << " of " << runs << " verifies said broken, e.g.: " << reason;
 }
 
 TEST_F(AuditTest, IntactChainVerifies) {
