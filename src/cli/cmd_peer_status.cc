@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/peer_status.h"
+#include "core/json.h"
 #include "sync/cursor.h"
 
 namespace ctihub::cli {
@@ -131,6 +132,41 @@ std::string PeerMetricsText(const std::vector<PeerStatus>& peers) {
                  if (s.stats_error.empty()) return std::nullopt;
                  return "1";
                });
+  return out;
+}
+
+std::string PeersJson(const std::vector<PeerStatus>& peers) {
+  std::string out;
+  json::JsonWriter w(out);
+  w.BeginObject().Key("peers").BeginArray();
+  for (const PeerStatus& s : peers) {
+    const sync::PeerStats& t = s.stats;
+    const auto time_or_null = [&](const char* key, bool applies) {
+      w.Key(key);
+      if (applies && !t.last_success.empty())
+        w.String(t.last_success);
+      else
+        w.Null();
+    };
+    w.BeginObject().Key("name").String(s.peer.name).Key("url").String(s.peer.url);
+    w.Key("direction").String(s.peer.direction).Key("org").String(s.peer.org);
+    w.Key("every").String(s.peer.every);
+    time_or_null("last_pull", s.peer.direction != "push");
+    time_or_null("last_push", s.peer.direction != "pull");
+    w.Key("lag_s");
+    if (s.lag_s)
+      w.Double(*s.lag_s);
+    else
+      w.Null();
+    w.Key("passes").Int(t.passes).Key("failed").Int(t.failed);
+    w.Key("last_error").String(t.last_error).Key("pulled").Int(t.pulled);
+    w.Key("stored").Int(t.stored).Key("refused").Int(t.refused).Key("pushed").Int(t.pushed);
+    w.Key("push_failed").Int(t.push_failed).Key("sightings_back").Int(t.sightings_back);
+    w.Key("witness_acknowledged_seq").Int(t.witness_acknowledged_seq);
+    if (!s.stats_error.empty()) w.Key("status_error").String(s.stats_error);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
   return out;
 }
 

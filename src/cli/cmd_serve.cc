@@ -136,6 +136,10 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   co.sessions.idle_s = cfg.session_idle;
   co.sessions.max_s = cfg.session_max;
   co.store_versions = StoreVersionLister(**store);  // the cross-check of `audit verify`
+  co.peers_json = [data = cfg.data]() -> Result<std::string> {
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<PeerStatus> peers, PeerStatuses(data, Timestamp::Now()));
+    return PeersJson(peers);
+  };
   webapi::Console console(
       **store, service,
       [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);

@@ -34,4 +34,11 @@ Result<std::vector<PeerStatus>> PeerStatuses(const std::string& data, Timestamp 
 // sample per peer, label peer="NAME"), appended to serve's /metrics.
 std::string PeerMetricsText(const std::vector<PeerStatus>& peers);
 
+// The statuses as the console's GET /api/v1/peers body: {"peers": [{name,
+// url, direction, org, every, last_pull, last_push (the last success of a
+// pass that pulls / pushes, null when none), lag_s (null when nothing was
+// pulled), passes, failed, last_error, pulled, stored, refused, pushed,
+// push_failed, sightings_back, witness_acknowledged_seq}]}. No credentials.
+std::string PeersJson(const std::vector<PeerStatus>& peers);
+
 }  // namespace ctihub::cli

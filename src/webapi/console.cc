@@ -261,6 +261,14 @@ class Console::Impl {
         return AuditUnavailable(caller.principal.user);
       return r;
     }
+    if (path == "/api/v1/peers") {
+      Response r = Peers(req, caller.principal);
+      r.route = "peers";
+      r.user = caller.principal.user;
+      if (!AuditRequest(req, r, caller.principal, {}))
+        return AuditUnavailable(caller.principal.user);
+      return r;
+    }
     if (path == "/api/v1/stats") {
       return AuditedRead(req, caller, "stats", [&](std::vector<audit::ObjectRef>& served) {
         if (req.method != "GET" && req.method != "HEAD") {
@@ -284,6 +292,26 @@ class Console::Impl {
     }
     Response r = ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
     r.user = caller.principal.user;
+    return r;
+  }
+
+  // GET /api/v1/peers: administrators only (peer URLs and errors describe the
+  // hub's own links); never the credentials (the status holds none).
+  Response Peers(const Request& req, const auth::Principal& p) {
+    if (req.method != "GET" && req.method != "HEAD")
+      return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+    if (!options_.peers_json)
+      return ErrorResponse(404, "not_found", "Not Found", "this hub serves no peers");
+    if (p.role != store::Role::kAdmin)
+      return ErrorResponse(403, "forbidden", "Forbidden", "peers are shown to administrators");
+    auto body = options_.peers_json();
+    if (!body.ok())
+      return ErrorResponse(503, std::string(body.status().name()), "Service Unavailable",
+                           body.status().message());
+    Response r;
+    r.status = 200;
+    r.content_type = "application/json";
+    r.body = std::move(*body);
     return r;
   }
 

@@ -55,6 +55,11 @@ struct ConsoleOptions {
   // this listing (`ctihub serve` passes the one `audit verify` uses); unset:
   // the chain and its signatures only.
   std::function<Result<std::vector<audit::StoredVersion>>(int64_t, size_t)> store_versions;
+  // GET /api/v1/peers (admins): the federation peers and how their exchange
+  // is going, as the JSON body {"peers": [...]} (`ctihub serve` builds it
+  // from cli/peer_status.h, what `peer show` and /metrics report); unset:
+  // 404, this console serves no peers.
+  std::function<Result<std::string>()> peers_json;
 };
 
 // The largest body of a login request.

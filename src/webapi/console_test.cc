@@ -425,6 +425,33 @@ TEST_F(ConsoleTest, AuditVerifyIsForAuditorsAndReportsTheChain) {
   EXPECT_NE(r.body.find(R"("ok":false)"), std::string::npos) << r.body;
 }
 
+TEST_F(ConsoleTest, PeersAreForAdminsFromTheServesCallback) {
+  // Without a callback this console serves no peers.
+  auto [bob, csrf] = Login("bob");
+  EXPECT_EQ(Do(WithSession(Req("GET", "/api/v1/peers"), bob)).status, 404);
+
+  AddUser("root", "acme", store::Role::kAdmin);
+  ConsoleOptions o = options_;
+  bool fail = false;
+  o.peers_json = [&fail]() -> Result<std::string> {
+    if (fail) return Unavailable("bad_peers_file", "peers.json: unreadable");
+    return std::string(R"({"peers":[{"name":"vendor","lag_s":1.5}]})");
+  };
+  MakeConsole(o);
+  auto [bob2, csrf2] = Login("bob");
+  Response r = Do(WithSession(Req("GET", "/api/v1/peers"), bob2));
+  EXPECT_EQ(r.status, 403) << r.body;  // a reader
+  auto [root, csrf3] = Login("root");
+  r = Do(WithSession(Req("GET", "/api/v1/peers"), root));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"peers":[{"name":"vendor","lag_s":1.5}]})");
+  EXPECT_EQ(Do(WithSession(Req("POST", "/api/v1/peers"), root, csrf3)).status, 405);
+  fail = true;
+  r = Do(WithSession(Req("GET", "/api/v1/peers"), root));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.error_id, "bad_peers_file");
+}
+
 TEST(CookieValue, FindsTheNamedCookie) {
   EXPECT_EQ(CookieValue("a=1; ctihub_session=abc; b=2", "ctihub_session"), "abc");
   EXPECT_EQ(CookieValue("ctihub_session=abc", "ctihub_session"), "abc");

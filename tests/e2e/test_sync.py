@@ -559,6 +559,14 @@ def _check_peer_metrics(b, pulled_at_least):
           "the down peer's failed passes counted")
     check(_metric(text, "ctihub_peer_errors_total", "a") == 0, "the good peer has no errors")
     check(_metric(text, "ctihub_peer_objects_pushed_total", "a") == 0, "a pull-only peer pushed nothing")
+    # The console's /api/v1/peers (admins; scripts with a token) reports the same.
+    r = b.get("/api/v1/peers", user="root", accept="application/json")
+    peers = {p["name"]: p for p in json.loads(r.body).get("peers", [])} if r.status == 200 else {}
+    check(r.status == 200 and peers.get("a", {}).get("last_pull") and peers["a"].get("lag_s") is not None
+          and peers.get("down", {}).get("last_pull") is None and peers["down"].get("last_error"),
+          "/api/v1/peers: %d %r" % (r.status, r.body[:400]))
+    check(peers.get("a", {}).get("pulled", -1) >= pulled_at_least and "sealed" not in r.body.decode()
+          and "password" not in r.body.decode(), "counts, and never credentials: %r" % peers.get("a"))
     show = dict(l.split("\t", 1) for l in b.cli("peer", "show", "a").splitlines() if "\t" in l)
     shown_pulled = int(show.get("objects", "pulled -1,").split(",")[0].split()[-1])
     check("lag_seconds" in show and show.get("last_success", "never") != "never"
