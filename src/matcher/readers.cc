@@ -675,8 +675,11 @@ class ZeekTsvReader : public LineReader {
 
   Result<Outcome> Header(std::string_view line) {
     if (StartsWith(line, "#separator ")) {
-      separator_ = Unescape(line.substr(11));
-      if (separator_.empty()) return InvalidArgument("empty #separator");
+      // Refused before it replaces the one in force: an empty separator would
+      // make every later split find it at the same place forever (fuzz).
+      std::string separator = Unescape(line.substr(11));
+      if (separator.empty()) return InvalidArgument("empty #separator");
+      separator_ = std::move(separator);
       return Outcome::kSkip;
     }
     size_t tab = line.find(separator_);

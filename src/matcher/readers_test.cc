@@ -102,6 +102,22 @@ TEST(ReadersTest, ZeekTsvFollowsTheFieldsHeader) {
   EXPECT_FALSE(r.value()->Read("1\t2", &ev).ok());  // wrong column count
 }
 
+// Fuzz finding: an empty "#separator " line was refused but still replaced
+// the separator, and the next data line split on "" forever (2 GB of cells).
+TEST(ReadersTest, ZeekTsvAnEmptySeparatorIsRefusedAndTheOldOneKept) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekTsv, {}, &paths);
+  Event ev;
+  ASSERT_TRUE(r.value()->Read("#separator \\x09", &ev).ok());
+  ASSERT_TRUE(r.value()->Read("#path\tdns", &ev).ok());
+  ASSERT_TRUE(r.value()->Read("#fields\tts\tquery", &ev).ok());
+  EXPECT_FALSE(r.value()->Read("#separator ", &ev).ok());
+  auto line = r.value()->Read("1521911720.5\tevil.com", &ev);
+  ASSERT_TRUE(line.ok()) << line.status().ToString();
+  EXPECT_EQ(line.value(), LineReader::Outcome::kEvent);
+  EXPECT_TRUE(Has(Fields(paths, ev), "domain-name:value=evil.com"));
+}
+
 TEST(ReadersTest, SuricataEve) {
   PathRegistry paths;
   auto r = LineReader::Make(Format::kSuricataEve, {}, &paths);
