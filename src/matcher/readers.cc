@@ -825,7 +825,7 @@ Result<std::unique_ptr<LineReader>> LineReader::Make(Format format,
     case Format::kJsonLines:
       return std::unique_ptr<LineReader>(new JsonLinesReader(std::move(m), paths));
     case Format::kStix:
-      return std::unique_ptr<LineReader>(new StixReader(std::move(m), paths));
+      return std::unique_ptr<LineReader>(new StixReader(m, paths));
   }
   return InvalidArgument("unknown format");
 }
