@@ -56,7 +56,7 @@ class AuditTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
   }
 
-  VerifyReport MustVerify(VerifyOptions opt = {}) {
+  VerifyReport MustVerify(const VerifyOptions& opt = {}) {
     auto v = Verify(dir_, opt);
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return v.ok() ? *v : VerifyReport{};
@@ -601,6 +601,7 @@ TEST_F(AuditTest, ConcurrentAppendersKeepOneChain) {
     ASSERT_TRUE(log.ok());
     std::vector<std::thread> threads;
     std::atomic<int> failures{0};
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0; i < 500; ++i) {

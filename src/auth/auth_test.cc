@@ -95,7 +95,7 @@ TEST_F(AuthTest, WrongPasswordAndUnknownUserFail) {
 }
 
 TEST_F(AuthTest, MalformedHeadersFail) {
-  for (std::string h :
+  for (const std::string& h :
        {std::string(""), std::string("Basic"), std::string("Basic "), std::string("Basic !!!!"),
         std::string("Basic YWxpY2U="),  // no colon
         Basic(":s3cret"), std::string("Bearer"), std::string("Bearer "), std::string("Bearer a b"),
@@ -156,8 +156,9 @@ TEST_F(AuthTest, TokenSchemeIsASynonymOfBearer) {
     ASSERT_TRUE(p.ok()) << scheme << p.status().ToString();
     EXPECT_EQ(p->user, "alice");
   }
-  for (std::string h : {std::string("Token"), std::string("Token "), std::string("Token a b"),
-                        "Token " + t->secret + "x", "Tokens " + t->secret, "Token:" + t->secret}) {
+  for (const std::string& h :
+       {std::string("Token"), std::string("Token "), std::string("Token a b"),
+        "Token " + t->secret + "x", "Tokens " + t->secret, "Token:" + t->secret}) {
     EXPECT_FALSE(auth_->Authenticate(h).ok()) << h;
   }
   ASSERT_TRUE(store_->RevokeToken(t->token.id).ok());

@@ -162,7 +162,7 @@ Status ImportSink::Flush() {
       ++summary_.already_present;
       continue;
     }
-    refs.push_back({it.id, it.object.has_version ? it.object.version.ToString() : std::string()});
+    refs.emplace_back(it.id, it.object.has_version ? it.object.version.ToString() : std::string());
     facts_tlp.push_back(it.object.access.tlp);
     producers.push_back(it.object.access.producer);
     objects.push_back(std::move(it.object));

@@ -213,7 +213,7 @@ TEST(ExportRules, ComplexPatternsAreNotValues) {
 
 TEST(StixExport, BundleOfEveryObjectWithAStableId) {
   std::vector<std::string> objs = RuleFixtures();
-  objs.push_back(
+  objs.emplace_back(
       R"({"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--0a0b0c0d-0000-5000-8000-000000000001","value":"192.0.2.1"})");
   std::string a = Export(ExportFormat::kStix, objs);
   EXPECT_EQ(a, Export(ExportFormat::kStix, objs));

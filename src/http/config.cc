@@ -113,7 +113,8 @@ Status CheckServeConfig(const ServeConfig& cfg) {
   // threads = 0 means one per core.
   if (Status st = CheckRange("threads", cfg.threads, 0, kMaxServeThreads); !st.ok()) return st;
   // A console session lives at most 30 days; its idle expiry is within that.
-  if (Status st = CheckRange("session_max", cfg.session_max, 1, 30 * 86400); !st.ok()) return st;
+  if (Status st = CheckRange("session_max", cfg.session_max, 1, int64_t{30} * 86400); !st.ok())
+    return st;
   if (Status st = CheckRange("session_idle", cfg.session_idle, 1, cfg.session_max); !st.ok()) {
     return st;
   }

@@ -488,7 +488,7 @@ class StreamTest : public ServerTest {
       };
       if (req.target == "/stream/five") return make(5, -1, 1000);
       if (req.target == "/stream/fail") return make(10, 3, 1000);
-      if (req.target == "/stream/endless") return make(-1, -1, 64 * 1024);
+      if (req.target == "/stream/endless") return make(-1, -1, size_t{64} * 1024);
       return std::nullopt;
     };
   }

@@ -52,6 +52,7 @@ class IndexTest : public ::testing::Test {
     std::vector<Hit> hits;
     matcher_->Match(ev, &hits);
     std::vector<uint32_t> out;
+    out.reserve(hits.size());
     for (const Hit& h : hits) out.push_back(h.indicator);
     std::sort(out.begin(), out.end());
     return out;

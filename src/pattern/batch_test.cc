@@ -143,6 +143,7 @@ TEST(PatternBatch, WarmMatchLinesDoNotAllocate) {
            "\"ipv4-addr--1\",\"value\":\"10.0.0.1\"}]}";
   };
   std::vector<std::string> lines;
+  lines.reserve(30);
   for (int i = 0; i < 30; ++i) lines.push_back(line(i));
   std::string out;
   out.reserve(1 << 16);

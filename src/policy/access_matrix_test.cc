@@ -104,8 +104,8 @@ std::string MakeObject(const TlpCase& t, const PapCase& p, const GranularCase& g
       R"("pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix",)"
       R"("valid_from":"2026-01-01T00:00:00Z")";
   std::vector<std::string> refs;
-  if (t.marking) refs.push_back(t.marking);
-  if (p.marking) refs.push_back(p.marking);
+  if (t.marking) refs.emplace_back(t.marking);
+  if (p.marking) refs.emplace_back(p.marking);
   if (!refs.empty()) {
     o += R"(,"object_marking_refs":[)";
     for (size_t i = 0; i < refs.size(); ++i) o += (i ? ",\"" : "\"") + refs[i] + "\"";
@@ -145,13 +145,11 @@ Expect Oracle(Rel rel, bool named, int tlp, int pap, const GranularCase& g) {
       break;  // AMBER via re-share, PAP<=GREEN
     case Rel::kMember:
       grants = {{1, 3}, {0, 3}};
-      break;  // GREEN community
-    case Rel::kUnrelated:
+      break;                // GREEN community
+    case Rel::kUnrelated:   // CLEAR
+    case Rel::kAnonPublic:  // CLEAR on a public collection
       grants = {{0, 3}};
-      break;  // CLEAR
-    case Rel::kAnonPublic:
-      grants = {{0, 3}};
-      break;  // CLEAR on a public collection
+      break;
     case Rel::kAnonPrivate:
       grants = {};
       break;

@@ -104,16 +104,19 @@ TEST(ExplainProperty, DecidesAsDecideOnGeneratedPairs) {
   std::map<Verdict, size_t> seen;
   for (int i = 0; i < 3000; ++i) {
     const std::string type = pick(types);
-    std::string o = R"({"type":")" + type + R"(","spec_version":"2.1","id":")" + type +
-                    R"(--55555555-5555-4555-8555-555555555555","created":"2026-03-01T00:00:00Z",)"
-                    R"("modified":"2026-03-01T00:00:00Z","name":"n","description":"d",)"
-                    R"("value":"v","aliases":["a"],"pattern":"[ipv4-addr:value = '1.2.3.4']",)"
-                    R"("pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z")";
+    std::string o = R"({"type":")";
+    o += type;
+    o += R"(","spec_version":"2.1","id":")";
+    o += type;
+    o += R"(--55555555-5555-4555-8555-555555555555","created":"2026-03-01T00:00:00Z",)"
+         R"("modified":"2026-03-01T00:00:00Z","name":"n","description":"d",)"
+         R"("value":"v","aliases":["a"],"pattern":"[ipv4-addr:value = '1.2.3.4']",)"
+         R"("pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z")";
     const std::string producer = pick(producers);
     if (!producer.empty()) o += R"(,"created_by_ref":")" + producer + '"';
     std::vector<std::string> refs;
-    if (const char* t = pick(tlps)) refs.push_back(t);
-    if (const char* p = pick(paps)) refs.push_back(p);
+    if (const char* t = pick(tlps)) refs.emplace_back(t);
+    if (const char* p = pick(paps)) refs.emplace_back(p);
     if (!refs.empty()) {
       o += R"(,"object_marking_refs":[)";
       for (size_t k = 0; k < refs.size(); ++k) o += (k ? ",\"" : "\"") + refs[k] + '"';
@@ -135,9 +138,13 @@ TEST(ExplainProperty, DecidesAsDecideOnGeneratedPairs) {
     reader.anonymous = reader.org.empty();
     const std::string collection = pick(collections);
     const char* now = pick(times);
-    ExpectSameDecision(policy, reader, o, policy.CollectionFor(collection), At(now),
-                       "case " + std::to_string(i) + ": reader '" + reader.org + "' in " +
-                           collection + " at " + now + ": " + o);
+    std::string what = "case " + std::to_string(i);
+    for (std::string_view part :
+         {std::string_view(": reader '"), std::string_view(reader.org), std::string_view("' in "),
+          std::string_view(collection), std::string_view(" at "), std::string_view(now),
+          std::string_view(": "), std::string_view(o)})
+      what += part;
+    ExpectSameDecision(policy, reader, o, policy.CollectionFor(collection), At(now), what);
     json::JsonParser parser;
     seen[policy.DecideJson(reader, *parser.Parse(o), policy.CollectionFor(collection), At(now))
              .verdict]++;
@@ -168,8 +175,8 @@ TEST(ExplainProperty, DecidesAsDecideOnTheMatrixPolicy) {
               R"(","description":"d","pattern":"[ipv4-addr:value = '1.2.3.4']","pattern_type":"stix",)"
               R"("valid_from":"2026-01-01T00:00:00Z")";
           std::vector<std::string> refs;
-          if (tlp) refs.push_back(tlp);
-          if (pap) refs.push_back(pap);
+          if (tlp) refs.emplace_back(tlp);
+          if (pap) refs.emplace_back(pap);
           if (!refs.empty()) {
             o += R"(,"object_marking_refs":[)";
             for (size_t k = 0; k < refs.size(); ++k) o += (k ? ",\"" : "\"") + refs[k] + '"';

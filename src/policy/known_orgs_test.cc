@@ -76,7 +76,7 @@ TEST(IdentityId, PolicyTomlChecksIt) {
 
 // ------------------------------------------------------------------ relay
 
-const char* kRelayToml = R"(
+constexpr const char* kRelayToml = R"(
 [[community]]
 name = "vendors"
 [[community]]
@@ -226,7 +226,7 @@ TEST(Relay, IdentityOf) {
 
 // ------------------------------------------------------------------ known organisations
 
-const char* kTwoOrgs = R"(
+constexpr const char* kTwoOrgs = R"(
 [[community]]
 name = "c"
 [[organisation]]
@@ -548,6 +548,7 @@ TEST(Holder, ConcurrentCurrentAndRefresh) {
   std::atomic<bool> stop{false};
   std::atomic<int> bad{0};
   std::vector<std::thread> readers;
+  readers.reserve(3);
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
       while (!stop) {

@@ -21,7 +21,7 @@ std::string ErrorOf(std::string_view toml) {
   return m.ok() ? std::string("OK") : m.status().message();
 }
 
-const char* kOrgs = R"(
+constexpr const char* kOrgs = R"(
 [[community]]
 name = "c"
 [[organisation]]

@@ -18,7 +18,7 @@ constexpr const char* kAmberId = "marking-definition--55d920b0-5e8b-4f79-9ee9-91
 constexpr const char* kRedId = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
 constexpr const char* kStatement = "marking-definition--0000aaaa-0000-4000-8000-000000000000";
 
-const char* kToml = R"(
+constexpr const char* kToml = R"(
 [[organisation]]
 name = "vendor"
 identity = "identity--00000000-0000-4000-8000-000000000001"

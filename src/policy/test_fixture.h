@@ -16,7 +16,7 @@ inline constexpr const char* kUnrelated = "identity--00000000-0000-4000-8000-000
 
 // prod -> direct: AMBER+STRICT would need reshare=false, so the direct grant is
 // AMBER with re-sharing plus a second AMBER+STRICT agreement without it.
-inline const char* kMatrixToml = R"toml(
+inline constexpr const char* kMatrixToml = R"toml(
 [defaults]
 unmarked_tlp = "amber"
 

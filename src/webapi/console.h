@@ -63,7 +63,7 @@ struct ConsoleOptions {
 };
 
 // The largest body of a login request.
-inline constexpr uint64_t kLoginBodyLimit = 16 * 1024;
+inline constexpr uint64_t kLoginBodyLimit = uint64_t{16} * 1024;
 
 class Console {
  public:
