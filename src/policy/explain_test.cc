@@ -138,13 +138,10 @@ TEST(ExplainProperty, DecidesAsDecideOnGeneratedPairs) {
     reader.anonymous = reader.org.empty();
     const std::string collection = pick(collections);
     const char* now = pick(times);
-    std::string what = "case " + std::to_string(i);
-    for (std::string_view part :
-         {std::string_view(": reader '"), std::string_view(reader.org), std::string_view("' in "),
-          std::string_view(collection), std::string_view(" at "), std::string_view(now),
-          std::string_view(": "), std::string_view(o)})
-      what += part;
-    ExpectSameDecision(policy, reader, o, policy.CollectionFor(collection), At(now), what);
+    std::ostringstream what;
+    what << "case " << i << ": reader '" << reader.org << "' in " << collection << " at " << now
+         << ": " << o;
+    ExpectSameDecision(policy, reader, o, policy.CollectionFor(collection), At(now), what.str());
     json::JsonParser parser;
     seen[policy.DecideJson(reader, *parser.Parse(o), policy.CollectionFor(collection), At(now))
              .verdict]++;
