@@ -416,6 +416,16 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
                             c.Prepare("INSERT INTO object_text(rowid, body) VALUES(?1, ?2)"));
     CTIHUB_RETURN_IF_ERROR(st.Bind(1, date_added).Bind(2, SearchTextOf(obj.json)).Run());
   }
+  {
+    // The reference index, in the same transaction (schema step 3 -> 4).
+    const std::vector<std::string> refs = ReferencedIdsOf(obj.json);
+    if (!refs.empty()) {
+      CTIHUB_ASSIGN_OR_RETURN(
+          Statement st, c.Prepare("INSERT INTO object_refs(ref_id, date_added) VALUES(?1, ?2)"));
+      for (const std::string& ref : refs)
+        CTIHUB_RETURN_IF_ERROR(st.Bind(1, ref).Bind(2, date_added).Run());
+    }
+  }
   *last_date_added = date_added;
   return WriteOutcome{true, false};
 }
@@ -717,6 +727,31 @@ Status SqliteStore::SearchObjects(const SearchQuery& q,
     const std::string collection = st.String(13);
     CTIHUB_RETURN_IF_ERROR(ReadRest(st, collection, /*include_json=*/true, hit.object));
     if (!visit(hit)) return Status::Ok();
+  }
+}
+
+// The object_refs primary key (ref_id, date_added) walked downwards, each
+// row's object looked up by its date_added.
+Result<std::vector<Referrer>> SqliteStore::ReferencesTo(
+    std::string_view id, const std::vector<std::string>& collection_ids, size_t limit) {
+  std::vector<Referrer> out;
+  if (collection_ids.empty() || limit == 0) return out;
+  if (collection_ids.size() > 1000) return InvalidArgument("bad_filter", "too many collections");
+  SqlBuilder b(Dialect::kSqlite);
+  b.sql =
+      "SELECT o.collection, o.id, max(r.date_added) AS newest FROM object_refs r "
+      "CROSS JOIN objects o ON o.date_added = r.date_added WHERE r.ref_id = ";
+  b.Param(std::string(id));
+  b.InList("o.collection", collection_ids);
+  b.sql += " GROUP BY o.collection, o.id ORDER BY newest DESC LIMIT ";
+  b.Param(static_cast<int64_t>(std::min(limit, kMaxPageLimit)));
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Statement st, conn->Prepare(b.sql));
+  BindAll(b, st);
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.push_back(Referrer{st.String(0), st.String(1)});
   }
 }
 

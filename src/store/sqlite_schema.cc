@@ -118,6 +118,20 @@ CREATE TRIGGER object_text_delete AFTER DELETE ON objects BEGIN
   DELETE FROM object_text WHERE rowid = old.date_added;
 END;
 )sql",
+      // 3 -> 4: the reference index (store.h ReferencesTo): one row per id an
+      // object version references (ReferencedIdsOf), written by the writer in
+      // its transaction, removed with the version by the trigger. Existing
+      // rows are indexed by BackfillReferences in the same step.
+      R"sql(
+CREATE TABLE object_refs(
+  ref_id TEXT NOT NULL,
+  date_added INTEGER NOT NULL,
+  PRIMARY KEY(ref_id, date_added)) WITHOUT ROWID;
+CREATE INDEX object_refs_row ON object_refs(date_added);
+CREATE TRIGGER object_refs_delete AFTER DELETE ON objects BEGIN
+  DELETE FROM object_refs WHERE date_added = old.date_added;
+END;
+)sql",
   };
   return steps;
 }
@@ -136,6 +150,22 @@ Status BackfillSearchText(Connection& conn) {
   }
 }
 
+// Indexes the references of every stored version (schema step 3 -> 4).
+Status BackfillReferences(Connection& conn) {
+  CTIHUB_ASSIGN_OR_RETURN(sqlite::Statement read,
+                          conn.Prepare("SELECT date_added, json FROM objects ORDER BY date_added"));
+  CTIHUB_ASSIGN_OR_RETURN(
+      sqlite::Statement write,
+      conn.Prepare("INSERT OR IGNORE INTO object_refs(ref_id, date_added) VALUES(?1, ?2)"));
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) return Status::Ok();
+    for (const std::string& ref : ReferencedIdsOf(read.Text(1))) {
+      CTIHUB_RETURN_IF_ERROR(write.Bind(1, ref).Bind(2, read.Int(0)).Run());
+    }
+  }
+}
+
 Status ApplyStep(Connection& conn, int from) {
   CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(conn));
   // Re-read inside the write lock: another process may have migrated meanwhile.
@@ -143,6 +173,7 @@ Status ApplyStep(Connection& conn, int from) {
   if (current != from) return Status::Ok();
   CTIHUB_RETURN_IF_ERROR(conn.Exec(Steps()[static_cast<size_t>(from)]));
   if (from == 2) CTIHUB_RETURN_IF_ERROR(BackfillSearchText(conn));
+  if (from == 3) CTIHUB_RETURN_IF_ERROR(BackfillReferences(conn));
   CTIHUB_RETURN_IF_ERROR(conn.Exec("PRAGMA user_version=" + std::to_string(from + 1)));
   return txn->Commit();
 }

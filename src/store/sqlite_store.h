@@ -71,6 +71,9 @@ class SqliteStore final : public Store {
   Result<StatusResource> GetStatus(std::string_view api_root, std::string_view id) override;
 
   Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit) override;
+  Result<std::vector<Referrer>> ReferencesTo(std::string_view id,
+                                             const std::vector<std::string>& collection_ids,
+                                             size_t limit) override;
   Result<int64_t> CountObjects() override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
 

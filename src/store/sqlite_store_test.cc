@@ -392,8 +392,8 @@ TEST(SqliteSchemaTest, MigratesASchema1DatabaseWithObjects) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   auto version = (*db)->QueryInt("PRAGMA user_version");
   ASSERT_TRUE(version.ok());
-  EXPECT_EQ(*version, 3);
-  EXPECT_EQ(LatestSchemaVersion(), 3);
+  EXPECT_EQ(*version, 4);
+  EXPECT_EQ(LatestSchemaVersion(), 4);
   auto st = (*db)->Prepare(
       "SELECT producer, tlp, pap, recipients, granular, facts FROM objects WHERE date_added = 10");
   ASSERT_TRUE(st.ok());
@@ -455,6 +455,49 @@ TEST(SqliteSchemaTest, MigrationIndexesExistingObjectsForSearch) {
   auto rows = (*db)->QueryInt("SELECT count(*) FROM object_text");
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(*rows, 0);  // the deleted version's text went with it
+}
+
+// Schema 4 (the reference index): the migration indexes the references of
+// the rows already stored; deletes take their rows' references with them.
+TEST(SqliteSchemaTest, MigrationIndexesExistingReferences) {
+  TempDir dir;
+  std::string path = dir.path() + "/v1.db";
+  const std::string coll = Uuid(42);
+  const std::string rel = "relationship--" + Uuid(7);
+  std::string setup = kSchema1;
+  setup += "INSERT INTO api_roots VALUES('api1', 'API 1', '', 1000);";
+  setup += "INSERT INTO collections(id, api_root, title) VALUES('" + coll + "', 'api1', 'T');";
+  setup += "INSERT INTO objects VALUES(10, '" + coll + "', '" + rel +
+           "', '2024-01-01T00:00:00.000000000Z', 3, 'relationship', '2.1', 1, 1, 1, "
+           "'{\"type\":\"relationship\",\"id\":\"" +
+           rel + "\",\"source_ref\":\"" + kA + "\",\"target_ref\":\"" + kB +
+           "\",\"created_by_ref\":\"" + kC + "\"}');";
+  ExecRaw(path, setup);
+  SqliteOptions opts;
+  opts.path = path;
+  auto s = OpenSqliteStore(opts);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (const std::string& target : {kA, kB}) {
+    auto refs = (*s)->ReferencesTo(target, {coll}, 10);
+    ASSERT_TRUE(refs.ok()) << refs.status().ToString();
+    ASSERT_EQ(refs->size(), 1u) << target;
+    EXPECT_EQ((*refs)[0].id, rel);
+    EXPECT_EQ((*refs)[0].collection_id, coll);
+  }
+  auto by_creator = (*s)->ReferencesTo(kC, {coll}, 10);
+  ASSERT_TRUE(by_creator.ok());
+  EXPECT_TRUE(by_creator->empty());  // created_by_ref is not indexed
+  ObjectQuery del;
+  del.collection_id = coll;
+  del.ids = {rel};
+  del.version_all = true;
+  ASSERT_TRUE((*s)->DeleteObject(del).ok());
+  s->reset();
+  auto db = sqlite::Connection::Open(path, {});
+  ASSERT_TRUE(db.ok());
+  auto rows = (*db)->QueryInt("SELECT count(*) FROM object_refs");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, 0);  // the deleted version's references went with it
 }
 
 // A scope with `none` passes nothing, not even rows of unknown facts.

@@ -41,6 +41,11 @@ Status Store::SearchObjects(const SearchQuery&, const std::function<bool(SearchH
   return Unavailable("not_supported", "this store backend has no search index");
 }
 
+Result<std::vector<Referrer>> Store::ReferencesTo(std::string_view, const std::vector<std::string>&,
+                                                  size_t) {
+  return Unavailable("not_supported", "this store backend has no reference index");
+}
+
 Result<int64_t> Store::FinishPendingStatuses(std::string_view) {
   return Unavailable("not_supported", "this store backend cannot finish pending statuses");
 }

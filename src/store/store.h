@@ -298,6 +298,20 @@ std::string SearchTextOf(std::string_view json, bool parts = true);
 // may match there and not here).
 bool SearchTextMatches(std::string_view text, const std::vector<std::string>& words);
 
+// The ids an object version references through its top-level *_ref and *_refs
+// properties (source_ref, target_ref, sighting_of_ref, where_sighted_refs,
+// object_refs, ...), each once, in order of appearance; not created_by_ref
+// and object_marking_refs, which nearly every object carries. What the
+// backends' reference index keeps for the version (Store::ReferencesTo).
+// Empty for text that is not a JSON object.
+std::vector<std::string> ReferencedIdsOf(std::string_view json);
+
+// An object that references another (Store::ReferencesTo).
+struct Referrer {
+  std::string collection_id;
+  std::string id;
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -358,6 +372,17 @@ class Store {
   // `visit` must not call back into the store (SQLite holds a reader meanwhile).
   // Backends without a text index answer Unavailable.
   virtual Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit);
+
+  // The objects of `collection_ids` a stored version of which references `id`
+  // (ReferencedIdsOf), each (collection, object) once, the one with the most
+  // recently added such version first, at most `limit` (the console's
+  // relationships, sightings and graph). The index answers "which versions
+  // pointed at it": the caller reads each object through its read gate and
+  // checks the reference again on the copy it may see (a newer version may
+  // have dropped it). Backends without the index answer Unavailable.
+  virtual Result<std::vector<Referrer>> ReferencesTo(std::string_view id,
+                                                     const std::vector<std::string>& collection_ids,
+                                                     size_t limit);
 
   // Counters for /metrics.
   virtual Result<int64_t> CountObjects() = 0;

@@ -183,6 +183,9 @@ struct Inserts {
   std::vector<int64_t> date_added, version_digits, is_latest, is_first, spec_latest, tlp, pap,
       granular;
   std::vector<std::string> id, version, type, spec_version, json, producer, recipients;
+  // The reference index (object_refs): one row per id a version references.
+  std::vector<std::string> ref_ids;
+  std::vector<int64_t> ref_rows;
 
   size_t Add(int64_t date, const NewObject& o, const std::string& key, const Timestamp& version_ts,
              bool latest, bool first, bool spec) {
@@ -201,6 +204,10 @@ struct Inserts {
     pap.push_back(o.access.pap);
     recipients.push_back(EncodeRecipients(o.access.recipient_orgs));
     granular.push_back(EncodeGranular(o.access));
+    for (std::string& ref : ReferencedIdsOf(o.json)) {
+      ref_ids.push_back(std::move(ref));
+      ref_rows.push_back(date);
+    }
     return date_added.size() - 1;
   }
 };
@@ -541,6 +548,12 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
             .TextArray(ins.recipients)
             .IntArray(ins.granular)));
   }
+  if (!ins.ref_ids.empty()) {
+    CTIHUB_RETURN_IF_ERROR(
+        c.Run("INSERT INTO object_refs(ref_id, date_added) SELECT * FROM unnest($1::text[], "
+              "$2::int8[])",
+              Params().TextArray(ins.ref_ids).IntArray(ins.ref_rows)));
+  }
   return outcomes;
 }
 
@@ -678,6 +691,25 @@ Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& q) {
 // the in-memory store applies, so every backend finds the same objects. The
 // cost follows the rows the filters leave, not the hits: a GIN index over the
 // same text is the next step (docs/PERFORMANCE.md).
+Result<std::vector<Referrer>> PostgresStore::ReferencesTo(
+    std::string_view id, const std::vector<std::string>& collection_ids, size_t limit) {
+  std::vector<Referrer> out;
+  if (collection_ids.empty() || limit == 0) return out;
+  if (collection_ids.size() > 1000) return InvalidArgument("bad_filter", "too many collections");
+  SqlBuilder b(Dialect::kPostgres);
+  b.sql =
+      "SELECT o.collection, o.id, max(r.date_added) AS newest FROM object_refs r "
+      "JOIN objects o ON o.date_added = r.date_added WHERE r.ref_id = ";
+  b.Param(std::string(id));
+  b.InList("o.collection", collection_ids);
+  b.sql += " GROUP BY o.collection, o.id ORDER BY newest DESC LIMIT ";
+  b.Param(static_cast<int64_t>(std::min(limit, kMaxPageLimit)));
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, conn->Query(b.sql, ToParams(b)));
+  for (int i = 0; i < r.size(); ++i) out.push_back(Referrer{r.String(i, 0), r.String(i, 1)});
+  return out;
+}
+
 Status PostgresStore::SearchObjects(const SearchQuery& q,
                                     const std::function<bool(SearchHit&)>& visit) {
   constexpr int64_t kSearchChunk = 500;

@@ -97,6 +97,32 @@ CREATE TABLE status_details(
   message TEXT NOT NULL DEFAULT '');
 CREATE INDEX status_details_obj ON status_details(status_id, object_id);
 )sql",
+      // 1 -> 2: the reference index (SQLite's schema 4, store.h ReferencesTo),
+      // removed with its version by the foreign key. Existing rows are indexed
+      // here in SQL with what ReferencedIdsOf keeps: top-level *_ref strings
+      // and *_refs string arrays holding an id, not created_by_ref and
+      // object_marking_refs.
+      R"sql(
+CREATE TABLE object_refs(
+  ref_id TEXT COLLATE "C" NOT NULL,
+  date_added BIGINT NOT NULL REFERENCES objects(date_added) ON DELETE CASCADE,
+  PRIMARY KEY(ref_id, date_added));
+CREATE INDEX object_refs_row ON object_refs(date_added);
+INSERT INTO object_refs(ref_id, date_added)
+SELECT DISTINCT r.ref, o.date_added
+FROM objects o
+CROSS JOIN LATERAL jsonb_each(o.json::jsonb) AS e(key, value)
+CROSS JOIN LATERAL (
+  SELECT e.value #>> '{}' AS ref WHERE jsonb_typeof(e.value) = 'string'
+  UNION ALL
+  SELECT x #>> '{}' FROM jsonb_array_elements(
+    CASE WHEN jsonb_typeof(e.value) = 'array' THEN e.value ELSE '[]'::jsonb END) AS x
+  WHERE jsonb_typeof(x) = 'string') AS r
+WHERE (right(e.key, 4) = '_ref' OR right(e.key, 5) = '_refs')
+  AND e.key NOT IN ('created_by_ref', 'object_marking_refs')
+  AND position('--' IN r.ref) > 1 AND position('--' IN r.ref) + 1 < length(r.ref)
+  AND length(r.ref) <= 256;
+)sql",
   };
   return steps;
 }

@@ -71,6 +71,9 @@ class PostgresStore final : public Store {
 
   Result<int64_t> CountObjects() override;
   Status SearchObjects(const SearchQuery& q, const std::function<bool(SearchHit&)>& visit) override;
+  Result<std::vector<Referrer>> ReferencesTo(std::string_view id,
+                                             const std::vector<std::string>& collection_ids,
+                                             size_t limit) override;
   Status Ping() override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
 

@@ -634,6 +634,24 @@ Status MemoryStore::SearchObjects(const SearchQuery& q,
   return Status::Ok();
 }
 
+Result<std::vector<Referrer>> MemoryStore::ReferencesTo(
+    std::string_view id, const std::vector<std::string>& collection_ids, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Referrer> out;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (auto it = objects_.rbegin(); it != objects_.rend() && out.size() < limit; ++it) {
+    const ObjectVersion& v = *it;
+    if (std::find(collection_ids.begin(), collection_ids.end(), v.collection_id) ==
+        collection_ids.end()) {
+      continue;
+    }
+    const std::vector<std::string> refs = ReferencedIdsOf(v.json);
+    if (std::find(refs.begin(), refs.end(), id) == refs.end()) continue;
+    if (seen.insert({v.collection_id, v.id}).second) out.push_back(Referrer{v.collection_id, v.id});
+  }
+  return out;
+}
+
 Result<int64_t> MemoryStore::CountObjects() {
   std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int64_t>(objects_.size());

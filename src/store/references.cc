@@ -1,0 +1,60 @@
+// ReferencedIdsOf (store.h): the one definition of what the reference index
+// keeps for an object version, shared by every backend.
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.h"
+#include "store/store.h"
+
+namespace ctihub::store {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Nearly every object names its producer's identity and its markings: indexed,
+// they would list a whole producer's data under one id (and say nothing an
+// analyst asks "what points at this?" about).
+bool IsIndexedRefKey(std::string_view key) {
+  if (key == "created_by_ref" || key == "object_marking_refs") return false;
+  return EndsWith(key, "_ref") || EndsWith(key, "_refs");
+}
+
+// A STIX id ("type--..."): what a *_ref holds; anything else is not indexed.
+bool LooksLikeId(std::string_view v) {
+  const size_t sep = v.find("--");
+  return sep != std::string_view::npos && sep > 0 && sep + 2 < v.size() && v.size() <= 256;
+}
+
+void Add(std::vector<std::string>& out, std::string_view id) {
+  if (!LooksLikeId(id)) return;
+  if (std::find(out.begin(), out.end(), id) != out.end()) return;
+  out.emplace_back(id);
+}
+
+}  // namespace
+
+std::vector<std::string> ReferencedIdsOf(std::string_view json) {
+  thread_local json::JsonParser parser;
+  std::vector<std::string> out;
+  auto doc = parser.Parse(json);
+  if (!doc.ok() || !doc->is_object()) return out;
+  const json::Object fields = doc->get_object().value();
+  for (auto field : fields) {
+    if (!IsIndexedRefKey(field.key)) continue;
+    if (field.value.is_string()) {
+      Add(out, std::string_view(field.value.get_string().value()));
+    } else if (field.value.is_array()) {
+      const json::Array items = field.value.get_array().value();
+      for (json::Element e : items) {
+        if (e.is_string()) Add(out, std::string_view(e.get_string().value()));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ctihub::store
