@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/json.h"
@@ -29,30 +30,37 @@ bool LooksLikeId(std::string_view v) {
   return sep != std::string_view::npos && sep > 0 && sep + 2 < v.size() && v.size() <= 256;
 }
 
-void Add(std::vector<std::string>& out, std::string_view id) {
+void Add(std::vector<Reference>& out, std::string_view property, std::string_view id) {
   if (!LooksLikeId(id)) return;
-  if (std::find(out.begin(), out.end(), id) != out.end()) return;
-  out.emplace_back(id);
+  out.push_back(Reference{std::string(property), std::string(id)});
 }
 
 }  // namespace
 
-std::vector<std::string> ReferencedIdsOf(std::string_view json) {
+std::vector<Reference> ReferencesOf(std::string_view json) {
   thread_local json::JsonParser parser;
-  std::vector<std::string> out;
+  std::vector<Reference> out;
   auto doc = parser.Parse(json);
   if (!doc.ok() || !doc->is_object()) return out;
   const json::Object fields = doc->get_object().value();
   for (auto field : fields) {
     if (!IsIndexedRefKey(field.key)) continue;
     if (field.value.is_string()) {
-      Add(out, std::string_view(field.value.get_string().value()));
+      Add(out, field.key, std::string_view(field.value.get_string().value()));
     } else if (field.value.is_array()) {
       const json::Array items = field.value.get_array().value();
       for (json::Element e : items) {
-        if (e.is_string()) Add(out, std::string_view(e.get_string().value()));
+        if (e.is_string()) Add(out, field.key, std::string_view(e.get_string().value()));
       }
     }
+  }
+  return out;
+}
+
+std::vector<std::string> ReferencedIdsOf(std::string_view json) {
+  std::vector<std::string> out;
+  for (Reference& r : ReferencesOf(json)) {
+    if (std::find(out.begin(), out.end(), r.id) == out.end()) out.push_back(std::move(r.id));
   }
   return out;
 }

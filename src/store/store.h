@@ -305,6 +305,13 @@ bool SearchTextMatches(std::string_view text, const std::vector<std::string>& wo
 // backends' reference index keeps for the version (Store::ReferencesTo).
 // Empty for text that is not a JSON object.
 std::vector<std::string> ReferencedIdsOf(std::string_view json);
+// The same references with the property naming each ("target_ref",
+// "object_refs", ...), in order of appearance, repeats kept.
+struct Reference {
+  std::string property;
+  std::string id;
+};
+std::vector<Reference> ReferencesOf(std::string_view json);
 
 // An object that references another (Store::ReferencesTo).
 struct Referrer {

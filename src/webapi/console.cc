@@ -16,6 +16,7 @@
 #include "taxii/query.h"
 #include "taxii/taxii.h"
 #include "webapi/console_internal.h"
+#include "webapi/graph.h"
 #include "webapi/objects.h"
 #include "webapi/search.h"
 
@@ -251,6 +252,22 @@ class Console::Impl {
         SearchLimits limits{options_.search_count_cap, options_.search_scan_cap};
         return GetObject(SearchContext{store_, access_, caller.principal, limits}, (*seg)[3],
                          one_version ? std::string_view((*seg)[5]) : std::string_view(), served);
+      });
+    }
+    if (StartsWith(path, "/api/v1/graph/")) {
+      auto target = taxii::ParseTarget(req.target);
+      if (!target.ok() || target->segments.size() != 4) {
+        Response r = ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
+        r.user = caller.principal.user;
+        return r;
+      }
+      return AuditedRead(req, caller, "graph", [&](std::vector<audit::ObjectRef>& served) {
+        if (req.method != "GET" && req.method != "HEAD") {
+          return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
+        }
+        SearchLimits limits{options_.search_count_cap, options_.search_scan_cap};
+        return GetGraph(SearchContext{store_, access_, caller.principal, limits},
+                        target->segments[3], target->params, served);
       });
     }
     if (path == "/api/v1/audit/verify") {

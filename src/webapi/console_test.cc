@@ -113,7 +113,7 @@ class ConsoleTest : public ::testing::Test {
   }
 
   void AddCollection(const std::string& id, const std::string& title,
-                     std::vector<std::string> readers) {
+                     const std::vector<std::string>& readers) {
     store::Collection c;
     c.id = id;
     c.api_root = "api1";
@@ -759,6 +759,178 @@ TEST_F(SearchTest, ObjectPageThroughTheGate) {
     }
   }
   EXPECT_TRUE(audited);
+}
+
+// ---- relationships, sightings, who saw, graph ----
+
+// Around the CLEAR indicator 1: a CLEAR malware it indicates, a CLEAR
+// relationship to the RED indicator 2, a CLEAR sighting of it and a RED
+// relationship from the malware to it. Beta's reader may read the CLEAR
+// objects only.
+class RelatedTest : public SearchTest {
+ protected:
+  static constexpr const char* kInd1 = "indicator--11111111-0000-4000-8000-000000000001";
+  static constexpr const char* kInd2 = "indicator--11111111-0000-4000-8000-000000000002";
+  static constexpr const char* kMal = "malware--11111111-0000-4000-8000-000000000010";
+  static constexpr const char* kRelIndicates = "relationship--11111111-0000-4000-8000-000000000011";
+  static constexpr const char* kRelToRed = "relationship--11111111-0000-4000-8000-000000000012";
+  static constexpr const char* kRelRed = "relationship--11111111-0000-4000-8000-000000000013";
+  static constexpr const char* kSighting = "sighting--11111111-0000-4000-8000-000000000014";
+
+  void SetUp() override {
+    SearchTest::SetUp();
+    Publish(kShared, "alice",
+            Sdo("malware", kMal, "clear", R"("name":"trojan mike","is_family":false)"));
+    Publish(kShared, "alice", Rel(kRelIndicates, "clear", kInd1, kMal, "indicates"));
+    Publish(kShared, "alice", Rel(kRelToRed, "clear", kInd1, kInd2, "related-to"));
+    Publish(kShared, "alice", Rel(kRelRed, "red", kMal, kInd1, "uses"));
+    Publish(kShared, "alice",
+            Sdo("sighting", kSighting, "clear",
+                std::string(R"("sighting_of_ref":")") + kInd1 + R"(","count":3)"));
+  }
+
+  static std::string Sdo(const std::string& type, const std::string& id, const std::string& tlp,
+                         const std::string& fields) {
+    return R"({"type":")" + type + R"(","spec_version":"2.1","id":")" + id +
+           R"(","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-02T00:00:00.000Z",)" +
+           R"("created_by_ref":")" + kAcme + R"(","object_marking_refs":[")" + TlpId(tlp) +
+           R"("],)" + fields + "}";
+  }
+  static std::string Rel(const std::string& id, const std::string& tlp, const std::string& from,
+                         const std::string& to, const std::string& type) {
+    return Sdo("relationship", id, tlp,
+               R"("relationship_type":")" + type + R"(","source_ref":")" + from +
+                   R"(","target_ref":")" + to + R"(")");
+  }
+
+  Response Get(const std::string& user, const std::string& path) {
+    Request q = Req("GET", path);
+    q.authorization = "Basic " + Base64(user + ":pw-" + user);
+    return Do(q);
+  }
+
+  static bool Has(const Response& r, const std::string& text) {
+    return r.body.find(text) != std::string::npos;
+  }
+};
+
+TEST_F(RelatedTest, ObjectPageListsRelationshipsBothWaysAndSightings) {
+  Response r = Get("alice", std::string("/api/v1/objects/") + kInd1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Has(r, std::string(R"({"id":")") + kRelIndicates +
+                         R"(","relationship_type":"indicates","target_ref":")" + kMal +
+                         R"(","target_type":"malware","target_name":"trojan mike"})"))
+      << r.body;
+  EXPECT_TRUE(Has(r, std::string(R"("target_ref":")") + kInd2 +
+                         R"(","target_type":"indicator","target_name":"evil bravo")"))
+      << r.body;
+  EXPECT_TRUE(Has(r, std::string(R"("incoming":[{"id":")") + kRelRed +
+                         R"(","relationship_type":"uses","source_ref":")" + kMal +
+                         R"(","source_type":"malware","source_name":"trojan mike"}])"))
+      << r.body;
+  EXPECT_TRUE(Has(r, std::string(R"("sightings":[{)")) && Has(r, R"("count":3)")) << r.body;
+  EXPECT_FALSE(Has(r, "who_saw")) << "a publisher is not an auditor";
+  // The malware's page: the relationship from the indicator, incoming.
+  r = Get("alice", std::string("/api/v1/objects/") + kMal);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(Has(r, std::string(R"("source_ref":")") + kInd1)) << r.body;
+  EXPECT_TRUE(Has(r, R"("sightings":[])")) << r.body;
+}
+
+TEST_F(RelatedTest, ObjectPageShowsNothingOfWhatTheCallerMayNotRead) {
+  Response r = Get("bob", std::string("/api/v1/objects/") + kInd1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Has(r, kRelIndicates)) << r.body;
+  EXPECT_TRUE(Has(r, kSighting)) << r.body;
+  // The RED indicator is the other end of a CLEAR relationship: neither is
+  // listed; the RED relationship is withheld.
+  EXPECT_FALSE(Has(r, kInd2)) << r.body;
+  EXPECT_FALSE(Has(r, "evil bravo")) << r.body;
+  EXPECT_FALSE(Has(r, kRelToRed)) << r.body;
+  EXPECT_FALSE(Has(r, kRelRed)) << r.body;
+  EXPECT_TRUE(Has(r, R"("incoming":[])")) << r.body;
+  // What the page showed is audited as served to bob.
+  bool audited = false;
+  for (const auto& rec : audit_.records()) {
+    if (rec.action != audit::action::kObjectServed || rec.user != "bob") continue;
+    for (const auto& o : rec.objects) audited = audited || o.id == kRelIndicates;
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(RelatedTest, AuditorsSeeWhoSawTheObject) {
+  // A real trail with two viewings: acme's own user and beta's reader.
+  {
+    audit::Options o;
+    o.sign = false;
+    auto log = audit::AuditLog::Open(dir_.string(), o);
+    ASSERT_TRUE(log.ok()) << log.status().NamedMessage();
+    for (const char* user : {"alice", "bob"}) {
+      audit::Record rec;
+      rec.user = user;
+      rec.org = std::string(user) == "alice" ? "acme" : "beta";
+      rec.action = std::string(audit::action::kObjectServed);
+      rec.route = "GET /taxii2/api1/collections/x/objects/?match[id]=secret";
+      rec.status = 200;
+      rec.objects.emplace_back(kInd1, "2024-01-02T00:00:00.000Z", "agreement:acme-beta", false);
+      ASSERT_TRUE((*log)->Append(std::move(rec)).ok());
+    }
+    ASSERT_TRUE((*log)->Flush().ok());
+  }
+  Response r = Get("audrey", std::string("/api/v1/objects/") + kInd1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(Has(r, R"("who_saw":[)")) << r.body;
+  EXPECT_TRUE(Has(r, R"("user":"bob","org":"beta","action":"object.served")")) << r.body;
+  EXPECT_TRUE(Has(r, R"("user":"alice","org":"acme")")) << r.body;
+  // Another organisation's viewing: no grant, no query string.
+  EXPECT_TRUE(Has(
+      r,
+      R"("user":"bob","org":"beta","action":"object.served","version":"2024-01-02T00:00:00.000Z","route":"GET /taxii2/api1/collections/x/objects/","redacted":false})"))
+      << r.body;
+  EXPECT_TRUE(Has(r, R"("grant":"agreement:acme-beta")")) << "acme's own viewing keeps it";
+  EXPECT_FALSE(Has(Get("bob", std::string("/api/v1/objects/") + kInd1), "who_saw"));
+}
+
+TEST_F(RelatedTest, GraphHoldsOnlyReadableNodesAndEdges) {
+  Response r = Get("alice", std::string("/api/v1/graph/") + kInd1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (const char* id : {kInd1, kMal, kInd2, kSighting, kRelIndicates, kRelToRed, kRelRed}) {
+    EXPECT_TRUE(Has(r, id)) << id << " " << r.body;
+  }
+  EXPECT_TRUE(
+      Has(r, std::string(R"({"id":")") + kMal + R"(","type":"malware","label":"trojan mike"})"))
+      << r.body;
+  EXPECT_TRUE(Has(r, std::string(R"("source":")") + kSighting + R"(","target":")" + kInd1 +
+                         R"(","relationship_type":"sighting_of_ref")"))
+      << r.body;
+  EXPECT_TRUE(Has(r, R"("truncated":false)")) << r.body;
+
+  r = Get("bob", std::string("/api/v1/graph/") + kInd1 + "?depth=3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Has(r, kMal) && Has(r, kSighting) && Has(r, kRelIndicates)) << r.body;
+  for (const char* id : {kInd2, kRelToRed, kRelRed}) EXPECT_FALSE(Has(r, id)) << id << r.body;
+  EXPECT_FALSE(Has(r, "evil bravo"));
+}
+
+TEST_F(RelatedTest, GraphIsBoundedAndRefusesBadParameters) {
+  Response r = Get("alice", std::string("/api/v1/graph/") + kInd1 + "?max_nodes=2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Has(r, R"("truncated":true)")) << r.body;
+  json::JsonParser p;
+  auto doc = p.Parse(r.body);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ((*doc)["nodes"].get_array().value().size(), 2u);
+  for (const char* q : {"?depth=0", "?depth=4", "?depth=x", "?max_nodes=501", "?colour=red"}) {
+    Response bad = Get("alice", std::string("/api/v1/graph/") + kInd1 + q);
+    EXPECT_EQ(bad.status, 400) << q;
+    EXPECT_TRUE(Has(bad, "bad_filter")) << q;
+  }
+  // A withheld centre is the same 404 as an absent one.
+  Response hidden = Get("bob", std::string("/api/v1/graph/") + kInd2);
+  Response absent = Get("bob", "/api/v1/graph/indicator--11111111-0000-4000-8000-000000000099");
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.body, absent.body);
+  EXPECT_EQ(Get("bob", "/api/v1/graph/").status, 404);
 }
 
 TEST_F(SearchTest, StatsCountOnlyWhatTheCallerMayRead) {

@@ -2,17 +2,21 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
+#include "auth/auth.h"
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "policy/markings.h"
 #include "store/store.h"
 #include "taxii/access.h"
 #include "taxii/taxii.h"
+#include "webapi/read_view.h"
 
 namespace ctihub::webapi {
 
@@ -21,64 +25,146 @@ using taxii::Response;
 
 namespace {
 
-constexpr size_t kMaxVersions = 1000;
+constexpr size_t kMaxReferrers = 200;  // referring objects looked at per object page
+constexpr size_t kMaxViewings = 200;   // who_saw rows, newest first
 
-// One version the caller may read, with what let it have it.
-struct Visible {
-  store::ObjectVersion row;
-  std::string collection_title;
-  std::string grant;
-  bool redacted = false;
+std::string_view TypeOfId(std::string_view id) { return id.substr(0, id.find("--")); }
+
+// The other ends of relationships, each looked up once through the read
+// view: whether the caller may read it and, if so, its name.
+class Ends {
+ public:
+  Ends(ReadView& view, std::vector<audit::ObjectRef>& served) : view_(view), served_(served) {}
+  // nullopt: the caller may not read `id` (or it is not stored).
+  Result<std::optional<std::string>> NameOf(const std::string& id) {
+    if (auto it = names_.find(id); it != names_.end()) return it->second;
+    CTIHUB_ASSIGN_OR_RETURN(auto newest, view_.Newest(id));
+    std::optional<std::string> name;
+    if (newest) {
+      name = Summarise(newest->row.json).name;
+      Serve(served_, *newest);
+    }
+    names_[id] = name;
+    return name;
+  }
+
+ private:
+  ReadView& view_;
+  std::vector<audit::ObjectRef>& served_;
+  std::map<std::string, std::optional<std::string>> names_;
 };
 
-bool LooksLikeStixId(std::string_view id) {
-  const size_t sep = id.find("--");
-  return id.size() <= 256 && sep != std::string_view::npos && sep > 0 && sep + 2 < id.size() &&
-         std::all_of(id.begin(), id.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-         });
+// A relationship of the object: the other end, seen from the object.
+struct Link {
+  std::string id, relationship_type, other_ref, other_name;
+};
+
+struct Related {
+  std::vector<Link> outgoing, incoming;
+  std::vector<std::string> sightings;  // the sightings' JSON, as served
+};
+
+// The relationships and sightings that point at `id`, as the caller may read
+// them. A relationship whose other end the caller may not read is left out:
+// its id would name an object the caller may not see (the graph drops it too).
+Result<Related> FindRelated(ReadView& view, const std::string& id,
+                            std::vector<audit::ObjectRef>& served) {
+  CTIHUB_ASSIGN_OR_RETURN(auto referrers, view.Referrers(id, kMaxReferrers));
+  Related out;
+  Ends ends(view, served);
+  for (VisibleVersion& v : referrers) {
+    const Summary s = Summarise(v.row.json);
+    if (s.type == "sighting" && s.sighting_of_ref == id) {
+      Serve(served, v);
+      out.sightings.push_back(std::move(v.row.json));
+      continue;
+    }
+    if (s.type != "relationship" || (s.source_ref != id && s.target_ref != id)) continue;
+    const bool from = s.source_ref == id;
+    const std::string& other = from ? s.target_ref : s.source_ref;
+    CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> name, ends.NameOf(other));
+    if (!name) continue;
+    Serve(served, v);
+    Link link{v.row.id, s.relationship_type, other, std::move(*name)};
+    if (from && s.target_ref == id) out.incoming.push_back(link);  // a loop: both ways
+    (from ? out.outgoing : out.incoming).push_back(std::move(link));
+  }
+  return out;
 }
 
-// Every version of `id` the caller may read, in every collection it may read.
-Result<std::vector<Visible>> VisibleVersions(const SearchContext& ctx, std::string_view id,
-                                             std::optional<Timestamp> only) {
-  std::shared_ptr<const policy::Policy> policy =
-      ctx.access.policy != nullptr ? ctx.access.policy->Current() : nullptr;
-  if (policy == nullptr && !ctx.access.without_policy_for_test) {
-    return Unavailable("policy_unavailable", "no sharing policy is loaded");
+void WriteLinks(json::JsonWriter& w, const std::vector<Link>& links, std::string_view side) {
+  w.BeginArray();
+  for (const Link& l : links) {
+    w.BeginObject();
+    w.Key("id").String(l.id);
+    w.Key("relationship_type").String(l.relationship_type);
+    w.Key(std::string(side) + "_ref").String(l.other_ref);
+    w.Key(std::string(side) + "_type").String(TypeOfId(l.other_ref));
+    if (!l.other_name.empty()) w.Key(std::string(side) + "_name").String(l.other_name);
+    w.EndObject();
   }
-  CTIHUB_ASSIGN_OR_RETURN(auto collections, ctx.store.ListCollections(""));
-  std::vector<Visible> out;
-  const Timestamp now = Timestamp::Now();
-  for (const auto& c : collections) {
-    if (!auth::CanRead(ctx.principal, c)) continue;
-    auto gate = policy != nullptr ? std::make_unique<taxii::ReadGate>(policy, ctx.principal, c, now)
-                                  : std::make_unique<taxii::ReadGate>(
-                                        taxii::ReadGate::WithoutPolicyForTest(ctx.principal, c));
-    store::ObjectQuery q;
-    q.collection_id = c.id;
-    q.ids = {std::string(id)};
-    q.version_last = false;
-    q.version_all = !only;  // match[version]=all, or the one version asked for
-    if (only) q.versions = {*only};
-    q.limit = kMaxVersions;
-    gate->Apply(q);
-    CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, ctx.store.QueryObjects(q));
-    for (auto& row : page.objects) {
-      const taxii::ServedGrant* grant = gate->GrantOf(row);
-      Visible v;
-      v.grant = grant != nullptr ? std::string(grant->via) : std::string();
-      v.redacted = grant != nullptr && grant->redacted;
-      v.collection_title = c.title;
-      v.row = std::move(row);
-      out.push_back(std::move(v));
+  w.EndArray();
+}
+
+void WriteRelated(json::JsonWriter& w, const Related& related) {
+  w.Key("relationships").BeginObject();
+  w.Key("outgoing");
+  WriteLinks(w, related.outgoing, "target");
+  w.Key("incoming");
+  WriteLinks(w, related.incoming, "source");
+  w.EndObject();
+  w.Key("sightings").BeginArray();
+  for (const std::string& s : related.sightings) w.Raw(s);
+  w.EndArray();
+}
+
+// Auditors see who was served the object: a hub-auditor every record; an
+// organisation's auditor its own users' records and, of other
+// organisations' users, those naming a version it may read, without the
+// grant (it would name the other side's agreements) and the query string (as
+// GET /api/v1/audit shows them).
+bool SeesWhoSaw(const auth::Principal& p) {
+  return p.role == store::Role::kHubAuditor || p.role == store::Role::kAuditor;
+}
+
+Result<std::vector<audit::Viewing>> WhoSawAsAuditor(const SearchContext& ctx, std::string_view id,
+                                                    const std::vector<VisibleVersion>& visible) {
+  auto all = audit::WhoSaw(ctx.access.data_dir, id);
+  if (!all.ok() && all.status().code() == ErrorCode::kNotFound) {
+    return std::vector<audit::Viewing>();  // no trail written yet
+  }
+  if (!all.ok()) return all.status();
+  const bool hub_wide = ctx.principal.role == store::Role::kHubAuditor;
+  std::set<std::string> readable;
+  for (const auto& v : visible) readable.insert(v.row.version.ToString());
+  std::vector<audit::Viewing> out;
+  for (auto it = all->rbegin(); it != all->rend() && out.size() < kMaxViewings; ++it) {
+    audit::Viewing v = std::move(*it);
+    if (!hub_wide && v.org != ctx.principal.org) {
+      if (!v.version.empty() && readable.count(v.version) == 0) continue;
+      v.grant.clear();
+      v.route = v.route.substr(0, v.route.find('?'));
     }
+    out.push_back(std::move(v));
   }
-  std::sort(out.begin(), out.end(), [](const Visible& a, const Visible& b) {
-    return b.row.version < a.row.version ||
-           (!(a.row.version < b.row.version) && b.row.date_added_us < a.row.date_added_us);
-  });
   return out;
+}
+
+void WriteWhoSaw(json::JsonWriter& w, const std::vector<audit::Viewing>& viewings) {
+  w.Key("who_saw").BeginArray();
+  for (const audit::Viewing& v : viewings) {
+    w.BeginObject();
+    w.Key("time").String(v.time.ToString());
+    w.Key("user").String(v.user);
+    w.Key("org").String(v.org);
+    w.Key("action").String(v.action);
+    w.Key("version").String(v.version);
+    w.Key("route").String(v.route);
+    if (!v.grant.empty()) w.Key("grant").String(v.grant);
+    w.Key("redacted").Bool(v.redacted);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 std::string Upper(std::string_view s) {
@@ -136,11 +222,26 @@ Response GetObject(const SearchContext& ctx, std::string_view id, std::string_vi
     }
     only = *ts;
   }
-  auto visible = VisibleVersions(ctx, id, only);
+  auto view = ReadView::Open(ctx);
+  if (!view.ok()) return ErrorResponse(view.status(), "store_error");
+  auto visible = (*view)->Versions(id, only);
   if (!visible.ok()) return ErrorResponse(visible.status(), "store_error");
   if (visible->empty()) return missing;
-  const Visible& newest = visible->front();
-  served.emplace_back(newest.row.id, newest.row.version.ToString(), newest.grant, newest.redacted);
+  const VisibleVersion& newest = visible->front();
+  Serve(served, newest);
+  Related related;
+  std::vector<audit::Viewing> viewings;
+  const bool who_saw = version.empty() && SeesWhoSaw(ctx.principal) && !ctx.access.data_dir.empty();
+  if (version.empty()) {
+    auto found = FindRelated(**view, std::string(id), served);
+    if (!found.ok()) return ErrorResponse(found.status(), "store_error");
+    related = std::move(*found);
+  }
+  if (who_saw) {
+    auto w = WhoSawAsAuditor(ctx, id, *visible);
+    if (!w.ok()) return ErrorResponse(w.status(), "audit_unavailable");
+    viewings = std::move(*w);
+  }
 
   Response r;
   r.status = 200;
@@ -163,6 +264,8 @@ Response GetObject(const SearchContext& ctx, std::string_view id, std::string_vi
     }
     w.EndArray();
     WriteMarkings(w, newest.row.json);
+    WriteRelated(w, related);
+    if (who_saw) WriteWhoSaw(w, viewings);
   }
   w.EndObject();
   return r;
