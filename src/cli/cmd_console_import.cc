@@ -36,6 +36,17 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Writes all of `bytes` to `fd`; false (errno set) when it cannot.
+bool WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 // The upload as a file the readers can stream (and gunzip), removed when done.
 class UploadFile {
  public:
@@ -57,18 +68,11 @@ class UploadFile {
     const int fd = mkstemps(name.data(), static_cast<int>(suffix.size()));  // mode 0600
     if (fd < 0) return Unavailable("upload_unwritable", name + ": " + std::strerror(errno));
     path_ = name;
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string why = std::strerror(errno);
-        ::close(fd);
-        return Unavailable("upload_unwritable", name + ": " + why);
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (::close(fd) != 0) return Unavailable("upload_unwritable", name + ": close failed");
+    const bool written = WriteAll(fd, bytes);
+    const int err = errno;
+    const bool closed = ::close(fd) == 0;
+    if (!written) return Unavailable("upload_unwritable", name + ": " + std::strerror(err));
+    if (!closed) return Unavailable("upload_unwritable", name + ": close failed");
     return Status::Ok();
   }
   const std::string& path() const { return path_; }

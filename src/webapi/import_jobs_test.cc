@@ -75,7 +75,7 @@ TEST(ImportJobs, AJobReportsItsProgressAndEndsDone) {
   ImportUpload seen;
   ImportJobs jobs(
       [&seen](ImportUpload u, const ImportReportFn& report) {
-        seen = u;
+        seen = std::move(u);
         ImportProgress p;
         p.read_bytes = 2;
         p.objects_read = 3;
@@ -105,7 +105,8 @@ TEST(ImportJobs, AJobReportsItsProgressAndEndsDone) {
 }
 
 TEST(ImportJobs, AJobIsVisibleToItsOwnerAndAdminsOnly) {
-  ImportJobs jobs([](ImportUpload, const ImportReportFn&) { return Status::Ok(); }, {}, nullptr);
+  ImportJobs jobs([](const ImportUpload&, const ImportReportFn&) { return Status::Ok(); }, {},
+                  nullptr);
   auto id = jobs.Start(Upload(User(1, "alice")));
   ASSERT_TRUE(id.ok());
   jobs.WaitForTest();
@@ -119,7 +120,7 @@ TEST(ImportJobs, AJobIsVisibleToItsOwnerAndAdminsOnly) {
 TEST(ImportJobs, AFailureOrAnExceptionEndsTheJobFailedWithItsReason) {
   int n = 0;
   ImportJobs jobs(
-      [&n](ImportUpload, const ImportReportFn&) -> Status {
+      [&n](const ImportUpload&, const ImportReportFn&) -> Status {
         if (n++ == 0) return Unavailable("import_stopped", "import stopped: disk full");
         throw std::runtime_error("boom");
       },
@@ -144,7 +145,7 @@ TEST(ImportJobs, AtMostMaxRunningJobsRunAtOnce) {
   Gate gate;
   std::atomic<int> started{0};
   ImportJobs jobs(
-      [&](ImportUpload, const ImportReportFn&) {
+      [&](const ImportUpload&, const ImportReportFn&) {
         ++started;
         gate.Wait();
         return Status::Ok();
@@ -166,8 +167,8 @@ TEST(ImportJobs, AtMostMaxRunningJobsRunAtOnce) {
 
 TEST(ImportJobs, FinishedJobsExpireAndTheTableIsBounded) {
   int64_t now = 1000 * kSecond;
-  ImportJobs jobs([](ImportUpload, const ImportReportFn&) { return Status::Ok(); }, {2, 3, 60},
-                  [&now] { return now; });
+  ImportJobs jobs([](const ImportUpload&, const ImportReportFn&) { return Status::Ok(); },
+                  {2, 3, 60}, [&now] { return now; });
   const auth::Principal alice = User(1, "alice");
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
@@ -189,7 +190,7 @@ TEST(ImportJobs, TheDestructorWaitsForRunningJobs) {
   std::atomic<bool> finished{false};
   {
     ImportJobs jobs(
-        [&finished](ImportUpload, const ImportReportFn&) {
+        [&finished](const ImportUpload&, const ImportReportFn&) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
           finished = true;
           return Status::Ok();
@@ -225,7 +226,7 @@ class ImportRouteTest : public ::testing::Test {
     options_.import_run = [this](ImportUpload u, const ImportReportFn& report) {
       {
         std::lock_guard<std::mutex> lock(mu_);
-        uploads_.push_back(u);
+        uploads_.push_back(std::move(u));
       }
       ImportProgress p;
       p.objects_read = 1;

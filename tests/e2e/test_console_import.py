@@ -2,11 +2,12 @@
 """End to end: uploads through the web console (POST /api/v1/import, GET
 /api/v1/import/{job}; docs/API.md) on a real `ctihub serve`, through the same
 code as `ctihub import`: a STIX bundle (session + CSRF, as the UI sends it),
-a free-text feed and a CSV file with a column map (scripts, Basic), each job
+a free-text feed, a CSV file with a column map and a gzip MISP event (scripts, Basic), each job
 polled until done and its objects then found over TAXII with the importer's
 organisation as producer; a bad file lists its rejections with line numbers;
 a reader (and another organisation) gets 403 before any work; a job is
 visible to its owner only; an upload over --body-limit is 413."""
+import gzip
 import json
 import os
 import sys
@@ -139,6 +140,18 @@ def test_text_and_csv_feeds_and_a_bad_file():
               "bad STIX object rejected: %r" % status)
         check(status["errors"] and status["errors"][0].get("object") == bad["id"],
               "the rejection names the object: %r" % status["errors"])
+        # A gzip-compressed MISP event: read through the same gunzip and MISP reader.
+        event = {"Event": {"uuid": str(uuid.uuid4()), "info": "upload event", "timestamp": "1700000000",
+                           "Attribute": [{"uuid": str(uuid.uuid4()), "type": "ip-dst", "value": "192.0.2.77",
+                                          "to_ids": True, "timestamp": "1700000000"}]}}
+        r = upload(hub, hub.collections["shared"], "misp", gzip.compress(json.dumps(event).encode()),
+                   extra="&name=event.json.gz")
+        status = wait_job(hub, r.json()["job"])
+        check(status["state"] == "done" and status["objects_stored"] >= 3 and status["rejected"] == 0,
+              "MISP event (gzip) imported: %r" % status)
+        found, _ = hub.get_all("shared", user="alice")
+        check(any(o["type"] == "report" and o.get("name") == "upload event" for o in found),
+              "the event's report over TAXII")
         # Binary data as text: nothing readable, the job fails with the reason.
         r = upload(hub, hub.collections["shared"], "text", b"\x00\x01\x02binary")
         status = wait_job(hub, r.json()["job"])
