@@ -104,6 +104,26 @@ TEST(ImportJobs, AJobReportsItsProgressAndEndsDone) {
   EXPECT_EQ(seen.principal.user, "alice");
 }
 
+TEST(ImportJobs, TheListOfRejectionsIsCappedAndAllAreCounted) {
+  ImportJobs jobs(
+      [](const ImportUpload&, const ImportReportFn& report) {
+        ImportProgress p;
+        p.rejected = 250;
+        for (int i = 0; i < 250; ++i) p.errors.push_back({"f", i + 1, "", "", "bad"});
+        report(p);
+        return Status::Ok();
+      },
+      {}, nullptr);
+  const auth::Principal alice = User(1, "alice");
+  auto id = jobs.Start(Upload(alice));
+  ASSERT_TRUE(id.ok());
+  jobs.WaitForTest();
+  auto v = jobs.Find(*id, alice);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->progress.errors.size(), kMaxImportErrors);
+  EXPECT_EQ(v->progress.rejected, 250);
+}
+
 TEST(ImportJobs, AJobIsVisibleToItsOwnerAndAdminsOnly) {
   ImportJobs jobs([](const ImportUpload&, const ImportReportFn&) { return Status::Ok(); }, {},
                   nullptr);
@@ -349,6 +369,7 @@ TEST_F(ImportRouteTest, UploadStartsAJobWhoseStatusTheOwnerPolls) {
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.body.find("no such endpoint"), std::string::npos) << unknown.body;
   EXPECT_EQ(Do(As("alice", "DELETE", "/api/v1/import/" + job)).status, 405);
+  EXPECT_EQ(Do(As("alice", "GET", "/api/v1/import/" + job + "/more")).status, 404);
 }
 
 TEST_F(ImportRouteTest, ParametersAreCheckedBeforeAnyWork) {
