@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/import_sink.h"
+#include "cli/importer.h"
 #include "core/json.h"
 #include "core/uuid.h"
 #include "formats/csv.h"
@@ -126,8 +127,8 @@ Format DetectFormat(formats::Input& in) {
 
 class Importer {
  public:
-  Importer(const ImportArgs& args, ImportSink& sink, formats::GenerateOptions gen,
-           Progress& progress, int64_t* bytes_done)
+  Importer(const ImportReading& args, ImportSink& sink, formats::GenerateOptions gen,
+           const ImportTick& progress, int64_t* bytes_done)
       : args_(args),
         sink_(sink),
         gen_(std::move(gen)),
@@ -146,12 +147,14 @@ class Importer {
   void ImportMispEvent(json::Element event, const Origin& origin);
   bool UpgradedIfStix20(std::string_view text, std::string_view bundle_spec_version,
                         const Origin& origin, std::vector<Pending>* group);
-  void Tick(formats::Input& in) { progress_.Update(*bytes_done_ + in.consumed(), read_); }
+  void Tick(formats::Input& in) {
+    if (progress_) progress_(*bytes_done_ + in.consumed(), read_);
+  }
 
-  const ImportArgs& args_;
+  const ImportReading& args_;
   ImportSink& sink_;
   formats::GenerateOptions gen_;
-  Progress& progress_;
+  const ImportTick& progress_;
   int64_t* bytes_done_;
   int64_t read_ = 0;
   json::JsonParser parser_;
@@ -397,6 +400,29 @@ int64_t TotalBytes(const std::vector<std::string>& files) {
   return total;
 }
 
+}  // namespace
+
+bool IsImportFormat(std::string_view format) { return format == "auto" || ParseFormat(format); }
+
+void ImportFiles(const std::vector<std::string>& files, const ImportReading& reading,
+                 ImportSink& sink, Summary& summary, const formats::GenerateOptions& gen,
+                 const ImportTick& tick) {
+  int64_t bytes_done = 0;
+  Importer importer(reading, sink, gen, tick, &bytes_done);
+  for (const auto& file : files) {
+    if (!sink.error().ok()) break;
+    Status st = importer.ImportPath(file);
+    if (st.ok()) {
+      ++summary.inputs_read;
+    } else {
+      ++summary.inputs_unreadable;
+      sink.Reject({file, -1, "", ""}, st);
+    }
+  }
+}
+
+namespace {
+
 // ---- the target collection -------------------------------------------------------
 
 // The `imports` collection of API root `default`, created (admins only) on first use.
@@ -551,18 +577,8 @@ int RunImport(const ImportArgs& a) {
   gen.now = Timestamp::FromMicros(Timestamp::Now().micros() / 1000 * 1000);
   std::vector<std::string> files = ExpandPaths(a.paths);
   Progress progress(TotalBytes(files));
-  int64_t bytes_done = 0;
-  Importer importer(a, sink, gen, progress, &bytes_done);
-  for (const auto& file : files) {
-    if (!sink.error().ok()) break;
-    Status st = importer.ImportPath(file);
-    if (st.ok()) {
-      ++summary.inputs_read;
-    } else {
-      ++summary.inputs_unreadable;
-      sink.Reject({file, -1, "", ""}, st);
-    }
-  }
+  ImportFiles(files, ImportReading{a.format, a.csv_maps}, sink, summary, gen,
+              [&progress](int64_t bytes, int64_t objects) { progress.Update(bytes, objects); });
   Status flushed = sink.error().ok() ? sink.Flush() : sink.error();
   progress.Done();
   if (flushed.ok()) flushed = (*trail)->Flush();

@@ -99,7 +99,7 @@ Result<std::set<std::string>> ImportSink::ExistingIds(const std::vector<taxii::E
 Status ImportSink::Audit(const std::vector<audit::ObjectRef>& refs) {
   if (refs.empty()) return Status::Ok();
   audit::Record rec;
-  rec.user = audit::LocalActor();
+  rec.user = writer_.actor.empty() ? audit::LocalActor() : writer_.actor;
   rec.org = writer_.principal.org;
   rec.action = std::string(audit::action::kObjectWritten);
   rec.route = writer_.route + " " + collection_.id;

@@ -17,6 +17,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/commands.h"
+#include "cli/console_import.h"
 #include "cli/hub_context.h"
 #include "cli/peer_config.h"
 #include "cli/peer_status.h"
@@ -140,6 +141,9 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<PeerStatus> peers, PeerStatuses(data, Timestamp::Now()));
     return PeersJson(peers);
   };
+  // Uploads (POST /api/v1/import) through `ctihub import`'s code, within --body-limit.
+  co.import_run = ConsoleImporter(**store, **audit_log, *holder, cfg.data);
+  co.import_max_bytes = static_cast<uint64_t>(cfg.body_limit);
   webapi::Console console(
       **store, service,
       [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);

@@ -73,6 +73,7 @@ class ImportSink {
     std::string identity;
     std::set<std::string> org_identities;  // for the "readable by admins only" warning
     std::string route = "cli import";      // the audit record's route (+ collection id)
+    std::string actor;                     // the audit record's user ("": the local actor)
     // A created_by_ref naming no known organisation: refused, or (a pull from
     // a peer) shared locally as the writer's (taxii::PrepareWrite).
     taxii::UnknownProducer unknown_producer = taxii::UnknownProducer::kRefuse;

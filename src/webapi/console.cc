@@ -120,7 +120,12 @@ class Console::Impl {
         options_(std::move(options)),
         sessions_(options_.sessions),
         limiter_(options_.max_login_failures, options_.login_window_s, 10000,
-                 options_.sessions.now_us) {}
+                 options_.sessions.now_us) {
+    if (options_.import_run) {
+      imports_ = std::make_unique<ImportJobs>(options_.import_run, options_.import_limits,
+                                              options_.sessions.now_us);
+    }
+  }
 
   std::optional<Response> Handle(const Request& req) {
     const std::string_view path = PathOf(req.target);
@@ -165,7 +170,8 @@ class Console::Impl {
     const std::string_view cookie = CookieValue(req.cookie, kCookieName);
     if (cookie.empty()) return 0;
     SessionLookup found = sessions_.Use(cookie);
-    return found.state == SessionState::kLive ? UINT64_MAX : 0;
+    if (found.state != SessionState::kLive) return 0;
+    return path == "/api/v1/import" && imports_ ? options_.import_max_bytes : UINT64_MAX;
   }
 
   SessionTable& sessions() { return sessions_; }
@@ -269,6 +275,9 @@ class Console::Impl {
         return GetGraph(SearchContext{store_, access_, caller.principal, limits},
                         target->segments[3], target->params, served);
       });
+    }
+    if (imports_ && (path == "/api/v1/import" || StartsWith(path, "/api/v1/import/"))) {
+      return Import(req, path, caller.principal);
     }
     if (path == "/api/v1/audit/verify") {
       Response r = VerifyTrail(req, caller.principal);
@@ -404,6 +413,21 @@ class Console::Impl {
     w.EndArray();
     w.EndObject();
     return JsonResponse(200, std::move(body));
+  }
+
+  // POST /api/v1/import (audited: the request here, the objects per batch
+  // by the job), GET /api/v1/import/{job} (polled: not audited).
+  Response Import(const Request& req, std::string_view path, const auth::Principal& p) {
+    const ImportContext ctx{store_, *imports_, options_.import_max_bytes};
+    const std::string_view job = path.substr(std::min(path.size(), sizeof("/api/v1/import")));
+    Response r = path == "/api/v1/import" ? StartImport(ctx, req, p)
+                 : job.empty() || job.find('/') != std::string_view::npos
+                     ? ErrorResponse(404, "not_found", "Not Found", "no such import job")
+                     : ImportStatus(ctx, req, job, p);
+    r.route = "import";
+    r.user = p.user;
+    if (path == "/api/v1/import" && !AuditRequest(req, r, p, {})) return AuditUnavailable(p.user);
+    return r;
   }
 
   struct Caller {
@@ -644,6 +668,7 @@ class Console::Impl {
   ConsoleOptions options_;
   SessionTable sessions_;
   LoginLimiter limiter_;
+  std::unique_ptr<ImportJobs> imports_;  // null: imports not served
 };
 
 UiAnswer FindUiFile(std::span<const EmbeddedFile> files, std::string_view rel) {

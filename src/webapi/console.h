@@ -24,6 +24,7 @@
 
 #include "core/result.h"
 #include "webapi/embedded.h"
+#include "webapi/import_jobs.h"
 #include "webapi/session.h"
 
 namespace ctihub {
@@ -60,6 +61,12 @@ struct ConsoleOptions {
   // from cli/peer_status.h, what `peer show` and /metrics report); unset:
   // 404, this console serves no peers.
   std::function<Result<std::string>()> peers_json;
+  // POST /api/v1/import, GET /api/v1/import/{job} (import_jobs.h): runs one
+  // upload through `ctihub import`'s code on a job thread (`ctihub serve`
+  // passes cli's); unset: 404, this console serves no imports.
+  ImportRunFn import_run;
+  ImportJobLimits import_limits;
+  uint64_t import_max_bytes = uint64_t{64} * 1024 * 1024;  // serve: --body-limit
 };
 
 // The largest body of a login request.

@@ -289,7 +289,7 @@ export function uploadImport(
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", API + "/import" + query({ collection, format }));
+    xhr.open("POST", API + "/import" + query({ collection, format, name: file.name }));
     xhr.setRequestHeader("X-CSRF-Token", csrfToken);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
