@@ -2,7 +2,9 @@
 // scale, through the real policy, over the SQLite store.
 //
 // Data (generated once into --data DIR, reused while the object count
-// matches): N indicators from 20 producer organisations in one collection.
+// matches): N objects from 20 producer organisations in one collection: 88%
+// indicators, 10% relationships between them (about 100 to each of 1,000 hub
+// indicators), 2% sightings (MakeReferring).
 // Names and descriptions are drawn from a 5,000-word vocabulary with a skewed
 // (cubic) distribution, so the first words are in most objects and the last
 // in few; each pattern holds a unique domain (w-<n>.example) and IP; TLP 40%
@@ -28,6 +30,8 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "auth/auth.h"
@@ -35,6 +39,8 @@
 #include "store/store.h"
 #include "taxii/access.h"
 #include "taxii/taxii.h"
+#include "webapi/graph.h"
+#include "webapi/objects.h"
 #include "webapi/search.h"
 
 namespace fs = std::filesystem;
@@ -79,12 +85,51 @@ std::string Marking(int tlp) {
   return kIds[tlp];
 }
 
+std::string ObjectId(std::string_view type, int64_t n) {
+  char uuid[64];
+  std::snprintf(uuid, sizeof uuid, "%08" PRIx64 "-0000-4000-8000-%012" PRId64, n >> 20, n);
+  return std::string(type) + "--" + uuid;
+}
+
+// Every 10th object (n % 10 == 9) is a relationship "indicates" from the
+// indicator before it to one of 1,000 hub indicators (HubOf: about 100
+// relationships point at each); every 50th (n % 50 == 25) a sighting of the
+// indicator before it. The rest are indicators.
+int64_t HubOf(int64_t n) { return (n / 10 % 1000) * 10; }
+
+// A relationship or sighting object n (see above), canonical JSON.
+store::NewObject MakeReferring(int64_t n, int org, int tlp) {
+  store::NewObject o;
+  const bool rel = n % 10 == 9;
+  o.type = rel ? "relationship" : "sighting";
+  o.id = ObjectId(o.type, n);
+  o.spec_version = "2.1";
+  o.version = *Timestamp::Parse("2026-01-01T00:00:00.000Z");
+  o.has_version = true;
+  const std::string from = ObjectId("indicator", n - 1);
+  if (rel) {
+    o.json = R"({"created":"2026-01-01T00:00:00.000Z","created_by_ref":")" + Identity(org) +
+             R"(","id":")" + o.id + R"(","modified":"2026-01-01T00:00:00.000Z",)" +
+             R"("object_marking_refs":[")" + Marking(tlp) +
+             R"("],"relationship_type":"indicates","source_ref":")" + from +
+             R"(","spec_version":"2.1","target_ref":")" + ObjectId("indicator", HubOf(n)) +
+             R"(","type":"relationship"})";
+  } else {
+    o.json = R"({"count":2,"created":"2026-01-01T00:00:00.000Z","created_by_ref":")" +
+             Identity(org) + R"(","id":")" + o.id + R"(","modified":"2026-01-01T00:00:00.000Z",)" +
+             R"("object_marking_refs":[")" + Marking(tlp) + R"("],"sighting_of_ref":")" + from +
+             R"(","spec_version":"2.1","type":"sighting"})";
+  }
+  o.access.producer = Identity(org);
+  o.access.tlp = tlp;
+  return o;
+}
+
 store::NewObject MakeObject(int64_t n, std::mt19937_64& rng) {
   const int org = static_cast<int>(rng() % kOrgs);
   const int r = static_cast<int>(rng() % 10);
   const int tlp = r < 4 ? 0 : r < 7 ? 1 : r < 9 ? 2 : 4;
-  char uuid[64];
-  std::snprintf(uuid, sizeof uuid, "%08" PRIx64 "-0000-4000-8000-%012" PRId64, n >> 20, n);
+  if (n % 10 == 9 || n % 50 == 25) return MakeReferring(n, org, tlp);
   std::string name = Word(SkewedWord(rng)) + " " + Word(SkewedWord(rng));
   std::string description;
   for (int i = 0; i < 8; ++i) description += (i ? " " : "") + Word(SkewedWord(rng));
@@ -92,7 +137,7 @@ store::NewObject MakeObject(int64_t n, std::mt19937_64& rng) {
   const std::string ip = "10." + std::to_string((n >> 16) & 255) + "." +
                          std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255);
   store::NewObject o;
-  o.id = "indicator--" + std::string(uuid);
+  o.id = ObjectId("indicator", n);
   o.type = "indicator";
   o.spec_version = "2.1";
   o.version = *Timestamp::Parse("2026-01-01T00:00:00.000Z");
@@ -147,6 +192,60 @@ void WritePolicy(const fs::path& dir) {
   }
 }
 
+double Median(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+// The object page (GET /api/v1/objects/{id}: versions, relationships both
+// ways, sightings) and the graph (GET /api/v1/graph/{id}) of a hub indicator
+// (about 100 relationships point at it) and of a plain one.
+void TimeObjectPages(store::Store& st, const taxii::AccessControl& access,
+                     const auth::Principal& reader, webapi::SearchLimits limits, int reps) {
+  struct Page {
+    const char* what;
+    std::string id;
+    std::vector<std::pair<std::string, std::string>> graph;  // empty: the object page
+  };
+  // The first of each kind the reader may read.
+  auto readable = [&](int64_t from, int64_t step) {
+    for (int64_t n = from;; n += step) {
+      if (n % 10 == 9 || n % 50 == 25) continue;
+      std::vector<audit::ObjectRef> served;
+      const std::string id = ObjectId("indicator", n);
+      if (webapi::GetObject({st, access, reader, limits}, id, "", served).status == 200) return id;
+    }
+  };
+  const std::string hub = readable(5000, 10);
+  const std::string plain = readable(500001, 1);
+  const std::vector<Page> pages = {
+      {"object page, hub indicator", hub, {}},
+      {"object page, plain indicator", plain, {}},
+      {"graph depth 1, hub", hub, {{"depth", "1"}}},
+      {"graph depth 2, hub (150 nodes)", hub, {{"depth", "2"}}},
+      {"graph depth 3, plain (150 nodes)", plain, {{"depth", "3"}}},
+  };
+  std::printf("\n%-34s %10s %10s %8s %10s\n", "page", "median ms", "max ms", "status", "served");
+  for (const Page& p : pages) {
+    std::vector<double> ms;
+    taxii::Response last;
+    size_t served_count = 0;
+    for (int rep = 0; rep <= reps; ++rep) {
+      std::vector<audit::ObjectRef> served;
+      const webapi::SearchContext ctx{st, access, reader, limits};
+      const auto t0 = std::chrono::steady_clock::now();
+      last = p.graph.empty() ? webapi::GetObject(ctx, p.id, "", served)
+                             : webapi::GetGraph(ctx, p.id, p.graph, served);
+      const double elapsed =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (rep > 0) ms.push_back(elapsed);  // rep 0 warms the caches
+      served_count = served.size();
+    }
+    std::printf("%-34s %10.1f %10.1f %8d %10zu\n", p.what, Median(ms),
+                *std::max_element(ms.begin(), ms.end()), last.status, served_count);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,7 +266,9 @@ int main(int argc, char** argv) {
   if (temp) data = (fs::temp_directory_path() / "ctihub_search_bench").string();
   fs::path dir(data);
   fs::create_directories(dir);
-  const fs::path marker = dir / "objects";
+  // The data's shape changed when relationships and sightings joined it: an
+  // older directory is regenerated.
+  const fs::path marker = dir / "objects-v2";
   int64_t have = -1;
   if (std::ifstream in(marker); in) in >> have;
   if (have != objects) {
@@ -283,6 +384,7 @@ int main(int argc, char** argv) {
                 field("total").c_str(), field("total_capped").c_str(), results,
                 last.status == 200 ? "" : "  (error)");
   }
+  TimeObjectPages(st, access, reader, limits, reps);
   if (temp) std::printf("(data kept in %s; pass --data DIR to choose)\n", data.c_str());
   return 0;
 }
