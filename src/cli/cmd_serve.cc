@@ -140,6 +140,7 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<PeerStatus> peers, PeerStatuses(data, Timestamp::Now()));
     return PeersJson(peers);
   };
+  co.agreement_orgs = [hub] { return KnownOrganisations(*hub); };  // as the policy holder
   webapi::Console console(
       **store, service,
       [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);

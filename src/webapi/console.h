@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "policy/agreement_edit.h"
 #include "webapi/embedded.h"
 #include "webapi/session.h"
 
@@ -60,6 +61,11 @@ struct ConsoleOptions {
   // from cli/peer_status.h, what `peer show` and /metrics report); unset:
   // 404, this console serves no peers.
   std::function<Result<std::string>()> peers_json;
+  // GET/POST/DELETE /api/v1/agreements (admins, webapi/agreements.h): the
+  // store's organisations, as the policy holder merges them (`ctihub serve`
+  // passes the holder's function); unset: 404, this console manages no
+  // agreements.
+  policy::AgreementOrgsFn agreement_orgs;
 };
 
 // The largest body of a login request.
