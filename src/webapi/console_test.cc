@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "audit/testing/failing_sink.h"
@@ -120,7 +121,7 @@ class ConsoleTest : public ::testing::Test {
     c.id = id;
     c.api_root = "api1";
     c.title = title;
-    c.readers = readers;
+    c.readers = std::move(readers);
     c.writers = {"org:acme"};
     ASSERT_TRUE(store_.AddCollection(c).ok());
   }
@@ -823,6 +824,7 @@ class AgreementsTest : public SearchTest {
     o.agreement_orgs = [this]() -> Result<std::vector<policy::KnownOrg>> {
       std::vector<policy::KnownOrg> known;
       CTIHUB_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganisations());
+      known.reserve(orgs.size());
       for (const auto& org : orgs) known.push_back({org.name, org.identity_id});
       return known;
     };
@@ -932,7 +934,7 @@ TEST_F(AgreementsTest, AddListRevokeChangeThePolicyInForce) {
 }
 
 TEST_F(AgreementsTest, BadAgreementsAre400NamingTheField) {
-  auto post = [&](std::string body) { return AsRoot("POST", "/api/v1/agreements", body); };
+  auto post = [&](const std::string& body) { return AsRoot("POST", "/api/v1/agreements", body); };
   auto with = [](std::string_view from, std::string_view to) {
     std::string s = kGood;
     s.replace(s.find(from), from.size(), to);
