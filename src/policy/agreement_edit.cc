@@ -161,7 +161,14 @@ std::string_view AgreementErrorField(const Status& status) {
     return "id";
   }
   if (name.substr(0, kFieldPrefix.size()) != kFieldPrefix) return {};
-  return name.substr(kFieldPrefix.size());
+  // Only the names FieldError gives: another module's "bad_..." names no field.
+  const std::string_view field = name.substr(kFieldPrefix.size());
+  for (std::string_view known :
+       {"id", "producer", "recipient", "max_tlp", "pap_ceiling", "types", "strip", "withhold_sco",
+        "reshare", "valid_from", "expires", "legal_basis", "reason"}) {
+    if (field == known) return field;
+  }
+  return {};
 }
 
 std::string_view AgreementState(const Agreement& a, Timestamp now) {

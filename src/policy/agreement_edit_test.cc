@@ -98,6 +98,9 @@ TEST_F(AgreementEditTest, EachBadFieldIsNamed) {
   auto a = BuildAgreement(Draft());
   ASSERT_TRUE(a.ok()) << a.status().NamedMessage();
   EXPECT_EQ(a->pap_ceiling, Pap::kRed);  // the CLI's default
+  // Another module's "bad_..." names no field of an agreement.
+  EXPECT_EQ(AgreementErrorField(InvalidArgument("bad_timestamp", "x")), "");
+  EXPECT_EQ(AgreementErrorField(InvalidArgument("x")), "");
 }
 
 TEST_F(AgreementEditTest, AddAndRevokeAreValidatedRecordedAndLoaded) {

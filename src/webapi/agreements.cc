@@ -1,5 +1,6 @@
 #include "webapi/agreements.h"
 
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
