@@ -144,6 +144,7 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   // Uploads (POST /api/v1/import) through `ctihub import`'s code, within --body-limit.
   co.import_run = ConsoleImporter(**store, **audit_log, *holder, cfg.data);
   co.import_max_bytes = static_cast<uint64_t>(cfg.body_limit);
+  co.agreement_orgs = [hub] { return KnownOrganisations(*hub); };  // as the policy holder
   webapi::Console console(
       **store, service,
       [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);

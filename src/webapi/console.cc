@@ -15,6 +15,7 @@
 #include "store/store.h"
 #include "taxii/query.h"
 #include "taxii/taxii.h"
+#include "webapi/agreements.h"
 #include "webapi/console_internal.h"
 #include "webapi/graph.h"
 #include "webapi/objects.h"
@@ -287,6 +288,9 @@ class Console::Impl {
         return AuditUnavailable(caller.principal.user);
       return r;
     }
+    if (path == "/api/v1/agreements" || StartsWith(path, "/api/v1/agreements/")) {
+      return Agreements(req, path, caller.principal);
+    }
     if (path == "/api/v1/peers") {
       Response r = Peers(req, caller.principal);
       r.route = "peers";
@@ -338,6 +342,22 @@ class Console::Impl {
     r.status = 200;
     r.content_type = "application/json";
     r.body = std::move(*body);
+    return r;
+  }
+
+  // /api/v1/agreements (webapi/agreements.h). A change already carries its
+  // own audit record (agreement.changed): a request record that cannot be
+  // written then does not turn the kept change into an error.
+  Response Agreements(const Request& req, std::string_view path, const auth::Principal& p) {
+    Response r = options_.agreement_orgs
+                     ? HandleAgreements({access_.data_dir, options_.agreement_orgs, access_.audit,
+                                         access_.policy},
+                                        req, path, p)
+                     : ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
+    r.route = "agreements";
+    r.user = p.user;
+    const bool changed = IsStateChanging(req.method) && r.status < 300;
+    if (!AuditRequest(req, r, p, {}) && !changed) return AuditUnavailable(p.user);
     return r;
   }
 

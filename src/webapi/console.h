@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "policy/agreement_edit.h"
 #include "webapi/embedded.h"
 #include "webapi/import_jobs.h"
 #include "webapi/session.h"
@@ -67,6 +68,11 @@ struct ConsoleOptions {
   ImportRunFn import_run;
   ImportJobLimits import_limits;
   uint64_t import_max_bytes = uint64_t{64} * 1024 * 1024;  // serve: --body-limit
+  // GET/POST/DELETE /api/v1/agreements (admins, webapi/agreements.h): the
+  // store's organisations, as the policy holder merges them (`ctihub serve`
+  // passes the holder's function); unset: 404, this console manages no
+  // agreements.
+  policy::AgreementOrgsFn agreement_orgs;
 };
 
 // The largest body of a login request.

@@ -9,8 +9,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "audit/testing/failing_sink.h"
@@ -118,7 +121,7 @@ class ConsoleTest : public ::testing::Test {
     c.id = id;
     c.api_root = "api1";
     c.title = title;
-    c.readers = readers;
+    c.readers = std::move(readers);
     c.writers = {"org:acme"};
     ASSERT_TRUE(store_.AddCollection(c).ok());
   }
@@ -968,6 +971,202 @@ TEST_F(SearchTest, CountsStopAtTheCap) {
   json::JsonParser p;
   auto doc = p.Parse(r.body);
   EXPECT_EQ((*doc)["results"].get_array().value().size(), 3u);  // the page is still full
+}
+
+// ---- agreements (admins) ----
+
+class AgreementsTest : public SearchTest {
+ protected:
+  void SetUp() override {
+    SearchTest::SetUp();
+    AddUser("root", "acme", store::Role::kAdmin);
+    // A policy that reloads only when asked: the console's Refresh() after a
+    // change, not a file check, must put the change in force.
+    auto holder = policy::PolicyHolder::Open(dir_.string(), std::chrono::hours(1), [this] {
+      std::vector<policy::KnownOrg> known;
+      auto orgs = store_.ListOrganisations();
+      if (!orgs.ok()) return Result<std::vector<policy::KnownOrg>>(orgs.status());
+      for (const auto& o : *orgs) known.push_back({o.name, o.identity_id});
+      return Result<std::vector<policy::KnownOrg>>(known);
+    });
+    ASSERT_TRUE(holder.ok()) << holder.status().NamedMessage();
+    slow_policy_ = std::move(holder).value();
+    access_.policy = slow_policy_.get();
+    ConsoleOptions o;
+    o.agreement_orgs = [this]() -> Result<std::vector<policy::KnownOrg>> {
+      std::vector<policy::KnownOrg> known;
+      CTIHUB_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganisations());
+      known.reserve(orgs.size());
+      for (const auto& org : orgs) known.push_back({org.name, org.identity_id});
+      return known;
+    };
+    MakeConsole(o);
+    std::tie(root_, csrf_) = Login("root");
+  }
+
+  Response AsRoot(const std::string& method, const std::string& target,
+                  const std::string& body = "") {
+    return Do(WithSession(Req(method, target, body), root_, csrf_));
+  }
+
+  Response GetAs(const std::string& user, const std::string& path) {
+    Request q = Req("GET", path);
+    q.authorization = "Basic " + Base64(user + ":pw-" + user);
+    return Do(q);
+  }
+
+  int ChangeRecords(const std::string& user) const {
+    int n = 0;
+    for (const auto& rec : audit_.records()) {
+      n += rec.action == audit::action::kAgreementChanged && rec.user == user ? 1 : 0;
+    }
+    return n;
+  }
+
+  static constexpr const char* kAmber = "indicator--11111111-0000-4000-8000-000000000003";
+  static constexpr const char* kGood =
+      R"({"id":"acme-to-beta","producer":"org:acme","recipient":"org:beta","max_tlp":"amber",)"
+      R"("types":["indicator"],"strip":["description"],"withhold_sco":[],"reshare":false,)"
+      R"("relay":false,"legal_basis":"unit test"})";
+  std::unique_ptr<policy::PolicyHolder> slow_policy_;
+  std::string root_, csrf_;
+};
+
+TEST_F(AgreementsTest, OnlyAdminsAndOnlyWhenServeWiresThem) {
+  auto [bob, bob_csrf] = Login("bob");
+  auto [alice, alice_csrf] = Login("alice");
+  for (const auto& [cookie, csrf] : {std::pair{bob, bob_csrf}, std::pair{alice, alice_csrf}}) {
+    Response r = Do(WithSession(Req("GET", "/api/v1/agreements"), cookie));
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(r.error_id, "forbidden");
+    r = Do(WithSession(Req("POST", "/api/v1/agreements", kGood), cookie, csrf));
+    EXPECT_EQ(r.status, 403) << r.body;
+    r = Do(WithSession(Req("DELETE", "/api/v1/agreements/acme-to-beta?reason=x"), cookie, csrf));
+    EXPECT_EQ(r.status, 403) << r.body;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "agreements.toml"));
+  Response r = AsRoot("GET", "/api/v1/agreements");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"agreements":[]})");
+  EXPECT_EQ(AsRoot("PUT", "/api/v1/agreements").status, 405);
+  EXPECT_EQ(AsRoot("GET", "/api/v1/agreements/a/b").status, 404);
+  // A console `serve` did not give the organisations serves no agreements.
+  MakeConsole(ConsoleOptions{});
+  auto [root2, csrf2] = Login("root");
+  r = Do(WithSession(Req("GET", "/api/v1/agreements"), root2));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("no such endpoint"), std::string::npos);
+}
+
+TEST_F(AgreementsTest, AddListRevokeChangeThePolicyInForce) {
+  EXPECT_EQ(GetAs("bob", std::string("/api/v1/objects/") + kAmber).status, 404);
+  Response r = AsRoot("POST", "/api/v1/agreements", kGood);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_NE(r.body.find(R"("id":"acme-to-beta")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("state":"active")"), std::string::npos) << r.body;
+  EXPECT_EQ(ChangeRecords("root"), 1);
+  // The next request is decided under the new agreement: bob reads acme's
+  // AMBER indicator, without the stripped description.
+  r = GetAs("bob", std::string("/api/v1/objects/") + kAmber);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("seen near the border"), std::string::npos) << r.body;
+  r = AsRoot("GET", "/api/v1/agreements");
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (const char* member :
+       {R"("producer":"org:acme")", R"("recipient":"org:beta")", R"("max_tlp":"amber")",
+        R"("pap_ceiling":"red")", R"("types":["indicator"])", R"("strip":["description"])",
+        R"("withhold_sco":[])", R"("reshare":false)", R"("valid_from":null)",
+        R"("legal_basis":"unit test")", R"("revoked":false)", R"("revoked_at":null)"}) {
+    EXPECT_NE(r.body.find(member), std::string::npos) << member << " in " << r.body;
+  }
+  EXPECT_EQ(AsRoot("POST", "/api/v1/agreements", kGood).status, 409);  // the same id again
+  // Revoke: the reason from the query or the body.
+  r = AsRoot("DELETE", "/api/v1/agreements/acme-to-beta", R"({"reason":"ended"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("revoked":true)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("revoked_reason":"ended")"), std::string::npos) << r.body;
+  EXPECT_EQ(ChangeRecords("root"), 2);
+  EXPECT_EQ(GetAs("bob", std::string("/api/v1/objects/") + kAmber).status, 404);
+  r = AsRoot("DELETE", "/api/v1/agreements/acme-to-beta?reason=again");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.error_id, "already_revoked");
+  r = AsRoot("DELETE", "/api/v1/agreements/nosuch?reason=x");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(r.error_id, "no_such_agreement");
+  r = AsRoot("DELETE", "/api/v1/agreements/acme-to-beta");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.error_id, "bad_reason");
+  // The agreement.changed records name the admin, not the CLI.
+  for (const auto& rec : audit_.records()) {
+    if (rec.action != audit::action::kAgreementChanged) continue;
+    EXPECT_EQ(rec.user, "root");
+    EXPECT_EQ(rec.org, "acme");
+    EXPECT_NE(rec.details.find("acme-to-beta"), std::string::npos) << rec.details;
+  }
+}
+
+TEST_F(AgreementsTest, BadAgreementsAre400NamingTheField) {
+  auto post = [&](const std::string& body) { return AsRoot("POST", "/api/v1/agreements", body); };
+  auto with = [](std::string_view from, std::string_view to) {
+    std::string s = kGood;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  struct Case {
+    std::string body;
+    std::string error_id;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {with(R"("max_tlp":"amber")", R"("max_tlp":"purple")"), "bad_max_tlp", "max_tlp"},
+           {with("org:beta", "org:nosuch"), "bad_recipient", "recipient"},
+           {with("org:acme", "acme"), "bad_producer", "producer"},
+           {with("org:beta", "org:acme"), "bad_recipient", "recipient"},
+           {with(R"(["indicator"])", R"("indicator")"), "bad_type", "types"},
+           {with(R"(["indicator"])", R"([])"), "bad_types", "types"},
+           {with(R"(["description"])", R"([".x"])"), "bad_strip", "strip"},
+           {with(R"("relay":false)", R"("relay":"no")"), "bad_type", "relay"},
+           {with(R"("relay":false)", R"("expires":"soon")"), "bad_expires", "expires"},
+           {with(R"("relay":false)", R"("colour":"red")"), "unknown_field", "colour"},
+           {with(R"("legal_basis":"unit test")", R"("legal_basis":"")"), "bad_legal_basis",
+            "legal_basis"},
+           {R"({"id":"x")", "bad_json", ""},
+           {"[1,2]", "bad_json", ""},
+       }) {
+    Response r = post(c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_EQ(r.error_id, c.error_id) << c.body << " -> " << r.body;
+    if (!c.field.empty()) {
+      EXPECT_NE(r.body.find(R"("details":{"field":")" + c.field + "\"}"), std::string::npos)
+          << r.body;
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "agreements.toml"));
+  EXPECT_EQ(ChangeRecords("root"), 0);
+  EXPECT_EQ(AsRoot("POST", "/api/v1/agreements", kGood).status, 201);  // the good one still goes
+}
+
+TEST_F(AgreementsTest, AnAuditAppendThatFailsRollsTheChangeBack) {
+  audit_.FailWith(Unavailable("disk full"));
+  Response r = AsRoot("POST", "/api/v1/agreements", kGood);
+  EXPECT_EQ(r.status, 503) << r.body;
+  audit_.Heal();
+  EXPECT_FALSE(fs::exists(dir_ / "agreements.toml"));
+  r = AsRoot("GET", "/api/v1/agreements");
+  EXPECT_EQ(r.body, R"({"agreements":[]})");
+  EXPECT_EQ(GetAs("bob", std::string("/api/v1/objects/") + kAmber).status, 404);
+  // Revocation likewise: the agreement stays in force.
+  ASSERT_EQ(AsRoot("POST", "/api/v1/agreements", kGood).status, 201);
+  const std::string before = [&] {
+    std::ifstream in(dir_ / "agreements.toml");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  audit_.FailWith(Unavailable("disk full"));
+  EXPECT_EQ(AsRoot("DELETE", "/api/v1/agreements/acme-to-beta?reason=x").status, 503);
+  audit_.Heal();
+  std::ifstream in(dir_ / "agreements.toml");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), before);
+  EXPECT_EQ(GetAs("bob", std::string("/api/v1/objects/") + kAmber).status, 200);
 }
 
 }  // namespace

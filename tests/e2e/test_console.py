@@ -226,7 +226,53 @@ def test_audit_verify_for_auditors():
         check(r.status == 200, "GET /api/v1/audit with the session: %d" % r.status)
 
 
+def test_agreements_change_the_running_policy():
+    """POST/DELETE /api/v1/agreements on a running hub: the next TAXII read is decided under
+    the changed policy, without a restart; the audit names the admin."""
+    with Hub(ARGS.ctihub, "console-agreements") as hub:
+        hub.setup()
+        hub.start()
+        amber = indicator(8)  # unmarked: AMBER (no policy.toml)
+        hub.post_and_wait("shared", [amber])
+        path = hub.objects_path("shared", amber["id"] + "/")
+        check(hub.get(path, user="olga").status == 404, "other may not read acme's AMBER yet")
+        body = {"id": "acme-to-other", "producer": "org:acme", "recipient": "org:other",
+                "max_tlp": "amber", "types": ["indicator"], "legal_basis": "e2e"}
+
+        def api(method, target, user="root", payload=None):
+            return hub.request(method, target, body=payload, user=user, basic=True, accept=JSON,
+                               content_type=JSON)
+
+        r = api("POST", "/api/v1/agreements", user="bob", payload=body)
+        check(r.status == 403 and r.json()["error_id"] == "forbidden", "a reader: %d" % r.status)
+        r = api("POST", "/api/v1/agreements", payload=dict(body, max_tlp="purple"))
+        check(r.status == 400 and r.json()["error_id"] == "bad_max_tlp"
+              and r.json()["details"] == {"field": "max_tlp"}, "bad max_tlp: %d %r" % (r.status, r.body))
+        r = api("POST", "/api/v1/agreements", payload=dict(body, recipient="org:nobody"))
+        check(r.status == 400 and "unknown org:nobody" in r.json()["description"],
+              "unknown organisation: %d %r" % (r.status, r.body))
+        r = api("POST", "/api/v1/agreements", payload=body)
+        check(r.status == 201 and r.json()["state"] == "active", "add: %d %r" % (r.status, r.body))
+        check(hub.get(path, user="olga").status == 200, "the next TAXII read sees the agreement")
+        r = api("GET", "/api/v1/agreements")
+        ids = [a["id"] for a in r.json()["agreements"]] if r.status == 200 else []
+        check(ids == ["acme-to-other"], "list: %r" % ids)
+        r = api("DELETE", "/api/v1/agreements/acme-to-other?reason=e2e%20ended")
+        check(r.status == 200 and r.json()["revoked"] is True, "revoke: %d %r" % (r.status, r.body))
+        check(hub.get(path, user="olga").status == 404, "the next TAXII read sees the revocation")
+        r = api("DELETE", "/api/v1/agreements/nosuch?reason=x")
+        check(r.status == 404 and r.json()["error_id"] == "no_such_agreement", "unknown id: %d" % r.status)
+        listed = {a["id"]: a for a in json.loads(hub.cli("agreement", "list", "--json"))}
+        check(listed.get("acme-to-other", {}).get("state") == "revoked", "the CLI sees it: %r" % listed)
+        hub.stop()
+        recs = json.loads(hub.cli("audit", "show", "--action", "agreement.changed", "--json"))
+        recs = recs if isinstance(recs, list) else recs.get("records", [])
+        check(len(recs) == 2 and all(x["user"] == "root" for x in recs),
+              "agreement changes audited as root: %r" % recs)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_login_session_logout, test_csrf_and_bodies_without_credentials,
                         test_login_rate_limit, test_session_idle_expiry, test_ui_not_built_and_no_ui,
-                        test_search_through_the_policy, test_audit_verify_for_auditors]))
+                        test_search_through_the_policy, test_audit_verify_for_auditors,
+                        test_agreements_change_the_running_policy]))
