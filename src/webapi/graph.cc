@@ -198,16 +198,16 @@ class GraphBuilder {
 Response GetGraph(const SearchContext& ctx, std::string_view id,
                   const std::vector<std::pair<std::string, std::string>>& params,
                   std::vector<audit::ObjectRef>& served) {
-  const Response missing = ErrorResponse(404, "not_found", "Not Found", "no such object");
+  auto missing = [] { return ErrorResponse(404, "not_found", "Not Found", "no such object"); };
   auto parsed = ParseGraphParams(params);
   if (!parsed.ok())
     return ErrorResponse(400, "bad_filter", "Bad Request", parsed.status().message());
-  if (!LooksLikeStixId(id)) return missing;
+  if (!LooksLikeStixId(id)) return missing();
   auto view = ReadView::Open(ctx);
   if (!view.ok()) return ErrorResponse(view.status(), "store_error");
   auto centre = (*view)->Newest(id);
   if (!centre.ok()) return ErrorResponse(centre.status(), "store_error");
-  if (!*centre) return missing;
+  if (!*centre) return missing();
   GraphBuilder builder(**view, *parsed, served);
   Status st = builder.Build(**centre);
   if (!st.ok()) return ErrorResponse(st, "store_error");

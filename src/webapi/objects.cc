@@ -211,8 +211,8 @@ void WriteMarkings(json::JsonWriter& w, std::string_view object_json) {
 
 Response GetObject(const SearchContext& ctx, std::string_view id, std::string_view version,
                    std::vector<audit::ObjectRef>& served) {
-  const Response missing = ErrorResponse(404, "not_found", "Not Found", "no such object");
-  if (!LooksLikeStixId(id)) return missing;
+  auto missing = [] { return ErrorResponse(404, "not_found", "Not Found", "no such object"); };
+  if (!LooksLikeStixId(id)) return missing();
   std::optional<Timestamp> only;
   if (!version.empty()) {
     auto ts = Timestamp::Parse(version);
@@ -226,7 +226,7 @@ Response GetObject(const SearchContext& ctx, std::string_view id, std::string_vi
   if (!view.ok()) return ErrorResponse(view.status(), "store_error");
   auto visible = (*view)->Versions(id, only);
   if (!visible.ok()) return ErrorResponse(visible.status(), "store_error");
-  if (visible->empty()) return missing;
+  if (visible->empty()) return missing();
   const VisibleVersion& newest = visible->front();
   Serve(served, newest);
   Related related;

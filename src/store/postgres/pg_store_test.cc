@@ -105,6 +105,49 @@ TEST(PgStoreTest, SchemaIsVersionedAndANewerOneIsRefused) {
   EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion() + 1);
 }
 
+// Schema 2 (the reference index): the migration indexes the references of
+// the rows already stored, in SQL, keeping what ReferencedIdsOf keeps.
+TEST(PgStoreTest, MigrationIndexesExistingReferences) {
+  TempDir dir;
+  const std::string a = "indicator--" + Uuid(1);
+  const std::string b = "malware--" + Uuid(2);
+  const std::string rel = "relationship--" + Uuid(3);
+  std::string collection;
+  {
+    auto s = OpenTestPostgresStore(dir.path());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_TRUE((*s)->PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
+    auto c = (*s)->AddCollection(Collection{"", "api1", "Main", "", "", {"org:*"}, {}});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collection = c->id;
+    NewObject o = Obj(rel, "2024-01-01T00:00:00Z");
+    o.json = "{\"id\":\"" + rel + "\",\"source_ref\":\"" + a + "\",\"target_ref\":\"" + b +
+             "\",\"object_refs\":[\"" + a + "\",\"not an id\",3],\"created_by_ref\":\"identity--" +
+             Uuid(4) + "\"}";
+    auto w = (*s)->WriteObjects(collection, {o}, "").get();
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+  }
+  // Back to schema 1: the index and its rows gone.
+  auto raw = Raw(SchemaOf(dir));
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Exec("DROP TABLE object_refs; UPDATE ctihub_schema SET version = 1").ok());
+  auto s = OpenTestPostgresStore(dir.path());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion());
+  for (const std::string& id : {a, b}) {
+    auto refs = (*s)->ReferencesTo(id, {collection}, 10);
+    ASSERT_TRUE(refs.ok()) << refs.status().ToString();
+    ASSERT_EQ(refs->size(), 1u) << id;
+    EXPECT_EQ((*refs)[0].id, rel);
+  }
+  auto creator = (*s)->ReferencesTo("identity--" + Uuid(4), {collection}, 10);
+  ASSERT_TRUE(creator.ok());
+  EXPECT_TRUE(creator->empty());
+  auto rows = raw->Query("SELECT count(*) FROM object_refs");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Int(0, 0), 2);  // a once (source_ref and object_refs), b
+}
+
 TEST(PgStoreTest, WithoutMigrateAnOlderSchemaIsRefused) {
   TempDir dir;
   {

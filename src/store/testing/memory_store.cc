@@ -361,7 +361,7 @@ void MemoryStore::UpdateStatus(const std::string& status_id, const std::vector<N
       pending->second.message = failure_message;
       ++converted;
     } else {
-      st.details.push_back({kind, StatusDetail{o.id, version, failure_message}});
+      st.details.emplace_back(kind, StatusDetail{o.id, version, failure_message});
       ++added;
     }
   }
