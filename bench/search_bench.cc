@@ -60,8 +60,9 @@ std::string Identity(int org) {
 
 // Pronounceable, distinct words: w -> consonant-vowel syllables.
 std::string Word(int w) {
-  static const char* kSyl[] = {"ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "sa",
-                               "do", "fu", "gi", "ha", "jo", "be", "cu", "xa", "yo", "wi"};
+  static constexpr const char* kSyl[] = {"ka", "lo", "mi", "ne", "ru", "ta", "vo",
+                                         "zi", "pe", "sa", "do", "fu", "gi", "ha",
+                                         "jo", "be", "cu", "xa", "yo", "wi"};
   std::string s;
   int v = w + 20;
   while (v > 0) {
@@ -78,10 +79,11 @@ int SkewedWord(std::mt19937_64& rng) {
 }
 
 std::string Marking(int tlp) {
-  static const char* kIds[] = {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-                               "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-                               "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", "",
-                               "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"};
+  static constexpr const char* kIds[] = {
+      "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+      "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+      "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", "",
+      "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"};
   return kIds[tlp];
 }
 
@@ -165,10 +167,11 @@ Status Generate(store::Store& s, int64_t objects) {
   CTIHUB_ASSIGN_OR_RETURN(auto added, s.AddCollection(c));
   (void)added;
   std::mt19937_64 rng(17);
-  const int64_t kBatch = 10000;
+  constexpr int64_t kBatch = 10000;
   const auto start = std::chrono::steady_clock::now();
   for (int64_t done = 0; done < objects;) {
     std::vector<store::NewObject> batch;
+    batch.reserve(kBatch);
     for (int64_t i = 0; i < kBatch && done < objects; ++i, ++done) {
       batch.push_back(MakeObject(done, rng));
     }
@@ -177,7 +180,8 @@ Status Generate(store::Store& s, int64_t objects) {
     if (done % 100000 == 0) {
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "  %" PRId64 " objects written (%.0f/s)\n", done, done / secs);
+      std::fprintf(stderr, "  %" PRId64 " objects written (%.0f/s)\n", done,
+                   static_cast<double>(done) / secs);
     }
   }
   return Status::Ok();

@@ -198,6 +198,7 @@ TEST(SqliteDurabilityTest, AcknowledgedWritesSurviveKill9) {
     if (!s.ok()) _exit(3);
     for (int b = 0;; ++b) {
       std::vector<NewObject> objs;
+      objs.reserve(100);
       for (int i = 0; i < 100; ++i) {
         objs.push_back(Obj("indicator--" + Uuid(b * 100 + i), "2024-01-01T00:00:00Z"));
       }
@@ -310,7 +311,7 @@ TEST_P(SqliteScopeTest, ManyGrantsLoosenTheBoundButNeverTighten) {
 
 // Schema 1 exactly as step 0 of sqlite_schema.cc created it (frozen here: a
 // migration test must start from what shipped, not from today's code).
-const char* kSchema1 = R"sql(
+constexpr const char* kSchema1 = R"sql(
 CREATE TABLE orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
   identity_id TEXT NOT NULL DEFAULT '');
 CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,

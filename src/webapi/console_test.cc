@@ -121,7 +121,7 @@ class ConsoleTest : public ::testing::Test {
     c.id = id;
     c.api_root = "api1";
     c.title = title;
-    c.readers = std::move(readers);
+    c.readers = readers;
     c.writers = {"org:acme"};
     ASSERT_TRUE(store_.AddCollection(c).ok());
   }

@@ -170,6 +170,7 @@ TEST(PgStoreTest, NodesStartingTogetherMigrateOnce) {
   std::vector<Result<std::unique_ptr<Store>>> opened;
   std::mutex mu;
   std::vector<std::thread> nodes;
+  nodes.reserve(3);
   for (int i = 0; i < 3; ++i) {
     nodes.emplace_back([&] {
       auto s = OpenTestPostgresStore(dir.path());
@@ -247,6 +248,7 @@ TEST_F(PgNodesTest, PagingWhileTwoNodesWriteNeverSkipsAVersion) {
   auto write = [&](Store* node, int base) {
     for (int b = 0; b < kBatches; ++b) {
       std::vector<NewObject> objs;
+      objs.reserve(kPerBatch);
       for (int i = 0; i < kPerBatch; ++i) {
         // Objects without a version: their version is their date_added.
         objs.push_back(Obj("indicator--" + Uuid(base + b * kPerBatch + i), ""));
@@ -285,7 +287,7 @@ TEST_F(PgNodesTest, PagingWhileTwoNodesWriteNeverSkipsAVersion) {
   }
   on_a.join();
   on_b.join();
-  EXPECT_EQ(seen.size(), size_t{2 * kBatches * kPerBatch});
+  EXPECT_EQ(seen.size(), size_t{2} * kBatches * kPerBatch);
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
 }
 
