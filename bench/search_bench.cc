@@ -213,19 +213,21 @@ void TimeObjectPages(store::Store& st, const taxii::AccessControl& access,
     std::string id;
     std::vector<std::pair<std::string, std::string>> graph;  // empty: the object page
   };
-  // The first of each kind the reader may read ("" when none is).
-  auto readable = [&](int64_t from, int64_t step) {
+  // The first of each kind the reader may read with a relationship it may
+  // read (`has` in its object page; "" when there is none).
+  auto readable = [&](int64_t from, int64_t step, const char* has) {
     for (int64_t n = from; n < objects; n += step) {
       if (n % 10 == 9 || n % 50 == 25) continue;
       std::vector<audit::ObjectRef> served;
       std::string id = ObjectId("indicator", n);
-      if (webapi::GetObject({st, access, reader, limits}, id, "", served).status == 200) return id;
+      const taxii::Response r = webapi::GetObject({st, access, reader, limits}, id, "", served);
+      if (r.status == 200 && r.body.find(has) != std::string::npos) return id;
     }
     return std::string();
   };
-  const std::string hub = readable(0, 10);
+  const std::string hub = readable(0, 10, R"("incoming":[{)");
   // An indicator with a relationship to a hub (n % 10 == 8), mid-store.
-  const std::string plain = readable(objects / 2 / 10 * 10 + 8, 10);
+  const std::string plain = readable(objects / 2 / 10 * 10 + 8, 10, R"("outgoing":[{)");
   const std::vector<Page> pages = {
       {"object page, hub indicator", hub, {}},
       {"object page, indicator -> hub", plain, {}},

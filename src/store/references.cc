@@ -30,6 +30,25 @@ bool LooksLikeId(std::string_view v) {
   return sep != std::string_view::npos && sep > 0 && sep + 2 < v.size() && v.size() <= 256;
 }
 
+size_t Count(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Whether `json` may have a key the index keeps: every key ending in _ref or
+// _refs ends in `_ref"` or `_refs"` in the text, and most objects' only ones
+// are created_by_ref and object_marking_refs. Deciding that from the text
+// spares the writer a parse per object (an indicator has no other). A value
+// ending so only costs the parse.
+bool MayHaveIndexedRefs(std::string_view json) {
+  const size_t keys = Count(json, "_ref\"") + Count(json, "_refs\"");
+  const size_t skipped = Count(json, "\"created_by_ref\"") + Count(json, "\"object_marking_refs\"");
+  return keys > skipped;
+}
+
 void Add(std::vector<Reference>& out, std::string_view property, std::string_view id) {
   if (!LooksLikeId(id)) return;
   out.push_back(Reference{std::string(property), std::string(id)});
@@ -40,6 +59,7 @@ void Add(std::vector<Reference>& out, std::string_view property, std::string_vie
 std::vector<Reference> ReferencesOf(std::string_view json) {
   thread_local json::JsonParser parser;
   std::vector<Reference> out;
+  if (!MayHaveIndexedRefs(json)) return out;
   auto doc = parser.Parse(json);
   if (!doc.ok() || !doc->is_object()) return out;
   const json::Object fields = doc->get_object().value();

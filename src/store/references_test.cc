@@ -111,6 +111,15 @@ TEST(ReferencedIdsOf, KeepsTheTopLevelReferencesOnce) {
                             "\"created_by_ref\":\"identity--" + Uuid(3) +
                             "\",\"extensions\":{\"x\":{\"deep_ref\":\"" + a + "\"}}}"),
             (std::vector<std::string>{a, b}));
+  // The text pre-check (most objects carry no indexed key) never hides one:
+  // a value naming the skipped keys does not cancel a real key out.
+  EXPECT_EQ(ReferencedIdsOf(R"({"description":"x \"created_by_ref\" \"object_marking_refs\"",)"
+                            R"("sighting_of_ref":")" +
+                            a + "\"}"),
+            std::vector<std::string>{a});
+  EXPECT_TRUE(
+      ReferencedIdsOf(R"({"created_by_ref":")" + b + R"(","object_marking_refs":[")" + b + "\"]}")
+          .empty());
   EXPECT_TRUE(ReferencedIdsOf("not json").empty());
   EXPECT_TRUE(ReferencedIdsOf("[\"" + a + "\"]").empty());
   EXPECT_TRUE(ReferencedIdsOf("{\"ref\":\"" + a + "\",\"refs\":[\"" + a + "\"]}").empty());
