@@ -15,6 +15,8 @@
 // as a POST does (facts in columns, the FTS index in the writer's
 // transaction).
 // --count-cap N / --scan-cap N: webapi::SearchLimits (default: the server's).
+// --db URL: the same over PostgreSQL (schema search_bench, regenerated with
+// the data directory's marker; --data still keeps the marker and the policy).
 //
 // Each query runs --reps times (after one warm-up); the median and the
 // slowest wall time are printed with what the answer held (total, capped,
@@ -36,6 +38,8 @@
 
 #include "auth/auth.h"
 #include "policy/policy_holder.h"
+#include "store/postgres/pg.h"
+#include "store/postgres/postgres_store.h"
 #include "store/store.h"
 #include "taxii/access.h"
 #include "taxii/taxii.h"
@@ -263,6 +267,7 @@ int main(int argc, char** argv) {
   int64_t objects = 1000000;
   std::string data;
   int reps = 5;
+  std::string db;  // --db URL: PostgreSQL (schema "search_bench"), else SQLite in --data
   webapi::SearchLimits limits;  // the server's defaults unless given
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--count-cap"))
@@ -272,6 +277,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--objects")) objects = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--data")) data = argv[i + 1];
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--db")) db = argv[i + 1];
   }
   const bool temp = data.empty();
   if (temp) data = (fs::temp_directory_path() / "ctihub_search_bench").string();
@@ -289,7 +295,11 @@ int main(int argc, char** argv) {
   }
   store::SqliteOptions so;
   so.path = (dir / "ctihub.db").string();
-  auto s = store::OpenSqliteStore(so);
+  store::PostgresOptions po;
+  po.url = db;
+  po.schema = "search_bench";
+  po.drop_schema_for_test = have != objects;  // regenerated as the SQLite file is
+  auto s = db.empty() ? store::OpenSqliteStore(so) : store::OpenPostgresStore(po);
   if (!s.ok()) {
     std::fprintf(stderr, "store: %s\n", s.status().ToString().c_str());
     return 1;
@@ -305,6 +315,15 @@ int main(int argc, char** argv) {
     if (Status g = Generate(st, objects); !g.ok()) {
       std::fprintf(stderr, "generate: %s\n", g.ToString().c_str());
       return 1;
+    }
+    if (!db.empty()) {
+      // Planner statistics after the bulk load (autovacuum would gather them
+      // later): without them PostgreSQL takes every word for a rare one.
+      auto conn = store::pg::Connection::Open(db, po.schema);
+      if (!conn.ok() || !(*conn)->Exec("ANALYZE objects").ok()) {
+        std::fprintf(stderr, "ANALYZE failed\n");
+        return 1;
+      }
     }
     std::ofstream(marker) << objects;
     std::fprintf(stderr, "generated in %.1f s\n",

@@ -110,6 +110,51 @@ bool SearchTextMatches(std::string_view text, const std::vector<std::string>& wo
                      [&](const std::string& w) { return PhraseMatches(tokens, SearchTokens(w)); });
 }
 
+namespace {
+
+// PostgreSQL refuses a lexeme of 2048 bytes or more: longer tokens are cut,
+// on a UTF-8 character boundary, the same way on both sides.
+constexpr size_t kMaxLexemeBytes = 2000;
+
+std::string_view CutLexeme(std::string_view token) {
+  if (token.size() <= kMaxLexemeBytes) return token;
+  size_t end = kMaxLexemeBytes;
+  while (end > 0 && (static_cast<unsigned char>(token[end]) & 0xC0) == 0x80) --end;
+  return token.substr(0, end);
+}
+
+}  // namespace
+
+std::string SearchLexemesOf(std::string_view json) {
+  std::vector<std::string> tokens = SearchTokens(SearchTextOf(json));
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  std::string out;
+  for (const std::string& t : tokens) {
+    if (!out.empty()) out += ' ';
+    out += CutLexeme(t);
+  }
+  return out;
+}
+
+std::string SearchTsQuery(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) {
+    const std::vector<std::string> tokens = SearchTokens(w);
+    if (tokens.empty()) return std::string();  // a word that matches nothing
+    for (const std::string& t : tokens) {
+      if (!out.empty()) out += " & ";
+      out += '\'';
+      for (char c : CutLexeme(t)) {
+        if (c == '\'' || c == '\\') out += c;  // '' and \\ inside a quoted lexeme
+        out += c;
+      }
+      out += "':*";
+    }
+  }
+  return out;
+}
+
 std::string SearchTextOf(std::string_view text, bool parts) {
   thread_local json::JsonParser parser;
   auto doc = parser.Parse(text);

@@ -297,6 +297,15 @@ std::string SearchTextOf(std::string_view json, bool parts = true);
 // a letter (SQLite's Unicode tokenizer also folds diacritics: non-ASCII text
 // may match there and not here).
 bool SearchTextMatches(std::string_view text, const std::vector<std::string>& words);
+// For an index over tokens (PostgreSQL's GIN over a tsvector): the distinct
+// tokens of SearchTextOf(json) as SearchTextMatches sees them, sorted,
+// joined by spaces (a token holds none), each cut to 2000 bytes.
+std::string SearchLexemesOf(std::string_view json);
+// The tsquery text that pre-selects what `words` may match in such an index:
+// every token of every word as a quoted prefix ('tok':*), ANDed; "" when a
+// word has no token (it matches nothing). A pre-selection only: phrases and
+// token order are checked afterwards with SearchTextMatches.
+std::string SearchTsQuery(const std::vector<std::string>& words);
 
 // The ids an object version references through its top-level *_ref and *_refs
 // properties (source_ref, target_ref, sighting_of_ref, where_sighted_refs,

@@ -134,6 +134,21 @@ class GraphBuilder {
     return true;
   }
 
+  // Looks up, in one go, the ids not looked up yet (a node's references or
+  // its relationships' other ends): a query per collection, not per id.
+  Status Prefetch(const std::vector<std::string>& ids) {
+    std::vector<std::string> wanted;
+    for (const std::string& id : ids) {
+      if (newest_.count(id) == 0) wanted.push_back(id);
+    }
+    CTIHUB_ASSIGN_OR_RETURN(auto found, view_.NewestOf(wanted));
+    for (const std::string& id : wanted) {
+      auto it = found.find(id);
+      newest_[id] = it == found.end() ? std::nullopt : std::optional<VisibleVersion>(it->second);
+    }
+    return Status::Ok();
+  }
+
   Result<std::optional<VisibleVersion>> Readable(const std::string& id) {
     if (auto it = newest_.find(id); it != newest_.end()) return it->second;
     CTIHUB_ASSIGN_OR_RETURN(auto v, view_.Newest(id));
@@ -142,7 +157,12 @@ class GraphBuilder {
   }
 
   Status ExpandOutgoing(const VisibleVersion& node, std::vector<VisibleVersion>& next) {
-    for (const store::Reference& ref : store::ReferencesOf(node.row.json)) {
+    const std::vector<store::Reference> refs = store::ReferencesOf(node.row.json);
+    std::vector<std::string> ids;
+    ids.reserve(refs.size());
+    for (const store::Reference& ref : refs) ids.push_back(ref.id);
+    CTIHUB_RETURN_IF_ERROR(Prefetch(ids));
+    for (const store::Reference& ref : refs) {
       CTIHUB_ASSIGN_OR_RETURN(auto target, Readable(ref.id));
       if (!target || !Reach(*target, next)) continue;
       edges_[node.row.id + ">" + ref.property + ">" + ref.id] =
@@ -154,6 +174,13 @@ class GraphBuilder {
   Status ExpandIncoming(const VisibleVersion& node, std::vector<VisibleVersion>& next) {
     const std::string& id = node.row.id;
     CTIHUB_ASSIGN_OR_RETURN(auto referrers, view_.Referrers(id, params_.max_nodes));
+    std::vector<std::string> ends;
+    for (const VisibleVersion& v : referrers) {
+      const Summary s = Summarise(v.row.json);
+      if (s.type == "relationship")
+        ends.push_back(s.source_ref == id ? s.target_ref : s.source_ref);
+    }
+    CTIHUB_RETURN_IF_ERROR(Prefetch(ends));
     for (const VisibleVersion& v : referrers) {
       const Summary s = Summarise(v.row.json);
       if (s.type == "relationship" && (s.source_ref == id || s.target_ref == id)) {

@@ -30,30 +30,6 @@ constexpr size_t kMaxViewings = 200;   // who_saw rows, newest first
 
 std::string_view TypeOfId(std::string_view id) { return id.substr(0, id.find("--")); }
 
-// The other ends of relationships, each looked up once through the read
-// view: whether the caller may read it and, if so, its name.
-class Ends {
- public:
-  Ends(ReadView& view, std::vector<audit::ObjectRef>& served) : view_(view), served_(served) {}
-  // nullopt: the caller may not read `id` (or it is not stored).
-  Result<std::optional<std::string>> NameOf(const std::string& id) {
-    if (auto it = names_.find(id); it != names_.end()) return it->second;
-    CTIHUB_ASSIGN_OR_RETURN(auto newest, view_.Newest(id));
-    std::optional<std::string> name;
-    if (newest) {
-      name = Summarise(newest->row.json).name;
-      Serve(served_, *newest);
-    }
-    names_[id] = name;
-    return name;
-  }
-
- private:
-  ReadView& view_;
-  std::vector<audit::ObjectRef>& served_;
-  std::map<std::string, std::optional<std::string>> names_;
-};
-
 // A relationship of the object: the other end, seen from the object.
 struct Link {
   std::string id, relationship_type, other_ref, other_name;
@@ -70,10 +46,22 @@ struct Related {
 Result<Related> FindRelated(ReadView& view, const std::string& id,
                             std::vector<audit::ObjectRef>& served) {
   CTIHUB_ASSIGN_OR_RETURN(auto referrers, view.Referrers(id, kMaxReferrers));
+  std::vector<Summary> summaries;
+  summaries.reserve(referrers.size());
+  std::vector<std::string> ends;  // the relationships' other ends, looked up at once
+  for (const VisibleVersion& v : referrers) {
+    Summary s = Summarise(v.row.json);
+    if (s.type == "relationship" && (s.source_ref == id || s.target_ref == id)) {
+      ends.push_back(s.source_ref == id ? s.target_ref : s.source_ref);
+    }
+    summaries.push_back(std::move(s));
+  }
+  CTIHUB_ASSIGN_OR_RETURN(auto readable_ends, view.NewestOf(ends));
   Related out;
-  Ends ends(view, served);
-  for (VisibleVersion& v : referrers) {
-    const Summary s = Summarise(v.row.json);
+  std::set<std::string> ends_served;
+  for (size_t i = 0; i < referrers.size(); ++i) {
+    VisibleVersion& v = referrers[i];
+    const Summary& s = summaries[i];
     if (s.type == "sighting" && s.sighting_of_ref == id) {
       Serve(served, v);
       out.sightings.push_back(std::move(v.row.json));
@@ -82,10 +70,11 @@ Result<Related> FindRelated(ReadView& view, const std::string& id,
     if (s.type != "relationship" || (s.source_ref != id && s.target_ref != id)) continue;
     const bool from = s.source_ref == id;
     const std::string& other = from ? s.target_ref : s.source_ref;
-    CTIHUB_ASSIGN_OR_RETURN(std::optional<std::string> name, ends.NameOf(other));
-    if (!name) continue;
+    auto end = readable_ends.find(other);
+    if (end == readable_ends.end()) continue;
     Serve(served, v);
-    Link link{v.row.id, s.relationship_type, other, std::move(*name)};
+    if (ends_served.insert(other).second) Serve(served, end->second);
+    Link link{v.row.id, s.relationship_type, other, Summarise(end->second.row.json).name};
     if (from && s.target_ref == id) out.incoming.push_back(link);  // a loop: both ways
     (from ? out.outgoing : out.incoming).push_back(std::move(link));
   }

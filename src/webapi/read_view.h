@@ -5,6 +5,7 @@
 // reaches the caller.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,9 @@ class ReadView {
                                                std::optional<Timestamp> only = std::nullopt);
   // The newest readable version of `id` anywhere; nullopt when none.
   Result<std::optional<VisibleVersion>> Newest(std::string_view id);
+  // The same for many ids at once (a query per collection and 100 ids):
+  // the ids the caller may read, each with its newest readable version.
+  Result<std::map<std::string, VisibleVersion>> NewestOf(const std::vector<std::string>& ids);
 
   // The objects that reference `id` now (store::ReferencesTo, then each one's
   // newest readable version in its collection, kept only if that copy still
@@ -64,7 +68,7 @@ class ReadView {
  private:
   struct Readable;
   explicit ReadView(const SearchContext& ctx);
-  Result<std::vector<VisibleVersion>> VersionsIn(Readable& r, std::string_view id,
+  Result<std::vector<VisibleVersion>> VersionsIn(Readable& r, const std::vector<std::string>& ids,
                                                  std::optional<Timestamp> only);
 
   const SearchContext& ctx_;

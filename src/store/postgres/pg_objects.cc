@@ -183,6 +183,7 @@ struct Inserts {
   std::vector<int64_t> date_added, version_digits, is_latest, is_first, spec_latest, tlp, pap,
       granular;
   std::vector<std::string> id, version, type, spec_version, json, producer, recipients;
+  std::vector<std::string> search;  // SearchLexemesOf(json): the search column's tokens
   // The reference index (object_refs): one row per id a version references.
   std::vector<std::string> ref_ids;
   std::vector<int64_t> ref_rows;
@@ -204,6 +205,7 @@ struct Inserts {
     pap.push_back(o.access.pap);
     recipients.push_back(EncodeRecipients(o.access.recipient_orgs));
     granular.push_back(EncodeGranular(o.access));
+    search.push_back(SearchLexemesOf(o.json));
     for (std::string& ref : ReferencedIdsOf(o.json)) {
       ref_ids.push_back(std::move(ref));
       ref_rows.push_back(date);
@@ -524,12 +526,13 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
     CTIHUB_RETURN_IF_ERROR(c.Run(
         "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
         "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, recipients, "
-        "granular, facts) "
-        "SELECT d, $1, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, 1 FROM "
+        "granular, facts, search) "
+        "SELECT d, $1, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, 1, "
+        "array_to_tsvector(string_to_array(s, ' ')) FROM "
         "unnest($2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], "
         "$8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[], $13::int8[], "
-        "$14::int8[], $15::text[], $16::int8[]) "
-        "AS u(d, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g)",
+        "$14::int8[], $15::text[], $16::int8[], $17::text[]) "
+        "AS u(d, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, s)",
         Params()
             .Text(req.collection_id)
             .IntArray(ins.date_added)
@@ -546,7 +549,8 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
             .IntArray(ins.tlp)
             .IntArray(ins.pap)
             .TextArray(ins.recipients)
-            .IntArray(ins.granular)));
+            .IntArray(ins.granular)
+            .TextArray(ins.search)));
   }
   if (!ins.ref_ids.empty()) {
     CTIHUB_RETURN_IF_ERROR(
@@ -685,12 +689,6 @@ Result<ObjectPage> PostgresStore::QueryObjects(const ObjectQuery& q) {
   return page;
 }
 
-// Search (store.h) without a text index yet: the SQL filters select the
-// newest versions, newest first, kSearchChunk rows at a time (keyset on
-// date_added), and the words are matched here on SearchTextOf(json), the test
-// the in-memory store applies, so every backend finds the same objects. The
-// cost follows the rows the filters leave, not the hits: a GIN index over the
-// same text is the next step (docs/PERFORMANCE.md).
 Result<std::vector<Referrer>> PostgresStore::ReferencesTo(
     std::string_view id, const std::vector<std::string>& collection_ids, size_t limit) {
   std::vector<Referrer> out;
@@ -710,6 +708,11 @@ Result<std::vector<Referrer>> PostgresStore::ReferencesTo(
   return out;
 }
 
+// Search (store.h): the SQL filters select the newest versions, newest first,
+// kSearchChunk rows at a time (keyset on date_added); with words, the GIN
+// index over the search column (schema 3) pre-selects rows holding every
+// token, and the words are then matched here on SearchTextOf(json), the test
+// the in-memory store applies, so every backend finds the same objects.
 Status PostgresStore::SearchObjects(const SearchQuery& q,
                                     const std::function<bool(SearchHit&)>& visit) {
   constexpr int64_t kSearchChunk = 500;
@@ -720,6 +723,10 @@ Status PostgresStore::SearchObjects(const SearchQuery& q,
   }
   std::optional<int64_t> below = q.below_date_added_us;
   if (q.added_before_us) below = below ? std::min(*below, *q.added_before_us) : *q.added_before_us;
+  // The GIN index pre-selects rows holding every token as a prefix; phrases
+  // and order are checked below on the text (SearchTextMatches).
+  const std::string tsquery = SearchTsQuery(q.words);
+  if (!q.words.empty() && tsquery.empty()) return Status::Ok();  // a word matching nothing
   auto conn = AcquireReader();
   for (;;) {
     SqlBuilder b(Dialect::kPostgres);
@@ -728,6 +735,11 @@ Status PostgresStore::SearchObjects(const SearchQuery& q,
     b.InList("collection", q.collection_ids);
     if (!q.types.empty()) b.InList("type", q.types);
     if (!q.producers.empty()) b.InList("producer", q.producers);
+    if (!tsquery.empty()) {
+      b.sql += " AND search @@ ";
+      b.Param(tsquery);
+      b.sql += "::tsquery";
+    }
     if (!q.tlps.empty()) {
       b.sql += " AND tlp IN (";
       for (size_t i = 0; i < q.tlps.size(); ++i) {

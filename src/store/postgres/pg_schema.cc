@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "store/store.h"
+
 namespace ctihub::store::pg {
 
 namespace {
@@ -123,6 +125,15 @@ WHERE (right(e.key, 4) = '_ref' OR right(e.key, 5) = '_refs')
   AND position('--' IN r.ref) > 1 AND position('--' IN r.ref) + 1 < length(r.ref)
   AND length(r.ref) <= 256;
 )sql",
+      // 2 -> 3: the search index (SQLite's FTS5 table, store.h SearchQuery): a
+      // tsvector of each version's tokens (SearchLexemesOf: made in C++ so the
+      // tokens are the ones SearchTextMatches checks, not PostgreSQL's
+      // parser's) under a GIN index, written by the writer with the row.
+      // Existing rows are filled by BackfillSearch in the same transaction.
+      R"sql(
+ALTER TABLE objects ADD COLUMN search tsvector;
+CREATE INDEX objects_search ON objects USING gin(search);
+)sql",
   };
   return steps;
 }
@@ -150,6 +161,37 @@ Result<int> CurrentSchemaVersion(Connection& conn) {
   return r.empty() ? 0 : static_cast<int>(r.Int(0, 0));
 }
 
+namespace {
+
+// Fills the search column of the rows stored before schema 3, a chunk at a
+// time, inside the migration's transaction.
+Status BackfillSearch(Connection& conn) {
+  constexpr int kChunk = 1000;
+  int64_t after = -1;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Rows r, conn.Query("SELECT date_added, json FROM objects WHERE date_added > $1 ORDER BY "
+                           "date_added LIMIT $2",
+                           Params().Int(after).Int(kChunk)));
+    if (r.empty()) return Status::Ok();
+    std::vector<int64_t> rows;
+    std::vector<std::string> lexemes;
+    rows.reserve(static_cast<size_t>(r.size()));
+    lexemes.reserve(static_cast<size_t>(r.size()));
+    for (int i = 0; i < r.size(); ++i) {
+      rows.push_back(r.Int(i, 0));
+      lexemes.push_back(SearchLexemesOf(r.Text(i, 1)));
+    }
+    after = rows.back();
+    CTIHUB_RETURN_IF_ERROR(
+        conn.Run("UPDATE objects SET search = array_to_tsvector(string_to_array(u.s, ' ')) FROM "
+                 "unnest($1::int8[], $2::text[]) AS u(d, s) WHERE objects.date_added = u.d",
+                 Params().IntArray(rows).TextArray(lexemes)));
+  }
+}
+
+}  // namespace
+
 Status MigrateSchema(Connection& conn) {
   // Fast path: nothing to do, no lock taken.
   CTIHUB_ASSIGN_OR_RETURN(int version, CurrentSchemaVersion(conn));
@@ -164,6 +206,7 @@ Status MigrateSchema(Connection& conn) {
   if (version > LatestSchemaVersion()) return TooNew(version);
   for (; version < LatestSchemaVersion(); ++version) {
     CTIHUB_RETURN_IF_ERROR(conn.Exec(Steps()[static_cast<size_t>(version)]));
+    if (version == 2) CTIHUB_RETURN_IF_ERROR(BackfillSearch(conn));
   }
   CTIHUB_RETURN_IF_ERROR(conn.Exec("DELETE FROM ctihub_schema"));
   CTIHUB_RETURN_IF_ERROR(

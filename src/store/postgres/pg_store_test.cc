@@ -130,7 +130,9 @@ TEST(PgStoreTest, MigrationIndexesExistingReferences) {
   // Back to schema 1: the index and its rows gone.
   auto raw = Raw(SchemaOf(dir));
   ASSERT_NE(raw, nullptr);
-  ASSERT_TRUE(raw->Exec("DROP TABLE object_refs; UPDATE ctihub_schema SET version = 1").ok());
+  ASSERT_TRUE(raw->Exec("DROP TABLE object_refs; ALTER TABLE objects DROP COLUMN search; "
+                        "UPDATE ctihub_schema SET version = 1")
+                  .ok());
   auto s = OpenTestPostgresStore(dir.path());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion());
@@ -146,6 +148,78 @@ TEST(PgStoreTest, MigrationIndexesExistingReferences) {
   auto rows = raw->Query("SELECT count(*) FROM object_refs");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->Int(0, 0), 2);  // a once (source_ref and object_refs), b
+}
+
+// Schema 3 (the search index): the migration fills the search column of the
+// rows already stored, so an upgraded hub finds its old objects.
+TEST(PgStoreTest, MigrationIndexesExistingObjectsForSearch) {
+  TempDir dir;
+  const std::string id = "indicator--" + Uuid(1);
+  std::string collection;
+  auto find = [&](Store& s, std::vector<std::string> words) {
+    SearchQuery q;
+    q.words = std::move(words);
+    q.collection_ids = {collection};
+    std::vector<std::string> out;
+    Status st = s.SearchObjects(q, [&](SearchHit& h) {
+      out.push_back(h.object.id);
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  };
+  {
+    auto s = OpenTestPostgresStore(dir.path());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_TRUE((*s)->PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
+    auto c = (*s)->AddCollection(Collection{"", "api1", "Main", "", "", {"org:*"}, {}});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collection = c->id;
+    NewObject o = Obj(id, "2024-01-01T00:00:00Z");
+    o.json = "{\"id\":\"" + id +
+             "\",\"name\":\"Zanzibar loader\",\"pattern\":\"[domain-name:value " +
+             "= 'old.example']\"}";
+    auto w = (*s)->WriteObjects(collection, {o}, "").get();
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ(find(**s, {"zanzi"}), std::vector<std::string>{id});
+  }
+  auto raw = Raw(SchemaOf(dir));
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(
+      raw->Exec("ALTER TABLE objects DROP COLUMN search; UPDATE ctihub_schema SET version = 2")
+          .ok());
+  auto s = OpenTestPostgresStore(dir.path());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion());
+  EXPECT_EQ(find(**s, {"zanzibar", "old.example"}), std::vector<std::string>{id});
+  EXPECT_TRUE(find(**s, {"missing"}).empty());
+  auto unfilled = raw->Query("SELECT count(*) FROM objects WHERE search IS NULL");
+  ASSERT_TRUE(unfilled.ok()) << unfilled.status().ToString();
+  EXPECT_EQ(unfilled->Int(0, 0), 0);
+}
+
+// Hostile words reach the index only as quoted lexemes: quotes, backslashes,
+// tsquery operators and long words answer results or nothing, never an error.
+TEST_F(PgNodesTest, SearchWordsNeverReachTsquerySyntax) {
+  NewObject o = Obj("indicator--" + Uuid(5), "2024-01-01T00:00:00Z");
+  o.json = "{\"name\":\"o'brien \\\\ tools & co\"}";
+  auto w = a_->WriteObjects(collection_, {o}, "").get();
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  for (const std::string& word :
+       {std::string("o'brien"), std::string("\\"), std::string("&"), std::string("!tools"),
+        std::string("co:*"), std::string(3000, 'x'), std::string("tools|co"), std::string("'")}) {
+    SearchQuery q;
+    q.words = {word};
+    q.collection_ids = {collection_};
+    Status st = a_->SearchObjects(q, [](SearchHit&) { return true; });
+    EXPECT_TRUE(st.ok()) << word.substr(0, 20) << ": " << st.ToString();
+  }
+  SearchQuery q;
+  q.words = {"o'brien"};
+  q.collection_ids = {collection_};
+  int hits = 0;
+  ASSERT_TRUE(a_->SearchObjects(q, [&](SearchHit&) { return ++hits > 0; }).ok());
+  EXPECT_EQ(hits, 1);
 }
 
 TEST(PgStoreTest, WithoutMigrateAnOlderSchemaIsRefused) {
