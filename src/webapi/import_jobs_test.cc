@@ -316,9 +316,12 @@ class ImportRouteTest : public ::testing::Test {
   std::unique_ptr<taxii::Service> service_;
   ConsoleOptions options_;
   int64_t now_ = int64_t{1800000000} * kSecond;
-  std::unique_ptr<Console> console_;
+  // What the fake import saw. Declared before console_, so destroyed after it:
+  // the console's destructor waits for running jobs, which still write here
+  // (the other order let a job outlive the vector: LeakSanitizer found it).
   std::mutex mu_;
   std::vector<ImportUpload> uploads_;
+  std::unique_ptr<Console> console_;
 };
 
 TEST_F(ImportRouteTest, UploadStartsAJobWhoseStatusTheOwnerPolls) {
