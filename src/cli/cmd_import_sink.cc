@@ -165,6 +165,7 @@ Status ImportSink::Flush() {
     refs.emplace_back(it.id, it.object.has_version ? it.object.version.ToString() : std::string());
     facts_tlp.push_back(it.object.access.tlp);
     producers.push_back(it.object.access.producer);
+    it.object.source_peer = writer_.source_peer;
     objects.push_back(std::move(it.object));
   }
   batch_.clear();

@@ -15,13 +15,13 @@
 // decision of TAXII GET and `export --as-user` (collection ACL, policy,
 // redactions: the redacted copy is what leaves), every readable version
 // (match[version]=all) added after the durable push cursor, in date_added
-// order, at most 1000 per POST (fewer with --limit, and split to fit the
-// peer API root's max_content_length; a version larger than that alone is
-// counted failed, `too_large`, and not sent). Before each POST a `sync.pushed`
-// record names the versions about to leave, with their grants (so `audit
-// who-saw` names the peer's organisation), and is flushed; the POST's status
-// is polled until complete, then the push cursor moves past the batch and is
-// saved. Versions the peer reports failed are counted by reason and not
+// order, except the versions pulled from this same peer (store column
+// source_peer: a `both` peer is never sent back what it sent), at most 1000 per POST (fewer with
+// --limit, and split to fit the peer API root's max_content_length; a version larger than that
+// alone is counted failed, `too_large`, and not sent). Before each POST a `sync.pushed` record
+// names the versions about to leave, with their grants (so `audit who-saw` names the peer's
+// organisation), and is flushed; the POST's status is polled until complete, then the push cursor
+// moves past the batch and is saved. Versions the peer reports failed are counted by reason and not
 // retried (the cursor moves past them; a newer version is pushed as usual;
 // removing DATA/sync/PEER.push-cursor pushes everything again). A POST that
 // fails or stays pending leaves the cursor before its batch: the next pass
@@ -301,6 +301,7 @@ Status Pull(const PassOptions& a, SyncHub& hub, const Peer& p, PeerResult& r) {
   writer.org_identities = hub.org_identities;
   writer.route = "sync peer " + p.name;
   writer.unknown_producer = taxii::UnknownProducer::kAsWriter;
+  writer.source_peer = p.name;
   CTIHUB_ASSIGN_OR_RETURN(sync::PullCursor cursor,
                           sync::PullCursor::Load(a.data, p.name, p.url, p.collection));
   r.cursor = cursor.added_after();
@@ -411,6 +412,7 @@ class Pusher {
     q.version_last = false;
     q.version_all = true;
     if (kind_ == Kind::kSightingsBack) q.types = {"sighting"};
+    q.not_from_peer = p_.name;  // what the peer sent is never echoed back to it
     if (cursor_->date_added_us() > 0) q.added_after_us = cursor_->date_added_us();
     q.limit = static_cast<size_t>(a_.limit > 0 ? std::min(a_.limit, kPushBatch) : kPushBatch);
     taxii::ReadGate gate(hub_.policy, reader, local);

@@ -77,6 +77,8 @@ class ImportSink {
     // A created_by_ref naming no known organisation: refused, or (a pull from
     // a peer) shared locally as the writer's (taxii::PrepareWrite).
     taxii::UnknownProducer unknown_producer = taxii::UnknownProducer::kRefuse;
+    // A pull: the peer the objects come from (store::NewObject::source_peer).
+    std::string source_peer;
   };
 
   ImportSink(store::Store& hub, store::Collection collection, Writer writer,

@@ -145,6 +145,10 @@ void AppendWhere(const ObjectQuery& q, const std::vector<std::string>& types, in
   b.Param(after_us);
   if (!q.ids.empty()) b.InList("id", q.ids);
   if (!types.empty()) b.InList("type", types);
+  if (!q.not_from_peer.empty()) {
+    b.sql += " AND source_peer <> ";
+    b.Param(q.not_from_peer);
+  }
   // TAXII 2.1: without match[spec_version] only the latest spec version of
   // each object; match[version] then picks among what passes (store.h
   // ObjectQuery::spec_versions: the spec-version filter applies first).

@@ -399,8 +399,9 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
         c.Prepare(
             "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
             "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, "
-            "recipients, granular, facts) "
-            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)"));
+            "recipients, granular, facts, source_peer) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1, "
+            "?17)"));
     st.Bind(1, date_added).Bind(2, collection_id).Bind(3, obj.id).Bind(4, key);
     st.Bind(5, int64_t{version.fraction_digits()}).Bind(6, obj.type).Bind(7, obj.spec_version);
     st.Bind(8, int64_t{is_latest}).Bind(9, int64_t{is_first}).Bind(10, int64_t{spec_latest});
@@ -408,6 +409,7 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
     const AccessFacts& a = obj.access;
     st.Bind(12, a.producer).Bind(13, int64_t{a.tlp}).Bind(14, int64_t{a.pap});
     st.Bind(15, EncodeRecipients(a.recipient_orgs)).Bind(16, EncodeGranular(a));
+    st.Bind(17, obj.source_peer);
     CTIHUB_RETURN_IF_ERROR(st.Run());
   }
   {

@@ -132,6 +132,12 @@ CREATE TRIGGER object_refs_delete AFTER DELETE ON objects BEGIN
   DELETE FROM object_refs WHERE date_added = old.date_added;
 END;
 )sql",
+      // 4 -> 5: the peer each version was pulled from (store.h
+      // NewObject::source_peer), '' for everything else, so a push leaves
+      // out what the peer sent. A constant default rewrites no row.
+      R"sql(
+ALTER TABLE objects ADD COLUMN source_peer TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return steps;
 }

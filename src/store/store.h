@@ -147,6 +147,10 @@ struct NewObject {
   bool has_version = false;  // false: the store uses date_added as the version
   std::string json;          // canonical JSON
   AccessFacts access;        // stored in columns beside the JSON (`known` is ignored)
+  // The federation peer the version was pulled from (`ctihub sync`); "" for
+  // anything else. Kept in a column: a push to that peer leaves it out
+  // (ObjectQuery::not_from_peer), so what a peer sent is never echoed back.
+  std::string source_peer;
 };
 
 enum class VersionSelector { kLast, kFirst, kAll };
@@ -157,6 +161,9 @@ struct ObjectQuery {
   std::optional<int64_t> added_after_us;  // strictly after
   std::vector<std::string> ids;           // match[id]
   std::vector<std::string> types;         // match[type]
+  // Leaves out the versions pulled from this peer (NewObject::source_peer);
+  // "" leaves nothing out.
+  std::string not_from_peer;
   // match[spec_version]; empty = the object's latest spec version.
   //
   // How the two TAXII filters combine. TAXII 2.1 (section 3.4.2) says "If no

@@ -150,6 +150,9 @@ def test_three_hubs_exchange_under_the_agreements_and_sightings_go_back():
               stdin=p.passwords["fr-link"] + "\n")
         res = sync_json(n)
         check(peer_of(res, "ipo").get("ok"), "N syncs with P: %r" % res)
+        # Everything N holds came from P: its push (direction both) echoes none of it back.
+        check(peer_of(res, "ipo").get("push_sent") == 0,
+              "N sends P nothing P sent it: %r" % peer_of(res, "ipo"))
         for_unit = served(p, "ipo-feed", "fr-link")
         at_n = stored(n, "unit-feed")
         check(len(for_unit) > 0 and at_n == for_unit,
@@ -170,6 +173,8 @@ def test_three_hubs_exchange_under_the_agreements_and_sightings_go_back():
         at_p = stored(p, "ipo-feed")
         check({of_vendor["id"], of_ipo["id"]} <= {i for i, _ in at_p},
               "both sightings reached P: %r" % peer_of(res, "ipo"))
+        check(peer_of(res, "ipo").get("push_sent") == 2,
+              "and only they were sent: %r" % peer_of(res, "ipo"))
 
         # 4. P's pass with V (pull-only) sends back the sighting of the vendor's indicator only.
         p.stop()

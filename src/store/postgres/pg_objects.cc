@@ -184,6 +184,7 @@ struct Inserts {
       granular;
   std::vector<std::string> id, version, type, spec_version, json, producer, recipients;
   std::vector<std::string> search;  // SearchLexemesOf(json): the search column's tokens
+  std::vector<std::string> source_peer;
   // The reference index (object_refs): one row per id a version references.
   std::vector<std::string> ref_ids;
   std::vector<int64_t> ref_rows;
@@ -206,6 +207,7 @@ struct Inserts {
     recipients.push_back(EncodeRecipients(o.access.recipient_orgs));
     granular.push_back(EncodeGranular(o.access));
     search.push_back(SearchLexemesOf(o.json));
+    source_peer.push_back(o.source_peer);
     for (std::string& ref : ReferencedIdsOf(o.json)) {
       ref_ids.push_back(std::move(ref));
       ref_rows.push_back(date);
@@ -526,13 +528,13 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
     CTIHUB_RETURN_IF_ERROR(c.Run(
         "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
         "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, recipients, "
-        "granular, facts, search) "
+        "granular, facts, search, source_peer) "
         "SELECT d, $1, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, 1, "
-        "array_to_tsvector(string_to_array(s, ' ')) FROM "
+        "array_to_tsvector(string_to_array(s, ' ')), sp FROM "
         "unnest($2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], "
         "$8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[], $13::int8[], "
-        "$14::int8[], $15::text[], $16::int8[], $17::text[]) "
-        "AS u(d, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, s)",
+        "$14::int8[], $15::text[], $16::int8[], $17::text[], $18::text[]) "
+        "AS u(d, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, s, sp)",
         Params()
             .Text(req.collection_id)
             .IntArray(ins.date_added)
@@ -550,7 +552,8 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
             .IntArray(ins.pap)
             .TextArray(ins.recipients)
             .IntArray(ins.granular)
-            .TextArray(ins.search)));
+            .TextArray(ins.search)
+            .TextArray(ins.source_peer)));
   }
   if (!ins.ref_ids.empty()) {
     CTIHUB_RETURN_IF_ERROR(

@@ -134,6 +134,10 @@ WHERE (right(e.key, 4) = '_ref' OR right(e.key, 5) = '_refs')
 ALTER TABLE objects ADD COLUMN search tsvector;
 CREATE INDEX objects_search ON objects USING gin(search);
 )sql",
+      // 3 -> 4: the peer each version was pulled from (SQLite's schema 5).
+      R"sql(
+ALTER TABLE objects ADD COLUMN source_peer TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return steps;
 }

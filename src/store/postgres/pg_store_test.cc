@@ -131,6 +131,7 @@ TEST(PgStoreTest, MigrationIndexesExistingReferences) {
   auto raw = Raw(SchemaOf(dir));
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(raw->Exec("DROP TABLE object_refs; ALTER TABLE objects DROP COLUMN search; "
+                        "ALTER TABLE objects DROP COLUMN source_peer; "
                         "UPDATE ctihub_schema SET version = 1")
                   .ok());
   auto s = OpenTestPostgresStore(dir.path());
@@ -185,9 +186,9 @@ TEST(PgStoreTest, MigrationIndexesExistingObjectsForSearch) {
   }
   auto raw = Raw(SchemaOf(dir));
   ASSERT_NE(raw, nullptr);
-  ASSERT_TRUE(
-      raw->Exec("ALTER TABLE objects DROP COLUMN search; UPDATE ctihub_schema SET version = 2")
-          .ok());
+  ASSERT_TRUE(raw->Exec("ALTER TABLE objects DROP COLUMN search; ALTER TABLE objects DROP COLUMN "
+                        "source_peer; UPDATE ctihub_schema SET version = 2")
+                  .ok());
   auto s = OpenTestPostgresStore(dir.path());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion());

@@ -322,6 +322,7 @@ void MemoryStore::WriterLoop() {
         v.access = o.access;
         NormaliseFacts(v.access);
         objects_.push_back(std::move(v));
+        source_peer_[date_added] = o.source_peer;
         out.stored = true;
         dates.push_back(date_added);
       }
@@ -406,6 +407,10 @@ std::vector<ObjectVersion> MemoryStore::Select(const ObjectQuery& q, bool includ
     if (o.collection_id != q.collection_id) continue;
     if (!q.ids.empty() && !Contains(q.ids, o.id)) continue;
     if (!q.types.empty() && !Contains(q.types, o.type)) continue;
+    if (!q.not_from_peer.empty()) {
+      auto from = source_peer_.find(o.date_added_us);
+      if (from != source_peer_.end() && from->second == q.not_from_peer) continue;
+    }
     by_id[o.id].push_back(&o);
   }
   std::vector<ObjectVersion> out;

@@ -116,7 +116,8 @@ class MemoryStore final : public Store {
   std::vector<ApiToken> tokens_;
   std::vector<ApiRoot> roots_;
   std::vector<Collection> collections_;
-  std::vector<ObjectVersion> objects_;  // in date_added order
+  std::vector<ObjectVersion> objects_;          // in date_added order
+  std::map<int64_t, std::string> source_peer_;  // NewObject::source_peer by date_added
   std::map<std::string, StoredStatus> statuses_;
   std::thread writer_;
 };
