@@ -53,10 +53,9 @@ TEST_P(StoreSourcePeerTest, APushLeavesOutWhatThatPeerSent) {
 TEST_P(StoreSourcePeerTest, ALocalVersionOfAPulledObjectIsPushed) {
   NewObject v2 = Obj(kA, "2024-02-01T00:00:00Z");
   Write({v2});
-  EXPECT_EQ(NotFrom("vendor", Q()),
-            (std::vector<std::string>{kB + "@2024-01-01T00:00:00.000Z",
-                                      kC + "@2024-01-01T00:00:00.000Z",
-                                      kA + "@2024-02-01T00:00:00.000Z"}));
+  EXPECT_EQ(NotFrom("vendor", Q()), (std::vector<std::string>{kB + "@2024-01-01T00:00:00.000Z",
+                                                              kC + "@2024-01-01T00:00:00.000Z",
+                                                              kA + "@2024-02-01T00:00:00.000Z"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreSourcePeerTest, ::testing::ValuesIn(ConformanceStores()),
