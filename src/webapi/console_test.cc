@@ -71,13 +71,8 @@ class ConsoleTest : public ::testing::Test {
     ASSERT_TRUE(store_.PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
     AddCollection(kShared, "Shared", {"org:*"});
     AddCollection(kAcmeOnly, "Acme only", {"org:acme"});
-    auto holder = policy::PolicyHolder::Open(dir_.string(), std::chrono::milliseconds(0), [this] {
-      std::vector<policy::KnownOrg> known;
-      auto orgs = store_.ListOrganisations();
-      if (!orgs.ok()) return Result<std::vector<policy::KnownOrg>>(orgs.status());
-      for (const auto& o : *orgs) known.push_back({o.name, o.identity_id});
-      return Result<std::vector<policy::KnownOrg>>(known);
-    });
+    auto holder = policy::PolicyHolder::Open(dir_.string(), std::chrono::milliseconds(0),
+                                             [this] { return KnownOrgs(); });
     ASSERT_TRUE(holder.ok()) << holder.status().NamedMessage();
     policy_ = std::move(holder).value();
     access_.policy = policy_.get();
@@ -104,6 +99,15 @@ class ConsoleTest : public ::testing::Test {
     console_ = std::make_unique<Console>(
         store_, *service_, [this](std::string_view h) { return authenticator_->Authenticate(h); },
         access_, o);
+  }
+
+  // The store's organisations, as `ctihub serve` gives them to the policy holder.
+  Result<std::vector<policy::KnownOrg>> KnownOrgs() {
+    CTIHUB_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganisations());
+    std::vector<policy::KnownOrg> known;
+    known.reserve(orgs.size());
+    for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
+    return known;
   }
 
   void AddUser(const std::string& name, const std::string& org, store::Role role) {
@@ -982,24 +986,13 @@ class AgreementsTest : public SearchTest {
     AddUser("root", "acme", store::Role::kAdmin);
     // A policy that reloads only when asked: the console's Refresh() after a
     // change, not a file check, must put the change in force.
-    auto holder = policy::PolicyHolder::Open(dir_.string(), std::chrono::hours(1), [this] {
-      std::vector<policy::KnownOrg> known;
-      auto orgs = store_.ListOrganisations();
-      if (!orgs.ok()) return Result<std::vector<policy::KnownOrg>>(orgs.status());
-      for (const auto& o : *orgs) known.push_back({o.name, o.identity_id});
-      return Result<std::vector<policy::KnownOrg>>(known);
-    });
+    auto holder = policy::PolicyHolder::Open(dir_.string(), std::chrono::hours(1),
+                                             [this] { return KnownOrgs(); });
     ASSERT_TRUE(holder.ok()) << holder.status().NamedMessage();
     slow_policy_ = std::move(holder).value();
     access_.policy = slow_policy_.get();
     ConsoleOptions o;
-    o.agreement_orgs = [this]() -> Result<std::vector<policy::KnownOrg>> {
-      std::vector<policy::KnownOrg> known;
-      CTIHUB_ASSIGN_OR_RETURN(auto orgs, store_.ListOrganisations());
-      known.reserve(orgs.size());
-      for (const auto& org : orgs) known.push_back({org.name, org.identity_id});
-      return known;
-    };
+    o.agreement_orgs = [this] { return KnownOrgs(); };
     MakeConsole(o);
     std::tie(root_, csrf_) = Login("root");
   }

@@ -174,15 +174,19 @@ class GraphBuilder {
   Status ExpandIncoming(const VisibleVersion& node, std::vector<VisibleVersion>& next) {
     const std::string& id = node.row.id;
     CTIHUB_ASSIGN_OR_RETURN(auto referrers, view_.Referrers(id, params_.max_nodes));
-    std::vector<std::string> ends;
+    std::vector<Summary> summaries;
+    summaries.reserve(referrers.size());
+    std::vector<std::string> ends;  // the relationships' other ends, looked up at once
     for (const VisibleVersion& v : referrers) {
-      const Summary s = Summarise(v.row.json);
+      summaries.push_back(Summarise(v.row.json));
+      const Summary& s = summaries.back();
       if (s.type == "relationship")
         ends.push_back(s.source_ref == id ? s.target_ref : s.source_ref);
     }
     CTIHUB_RETURN_IF_ERROR(Prefetch(ends));
-    for (const VisibleVersion& v : referrers) {
-      const Summary s = Summarise(v.row.json);
+    for (size_t i = 0; i < referrers.size(); ++i) {
+      const VisibleVersion& v = referrers[i];
+      const Summary& s = summaries[i];
       if (s.type == "relationship" && (s.source_ref == id || s.target_ref == id)) {
         CTIHUB_RETURN_IF_ERROR(AddRelationship(v, s, id, next));
         continue;
