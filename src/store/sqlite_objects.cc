@@ -219,6 +219,7 @@ void SqliteStore::WriterLoop() {
       batch = TakeBatch(lock);
     }
     CommitBatch(batch);
+    CheckpointIfLogTooLong();
   }
 }
 

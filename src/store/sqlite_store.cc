@@ -19,10 +19,6 @@ using sqlite::Transaction;
 
 namespace {
 
-// WAL size (pages) at which the writer asks the checkpointer to run; SQLite's
-// own automatic checkpoint uses 1000 but runs it inside the committing call.
-constexpr int kCheckpointPages = 2000;
-
 // Every store connection: foreign keys enforced, each commit fsynced
 // (synchronous=FULL: an acknowledged write survives a power cut), temporary
 // B-trees in memory. Callers set the page cache and whether to create the file.
@@ -90,9 +86,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& opts) {
   return std::unique_ptr<Store>(std::move(s));
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opts) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opts,
+                                                       const WalTuning& wal) {
   if (opts.path.empty()) return InvalidArgument("sqlite store: empty database path");
   std::unique_ptr<SqliteStore> s(new SqliteStore(opts));
+  s->wal_ = wal;
   if (s->opts_.max_batch_objects == 0) s->opts_.max_batch_objects = 1;
   if (s->opts_.reader_connections < 1) s->opts_.reader_connections = 1;
   CTIHUB_RETURN_IF_ERROR(s->Init());
@@ -165,7 +163,8 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::OnWalCommit(int wal_pages) {
-  if (wal_pages < kCheckpointPages) return;
+  wal_pages_.store(wal_pages, std::memory_order_relaxed);
+  if (wal_pages < wal_.checkpoint_pages) return;
   {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     checkpoint_wanted_ = true;
@@ -186,6 +185,12 @@ void SqliteStore::CheckpointLoop() {
     // Errors (busy) are harmless: the next round retries.
     (void)checkpoint_conn_->CheckpointPassive();
   }
+}
+
+void SqliteStore::CheckpointIfLogTooLong() {
+  if (wal_pages_.load(std::memory_order_relaxed) < wal_.writer_checkpoint_pages) return;
+  // Busy (the checkpointer is copying) is harmless: the next batch retries.
+  if (writer_conn_->CheckpointPassive().ok()) wal_pages_.store(0, std::memory_order_relaxed);
 }
 
 SqliteStore::ReaderLease SqliteStore::AcquireReader() {

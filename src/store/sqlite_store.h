@@ -13,7 +13,11 @@
 //    users, tokens, collections, deletes;
 //  - a pool of reader connections; in WAL mode readers never wait for writers;
 //  - a checkpointer thread with its own connection that copies the WAL back
-//    into the database (PASSIVE checkpoints) off the writer's commit path.
+//    into the database (PASSIVE checkpoints) off the writer's commit path;
+//    when it falls behind a busy writer (each of its checkpoints ends short of
+//    the frames appended meanwhile, so the log is never reset and grows
+//    without bound: 6 GB while importing 1M objects), the writer checkpoints
+//    between two batches itself, when nothing appends.
 // Every connection has busy_timeout set, so CLI admin commands can run against
 // a database a server has open. Thread-safe.
 // Private to src/store: users go through OpenSqliteStore().
@@ -34,9 +38,21 @@
 
 namespace ctihub::store {
 
+// Checkpoint thresholds, in WAL pages (8 KiB each).
+struct WalTuning {
+  // The checkpointer thread runs once the log holds this many; SQLite's own
+  // automatic checkpoint uses 1000 but runs it inside the committing call.
+  int checkpoint_pages = 2000;
+  // The writer thread checkpoints before its next batch past this many: the
+  // bound on the log however far the checkpointer is behind (64 MiB, also
+  // the journal_size_limit the log file is cut back to).
+  int writer_checkpoint_pages = 8192;
+};
+
 class SqliteStore final : public Store {
  public:
-  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& opts);
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& opts,
+                                                   const WalTuning& wal = {});
   ~SqliteStore() override;  // drains queued writes, then stops the writer
 
   Result<Organisation> AddOrganisation(const Organisation& org) override;
@@ -135,11 +151,17 @@ class SqliteStore final : public Store {
 
   // Checkpointer thread.
   void CheckpointLoop();
-  // Writer and admin connections, after each commit: wakes the checkpointer
-  // once the write-ahead log holds kCheckpointPages.
+  // Writer and admin connections, after each commit: notes the log's size and
+  // wakes the checkpointer once it holds wal_.checkpoint_pages.
   void OnWalCommit(int wal_pages);
+  // Writer thread, between batches: a PASSIVE checkpoint of its own once the
+  // log holds wal_.writer_checkpoint_pages (never waits for readers: one that
+  // holds an old snapshot only delays the log's reset).
+  void CheckpointIfLogTooLong();
 
   SqliteOptions opts_;
+  WalTuning wal_;
+  std::atomic<int> wal_pages_{0};  // the log's size at the last commit
 
   std::mutex admin_mu_;
   std::unique_ptr<sqlite::Connection> admin_;  // guarded by admin_mu_
