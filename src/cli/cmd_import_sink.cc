@@ -125,12 +125,18 @@ Status ImportSink::FlushGroupsAlone(const Status& refused) {
   for (const Group& g : groups) {
     for (size_t i = g.first; i < g.first + g.count; ++i) batch_.push_back(std::move(batch[i]));
     groups_.push_back({0, g.count});
-    CTIHUB_RETURN_IF_ERROR(Flush());
+    CTIHUB_RETURN_IF_ERROR(Submit());
   }
   return Status::Ok();
 }
 
 Status ImportSink::Flush() {
+  Status submitted = Submit();
+  Status drained = Drain();
+  return submitted.ok() ? drained : submitted;
+}
+
+Status ImportSink::Submit() {
   if (batch_.empty()) return Status::Ok();
   std::string envelope = "{\"objects\":[";
   for (size_t i = 0; i < batch_.size(); ++i) {
@@ -150,21 +156,23 @@ Status ImportSink::Flush() {
   std::vector<bool> keep = RejectedGroups(*items);
   CTIHUB_ASSIGN_OR_RETURN(std::set<std::string> existing, ExistingIds(*items, keep));
   std::vector<store::NewObject> objects;
-  std::vector<audit::ObjectRef> refs;
-  std::vector<int> facts_tlp;
-  std::vector<std::string> producers;
+  InFlight batch;
   std::set<std::string> in_batch;  // versionless objects seen in this batch
   for (size_t i = 0; i < items->size(); ++i) {
     taxii::EnvelopeItem& it = (*items)[i];
     if (!keep[i]) continue;
-    bool seen_versionless = NeedsExistenceCheck(i, it) && !in_batch.insert(it.id).second;
-    if (it.duplicate || existing.count(it.id) != 0 || seen_versionless) {
+    const bool checked = NeedsExistenceCheck(i, it);
+    bool seen_versionless = checked && !in_batch.insert(it.id).second;
+    if (it.duplicate || existing.count(it.id) != 0 || seen_versionless ||
+        (checked && in_flight_ids_.count(it.id) != 0)) {
       ++summary_.already_present;
       continue;
     }
-    refs.emplace_back(it.id, it.object.has_version ? it.object.version.ToString() : std::string());
-    facts_tlp.push_back(it.object.access.tlp);
-    producers.push_back(it.object.access.producer);
+    if (checked) batch.checked_ids.push_back(it.id);
+    batch.refs.emplace_back(it.id,
+                            it.object.has_version ? it.object.version.ToString() : std::string());
+    batch.facts_tlp.push_back(it.object.access.tlp);
+    batch.producers.push_back(it.object.access.producer);
     it.object.source_peer = writer_.source_peer;
     objects.push_back(std::move(it.object));
   }
@@ -172,21 +180,43 @@ Status ImportSink::Flush() {
   groups_.clear();
   batch_bytes_ = 0;
   if (objects.empty()) return Status::Ok();
-  CTIHUB_ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes,
-                          hub_.WriteObjects(collection_.id, std::move(objects), "").get());
+  if (in_flight_.size() >= kImportBatchesInFlight) CTIHUB_RETURN_IF_ERROR(Complete());
+  for (const std::string& id : batch.checked_ids) in_flight_ids_.insert(id);
+  batch.done = hub_.WriteObjects(collection_.id, std::move(objects), "");
+  in_flight_.push_back(std::move(batch));
+  return Status::Ok();
+}
+
+Status ImportSink::Complete() {
+  InFlight batch = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  for (const std::string& id : batch.checked_ids) in_flight_ids_.erase(in_flight_ids_.find(id));
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes, batch.done.get());
   std::vector<audit::ObjectRef> written;
-  for (size_t i = 0; i < outcomes.size() && i < refs.size(); ++i) {
+  for (size_t i = 0; i < outcomes.size() && i < batch.refs.size(); ++i) {
     if (!outcomes[i].stored) {
       ++summary_.already_present;
       continue;
     }
     ++summary_.stored;
-    const bool clear = facts_tlp[i] == static_cast<int>(policy::Tlp::kClear);
-    if (!clear && writer_.org_identities.count(producers[i]) == 0) ++summary_.unreadable_by_users;
-    written.push_back(std::move(refs[i]));
+    const bool clear = batch.facts_tlp[i] == static_cast<int>(policy::Tlp::kClear);
+    if (!clear && writer_.org_identities.count(batch.producers[i]) == 0) {
+      ++summary_.unreadable_by_users;
+    }
+    written.push_back(std::move(batch.refs[i]));
   }
   return Audit(written);
 }
+
+Status ImportSink::Drain() {
+  Status first;
+  while (!in_flight_.empty()) {
+    Status st = Complete();
+    if (first.ok() && !st.ok()) first = st;
+  }
+  return first;
+}
+
 Result<Summary> ReportObjects(store::Store& hub, audit::AuditLog& trail,
                               const std::string& collection, const std::string& root,
                               const policy::Policy* policy, const auth::Principal& principal,

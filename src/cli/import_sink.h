@@ -2,10 +2,15 @@
 // batches of objects validated by the TAXII envelope parser, the producer
 // rules (taxii::PrepareWrite), one store transaction per batch and an
 // `object.written` audit record per batch. Objects that belong together
-// travel in one batch and are rejected together. Not thread-safe.
+// travel in one batch and are rejected together. Up to
+// kImportBatchesInFlight batches are handed to the store before the oldest
+// is waited for, so reading the next batch overlaps the store's commit (and
+// the store may commit several in one transaction). Not thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -26,6 +31,7 @@ namespace ctihub::cli {
 constexpr size_t kImportBatchObjects = 1000;
 constexpr size_t kImportBatchBytes = 16u << 20;
 constexpr size_t kMaxListedRejections = 1000;  // all are counted; this many are listed
+constexpr size_t kImportBatchesInFlight = 4;
 
 // Where an object came from, for its rejection.
 struct Origin {
@@ -91,6 +97,11 @@ class ImportSink {
         trail_(trail),
         summary_(summary),
         quiet_(quiet) {}
+  // Waits for the batches still in flight (and records them in the trail):
+  // the store writes them whatever happens, so they are never left unaudited.
+  ~ImportSink() { (void)Drain(); }
+  ImportSink(const ImportSink&) = delete;
+  ImportSink& operator=(const ImportSink&) = delete;
 
   // Adds objects that are stored together or not at all. After a store or
   // audit failure (error()) nothing more is added.
@@ -111,7 +122,7 @@ class ImportSink {
     for (const Pending& p : ready) bytes += p.json.size();
     if (!batch_.empty() && (batch_.size() + ready.size() > kImportBatchObjects ||
                             batch_bytes_ + bytes > kImportBatchBytes)) {
-      error_ = Flush();
+      error_ = Submit();
       if (!error_.ok()) return;
     }
     groups_.push_back({batch_.size(), ready.size()});
@@ -136,7 +147,8 @@ class ImportSink {
     Reject(origin, why.name(), std::string(prefix) + why.NamedMessage());
   }
 
-  // Validates and stores the batch in one transaction. A store or audit
+  // Validates and stores the batch in one transaction and waits until every
+  // batch handed to the store is durable and audited. A store or audit
   // failure is returned (the import stops: the hub is not writable).
   Status Flush();
   const Status& error() const { return error_; }
@@ -146,6 +158,23 @@ class ImportSink {
     size_t first;
     size_t count;
   };
+
+  // A batch handed to the store, not yet waited for.
+  struct InFlight {
+    std::future<Result<std::vector<store::WriteOutcome>>> done;
+    std::vector<audit::ObjectRef> refs;
+    std::vector<int> facts_tlp;
+    std::vector<std::string> producers;
+    std::vector<std::string> checked_ids;  // in in_flight_ids_ until done
+  };
+
+  // Validates the batch and hands it to the store; waits for the oldest
+  // batch first when kImportBatchesInFlight are in flight.
+  Status Submit();
+  // Waits for the oldest batch in flight, counts and audits it.
+  Status Complete();
+  // Completes every batch in flight; the first failure is returned.
+  Status Drain();
 
   // Checks the object's JSON and adds the default markings it lacks.
   // False when it cannot: *name is the rejection's name, *reason its text.
@@ -172,6 +201,10 @@ class ImportSink {
   std::vector<Pending> batch_;
   std::vector<Group> groups_;
   size_t batch_bytes_ = 0;
+  std::deque<InFlight> in_flight_;
+  // Ids that need the existence check, in batches in flight: present for the
+  // check of later batches (the store has not committed them yet).
+  std::multiset<std::string> in_flight_ids_;
   Status error_;
 };
 

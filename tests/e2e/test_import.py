@@ -75,6 +75,22 @@ def test_text_into_fresh_hub_and_reimport():
         check(rc == 0, "audit verify after import: %s %s" % (out, err))
 
 
+def test_repeats_across_batches_in_flight_are_stored_once():
+    """Batches of 1,000 objects go to the store before the previous ones are
+    committed: a value repeated two batches later (its first batch possibly
+    still in flight) is already present, never a second version."""
+    with Hub(ARGS.ctihub, "import-inflight") as hub:
+        hub.cli("init")
+        lines = ["seen at 10.7.%d.%d" % (k % 1000 // 256, k % 1000 % 256) for k in range(4000)]
+        path = write(hub, "feed.txt", "\n".join(lines) + "\n")
+        rc, s, err = import_json(hub, path)
+        # 1,000 addresses, each an SCO and an indicator; 1,000 lines per two batches.
+        check(rc == 0 and s.get("read") == 8000 and s.get("stored") == 2000 and
+              s.get("already_present") == 6000, "each address stored once: %s %s" % (s, err))
+        rc, out, err = run(hub, "audit", "verify")
+        check(rc == 0, "audit verify after import: %s %s" % (out, err))
+
+
 def test_stix_with_org_through_write_path():
     with Hub(ARGS.ctihub, "import-stix") as hub:
         hub.setup()
@@ -264,7 +280,9 @@ def test_nothing_readable_exits_2():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_text_into_fresh_hub_and_reimport, test_stix_with_org_through_write_path,
+    sys.exit(run_tests([test_text_into_fresh_hub_and_reimport,
+                        test_repeats_across_batches_in_flight_are_stored_once,
+                        test_stix_with_org_through_write_path,
                         test_single_object_array_and_alias, test_csv_gz_stdin_and_markings,
                         test_stix20_is_upgraded_and_validates, test_misp_events_and_feed_directory,
                         test_deep_object_does_not_stop_the_import,
