@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
 #include <string>
+#include <string_view>
 
 namespace ctihub::formats {
 namespace {
@@ -139,6 +142,66 @@ TEST(TextExtractTest, RefangKeepsLinesAndPlainText) {
   EXPECT_EQ(Refang("plain text, no change."), "plain text, no change.");
   // A scheme spelling inside a word is left alone.
   EXPECT_EQ(Refang("xhxxp"), "xhxxp");
+}
+
+// The straightforward Refang the fast one replaced (every spelling tried at
+// every byte, case-insensitively, first match wins): both must agree on any
+// text, including spellings that touch, overlap, start a line or follow a
+// replacement.
+std::string ReferenceRefang(std::string_view text) {
+  struct Spelling {
+    std::string_view from, to;
+    bool word_start;
+  };
+  static constexpr std::array<Spelling, 27> kSpellings = {{
+      {" [dot] ", ".", false},  {" (dot) ", ".", false},    {" [.] ", ".", false},
+      {" [at] ", "@", false},   {" (at) ", "@", false},     {"[dot]", ".", false},
+      {"(dot)", ".", false},    {"{dot}", ".", false},      {"[.]", ".", false},
+      {"(.)", ".", false},      {"{.}", ".", false},        {"\\.", ".", false},
+      {"[://]", "://", false},  {"[:]", ":", false},        {"[/]", "/", false},
+      {"[@]", "@", false},      {"(@)", "@", false},        {"[at]", "@", false},
+      {"(at)", "@", false},     {"{at}", "@", false},       {"hxxp", "http", true},
+      {"hxtp", "http", true},   {"htxp", "http", true},     {"h**p", "http", true},
+      {"h[tt]p", "http", true}, {"fxp://", "ftp://", true}, {"fxps://", "ftps://", true},
+  }};
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  auto alnum = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    bool replaced = false;
+    for (const Spelling& s : kSpellings) {
+      if (s.word_start && i > 0 && alnum(text[i - 1])) continue;
+      if (text.size() - i < s.from.size()) continue;
+      bool match = true;
+      for (size_t k = 0; k < s.from.size() && match; ++k) match = lower(text[i + k]) == s.from[k];
+      if (!match) continue;
+      out += s.to;
+      i += s.from.size();
+      replaced = true;
+      break;
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+TEST(TextExtractTest, RefangAgreesWithTheReferenceOnRandomText) {
+  // Whole spellings and their fragments, so that spellings touch and overlap.
+  static constexpr std::array<std::string_view, 32> kPieces = {
+      " ",     "  ",      "[",       "]",   "(",     ")",    "{",      "}",
+      ".",     "dot",     "DOT",     "at",  "hxxp",  "HXXP", "h**p",   "fxp://",
+      "x",     "ab",      "\\",      ":",   "/",     "@",    "h[tt]p", "tt",
+      "[dot]", " [dot] ", " (DOT) ", "[.]", " [.] ", "(at)", " [at] ", "[://]"};
+  std::mt19937 rng(20261207);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t n = rng() % 12;
+    for (size_t k = 0; k < n; ++k) text += kPieces[rng() % kPieces.size()];
+    ASSERT_EQ(Refang(text), ReferenceRefang(text)) << "text: '" << text << "'";
+  }
 }
 
 TEST(TextExtractTest, DomainNamesNeedAKnownSuffix) {
