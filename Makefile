@@ -3,13 +3,19 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 DATA ?= ./var
 LISTEN ?= 127.0.0.1:8443
+# `make cluster`: the two nodes' ports on 127.0.0.1 (beside `make serve`'s 8443); KEEP=1
+# keeps the temporary directory (data, logs, the stopped PostgreSQL's files); TLS=1 serves
+# HTTPS, each node with its own self-signed certificate.
+CLUSTER_PORTS ?= 8444 8445
+KEEP ?= 0
+TLS ?= 0
 PREFIX ?= /usr/local
 # CI (.ci/run sets CTIHUB_CI=1) compiles with warnings as errors; local builds warn only, so
 # a warning never stops work in progress (`cmake --preset release -DCTIHUB_WERROR=ON` to check
 # like CI).
 WERROR ?= $(if $(CTIHUB_CI),ON,OFF)
 
-.PHONY: all deps configure build install test serve bench fuzz-smoke check asan asan-build clean format lint lint-all
+.PHONY: all deps configure build install test serve cluster bench fuzz-smoke check asan asan-build clean format lint lint-all
 
 all: build
 
@@ -33,6 +39,11 @@ test: build
 
 serve: build
 	@scripts/serve.sh build/release/src/cli/ctihub $(DATA) $(LISTEN)
+
+# A throwaway PostgreSQL and two nodes over it with the demo data; Ctrl-C stops it all
+# (exec: a SIGTERM make forwards reaches the script, not a shell in between).
+cluster: build
+	@KEEP=$(KEEP) CLUSTER_TLS=$(TLS) exec scripts/cluster.sh build/release/src/cli/ctihub $(CLUSTER_PORTS)
 
 bench: build
 	@scripts/bench.sh build/release
