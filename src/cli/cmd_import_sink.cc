@@ -79,20 +79,27 @@ std::vector<bool> ImportSink::RejectedGroups(const std::vector<taxii::EnvelopeIt
   return keep;
 }
 
-// Ids of the objects (that need it) already in the collection.
+// Ids of the objects (that need it) already in the collection, asked in
+// chunks of the per-query limit on ids (a MISP event is one group, so one
+// batch, however many objects it makes).
 Result<std::set<std::string>> ImportSink::ExistingIds(const std::vector<taxii::EnvelopeItem>& items,
                                                       const std::vector<bool>& keep) {
-  store::ObjectQuery q;
-  q.collection_id = collection_.id;
-  q.include_json = false;
+  std::vector<std::string> ids;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (keep[i] && NeedsExistenceCheck(i, items[i])) q.ids.push_back(items[i].id);
+    if (keep[i] && NeedsExistenceCheck(i, items[i])) ids.push_back(items[i].id);
   }
   std::set<std::string> found;
-  if (q.ids.empty()) return found;
-  q.limit = q.ids.size();
-  CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.QueryObjects(q));
-  for (const auto& v : page.objects) found.insert(v.id);
+  for (size_t first = 0; first < ids.size(); first += taxii::kMaxFilterValues) {
+    store::ObjectQuery q;
+    q.collection_id = collection_.id;
+    q.include_json = false;
+    const size_t end = std::min(ids.size(), first + taxii::kMaxFilterValues);
+    q.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(first),
+                 ids.begin() + static_cast<std::ptrdiff_t>(end));
+    q.limit = q.ids.size();
+    CTIHUB_ASSIGN_OR_RETURN(store::ObjectPage page, hub_.QueryObjects(q));
+    for (const auto& v : page.objects) found.insert(v.id);
+  }
   return found;
 }
 

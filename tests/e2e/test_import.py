@@ -247,6 +247,26 @@ def test_misp_events_and_feed_directory():
         check(again.get("stored") == 0, "re-importing the feed stores nothing new: %s" % again)
 
 
+def test_misp_event_larger_than_a_query():
+    """A MISP event is one group, so one batch whatever its size; its
+    existence check asked the store for more ids than one query may name and
+    the import stopped (too_many_filter_values) past ~1,000 attributes."""
+    with Hub(ARGS.ctihub, "import-misp-large") as hub:
+        hub.cli("init")
+        attrs = [{"uuid": "%08x-0a8c-4b7e-9a3e-1f2d3c4b5a60" % k, "type": "ip-dst",
+                  "value": "10.9.%d.%d" % (k // 256, k % 256), "to_ids": False}
+                 for k in range(1100)]
+        event = {"Event": {"uuid": "5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a70", "info": "large",
+                           "timestamp": "1700000000", "Attribute": attrs}}
+        path = write(hub, "large-event.json", json.dumps(event))
+        rc, s, err = import_json(hub, "--format", "misp", path)
+        check(rc == 0 and s.get("stored") == 1101 and s.get("rejected") == 0,
+              "1,100 addresses and the report stored: %s %s" % (s, err))
+        rc, again, err = import_json(hub, "--format", "misp", path)
+        check(rc == 0 and again.get("stored") == 0 and again.get("already_present") == 1101,
+              "re-import stores nothing new: %s %s" % (again, err))
+
+
 def test_deep_object_does_not_stop_the_import():
     """Regression: an object that parses alone (depth 63 of 64) but not inside the batch's
     envelope (two levels deeper) stopped the whole import with exit 2."""
@@ -285,5 +305,6 @@ if __name__ == "__main__":
                         test_stix_with_org_through_write_path,
                         test_single_object_array_and_alias, test_csv_gz_stdin_and_markings,
                         test_stix20_is_upgraded_and_validates, test_misp_events_and_feed_directory,
+                        test_misp_event_larger_than_a_query,
                         test_deep_object_does_not_stop_the_import,
                         test_nothing_readable_exits_2]))
