@@ -181,14 +181,19 @@ Status ImportSink::Submit() {
     batch.facts_tlp.push_back(it.object.access.tlp);
     batch.producers.push_back(it.object.access.producer);
     it.object.source_peer = writer_.source_peer;
+    batch.bytes += it.object.json.size();
     objects.push_back(std::move(it.object));
   }
   batch_.clear();
   groups_.clear();
   batch_bytes_ = 0;
   if (objects.empty()) return Status::Ok();
-  if (in_flight_.size() >= kImportBatchesInFlight) CTIHUB_RETURN_IF_ERROR(Complete());
+  while (!in_flight_.empty() && (in_flight_.size() >= kImportBatchesInFlight ||
+                                 in_flight_bytes_ + batch.bytes > kImportBytesInFlight)) {
+    CTIHUB_RETURN_IF_ERROR(Complete());
+  }
   for (const std::string& id : batch.checked_ids) in_flight_ids_.insert(id);
+  in_flight_bytes_ += batch.bytes;
   batch.done = hub_.WriteObjects(collection_.id, std::move(objects), "");
   in_flight_.push_back(std::move(batch));
   return Status::Ok();
@@ -197,6 +202,7 @@ Status ImportSink::Submit() {
 Status ImportSink::Complete() {
   InFlight batch = std::move(in_flight_.front());
   in_flight_.pop_front();
+  in_flight_bytes_ -= batch.bytes;
   for (const std::string& id : batch.checked_ids) in_flight_ids_.erase(in_flight_ids_.find(id));
   CTIHUB_ASSIGN_OR_RETURN(std::vector<store::WriteOutcome> outcomes, batch.done.get());
   std::vector<audit::ObjectRef> written;
