@@ -85,6 +85,24 @@ std::string After(std::string_view v, char c) {
   return p == std::string_view::npos ? std::string() : std::string(v.substr(p + 1));
 }
 
+// A registry key with its hive's abbreviation ("HKLM\\Software", as MISP events
+// usually write it) spelled out: STIX 2.1 section 6.17 requires the full hive
+// name, and one such key used to sink the whole event it came in.
+std::string FullHiveKey(std::string key) {
+  static constexpr std::pair<std::string_view, std::string_view> kAbbreviations[] = {
+      {"hklm", "HKEY_LOCAL_MACHINE"},  {"hkcu", "HKEY_CURRENT_USER"},
+      {"hkcr", "HKEY_CLASSES_ROOT"},   {"hku", "HKEY_USERS"},
+      {"hkcc", "HKEY_CURRENT_CONFIG"}, {"hkpd", "HKEY_PERFORMANCE_DATA"},
+      {"hkdd", "HKEY_DYN_DATA"}};
+  const size_t end = std::min(key.find('\\'), key.size());
+  for (const auto& [abbreviation, hive] : kAbbreviations) {
+    if (end == abbreviation.size() && StartsWithNoCase(key, abbreviation)) {
+      return std::string(hive) + key.substr(end);
+    }
+  }
+  return key;
+}
+
 // The SCO properties of one attribute (docs/formats/misp.md); false for a type
 // STIX has no SCO for.
 bool AttributeProps(std::string_view type, std::string_view value, Props* out) {
@@ -123,7 +141,7 @@ bool AttributeProps(std::string_view type, std::string_view value, Props* out) {
   } else if (type == "mac-address") {
     add("mac-addr", "value", std::string(value));
   } else if (type == "regkey" || type == "regkey|value") {
-    add("windows-registry-key", "key", Before(value, '|'));
+    add("windows-registry-key", "key", FullHiveKey(Before(value, '|')));
   } else {
     return false;
   }
@@ -138,7 +156,14 @@ std::vector<std::pair<std::string, std::vector<ScoProperty>>> GroupByType(const 
     auto it =
         std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == type; });
     if (it == groups.end()) it = groups.insert(groups.end(), {type, {}});
-    it->second.push_back(prop.second);
+    // Two relations of one object may name one property with one value (a pe
+    // object's original-filename and internal-filename): the SCO has it once.
+    // Different values for one property still make the object unmappable.
+    const ScoProperty& p = prop.second;
+    const bool repeated = std::any_of(it->second.begin(), it->second.end(), [&](const auto& q) {
+      return q.path == p.path && q.value == p.value;
+    });
+    if (!repeated) it->second.push_back(p);
   }
   return groups;
 }

@@ -93,6 +93,75 @@ TEST(MispTest, EventBecomesReportWithEverythingItHolds) {
   EXPECT_EQ(r->issues[0].reason.rfind("unsupported_attribute_type: '", 0), 0u);
 }
 
+// Found importing ESET's InviSimole event: MISP writes registry keys with
+// the hive abbreviated ("HKLM\..."), which STIX 2.1 section 6.17 forbids; the
+// invalid SCO made the whole event (600 objects) be rejected with it.
+TEST(MispTest, RegistryKeysGetTheirFullHiveName) {
+  const std::string event = R"({"Event": {"uuid": "5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a71",
+    "info": "registry", "timestamp": "1700000000", "Attribute": [
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a72", "type": "regkey", "to_ids": true,
+     "value": "HKLM\\SOFTWARE\\Microsoft\\FlashConfig"},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a73", "type": "regkey|value",
+     "value": "hkcu\\Software\\Run|evil.exe"},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a74", "type": "regkey",
+     "value": "HKEY_USERS\\S-1-5-18\\Environment"}]}})";
+  json::JsonParser parser;
+  auto el = parser.Parse(event);
+  ASSERT_TRUE(el.ok());
+  auto r = MispEventToStix(*el);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (const auto& o : r->objects) {
+    json::JsonParser p;
+    auto parsed = p.Parse(o);
+    ASSERT_TRUE(parsed.ok()) << o;
+    stix::Report rep = stix::Validate(*parsed);
+    EXPECT_TRUE(rep.valid()) << o << "\n" << (rep.errors.empty() ? "" : rep.errors[0].message);
+  }
+  auto keys = OfType(r->objects, "windows-registry-key");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_NE(keys[0].find(R"("key":"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\FlashConfig")"),
+            std::string::npos)
+      << keys[0];
+  EXPECT_NE(keys[1].find(R"("key":"HKEY_CURRENT_USER\\Software\\Run")"), std::string::npos)
+      << keys[1];
+  EXPECT_NE(keys[2].find(R"("key":"HKEY_USERS\\S-1-5-18\\Environment")"), std::string::npos)
+      << keys[2];
+  auto indicators = OfType(r->objects, "indicator");
+  ASSERT_EQ(indicators.size(), 1u);
+  EXPECT_NE(indicators[0].find("HKEY_LOCAL_MACHINE"), std::string::npos) << indicators[0];
+}
+
+// Found importing ESET's MoustachedBouncer event: a pe object names the
+// file twice (original-filename and internal-filename, the same value); the
+// object was refused ("'name' given twice"). Different values still are.
+TEST(MispTest, AnObjectMayNameAPropertyTwiceWithOneValue) {
+  const std::string event = R"({"Event": {"uuid": "5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a75",
+    "info": "pe", "timestamp": "1700000000", "Object": [
+    {"uuid": "8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a76", "name": "file", "Attribute": [
+      {"object_relation": "original-filename", "type": "filename", "value": "EdgeUpdate.exe"},
+      {"object_relation": "internal-filename", "type": "filename", "value": "EdgeUpdate.exe"},
+      {"object_relation": "sha256", "type": "sha256", "to_ids": true,
+       "value": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]},
+    {"uuid": "8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a77", "name": "file", "Attribute": [
+      {"object_relation": "original-filename", "type": "filename", "value": "a.exe"},
+      {"object_relation": "internal-filename", "type": "filename", "value": "b.exe"}]}]}})";
+  json::JsonParser parser;
+  auto el = parser.Parse(event);
+  ASSERT_TRUE(el.ok());
+  auto r = MispEventToStix(*el);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  auto files = OfType(r->objects, "file");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_NE(files[0].find(R"("name":"EdgeUpdate.exe")"), std::string::npos) << files[0];
+  auto indicators = OfType(r->objects, "indicator");
+  ASSERT_EQ(indicators.size(), 1u);
+  EXPECT_EQ(indicators[0].find("file:name = 'EdgeUpdate.exe' AND file:name"), std::string::npos)
+      << indicators[0];
+  ASSERT_EQ(r->issues.size(), 1u);  // the object with two different names
+  EXPECT_EQ(r->issues[0].name, "bad_object_path");
+  EXPECT_NE(r->issues[0].where.find("8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a77"), std::string::npos);
+}
+
 TEST(MispTest, NotAnEventIsAnError) {
   json::JsonParser parser;
   for (
