@@ -9,6 +9,7 @@
 #include "core/uuid.h"
 #include "formats/generate.h"
 #include "policy/markings.h"
+#include "stix/validate.h"
 
 namespace ctihub::formats {
 namespace {
@@ -285,6 +286,13 @@ class EventConverter {
       auto el = parser.Parse(*sco);
       std::string_view id;
       if (!el.ok() || (*el)["id"].get_string().get(id) != simdjson::SUCCESS) return {};
+      // A value STIX does not accept ("evil.com" as a url, "HKCU" missing
+      // from a key) drops this attribute or object, not the whole event.
+      stix::Report check = stix::Validate(*el);
+      if (!check.valid()) {
+        Issue(where, "invalid_value", type + ": " + check.errors[0].message);
+        return {};
+      }
       if (type == "ipv4-addr" || type == "ipv6-addr") addresses.emplace_back(id);
       texts.push_back(std::move(*sco));
       ids.emplace_back(id);

@@ -162,6 +162,37 @@ TEST(MispTest, AnObjectMayNameAPropertyTwiceWithOneValue) {
   EXPECT_NE(r->issues[0].where.find("8c1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a77"), std::string::npos);
 }
 
+// Found importing ESET's Machete event: url attributes holding a bare host
+// name ("djcaps.gotdns.ch") became url SCOs STIX refuses, and the invalid SCO
+// made the importer reject the whole event. Such an attribute is now left
+// out with an issue; the rest of the event converts.
+TEST(MispTest, AValueStixRefusesDropsItsAttributeNotTheEvent) {
+  const std::string event = R"({"Event": {"uuid": "5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a78",
+    "info": "mixed", "timestamp": "1700000000", "Attribute": [
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a79", "type": "url", "to_ids": true,
+     "value": "djcaps.gotdns.ch"},
+    {"uuid": "6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a7a", "type": "ip-dst", "to_ids": true,
+     "value": "198.51.100.7"}]}})";
+  json::JsonParser parser;
+  auto el = parser.Parse(event);
+  ASSERT_TRUE(el.ok());
+  auto r = MispEventToStix(*el);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (const auto& o : r->objects) {
+    json::JsonParser p;
+    auto parsed = p.Parse(o);
+    ASSERT_TRUE(parsed.ok()) << o;
+    EXPECT_TRUE(stix::Validate(*parsed).valid()) << o;
+    EXPECT_EQ(o.find("djcaps"), std::string::npos) << o;  // nothing names it, the report neither
+  }
+  EXPECT_EQ(OfType(r->objects, "ipv4-addr").size(), 1u);
+  EXPECT_EQ(OfType(r->objects, "indicator").size(), 1u);
+  ASSERT_EQ(r->issues.size(), 1u);
+  EXPECT_EQ(r->issues[0].name, "invalid_value");
+  EXPECT_NE(r->issues[0].where.find("6a1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a79"), std::string::npos);
+  EXPECT_NE(r->issues[0].reason.find("url"), std::string::npos) << r->issues[0].reason;
+}
+
 TEST(MispTest, NotAnEventIsAnError) {
   json::JsonParser parser;
   for (
