@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Inputs for bench/import/run.sh (issue 13 import speeds), deterministic:
-  gen.py misp N OUT.json   one MISP event with N attributes (ip-dst, domain, url,
-                           sha256, filename|md5 in turn; every other one to_ids;
-                           tlp:green; a sighting on every hundredth)
+  gen.py misp N OUT.json   N MISP attributes (ip-dst, domain, url, sha256,
+                           filename|md5 in turn; every other one to_ids; a
+                           sighting on every hundredth) in a list of events of
+                           1,000 attributes each (tlp:green), as a feed ships them
   gen.py text MB OUT.txt   a threat report's prose of about MB megabytes, every
                            third line with one defanged indicator in it
   gen.py list N OUT.txt    a vendor feed: N indicators, one per line"""
@@ -34,11 +35,15 @@ def misp(n, out):
         if i % 100 == 0:
             a["Sighting"] = [{"type": "0", "date_sighting": "1700000200"}]
         attrs.append(a)
-    event = {"Event": {"uuid": "5e1b5d4c-0a8c-4b7e-9a3e-1f2d3c4b5a69", "info": "bench event",
-                       "timestamp": "1700000000",
-                       "Tag": [{"name": "tlp:green"}, {"name": "bench"}], "Attribute": attrs}}
+    events = []
+    for k in range(0, n, 1000):
+        events.append({"Event": {"uuid": "5e1b5d4c-0a8c-4b7e-9a3e-%012x" % (k // 1000),
+                                 "info": "bench event %d" % (k // 1000),
+                                 "timestamp": "1700000000",
+                                 "Tag": [{"name": "tlp:green"}, {"name": "bench"}],
+                                 "Attribute": attrs[k:k + 1000]}})
     with open(out, "w") as f:
-        json.dump(event, f, separators=(",", ":"))
+        json.dump(events, f, separators=(",", ":"))
 
 
 def text(mb, out):

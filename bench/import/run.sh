@@ -5,7 +5,7 @@
 # Each run imports into a fresh hub (`ctihub init`) and is timed by
 # /usr/bin/time; the median of RUNS (default 3) wall times is printed.
 #   STIX 2.1: N indicators (default 200,000; bench/export/gen.py), one bundle
-#   MISP:     one event of MISP_N attributes (default 100,000; gen.py misp)
+#   MISP:     MISP_N attributes (default 100,000) in events of 1,000 (gen.py misp)
 #   text:     TEXT_MB megabytes of report prose (default 20; gen.py text)
 # Usage: [N=n] [MISP_N=n] [TEXT_MB=n] [RUNS=n] [KINDS="stix misp text"] bench/import/run.sh BUILD_DIR
 set -euo pipefail
