@@ -22,7 +22,7 @@ namespace formats = ctihub::formats;
 // A threat report's prose: sentences of ordinary words, every third line with
 // one defanged indicator (domain, IPv4, URL, SHA-256, e-mail, CVE) in it.
 std::string ReportText(size_t target_bytes) {
-  static const char* kWords[] = {
+  static const char* const kWords[] = {
       "the",       "actor",     "used",     "spear-phishing", "e-mails", "with",
       "malicious", "macros",    "to",       "deliver",        "a",       "loader",
       "which",     "contacted", "its",      "command",        "server",  "over",

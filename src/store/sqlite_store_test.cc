@@ -194,6 +194,7 @@ TEST(SqliteWalTest, TheWriterBoundsTheLogWhenTheCheckpointerFallsBehind) {
   constexpr int kBatches = 80;
   for (int b = 0; b < kBatches; ++b) {
     std::vector<NewObject> objs;
+    objs.reserve(100);
     for (int i = 0; i < 100; ++i) {
       objs.push_back(Obj("indicator--" + Uuid(b * 100 + i), "2024-01-01T00:00:00Z"));
     }
