@@ -663,6 +663,21 @@ void MatchRun::ReadLines(LineSource& lines, const std::string& path, int64_t sta
   }
 }
 
+// A regular file that is not gzip-compressed: read with fopen directly rather
+// than through formats::Input (zlib's pass-through and a cookie FILE copy
+// every byte twice more).
+bool PlainFile(const std::string& path) {
+  if (path == "-") return false;
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  unsigned char magic[2] = {0, 0};
+  const size_t n = std::fread(magic, 1, 2, f);
+  std::fclose(f);
+  return !(n == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+}
+
 Status MatchRun::Read(const Unit& unit) {
   auto opened = formats::Input::Open(unit.path);
   if (!opened.ok()) return opened.status();
@@ -674,7 +689,7 @@ Status MatchRun::Read(const Unit& unit) {
       format, *maps_, const_cast<matcher::PathRegistry*>(paths_));  // maps interned already
   if (!maker.ok()) return maker.status();
   std::unique_ptr<matcher::LineReader> reader = std::move(*maker);
-  if (unit.begin == 0 && unit.end < 0) {
+  if (unit.begin == 0 && unit.end < 0 && !PlainFile(unit.path)) {
     std::FILE* f = in->file();
     if (f == nullptr) return Internal("cannot stream " + unit.path);
     LineSource lines(f);
@@ -682,8 +697,8 @@ Status MatchRun::Read(const Unit& unit) {
     if (std::ferror(f)) return InvalidArgument("read error: " + in->error());
     return Status::Ok();
   }
-  // A range of a plain file: the line that starts before `begin` belongs to
-  // the previous unit, so reading starts one byte early and drops that line.
+  // A plain file, or a range of one: the line that starts before `begin` belongs
+  // to the previous unit, so reading starts one byte early and drops that line.
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(unit.path.c_str(), "rb"),
                                                     &std::fclose);
   if (!f) return InvalidArgument(std::string(std::strerror(errno)));

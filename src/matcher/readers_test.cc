@@ -81,6 +81,48 @@ TEST(ReadersTest, ZeekJsonHttpFilesX509AndOtrfNames) {
   EXPECT_EQ(r.value()->Read("", &ev).value(), LineReader::Outcome::kSkip);
 }
 
+// Every Zeek name the map reads (dotted and underscored forms) is found by
+// the reader's name table, each exactly once; names near them are not.
+TEST(ReadersTest, ZeekJsonReadsEveryMappedName) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekJson, {}, &paths);
+  ASSERT_TRUE(r.ok());
+  Event ev;
+  struct Case {
+    std::string line;
+    std::vector<std::string> want;
+  };
+  const std::string fp(64, 'b');
+  const std::vector<Case> cases = {
+      {R"({"_path":"ssl","id.orig_h":"1.1.1.1","id.resp_h":"1.1.1.2","server_name":"a.example","cert_chain_fps":[")" +
+           fp + R"("]})",
+       {"network-traffic:src_ref.value=1.1.1.1", "network-traffic:dst_ref.value=1.1.1.2",
+        "domain-name:value=a.example", "x509-certificate:hashes.'SHA-256'=" + fp}},
+      {R"({"_path":"x509","san.dns":["b.example"],"san.ip":["2.2.2.2"],"san.email":["x@y.example"]})",
+       {"domain-name:value=b.example", "ipv4-addr:value=2.2.2.2", "email-addr:value=x@y.example"}},
+      {R"({"_path":"x509","san_dns":["c.example"],"san_ip":["3.3.3.3"],"san_email":["z@y.example"]})",
+       {"domain-name:value=c.example", "ipv4-addr:value=3.3.3.3", "email-addr:value=z@y.example"}},
+      {R"({"_path":"smtp","mailfrom":"<m@f.example>","rcptto":["<r@t.example>"]})",
+       {"email-addr:value=m@f.example", "email-addr:value=r@t.example"}},
+      {R"({"_path":"http","host":"h.example","uri":"/u","referrer":"http://r.example/p"})",
+       {"domain-name:value=h.example", "url:value=http://h.example/u",
+        "url:value=http://r.example/p"}},
+      {R"({"_path":"files","filename":"f.exe","md5":"AB"})",
+       {"file:hashes.MD5=ab", "file:name=f.exe"}},
+      {R"({"@stream":"conn","id_orig_h":"4.4.4.4","id_resp_h":"4.4.4.5","src":"5.5.5.5","dst":"5.5.5.6"})",
+       {"network-traffic:src_ref.value=4.4.4.4", "network-traffic:dst_ref.value=4.4.4.5",
+        "ipv4-addr:value=5.5.5.5", "ipv4-addr:value=5.5.5.6"}},
+      // Near names: none is a role.
+      {R"({"_path":"dns","query_":"x.example","Query":"y.example","id.orig_p":"6.6.6.6","san.ips":["7.7.7.7"],"s":"8.8.8.8","":"9.9.9.9"})",
+       {}},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(r.value()->Read(c.line, &ev).ok()) << c.line;
+    auto f = Fields(paths, ev);
+    EXPECT_EQ(f, c.want) << c.line;
+  }
+}
+
 TEST(ReadersTest, ZeekTsvFollowsTheFieldsHeader) {
   PathRegistry paths;
   auto r = LineReader::Make(Format::kZeekTsv, {}, &paths);
