@@ -126,6 +126,53 @@ bool ParseLogTime(std::string_view text, int64_t* micros) {
   return true;
 }
 
+namespace {
+
+// ":SS[.fraction]Z" at offset 16 of an RFC 3339 time: the microseconds past its
+// minute, by Timestamp::Parse's rules (second 60 allowed, at least one fraction
+// digit, the first 9 count, truncated to microseconds). False for another shape.
+bool SecondsOfMinute(std::string_view text, int64_t* us) {
+  auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() < 20 || text[16] != ':' || text.back() != 'Z' || !digit(17) || !digit(18))
+    return false;
+  const int64_t sec = (text[17] - '0') * 10 + (text[18] - '0');
+  if (sec > 60) return false;
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (text[pos] == '.') {
+    const size_t start = ++pos;
+    for (; pos < text.size() && digit(pos); ++pos)
+      if (pos - start < 9) nanos = nanos * 10 + (text[pos] - '0');
+    const size_t n = pos - start;
+    if (n == 0) return false;
+    for (size_t i = n; i < 9; ++i) nanos *= 10;
+  }
+  if (pos != text.size() - 1) return false;
+  *us = sec * 1000000 + nanos / 1000;
+  return true;
+}
+
+}  // namespace
+
+bool LogTimeParser::Parse(std::string_view text, int64_t* micros) {
+  int64_t tail = 0;
+  if (valid_ && text.size() >= 20 && std::memcmp(text.data(), minute_, 16) == 0 &&
+      SecondsOfMinute(text, &tail)) {
+    *micros = minute_us_ + tail;
+    return true;
+  }
+  if (!ParseLogTime(text, micros)) return false;
+  // Remembered only for the shape the fast path reads: the minute's fields were
+  // checked by the full parse, and the micros are linear in the seconds.
+  valid_ = text.size() >= 20 && text.find('-') != std::string_view::npos &&
+           SecondsOfMinute(text, &tail);
+  if (valid_) {
+    std::memcpy(minute_, text.data(), 16);
+    minute_us_ = *micros - tail;
+  }
+  return true;
+}
+
 Result<Format> ParseFormat(std::string_view name) {
   if (name == "zeek-json") return Format::kZeekJson;
   if (name == "zeek-tsv") return Format::kZeekTsv;
@@ -408,10 +455,10 @@ void EachJsonValue(Element e, std::string* scratch, F&& f) {
   }
 }
 
-bool JsonTime(Element e, int64_t* us) {
+bool JsonTime(Element e, LogTimeParser* times, int64_t* us) {
   if (e.type() == json::Type::STRING) {
     std::string_view s;
-    return e.get_string().get(s) == simdjson::SUCCESS && ParseLogTime(s, us);
+    return e.get_string().get(s) == simdjson::SUCCESS && times->Parse(s, us);
   }
   double d;
   if (e.get_double().get(d) != simdjson::SUCCESS) {
@@ -487,6 +534,7 @@ class JsonReaderBase : public LineReader {
   std::vector<ResolvedMap> maps_;
   ZeekApplier zeek_;
   std::string scratch_;
+  LogTimeParser times_;
 };
 
 class ZeekJsonReader : public JsonReaderBase {
@@ -523,7 +571,7 @@ class ZeekJsonReader : public JsonReaderBase {
     ApplyMaps(o, 1000);
     b.Finish(event);
     if (present(Role::kTs))
-      event->has_time = JsonTime(roles_[static_cast<size_t>(Role::kTs)], &event->time_us);
+      event->has_time = JsonTime(roles_[static_cast<size_t>(Role::kTs)], &times_, &event->time_us);
     return Outcome::kEvent;
   }
 
@@ -586,7 +634,7 @@ class SuricataReader : public JsonReaderBase {
     b.Finish(event);
     Element ts;
     if (o.at_key("timestamp").get(ts) == simdjson::SUCCESS)
-      event->has_time = JsonTime(ts, &event->time_us);
+      event->has_time = JsonTime(ts, &times_, &event->time_us);
     return Outcome::kEvent;
   }
 
@@ -634,7 +682,7 @@ class JsonLinesReader : public JsonReaderBase {
     zeek_.builder().Finish(event);
     for (const char* key : {"ts", "timestamp", "@timestamp", "time"}) {
       Element ts;
-      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &event->time_us)) {
+      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &times_, &event->time_us)) {
         event->has_time = true;
         break;
       }
@@ -680,7 +728,7 @@ class ZeekTsvReader : public LineReader {
     b.Finish(event);
     int ts = role_column_[static_cast<size_t>(Role::kTs)];
     if (ts >= 0 && cells_[ts] != unset_ && cells_[ts] != empty_)
-      event->has_time = ParseLogTime(cells_[ts], &event->time_us);
+      event->has_time = times_.Parse(cells_[ts], &event->time_us);
     return Outcome::kEvent;
   }
 
@@ -766,6 +814,7 @@ class ZeekTsvReader : public LineReader {
 
   std::vector<ResolvedMap> maps_;
   ZeekApplier zeek_;
+  LogTimeParser times_;
   std::string separator_ = "\t";
   char set_separator_ = ',';
   std::string empty_ = "(empty)", unset_ = "-";
