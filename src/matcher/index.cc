@@ -350,6 +350,28 @@ struct RegexSet {
 struct SuffixSet {
   std::bitset<256> first;
   std::vector<uint32_t> slots;
+  // One bit per literal over (length, first 8 bytes) in 2^18 bits (32 KiB, ~5%
+  // false positives for the 14,000 literals of the bench): a suffix whose bit is
+  // clear equals no literal, so it skips the full-key hash and the table probe.
+  std::vector<uint64_t> heads;
+
+  static constexpr int kHeadBits = 18;
+  static uint32_t Head(std::string_view s) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data(), std::min<size_t>(8, s.size()));
+    const uint64_t h = (w ^ (s.size() * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
+    return static_cast<uint32_t>(h >> (64 - kHeadBits));
+  }
+  void AddLiteral(std::string_view literal) {
+    first.set(static_cast<unsigned char>(literal[0]));
+    if (heads.empty()) heads.assign(size_t{1} << (kHeadBits - 6), 0);
+    const uint32_t b = Head(literal);
+    heads[b >> 6] |= uint64_t{1} << (b & 63);
+  }
+  bool MayHave(std::string_view suffix) const {
+    const uint32_t b = Head(suffix);
+    return (heads[b >> 6] >> (b & 63)) & 1;
+  }
 };
 
 struct PrefixLengths {
@@ -796,7 +818,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
         // A prefilter entry: its target is the engine slot that confirms.
         if (impl.suffix.size() <= path) impl.suffix.resize(path + 1);
         SuffixSet& set = impl.suffix[path];
-        set.first.set(static_cast<unsigned char>(a.value[0]));
+        set.AddLiteral(a.value);
         if (set.slots.empty() || set.slots.back() != slot) set.slots.push_back(slot);
         path |= kSuffixPathFlag;
         target = slot;
@@ -1037,7 +1059,8 @@ struct Matcher::Impl {
       } else {
         auto on = [this](uint32_t slot) { Candidate(slot); };
         for (size_t i = 0; i < f.value.size(); ++i)
-          if (set.first.test(static_cast<unsigned char>(f.value[i])))
+          if (set.first.test(static_cast<unsigned char>(f.value[i])) &&
+              set.MayHave(f.value.substr(i)))
             index->Lookup(path | kSuffixPathFlag, f.value.substr(i), on);
       }
     }
