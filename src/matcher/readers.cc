@@ -164,8 +164,8 @@ bool LogTimeParser::Parse(std::string_view text, int64_t* micros) {
   if (!ParseLogTime(text, micros)) return false;
   // Remembered only for the shape the fast path reads: the minute's fields were
   // checked by the full parse, and the micros are linear in the seconds.
-  valid_ = text.size() >= 20 && text.find('-') != std::string_view::npos &&
-           SecondsOfMinute(text, &tail);
+  valid_ =
+      text.size() >= 20 && text.find('-') != std::string_view::npos && SecondsOfMinute(text, &tail);
   if (valid_) {
     std::memcpy(minute_, text.data(), 16);
     minute_us_ = *micros - tail;

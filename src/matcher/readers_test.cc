@@ -236,18 +236,17 @@ namespace {
 // that share a minute, change it, and near-misses of the fast path's shape.
 TEST(ReadersTest, LogTimeParserAgreesWithParseLogTime) {
   std::mt19937 rng(5);
-  const std::vector<std::string> minutes = {"2018-03-24T17:15", "2018-03-24T17:16",
-                                            "2016-02-29T23:59", "2017-02-29T10:00",
-                                            "2018-13-01T00:00", "2018-03-24T24:00",
-                                            "2018-03-24 17:15", "2018-03-24T17:60"};
-  const std::vector<std::string> tails = {":20.865716Z", ":00Z", ":60Z", ":61Z", ":59.1Z",
-                                          ":59.123456789123Z", ":5.1Z", ":20.Z", ":20.5",
-                                          ":20.5+01:00", ":20.5-0130", ":20.5ZZ", ":20x5Z",
-                                          ":2a.5Z"};
+  const std::vector<std::string> minutes = {
+      "2018-03-24T17:15", "2018-03-24T17:16", "2016-02-29T23:59", "2017-02-29T10:00",
+      "2018-13-01T00:00", "2018-03-24T24:00", "2018-03-24 17:15", "2018-03-24T17:60"};
+  const std::vector<std::string> tails = {
+      ":20.865716Z",       ":00Z",    ":60Z",   ":61Z",  ":59.1Z",
+      ":59.123456789123Z", ":5.1Z",   ":20.Z",  ":20.5", ":20.5+01:00",
+      ":20.5-0130",        ":20.5ZZ", ":20x5Z", ":2a.5Z"};
   LogTimeParser memo;
   for (int i = 0; i < 20000; ++i) {
-    const std::string text = minutes[rng() % 3 == 0 ? rng() % minutes.size() : 0] +
-                             tails[rng() % tails.size()];
+    const std::string text =
+        minutes[rng() % 3 == 0 ? rng() % minutes.size() : 0] + tails[rng() % tails.size()];
     int64_t want = -1, got = -1;
     const bool ok = ParseLogTime(text, &want);
     ASSERT_EQ(memo.Parse(text, &got), ok) << text;
