@@ -26,10 +26,10 @@ match() {  # file binary hits [args...]
   line=$("$bin" match --indicators "$ind" --input "$log" --format zeek-json --output "$hits" \
     "$@" 2>&1 | grep -E '^ctihub match: [0-9]+ lines')
   echo "$line" | sed -E 's/.*; ([0-9.]+) s \(([0-9.]+) s CPU\).*/\1 \2/' >> "$file"
-  echo "  $(basename "$bin") $* [load $(load)]: $(echo "$line" | sed 's/^ctihub match: //')"
+  echo "  $(basename "$bin") $* [load $(load)]: ${line#ctihub match: }"
 }
 : > "$work/cmp.floor"; : > "$work/cmp.old"; : > "$work/cmp.new"; : > "$work/cmp.t1"; : > "$work/cmp.t2"
-for i in $(seq "$repeat"); do
+for _ in $(seq "$repeat"); do
   /usr/bin/time -f "%e %U %S" -o "$work/cmp.time" "$floor" "$log" > /dev/null
   awk '{print $1, $2 + $3}' "$work/cmp.time" >> "$work/cmp.floor"
   echo "  floor [load $(load)]: $(tail -1 "$work/cmp.floor") (wall, CPU s)"
@@ -37,7 +37,7 @@ for i in $(seq "$repeat"); do
   match "$work/cmp.new" "$new" "$work/hits.new"
 done
 cmp "$work/hits.old" "$work/hits.new" && echo "hit files identical: $(wc -l < "$work/hits.new") hits"
-for i in $(seq "$repeat"); do
+for _ in $(seq "$repeat"); do
   match "$work/cmp.t1" "$new" /dev/null --threads 1
   match "$work/cmp.t2" "$new" /dev/null --threads 2
 done
