@@ -1269,6 +1269,8 @@ Status CheckFollow(const MatchArgs& a) {
           "--follow-timeout, --follow-idle and --sightings-every go with --follow");
     return Status::Ok();
   }
+  if (a.sightings_every_s >= 0 && a.sightings.empty() && !a.report)
+    return InvalidArgument("--sightings-every goes with --sightings or --report");
   if (a.inputs.size() != 1) return InvalidArgument("--follow takes exactly one --input");
   const std::string& path = a.inputs[0];
   if (path == "-") return InvalidArgument("--follow needs a plain file: stdin cannot be followed");

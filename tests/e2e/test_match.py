@@ -823,12 +823,18 @@ def test_follow_signal_and_refusals():
                              (["--input", log, log], "exactly one"),
                              (["--input", hub.dir], "not a regular file"),
                              (["--input", os.path.join(hub.dir, "nope.log")], "nope.log"),
-                             (["--input", log, "--threads", "2"], "--threads")]:
+                             (["--input", log, "--threads", "2"], "--threads"),
+                             (["--input", log, "--sightings-every", "5"], "--sightings-every"),
+                             (["--input", log, "--sightings-every", "-1", "--sightings",
+                               os.path.join(hub.dir, "s.json")], "--sightings-every")]:
             rc, _, err = run("match", "--indicators", bundle, "--follow", "--follow-timeout", "5",
                              *args, stdin="")
             check(rc == 2 and needle in err, "--follow %s refused: %d %s" % (args, rc, err))
         rc, _, err = run("match", "--indicators", bundle, "--input", log, "--follow-idle", "3")
         check(rc == 2 and "--follow" in err, "--follow-idle without --follow: %s" % err)
+        rc, _, err = run("match", "--indicators", bundle, "--input", log, "--sightings-every", "3",
+                         "--sightings", os.path.join(hub.dir, "s.json"))
+        check(rc == 2 and "--follow" in err, "--sightings-every without --follow: %s" % err)
 
 
 if __name__ == "__main__":
