@@ -6,6 +6,7 @@
 #   2. ctihub match (its stderr summary: index build time, exact-table bytes, lines/s);
 #   3. grep -F -f values.txt (a naive peer: fixed strings anywhere in the line).
 # floor and match run REPEAT times (default 3; grep once); medians of wall and CPU seconds.
+# Old vs new binaries and --threads 1 vs 2 in one run: bench/match/compare.sh.
 # usage: bench/match/run.sh [BUILD_DIR]   env: MATCH_BENCH_MB (default 200), REPEAT,
 #        MATCH_BENCH_DIR (work files, default /tmp/ctihub-match-bench)
 set -euo pipefail

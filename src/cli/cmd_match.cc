@@ -5,7 +5,9 @@
 // are log files (.gz read transparently) or stdin, or one plain file followed
 // as it grows (--follow: polled, through rotation and truncation). Output: one
 // JSON line per (event, indicator) hit; optionally STIX sightings, written to
-// a file and/or to a collection through the import write path.
+// a file and/or to a collection through the import write path (while
+// following: every --sightings-every seconds, as new versions of the same
+// sightings).
 // Exit 0 some hit, 1 no hit, 2 error (indicators or an input unreadable).
 #include <signal.h>
 #include <sys/stat.h>
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -61,6 +64,7 @@ constexpr size_t kMaxListedRefused = 10;    // indicators whose pattern does not
 constexpr size_t kReadChunk = 1u << 20;
 constexpr size_t kStorePage = 1000;
 constexpr int64_t kMaxSightingCount = 999999999;  // STIX 2.1 sighting count maximum
+constexpr double kDefaultSightingsEvery = 60;     // --sightings-every (seconds)
 
 struct MatchArgs {
   std::string data = kDefaultDataDir;
@@ -88,6 +92,7 @@ struct MatchArgs {
   bool follow = false;
   double follow_timeout_s = 0;
   double follow_idle_s = 0;
+  double sightings_every_s = -1;  // --follow: periodic sightings (-1: not given, the default)
 };
 
 int Fail(const std::string& msg) {
@@ -522,10 +527,16 @@ void Tally(std::map<uint32_t, SightingTally>* tallies, uint32_t indicator, bool 
 struct FollowOptions {
   double timeout_s = 0;  // since the start
   double idle_s = 0;     // since the last line (or the start)
+  // Periodic sightings: every `sightings_every_s` seconds (0: never) while
+  // following, `on_sightings` gets the tallies so far.
+  double sightings_every_s = 0;
+  // Returns whether some sighting changed (and was emitted).
+  std::function<bool(const std::map<uint32_t, SightingTally>&)> on_sightings;
 };
 
 struct FollowStats {
-  int64_t reopened = 0;  // the file was replaced or shrank
+  int64_t reopened = 0;           // the file was replaced or shrank
+  int64_t sightings_emitted = 0;  // periodic emissions with a change (not the one at the end)
   std::string stopped_by;
   double seconds = 0;
 };
@@ -663,6 +674,21 @@ void MatchRun::ReadLines(LineSource& lines, const std::string& path, int64_t sta
   }
 }
 
+// A regular file that is not gzip-compressed: read with fopen directly rather
+// than through formats::Input (zlib's pass-through and a cookie FILE copy
+// every byte twice more).
+bool PlainFile(const std::string& path) {
+  if (path == "-") return false;
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  unsigned char magic[2] = {0, 0};
+  const size_t n = std::fread(magic, 1, 2, f);
+  std::fclose(f);
+  return !(n == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+}
+
 Status MatchRun::Read(const Unit& unit) {
   auto opened = formats::Input::Open(unit.path);
   if (!opened.ok()) return opened.status();
@@ -674,7 +700,7 @@ Status MatchRun::Read(const Unit& unit) {
       format, *maps_, const_cast<matcher::PathRegistry*>(paths_));  // maps interned already
   if (!maker.ok()) return maker.status();
   std::unique_ptr<matcher::LineReader> reader = std::move(*maker);
-  if (unit.begin == 0 && unit.end < 0) {
+  if (unit.begin == 0 && unit.end < 0 && !PlainFile(unit.path)) {
     std::FILE* f = in->file();
     if (f == nullptr) return Internal("cannot stream " + unit.path);
     LineSource lines(f);
@@ -682,8 +708,8 @@ Status MatchRun::Read(const Unit& unit) {
     if (std::ferror(f)) return InvalidArgument("read error: " + in->error());
     return Status::Ok();
   }
-  // A range of a plain file: the line that starts before `begin` belongs to
-  // the previous unit, so reading starts one byte early and drops that line.
+  // A plain file, or a range of one: the line that starts before `begin` belongs
+  // to the previous unit, so reading starts one byte early and drops that line.
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(unit.path.c_str(), "rb"),
                                                     &std::fclose);
   if (!f) return InvalidArgument(std::string(std::strerror(errno)));
@@ -759,14 +785,21 @@ Status MatchRun::Follow(const std::string& path, const std::string& format,
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
   auto timed_out = [&] { return opts.timeout_s > 0 && seconds_since(start) >= opts.timeout_s; };
+  auto last_sightings = start;
+  auto sightings_due = [&] {
+    return opts.on_sightings && opts.sightings_every_s > 0 &&
+           seconds_since(last_sightings) >= opts.sightings_every_s;
+  };
   // Reads every complete line there is now (stopping early on a signal or,
-  // checked every 1024 lines, the timeout); true when it read one.
+  // checked every 1024 lines, the timeout or periodic sightings being due, so a
+  // busy stream still gets them); true when it read one.
   auto drain = [&]() -> Result<bool> {
     bool any = false;
     std::string_view text;
     bool too_long = false;
-    for (int64_t read = 0; !g_follow_stop && ((read & 1023) != 1023 || !timed_out()) &&
-                           file.lines->Next(&text, &too_long);
+    for (int64_t read = 0;
+         !g_follow_stop && ((read & 1023) != 1023 || !(timed_out() || sightings_due())) &&
+         file.lines->Next(&text, &too_long);
          ++read) {
       any = true;
       ++file.n;
@@ -799,6 +832,11 @@ Status MatchRun::Follow(const std::string& path, const std::string& format,
     if (any) {
       last_line = Clock::now();
       if (out_ != nullptr) std::fflush(out_);
+    }
+    if (sightings_due()) {
+      last_sightings = Clock::now();
+      if (opts.on_sightings(result_.tallies)) ++fs->sightings_emitted;
+      if (any) continue;  // a busy stream: read on without the pause
     }
     if (g_follow_stop) {
       fs->stopped_by = "signal";
@@ -978,34 +1016,88 @@ ThreadedRun RunThreads(const std::vector<Unit>& units, int threads,
 
 // ---- sightings -------------------------------------------------------------------
 
-// One STIX 2.1 sighting per indicator with hits, made by `identity` (where
-// sighted; omitted when the reader has none).
-std::vector<std::string> MakeSightings(const matcher::IndicatorIndex& index,
-                                       const std::map<uint32_t, SightingTally>& tallies,
-                                       const std::string& identity) {
-  const std::string now = Timestamp::FromMicros(Timestamp::Now().micros() / 1000 * 1000).ToString();
-  std::vector<std::string> out;
-  for (const auto& entry : tallies) {
-    const SightingTally& t = entry.second;
+// The sightings of one run: one STIX 2.1 sighting per indicator with hits, made
+// by `identity` (where sighted; omitted when the reader has none). A sighting's
+// id and `created` are fixed when it is first emitted; emitting it again (the
+// periodic sightings of --follow, then the end of the run) gives a new version
+// of the same object: same id and `created`, a later `modified`, the count,
+// first_seen and last_seen so far. STIX 2.1 (3.6, versioning) makes a changed
+// object by its creator a new version, and a consumer keeps the latest one, so
+// a producer's hub sees one sighting per indicator whose count grows rather
+// than a pile of partial sightings it would have to add up. Not thread-safe.
+class SightingLedger {
+ public:
+  explicit SightingLedger(std::string identity) : identity_(std::move(identity)) {}
+
+  // New versions of the sightings whose tallies changed since the last call
+  // (at the first call: every indicator with hits), as JSON texts.
+  std::vector<std::string> Update(const matcher::IndicatorIndex& index,
+                                  const std::map<uint32_t, SightingTally>& tallies) {
+    const int64_t now_ms = Timestamp::Now().micros() / 1000;
+    std::vector<std::string> changed;
+    for (const auto& [indicator, t] : tallies) {
+      auto [it, fresh] = entries_.try_emplace(indicator);
+      Entry& e = it->second;
+      if (!fresh && e.tally.count == t.count && e.tally.first_us == t.first_us &&
+          e.tally.last_us == t.last_us)
+        continue;
+      if (fresh) {
+        e.id = "sighting--" + Uuid::V4().ToString();
+        e.created_ms = now_ms;
+        e.modified_ms = now_ms;
+      } else {
+        e.modified_ms = std::max(now_ms, e.modified_ms + 1);  // strictly later, in ms
+      }
+      e.tally = t;
+      e.json = Render(index.id(indicator), e);
+      changed.push_back(e.json);
+    }
+    return changed;
+  }
+
+  // The latest version of every sighting emitted so far.
+  std::vector<std::string> All() const {
+    std::vector<std::string> out;
+    out.reserve(entries_.size());
+    for (const auto& entry : entries_) out.push_back(entry.second.json);
+    return out;
+  }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string id;
+    int64_t created_ms = 0;
+    int64_t modified_ms = 0;
+    SightingTally tally;
+    std::string json;
+  };
+
+  std::string Render(const std::string& indicator_id, const Entry& e) const {
+    auto at = [](int64_t ms) { return Timestamp::FromMicros(ms * 1000).ToString(); };
     std::string s;
     json::JsonWriter w(s);
     w.BeginObject().Key("type").String("sighting").Key("spec_version").String("2.1");
-    w.Key("id").String("sighting--" + Uuid::V4().ToString());
-    w.Key("created").String(now).Key("modified").String(now);
-    if (!identity.empty()) w.Key("created_by_ref").String(identity);
-    w.Key("sighting_of_ref").String(index.id(entry.first));
-    w.Key("count").Int(std::min(t.count, kMaxSightingCount));
-    if (t.first_us <= t.last_us) {
-      w.Key("first_seen").String(Timestamp::FromMicros(t.first_us).ToString());
-      w.Key("last_seen").String(Timestamp::FromMicros(t.last_us).ToString());
+    w.Key("id").String(e.id);
+    w.Key("created").String(at(e.created_ms)).Key("modified").String(at(e.modified_ms));
+    if (!identity_.empty()) w.Key("created_by_ref").String(identity_);
+    w.Key("sighting_of_ref").String(indicator_id);
+    w.Key("count").Int(std::min(e.tally.count, kMaxSightingCount));
+    if (e.tally.first_us <= e.tally.last_us) {
+      w.Key("first_seen").String(Timestamp::FromMicros(e.tally.first_us).ToString());
+      w.Key("last_seen").String(Timestamp::FromMicros(e.tally.last_us).ToString());
     }
-    if (!identity.empty()) w.Key("where_sighted_refs").BeginArray().String(identity).EndArray();
+    if (!identity_.empty()) w.Key("where_sighted_refs").BeginArray().String(identity_).EndArray();
     w.EndObject();
-    out.push_back(std::move(s));
+    return s;
   }
-  return out;
-}
 
+  std::string identity_;
+  std::map<uint32_t, Entry> entries_;
+};
+
+// Writes the sightings as one bundle: to PATH.tmp, then renamed over PATH, so
+// a reader of a file rewritten while following never sees half of one.
 Status WriteSightingsFile(const std::string& path, const std::vector<std::string>& sightings) {
   std::string bundle =
       "{\"type\":\"bundle\",\"id\":\"bundle--" + Uuid::V4().ToString() + "\",\"objects\":[";
@@ -1014,12 +1106,65 @@ Status WriteSightingsFile(const std::string& path, const std::vector<std::string
     bundle += sightings[i];
   }
   bundle += "]}\n";
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return InvalidArgument(path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {  // a pipe, /dev/stdout: no rename
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return InvalidArgument(path + ": " + std::strerror(errno));
+    bool ok = std::fwrite(bundle.data(), 1, bundle.size(), f) == bundle.size();
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok) return InvalidArgument(path + ": write failed: " + std::strerror(errno));
+    return Status::Ok();
+  }
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return InvalidArgument(tmp + ": " + std::strerror(errno));
   bool ok = std::fwrite(bundle.data(), 1, bundle.size(), f) == bundle.size();
   ok = (std::fclose(f) == 0) && ok;
-  if (!ok) return InvalidArgument(path + ": write failed: " + std::strerror(errno));
+  if (!ok) {
+    std::remove(tmp.c_str());
+    return InvalidArgument(tmp + ": write failed: " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return InvalidArgument(path + ": " + std::strerror(errno));
+  }
   return Status::Ok();
+}
+
+// What the sightings emitted so far came to (--report totals over the run).
+struct SightingOutcome {
+  int64_t reported = 0;  // sighting versions stored in the hub
+  int64_t rejected = 0;
+  std::string error;  // the last failure (a periodic one does not stop following)
+};
+
+// Emits the sightings whose tallies changed since the last call: the file
+// (--sightings) rewritten with the latest version of every sighting (always at
+// the `last` call), the changed ones stored in the hub (--report). A failure
+// is printed and kept in `out->error`. Returns how many sightings changed.
+size_t EmitSightings(const MatchArgs& a, HubSession* hub, const matcher::IndicatorIndex& index,
+                     const std::map<uint32_t, SightingTally>& tallies, bool last,
+                     SightingLedger* ledger, SightingOutcome* out) {
+  const std::vector<std::string> changed = ledger->Update(index, tallies);
+  if (!a.sightings.empty() && (last || !changed.empty())) {
+    Status st = WriteSightingsFile(a.sightings, ledger->All());
+    if (!st.ok()) {
+      out->error = "--sightings: " + st.NamedMessage();
+      if (!last) std::fprintf(stderr, "ctihub match: %s\n", out->error.c_str());
+    }
+  }
+  if (a.report && hub != nullptr && !changed.empty()) {
+    auto summary = ReportObjects(*hub->store, *hub->trail, a.report_collection, a.root,
+                                 hub->policy.get(), hub->principal, changed, "cli match");
+    if (!summary.ok()) {
+      out->error = "--report: " + summary.status().NamedMessage();
+      if (!last) std::fprintf(stderr, "ctihub match: %s\n", out->error.c_str());
+      return changed.size();
+    }
+    out->reported += summary->stored;
+    out->rejected += summary->rejected;
+  }
+  return changed.size();
 }
 
 // ---- summary ---------------------------------------------------------------------
@@ -1119,10 +1264,13 @@ Result<std::unique_ptr<matcher::IndicatorIndex>> BuildIndex(const IndicatorSet& 
 // --follow reads one plain file: not stdin, not gzip, not several inputs, one thread.
 Status CheckFollow(const MatchArgs& a) {
   if (!a.follow) {
-    if (a.follow_timeout_s > 0 || a.follow_idle_s > 0)
-      return InvalidArgument("--follow-timeout and --follow-idle go with --follow");
+    if (a.follow_timeout_s > 0 || a.follow_idle_s > 0 || a.sightings_every_s >= 0)
+      return InvalidArgument(
+          "--follow-timeout, --follow-idle and --sightings-every go with --follow");
     return Status::Ok();
   }
+  if (a.sightings_every_s >= 0 && a.sightings.empty() && !a.report)
+    return InvalidArgument("--sightings-every goes with --sightings or --report");
   if (a.inputs.size() != 1) return InvalidArgument("--follow takes exactly one --input");
   const std::string& path = a.inputs[0];
   if (path == "-") return InvalidArgument("--follow needs a plain file: stdin cannot be followed");
@@ -1213,6 +1361,19 @@ int RunMatch(const MatchArgs& a) {
                  (*index)->stats().stateful, threads);
     threads = 1;
   }
+  const bool want_sightings = !a.sightings.empty() || a.report;
+  const std::string identity = hub ? hub->identity : std::string();
+  if (want_sightings && identity.empty()) {
+    std::fprintf(stderr,
+                 "ctihub match: warning: the reader has no organisation identity: sightings "
+                 "carry no where_sighted_refs (read with --as-user USER)\n");
+  }
+  SightingLedger ledger(identity);
+  SightingOutcome sighted;
+  auto emit_sightings = [&](const std::map<uint32_t, SightingTally>& tallies, bool last) {
+    return EmitSightings(a, hub ? &*hub : nullptr, **index, tallies, last, &ledger, &sighted) > 0;
+  };
+
   const Stopwatch match_clock;
   RunStats stats;
   std::map<uint32_t, SightingTally> tallies;
@@ -1220,7 +1381,15 @@ int RunMatch(const MatchArgs& a) {
   FollowStats follow;
   if (a.follow) {
     MatchRun run(index->get(), &paths, &*maps, out, opts);
-    Status st = run.Follow(a.inputs[0], a.format, {a.follow_timeout_s, a.follow_idle_s}, &follow);
+    FollowOptions fo{a.follow_timeout_s, a.follow_idle_s, 0, nullptr};
+    if (want_sightings) {
+      fo.sightings_every_s = a.sightings_every_s < 0 ? kDefaultSightingsEvery : a.sightings_every_s;
+      fo.on_sightings = [&](const std::map<uint32_t, SightingTally>& so_far) {
+        std::fflush(out);  // the hits behind the sightings are out first
+        return emit_sightings(so_far, false);
+      };
+    }
+    Status st = run.Follow(a.inputs[0], a.format, fo, &follow);
     if (!st.ok()) {
       ++unreadable;
       std::fprintf(stderr, "ctihub match: %s: %s\n", a.inputs[0].c_str(),
@@ -1253,37 +1422,26 @@ int RunMatch(const MatchArgs& a) {
   if (out != stdout) out_ok = (std::fclose(out) == 0) && out_ok;
   if (!out_ok) return Fail("writing the hits failed: " + std::string(std::strerror(errno)));
 
-  std::vector<std::string> sightings;
-  if (!a.sightings.empty() || a.report) {
-    const std::string identity = hub ? hub->identity : std::string();
-    if (identity.empty()) {
+  if (want_sightings) {
+    emit_sightings(tallies, true);
+    if (!sighted.error.empty()) return Fail(sighted.error);
+    if (a.report) {
       std::fprintf(stderr,
-                   "ctihub match: warning: the reader has no organisation identity: sightings "
-                   "carry no where_sighted_refs (read with --as-user USER)\n");
+                   "ctihub match: reported %lld sightings to collection %s (%lld rejected)\n",
+                   static_cast<long long>(sighted.reported), a.report_collection.c_str(),
+                   static_cast<long long>(sighted.rejected));
+      if (sighted.rejected > 0) return kExitError;
     }
-    sightings = MakeSightings(**index, tallies, identity);
-  }
-  if (!a.sightings.empty()) {
-    Status st = WriteSightingsFile(a.sightings, sightings);
-    if (!st.ok()) return Fail("--sightings: " + st.NamedMessage());
-  }
-  if (a.report && !sightings.empty()) {
-    auto summary = ReportObjects(*hub->store, *hub->trail, a.report_collection, a.root,
-                                 hub->policy.get(), hub->principal, sightings, "cli match");
-    if (!summary.ok()) return Fail("--report: " + summary.status().NamedMessage());
-    std::fprintf(stderr, "ctihub match: reported %lld sightings to collection %s (%lld rejected)\n",
-                 static_cast<long long>(summary->stored), a.report_collection.c_str(),
-                 static_cast<long long>(summary->rejected));
-    if (summary->rejected > 0) return kExitError;
   }
   if (!a.quiet) {
     PrintSummary(set, load_time, (*index)->stats(), refused, build_time, stats, match_time,
-                 sightings.size());
+                 ledger.size());
     if (a.follow) {
       std::fprintf(stderr,
                    "ctihub match: followed %s for %.1f s, reopened %lld times (rotated or "
-                   "truncated), stopped by %s\n",
+                   "truncated), sightings updated %lld times while following, stopped by %s\n",
                    a.inputs[0].c_str(), follow.seconds, static_cast<long long>(follow.reopened),
+                   static_cast<long long>(follow.sightings_emitted),
                    follow.stopped_by.empty() ? "an error" : follow.stopped_by.c_str());
     }
   }
@@ -1358,6 +1516,11 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--follow-idle", args->follow_idle_s,
                   "--follow: stop after this many seconds without a new line")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--sightings-every", args->sightings_every_s,
+                  "--follow with --sightings/--report: emit the sightings every this many "
+                  "seconds while following (default 60; 0: only at the end); an update is a new "
+                  "version of the same sighting (same id, later modified, the count so far)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([exit_code, args]() { *exit_code = RunMatch(*args); });
 }
 

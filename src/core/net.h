@@ -21,6 +21,18 @@ struct IpPrefix {
 // prefix are kept as written.
 bool ParseIpPrefix(std::string_view text, IpPrefix* out);
 
+// A bare IPv4 address as inet_pton(AF_INET) accepts it (four decimal octets,
+// no leading zeros), without copying: `out` receives its 4 bytes. Such text is
+// already the address's canonical (inet_ntop) form.
+bool ParseIpv4(std::string_view text, unsigned char* out);
+
+// The text inet_ntop gives for an address (`addr` as in IpPrefix), written to
+// `out` (room for 46 bytes, no NUL): "a.b.c.d", or RFC 5952-style IPv6 with
+// glibc's choices (the first longest run of two or more zero groups as "::",
+// "::a.b.c.d" / "::ffff:a.b.c.d" for IPv4-compatible and -mapped addresses).
+// Returns the length. No printf: the matcher formats an address per log field.
+size_t FormatIp(const unsigned char* addr, bool v6, char* out);
+
 // "a.b.c.d" optionally followed by "/N" with N in 0-32.
 bool IsIpv4AddressOrCidr(std::string_view text);
 

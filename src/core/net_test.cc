@@ -1,6 +1,11 @@
 #include "core/net.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
 
 namespace ctihub::net {
 namespace {
@@ -44,6 +49,65 @@ TEST(Net, RejectsMalformedAddresses) {
         "1.2.3.4/0032", "1.2.3.4/08", " 1.2.3.4", "example.org", "2001:db8::/129", "1::2::3",
         "fe80::1%eth0", "12345::", ":::", "1.2.3.4/8/8", "::ffff:1.2.3"}) {
     EXPECT_FALSE(ParseIpPrefix(bad, &p)) << bad;
+  }
+}
+
+// The IPv4 parser is a port of glibc's inet_pton4 (no copy, no NUL): it must
+// accept and produce exactly what inet_pton does, on near-addresses too.
+TEST(Net, Ipv4AgreesWithInetPton) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "0123456789..0125.9/ a";
+  const std::vector<std::string> fixed = {
+      "1.2.3.4",      "01.2.3.4", "1.2.3.04",  "0.0.0.0",    "255.255.255.255", "256.1.1.1",
+      "1.2.3",        "1.2.3.4.", ".1.2.3.4",  "1..2.3",     "1.2.3.4.5",       "1.2.3.00",
+      "100.200.30.4", "1.2.3.4 ", "1.2.3.4/0", "1.2.3.1000", "1.2.3.255",       "1.2.3.256",
+      "00.1.1.1",     "1.2.3.0",  "",          "1.2.3.999",  "9.99.199.249"};
+  auto check = [](const std::string& text) {
+    IpPrefix p;
+    const bool ours = ParseIpPrefix(text, &p) && !p.v6 && text.find('/') == std::string::npos;
+    unsigned char want[4] = {};
+    const bool libc = inet_pton(AF_INET, text.c_str(), want) == 1;
+    EXPECT_EQ(ours, libc) << "'" << text << "'";
+    if (ours && libc) {
+      EXPECT_EQ(std::memcmp(p.addr, want, 4), 0) << text;
+    }
+    unsigned char bare[4] = {};
+    EXPECT_EQ(ParseIpv4(text, bare), libc) << "'" << text << "'";
+    if (libc) {  // accepted text is the canonical form
+      EXPECT_EQ(std::memcmp(bare, want, 4), 0) << text;
+      char back[64];
+      EXPECT_EQ(std::string(back, FormatIp(want, false, back)), text);
+    }
+  };
+  for (const auto& t : fixed) check(t);
+  for (int i = 0; i < 200000; ++i) {
+    std::string t;
+    const size_t n = 1 + rng() % 16;
+    for (size_t k = 0; k < n; ++k) t.push_back(alphabet[rng() % alphabet.size()]);
+    check(t);
+  }
+}
+
+// FormatIp is inet_ntop without printf: the same text for every address,
+// including zero runs of every length and place and the IPv4 tails.
+TEST(Net, FormatIpAgreesWithInetNtop) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 200000; ++i) {
+    unsigned char a[16];
+    for (unsigned char& b : a) b = static_cast<unsigned char>(rng());
+    for (int w = 0; w < 8; ++w) {  // many zero groups, and the ::ffff: form
+      const unsigned r = rng() % 4;
+      if (r != 0) a[2 * w] = a[2 * w + 1] = 0;
+      if (r == 1 && w == 5 && rng() % 2) a[10] = a[11] = 0xff;
+      if (r == 2) a[2 * w + 1] = static_cast<unsigned char>(rng() % 16);
+    }
+    for (bool v6 : {false, true}) {
+      char want[INET6_ADDRSTRLEN];
+      ASSERT_NE(inet_ntop(v6 ? AF_INET6 : AF_INET, a, want, sizeof want), nullptr);
+      char got[64];
+      const size_t n = FormatIp(a, v6, got);
+      ASSERT_EQ(std::string(got, n), std::string(want));
+    }
   }
 }
 

@@ -1,7 +1,5 @@
 #include "matcher/event.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -169,6 +167,7 @@ bool PathRegistry::Intern(std::string_view text, uint32_t* id) {
   info.text = CanonicalPath(path);
   if (info.text != text) return Intern(info.text, id);
   info.kind = PathKind(info.type, info.keys);
+  info.address_alias = info.type == "network-traffic" && info.keys.size() == 2;
   *id = static_cast<uint32_t>(paths_.size());
   ids_.emplace(info.text, *id);
   paths_.push_back(std::move(info));
@@ -177,59 +176,65 @@ bool PathRegistry::Intern(std::string_view text, uint32_t* id) {
 
 bool NormalizeValue(ValueKind kind, std::string_view value, std::string* out, bool* is_v6) {
   out->clear();
+  return AppendNormalized(kind, value, out, is_v6);
+}
+
+bool AppendNormalized(ValueKind kind, std::string_view value, std::string* out, bool* is_v6,
+                      unsigned char* addr) {
+  const size_t start = out->size();
   switch (kind) {
     case ValueKind::kPlain:
-      out->assign(value);
+      out->append(value);
       return true;
     case ValueKind::kDomain:
-      out->assign(value);
-      if (!out->empty() && out->back() == '.') out->pop_back();
-      AsciiLower(out);
+      out->append(value);
+      if (out->size() > start && out->back() == '.') out->pop_back();
+      AsciiLower(out, start);
       return true;
     case ValueKind::kHash:
     case ValueKind::kEmail:
-      out->assign(value);
-      AsciiLower(out);
+      out->append(value);
+      AsciiLower(out, start);
       return true;
     case ValueKind::kUrl: {
       // Scheme and authority are case-insensitive (RFC 3986 §6.2.2.1); the
       // path and query are not.
-      out->assign(value);
-      size_t scheme_end = out->find("://");
-      size_t host_from = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-      size_t host_end = out->find_first_of("/?#", host_from);
-      if (host_end == std::string::npos) host_end = out->size();
-      for (size_t i = 0; i < host_end; ++i) {
+      std::string_view v = value;
+      size_t scheme_end = v.find("://");
+      size_t host_from = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+      size_t host_end = v.find_first_of("/?#", host_from);
+      if (host_end == std::string_view::npos) host_end = v.size();
+      out->append(value);
+      for (size_t i = start; i < start + host_end; ++i) {
         char& c = (*out)[i];
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       }
       return true;
     }
     case ValueKind::kIp: {
+      unsigned char v4[4];
+      if (net::ParseIpv4(value, v4)) {  // the common case: already canonical text
+        out->append(value);
+        if (is_v6) *is_v6 = false;
+        if (addr) {
+          std::memset(addr, 0, 16);
+          std::memcpy(addr, v4, 4);
+        }
+        return true;
+      }
       net::IpPrefix p;
       if (!net::ParseIpPrefix(value, &p)) return false;
       if (p.bits != (p.v6 ? 128 : 32)) return false;
       static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
       if (p.v6 && std::memcmp(p.addr, kMapped, 12) == 0) {
         std::memmove(p.addr, p.addr + 12, 4);
+        std::memset(p.addr + 4, 0, 12);
         p.v6 = false;
       }
-      if (!p.v6) {  // inet_ntop's "%u.%u.%u.%u" without the printf per address
-        out->clear();
-        for (int i = 0; i < 4; ++i) {
-          if (i > 0) out->push_back('.');
-          unsigned v = p.addr[i];
-          if (v >= 100) out->push_back(static_cast<char>('0' + v / 100));
-          if (v >= 10) out->push_back(static_cast<char>('0' + v / 10 % 10));
-          out->push_back(static_cast<char>('0' + v % 10));
-        }
-        if (is_v6) *is_v6 = false;
-        return true;
-      }
-      char buf[INET6_ADDRSTRLEN];
-      if (!inet_ntop(AF_INET6, p.addr, buf, sizeof buf)) return false;
-      out->assign(buf);
+      char buf[64];  // inet_ntop's text, without its printf per group
+      out->append(buf, net::FormatIp(p.addr, p.v6, buf));
       if (is_v6) *is_v6 = p.v6;
+      if (addr) std::memcpy(addr, p.addr, 16);
       return true;
     }
   }
@@ -237,8 +242,9 @@ bool NormalizeValue(ValueKind kind, std::string_view value, std::string* out, bo
 }
 
 void EventBuilder::Reset(Event* event) {
+  event_ = event;
   arena_.clear();
-  pending_.clear();
+  offsets_.clear();
   event->fields.clear();
   event->has_time = false;
   event->time_us = 0;
@@ -247,31 +253,46 @@ void EventBuilder::Reset(Event* event) {
 bool EventBuilder::Add(uint32_t path, uint16_t object, std::string_view raw) {
   if (raw.empty()) return false;
   const PathInfo& info = paths_->info(path);
+  // Normalised straight into the arena (no scratch copy), the field straight
+  // into the event; its view is set by Finish, once the arena stops moving.
+  const size_t offset = arena_.size();
   bool v6 = false;
-  if (!NormalizeValue(info.kind, raw, &scratch_, &v6)) return false;
-  if (scratch_.empty()) return false;
+  unsigned char addr[16];
+  if (!AppendNormalized(info.kind, raw, &arena_, &v6, addr)) {
+    arena_.resize(offset);
+    return false;
+  }
+  const size_t length = arena_.size() - offset;
+  if (length == 0) return false;
   if (path == kIpv4Value || path == kIpv6Value) path = v6 ? kIpv6Value : kIpv4Value;
+  std::vector<Field>& fields = event_->fields;
   // One object holds one value per path: a repeated (path, object) gets an
   // object of its own, so the STIX form has every value the index sees.
-  for (const auto& p : pending_) {
-    if (p.path == path && p.object == object) {
+  for (const Field& q : fields) {
+    if (q.path == path && q.object == object) {
       uint16_t top = 0;
-      for (const auto& q : pending_) top = std::max(top, q.object);
+      for (const Field& r : fields) top = std::max(top, r.object);
       object = static_cast<uint16_t>(top + 1);
       break;
     }
   }
-  pending_.push_back(Pending{path, object, static_cast<uint32_t>(arena_.size()),
-                             static_cast<uint32_t>(scratch_.size())});
-  arena_.append(scratch_);
+  Field& f = fields.emplace_back();
+  f.path = path;
+  f.object = object;
+  f.value = std::string_view(arena_.data(), length);  // the length; Finish sets the start
+  if (info.kind == ValueKind::kIp) {
+    f.ip = v6 ? 6 : 4;
+    std::memcpy(f.addr, addr, 16);
+  }
+  offsets_.push_back(static_cast<uint32_t>(offset));
   return true;
 }
 
 void EventBuilder::Finish(Event* event) {
-  event->fields.clear();
-  for (const auto& p : pending_)
-    event->fields.push_back(
-        Field{p.path, p.object, std::string_view(arena_).substr(p.offset, p.length)});
+  for (size_t i = 0; i < event->fields.size(); ++i) {
+    Field& f = event->fields[i];
+    f.value = std::string_view(arena_).substr(offsets_[i], f.value.size());
+  }
 }
 
 namespace {

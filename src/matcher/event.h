@@ -52,6 +52,9 @@ struct PathInfo {
   std::string type;               // the SCO type ("network-traffic")
   std::vector<std::string> keys;  // property keys after the type
   ValueKind kind = ValueKind::kPlain;
+  // network-traffic with two keys (src_ref.value, dst_ref.value): a value on
+  // it also stands for the address object's ipv4-addr/ipv6-addr:value.
+  bool address_alias = false;
 };
 
 class PathRegistry {
@@ -86,11 +89,20 @@ bool CanonicalPathText(std::string_view text, std::string* out);
 // says the family after normalisation.
 bool NormalizeValue(ValueKind kind, std::string_view value, std::string* out,
                     bool* is_v6 = nullptr);
+// The same, appended to `*out` (nothing appended when it returns false). For
+// kIp, `addr` (when given) receives the address bytes: 16 for IPv6, the first
+// 4 for IPv4.
+bool AppendNormalized(ValueKind kind, std::string_view value, std::string* out,
+                      bool* is_v6 = nullptr, unsigned char* addr = nullptr);
 
 struct Field {
   uint32_t path = 0;
   uint16_t object = 0;     // fields with one object number describe one STIX object
   std::string_view value;  // normalised; valid until the next event is read
+  // On a path of kind kIp: 4 or 6, and `addr` holds the address `value` is
+  // the text of (so the prefix tables need not parse it again); 0 otherwise.
+  uint8_t ip = 0;
+  unsigned char addr[16] = {};
 };
 
 struct Event {
@@ -105,24 +117,22 @@ struct Event {
 class EventBuilder {
  public:
   explicit EventBuilder(const PathRegistry* paths) : paths_(paths) {}
+  // Starts building `event` (which must stay alive until Finish).
   void Reset(Event* event);
   // Adds `raw` under `path` (normalised by the path's kind; an IP value on an
   // ipv4/ipv6 path moves to the path of its family). Returns false if the
   // value was dropped (empty, or not an address on an IP path).
+  // REQUIRES: Reset was called.
   bool Add(uint32_t path, uint16_t object, std::string_view raw);
-  // Resolves the views; call once after the last Add.
+  // Resolves the views (the arena may have moved while growing); call once
+  // after the last Add, with the event given to Reset.
   void Finish(Event* event);
 
  private:
-  struct Pending {
-    uint32_t path;
-    uint16_t object;
-    uint32_t offset, length;
-  };
   const PathRegistry* paths_;
+  Event* event_ = nullptr;
   std::string arena_;
-  std::string scratch_;
-  std::vector<Pending> pending_;
+  std::vector<uint32_t> offsets_;  // per field of event_: its value's offset in arena_
 };
 
 // Appends the event as a JSON array [observed-data, SCOs...] that the pattern

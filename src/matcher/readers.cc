@@ -105,11 +105,71 @@ bool ParseLogTime(std::string_view text, int64_t* micros) {
   } else {
     end = text.size() - 1;
   }
-  std::string utc(text.substr(0, end));
-  utc.push_back('Z');
+  // The UTC date-time ends in 'Z' for Timestamp::Parse: the text itself when it
+  // has one, else a copy on the stack (no allocation per event).
+  char buf[64];
+  std::string long_utc;
+  std::string_view utc = text;
+  if (end != text.size() - 1) {
+    if (end + 1 <= sizeof buf) {
+      std::memcpy(buf, text.data(), end);
+      buf[end] = 'Z';
+      utc = std::string_view(buf, end + 1);
+    } else {
+      long_utc.assign(text.substr(0, end)).push_back('Z');
+      utc = long_utc;
+    }
+  }
   auto ts = Timestamp::Parse(utc);
   if (!ts.ok()) return false;
   *micros = ts.value().micros() - static_cast<int64_t>(offset_minutes) * 60 * 1000000;
+  return true;
+}
+
+namespace {
+
+// ":SS[.fraction]Z" at offset 16 of an RFC 3339 time: the microseconds past its
+// minute, by Timestamp::Parse's rules (second 60 allowed, at least one fraction
+// digit, the first 9 count, truncated to microseconds). False for another shape.
+bool SecondsOfMinute(std::string_view text, int64_t* us) {
+  auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  if (text.size() < 20 || text[16] != ':' || text.back() != 'Z' || !digit(17) || !digit(18))
+    return false;
+  const int64_t sec = (text[17] - '0') * 10 + (text[18] - '0');
+  if (sec > 60) return false;
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (text[pos] == '.') {
+    const size_t start = ++pos;
+    for (; pos < text.size() && digit(pos); ++pos)
+      if (pos - start < 9) nanos = nanos * 10 + (text[pos] - '0');
+    const size_t n = pos - start;
+    if (n == 0) return false;
+    for (size_t i = n; i < 9; ++i) nanos *= 10;
+  }
+  if (pos != text.size() - 1) return false;
+  *us = sec * 1000000 + nanos / 1000;
+  return true;
+}
+
+}  // namespace
+
+bool LogTimeParser::Parse(std::string_view text, int64_t* micros) {
+  int64_t tail = 0;
+  if (valid_ && text.size() >= 20 && std::memcmp(text.data(), minute_, 16) == 0 &&
+      SecondsOfMinute(text, &tail)) {
+    *micros = minute_us_ + tail;
+    return true;
+  }
+  if (!ParseLogTime(text, micros)) return false;
+  // Remembered only for the shape the fast path reads: the minute's fields were
+  // checked by the full parse, and the micros are linear in the seconds.
+  valid_ =
+      text.size() >= 20 && text.find('-') != std::string_view::npos && SecondsOfMinute(text, &tail);
+  if (valid_) {
+    std::memcpy(minute_, text.data(), 16);
+    minute_us_ = *micros - tail;
+  }
   return true;
 }
 
@@ -206,58 +266,86 @@ enum class Role : uint8_t {
   kCount
 };
 
-Role ZeekRole(std::string_view k) {
-  switch (k.size()) {
-    case 2:
-      if (k == "ts") return Role::kTs;
-      break;
-    case 3:
-      if (k == "md5") return Role::kMd5;
-      if (k == "uri") return Role::kUri;
-      if (k == "src") return Role::kSrc;
-      if (k == "dst") return Role::kDst;
-      break;
-    case 4:
-      if (k == "sha1") return Role::kSha1;
-      if (k == "host") return Role::kHost;
-      break;
-    case 5:
-      if (k == "_path") return Role::kLog;
-      if (k == "query") return Role::kQuery;
-      break;
-    case 6:
-      if (k == "sha256") return Role::kSha256;
-      if (k == "rcptto") return Role::kRcptTo;
-      break;
-    case 7:
-      if (k == "answers") return Role::kAnswers;
-      if (k == "@stream") return Role::kLog;
-      if (k == "san.dns" || k == "san_dns") return Role::kSanDns;
-      break;
-    case 8:
-      if (k == "referrer") return Role::kReferrer;
-      if (k == "filename") return Role::kFilename;
-      if (k == "mailfrom") return Role::kMailFrom;
-      break;
-    case 9:
-      if (k == "id.orig_h" || k == "id_orig_h") return Role::kOrigH;
-      if (k == "id.resp_h" || k == "id_resp_h") return Role::kRespH;
-      if (k == "san.email" || k == "san_email") return Role::kSanEmail;
-      break;
-    case 11:
-      if (k == "server_name") return Role::kServerName;
-      if (k == "fingerprint") return Role::kFingerprint;
-      break;
-    case 14:
-      if (k == "cert_chain_fps") return Role::kCertChainFps;
-      break;
-    default:
-      if (k == "san.ip" || k == "san_ip") return Role::kSanIp;
-      break;
-  }
-  if (k == "san.ip" || k == "san_ip") return Role::kSanIp;
-  return Role::kNone;
+// k == lit with the length known at compile time: a few loads instead of a
+// memcmp call.
+template <size_t N>
+bool Is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
 }
+
+// The Zeek field names the map reads (JSON's dotted and OTRF's underscored forms).
+struct RoleName {
+  std::string_view name;
+  Role role;
+};
+constexpr RoleName kRoleNames[] = {
+    {"ts", Role::kTs},
+    {"_path", Role::kLog},
+    {"@stream", Role::kLog},
+    {"id.orig_h", Role::kOrigH},
+    {"id_orig_h", Role::kOrigH},
+    {"id.resp_h", Role::kRespH},
+    {"id_resp_h", Role::kRespH},
+    {"query", Role::kQuery},
+    {"answers", Role::kAnswers},
+    {"host", Role::kHost},
+    {"uri", Role::kUri},
+    {"referrer", Role::kReferrer},
+    {"server_name", Role::kServerName},
+    {"md5", Role::kMd5},
+    {"sha1", Role::kSha1},
+    {"sha256", Role::kSha256},
+    {"filename", Role::kFilename},
+    {"fingerprint", Role::kFingerprint},
+    {"cert_chain_fps", Role::kCertChainFps},
+    {"san.dns", Role::kSanDns},
+    {"san_dns", Role::kSanDns},
+    {"san.ip", Role::kSanIp},
+    {"san_ip", Role::kSanIp},
+    {"san.email", Role::kSanEmail},
+    {"san_email", Role::kSanEmail},
+    {"mailfrom", Role::kMailFrom},
+    {"rcptto", Role::kRcptTo},
+    {"src", Role::kSrc},
+    {"dst", Role::kDst},
+};
+
+// kRoleNames in a small open-addressing table keyed by (length, first, middle
+// and last byte): ZeekRole runs for every key of every line, and most keys
+// are no role, so a miss should cost one slot and no string compare.
+class RoleTable {
+ public:
+  RoleTable() {
+    for (const RoleName& n : kRoleNames) {
+      size_t i = Slot(n.name);
+      while (roles_[i] != Role::kNone) i = (i + 1) & kMask;
+      roles_[i] = n.role;
+      names_[i] = n.name;
+    }
+  }
+  Role Find(std::string_view k) const {
+    if (k.empty()) return Role::kNone;
+    for (size_t i = Slot(k);; i = (i + 1) & kMask) {
+      const Role r = roles_[i];  // 256 bytes, so it stays in L1; names only on a candidate
+      if (r == Role::kNone) return Role::kNone;
+      const std::string_view n = names_[i];
+      if (n.size() == k.size() && std::memcmp(n.data(), k.data(), k.size()) == 0) return r;
+    }
+  }
+
+ private:
+  static constexpr size_t kMask = 255;
+  static size_t Slot(std::string_view k) {
+    const auto at = [&](size_t i) { return static_cast<size_t>(static_cast<unsigned char>(k[i])); };
+    return (k.size() * 37 + at(0) * 5 + at(k.size() / 2) * 3 + at(k.size() - 1) * 11) & kMask;
+  }
+  std::array<Role, kMask + 1> roles_{};
+  std::array<std::string_view, kMask + 1> names_{};
+};
+
+const RoleTable kRoleTable;
+
+Role ZeekRole(std::string_view k) { return kRoleTable.Find(k); }
 
 // Adds Zeek roles to an event. `values(role, f)` calls f(string_view) for each
 // value the line has for the role (arrays / sets element by element).
@@ -274,19 +362,20 @@ class ZeekApplier {
     each(Role::kOrigH, [&](std::string_view v) { builder_.Add(kTrafficSrc, 0, v); });
     each(Role::kRespH, [&](std::string_view v) { builder_.Add(kTrafficDst, 0, v); });
     auto address_or_domain = [&](std::string_view v) {
-      if (IsIp(v)) {
-        builder_.Add(kIpv4Value, next++, v);
+      // Add on an address path takes exactly the full-length addresses.
+      if (builder_.Add(kIpv4Value, next, v)) {
+        ++next;
       } else if (LooksLikeDomain(v)) {
         builder_.Add(kDomainValue, next++, v);
       }
     };
     each(Role::kSrc, [&](std::string_view v) { builder_.Add(kIpv4Value, next++, v); });
     each(Role::kDst, [&](std::string_view v) { builder_.Add(kIpv4Value, next++, v); });
-    if (log == "dns") {
+    if (Is(log, "dns")) {
       each(Role::kQuery, [&](std::string_view v) { builder_.Add(kDomainValue, next++, v); });
       each(Role::kAnswers, address_or_domain);
     }
-    if (log == "http") {
+    if (Is(log, "http")) {
       std::string_view host;
       each(Role::kHost, [&](std::string_view v) {
         host = StripPort(v);
@@ -301,24 +390,24 @@ class ZeekApplier {
         if (v.find("://") != std::string_view::npos) builder_.Add(kUrlValue, next++, v);
       });
     }
-    if (log == "ssl") {
+    if (Is(log, "ssl")) {
       each(Role::kServerName, [&](std::string_view v) { builder_.Add(kDomainValue, next++, v); });
       each(Role::kCertChainFps, [&](std::string_view v) { AddFingerprint(v, next++); });
     }
-    if (log == "files" || log == "smb_files" || log == "pe") {
+    if (Is(log, "files") || Is(log, "smb_files") || Is(log, "pe")) {
       uint16_t file = next++;
       each(Role::kMd5, [&](std::string_view v) { builder_.Add(kFileMd5, file, v); });
       each(Role::kSha1, [&](std::string_view v) { builder_.Add(kFileSha1, file, v); });
       each(Role::kSha256, [&](std::string_view v) { builder_.Add(kFileSha256, file, v); });
       each(Role::kFilename, [&](std::string_view v) { builder_.Add(kFileName, file, v); });
     }
-    if (log == "x509") {
+    if (Is(log, "x509")) {
       each(Role::kFingerprint, [&](std::string_view v) { AddFingerprint(v, next++); });
       each(Role::kSanDns, [&](std::string_view v) { builder_.Add(kDomainValue, next++, v); });
       each(Role::kSanIp, [&](std::string_view v) { builder_.Add(kIpv4Value, next++, v); });
       each(Role::kSanEmail, [&](std::string_view v) { builder_.Add(kEmailValue, next++, v); });
     }
-    if (log == "smtp") {
+    if (Is(log, "smtp")) {
       each(Role::kMailFrom,
            [&](std::string_view v) { builder_.Add(kEmailValue, next++, StripAngles(v)); });
       each(Role::kRcptTo,
@@ -366,10 +455,10 @@ void EachJsonValue(Element e, std::string* scratch, F&& f) {
   }
 }
 
-bool JsonTime(Element e, int64_t* us) {
+bool JsonTime(Element e, LogTimeParser* times, int64_t* us) {
   if (e.type() == json::Type::STRING) {
     std::string_view s;
-    return e.get_string().get(s) == simdjson::SUCCESS && ParseLogTime(s, us);
+    return e.get_string().get(s) == simdjson::SUCCESS && times->Parse(s, us);
   }
   double d;
   if (e.get_double().get(d) != simdjson::SUCCESS) {
@@ -445,6 +534,7 @@ class JsonReaderBase : public LineReader {
   std::vector<ResolvedMap> maps_;
   ZeekApplier zeek_;
   std::string scratch_;
+  LogTimeParser times_;
 };
 
 class ZeekJsonReader : public JsonReaderBase {
@@ -456,34 +546,39 @@ class ZeekJsonReader : public JsonReaderBase {
     auto obj = ParseLine(line);
     if (!obj.ok()) return obj.status();
     json::Object o = obj.value();
-    roles_.fill(Element());
-    present_.fill(false);
+    // A role is present on this line when its stamp is this line's (no
+    // clearing of the arrays per line).
+    if (++line_stamp_ == 0) {
+      seen_.fill(0);
+      line_stamp_ = 1;
+    }
     for (auto field : o) {
       Role r = ZeekRole(field.key);
       if (r == Role::kNone) continue;
       roles_[static_cast<size_t>(r)] = field.value;
-      present_[static_cast<size_t>(r)] = true;
+      seen_[static_cast<size_t>(r)] = line_stamp_;
     }
+    auto present = [&](Role r) { return seen_[static_cast<size_t>(r)] == line_stamp_; };
     EventBuilder& b = zeek_.builder();
     b.Reset(event);
     std::string_view log;
-    if (present_[static_cast<size_t>(Role::kLog)])
+    if (present(Role::kLog))
       if (roles_[static_cast<size_t>(Role::kLog)].get_string().get(log) != simdjson::SUCCESS)
         log = {};
     zeek_.Apply(log, [&](Role r, auto&& f) {
-      if (present_[static_cast<size_t>(r)])
-        EachJsonValue(roles_[static_cast<size_t>(r)], &scratch_, f);
+      if (present(r)) EachJsonValue(roles_[static_cast<size_t>(r)], &scratch_, f);
     });
     ApplyMaps(o, 1000);
     b.Finish(event);
-    if (present_[static_cast<size_t>(Role::kTs)])
-      event->has_time = JsonTime(roles_[static_cast<size_t>(Role::kTs)], &event->time_us);
+    if (present(Role::kTs))
+      event->has_time = JsonTime(roles_[static_cast<size_t>(Role::kTs)], &times_, &event->time_us);
     return Outcome::kEvent;
   }
 
  private:
   std::array<Element, static_cast<size_t>(Role::kCount)> roles_;
-  std::array<bool, static_cast<size_t>(Role::kCount)> present_{};
+  std::array<uint32_t, static_cast<size_t>(Role::kCount)> seen_{};
+  uint32_t line_stamp_ = 0;
 };
 
 class SuricataReader : public JsonReaderBase {
@@ -539,7 +634,7 @@ class SuricataReader : public JsonReaderBase {
     b.Finish(event);
     Element ts;
     if (o.at_key("timestamp").get(ts) == simdjson::SUCCESS)
-      event->has_time = JsonTime(ts, &event->time_us);
+      event->has_time = JsonTime(ts, &times_, &event->time_us);
     return Outcome::kEvent;
   }
 
@@ -587,7 +682,7 @@ class JsonLinesReader : public JsonReaderBase {
     zeek_.builder().Finish(event);
     for (const char* key : {"ts", "timestamp", "@timestamp", "time"}) {
       Element ts;
-      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &event->time_us)) {
+      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &times_, &event->time_us)) {
         event->has_time = true;
         break;
       }
@@ -633,7 +728,7 @@ class ZeekTsvReader : public LineReader {
     b.Finish(event);
     int ts = role_column_[static_cast<size_t>(Role::kTs)];
     if (ts >= 0 && cells_[ts] != unset_ && cells_[ts] != empty_)
-      event->has_time = ParseLogTime(cells_[ts], &event->time_us);
+      event->has_time = times_.Parse(cells_[ts], &event->time_us);
     return Outcome::kEvent;
   }
 
@@ -719,6 +814,7 @@ class ZeekTsvReader : public LineReader {
 
   std::vector<ResolvedMap> maps_;
   ZeekApplier zeek_;
+  LogTimeParser times_;
   std::string separator_ = "\t";
   char set_separator_ = ',';
   std::string empty_ = "(empty)", unset_ = "-";

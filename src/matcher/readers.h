@@ -68,4 +68,18 @@ class LineReader {
 // (`+0000`, `+01:00`), or seconds since the epoch ("1521911721.123456").
 bool ParseLogTime(std::string_view text, int64_t* micros);
 
+// ParseLogTime with a memo of the last UTC minute: consecutive log lines
+// mostly share it, so a time "YYYY-MM-DDTHH:MM:SS[.fraction]Z" in the same
+// minute as the last one parsed only reads its seconds. Always the result of
+// ParseLogTime. One per reader (not thread-safe).
+class LogTimeParser {
+ public:
+  bool Parse(std::string_view text, int64_t* micros);
+
+ private:
+  char minute_[16] = {};  // "YYYY-MM-DDTHH:MM" of the last time parsed in full
+  int64_t minute_us_ = 0;
+  bool valid_ = false;
+};
+
 }  // namespace ctihub::matcher

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,48 @@ TEST(ReadersTest, ZeekJsonHttpFilesX509AndOtrfNames) {
   EXPECT_TRUE(Has(f, "domain-name:value=a.b"));
   EXPECT_FALSE(r.value()->Read("{not json", &ev).ok());
   EXPECT_EQ(r.value()->Read("", &ev).value(), LineReader::Outcome::kSkip);
+}
+
+// Every Zeek name the map reads (dotted and underscored forms) is found by
+// the reader's name table, each exactly once; names near them are not.
+TEST(ReadersTest, ZeekJsonReadsEveryMappedName) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekJson, {}, &paths);
+  ASSERT_TRUE(r.ok());
+  Event ev;
+  struct Case {
+    std::string line;
+    std::vector<std::string> want;
+  };
+  const std::string fp(64, 'b');
+  const std::vector<Case> cases = {
+      {R"({"_path":"ssl","id.orig_h":"1.1.1.1","id.resp_h":"1.1.1.2","server_name":"a.example","cert_chain_fps":[")" +
+           fp + R"("]})",
+       {"network-traffic:src_ref.value=1.1.1.1", "network-traffic:dst_ref.value=1.1.1.2",
+        "domain-name:value=a.example", "x509-certificate:hashes.'SHA-256'=" + fp}},
+      {R"({"_path":"x509","san.dns":["b.example"],"san.ip":["2.2.2.2"],"san.email":["x@y.example"]})",
+       {"domain-name:value=b.example", "ipv4-addr:value=2.2.2.2", "email-addr:value=x@y.example"}},
+      {R"({"_path":"x509","san_dns":["c.example"],"san_ip":["3.3.3.3"],"san_email":["z@y.example"]})",
+       {"domain-name:value=c.example", "ipv4-addr:value=3.3.3.3", "email-addr:value=z@y.example"}},
+      {R"({"_path":"smtp","mailfrom":"<m@f.example>","rcptto":["<r@t.example>"]})",
+       {"email-addr:value=m@f.example", "email-addr:value=r@t.example"}},
+      {R"({"_path":"http","host":"h.example","uri":"/u","referrer":"http://r.example/p"})",
+       {"domain-name:value=h.example", "url:value=http://h.example/u",
+        "url:value=http://r.example/p"}},
+      {R"({"_path":"files","filename":"f.exe","md5":"AB"})",
+       {"file:hashes.MD5=ab", "file:name=f.exe"}},
+      {R"({"@stream":"conn","id_orig_h":"4.4.4.4","id_resp_h":"4.4.4.5","src":"5.5.5.5","dst":"5.5.5.6"})",
+       {"network-traffic:src_ref.value=4.4.4.4", "network-traffic:dst_ref.value=4.4.4.5",
+        "ipv4-addr:value=5.5.5.5", "ipv4-addr:value=5.5.5.6"}},
+      // Near names: none is a role.
+      {R"({"_path":"dns","query_":"x.example","Query":"y.example","id.orig_p":"6.6.6.6","san.ips":["7.7.7.7"],"s":"8.8.8.8","":"9.9.9.9"})",
+       {}},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(r.value()->Read(c.line, &ev).ok()) << c.line;
+    auto f = Fields(paths, ev);
+    EXPECT_EQ(f, c.want) << c.line;
+  }
 }
 
 TEST(ReadersTest, ZeekTsvFollowsTheFieldsHeader) {
@@ -181,6 +224,37 @@ TEST(ReadersTest, LogTimes) {
   EXPECT_EQ(us, 1577836800250000LL);
   EXPECT_FALSE(ParseLogTime("yesterday", &us));
   EXPECT_FALSE(ParseLogTime("2020-13-01T00:00:00Z", &us));
+}
+
+}  // namespace
+}  // namespace ctihub::matcher
+
+namespace ctihub::matcher {
+namespace {
+
+// LogTimeParser's minute memo gives exactly ParseLogTime's answer, over times
+// that share a minute, change it, and near-misses of the fast path's shape.
+TEST(ReadersTest, LogTimeParserAgreesWithParseLogTime) {
+  std::mt19937 rng(5);
+  const std::vector<std::string> minutes = {
+      "2018-03-24T17:15", "2018-03-24T17:16", "2016-02-29T23:59", "2017-02-29T10:00",
+      "2018-13-01T00:00", "2018-03-24T24:00", "2018-03-24 17:15", "2018-03-24T17:60"};
+  const std::vector<std::string> tails = {
+      ":20.865716Z",       ":00Z",    ":60Z",   ":61Z",  ":59.1Z",
+      ":59.123456789123Z", ":5.1Z",   ":20.Z",  ":20.5", ":20.5+01:00",
+      ":20.5-0130",        ":20.5ZZ", ":20x5Z", ":2a.5Z"};
+  LogTimeParser memo;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string text =
+        minutes[rng() % 3 == 0 ? rng() % minutes.size() : 0] + tails[rng() % tails.size()];
+    int64_t want = -1, got = -1;
+    const bool ok = ParseLogTime(text, &want);
+    ASSERT_EQ(memo.Parse(text, &got), ok) << text;
+    if (ok) ASSERT_EQ(got, want) << text;
+  }
+  int64_t us = 0;
+  ASSERT_TRUE(memo.Parse("1521911721.5", &us));  // epoch seconds pass through
+  EXPECT_EQ(us, 1521911721500000LL);
 }
 
 }  // namespace

@@ -708,6 +708,90 @@ def test_follow_rotation_truncation():
               "one rotation and one truncation, stopped by the idle limit: %s" % err[-300:])
 
 
+def wait_for(what, predicate, timeout=15):
+    """Polls predicate() (None: not yet) every 0.1 s for at most `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = predicate()
+        if got is not None:
+            return got
+        time.sleep(0.1)
+    check(False, "%s within %d s" % (what, timeout))
+
+
+def test_follow_periodic_sightings():
+    """A long-running follower emits its sightings while it runs (--sightings-every), not only
+    at the end: the file is rewritten with the counts so far, and an update is a new version of
+    the same sighting (same id and created, later modified) in the file and in the hub."""
+    with Hub(ARGS.ctihub, "match-follow-sightings") as hub:
+        hub.setup()
+        indicators, bundle, _, _ = fixtures(hub.dir)
+        domain = indicators["domain"][0]["id"]
+        log = os.path.join(hub.dir, "dns.log")
+        sightings = os.path.join(hub.dir, "sightings.json")
+        with open(log, "w") as f:
+            f.write(dns_line(T0, "clean.test") + dns_line(T0 + 1, "evil.example.com"))
+        fo = Follower("match", "--data", hub.data, "--as-user", "alice", "--indicators", bundle,
+                      "--input", log, "--follow", "--follow-idle", "6", "--follow-timeout", "90",
+                      "--sightings", sightings, "--sightings-every", "1", "--report",
+                      "--report-collection", "shared", "--root", "api1",
+                      os.path.join(hub.dir, "sightings.err"))
+
+        def sighting_with(count):
+            """The domain's sighting in the file once its count is `count`, else None."""
+            try:
+                with open(sightings) as f:
+                    objects = json.load(f)["objects"]
+            except (OSError, ValueError):
+                return None
+            mine = [o for o in objects if o.get("sighting_of_ref") == domain]
+            return mine[0] if len(objects) == 1 and mine and mine[0]["count"] == count else None
+
+        fo.next_hits(1, "the hit already in the file")
+        first = wait_for("the sightings file, count 1, while following", lambda: sighting_with(1))
+        if first is None:
+            fo.proc.kill()
+            fo.finish()
+            return
+        check(first["last_seen"] == rfc3339(T0 + 1) and first["created"] == first["modified"],
+              "the first version: %s" % first)
+        rc, out, err = run("validate", sightings)
+        check(rc == 0, "ctihub validate accepts the file written while following: %s %s"
+              % (out, err))
+        check(fo.proc.poll() is None, "the follower is still running")
+
+        append(log, dns_line(T0 + 2, "evil.example.com") + dns_line(T0 + 3, "x.test") +
+               dns_line(T0 + 4, "Evil.Example.Com."))
+        fo.next_hits(2, "two appended hits")
+        second = wait_for("the sightings file, count 3, while following", lambda: sighting_with(3))
+        if second is None:
+            fo.proc.kill()
+            fo.finish()
+            return
+        check(second["id"] == first["id"] and second["created"] == first["created"] and
+              second["modified"] > first["modified"] and second["last_seen"] == rfc3339(T0 + 4)
+              and second["first_seen"] == rfc3339(T0 + 1),
+              "the update is a new version of the same sighting: %s then %s" % (first, second))
+        check(fo.proc.poll() is None, "the follower is still running after the update")
+
+        rc, err = fo.finish()
+        check(rc == 0 and "stopped by follow-idle" in err and
+              "sightings updated 2 times while following" in err,
+              "stopped by itself after two periodic updates: %d %s" % (rc, err[-600:]))
+        final = sighting_with(3)
+        check(final is not None and final["id"] == first["id"] and
+              final["modified"] == second["modified"],
+              "nothing changed after the last update: the end adds no version: %s" % final)
+        check("reported 2 sightings to collection shared" in err,
+              "both versions went to the hub: %s" % err[-400:])
+
+        hub.start()
+        stored, _ = hub.get_all("shared", "match[type]=sighting&match[version]=all")
+        versions = sorted((s["modified"], s["count"]) for s in stored if s["id"] == first["id"])
+        check(len(stored) == 2 and versions == [(first["modified"], 1), (second["modified"], 3)],
+              "the hub holds the two versions of the one sighting: %s" % stored)
+
+
 def test_follow_signal_and_refusals():
     with Hub(ARGS.ctihub, "match-follow-sig") as hub:
         indicators, bundle, _, paths = fixtures(hub.dir)
@@ -739,12 +823,18 @@ def test_follow_signal_and_refusals():
                              (["--input", log, log], "exactly one"),
                              (["--input", hub.dir], "not a regular file"),
                              (["--input", os.path.join(hub.dir, "nope.log")], "nope.log"),
-                             (["--input", log, "--threads", "2"], "--threads")]:
+                             (["--input", log, "--threads", "2"], "--threads"),
+                             (["--input", log, "--sightings-every", "5"], "--sightings-every"),
+                             (["--input", log, "--sightings-every", "-1", "--sightings",
+                               os.path.join(hub.dir, "s.json")], "--sightings-every")]:
             rc, _, err = run("match", "--indicators", bundle, "--follow", "--follow-timeout", "5",
                              *args, stdin="")
             check(rc == 2 and needle in err, "--follow %s refused: %d %s" % (args, rc, err))
         rc, _, err = run("match", "--indicators", bundle, "--input", log, "--follow-idle", "3")
         check(rc == 2 and "--follow" in err, "--follow-idle without --follow: %s" % err)
+        rc, _, err = run("match", "--indicators", bundle, "--input", log, "--sightings-every", "3",
+                         "--sightings", os.path.join(hub.dir, "s.json"))
+        check(rc == 2 and "--follow" in err, "--sightings-every without --follow: %s" % err)
 
 
 if __name__ == "__main__":
@@ -752,4 +842,4 @@ if __name__ == "__main__":
     sys.exit(run_tests([test_bundle_source_exact_hits, test_bad_input,
                         test_collection_source_policy_and_sightings, test_threads_same_output,
                         test_taxii_source, test_taxii_source_tls, test_follow_rotation_truncation,
-                        test_follow_signal_and_refusals]))
+                        test_follow_periodic_sightings, test_follow_signal_and_refusals]))
