@@ -99,7 +99,8 @@ size_t FormatIpv4(const unsigned char* a, char* out) {
 // glibc's inet_ntop6, with "%x" written by hand.
 size_t FormatIpv6(const unsigned char* src, char* out) {
   unsigned words[8];
-  for (int i = 0; i < 8; ++i) words[i] = (static_cast<unsigned>(src[2 * i]) << 8) | src[2 * i + 1];
+  for (size_t i = 0; i < 8; ++i)
+    words[i] = (static_cast<unsigned>(src[2 * i]) << 8) | src[2 * i + 1];
   int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
   for (int i = 0; i < 8; ++i) {
     if (words[i] == 0) {

@@ -95,7 +95,7 @@ TEST(Net, FormatIpAgreesWithInetNtop) {
   for (int i = 0; i < 200000; ++i) {
     unsigned char a[16];
     for (unsigned char& b : a) b = static_cast<unsigned char>(rng());
-    for (int w = 0; w < 8; ++w) {  // many zero groups, and the ::ffff: form
+    for (size_t w = 0; w < 8; ++w) {  // many zero groups, and the ::ffff: form
       const unsigned r = rng() % 4;
       if (r != 0) a[2 * w] = a[2 * w + 1] = 0;
       if (r == 1 && w == 5 && rng() % 2) a[10] = a[11] = 0xff;
