@@ -250,7 +250,9 @@ TEST(ReadersTest, LogTimeParserAgreesWithParseLogTime) {
     int64_t want = -1, got = -1;
     const bool ok = ParseLogTime(text, &want);
     ASSERT_EQ(memo.Parse(text, &got), ok) << text;
-    if (ok) ASSERT_EQ(got, want) << text;
+    if (ok) {
+      ASSERT_EQ(got, want) << text;
+    }
   }
   int64_t us = 0;
   ASSERT_TRUE(memo.Parse("1521911721.5", &us));  // epoch seconds pass through
