@@ -57,24 +57,6 @@ const psl_ctx_t* PublicSuffixList() {
   return list;
 }
 
-// Defanged spellings and what they stand for; matched case-insensitively.
-struct Defang {
-  std::string_view from;  // lower case
-  std::string_view to;
-  bool word_start;  // only where no letter or digit precedes (schemes)
-};
-constexpr std::array<Defang, 27> kDefangs = {{
-    {" [dot] ", ".", false},  {" (dot) ", ".", false},    {" [.] ", ".", false},
-    {" [at] ", "@", false},   {" (at) ", "@", false},     {"[dot]", ".", false},
-    {"(dot)", ".", false},    {"{dot}", ".", false},      {"[.]", ".", false},
-    {"(.)", ".", false},      {"{.}", ".", false},        {"\\.", ".", false},
-    {"[://]", "://", false},  {"[:]", ":", false},        {"[/]", "/", false},
-    {"[@]", "@", false},      {"(@)", "@", false},        {"[at]", "@", false},
-    {"(at)", "@", false},     {"{at}", "@", false},       {"hxxp", "http", true},
-    {"hxtp", "http", true},   {"htxp", "http", true},     {"h**p", "http", true},
-    {"h[tt]p", "http", true}, {"fxp://", "ftp://", true}, {"fxps://", "ftps://", true},
-}};
-
 // --- classification --------------------------------------------------------
 
 bool IsHostLabel(std::string_view label) {
@@ -376,7 +358,7 @@ namespace {
 // prose are not candidates. Refang copies the runs between candidates whole.
 constexpr std::array<bool, 256> DefangStarts() {
   std::array<bool, 256> starts{};
-  for (const Defang& d : kDefangs) {
+  for (const DefangSpelling& d : kDefangSpellings) {
     const char c = d.from[0] == ' ' ? d.from[1] : d.from[0];
     starts[static_cast<unsigned char>(c)] = true;
     if (c >= 'a' && c <= 'z') starts[static_cast<unsigned char>(c - ('a' - 'A'))] = true;
@@ -386,9 +368,9 @@ constexpr std::array<bool, 256> DefangStarts() {
 constexpr std::array<bool, 256> kDefangStarts = DefangStarts();
 
 // The defang starting at text[at], or null.
-const Defang* DefangAt(std::string_view text, size_t at) {
+const DefangSpelling* DefangAt(std::string_view text, size_t at) {
   const char first = Lower(text[at]);
-  for (const Defang& d : kDefangs) {
+  for (const DefangSpelling& d : kDefangSpellings) {
     if (d.from[0] != first) continue;
     if (d.word_start && at > 0 && IsAlnum(text[at - 1])) continue;
     if (StartsWithNoCase(text.substr(at), d.from)) return &d;
@@ -409,7 +391,7 @@ std::string Refang(std::string_view text) {
     }
     // " [dot] " before "[dot]": the spaced spelling swallows its spaces.
     size_t at = i > copied && text[i - 1] == ' ' ? i - 1 : i;
-    const Defang* d = DefangAt(text, at);
+    const DefangSpelling* d = DefangAt(text, at);
     if (d == nullptr && at != i) d = DefangAt(text, at = i);
     if (d == nullptr) {
       ++i;

@@ -6,6 +6,7 @@
 // Suffix List is loaded once and only read afterwards.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,9 +32,28 @@ struct Ioc {
   friend bool operator==(const Ioc&, const Ioc&) = default;
 };
 
-// Undoes the usual defanging: hxxp/hXXp/hxtp/h**p/fxp schemes, [.] (.) {.}
-// [dot] (dot) {dot} \. for dots, [:] [://] [/] for separators, [@] (@) [at]
-// (at) {at} for '@'. Never adds or removes newlines.
+// The defanged spellings Refang undoes and what they stand for, matched
+// case-insensitively; at each position the first that matches wins.
+struct DefangSpelling {
+  std::string_view from;  // lower case
+  std::string_view to;
+  bool word_start;  // only where no letter or digit precedes (schemes)
+};
+inline constexpr std::array<DefangSpelling, 27> kDefangSpellings = {{
+    {" [dot] ", ".", false},  {" (dot) ", ".", false},    {" [.] ", ".", false},
+    {" [at] ", "@", false},   {" (at) ", "@", false},     {"[dot]", ".", false},
+    {"(dot)", ".", false},    {"{dot}", ".", false},      {"[.]", ".", false},
+    {"(.)", ".", false},      {"{.}", ".", false},        {"\\.", ".", false},
+    {"[://]", "://", false},  {"[:]", ":", false},        {"[/]", "/", false},
+    {"[@]", "@", false},      {"(@)", "@", false},        {"[at]", "@", false},
+    {"(at)", "@", false},     {"{at}", "@", false},       {"hxxp", "http", true},
+    {"hxtp", "http", true},   {"htxp", "http", true},     {"h**p", "http", true},
+    {"h[tt]p", "http", true}, {"fxp://", "ftp://", true}, {"fxps://", "ftps://", true},
+}};
+
+// Undoes the usual defanging (kDefangSpellings): hxxp/hXXp/hxtp/h**p/fxp
+// schemes, [.] (.) {.} [dot] (dot) {dot} \. for dots, [:] [://] [/] for
+// separators, [@] (@) [at] (at) {at} for '@'. Never adds or removes newlines.
 std::string Refang(std::string_view text);
 
 // True when `name` is a syntactically valid host name whose top-level domain

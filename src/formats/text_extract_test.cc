@@ -144,26 +144,11 @@ TEST(TextExtractTest, RefangKeepsLinesAndPlainText) {
   EXPECT_EQ(Refang("xhxxp"), "xhxxp");
 }
 
-// The straightforward Refang the fast one replaced (every spelling tried at
-// every byte, case-insensitively, first match wins): both must agree on any
-// text, including spellings that touch, overlap, start a line or follow a
-// replacement.
+// The straightforward Refang the fast one replaced (every spelling of the
+// shared table tried at every byte, case-insensitively, first match wins):
+// both must agree on any text, including spellings that touch, overlap, start
+// a line or follow a replacement.
 std::string ReferenceRefang(std::string_view text) {
-  struct Spelling {
-    std::string_view from, to;
-    bool word_start;
-  };
-  static constexpr std::array<Spelling, 27> kSpellings = {{
-      {" [dot] ", ".", false},  {" (dot) ", ".", false},    {" [.] ", ".", false},
-      {" [at] ", "@", false},   {" (at) ", "@", false},     {"[dot]", ".", false},
-      {"(dot)", ".", false},    {"{dot}", ".", false},      {"[.]", ".", false},
-      {"(.)", ".", false},      {"{.}", ".", false},        {"\\.", ".", false},
-      {"[://]", "://", false},  {"[:]", ":", false},        {"[/]", "/", false},
-      {"[@]", "@", false},      {"(@)", "@", false},        {"[at]", "@", false},
-      {"(at)", "@", false},     {"{at}", "@", false},       {"hxxp", "http", true},
-      {"hxtp", "http", true},   {"htxp", "http", true},     {"h**p", "http", true},
-      {"h[tt]p", "http", true}, {"fxp://", "ftp://", true}, {"fxps://", "ftps://", true},
-  }};
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
   auto alnum = [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -172,7 +157,7 @@ std::string ReferenceRefang(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     bool replaced = false;
-    for (const Spelling& s : kSpellings) {
+    for (const DefangSpelling& s : kDefangSpellings) {
       if (s.word_start && i > 0 && alnum(text[i - 1])) continue;
       if (text.size() - i < s.from.size()) continue;
       bool match = true;
