@@ -170,6 +170,46 @@ TEST(Agreements, PolicyDirWithManagedRevocation) {
   std::filesystem::remove_all(dir);
 }
 
+// The loader indexes agreement ids in sets (a linear lookup per agreement
+// made it quadratic); each way an id can repeat must still be refused.
+TEST(Agreements, AnAgreementIdIsDefinedOnceAcrossBothFiles) {
+  const std::string again =
+      std::string(kMatrixToml) +
+      "\n[[agreement]]\nid = \"prod-direct\"\nproducer = \"org:prod\"\n"
+      "recipient = \"org:member\"\nmax_tlp = \"green\"\nobject_types = [\"*\"]\n"
+      "legal_basis = \"test\"\n";
+  auto twice = ParsePolicyToml(again, "m.toml");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("agreement 'prod-direct' defined twice"),
+            std::string::npos)
+      << twice.status().message();
+
+  std::string dir = ::testing::TempDir() + "/policyids_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir + "/policy.toml") << kMatrixToml; }
+  AgreementChanges c;
+  Agreement added;
+  added.id = "prod-direct";
+  added.producer = *ParseParty("org:prod");
+  added.recipient = *ParseParty("org:member");
+  added.legal_basis = "test";
+  c.added.push_back(added);
+  ASSERT_TRUE(SaveAgreementChanges(dir + "/agreements.toml", c).ok());
+  auto both = LoadPolicyDir(dir);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("already defined in"), std::string::npos)
+      << both.status().message();
+  // A party the model does not know is still found, by name, in the set.
+  c.added[0].id = "prod-nobody";
+  c.added[0].recipient = *ParseParty("org:nobody");
+  ASSERT_TRUE(SaveAgreementChanges(dir + "/agreements.toml", c).ok());
+  auto unknown = LoadPolicyDir(dir);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown org:nobody"), std::string::npos)
+      << unknown.status().message();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Agreements, HolderPicksUpRevocationAtOnce) {
   std::string dir = ::testing::TempDir() + "/holder_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);

@@ -388,6 +388,25 @@ Policy::Policy(PolicyModel model)
     }
     readers_.emplace(reader.name, std::move(idx));
   }
+  // Lookups on the write path (IdentityOf, KnowsIdentity, MayRelay) are per
+  // object: indexed here rather than scanning 1,000 organisations or every
+  // agreement each time. The views point into model_, which never changes.
+  for (const Organisation& o : orgs) {
+    org_by_name_.emplace(o.name, &o);
+    if (!o.identity_id.empty()) org_by_identity_.emplace(o.identity_id, &o);
+  }
+  for (const Agreement& a : ags)
+    if (a.relay) relay_agreements_.push_back(&a);
+}
+
+const Organisation* Policy::OrgByName(std::string_view name) const {
+  auto it = org_by_name_.find(name);
+  return it == org_by_name_.end() ? nullptr : it->second;
+}
+
+const Organisation* Policy::OrgByIdentity(std::string_view identity) const {
+  auto it = org_by_identity_.find(identity);
+  return it == org_by_identity_.end() ? nullptr : it->second;
 }
 
 Policy::~Policy() = default;
@@ -1187,22 +1206,22 @@ Decision Policy::DecideJson(const Reader& reader, json::Element object,
 }
 
 std::string_view Policy::IdentityOf(std::string_view org_name) const {
-  const Organisation* o = model_.FindOrganisation(org_name);
+  const Organisation* o = OrgByName(org_name);
   return o ? std::string_view(o->identity_id) : std::string_view();
 }
 
 bool Policy::KnowsIdentity(std::string_view identity) const {
-  return model_.FindOrganisationByIdentity(identity) != nullptr;
+  return OrgByIdentity(identity) != nullptr;
 }
 
 bool Policy::MayRelay(std::string_view writer_org, std::string_view producer_identity,
                       Timestamp now) const {
-  const Organisation* producer = model_.FindOrganisationByIdentity(producer_identity);
-  const Organisation* writer = model_.FindOrganisation(writer_org);
+  const Organisation* producer = OrgByIdentity(producer_identity);
+  const Organisation* writer = OrgByName(writer_org);
   if (producer == nullptr || writer == nullptr || producer == writer) return false;
-  for (const Agreement& a : model_.agreements) {
-    if (a.relay && a.ActiveAt(now) && PartyIncludes(a.producer, *producer) &&
-        PartyIncludes(a.recipient, *writer))
+  for (const Agreement* a : relay_agreements_) {
+    if (a->ActiveAt(now) && PartyIncludes(a->producer, *producer) &&
+        PartyIncludes(a->recipient, *writer))
       return true;
   }
   return false;

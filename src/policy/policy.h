@@ -302,6 +302,11 @@ class Policy {
   PolicyModel model_;
   std::vector<std::unique_ptr<Rules>> rules_;
   std::unordered_map<std::string, std::unique_ptr<ReaderIndex>> readers_;  // by org name
+  const Organisation* OrgByName(std::string_view name) const;
+  const Organisation* OrgByIdentity(std::string_view identity) const;
+  std::unordered_map<std::string_view, const Organisation*> org_by_name_;      // into model_
+  std::unordered_map<std::string_view, const Organisation*> org_by_identity_;  // into model_
+  std::vector<const Agreement*> relay_agreements_;  // into model_: the ones with relay = true
 };
 
 }  // namespace ctihub::policy
