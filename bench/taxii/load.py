@@ -25,16 +25,17 @@ def envelope(start, n):
     return json.dumps({"objects": [indicator(i) for i in range(start, start + n)]}).encode()
 
 
-def ingest(port, hdr, base, total, batch=1000, connections=1):
-    """POSTs every envelope (over `connections` keep-alive connections at once),
-    then polls every status until complete."""
+def ingest(ports, hdr, base, total, batch=1000, connections=1):
+    """POSTs every envelope (over `connections` keep-alive connections at once,
+    connection i to node i % len(ports)), then polls every status until
+    complete, asking the nodes in turn (a status is visible from every node)."""
     import threading
-    c = conn(port)
+    cs = [conn(p) for p in ports]
     statuses = []
     bodies = [envelope(s, min(batch, total - s)) for s in range(0, total, batch)]  # prebuilt: time the server, not Python
     errors = []
 
-    def post(share):
+    def post(share, port):
         pc = conn(port)
         for body in share:
             pc.request("POST", base + "objects/", body=body, headers={**hdr, "Content-Type": MT})
@@ -45,7 +46,8 @@ def ingest(port, hdr, base, total, batch=1000, connections=1):
             statuses.append(json.loads(data)["id"])  # list.append is atomic under the GIL
 
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=post, args=(bodies[i::connections],)) for i in range(connections)]
+    threads = [threading.Thread(target=post, args=(bodies[i::connections], ports[i % len(ports)]))
+               for i in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
@@ -55,8 +57,10 @@ def ingest(port, hdr, base, total, batch=1000, connections=1):
     pending = set(statuses)
     deadline = time.time() + 1800
     root = base.split("collections/")[0]
+    polls = 0
     while pending and time.time() < deadline:
         for sid in list(pending):
+            c = cs[polls % len(cs)]; polls += 1
             c.request("GET", f"{root}status/{sid}/", headers=hdr)
             r = c.getresponse(); st = json.loads(r.read())
             if st.get("status") == "complete":
@@ -69,12 +73,14 @@ def ingest(port, hdr, base, total, batch=1000, connections=1):
     return total / (t1 - t0), t1 - t0
 
 
-def page_all(port, hdr, base, limit=1000):
-    c = conn(port)
+def page_all(ports, hdr, base, limit=1000):
+    """Pages through the collection, each page from the next node in turn."""
+    cs = [conn(p) for p in ports]
     seen = 0; nxt = None; pages = 0
     t0 = time.perf_counter()
     while pages < 100000:
         q = f"?limit={limit}" + (f"&next={nxt}" if nxt else "")
+        c = cs[pages % len(cs)]
         c.request("GET", base + "objects/" + q, headers=hdr)
         r = c.getresponse(); data = r.read()
         if r.status != 200:
@@ -89,9 +95,10 @@ def page_all(port, hdr, base, limit=1000):
     return seen, seen / (t1 - t0)
 
 
-def latencies(port, hdr, paths, n=200):
-    c = conn(port); out = []
+def latencies(ports, hdr, paths, n=200):
+    cs = [conn(p) for p in ports]; out = []
     for i in range(n):
+        c = cs[i % len(cs)]
         t0 = time.perf_counter()
         c.request("GET", paths[i % len(paths)], headers=hdr)
         r = c.getresponse(); r.read()
@@ -126,52 +133,108 @@ def cpu_seconds(pid):
     return out
 
 
+def process_cpu(pid):
+    """user+system CPU seconds of a whole process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(postmaster):
+    """CPU seconds of the postmaster and every backend it started (the
+    database's share of the work, which the hub's own CPU leaves out)."""
+    total = process_cpu(postmaster)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2:].split()[1] == str(postmaster):
+            total += process_cpu(pid)
+    return total
+
+
+def wrk_all(ports, hdr_token, url_path, connections=64, seconds=15):
+    """wrk on every node at once (connections split between them): total req/s
+    and the worst node's p99."""
+    procs = [subprocess.Popen(["wrk", "-t2", f"-c{connections // len(ports)}", f"-d{seconds}s", "--latency",
+                               "-H", f"Accept: {MT}", "-H", f"Authorization: Bearer {hdr_token}",
+                               f"http://127.0.0.1:{p}{url_path}"],
+                              stdout=subprocess.PIPE, text=True) for p in ports]
+    total, p99s = 0.0, []
+    for pr in procs:
+        out = pr.communicate(timeout=seconds + 45)[0]
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        total += float(rps.group(1)) if rps else 0.0
+        p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+        p99s.append(p99.group(1) if p99 else "?")
+    return total, p99s
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int, action="append", required=True,
+                    help="a node's port; repeat for several nodes over one database")
     ap.add_argument("--token", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--collection", required=True)
     ap.add_argument("--objects", type=int, default=1000000)
-    ap.add_argument("--server-pid", type=int, required=True)
+    ap.add_argument("--server-pid", type=int, action="append", required=True,
+                    help="a node's pid (repeat, in --port order)")
+    ap.add_argument("--postmaster-pid", type=int, default=0,
+                    help="PostgreSQL's postmaster: its CPU is reported too")
     ap.add_argument("--post-connections", type=int, default=1,
                     help="connections POSTing envelopes at once during ingest")
     ap.add_argument("--ingest-only", action="store_true", help="stop after the ingest figure")
     a = ap.parse_args()
     hdr = {"Accept": MT, "Authorization": "Bearer " + a.token}
     base = f"/{a.root}/collections/{a.collection}/"
+    ports = a.port
+    nodes = f" over {len(ports)} nodes" if len(ports) > 1 else ""
 
-    cpu0 = cpu_seconds(a.server_pid)
-    rate, secs = ingest(a.port, hdr, base, a.objects, connections=a.post_connections)
-    print(f"ingest: {a.objects} objects in {secs:.1f}s = {rate:,.0f} objects/s (durable, envelopes of 1000)")
-    cpu1 = cpu_seconds(a.server_pid)
+    cpu0 = {pid: cpu_seconds(pid) for pid in a.server_pid}
+    db0 = postgres_cpu(a.postmaster_pid) if a.postmaster_pid else 0.0
+    rate, secs = ingest(ports, hdr, base, a.objects, connections=a.post_connections)
+    print(f"ingest: {a.objects} objects in {secs:.1f}s = {rate:,.0f} objects/s "
+          f"(durable, envelopes of 1000{nodes})")
     # Server CPU per object (less sensitive to other load on the machine than
     # the rate), and the busiest thread (the store's writer when it bounds ingest).
-    used = {tid: cpu1[tid][1] - cpu0.get(tid, ("", 0.0))[1] for tid in cpu1}
-    busiest = max(used, key=used.get)
-    print(f"ingest server CPU: {sum(used.values()) * 1e6 / a.objects:.1f} us/object, "
-          f"busiest thread {cpu1[busiest][0]!r} {used[busiest] * 1e6 / a.objects:.1f} us/object")
+    total, busiest, busiest_name = 0.0, 0.0, ""
+    for pid in a.server_pid:
+        cpu1 = cpu_seconds(pid)
+        used = {tid: cpu1[tid][1] - cpu0[pid].get(tid, ("", 0.0))[1] for tid in cpu1}
+        total += sum(used.values())
+        top = max(used, key=used.get)
+        if used[top] > busiest:
+            busiest, busiest_name = used[top], cpu1[top][0]
+    line = (f"ingest server CPU: {total * 1e6 / a.objects:.1f} us/object, "
+            f"busiest thread {busiest_name!r} {busiest * 1e6 / a.objects:.1f} us/object")
+    if a.postmaster_pid:
+        line += f", PostgreSQL {(postgres_cpu(a.postmaster_pid) - db0) * 1e6 / a.objects:.1f} us/object"
+    print(line)
     if a.ingest_only:
         return
-    seen, prate = page_all(a.port, hdr, base)
-    print(f"paging: {seen} objects at {prate:,.0f} objects/s (limit 1000)")
+    seen, prate = page_all(ports, hdr, base)
+    print(f"paging: {seen} objects at {prate:,.0f} objects/s (limit 1000{', nodes in turn' if nodes else ''})")
     ids = [indicator(i)["id"] for i in range(0, a.objects, max(1, a.objects // 500))]
-    med, p99 = latencies(a.port, hdr, [base + f"objects/?match[id]={i}" for i in ids])
+    med, p99 = latencies(ports, hdr, [base + f"objects/?match[id]={i}" for i in ids])
     print(f"GET match[id]: median {med:.2f} ms, p99 {p99:.2f} ms")
-    med, p99 = latencies(a.port, hdr, [base + "objects/?match[type]=indicator&limit=100"])
+    med, p99 = latencies(ports, hdr, [base + "objects/?match[type]=indicator&limit=100"])
     print(f"GET match[type] limit 100: median {med:.2f} ms, p99 {p99:.2f} ms")
-    med, p99 = latencies(a.port, hdr, [base + "objects/?added_after=2000-01-01T00:00:00Z&limit=100"])
+    med, p99 = latencies(ports, hdr, [base + "objects/?added_after=2000-01-01T00:00:00Z&limit=100"])
     print(f"GET added_after limit 100: median {med:.2f} ms, p99 {p99:.2f} ms")
-    print(f"server RSS after load: {rss_mb(a.server_pid):.0f} MB")
+    print("server RSS after load: " + ", ".join(f"{rss_mb(pid):.0f} MB" for pid in a.server_pid))
     if subprocess.run(["which", "wrk"], capture_output=True).returncode == 0:
-        url = f"http://127.0.0.1:{a.port}{base}objects/?match[id]={ids[len(ids) // 2]}"
-        out = subprocess.run(["wrk", "-t2", "-c64", "-d15s", "--latency", "-H", f"Accept: {MT}",
-                              "-H", f"Authorization: Bearer {a.token}", url],
-                             capture_output=True, text=True, timeout=60).stdout
-        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-        p99 = re.search(r"99%\s+([\d.]+\w+)", out)
-        print(f"wrk 64 connections, match[id]: {rps.group(1) if rps else '?'} req/s, p99 {p99.group(1) if p99 else '?'}")
-        print(f"server RSS after wrk: {rss_mb(a.server_pid):.0f} MB")
+        rps, p99s = wrk_all(ports, a.token, f"{base}objects/?match[id]={ids[len(ids) // 2]}")
+        print(f"wrk 64 connections{nodes}, match[id]: {rps:,.0f} req/s, p99 {' / '.join(p99s)}")
+        print("server RSS after wrk: " + ", ".join(f"{rss_mb(pid):.0f} MB" for pid in a.server_pid))
 
 
 if __name__ == "__main__":
