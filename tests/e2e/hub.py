@@ -22,6 +22,32 @@ import uuid
 TAXII = "application/taxii+json;version=2.1"
 FAILURES = []
 
+# Two-node mode (e2e.pg.NAME in CMakeLists.txt): with CTIHUB_E2E_PG_URL_FILE set,
+# every Hub made without `db` gets a fresh database of that PostgreSQL cluster, its
+# server is two `ctihub serve --db` nodes with their own data directories, and
+# requests go to the nodes in turn, as a load balancer would send them; the CLI
+# runs on node A's directory. The database is dropped when the hub is cleaned up.
+PG_URL_FILE = os.environ.get("CTIHUB_E2E_PG_URL_FILE")
+
+
+def _pg_admin_url():
+    with open(PG_URL_FILE) as f:
+        return f.read().strip()
+
+
+def _pg_database_url(admin_url, name):
+    """The cluster's URL with another database name (postgresql://[HOST]/DB?...)."""
+    import re
+    m = re.match(r"^(postgres(?:ql)?://[^/?]*)(/[^?]*)?(\?.*)?$", admin_url)
+    if not m:
+        raise RuntimeError("not a postgresql:// URL: %r" % admin_url)
+    return m.group(1) + "/" + name + (m.group(3) or "")
+
+
+def _psql(url, sql):
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True,
+                   capture_output=True, text=True, timeout=60)
+
 
 def check(cond, what):
     if not cond:
@@ -96,6 +122,13 @@ class Hub:
         self.collections = {}
         self.tls = False
         self.url = None
+        self.nodes = []  # (proc, port, url) of node B onward (two-node mode)
+        self._turn = 0
+        self.pg_database = None
+        if db is None and PG_URL_FILE:
+            self.pg_database = "e2e_" + uuid.uuid4().hex[:16]
+            _psql(_pg_admin_url(), "CREATE DATABASE " + self.pg_database)
+            self.db = _pg_database_url(_pg_admin_url(), self.pg_database)
 
     # ---- admin CLI ----
     def cli(self, *args, stdin=None, check_rc=True):
@@ -132,41 +165,70 @@ class Hub:
 
     # ---- server ----
     def start(self, *extra):
-        args = [self.ctihub, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--threads", "2"]
+        self.proc, self.url = self._start_node(self.data, self.stderr_path, extra)
+        self.tls = self.url.startswith("https://")
+        self.port = int(self.url.rsplit(":", 1)[1])
+        if self.pg_database:
+            self._start_node_b(extra)
+        return self
+
+    def _start_node(self, data, stderr_path, extra):
+        """Starts `ctihub serve` on DATA; returns (process, URL it listens on)."""
+        args = [self.ctihub, "serve", "--data", data, "--listen", "127.0.0.1:0", "--threads", "2"]
         if self.db:
             args += ["--db", self.db]
         args += list(extra)
-        self.stderr_file = open(self.stderr_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file)
+        stderr_file = open(stderr_path, "ab")
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr_file)
+        stderr_file.close()  # the child has its own copy
         deadline = time.time() + 30
         line = b""
         while time.time() < deadline:
-            line = self.proc.stdout.readline()
+            line = proc.stdout.readline()
             if not line:
                 break
             if line.startswith(b"listening on "):
-                url = line.decode().split()[2]
-                self.url = url
-                self.tls = url.startswith("https://")
-                self.port = int(url.rsplit(":", 1)[1])
                 # Keep draining stdout so the server never blocks on a full pipe.
-                threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
-                return self
-        raise RuntimeError("server did not start: %r; stderr: %s" % (line, self.tail_stderr()))
+                threading.Thread(target=self._drain, args=(proc.stdout,), daemon=True).start()
+                return proc, line.decode().split()[2]
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("server did not start: %r; stderr: %s" % (line, self.tail_stderr(path=stderr_path)))
+
+    def _start_node_b(self, extra):
+        """Node B: its own data directory over the same database. The sharing
+        policy files are node A's (symbolic links) while they are per node;
+        TLS files named in `extra` are node A's too."""
+        data_b = os.path.join(self.dir, "var-b")
+        if not os.path.isdir(data_b):
+            subprocess.run([self.ctihub, "init", "--data", data_b, "--db", self.db], check=True,
+                           capture_output=True, timeout=60)
+            for name in ("policy.toml", "agreements.toml"):
+                os.symlink(os.path.join(self.data, name), os.path.join(data_b, name))
+        proc, url = self._start_node(data_b, os.path.join(self.dir, "server-b.stderr"), extra)
+        self.nodes = [(proc, int(url.rsplit(":", 1)[1]))]
+        print("two nodes over %s: %s and %s" % (self.pg_database, self.url, url), flush=True)
+
+    def next_port(self):
+        """The port of the node the next request goes to (node A only, unless two-node mode)."""
+        ports = [self.port] + [p for _, p in self.nodes]
+        self._turn += 1
+        return ports[self._turn % len(ports)]
 
     @staticmethod
     def _drain(f):
         for _ in iter(lambda: f.read(4096), b""):
             pass
 
-    def tail_stderr(self, n=2000):
+    def tail_stderr(self, n=2000, path=None):
         try:
-            with open(self.stderr_path, "rb") as f:
+            with open(path or self.stderr_path, "rb") as f:
                 return f.read()[-n:].decode(errors="replace")
         except OSError:
             return ""
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
+        self._stop_node_b(sig)
         if self.proc is None:
             return None
         if self.proc.poll() is None and sig is not None:
@@ -180,7 +242,19 @@ class Hub:
         self.proc = None
         return rc
 
+    def _stop_node_b(self, sig):
+        for proc, _ in self.nodes:
+            if proc.poll() is None:
+                proc.send_signal(sig if sig is not None else signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.nodes = []
+
     def kill9(self):
+        self._stop_node_b(signal.SIGKILL)
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
@@ -189,6 +263,9 @@ class Hub:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.pg_database:
+            _psql(_pg_admin_url(), "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_database)
+            self.pg_database = None
 
     def __enter__(self):
         return self
@@ -225,12 +302,13 @@ class Hub:
             if content_type is not None:
                 h["Content-Type"] = content_type
         h.update(headers or {})
+        port = self.next_port()
         if self.tls:
             import ssl
-            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
                                                context=ssl._create_unverified_context())
         else:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=h)
             r = conn.getresponse()
