@@ -172,15 +172,14 @@ demo_setup "$BIN" "$RUN/node-a" "$DB_URL"
 ln -s ../node-a/policy.toml "$RUN/node-b/policy.toml"
 ln -s ../node-a/agreements.toml "$RUN/node-b/agreements.toml"
 
-# At start-up a node records every stored version missing from its own audit trail as
-# "stored without its audit record" (recovery is not per node yet, docs/ARCHITECTURE.md).
-# So node B starts before the demo bundle is imported through node A's data directory,
-# and node A after it: each trail holds what went through that node, nothing recovered.
-start_node node-b "$PORT_B"
-URL_B=$NODE_URL PID_B=$NODE_PID
+# Start-up recovery is per node (docs/ARCHITECTURE.md "PostgreSQL store"): the demo bundle
+# imported through node A's data directory is node A's write, in node A's trail, and no
+# node's start touches another's writes, so the nodes start in any order.
 demo_import "$BIN" "$RUN/node-a" "$DB_URL"
 start_node node-a "$PORT_A"
 URL_A=$NODE_URL PID_A=$NODE_PID
+start_node node-b "$PORT_B"
+URL_B=$NODE_URL PID_B=$NODE_PID
 
 demo_print_users
 echo "== PostgreSQL: $DB_URL (pid $PG_PID)"

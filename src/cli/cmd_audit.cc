@@ -119,10 +119,12 @@ int CheckWitnesses(const AuditArgs& a) {
 }
 
 int RunVerify(const AuditArgs& a) {
-  // The store is the trail's witness: every version it holds needs its record.
+  // The store is the trail's witness: every version this node stored needs its
+  // record (a PostgreSQL store is shared: its other nodes' versions are in
+  // their own trails).
   std::unique_ptr<store::Store> hub;
   std::error_code ec;
-  if (std::filesystem::exists(DatabasePath(a.data), ec)) {
+  if (!a.db.empty() || std::filesystem::exists(DatabasePath(a.data), ec)) {
     auto opened = OpenHubStore(a.data, HubDb(a.db));
     if (!opened.ok()) return Fail(opened.status());
     hub = std::move(*opened);

@@ -1,10 +1,16 @@
 // Implementation of hub_context.h (named cmd_*.cc so the CLI target's glob
 // compiles it).
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include "cli/hub_context.h"
+#include "core/durable_file.h"
+#include "core/uuid.h"
 #include "store/postgres/postgres_store.h"
 
 namespace ctihub::cli {
@@ -39,6 +45,42 @@ std::string StoreDescription(const std::string& data_dir, const std::string& db_
   return db_url;
 }
 
+namespace {
+
+Result<std::optional<std::string>> ReadNodeId(const std::string& path) {
+  CTIHUB_ASSIGN_OR_RETURN(auto text, ReadFileIfPresent(path, "bad_node_id"));
+  if (!text) return std::optional<std::string>();
+  std::string id = *text;
+  while (!id.empty() && (id.back() == '\n' || id.back() == '\r')) id.pop_back();
+  auto uuid = Uuid::Parse(id);
+  if (!uuid.ok()) {
+    return Unavailable("bad_node_id", path + " does not hold a node id (a UUID): restore it");
+  }
+  return std::optional<std::string>(uuid->ToString());
+}
+
+}  // namespace
+
+Result<std::string> NodeIdOf(const std::string& data_dir) {
+  const std::string path = (fs::path(data_dir) / kNodeIdFile).string();
+  CTIHUB_ASSIGN_OR_RETURN(auto existing, ReadNodeId(path));
+  if (existing) return *existing;
+  // Written whole under a name of this process, then linked into place: link()
+  // fails when another process got there first, and its id is the one.
+  const std::string id = Uuid::V4().ToString();
+  const std::string tmp = path + "." + std::to_string(::getpid()) + ".new";
+  CTIHUB_RETURN_IF_ERROR(WriteFileDurably(tmp, id + "\n", "bad_node_id"));
+  const int linked = ::link(tmp.c_str(), path.c_str());
+  const int link_errno = errno;
+  ::unlink(tmp.c_str());
+  if (linked != 0 && link_errno != EEXIST) {
+    return Unavailable("bad_node_id", "cannot create " + path);
+  }
+  CTIHUB_ASSIGN_OR_RETURN(auto made, ReadNodeId(path));
+  if (!made) return Unavailable("bad_node_id", "cannot create " + path);
+  return *made;
+}
+
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
   CTIHUB_ASSIGN_OR_RETURN(auto orgs, hub.ListOrganisations());
   std::vector<policy::KnownOrg> known;
@@ -69,12 +111,14 @@ Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
   } else if (!fs::exists(db, ec)) {
     return NotFound("no hub database at " + db + " (run `ctihub init --data " + data_dir + "`)");
   }
+  if (!opts.db_url.empty() && !store::IsPostgresUrl(opts.db_url)) {
+    return InvalidArgument("bad_db_url", "--db takes a postgresql:// URL");
+  }
+  CTIHUB_ASSIGN_OR_RETURN(std::string node_id, NodeIdOf(data_dir));
   if (!opts.db_url.empty()) {
-    if (!store::IsPostgresUrl(opts.db_url)) {
-      return InvalidArgument("bad_db_url", "--db takes a postgresql:// URL");
-    }
     store::PostgresOptions po;
     po.url = opts.db_url;
+    po.node_id = node_id;
     po.reader_connections = opts.reader_connections;
     po.max_batch_objects = opts.max_batch_objects;
     po.migrate = opts.migrate;
@@ -82,6 +126,7 @@ Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
   }
   store::SqliteOptions so;
   so.path = db;
+  so.node_id = node_id;
   so.reader_connections = opts.reader_connections;
   so.max_batch_objects = opts.max_batch_objects;
   return store::OpenSqliteStore(so);

@@ -16,6 +16,7 @@ namespace ctihub::cli {
 
 inline constexpr const char* kDefaultDataDir = "./var";
 inline constexpr const char* kDatabaseFile = "ctihub.db";
+inline constexpr const char* kNodeIdFile = "node.id";
 
 // DIR/ctihub.db
 std::string DatabasePath(const std::string& data_dir);
@@ -65,6 +66,14 @@ inline HubOpenOptions HubDb(std::string db_url) {
 // postgresql:// URL.
 Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
                                                    const HubOpenOptions& opts = {});
+
+// The node a data directory is: a UUID kept in DIR/node.id, made the first
+// time it is asked for (two processes asking at once get the same one). Every
+// store opened on the directory writes as this node, and start-up recovery
+// finishes and lists only this node's statuses and versions (store.h "crash
+// recovery"), so nodes sharing a PostgreSQL database recover independently.
+// Unavailable "bad_node_id" when the file cannot be made or does not hold one.
+Result<std::string> NodeIdOf(const std::string& data_dir);
 
 // The store's organisations, as the sharing policy merges them on every load.
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub);

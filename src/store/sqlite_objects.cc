@@ -400,9 +400,9 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
         c.Prepare(
             "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
             "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, "
-            "recipients, granular, facts, source_peer) "
+            "recipients, granular, facts, source_peer, node) "
             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1, "
-            "?17)"));
+            "?17, ?18)"));
     st.Bind(1, date_added).Bind(2, collection_id).Bind(3, obj.id).Bind(4, key);
     st.Bind(5, int64_t{version.fraction_digits()}).Bind(6, obj.type).Bind(7, obj.spec_version);
     st.Bind(8, int64_t{is_latest}).Bind(9, int64_t{is_first}).Bind(10, int64_t{spec_latest});
@@ -410,7 +410,7 @@ Result<WriteOutcome> SqliteStore::WriteOne(const std::string& collection_id, con
     const AccessFacts& a = obj.access;
     st.Bind(12, a.producer).Bind(13, int64_t{a.tlp}).Bind(14, int64_t{a.pap});
     st.Bind(15, EncodeRecipients(a.recipient_orgs)).Bind(16, EncodeGranular(a));
-    st.Bind(17, obj.source_peer);
+    st.Bind(17, obj.source_peer).Bind(18, opts_.node_id);
     CTIHUB_RETURN_IF_ERROR(st.Run());
   }
   {
@@ -787,8 +787,10 @@ Result<std::vector<StoredVersionRef>> SqliteStore::ListVersionsAddedAfter(int64_
   CTIHUB_ASSIGN_OR_RETURN(
       Statement st,
       conn->Prepare("SELECT date_added, collection, id, version, version_digits FROM objects "
-                    "WHERE date_added > ?1 ORDER BY date_added LIMIT ?2"));
+                    "WHERE date_added > ?1 AND (node = ?3 OR node = '') ORDER BY date_added "
+                    "LIMIT ?2"));
   st.Bind(1, after_us).Bind(2, static_cast<int64_t>(std::min(limit, kMaxPageLimit)));
+  st.Bind(3, opts_.node_id);
   std::vector<StoredVersionRef> out;
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -810,7 +812,9 @@ Result<int64_t> SqliteStore::FinishPendingStatuses(std::string_view reason) {
   {
     CTIHUB_ASSIGN_OR_RETURN(
         Statement st,
-        admin_->Prepare("SELECT id, api_root FROM statuses WHERE status = 'pending'"));
+        admin_->Prepare("SELECT id, api_root FROM statuses WHERE status = 'pending' AND "
+                        "(node = ?1 OR node = '')"));
+    st.Bind(1, opts_.node_id);
     for (;;) {
       CTIHUB_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;

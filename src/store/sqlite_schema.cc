@@ -138,6 +138,14 @@ END;
       R"sql(
 ALTER TABLE objects ADD COLUMN source_peer TEXT NOT NULL DEFAULT '';
 )sql",
+      // 5 -> 6: the node that wrote each version and status (store.h "crash
+      // recovery": recovery is per node), '' for rows written before, which
+      // belong to every node. One process per file here, so no index: the
+      // node filter passes nearly every row.
+      R"sql(
+ALTER TABLE objects ADD COLUMN node TEXT NOT NULL DEFAULT '';
+ALTER TABLE statuses ADD COLUMN node TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return steps;
 }

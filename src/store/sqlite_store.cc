@@ -524,17 +524,17 @@ Status SqliteStore::CreateStatus(const StatusResource& s) {
 }
 
 // REQUIRES: a write transaction open on `conn`.
-Status SqliteStore::InsertStatus(Connection& conn, const StatusResource& s) {
+Status SqliteStore::InsertStatus(Connection& conn, const StatusResource& s) const {
   {
     CTIHUB_ASSIGN_OR_RETURN(
         Statement st,
         conn.Prepare("INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, "
-                     "total_count, success_count, failure_count, pending_count) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                     "total_count, success_count, failure_count, pending_count, node) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
     st.Bind(1, s.id).Bind(2, s.api_root).Bind(3, s.user_id);
     st.Bind(4, s.status.empty() ? std::string_view("pending") : std::string_view(s.status));
     st.Bind(5, s.request_timestamp.ToString()).Bind(6, s.total_count).Bind(7, s.success_count);
-    st.Bind(8, s.failure_count).Bind(9, s.pending_count);
+    st.Bind(8, s.failure_count).Bind(9, s.pending_count).Bind(10, opts_.node_id);
     Status r = st.Run();
     if (r.code() == ErrorCode::kConflict)
       return Conflict("status_exists", "status " + s.id + " already exists");

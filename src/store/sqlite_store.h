@@ -132,7 +132,7 @@ class SqliteStore final : public Store {
 
   // Queues a request for the writer thread.
   std::future<Result<std::vector<WriteOutcome>>> Enqueue(WriteRequest req);
-  static Status InsertStatus(sqlite::Connection& conn, const StatusResource& s);
+  Status InsertStatus(sqlite::Connection& conn, const StatusResource& s) const;
   // REQUIRES: admin_mu_ held and a write transaction open on admin_.
   Status FinishStatusDetails(const std::string& status_id, const std::string& api_root,
                              std::string_view reason);

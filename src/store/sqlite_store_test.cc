@@ -438,8 +438,8 @@ TEST(SqliteSchemaTest, MigratesASchema1DatabaseWithObjects) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   auto version = (*db)->QueryInt("PRAGMA user_version");
   ASSERT_TRUE(version.ok());
-  EXPECT_EQ(*version, 5);
-  EXPECT_EQ(LatestSchemaVersion(), 5);
+  EXPECT_EQ(*version, 6);
+  EXPECT_EQ(LatestSchemaVersion(), 6);
   auto st = (*db)->Prepare(
       "SELECT producer, tlp, pap, recipients, granular, facts FROM objects WHERE date_added = 10");
   ASSERT_TRUE(st.ok());

@@ -423,18 +423,29 @@ class Store {
   // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
   // Backends that do not implement these answer Unavailable, so a server
   // that needs them refuses to start rather than skip the recovery.
+  //
+  // Recovery is per node. A store is opened as one node (the `node_id` of
+  // its options: the data directory's, cli/hub_context.h NodeIdOf), and every
+  // object version and status resource it writes records that node. Several
+  // nodes may share one database (PostgreSQL): what these two calls see is
+  // only the opening node's own rows, so a node restarting never finishes a
+  // status another node is still writing, nor claims another node's versions
+  // for its audit trail. Rows written without a node (node_id "", or before
+  // the backend's schema recorded it) belong to every node.
 
-  // Up to `limit` stored versions with date_added > after_us, in date_added
-  // order (all collections): how the audit trail is reconciled with the store.
+  // Up to `limit` versions this node stored with date_added > after_us, in
+  // date_added order (all collections): how the node's audit trail is
+  // reconciled with the store (and cross-checked by `audit verify`).
   virtual Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
                                                                        size_t limit);
-  // Finishes every status resource still "pending": a process stopped before
-  // its write committed (a status is updated in the write's transaction).
-  // Each pending object whose version is stored in a collection of the
-  // status's API root counts as a success, every other one as a failure with
-  // `reason`; the status becomes "complete". Returns how many statuses it
-  // finished. REQUIRES: no write of this store is in flight (call it at
-  // start-up, before serving).
+  // Finishes every status resource of this node still "pending": the node
+  // stopped before its write committed (a status is updated in the write's
+  // transaction). Each pending object whose version is stored in a collection
+  // of the status's API root counts as a success, every other one as a
+  // failure with `reason`; the status becomes "complete". Other nodes'
+  // statuses are left as they are. Returns how many statuses it finished.
+  // REQUIRES: no write of this node is in flight (call it at start-up,
+  // before serving).
   virtual Result<int64_t> FinishPendingStatuses(std::string_view reason);
   // Finishes one status resource still "pending" whose write failed while the
   // hub kept running: each pending object already stored counts as a success,
@@ -446,6 +457,9 @@ class Store {
 
 struct SqliteOptions {
   std::string path;  // database file; directories must exist
+  // The node this store writes as and recovers for (see "crash recovery"
+  // above); "" for none.
+  std::string node_id;
   size_t max_batch_objects = 20000;
   int reader_connections = 4;
 };

@@ -629,6 +629,85 @@ TEST_P(StoreTest, ListVersionsAddedAfterPagesInDateAddedOrder) {
   EXPECT_TRUE(store_->ListVersionsAddedAfter((*rest)[0].date_added_us, 2)->empty());
 }
 
+// Issue 16: start-up recovery is per node. Nodes sharing one database (here
+// the same data opened as another node) each finish only their own pending
+// statuses and list only their own versions, so a restarting node neither
+// fails a status another node is still writing nor claims its versions.
+TEST_P(StoreTest, RecoveryFinishesAndListsOnlyTheNodesOwnRows) {
+  auto pending = [&](int n, const std::string& object) {
+    StatusResource s;
+    s.id = Uuid(n);
+    s.api_root = "api1";
+    s.status = "pending";
+    s.total_count = 1;
+    s.pending_count = 1;
+    s.pendings = {{object, "2024-01-01T00:00:00.000Z", ""}};
+    EXPECT_TRUE(store_->CreateStatus(s).ok());
+    return s.id;
+  };
+  Write({Obj(kA, "2024-01-01T00:00:00Z")});  // node-a
+  const std::string of_a = pending(820, kC);
+  ActAsNode("node-b");
+  Write({Obj(kB, "2024-01-01T00:00:00Z")});
+  const std::string of_b = pending(821, kC);
+
+  // node-b restarts: its status only; its versions only.
+  auto finished = store_->FinishPendingStatuses("lost");
+  ASSERT_TRUE(finished.ok()) << finished.status().ToString();
+  EXPECT_EQ(*finished, 1);
+  EXPECT_EQ(store_->GetStatus("api1", of_b)->status, "complete");
+  EXPECT_EQ(store_->GetStatus("api1", of_b)->failure_count, 1);
+  EXPECT_EQ(store_->GetStatus("api1", of_a)->status, "pending");
+  auto listed = store_->ListVersionsAddedAfter(0, 100);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, kB);
+
+  // node-a's write completes its status as if nothing happened.
+  ActAsNode("node-a");
+  Write({Obj(kC, "2024-01-01T00:00:00Z")}, of_a);
+  auto st = store_->GetStatus("api1", of_a);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->status, "complete");
+  EXPECT_EQ(st->success_count, 1);
+  EXPECT_EQ(st->failure_count, 0);
+  listed = store_->ListVersionsAddedAfter(0, 100);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, kA);
+  EXPECT_EQ((*listed)[1].id, kC);
+  EXPECT_EQ(*store_->FinishPendingStatuses("lost"), 0);
+  // Every node reads every row: only recovery is per node.
+  EXPECT_EQ(Ids(Q()).size(), 3u);
+}
+
+// Rows written without a node (before a backend recorded the node) belong to
+// every node: whichever restarts first finishes such a status.
+TEST_P(StoreTest, RowsOfNoNodeBelongToEveryNode) {
+  ActAsNode("");
+  Write({Obj(kA, "2024-01-01T00:00:00Z")});
+  StatusResource s;
+  s.id = Uuid(830);
+  s.api_root = "api1";
+  s.status = "pending";
+  s.total_count = 1;
+  s.pending_count = 1;
+  s.pendings = {{kA, "2024-01-01T00:00:00.000Z", ""}};
+  ASSERT_TRUE(store_->CreateStatus(s).ok());
+  ActAsNode("node-b");
+  Write({Obj(kB, "2024-01-01T00:00:00Z")});
+  auto listed = store_->ListVersionsAddedAfter(0, 100);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, kA);
+  EXPECT_EQ((*listed)[1].id, kB);
+  EXPECT_EQ(store_->ListVersionsAddedAfter((*listed)[0].date_added_us, 1)->at(0).id, kB);
+  auto finished = store_->FinishPendingStatuses("lost");
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ(*finished, 1);
+  EXPECT_EQ(store_->GetStatus("api1", s.id)->success_count, 1);
+}
+
 TEST_P(StoreTest, OrganisationsUsersTokens) {
   auto org = store_->AddOrganisation({0, "acme", "identity--" + Uuid(1)});
   ASSERT_TRUE(org.ok()) << org.status().ToString();

@@ -74,15 +74,20 @@ def test_lost_record_and_pending_status_are_recovered_at_start_up():
         never_id = "indicator--" + str(uuid.uuid4())
         status_id = str(uuid.uuid4())
         db = sqlite3.connect(os.path.join(hub.data, "ctihub.db"))
+        # Rows of this node (DATA/node.id): recovery finishes and lists only its node's.
+        with open(os.path.join(hub.data, "node.id")) as f:
+            node = f.read().strip()
         cols = ("collection, id, version, version_digits, type, spec_version, is_latest, is_first, "
-                "spec_latest, json, producer, tlp, pap, recipients, granular, facts")
+                "spec_latest, json, producer, tlp, pap, recipients, granular, facts, node")
         db.execute("INSERT INTO objects(date_added, %s) SELECT (SELECT max(date_added) + 1 FROM objects), "
                    "collection, ?, version, version_digits, type, spec_version, 1, 1, 1, replace(json, id, ?), "
-                   "producer, tlp, pap, recipients, granular, facts FROM objects WHERE id = ?" % cols,
-                   (lost_id, lost_id, kept["id"]))
+                   "producer, tlp, pap, recipients, granular, facts, ? FROM objects WHERE id = ?" % cols,
+                   (lost_id, lost_id, node, kept["id"]))
         user_id = db.execute("SELECT id FROM users WHERE name = 'alice'").fetchone()[0]
-        db.execute("INSERT INTO statuses VALUES(?, 'api1', ?, 'pending', '2024-01-01T00:00:00.000Z', 2, 0, 0, 2)",
-                   (status_id, user_id))
+        db.execute("INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
+                   "success_count, failure_count, pending_count, node) "
+                   "VALUES(?, 'api1', ?, 'pending', '2024-01-01T00:00:00.000Z', 2, 0, 0, 2, ?)",
+                   (status_id, user_id, node))
         for oid in (lost_id, never_id):
             db.execute("INSERT INTO status_details VALUES(?, 2, ?, '2024-01-02T00:00:00.000Z', '')",
                        (status_id, oid))

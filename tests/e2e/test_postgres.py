@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -117,6 +118,71 @@ def test_import_on_one_node_export_on_another():
               "export via B has the five objects: %r" % [o.get("id") for o in exported.get("objects", [])])
 
 
+def test_node_killed_and_restarted_while_the_other_ingests():
+    """kill -9 node A mid-ingest and start it again while node B ingests (issue 16): start-up
+    recovery is per node, so B's statuses are never failed by A's recovery and B goes on
+    serving; every status either node acknowledged as complete is durable; A's `audit verify`
+    cross-checks A's trail with the versions A stored (B's are in B's trail) and is intact."""
+    a, b = two_nodes()
+    with a, b:
+        stop = threading.Event()
+        acked = {"a": [], "b": []}  # (status id, object ids) answered 202
+        b_errors = []
+
+        def ingest(node, key):
+            while not stop.is_set():
+                objs = [indicator() for _ in range(10)]
+                try:
+                    r = node.post_objects("shared", objs)
+                except Exception as e:  # node A killed or not yet back
+                    if key == "b":
+                        b_errors.append(repr(e))
+                    time.sleep(0.02)
+                    continue
+                if r.status == 202:
+                    acked[key].append((r.json()["id"], [o["id"] for o in objs]))
+                elif key == "b":
+                    b_errors.append("POST via B answered %d" % r.status)
+
+        threads = [threading.Thread(target=ingest, args=(a, "a")),
+                   threading.Thread(target=ingest, args=(b, "b"))]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)
+            a.kill9()
+            time.sleep(0.3)
+            a.start()
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+        check(not b_errors, "B served throughout: %r" % b_errors[:3])
+        check(len(acked["b"]) > 0 and len(acked["a"]) > 0,
+              "both nodes took writes (A %d, B %d)" % (len(acked["a"]), len(acked["b"])))
+        stored = set(o["id"] for o in a.get_all("shared")[0])
+        lost_b = 0
+        for sid, ids in acked["b"]:
+            st = b.wait_status(sid)
+            if st.get("failure_count") != 0 or st.get("success_count") != len(ids):
+                lost_b += 1
+            check(all(i in stored for i in ids), "B's objects of status %s are served" % sid)
+        check(lost_b == 0, "no status of B failed by A's restart (%d of %d)" % (lost_b, len(acked["b"])))
+        for sid, ids in acked["a"]:
+            st = a.wait_status(sid)  # pending at the kill: finished by A's recovery
+            ok = [x["id"] for x in st.get("successes", [])]
+            check(all(i in stored for i in ok), "A's acknowledged objects of %s are served" % sid)
+        a.stop()
+        b.stop()
+        v = a.cli("audit", "verify", check_rc=False)
+        check(v.startswith("intact") and "every stored version recorded" in v,
+              "A's audit verify against its own versions: %s" % v[-300:])
+        v = b.cli("audit", "verify", check_rc=False)
+        check(v.startswith("intact") and "every stored version recorded" in v,
+              "B's audit verify against its own versions: %s" % v[-300:])
+
+
 def test_newer_schema_is_refused():
     a = Hub(ARGS.ctihub, "pg-new", db=url())
     with a:
@@ -149,7 +215,9 @@ def main():
     try:
         # Each test in a fresh database state: tests share one cluster but drop the schema.
         tests = [test_write_on_a_read_on_b, test_database_down_answers_503_and_recovers,
-                 test_import_on_one_node_export_on_another, test_newer_schema_is_refused]
+                 test_import_on_one_node_export_on_another,
+                 test_node_killed_and_restarted_while_the_other_ingests,
+                 test_newer_schema_is_refused]
 
         def fresh(t):
             def run():

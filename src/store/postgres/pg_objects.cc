@@ -528,9 +528,9 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
     CTIHUB_RETURN_IF_ERROR(c.Run(
         "INSERT INTO objects(date_added, collection, id, version, version_digits, type, "
         "spec_version, is_latest, is_first, spec_latest, json, producer, tlp, pap, recipients, "
-        "granular, facts, search, source_peer) "
+        "granular, facts, search, source_peer, node) "
         "SELECT d, $1, i, v, vd, t, sv, il, fi, sl, j, p, tl, pa, r, g, 1, "
-        "array_to_tsvector(string_to_array(s, ' ')), sp FROM "
+        "array_to_tsvector(string_to_array(s, ' ')), sp, $19 FROM "
         "unnest($2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], "
         "$8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[], $13::int8[], "
         "$14::int8[], $15::text[], $16::int8[], $17::text[], $18::text[]) "
@@ -553,7 +553,8 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
             .TextArray(ins.recipients)
             .IntArray(ins.granular)
             .TextArray(ins.search)
-            .TextArray(ins.source_peer)));
+            .TextArray(ins.source_peer)
+            .Text(opts_.node_id)));
   }
   if (!ins.ref_ids.empty()) {
     CTIHUB_RETURN_IF_ERROR(
@@ -840,10 +841,19 @@ Result<std::vector<StoredVersionRef>> PostgresStore::ListVersionsAddedAfter(int6
                                                                             size_t limit) {
   auto conn = AcquireReader();
   CTIHUB_ASSIGN_OR_RETURN(
-      Rows r, conn->Query("SELECT date_added, collection, id, version, version_digits FROM objects "
-                          "WHERE date_added > $1 ORDER BY date_added LIMIT $2",
-                          Params().Int(after_us).Int(
-                              static_cast<int64_t>(std::min(limit, kMaxPageLimit)))));
+      Rows r,
+      conn->Query(
+          // Each arm an ordered range of objects_node, so the limit stops both early.
+          "SELECT date_added, collection, id, version, version_digits FROM ("
+          "(SELECT date_added, collection, id, version, version_digits FROM objects "
+          "WHERE node = $3 AND date_added > $1 ORDER BY date_added LIMIT $2) UNION ALL "
+          "(SELECT date_added, collection, id, version, version_digits FROM objects "
+          "WHERE node = '' AND $3 <> '' AND date_added > $1 ORDER BY date_added LIMIT $2)) u "
+          "ORDER BY date_added LIMIT $2",
+          Params()
+              .Int(after_us)
+              .Int(static_cast<int64_t>(std::min(limit, kMaxPageLimit)))
+              .Text(opts_.node_id)));
   std::vector<StoredVersionRef> out;
   out.reserve(static_cast<size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) {
@@ -861,8 +871,9 @@ Result<int64_t> PostgresStore::FinishPendingStatuses(std::string_view reason) {
   std::lock_guard<std::mutex> lock(admin_mu_);
   CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
   CTIHUB_ASSIGN_OR_RETURN(
-      Rows pending, admin_->Query("SELECT id, api_root FROM statuses WHERE status = 'pending' "
-                                  "ORDER BY id FOR UPDATE"));
+      Rows pending, admin_->Query("SELECT id, api_root FROM statuses WHERE status = 'pending' AND "
+                                  "(node = $1 OR node = '') ORDER BY id FOR UPDATE",
+                                  Params().Text(opts_.node_id)));
   for (int i = 0; i < pending.size(); ++i) {
     CTIHUB_RETURN_IF_ERROR(FinishStatusDetails(pending.String(i, 0), pending.String(i, 1), reason));
   }

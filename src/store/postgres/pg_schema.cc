@@ -138,6 +138,18 @@ CREATE INDEX objects_search ON objects USING gin(search);
       R"sql(
 ALTER TABLE objects ADD COLUMN source_peer TEXT NOT NULL DEFAULT '';
 )sql",
+      // 4 -> 5: the node that wrote each version and status (store.h "crash
+      // recovery": a node's start-up recovery finishes and lists only its
+      // own rows), '' for rows written before, which belong to every node.
+      // The indexes serve the recovery's reads of one node's rows; pending
+      // statuses are few, so that index stays partial.
+      R"sql(
+ALTER TABLE objects ADD COLUMN node TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE statuses ADD COLUMN node TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX objects_node ON objects(node, date_added);
+DROP INDEX statuses_pending;
+CREATE INDEX statuses_pending ON statuses(node) WHERE status = 'pending';
+)sql",
   };
   return steps;
 }

@@ -431,10 +431,11 @@ Status PostgresStore::CreateStatus(const StatusResource& s) {
 }
 
 // REQUIRES: a transaction open on `conn`.
-Status PostgresStore::InsertStatus(Connection& conn, const StatusResource& s) {
+Status PostgresStore::InsertStatus(Connection& conn, const StatusResource& s) const {
   Status r = conn.Run(
       "INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
-      "success_count, failure_count, pending_count) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      "success_count, failure_count, pending_count, node) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
       Params()
           .Text(s.id)
           .Text(s.api_root)
@@ -444,7 +445,8 @@ Status PostgresStore::InsertStatus(Connection& conn, const StatusResource& s) {
           .Int(s.total_count)
           .Int(s.success_count)
           .Int(s.failure_count)
-          .Int(s.pending_count));
+          .Int(s.pending_count)
+          .Text(opts_.node_id));
   if (r.code() == ErrorCode::kConflict) {
     return Conflict("status_exists", "status " + s.id + " already exists");
   }

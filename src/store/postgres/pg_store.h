@@ -115,7 +115,7 @@ class PostgresStore final : public Store {
   ReaderLease AcquireReader();
 
   std::future<Result<std::vector<WriteOutcome>>> Enqueue(WriteRequest req);
-  static Status InsertStatus(pg::Connection& conn, const StatusResource& s);
+  Status InsertStatus(pg::Connection& conn, const StatusResource& s) const;
   // REQUIRES: admin_mu_ held and a transaction open on admin_.
   Status FinishStatusDetails(const std::string& status_id, const std::string& api_root,
                              std::string_view reason);

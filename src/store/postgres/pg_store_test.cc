@@ -43,15 +43,27 @@ std::unique_ptr<pg::Connection> Raw(const std::string& schema) {
   return c.ok() ? std::move(*c) : nullptr;
 }
 
+// Takes schema step 4 -> 5 back (the node columns; dropping statuses.node
+// drops the partial index that step made on it).
+const std::string kUndoNodeColumns =
+    "ALTER TABLE objects DROP COLUMN node; ALTER TABLE statuses DROP COLUMN node; "
+    "CREATE INDEX statuses_pending ON statuses(status) WHERE status = 'pending'; ";
+
 // A store (a "node") with API root api1 and a collection; more nodes open the
 // same schema.
 class PgNodesTest : public ::testing::Test {
  protected:
+  static PostgresOptions Node(const std::string& node_id) {
+    PostgresOptions o;
+    o.node_id = node_id;
+    return o;
+  }
+
   void SetUp() override {
-    auto a = OpenTestPostgresStore(dir_.path());
+    auto a = OpenTestPostgresStore(dir_.path(), Node("node-a"));
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     a_ = std::move(*a);
-    auto b = OpenTestPostgresStore(dir_.path());
+    auto b = OpenTestPostgresStore(dir_.path(), Node("node-b"));
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     b_ = std::move(*b);
     ASSERT_TRUE(a_->PutApiRoot({"api1", "API 1", "", 1 << 20}).ok());
@@ -130,7 +142,8 @@ TEST(PgStoreTest, MigrationIndexesExistingReferences) {
   // Back to schema 1: the index and its rows gone.
   auto raw = Raw(SchemaOf(dir));
   ASSERT_NE(raw, nullptr);
-  ASSERT_TRUE(raw->Exec("DROP TABLE object_refs; ALTER TABLE objects DROP COLUMN search; "
+  ASSERT_TRUE(raw->Exec(kUndoNodeColumns +
+                        "DROP TABLE object_refs; ALTER TABLE objects DROP COLUMN search; "
                         "ALTER TABLE objects DROP COLUMN source_peer; "
                         "UPDATE ctihub_schema SET version = 1")
                   .ok());
@@ -186,7 +199,8 @@ TEST(PgStoreTest, MigrationIndexesExistingObjectsForSearch) {
   }
   auto raw = Raw(SchemaOf(dir));
   ASSERT_NE(raw, nullptr);
-  ASSERT_TRUE(raw->Exec("ALTER TABLE objects DROP COLUMN search; ALTER TABLE objects DROP COLUMN "
+  ASSERT_TRUE(raw->Exec(kUndoNodeColumns +
+                        "ALTER TABLE objects DROP COLUMN search; ALTER TABLE objects DROP COLUMN "
                         "source_peer; UPDATE ctihub_schema SET version = 2")
                   .ok());
   auto s = OpenTestPostgresStore(dir.path());
@@ -313,7 +327,7 @@ TEST_F(PgNodesTest, StatusWrittenOnOneNodeIsVisibleOnAnother) {
 // would commit first and the reader would page past A's earlier ones (it
 // does: this test fails with the lock taken out).
 TEST_F(PgNodesTest, PagingWhileTwoNodesWriteNeverSkipsAVersion) {
-  PostgresOptions slow;
+  PostgresOptions slow = Node("node-a");
   slow.before_commit_for_test = [] { std::this_thread::sleep_for(std::chrono::milliseconds(10)); };
   auto a = OpenTestPostgresStore(dir_.path(), slow);
   ASSERT_TRUE(a.ok()) << a.status().ToString();

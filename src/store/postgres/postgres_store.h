@@ -19,6 +19,9 @@ struct PostgresOptions {
   // Schema holding the tables ([a-z_][a-z0-9_]*); "" uses the connection's
   // search_path (normally "public"). Created when missing.
   std::string schema;
+  // The node this store writes as and recovers for (store.h "crash
+  // recovery"): every hub node over the database has its own; "" for none.
+  std::string node_id;
   size_t max_batch_objects = 20000;
   int reader_connections = 4;
   // false: refuse (Unavailable "schema_outdated") a schema older than this

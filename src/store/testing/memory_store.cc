@@ -9,7 +9,8 @@
 
 namespace ctihub::store {
 
-MemoryStore::MemoryStore() : writer_([this] { WriterLoop(); }) {}
+MemoryStore::MemoryStore(std::string node_id)
+    : node_id_(std::move(node_id)), writer_([this] { WriterLoop(); }) {}
 
 MemoryStore::~MemoryStore() {
   {
@@ -19,6 +20,15 @@ MemoryStore::~MemoryStore() {
   }
   cv_.notify_all();
   writer_.join();
+}
+
+void MemoryStore::SetNodeForTest(std::string node_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  node_id_ = std::move(node_id);
+}
+
+bool MemoryStore::MineLocked(const std::string& node) const {
+  return node == node_id_ || node.empty();
 }
 
 void MemoryStore::HoldWritesForTest(bool hold) {
@@ -241,7 +251,7 @@ Status MemoryStore::RemoveCollection(std::string_view id) {
 
 std::future<Result<std::vector<WriteOutcome>>> MemoryStore::WriteObjects(
     std::string collection_id, std::vector<NewObject> objects, std::string status_id) {
-  Job job{std::move(collection_id), std::move(objects), std::move(status_id), {}};
+  Job job{std::move(collection_id), std::move(objects), std::move(status_id), {}, {}};
   auto f = job.promise.get_future();
   for (const auto& o : job.objects) {
     Status s = ValidateNewObject(o);
@@ -252,6 +262,7 @@ std::future<Result<std::vector<WriteOutcome>>> MemoryStore::WriteObjects(
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    job.node_id = node_id_;
     jobs_.push_back(std::move(job));
   }
   cv_.notify_all();
@@ -323,6 +334,7 @@ void MemoryStore::WriterLoop() {
         NormaliseFacts(v.access);
         objects_.push_back(std::move(v));
         source_peer_[date_added] = o.source_peer;
+        node_of_[date_added] = job.node_id;
         out.stored = true;
         dates.push_back(date_added);
       }
@@ -568,6 +580,7 @@ Status MemoryStore::CreateStatus(const StatusResource& s) {
     return Conflict("status_exists", "status " + s.id + " already exists");
   StoredStatus st;
   st.resource = s;
+  st.node_id = node_id_;
   if (st.resource.status.empty()) st.resource.status = "pending";
   st.resource.successes.clear();
   st.resource.failures.clear();
@@ -668,6 +681,8 @@ Result<std::vector<StoredVersionRef>> MemoryStore::ListVersionsAddedAfter(int64_
   std::vector<StoredVersionRef> out;
   for (const auto& o : objects_) {  // in date_added order
     if (out.size() == std::min(limit, kMaxPageLimit)) break;
+    auto node = node_of_.find(o.date_added_us);
+    if (node != node_of_.end() && !MineLocked(node->second)) continue;
     if (o.date_added_us > after_us) {
       out.push_back({o.date_added_us, o.collection_id, o.id, o.version});
     }
@@ -690,7 +705,7 @@ Result<int64_t> MemoryStore::FinishPendingStatuses(std::string_view reason) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t finished = 0;
   for (auto& [id, st] : statuses_) {
-    if (st.resource.status != "pending") continue;
+    if (st.resource.status != "pending" || !MineLocked(st.node_id)) continue;
     FinishDetails(st, reason);
     ++finished;
   }

@@ -9,13 +9,16 @@
 // lock held), status resources updated together with the write, crash-recovery
 // listing. Writes complete on a background thread so callers see "pending"
 // then "complete" like with the real store; HoldWritesForTest holds them back
-// for tests of the pending state. Thread-safe (one mutex).
+// for tests of the pending state. Recovery is per node like the real stores':
+// writes record the store's node, and SetNodeForTest plays another node over
+// the same data. Thread-safe (one mutex).
 #pragma once
 
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -26,7 +29,9 @@ namespace ctihub::store {
 
 class MemoryStore final : public Store {
  public:
-  MemoryStore();
+  // `node_id`: the node this store writes as and recovers for (store.h
+  // "crash recovery"); "" for none.
+  explicit MemoryStore(std::string node_id = "");
   ~MemoryStore() override;
 
   Result<Organisation> AddOrganisation(const Organisation& org) override;
@@ -67,6 +72,9 @@ class MemoryStore final : public Store {
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
 
+  // From now on the store writes as, and recovers for, node `node_id`: as if
+  // another node had opened the same data (the stores over a database do).
+  void SetNodeForTest(std::string node_id);
   // Holds writes back until ReleaseWritesForTest().
   void HoldWritesForTest(bool hold);
 
@@ -76,6 +84,7 @@ class MemoryStore final : public Store {
     std::vector<NewObject> objects;
     std::string status_id;
     std::promise<Result<std::vector<WriteOutcome>>> promise;
+    std::string node_id;  // the writing node
   };
   // A status resource as stored: the header and counts in `resource` (its
   // detail lists empty) and the details in one list in the order they were
@@ -84,9 +93,13 @@ class MemoryStore final : public Store {
   struct StoredStatus {
     StatusResource resource;
     std::vector<std::pair<DetailKind, StatusDetail>> details;
+    std::string node_id;  // the node that created it
   };
 
   void WriterLoop();
+  // Whether a row written by `node` is this store's node's (store.h: rows of
+  // no node belong to every node). REQUIRES: mu_.
+  bool MineLocked(const std::string& node) const;
   // Moves the status entries of `objects` from pending to success (`outcomes`
   // given) or failure (`outcomes` empty, `failure_message` set), as
   // SqliteStore::UpdateStatus. REQUIRES: mu_.
@@ -118,6 +131,8 @@ class MemoryStore final : public Store {
   std::vector<Collection> collections_;
   std::vector<ObjectVersion> objects_;          // in date_added order
   std::map<int64_t, std::string> source_peer_;  // NewObject::source_peer by date_added
+  std::map<int64_t, std::string> node_of_;      // the writing node by date_added
+  std::string node_id_;                         // this store's node
   std::map<std::string, StoredStatus> statuses_;
   std::thread writer_;
 };

@@ -51,25 +51,29 @@ class TempDir {
 // How the suite makes a store of one backend.
 struct StoreFactory {
   std::string name;  // the test-name suffix: letters and digits only
-  // Opens the store kept in `dir` (creating it when empty). Called again on
-  // the same directory by tests that reopen (backends that persist).
-  std::function<Result<std::unique_ptr<Store>>(const std::string& dir)> open;
+  // Opens the store kept in `dir` (creating it when empty) as node `node`
+  // (store.h "crash recovery"). Called again on the same directory by tests
+  // that reopen (backends that persist), possibly as another node.
+  std::function<Result<std::unique_ptr<Store>>(const std::string& dir, const std::string& node)>
+      open;
 };
 
 // GoogleTest prints a factory as its name.
 inline void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
 
 inline StoreFactory SqliteStoreFactory() {
-  return {"Sqlite", [](const std::string& dir) {
+  return {"Sqlite", [](const std::string& dir, const std::string& node) {
             SqliteOptions opts;
             opts.path = dir + "/ctihub.db";
+            opts.node_id = node;
             return OpenSqliteStore(opts);
           }};
 }
 
 inline StoreFactory MemoryStoreFactory() {
-  return {"Memory", [](const std::string&) -> Result<std::unique_ptr<Store>> {
-            return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
+  return {"Memory",
+          [](const std::string&, const std::string& node) -> Result<std::unique_ptr<Store>> {
+            return std::unique_ptr<Store>(std::make_unique<MemoryStore>(node));
           }};
 }
 
@@ -116,7 +120,11 @@ inline Result<std::unique_ptr<Store>> OpenTestPostgresStore(const std::string& d
 }
 
 inline StoreFactory PostgresStoreFactory() {
-  return {"Postgres", [](const std::string& dir) { return OpenTestPostgresStore(dir); }};
+  return {"Postgres", [](const std::string& dir, const std::string& node) {
+            PostgresOptions opts;
+            opts.node_id = node;
+            return OpenTestPostgresStore(dir, std::move(opts));
+          }};
 }
 
 // Every backend the conformance suite runs on. A new backend: one line here.
@@ -184,7 +192,7 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
   void SetUp() override { Open(); }
 
   void Open() {
-    auto s = GetParam().open(dir_.path());
+    auto s = GetParam().open(dir_.path(), node_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
     if (collection_.empty()) {
@@ -198,6 +206,16 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
   void Reopen() {
     store_.reset();
     Open();
+  }
+  // The store as node `node` over the same data (as another hub node sharing
+  // the database): persistent backends reopen, the in-memory one switches.
+  void ActAsNode(const std::string& node) {
+    node_ = node;
+    if (auto* memory = dynamic_cast<MemoryStore*>(store_.get())) {
+      memory->SetNodeForTest(node);
+      return;
+    }
+    Reopen();
   }
   const std::string& dir() const { return dir_.path(); }
 
@@ -228,6 +246,7 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
   }
 
   TempDir dir_;
+  std::string node_ = "node-a";  // the node the store is opened as
   std::unique_ptr<Store> store_;
   std::string collection_;
 };
