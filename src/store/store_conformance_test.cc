@@ -81,6 +81,7 @@ TEST_P(StoreTest, ObjectWithoutVersionUsesDateAdded) {
 TEST_P(StoreTest, DateAddedStrictlyIncreasingAcrossConcurrentWriters) {
   constexpr int kThreads = 4, kPerThread = 50;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
@@ -98,7 +99,7 @@ TEST_P(StoreTest, DateAddedStrictlyIncreasingAcrossConcurrentWriters) {
   q.limit = 10000;
   auto page = store_->QueryObjects(q);
   ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->objects.size(), size_t{kThreads * kPerThread});
+  ASSERT_EQ(page->objects.size(), size_t{kThreads} * kPerThread);
   for (size_t i = 1; i < page->objects.size(); ++i) {
     EXPECT_LT(page->objects[i - 1].date_added_us, page->objects[i].date_added_us);
   }
@@ -264,13 +265,13 @@ TEST_P(StoreFilterTest, SpecVersion) {
 TEST_P(StoreTest, NewestVersionWithOlderSpecVersion) {
   const std::string x = "indicator--" + Uuid(41);  // 2.1, 2.1, then the newer 2.0
   const std::string y = "indicator--" + Uuid(42);  // the newer 2.0 written first
-  const char* kJan = "2024-01-01T00:00:00.000Z";
-  const char* kFeb = "2024-02-01T00:00:00.000Z";
-  const char* kMar = "2024-03-01T00:00:00.000Z";
-  Write({Obj(x, kJan), Obj(x, kFeb), Obj(x, kMar, "2.0")});
-  Write({Obj(y, kMar, "2.0")});
-  Write({Obj(y, kFeb)});
-  Write({Obj(y, kJan)});
+  constexpr const char* kJanuary = "2024-01-01T00:00:00.000Z";
+  constexpr const char* kFebruary = "2024-02-01T00:00:00.000Z";
+  constexpr const char* kMarch = "2024-03-01T00:00:00.000Z";
+  Write({Obj(x, kJanuary), Obj(x, kFebruary), Obj(x, kMarch, "2.0")});
+  Write({Obj(y, kMarch, "2.0")});
+  Write({Obj(y, kFebruary)});
+  Write({Obj(y, kJanuary)});
 
   struct Case {
     std::vector<std::string> spec;
@@ -278,25 +279,30 @@ TEST_P(StoreTest, NewestVersionWithOlderSpecVersion) {
     Strings versions;  // expected, for each object
   };
   const std::vector<Case> cases = {
-      {{}, false, true, false, {kFeb}},  // the TAXII default
-      {{}, true, false, false, {kJan}},
-      {{}, true, true, false, {kJan, kFeb}},
-      {{}, false, false, true, {kJan, kFeb}},
-      {{"2.1"}, false, true, false, {kFeb}},
-      {{"2.1"}, true, false, false, {kJan}},
-      {{"2.1"}, false, false, true, {kJan, kFeb}},
-      {{"2.0"}, false, true, false, {kMar}},
-      {{"2.0"}, true, false, false, {kMar}},
-      {{"2.0"}, false, false, true, {kMar}},
-      {{"2.0", "2.1"}, false, true, false, {kMar}},
-      {{"2.0", "2.1"}, true, false, false, {kJan}},
-      {{"2.0", "2.1"}, true, true, false, {kJan, kMar}},
-      {{"2.0", "2.1"}, false, false, true, {kJan, kFeb, kMar}},
+      {{}, false, true, false, {kFebruary}},  // the TAXII default
+      {{}, true, false, false, {kJanuary}},
+      {{}, true, true, false, {kJanuary, kFebruary}},
+      {{}, false, false, true, {kJanuary, kFebruary}},
+      {{"2.1"}, false, true, false, {kFebruary}},
+      {{"2.1"}, true, false, false, {kJanuary}},
+      {{"2.1"}, false, false, true, {kJanuary, kFebruary}},
+      {{"2.0"}, false, true, false, {kMarch}},
+      {{"2.0"}, true, false, false, {kMarch}},
+      {{"2.0"}, false, false, true, {kMarch}},
+      {{"2.0", "2.1"}, false, true, false, {kMarch}},
+      {{"2.0", "2.1"}, true, false, false, {kJanuary}},
+      {{"2.0", "2.1"}, true, true, false, {kJanuary, kMarch}},
+      {{"2.0", "2.1"}, false, false, true, {kJanuary, kFebruary, kMarch}},
   };
   for (const Case& c : cases) {
     Strings expected;
     for (const std::string& id : {x, y}) {
-      for (const std::string& v : c.versions) expected.push_back(id + "@" + v);
+      for (const std::string& v : c.versions) {
+        std::string key = id;
+        key += '@';
+        key += v;
+        expected.push_back(std::move(key));
+      }
     }
     std::sort(expected.begin(), expected.end());
     for (int mode = 0; mode < 4; ++mode) {  // objects, manifest, one-row pages, admitted
@@ -324,9 +330,9 @@ TEST_P(StoreTest, NewestVersionWithOlderSpecVersion) {
   EXPECT_EQ(*n, 1);
   ObjectQuery q = Q();
   q.ids = {x};
-  EXPECT_EQ(Ids(q), (Strings{x + "@" + kJan}));
+  EXPECT_EQ(Ids(q), (Strings{x + "@" + kJanuary}));
   q.spec_versions = {"2.0"};
-  EXPECT_EQ(Ids(q), (Strings{x + "@" + kMar}));
+  EXPECT_EQ(Ids(q), (Strings{x + "@" + kMarch}));
 }
 
 TEST_P(StoreFilterTest, PagingAndBadCursor) {
@@ -346,8 +352,8 @@ TEST_P(StoreFilterTest, PagingAndBadCursor) {
   EXPECT_FALSE(page2->more);
   EXPECT_TRUE(page2->next.empty());
 
-  for (std::string bad : {std::string("garbage"), page->next + "0", page->next.substr(0, 10),
-                          std::string("c1") + std::string(24, 'f')}) {
+  for (const std::string& bad : {std::string("garbage"), page->next + "0", page->next.substr(0, 10),
+                                 std::string("c1") + std::string(24, 'f')}) {
     q.next = bad;
     auto r = store_->QueryObjects(q);
     ASSERT_FALSE(r.ok()) << bad;
@@ -379,6 +385,7 @@ TEST_P(StoreTest, KeysetPagingSeesEveryObjectOnceUnderConcurrentWrites) {
   std::thread writer([&] {
     for (int b = 0; b < kBatches; ++b) {
       std::vector<NewObject> objs;
+      objs.reserve(kPerBatch);
       for (int i = 0; i < kPerBatch; ++i) {
         objs.push_back(Obj("indicator--" + Uuid(b * kPerBatch + i), "2024-01-01T00:00:00Z"));
       }
@@ -408,7 +415,7 @@ TEST_P(StoreTest, KeysetPagingSeesEveryObjectOnceUnderConcurrentWrites) {
     if (!page->more && finished) break;
   }
   writer.join();
-  EXPECT_EQ(seen.size(), size_t{kBatches * kPerBatch});
+  EXPECT_EQ(seen.size(), size_t{kBatches} * kPerBatch);
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
 }
 
@@ -853,6 +860,7 @@ TEST_P(StoreTest, GranularLevelsRoundTrip) {
   objects.push_back(WithFacts(Obj("indicator--" + Uuid(400 + n++), "2024-01-01T00:00:00Z"), kP, 1,
                               {}, -1, true));  // levels not known
   objects.push_back(WithFacts(Obj("indicator--" + Uuid(400 + n++), "2024-01-01T00:00:00Z"), kP, 1));
+  want.reserve(want.size() + objects.size());
   for (const NewObject& o : objects) want.push_back(o.access);
   Write(objects);
   auto read = [&] {
@@ -1282,6 +1290,7 @@ class StoreVersionsByVisibilityTest : public StoreAdmitTest {
     std::sort(picked.begin(), picked.end(),
               [](const Stored* a, const Stored* b) { return a->date_added_us < b->date_added_us; });
     std::vector<std::string> out;
+    out.reserve(picked.size());
     for (const Stored* v : picked) out.push_back(v->id + "@" + v->version.ToString());
     return out;
   }

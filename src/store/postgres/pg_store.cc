@@ -178,6 +178,7 @@ Result<std::vector<Organisation>> PostgresStore::ListOrganisations() {
   CTIHUB_ASSIGN_OR_RETURN(Rows r,
                           conn->Query("SELECT id, name, identity_id FROM orgs ORDER BY name"));
   std::vector<Organisation> out;
+  out.reserve(static_cast<size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) out.push_back({r.Int(i, 0), r.String(i, 1), r.String(i, 2)});
   return out;
 }
@@ -347,6 +348,7 @@ Result<std::vector<ApiRoot>> PostgresStore::ListApiRoots() {
       Rows r, conn->Query("SELECT name, title, description, max_content_length FROM api_roots "
                           "ORDER BY name"));
   std::vector<ApiRoot> out;
+  out.reserve(static_cast<size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) {
     out.push_back({r.String(i, 0), r.String(i, 1), r.String(i, 2), r.Int(i, 3)});
   }
@@ -391,6 +393,7 @@ Result<std::vector<Collection>> PostgresStore::ListCollections(std::string_view 
                                           "WHERE $1 = '' OR api_root = $1 ORDER BY api_root, seq",
                                       Params().Text(api_root)));
   std::vector<Collection> out;
+  out.reserve(static_cast<size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) out.push_back(ReadCollection(r, i));
   return out;
 }
