@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/hash.h"
+
 namespace ctihub::policy {
 namespace {
 
@@ -637,6 +639,24 @@ std::string AgreementToToml(const Agreement& a) {
   if (a.revoked_at) s += "revoked_at = " + Quote(a.revoked_at->ToString()) + "\n";
   if (!a.revoked_reason.empty()) s += "revoked_reason = " + Quote(a.revoked_reason) + "\n";
   return s;
+}
+
+std::string ModelDigest(const PolicyModel& m) {
+  std::string text = "unmarked_tlp = " + Quote(TlpName(m.unmarked_tlp)) + "\n";
+  for (const Organisation& o : m.organisations) {
+    text += "[[organisation]]\nname = " + Quote(o.name) + "\nidentity = " + Quote(o.identity_id) +
+            "\nsector = " + Quote(o.sector) + "\ncountry = " + Quote(o.country) +
+            "\ncommunities = " + QuoteList(o.communities) + "\n";
+  }
+  for (const Community& c : m.communities) text += "[[community]]\nname = " + Quote(c.name) + "\n";
+  for (const CollectionSettings& c : m.collections) {
+    text += "[[collection]]\nname = " + Quote(c.name) +
+            "\ndefault_tlp = " + Quote(c.default_tlp ? TlpName(*c.default_tlp) : "") +
+            "\ndefault_pap = " + Quote(c.default_pap ? PapName(*c.default_pap) : "") +
+            "\npublic = " + (c.public_read ? "true" : "false") + "\n";
+  }
+  for (const Agreement& a : m.agreements) text += AgreementToToml(a);
+  return Sha256Hex(text);
 }
 
 Status SaveAgreementChanges(const std::string& path, const AgreementChanges& c) {

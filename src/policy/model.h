@@ -148,4 +148,10 @@ Status SaveAgreementChanges(const std::string& path, const AgreementChanges& cha
 // TOML text of one agreement table (also used by `agreement show`).
 std::string AgreementToToml(const Agreement& a);
 
+// SHA-256 (hex) of everything in the model a decision can depend on, in a
+// canonical text: equal on every node that loaded the same policy, whatever
+// the files' order of tables or formatting (the export's ETag uses it, so a
+// sensor behind a load balancer gets 304 from any node).
+std::string ModelDigest(const PolicyModel& m);
+
 }  // namespace ctihub::policy

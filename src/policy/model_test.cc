@@ -210,6 +210,21 @@ TEST(Agreements, AnAgreementIdIsDefinedOnceAcrossBothFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// The export's ETag names the policy by its content so that two nodes that
+// loaded the same policy agree (a generation counter differs per process).
+TEST(Agreements, TheDigestNamesThePolicysContentNotItsProcess) {
+  auto m1 = ParsePolicyToml(kMatrixToml, "m.toml");
+  auto m2 = ParsePolicyToml(kMatrixToml, "other-name.toml");
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  Policy first(*m1), second(std::move(*m2));
+  EXPECT_NE(first.generation(), second.generation());
+  EXPECT_EQ(first.digest(), second.digest());
+  EXPECT_EQ(first.digest().size(), 64u);
+  m1->FindAgreement("prod-direct")->revoked_at = At("2026-05-01T12:00:00Z");
+  Policy revoked(std::move(*m1));
+  EXPECT_NE(revoked.digest(), first.digest());
+}
+
 TEST(Agreements, HolderPicksUpRevocationAtOnce) {
   std::string dir = ::testing::TempDir() + "/holder_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);

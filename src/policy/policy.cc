@@ -278,7 +278,9 @@ std::atomic<uint64_t> policy_generations{0};
 }  // namespace
 
 Policy::Policy(PolicyModel model)
-    : generation_(policy_generations.fetch_add(1) + 1), model_(std::move(model)) {
+    : generation_(policy_generations.fetch_add(1) + 1),
+      model_(std::move(model)),
+      digest_(ModelDigest(model_)) {
   const auto& orgs = model_.organisations;
   const auto& ags = model_.agreements;
   // Per agreement: its rules, and the organisations on each side.

@@ -282,6 +282,8 @@ class Policy {
   // (a reload makes a new one), so with a process nonce it versions what a
   // reader's decisions depend on (the export's ETag).
   uint64_t generation() const { return generation_; }
+  // ModelDigest(model()): the same on every node that loaded the same policy.
+  const std::string& digest() const { return digest_; }
 
   // Defined in policy.cc only.
   struct Route;
@@ -300,6 +302,7 @@ class Policy {
 
   uint64_t generation_;
   PolicyModel model_;
+  std::string digest_;
   std::vector<std::unique_ptr<Rules>> rules_;
   std::unordered_map<std::string, std::unique_ptr<ReaderIndex>> readers_;  // by org name
   const Organisation* OrgByName(std::string_view name) const;

@@ -317,8 +317,6 @@ Result<std::string> ExportFingerprint(store::Store& store, const ExportReader& r
   }
   CTIHUB_ASSIGN_OR_RETURN(std::vector<store::Collection> collections,
                           CollectionsFor(store, reader, scope));
-  // Differs from one process to the next: policy generations restart at 1.
-  static const std::string kProcess = Uuid::V4().ToString();
   std::string text;
   json::JsonWriter w(text);
   w.BeginObject().Key("etag").Int(1);
@@ -339,8 +337,9 @@ Result<std::string> ExportFingerprint(store::Store& store, const ExportReader& r
     const auth::Principal& p = *reader.principal;
     w.Key("user").String(p.user).Key("org").String(p.org);
     w.Key("role").String(store::RoleName(p.role)).Key("anonymous").Bool(p.anonymous);
-    w.Key("process").String(kProcess).Key("policy").Int(
-        static_cast<int64_t>(reader.policy->generation()));
+    // The policy's content, not its generation in this process: every node
+    // that loaded the same policy gives the same ETag.
+    w.Key("policy").String(reader.policy->digest());
     auto resolved = reader.policy->Resolve(policy::Reader{p.anonymous ? "" : p.org, p.anonymous});
     std::optional<Timestamp> change = reader.policy->NextChange(resolved, options.now);
     w.Key("next_change").Int(change ? change->micros() : -1);

@@ -139,6 +139,13 @@ class Hub:
             raise RuntimeError("ctihub %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
         return r.stdout.strip()
 
+    def run_cli(self, *args, stdin=None, timeout=120):
+        """(returncode, stdout, stderr) of `ctihub ARGS --data DIR [--db URL]`, unchecked."""
+        extra = ["--db", self.db] if self.db else []
+        r = subprocess.run([self.ctihub] + list(args) + ["--data", self.data] + extra, input=stdin,
+                           capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
     def setup(self):
         """acme (alice admin-less publisher, bob reader), other (olga publisher), root admin."""
         self.cli("init")

@@ -20,9 +20,8 @@ IDENTITY_RE = re.compile(r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab
 
 def run(hub, *args, stdin=None):
     """(returncode, stdout, stderr) of `ctihub ARGS --data DIR`."""
-    r = subprocess.run([ARGS.ctihub] + list(args) + ["--data", hub.data], input=stdin,
-                       capture_output=True, text=True, timeout=60)
-    return r.returncode, r.stdout.strip(), r.stderr.strip()
+    rc, out, err = hub.run_cli(*args, stdin=stdin, timeout=60)
+    return rc, out.strip(), err.strip()
 
 
 def audit_records(hub, *filters):

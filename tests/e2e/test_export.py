@@ -100,9 +100,7 @@ def fixtures():
 
 
 def run(hub, *args):
-    r = subprocess.run([hub.ctihub] + list(args) + ["--data", hub.data], capture_output=True,
-                       text=True, timeout=120)
-    return r.returncode, r.stdout, r.stderr
+    return hub.run_cli(*args)
 
 
 def setup_hub(hub):

@@ -24,9 +24,8 @@ TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
 def run(hub, *args, stdin=None):
     """(returncode, stdout, stderr) of `ctihub ARGS --data DIR`."""
-    r = subprocess.run([ARGS.ctihub] + list(args) + ["--data", hub.data], input=stdin,
-                       capture_output=True, text=True, timeout=120)
-    return r.returncode, r.stdout.strip(), r.stderr.strip()
+    rc, out, err = hub.run_cli(*args, stdin=stdin)
+    return rc, out.strip(), err.strip()
 
 
 def import_json(hub, *args, stdin=None):
