@@ -1,17 +1,19 @@
-// PolicyHolder: the server's current Policy, reloaded when DATA/policy.toml or
-// DATA/agreements.toml change (e.g. `ctihub agreement revoke` while the hub
-// runs), so a revocation takes effect on the next request, and on Refresh()
-// (an organisation added with `ctihub org add` while the hub runs).
+// PolicyHolder: the server's current Policy, reloaded when its documents
+// change (PolicySource::Revision: DATA/policy.toml and DATA/agreements.toml,
+// or a PostgreSQL deployment's database documents; e.g. `ctihub agreement
+// revoke` while the hub runs), so a revocation takes effect on the next
+// request after the next check, and on Refresh() (an organisation added with
+// `ctihub org add` while the hub runs).
 //
-// The model is DATA/policy.toml (optional: without it every unmarked object is
+// The model is policy.toml (optional: without it every unmarked object is
 // AMBER and there are no agreements), the store's organisations (see
-// KnownOrg and LoadPolicyDir in model.h) and DATA/agreements.toml.
+// KnownOrg and LoadPolicyDir in model.h) and agreements.toml.
 //
-// Thread-safe. Current() is cheap (two stat calls at most every
+// Thread-safe. Current() is cheap (one PolicySource::Revision() at most every
 // `check_interval`, and a shared_ptr copy); callers keep the returned pointer
-// for the whole request so one request sees one policy. A reload (parsing,
-// calling `known_orgs`) runs in the calling thread without holding the lock:
-// while a file change is being loaded, other callers keep getting the current
+// for the whole request so one request sees one policy. The revision check
+// and a reload (parsing, calling `known_orgs`) run in the calling thread
+// without holding the lock: meanwhile other callers keep getting the current
 // policy; after Refresh(), callers wait for the reload it asked for.
 #pragma once
 
@@ -27,6 +29,7 @@
 #include "core/result.h"
 #include "policy/model.h"
 #include "policy/policy.h"
+#include "policy/policy_source.h"
 
 namespace ctihub::policy {
 
@@ -46,6 +49,11 @@ class PolicyHolder {
       const std::string& data_dir,
       std::chrono::milliseconds check_interval = std::chrono::milliseconds(0),
       KnownOrgsFn known_orgs = nullptr);
+  // The same over any source (a database's documents); an error reading it
+  // fails Open too.
+  static Result<std::unique_ptr<PolicyHolder>> Open(std::unique_ptr<PolicySource> source,
+                                                    std::chrono::milliseconds check_interval,
+                                                    KnownOrgsFn known_orgs);
 
   // The current policy. If the files changed and no longer parse, the last
   // good policy stays in force and last_reload_error() says why.
@@ -60,7 +68,7 @@ class PolicyHolder {
   // reload: do not call it for organisations that stay unknown after one.
   void Refresh();
 
-  // Ok, or why the files on disk do not load (the last good policy is in
+  // Ok, or why the documents do not load (the last good policy is in
   // force meanwhile); cleared by the next successful reload.
   Status last_reload_error() const;
   // Reloads that failed since Open.
@@ -74,11 +82,11 @@ class PolicyHolder {
 
  private:
   PolicyHolder() = default;
-  std::string Fingerprint() const;
-  // Reads the files and known organisations; no lock held.
-  Result<PolicyModel> Load(bool* known_orgs_failed) const;
+  // Reads the documents and known organisations; no lock held. `revision`
+  // gets the documents' revision as read.
+  Result<PolicyModel> Load(bool* transient_failure, std::string* revision) const;
 
-  std::string dir_;
+  std::unique_ptr<PolicySource> source_;
   std::chrono::milliseconds interval_{0};
   KnownOrgsFn known_orgs_;
   ReloadErrorFn on_reload_error_;
@@ -90,8 +98,9 @@ class PolicyHolder {
   Status error_;                                      // guarded by mu_
   bool loading_ = false;                              // guarded by mu_: a reload is running
   uint64_t refresh_requested_ = 0;                    // guarded by mu_: Refresh() calls so far
-  uint64_t refresh_loaded_ = 0;   // guarded by mu_: Refresh() calls the policy reflects
-  uint64_t reload_failures_ = 0;  // guarded by mu_
+  uint64_t refresh_loaded_ = 0;    // guarded by mu_: Refresh() calls the policy reflects
+  uint64_t reload_failures_ = 0;   // guarded by mu_
+  std::string last_logged_error_;  // guarded by mu_: a repeated failure is logged once
 };
 
 }  // namespace ctihub::policy
