@@ -138,6 +138,17 @@ CREATE INDEX objects_search ON objects USING gin(search);
       R"sql(
 ALTER TABLE objects ADD COLUMN source_peer TEXT NOT NULL DEFAULT '';
 )sql",
+      // 4 -> 5: the sharing policy's documents (policy.toml, agreements.toml:
+      // store.h PolicyDocuments), so every node reads the same policy. A row
+      // is never deleted (an absent document is a NULL text); each write sets
+      // its row's revision to the table's largest plus one, so max(revision)
+      // grows with every change (what nodes poll and writers compare-and-set).
+      R"sql(
+CREATE TABLE policy_documents(
+  name TEXT COLLATE "C" PRIMARY KEY,
+  text TEXT,
+  revision BIGINT NOT NULL);
+)sql",
   };
   return steps;
 }
