@@ -1,6 +1,7 @@
 #include "policy/policy_holder.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace ctihub::policy {
 
@@ -59,18 +60,25 @@ std::shared_ptr<const Policy> PolicyHolder::Current() {
       continue;
     }
     last_check_ = now;
+    std::optional<Result<std::string>> checked;
+    if (!forced && interval_.count() == 0) {
+      // Checked on every call (files: two stat calls): under the lock, so a
+      // call that starts after a change always sees it.
+      checked = source_->Revision();
+      if (checked->ok() && **checked == fingerprint_) return policy_;
+    }
     loading_ = true;
     const uint64_t refresh_gen = refresh_requested_;
     const std::string known_revision = fingerprint_;
     lk.unlock();
 
-    // The revision check (a stat or a database read) and the reload run unlocked.
+    // A revision check with an interval (a database read) and the reload run unlocked.
     bool transient = false;
     std::string revision;
     Status failure;
     bool unchanged = false;
     if (!forced) {
-      auto rev = source_->Revision();
+      auto rev = checked ? std::move(*checked) : source_->Revision();
       if (!rev.ok()) {
         transient = true;
         failure =

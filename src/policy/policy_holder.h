@@ -11,10 +11,13 @@
 //
 // Thread-safe. Current() is cheap (one PolicySource::Revision() at most every
 // `check_interval`, and a shared_ptr copy); callers keep the returned pointer
-// for the whole request so one request sees one policy. The revision check
-// and a reload (parsing, calling `known_orgs`) run in the calling thread
-// without holding the lock: meanwhile other callers keep getting the current
-// policy; after Refresh(), callers wait for the reload it asked for.
+// for the whole request so one request sees one policy. With a zero interval
+// (files: two stat calls) the revision is checked under the lock on every
+// call, so a call that starts after a change sees it; with an interval (a
+// database read) the check runs without the lock. A reload (parsing, calling
+// `known_orgs`) runs in the calling thread without holding the lock: while it
+// runs other callers keep getting the current policy; after Refresh(),
+// callers wait for the reload it asked for.
 #pragma once
 
 #include <chrono>
