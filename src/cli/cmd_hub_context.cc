@@ -1,5 +1,6 @@
 // Implementation of hub_context.h (named cmd_*.cc so the CLI target's glob
 // compiles it).
+#include <charconv>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -37,6 +38,61 @@ std::string StoreDescription(const std::string& data_dir, const std::string& db_
     return db_url.substr(0, colon) + db_url.substr(at);
   }
   return db_url;
+}
+
+namespace {
+
+// The policy documents a PostgreSQL store keeps (store.h PolicyDocuments).
+class StorePolicySource final : public policy::PolicySource {
+ public:
+  explicit StorePolicySource(store::Store& hub) : hub_(hub) {}
+
+  std::string Describe() const override { return "the database"; }
+
+  Result<std::string> Revision() override {
+    CTIHUB_ASSIGN_OR_RETURN(int64_t revision, hub_.PolicyDocumentsRevision());
+    return std::to_string(revision);
+  }
+
+  Result<policy::PolicyTexts> Read() override {
+    CTIHUB_ASSIGN_OR_RETURN(store::PolicyDocuments docs, hub_.ReadPolicyDocuments());
+    policy::PolicyTexts t;
+    t.revision = std::to_string(docs.revision);
+    t.policy_name = "database:" + std::string(policy::kPolicyDocument);
+    t.agreements_name = "database:" + std::string(policy::kAgreementsDocument);
+    for (auto& d : docs.documents) {
+      if (d.name == policy::kPolicyDocument) t.policy = std::move(d.text);
+      if (d.name == policy::kAgreementsDocument) t.agreements = std::move(d.text);
+    }
+    return t;
+  }
+
+  Status Write(std::string_view name, const std::optional<std::string>& text,
+               const std::string& expected_revision) override {
+    int64_t expected = -1;
+    const char* end = expected_revision.data() + expected_revision.size();
+    if (std::from_chars(expected_revision.data(), end, expected).ptr != end) {
+      return Conflict("policy_changed", "not a revision of the database's policy documents");
+    }
+    return hub_.PutPolicyDocument(name, text, expected).status();
+  }
+
+ private:
+  store::Store& hub_;
+};
+
+}  // namespace
+
+std::unique_ptr<policy::PolicySource> HubPolicySource(const std::string& data_dir,
+                                                      store::Store* hub) {
+  if (hub != nullptr && hub->KeepsPolicyDocuments()) {
+    return std::make_unique<StorePolicySource>(*hub);
+  }
+  return policy::FilePolicySource(data_dir);
+}
+
+std::chrono::milliseconds PolicyCheckInterval(const store::Store& hub) {
+  return hub.KeepsPolicyDocuments() ? kDatabasePolicyCheck : std::chrono::milliseconds(0);
 }
 
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {
