@@ -155,7 +155,8 @@ def olga_sees(node, oid):
 def test_agreement_revoked_through_the_cli_stops_node_b_within_1s():
     """An AMBER object of acme, readable by org other on node B through an agreement that
     acme's node A's CLI adds; `agreement revoke --db` through A's CLI: B stops serving it
-    within 1 s. Neither node has a policy file: the agreements are in the database."""
+    within 1 s. Then an agreement added and revoked through B's console API: A follows within
+    1 s. Neither node has a policy file: the agreements are in the database."""
     a, b = two_nodes()
     with a, b:
         obj = indicator(1)
@@ -182,6 +183,23 @@ def test_agreement_revoked_through_the_cli_stops_node_b_within_1s():
                            capture_output=True, text=True, timeout=60)
         check(r.returncode == 0 and "1 agreements" in r.stdout,
               "policy check --db: %d %s %s" % (r.returncode, r.stdout, r.stderr))
+
+        # The other way round, through node B's console API: node A follows within 1 s.
+        def api(method, target, payload=None):
+            return b.request(method, target, body=payload, user="root", basic=True,
+                             accept="application/json", content_type="application/json")
+
+        body = {"id": "acme-other-2", "producer": "org:acme", "recipient": "org:other",
+                "max_tlp": "amber", "types": ["indicator"], "legal_basis": "e2e"}
+        r = api("POST", "/api/v1/agreements", body)
+        check(r.status == 201, "add through B's console: %d %r" % (r.status, r.body[:300]))
+        within_bound(lambda: olga_sees(a, obj["id"]), "agreement added via B's console, seen on A")
+        r = api("DELETE", "/api/v1/agreements/acme-other-2?reason=ended")
+        check(r.status == 200, "revoke through B's console: %d %r" % (r.status, r.body[:300]))
+        within_bound(lambda: not olga_sees(a, obj["id"]), "revoked via B's console, A stops serving")
+        for node in (a, b):
+            check(not os.path.exists(os.path.join(node.data, "agreements.toml")),
+                  "still no agreements.toml in %s" % node.data)
 
 
 def test_users_and_tokens_removed_through_a_stop_working_on_b_within_1s():
