@@ -79,6 +79,8 @@ class PolicyHolder {
 
   // Called (in the thread that ran the reload, no lock held) once per failed
   // reload, with the reason (`FILE:LINE:COLUMN: reason`): the server logs it.
+  // A read of the source (or of `known_orgs`) that keeps failing with the
+  // same reason (a database down) is reported once, not at every check.
   // Set before the holder is shared between threads.
   using ReloadErrorFn = std::function<void(const Status&)>;
   void SetOnReloadError(ReloadErrorFn fn) { on_reload_error_ = std::move(fn); }
