@@ -65,7 +65,11 @@ std::shared_ptr<const Policy> PolicyHolder::Current() {
       // Checked on every call (files: two stat calls): under the lock, so a
       // call that starts after a change always sees it.
       checked = source_->Revision();
-      if (checked->ok() && **checked == fingerprint_) return policy_;
+      if (checked->ok() && **checked == fingerprint_) {
+        read_error_ = Status::Ok();
+        last_logged_error_.clear();
+        return policy_;
+      }
     }
     loading_ = true;
     const uint64_t refresh_gen = refresh_requested_;
@@ -101,19 +105,31 @@ std::shared_ptr<const Policy> PolicyHolder::Current() {
     loading_ = false;
     refresh_loaded_ = std::max(refresh_loaded_, refresh_gen);
     loaded_cv_.notify_all();
-    if (unchanged) return policy_;
+    if (unchanged) {
+      // Readable again and nothing changed: a broken document (load_error_) still is.
+      read_error_ = Status::Ok();
+      last_logged_error_.clear();
+      return policy_;
+    }
     const bool loaded = fresh != nullptr;
     bool report = false;
     if (loaded) {
       policy_ = std::move(fresh);
-      error_ = Status::Ok();
+      load_error_ = Status::Ok();
+      read_error_ = Status::Ok();
       fingerprint_ = revision;
       last_logged_error_.clear();
     } else {
-      error_ = failure;  // keep the last good policy
+      // Keep the last good policy. A broken document is retried when it
+      // changes again; a failed read at the next check.
       ++reload_failures_;
-      // A broken document is retried when it changes again; a failed read on the next check.
-      if (!transient) fingerprint_ = revision;
+      if (transient) {
+        read_error_ = failure;
+      } else {
+        load_error_ = failure;
+        read_error_ = Status::Ok();
+        fingerprint_ = revision;
+      }
       // A read that keeps failing (the database is down) is logged once, not at every check.
       const std::string message = failure.NamedMessage();
       report = !transient || message != last_logged_error_;
@@ -140,7 +156,7 @@ uint64_t PolicyHolder::reload_failures() const {
 
 Status PolicyHolder::last_reload_error() const {
   std::lock_guard<std::mutex> lk(mu_);
-  return error_;
+  return read_error_.ok() ? load_error_ : read_error_;
 }
 
 }  // namespace ctihub::policy

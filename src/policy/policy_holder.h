@@ -71,8 +71,9 @@ class PolicyHolder {
   // reload: do not call it for organisations that stay unknown after one.
   void Refresh();
 
-  // Ok, or why the documents do not load (the last good policy is in
-  // force meanwhile); cleared by the next successful reload.
+  // Ok, or why the documents do not load or cannot be read (the last good
+  // policy is in force meanwhile); cleared by the next successful reload, and
+  // a read failure also by the next check that reads an unchanged revision.
   Status last_reload_error() const;
   // Reloads that failed since Open.
   uint64_t reload_failures() const;
@@ -100,12 +101,13 @@ class PolicyHolder {
   std::shared_ptr<const Policy> policy_;              // guarded by mu_
   std::string fingerprint_;                           // guarded by mu_
   std::chrono::steady_clock::time_point last_check_;  // guarded by mu_
-  Status error_;                                      // guarded by mu_
-  bool loading_ = false;                              // guarded by mu_: a reload is running
-  uint64_t refresh_requested_ = 0;                    // guarded by mu_: Refresh() calls so far
-  uint64_t refresh_loaded_ = 0;    // guarded by mu_: Refresh() calls the policy reflects
-  uint64_t reload_failures_ = 0;   // guarded by mu_
-  std::string last_logged_error_;  // guarded by mu_: a repeated failure is logged once
+  Status load_error_;               // guarded by mu_: the documents at fingerprint_ do not load
+  Status read_error_;               // guarded by mu_: the last check could not read the source
+  bool loading_ = false;            // guarded by mu_: a reload is running
+  uint64_t refresh_requested_ = 0;  // guarded by mu_: Refresh() calls so far
+  uint64_t refresh_loaded_ = 0;     // guarded by mu_: Refresh() calls the policy reflects
+  uint64_t reload_failures_ = 0;    // guarded by mu_
+  std::string last_logged_error_;   // guarded by mu_: a repeated failure is logged once
 };
 
 }  // namespace ctihub::policy

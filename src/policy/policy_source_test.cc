@@ -154,8 +154,22 @@ TEST(PolicySourceHolderTest, AnUnreadableSourceKeepsThePolicyAndIsLoggedOnce) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ((*h)->Current()->model().unmarked_tlp, Tlp::kClear);
   EXPECT_EQ((*h)->last_reload_error().name(), "db_unavailable");
   EXPECT_EQ(logged.size(), 1u);
-  // Back: the next check (same revision) has nothing to reload; a change is picked up.
+  // Back, nothing changed: healthy again (not stuck at db_unavailable).
   s.fail = Status::Ok();
+  EXPECT_EQ((*h)->Current()->model().unmarked_tlp, Tlp::kClear);
+  EXPECT_TRUE((*h)->last_reload_error().ok()) << (*h)->last_reload_error().ToString();
+  // A broken document outlives a read failure: it is still broken afterwards.
+  MemorySource::Set(s, kPolicy, "[defaults\n");
+  (void)(*h)->Current();
+  s.fail = Unavailable("db_unavailable", "database down");
+  (void)(*h)->Current();
+  EXPECT_EQ((*h)->last_reload_error().name(), "db_unavailable");
+  s.fail = Status::Ok();
+  EXPECT_EQ((*h)->Current()->model().unmarked_tlp, Tlp::kClear);
+  EXPECT_NE((*h)->last_reload_error().NamedMessage().find("memory:policy.toml:1"),
+            std::string::npos)
+      << (*h)->last_reload_error().ToString();
+  // A change is picked up.
   MemorySource::Set(s, kPolicy, "[defaults]\nunmarked_tlp = \"green\"\n");
   EXPECT_EQ((*h)->Current()->model().unmarked_tlp, Tlp::kGreen);
   EXPECT_TRUE((*h)->last_reload_error().ok());
