@@ -213,6 +213,8 @@ def test_agreement_revoked_through_the_cli_stops_node_b_within_1s():
 
 
 def test_users_and_tokens_removed_through_a_stop_working_on_b_within_1s():
+    """A token revoked and a user removed through node A's CLI are refused by node B within
+    1 s (a cached Basic login too); an organisation, user and collection added are served."""
     a, b = two_nodes()
     with a, b:
         a.cli("user", "add", "tim", "--org", "acme", "--role", "reader", "--password-stdin",
@@ -229,6 +231,19 @@ def test_users_and_tokens_removed_through_a_stop_working_on_b_within_1s():
         a.cli("user", "remove", "tim")
         within_bound(lambda: b.get("/taxii2/", user="tim", basic=True).status == 401,
                      "user removed via A's CLI, the cached Basic login refused on B")
+        # An organisation, its user and a collection it may read, all added through A's CLI.
+        a.cli("org", "add", "newco")
+        a.cli("user", "add", "nina", "--org", "newco", "--role", "reader")
+        b.tokens["nina"] = a.cli("token", "create", "--user", "nina", "--label", "t")
+        col = a.cli("collection", "add", "--root", "api1", "--title", "Newco", "--readers", "newco")
+        changed = time.time()
+
+        def nina_reads_it():
+            r = b.get("/api1/collections/", user="nina")
+            return r.status == 200 and col in [c["id"] for c in r.json().get("collections", [])]
+        within_bound(nina_reads_it, "new organisation, user and collection, served by B", changed)
+        r = b.get(b.objects_path(col), user="nina")
+        check(r.status == 200, "B serves newco its collection: %d %s" % (r.status, r.body[:200]))
 
 
 def test_policy_files_are_imported_into_the_database():
