@@ -12,9 +12,9 @@
 #
 # Each node has its own data directory (node key, audit trail, serve lock; its TLS files
 # with CLUSTER_TLS=1). Users, tokens, organisations, collections and objects are in the
-# database. The policy files (policy.toml, agreements.toml) are per node today: node B's
-# are symbolic links to node A's, so both nodes enforce one policy; change it through
-# node A's data directory (e.g. `ctihub agreement add ... --data RUN_DIR/node-a`).
+# database, and so is the sharing policy (policy.toml, agreements.toml: `ctihub agreement
+# add ... --db URL` or `ctihub policy import --db URL --data DIR`); a change made through
+# either node or the CLI takes effect on both within a second.
 #
 # CLUSTER_TLS=1 (`make cluster TLS=1`): HTTPS, each node with its own self-signed
 # certificate for 127.0.0.1 in its data directory (tls.crt, tls.key; openssl).
@@ -169,8 +169,6 @@ PG_PID=$(head -n 1 "$(cat "$PG_STATE/datadir")/data/postmaster.pid")
 echo "== setting up the demo hub through node A"
 demo_setup "$BIN" "$RUN/node-a" "$DB_URL"
 "$BIN" init --data "$RUN/node-b" --db "$DB_URL" >/dev/null
-ln -s ../node-a/policy.toml "$RUN/node-b/policy.toml"
-ln -s ../node-a/agreements.toml "$RUN/node-b/agreements.toml"
 
 # Start-up recovery is per node (docs/ARCHITECTURE.md "PostgreSQL store"): the demo bundle
 # imported through node A's data directory is node A's write, in node A's trail, and no

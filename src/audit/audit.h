@@ -58,6 +58,9 @@ inline constexpr std::string_view kTokenChanged = "token.changed";  // API token
 // Collection added or removed, API root added or updated.
 inline constexpr std::string_view kCollectionChanged = "collection.changed";
 inline constexpr std::string_view kAgreementChanged = "agreement.changed";
+// `ctihub policy import`: policy documents copied into the database, details
+// {"documents": [{"name", "sha256"}], "revision"}.
+inline constexpr std::string_view kPolicyImported = "policy.imported";
 inline constexpr std::string_view kPolicyOverride =
     "policy.override";  // e.g. PAP override on export
 // The store and the trail were reconciled at start-up (ReconcileWrites).

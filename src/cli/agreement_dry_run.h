@@ -10,6 +10,7 @@ namespace ctihub::cli {
 
 struct DryRunOptions {
   std::string data;  // the hub's data directory
+  std::string db;    // postgresql://...: the hub's database (HubOpenOptions::db_url)
   std::string at;    // RFC 3339 time to decide at; "" = now
   bool json = false;
 };

@@ -1,7 +1,9 @@
 // ctihub agreement add|list|show|revoke: sharing agreements (src/policy).
 //
 // Agreements live in DATA/policy.toml (hand-written, optional) and
-// DATA/agreements.toml (written by these commands). Every change is validated
+// DATA/agreements.toml (written by these commands), or with --db in the
+// PostgreSQL database's documents of the same names, which every node reads
+// (a change takes effect on each within kDatabasePolicyCheck). Every change is validated
 // against the whole policy, including the hub's organisations (`ctihub org
 // add`), exactly as the server loads it, before it is kept, and appended to the
 // audit trail; if the audit append fails the change is rolled back. The work is
@@ -25,6 +27,7 @@ namespace {
 
 struct AgreementArgs {
   std::string data = "./var";
+  std::string db;  // postgresql://...: the policy documents of that database
   bool json = false;
   std::string id, producer, recipient, max_tlp, pap_ceiling = "red", legal_basis;
   std::vector<std::string> types, strip, withhold_sco;
@@ -47,15 +50,26 @@ int FailWith(const Status& st) {
   return Fail("--" + flag + ": " + st.message());
 }
 
-// The store's organisations as the server merges them; none when the hub has
-// no database yet (the policy then stands on policy.toml alone).
-policy::AgreementOrgsFn CliKnownOrgs(const std::string& data) {
+// The hub a command works on: its store (none when the hub has no database
+// yet: the policy then stands on policy.toml alone), the store's
+// organisations as the server merges them, and where the policy's documents
+// are (DATA's files, or the database's with --db).
+struct AgreementHub {
+  std::unique_ptr<store::Store> store;
+  policy::AgreementOrgsFn known_orgs;
+  std::unique_ptr<policy::PolicySource> source;
+};
+
+Result<AgreementHub> OpenAgreementHub(const AgreementArgs& a) {
+  AgreementHub h;
   std::error_code ec;
-  if (!std::filesystem::exists(DatabasePath(data), ec)) return nullptr;
-  return [data]() -> Result<std::vector<policy::KnownOrg>> {
-    CTIHUB_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, OpenHubStore(data));
-    return KnownOrganisations(*store);
-  };
+  if (!a.db.empty() || std::filesystem::exists(DatabasePath(a.data), ec)) {
+    CTIHUB_ASSIGN_OR_RETURN(h.store, OpenHubStore(a.data, HubDb(a.db)));
+    store::Store* hub = h.store.get();
+    h.known_orgs = [hub] { return KnownOrganisations(*hub); };
+  }
+  h.source = HubPolicySource(a.data, h.store.get());
+  return h;
 }
 
 // The change's audit record, appended by this process as the local user.
@@ -97,10 +111,12 @@ int RunAdd(const AgreementArgs& a) {
   auto ag = policy::BuildAgreement(DraftOf(a));
   if (!ag.ok()) return FailWith(ag.status());
   if (a.dry_run) {
-    return RunAgreementDryRun({a.data, a.at, a.json}, *ag,
+    return RunAgreementDryRun({a.data, a.db, a.at, a.json}, *ag,
                               policy::AgreementJson(*ag, Timestamp::Now()));
   }
-  Status st = policy::AddAgreement(a.data, CliKnownOrgs(a.data), *ag,
+  auto hub = OpenAgreementHub(a);
+  if (!hub.ok()) return Fail(hub.status().NamedMessage());
+  Status st = policy::AddAgreement(*hub->source, hub->known_orgs, *ag,
                                    CliRecord(a.data, "cli agreement add"));
   if (!st.ok()) return FailWith(st);
   std::printf("agreement %s added\n", ag->id.c_str());
@@ -108,7 +124,9 @@ int RunAdd(const AgreementArgs& a) {
 }
 
 int RunList(const AgreementArgs& a, bool one) {
-  auto model = policy::LoadPolicyWithOrgs(a.data, CliKnownOrgs(a.data));
+  auto hub = OpenAgreementHub(a);
+  if (!hub.ok()) return Fail(hub.status().NamedMessage());
+  auto model = policy::LoadPolicyWithOrgs(*hub->source, hub->known_orgs);
   if (!model.ok()) return Fail(model.status().NamedMessage());
   Timestamp now = Timestamp::Now();
   if (one) {
@@ -146,7 +164,9 @@ int RunRevoke(const AgreementArgs& a) {
     if (!t.ok()) return Fail("--at: " + t.status().NamedMessage());
     at = *t;
   }
-  Status st = policy::RevokeAgreement(a.data, CliKnownOrgs(a.data), a.id, at, a.reason,
+  auto hub = OpenAgreementHub(a);
+  if (!hub.ok()) return Fail(hub.status().NamedMessage());
+  Status st = policy::RevokeAgreement(*hub->source, hub->known_orgs, a.id, at, a.reason,
                                       CliRecord(a.data, "cli agreement revoke"));
   if (!st.ok()) return FailWith(st);
   std::printf("agreement %s revoked as of %s\n", a.id.c_str(), at.ToString().c_str());
@@ -163,6 +183,9 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* add = ag->add_subcommand("add", "Add a directed sharing agreement");
   add->add_option("--data", args->data, "Data directory")->capture_default_str();
+  add->add_option("--db", args->db,
+                  "PostgreSQL database (postgresql://...): its policy documents, which every "
+                  "node reads, instead of DATA's files");
   add->add_option("--id", args->id, "Agreement id")->required();
   add->add_option("--producer", args->producer, "org:NAME or community:NAME")->required();
   add->add_option("--recipient", args->recipient, "org:NAME or community:NAME")->required();
@@ -189,18 +212,27 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* list = ag->add_subcommand("list", "List agreements and their state");
   list->add_option("--data", args->data, "Data directory")->capture_default_str();
+  list->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...): its policy documents, which every "
+                   "node reads, instead of DATA's files");
   list->add_flag("--json", args->json, "Machine-readable output");
   list->callback([args, exit_code] { *exit_code = RunList(*args, false); });
 
   CLI::App* show = ag->add_subcommand("show", "Show one agreement");
   show->add_option("ID", args->id, "Agreement id")->required();
   show->add_option("--data", args->data, "Data directory")->capture_default_str();
+  show->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...): its policy documents, which every "
+                   "node reads, instead of DATA's files");
   show->add_flag("--json", args->json, "Machine-readable output");
   show->callback([args, exit_code] { *exit_code = RunList(*args, true); });
 
   CLI::App* revoke = ag->add_subcommand("revoke", "Revoke an agreement (takes effect at once)");
   revoke->add_option("ID", args->id, "Agreement id")->required();
   revoke->add_option("--data", args->data, "Data directory")->capture_default_str();
+  revoke->add_option("--db", args->db,
+                     "PostgreSQL database (postgresql://...): its policy documents, which every "
+                     "node reads, instead of DATA's files");
   revoke->add_option("--reason", args->reason, "Why")->required();
   revoke->add_option("--at", args->at, "RFC 3339 time (default now)");
   revoke->callback([args, exit_code] { *exit_code = RunRevoke(*args); });

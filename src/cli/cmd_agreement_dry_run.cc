@@ -242,11 +242,11 @@ int RunAgreementDryRun(const DryRunOptions& options, const policy::Agreement& ag
   // Every field through the agreements file's parser, as `agreement add` keeps it.
   auto parsed = policy::ParseAgreementChangesToml(policy::AgreementToToml(agreement), "--dry-run");
   if (!parsed.ok()) return Fail("refused: " + parsed.status().NamedMessage());
-  auto hub = OpenHubStore(options.data);
+  auto hub = OpenHubStore(options.data, HubDb(options.db));
   if (!hub.ok()) return Fail(hub.status().NamedMessage());
   auto known = KnownOrganisations(**hub);
   if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().NamedMessage());
-  auto model = policy::LoadPolicyDir(options.data, /*allow_missing=*/true, *known);
+  auto model = policy::LoadPolicyFrom(*HubPolicySource(options.data, hub->get()), &*known);
   if (!model.ok()) return Fail("the policy does not load: " + model.status().NamedMessage());
   policy::PolicyModel with = *model;
   if (with.FindAgreement(agreement.id) != nullptr)

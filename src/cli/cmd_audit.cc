@@ -311,12 +311,12 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
   show->add_option("--user", args->user, "Only this user");
   show->add_option("--org", args->org, "Only this organisation");
   show->add_option("--object", args->object, "Only records naming this object id");
-  show->add_option(
-      "--action", args->action,
-      "Only this action (request, object.written, object.served, object.deleted, "
-      "export, "
-      "login.failed, org.changed, user.changed, token.changed, collection.changed, "
-      "agreement.changed, policy.override, peer.changed, sync.pulled, sync.pushed, witness.held)");
+  show->add_option("--action", args->action,
+                   "Only this action (request, object.written, object.served, object.deleted, "
+                   "export, "
+                   "login.failed, org.changed, user.changed, token.changed, collection.changed, "
+                   "agreement.changed, policy.imported, policy.override, peer.changed, "
+                   "sync.pulled, sync.pushed, witness.held)");
   show->add_option("--since", args->since, "From this RFC 3339 time (inclusive)");
   show->add_option("--until", args->until, "Up to this RFC 3339 time (exclusive)");
   show->add_option("--limit", args->limit,

@@ -86,9 +86,9 @@ Status OpenReader(const ExportArgs& a, store::Store& hub, auth::Principal* princ
   if (user->disabled) return InvalidArgument("--as-user " + a.as_user + ": the user is disabled");
   *principal = auth::PrincipalOf(*user);
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(hub));
-  auto opened = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
-    return Result<std::vector<policy::KnownOrg>>(known);
-  });
+  auto opened =
+      policy::PolicyHolder::Open(HubPolicySource(a.data, &hub), std::chrono::milliseconds(0),
+                                 [known] { return Result<std::vector<policy::KnownOrg>>(known); });
   if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().NamedMessage());
   *holder = std::move(*opened);
   reader->principal = principal;

@@ -348,7 +348,7 @@ Result<std::string> NewOrgIdentity(Store& s, const std::string& data_dir, const 
   for (const auto& o : orgs) known.push_back({o.name, o.identity_id});
   known.push_back({name, ""});
   std::optional<policy::PolicyModel> model;
-  auto m = policy::LoadPolicyDir(data_dir, /*allow_missing=*/true, known);
+  auto m = policy::LoadPolicyFrom(*HubPolicySource(data_dir, &s), &known);
   if (m.ok()) {
     model = std::move(*m);
   } else {

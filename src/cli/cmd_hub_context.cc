@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -59,6 +60,46 @@ Result<std::optional<std::string>> ReadNodeId(const std::string& path) {
   return std::optional<std::string>(uuid->ToString());
 }
 
+
+// The policy documents a PostgreSQL store keeps (store.h PolicyDocuments).
+class StorePolicySource final : public policy::PolicySource {
+ public:
+  explicit StorePolicySource(store::Store& hub) : hub_(hub) {}
+
+  std::string Describe() const override { return "the database"; }
+
+  Result<std::string> Revision() override {
+    CTIHUB_ASSIGN_OR_RETURN(int64_t revision, hub_.PolicyDocumentsRevision());
+    return std::to_string(revision);
+  }
+
+  Result<policy::PolicyTexts> Read() override {
+    CTIHUB_ASSIGN_OR_RETURN(store::PolicyDocuments docs, hub_.ReadPolicyDocuments());
+    policy::PolicyTexts t;
+    t.revision = std::to_string(docs.revision);
+    t.policy_name = "database:" + std::string(policy::kPolicyDocument);
+    t.agreements_name = "database:" + std::string(policy::kAgreementsDocument);
+    for (auto& d : docs.documents) {
+      if (d.name == policy::kPolicyDocument) t.policy = std::move(d.text);
+      if (d.name == policy::kAgreementsDocument) t.agreements = std::move(d.text);
+    }
+    return t;
+  }
+
+  Status Write(std::string_view name, const std::optional<std::string>& text,
+               const std::string& expected_revision) override {
+    int64_t expected = -1;
+    const char* end = expected_revision.data() + expected_revision.size();
+    if (std::from_chars(expected_revision.data(), end, expected).ptr != end) {
+      return Conflict("policy_changed", "not a revision of the database's policy documents");
+    }
+    return hub_.PutPolicyDocument(name, text, expected).status();
+  }
+
+ private:
+  store::Store& hub_;
+};
+
 }  // namespace
 
 Result<std::string> NodeIdOf(const std::string& data_dir) {
@@ -79,6 +120,18 @@ Result<std::string> NodeIdOf(const std::string& data_dir) {
   CTIHUB_ASSIGN_OR_RETURN(auto made, ReadNodeId(path));
   if (!made) return Unavailable("bad_node_id", "cannot create " + path);
   return *made;
+}
+
+std::unique_ptr<policy::PolicySource> HubPolicySource(const std::string& data_dir,
+                                                      store::Store* hub) {
+  if (hub != nullptr && hub->KeepsPolicyDocuments()) {
+    return std::make_unique<StorePolicySource>(*hub);
+  }
+  return policy::FilePolicySource(data_dir);
+}
+
+std::chrono::milliseconds PolicyCheckInterval(const store::Store& hub) {
+  return hub.KeepsPolicyDocuments() ? kDatabasePolicyCheck : std::chrono::milliseconds(0);
 }
 
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub) {

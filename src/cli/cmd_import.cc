@@ -531,9 +531,9 @@ Result<ImportSink::Writer> MakeWriter(const ImportArgs& a, store::Store& hub,
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(hub));
   for (const auto& o : known) w.org_identities.insert(o.identity_id);
   if (a.org.empty()) return w;
-  auto opened = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
-    return Result<std::vector<policy::KnownOrg>>(known);
-  });
+  auto opened =
+      policy::PolicyHolder::Open(HubPolicySource(a.data, &hub), std::chrono::milliseconds(0),
+                                 [known] { return Result<std::vector<policy::KnownOrg>>(known); });
   if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().NamedMessage());
   *holder = std::move(*opened);
   *policy = (*holder)->Current();

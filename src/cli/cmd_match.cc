@@ -233,9 +233,9 @@ Result<HubSession> OpenHub(const MatchArgs& a) {
   if (!trail.ok()) return Internal("audit trail: " + trail.status().NamedMessage());
   s.trail = std::move(*trail);
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(*s.store));
-  auto holder = policy::PolicyHolder::Open(a.data, std::chrono::milliseconds(0), [known] {
-    return Result<std::vector<policy::KnownOrg>>(known);
-  });
+  auto holder = policy::PolicyHolder::Open(
+      HubPolicySource(a.data, s.store.get()), std::chrono::milliseconds(0),
+      [known] { return Result<std::vector<policy::KnownOrg>>(known); });
   if (!holder.ok()) return InvalidArgument("sharing policy: " + holder.status().NamedMessage());
   s.holder = std::move(*holder);
   s.policy = s.holder->Current();

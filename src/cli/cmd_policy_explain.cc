@@ -208,7 +208,7 @@ int RunExplain(const ExplainArgs& a) {
   if (!hub.ok()) return Fail(hub.status().NamedMessage());
   auto known = KnownOrganisations(**hub);
   if (!known.ok()) return Fail("reading the hub's organisations: " + known.status().NamedMessage());
-  auto model = policy::LoadPolicyDir(a.data, /*allow_missing=*/true, *known);
+  auto model = policy::LoadPolicyFrom(*HubPolicySource(a.data, hub->get()), &*known);
   if (!model.ok()) return Fail("the policy does not load: " + model.status().NamedMessage());
   const policy::Policy policy(std::move(*model));
   auto who = ResolveWho(a, **hub, policy);

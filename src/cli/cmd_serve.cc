@@ -39,6 +39,36 @@ int Fail(const std::string& msg) {
   return kExitError;
 }
 
+// With the policy in the database (--db), DATA's policy files are not read:
+// a node that has them while the database has no policy document at all
+// would silently serve without them, so it refuses to start until they are
+// imported (`ctihub policy import`); once the database has documents, a
+// leftover file is only mentioned.
+Status CheckNoLocalPolicyFiles(const std::string& data, store::Store& hub) {
+  if (!hub.KeepsPolicyDocuments()) return Status::Ok();
+  std::vector<std::string> present;
+  for (std::string_view name : {policy::kPolicyDocument, policy::kAgreementsDocument}) {
+    std::error_code ec;
+    const std::string path = (std::filesystem::path(data) / name).string();
+    if (std::filesystem::exists(path, ec)) present.push_back(path);
+  }
+  if (present.empty()) return Status::Ok();
+  CTIHUB_ASSIGN_OR_RETURN(int64_t revision, hub.PolicyDocumentsRevision());
+  std::string files;
+  for (const auto& p : present) files += (files.empty() ? "" : ", ") + p;
+  if (revision == 0) {
+    return Conflict("local_policy_files",
+                    files +
+                        ": with --db the policy lives in the database, which has "
+                        "none yet; import them with `ctihub policy import --db URL "
+                        "--data " +
+                        data + "` (or remove them)");
+  }
+  std::fprintf(stderr, "ctihub: note: %s not read: with --db the policy lives in the database\n",
+               files.c_str());
+  return Status::Ok();
+}
+
 // How long a stopping server waits for the passes of the background sync.
 constexpr std::chrono::seconds kSyncStopWait{10};
 
@@ -63,11 +93,16 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   auto store = OpenHubStore(cfg.data, open);
   if (!store.ok()) return Fail(store.status().NamedMessage());
 
-  // The sharing policy (DATA/policy.toml, DATA/agreements.toml, and the
-  // organisations of the store): the hub does not start with one it cannot parse.
+  // The sharing policy (DATA/policy.toml and DATA/agreements.toml, or the
+  // database's documents with --db, and the organisations of the store): the
+  // hub does not start with one it cannot read or parse.
   store::Store* hub = store->get();
-  auto policy = policy::PolicyHolder::Open(cfg.data, std::chrono::milliseconds(0),
-                                           [hub] { return KnownOrganisations(*hub); });
+  if (Status st = CheckNoLocalPolicyFiles(cfg.data, *hub); !st.ok()) {
+    return Fail("sharing policy: " + st.NamedMessage());
+  }
+  auto policy =
+      policy::PolicyHolder::Open(HubPolicySource(cfg.data, hub), PolicyCheckInterval(*hub),
+                                 [hub] { return KnownOrganisations(*hub); });
   if (!policy.ok()) return Fail("sharing policy: " + policy.status().NamedMessage());
   // A policy file that stops loading while the hub runs: the last good policy
   // stays in force; the error is logged and shown on /healthz and /metrics.
@@ -145,6 +180,7 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   co.import_run = ConsoleImporter(**store, **audit_log, *holder, cfg.data);
   co.import_max_bytes = static_cast<uint64_t>(cfg.body_limit);
   co.agreement_orgs = [hub] { return KnownOrganisations(*hub); };  // as the policy holder
+  co.agreement_source = HubPolicySource(cfg.data, hub);
   webapi::Console console(
       **store, service,
       [&authenticator](std::string_view h) { return authenticator.Authenticate(h); }, access, co);

@@ -3,6 +3,7 @@
 // (cmd_hub.cc) and by `serve`. Not thread-safe itself; the store it returns is.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "core/file_lock.h"
 #include "core/result.h"
 #include "policy/model.h"
+#include "policy/policy_source.h"
 #include "store/store.h"
 
 namespace ctihub::cli {
@@ -74,6 +76,21 @@ Result<std::unique_ptr<store::Store>> OpenHubStore(const std::string& data_dir,
 // recovery"), so nodes sharing a PostgreSQL database recover independently.
 // Unavailable "bad_node_id" when the file cannot be made or does not hold one.
 Result<std::string> NodeIdOf(const std::string& data_dir);
+
+// Where the sharing policy's documents are: the database when `hub` keeps
+// them (PostgreSQL: every node and the CLI read and write the same ones;
+// messages name them database:policy.toml and database:agreements.toml),
+// else DATA/policy.toml and DATA/agreements.toml. `hub` (may be nullptr:
+// files) must outlive the source.
+std::unique_ptr<policy::PolicySource> HubPolicySource(const std::string& data_dir,
+                                                      store::Store* hub);
+
+// How often a node looks at the policy's revision: every request for files
+// (two stat calls), at most every kDatabasePolicyCheck for the database
+// (one indexed read), so a change made anywhere takes effect on every node
+// within that bound (docs/ARCHITECTURE.md "PostgreSQL store").
+inline constexpr std::chrono::milliseconds kDatabasePolicyCheck{250};
+std::chrono::milliseconds PolicyCheckInterval(const store::Store& hub);
 
 // The store's organisations, as the sharing policy merges them on every load.
 Result<std::vector<policy::KnownOrg>> KnownOrganisations(store::Store& hub);

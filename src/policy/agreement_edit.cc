@@ -1,14 +1,13 @@
 #include "policy/agreement_edit.h"
 
-#include <filesystem>
-#include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <tuple>
 #include <utility>
 
 #include "core/json.h"
+#include "policy/policy_source.h"
 
 namespace ctihub::policy {
 namespace {
@@ -53,55 +52,69 @@ Status CheckParties(const PolicyModel& m, const Agreement& a) {
   return Status::Ok();
 }
 
-// The policy in force before a change; one that does not load is the hub's
-// problem, not the request's.
-Result<PolicyModel> CurrentPolicy(const std::string& dir, const AgreementOrgsFn& known_orgs) {
-  auto model = LoadPolicyWithOrgs(dir, known_orgs);
-  if (!model.ok()) {
-    return Unavailable("policy_unreadable",
-                       "the policy in force does not load: " + model.status().NamedMessage());
-  }
-  return model;
-}
+// Changes `changes` (the agreements document as read) given the policy in
+// force; returns the audit details of the change.
+using ChangeFn =
+    std::function<Result<std::string>(const PolicyModel& current, AgreementChanges& changes)>;
 
-std::string ReadAll(const std::string& path, bool* existed) {
-  std::ifstream in(path, std::ios::binary);
-  *existed = static_cast<bool>(in);
-  std::ostringstream ss;
-  if (in) ss << in.rdbuf();
-  return ss.str();
-}
+// How often an edit is redone when another writer changed the documents
+// between its read and its write.
+constexpr int kEditAttempts = 5;
 
-// Saves `changes`, checks the whole policy still loads, records the change;
-// restores the previous file on any failure.
-Status Commit(const std::string& dir, const AgreementOrgsFn& known_orgs,
-              const AgreementChanges& changes, const std::string& details,
-              const RecordAgreementChangeFn& record) {
-  const std::string path = dir + "/agreements.toml";
-  bool existed = false;
-  const std::string previous = ReadAll(path, &existed);
-  auto restore = [&] {
-    if (existed) {
-      std::ofstream(path, std::ios::binary | std::ios::trunc) << previous;
-    } else {
-      std::error_code ec;
-      std::filesystem::remove(path, ec);
+// One edit of the agreements document: read both documents, apply `change`,
+// check the whole policy still loads, write it back (compare-and-set on the
+// revision read: redone when another writer got in between), record the
+// change; on a failed record the previous text is put back.
+Status Edit(PolicySource& source, const AgreementOrgsFn& known_orgs, const ChangeFn& change,
+            const RecordAgreementChangeFn& record) {
+  std::optional<std::vector<KnownOrg>> orgs;
+  if (known_orgs) {
+    auto read = known_orgs();
+    if (!read.ok()) {
+      return Unavailable("policy_unreadable",
+                         "the policy in force does not load: " + read.status().NamedMessage());
     }
-  };
-  Status st = SaveAgreementChanges(path, changes);
-  if (!st.ok()) return Unavailable("agreements_unwritable", st.NamedMessage());
-  auto model = LoadPolicyWithOrgs(dir, known_orgs);
-  if (!model.ok()) {
-    restore();
-    return InvalidArgument("invalid_agreement", "refused: " + model.status().NamedMessage());
+    orgs = std::move(*read);
   }
-  st = record ? record(details) : Status::Ok();
-  if (!st.ok()) {
-    restore();
-    return Unavailable("audit_unavailable",
-                       "audit append failed, change not kept: " + st.NamedMessage());
+  const std::vector<KnownOrg>* known = orgs ? &*orgs : nullptr;
+  for (int attempt = 1;; ++attempt) {
+    auto texts = source.Read();
+    if (!texts.ok()) {
+      return Unavailable("policy_unreadable",
+                         "the policy cannot be read: " + texts.status().NamedMessage());
+    }
+    // The policy in force; one that does not load is the hub's problem, not the request's.
+    auto model = LoadPolicyTexts(*texts, known);
+    if (!model.ok()) {
+      return Unavailable("policy_unreadable",
+                         "the policy in force does not load: " + model.status().NamedMessage());
+    }
+    AgreementChanges changes;
+    if (texts->agreements) {
+      CTIHUB_ASSIGN_OR_RETURN(
+          changes, ParseAgreementChangesToml(*texts->agreements, texts->agreements_name));
+    }
+    CTIHUB_ASSIGN_OR_RETURN(std::string details, change(*model, changes));
+    // The TOML round trip validates every field again with the loader's rules.
+    PolicyTexts next = *texts;
+    next.agreements = AgreementChangesToml(changes);
+    auto checked = LoadPolicyTexts(next, known);
+    if (!checked.ok()) {
+      return InvalidArgument("invalid_agreement", "refused: " + checked.status().NamedMessage());
+    }
+    Status st = source.Write(kAgreementsDocument, next.agreements, texts->revision);
+    if (st.name() == "policy_changed" && attempt < kEditAttempts) continue;
+    if (st.name() == "policy_changed") return st;
+    if (!st.ok()) return Unavailable("agreements_unwritable", st.NamedMessage());
+    st = record ? record(details) : Status::Ok();
+    if (!st.ok()) {
+      auto now = source.Revision();
+      if (now.ok()) (void)source.Write(kAgreementsDocument, texts->agreements, *now);
+      return Unavailable("audit_unavailable",
+                         "audit append failed, change not kept: " + st.NamedMessage());
+    }
+    return Status::Ok();
   }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -211,47 +224,67 @@ std::string AgreementJson(const Agreement& a, Timestamp now) {
   return out;
 }
 
-Result<PolicyModel> LoadPolicyWithOrgs(const std::string& dir, const AgreementOrgsFn& known_orgs) {
-  if (!known_orgs) return LoadPolicyDir(dir, /*allow_missing=*/true);
+Result<PolicyModel> LoadPolicyWithOrgs(PolicySource& source, const AgreementOrgsFn& known_orgs) {
+  if (!known_orgs) return LoadPolicyFrom(source, nullptr);
   CTIHUB_ASSIGN_OR_RETURN(std::vector<KnownOrg> orgs, known_orgs());
-  return LoadPolicyDir(dir, /*allow_missing=*/true, orgs);
+  return LoadPolicyFrom(source, &orgs);
+}
+
+Result<PolicyModel> LoadPolicyWithOrgs(const std::string& dir, const AgreementOrgsFn& known_orgs) {
+  return LoadPolicyWithOrgs(*FilePolicySource(dir), known_orgs);
+}
+
+Status AddAgreement(PolicySource& source, const AgreementOrgsFn& known_orgs, const Agreement& a,
+                    const RecordAgreementChangeFn& record) {
+  std::lock_guard<std::mutex> lock(EditMutex());
+  return Edit(
+      source, known_orgs,
+      [&a](const PolicyModel& model, AgreementChanges& changes) -> Result<std::string> {
+        if (model.FindAgreement(a.id) != nullptr) {
+          return Conflict("agreement_exists", "agreement '" + a.id + "' already defined");
+        }
+        CTIHUB_RETURN_IF_ERROR(CheckParties(model, a));
+        changes.added.push_back(a);
+        return AgreementJson(a, Timestamp::Now());
+      },
+      record);
 }
 
 Status AddAgreement(const std::string& dir, const AgreementOrgsFn& known_orgs, const Agreement& a,
                     const RecordAgreementChangeFn& record) {
+  return AddAgreement(*FilePolicySource(dir), known_orgs, a, record);
+}
+
+Status RevokeAgreement(PolicySource& source, const AgreementOrgsFn& known_orgs,
+                       const std::string& id, Timestamp at, const std::string& reason,
+                       const RecordAgreementChangeFn& record) {
+  if (reason.empty()) return FieldError("reason", "must not be empty");
   std::lock_guard<std::mutex> lock(EditMutex());
-  CTIHUB_ASSIGN_OR_RETURN(PolicyModel model, CurrentPolicy(dir, known_orgs));
-  if (model.FindAgreement(a.id) != nullptr) {
-    return Conflict("agreement_exists", "agreement '" + a.id + "' already defined");
-  }
-  CTIHUB_RETURN_IF_ERROR(CheckParties(model, a));
-  CTIHUB_ASSIGN_OR_RETURN(AgreementChanges changes, LoadAgreementChanges(dir + "/agreements.toml"));
-  changes.added.push_back(a);
-  // The TOML round trip validates every field again with the loader's rules.
-  return Commit(dir, known_orgs, changes, AgreementJson(a, Timestamp::Now()), record);
+  return Edit(
+      source, known_orgs,
+      [&](const PolicyModel& model, AgreementChanges& changes) -> Result<std::string> {
+        const Agreement* ag = model.FindAgreement(id);
+        if (ag == nullptr) return NotFound("no_such_agreement", "no agreement '" + id + "'");
+        if (ag->revoked_at && !(at < *ag->revoked_at)) {
+          return Conflict("already_revoked", "agreement '" + id + "' is already revoked");
+        }
+        changes.revocations.push_back({id, at, reason});
+        std::string details;
+        json::JsonWriter w(details);
+        w.BeginObject();
+        w.Key("agreement").String(id);
+        w.Key("revoked_at").String(at.ToString());
+        w.Key("reason").String(reason);
+        w.EndObject();
+        return details;
+      },
+      record);
 }
 
 Status RevokeAgreement(const std::string& dir, const AgreementOrgsFn& known_orgs,
                        const std::string& id, Timestamp at, const std::string& reason,
                        const RecordAgreementChangeFn& record) {
-  if (reason.empty()) return FieldError("reason", "must not be empty");
-  std::lock_guard<std::mutex> lock(EditMutex());
-  CTIHUB_ASSIGN_OR_RETURN(PolicyModel model, CurrentPolicy(dir, known_orgs));
-  const Agreement* ag = model.FindAgreement(id);
-  if (ag == nullptr) return NotFound("no_such_agreement", "no agreement '" + id + "'");
-  if (ag->revoked_at && !(at < *ag->revoked_at)) {
-    return Conflict("already_revoked", "agreement '" + id + "' is already revoked");
-  }
-  CTIHUB_ASSIGN_OR_RETURN(AgreementChanges changes, LoadAgreementChanges(dir + "/agreements.toml"));
-  changes.revocations.push_back({id, at, reason});
-  std::string details;
-  json::JsonWriter w(details);
-  w.BeginObject();
-  w.Key("agreement").String(id);
-  w.Key("revoked_at").String(at.ToString());
-  w.Key("reason").String(reason);
-  w.EndObject();
-  return Commit(dir, known_orgs, changes, details, record);
+  return RevokeAgreement(*FilePolicySource(dir), known_orgs, id, at, reason, record);
 }
 
 }  // namespace ctihub::policy

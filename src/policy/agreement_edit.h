@@ -3,15 +3,21 @@
 //
 // An agreement arrives as text fields (AgreementDraft: the CLI's flags, the
 // API's JSON members); BuildAgreement checks each field and names the one at
-// fault. AddAgreement/RevokeAgreement then write DATA/agreements.toml,
-// reload the whole policy exactly as the server loads it (policy.toml, the
-// store's organisations, agreements.toml) and call `record` (the caller's
-// audit append); if the policy no longer loads or `record` fails, the
-// previous file is put back and the change is not kept.
+// fault. AddAgreement/RevokeAgreement then check the changed agreements
+// document by loading the whole policy exactly as the server loads it
+// (policy.toml, the store's organisations, agreements.toml), write it to the
+// PolicySource (DATA/agreements.toml, or a PostgreSQL deployment's database)
+// and call `record` (the caller's audit append); a policy that would no
+// longer load is refused, and if `record` fails the previous text is put
+// back and the change is not kept.
 //
 // Thread-safety: AddAgreement and RevokeAgreement serialise with each other
-// within the process (one mutex); another process (the CLI beside a running
-// server) is not locked out. The other functions are pure.
+// within the process (one mutex). Against another writer (the CLI beside a
+// running server, another node) the write is a compare-and-set on the
+// source's revision: a change that lost the race is redone on the new
+// documents (a few times at most, then Conflict "policy_changed"); the file
+// source's compare-and-set holds within one process only. The other
+// functions are pure.
 #pragma once
 
 #include <functional>
@@ -22,6 +28,7 @@
 #include "core/result.h"
 #include "core/timestamp.h"
 #include "policy/model.h"
+#include "policy/policy_source.h"
 
 namespace ctihub::policy {
 
@@ -63,19 +70,24 @@ std::string AgreementJson(const Agreement& a, Timestamp now);
 // The store's organisations (PolicyHolder::KnownOrgsFn); nullptr: none.
 using AgreementOrgsFn = std::function<Result<std::vector<KnownOrg>>()>;
 
-// The whole policy of DIR as the server loads it (policy.toml optional).
+// The whole policy of `source` (or DIR) as the server loads it (policy.toml optional).
+Result<PolicyModel> LoadPolicyWithOrgs(PolicySource& source, const AgreementOrgsFn& known_orgs);
 Result<PolicyModel> LoadPolicyWithOrgs(const std::string& dir, const AgreementOrgsFn& known_orgs);
 
 // Called with the audit details (a JSON object) once the change is written
 // and the policy loads; a failure rolls the change back.
 using RecordAgreementChangeFn = std::function<Status(const std::string& details)>;
 
-// Adds `a` to DIR/agreements.toml. InvalidArgument "bad_producer" /
+// Adds `a` to the agreements document of `source` (or DIR/agreements.toml).
+// InvalidArgument "bad_producer" /
 // "bad_recipient" for a party the policy does not know (or both the same),
 // Conflict "agreement_exists" (field "id") for an id already defined,
 // InvalidArgument "invalid_agreement" for anything else the whole policy
 // refuses (FILE:LINE:COLUMN: reason), Unavailable when the file cannot be
-// written or `record` fails (its status, with context).
+// written or `record` fails (its status, with context), Conflict
+// "policy_changed" when other writers kept changing the documents.
+Status AddAgreement(PolicySource& source, const AgreementOrgsFn& known_orgs, const Agreement& a,
+                    const RecordAgreementChangeFn& record);
 Status AddAgreement(const std::string& dir, const AgreementOrgsFn& known_orgs, const Agreement& a,
                     const RecordAgreementChangeFn& record);
 
@@ -83,6 +95,9 @@ Status AddAgreement(const std::string& dir, const AgreementOrgsFn& known_orgs, c
 // the policy does not define, Conflict "already_revoked" when it is revoked
 // at or before `at`, InvalidArgument "bad_reason" for an empty reason; the
 // rest as AddAgreement.
+Status RevokeAgreement(PolicySource& source, const AgreementOrgsFn& known_orgs,
+                       const std::string& id, Timestamp at, const std::string& reason,
+                       const RecordAgreementChangeFn& record);
 Status RevokeAgreement(const std::string& dir, const AgreementOrgsFn& known_orgs,
                        const std::string& id, Timestamp at, const std::string& reason,
                        const RecordAgreementChangeFn& record);

@@ -15,6 +15,8 @@
 
 #include "core/hash.h"
 
+#include "policy/policy_source.h"
+
 namespace ctihub::policy {
 namespace {
 
@@ -533,15 +535,16 @@ Status MergeKnownOrgs(PolicyModel& m, const std::vector<KnownOrg>& known, const 
   return Status::Ok();
 }
 
-Result<PolicyModel> LoadDir(const std::string& dir, bool allow_missing,
-                            const std::vector<KnownOrg>* known) {
-  std::string main_path = dir + "/policy.toml";
-  std::string changes_path = dir + "/agreements.toml";
+// The model of the two documents' texts (nullopt: that document is absent),
+// named `main_path` and `changes_path` in messages.
+Result<PolicyModel> LoadTexts(const std::optional<std::string>& main_text,
+                              const std::string& main_path,
+                              const std::optional<std::string>& changes_text,
+                              const std::string& changes_path, bool allow_missing,
+                              const std::vector<KnownOrg>* known) {
   PolicyModel m;
-  std::error_code ec;
-  if (std::filesystem::exists(main_path, ec)) {
-    CTIHUB_ASSIGN_OR_RETURN(std::string text, ReadFile(main_path));
-    CTIHUB_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, main_path));
+  if (main_text) {
+    CTIHUB_ASSIGN_OR_RETURN(toml::table root, ParseToml(*main_text, main_path));
     Reader r(main_path);
     std::vector<std::pair<std::string, toml::source_region>> pos;
     std::vector<toml::source_region> org_pos;
@@ -549,22 +552,16 @@ Result<PolicyModel> LoadDir(const std::string& dir, bool allow_missing,
     // The store's organisations first, so policy.toml's agreements may name them.
     if (known) CTIHUB_RETURN_IF_ERROR(MergeKnownOrgs(m, *known, main_path, org_pos));
     CTIHUB_RETURN_IF_ERROR(CheckParties(m, main_path, pos));
-  } else if (ec) {
-    return Unavailable(main_path + ": " + ec.message());
   } else if (!allow_missing) {
     return NotFound(main_path + ": no policy file");
   } else if (known) {
     CTIHUB_RETURN_IF_ERROR(MergeKnownOrgs(m, *known, main_path, {}));
   }
-  if (!std::filesystem::exists(changes_path, ec)) {
-    if (ec) return Unavailable(changes_path + ": " + ec.message());
-    return m;
-  }
-  CTIHUB_ASSIGN_OR_RETURN(std::string text, ReadFile(changes_path));
+  if (!changes_text) return m;
   std::vector<std::pair<std::string, toml::source_region>> pos;
   std::vector<toml::source_region> rev_pos;
   CTIHUB_ASSIGN_OR_RETURN(AgreementChanges c,
-                          ParseAgreementChanges(text, changes_path, &pos, &rev_pos));
+                          ParseAgreementChanges(*changes_text, changes_path, &pos, &rev_pos));
   Reader r(changes_path);
   std::unordered_set<std::string> ids;
   for (const Agreement& a : m.agreements) ids.insert(a.id);
@@ -591,6 +588,12 @@ Result<PolicyModel> LoadDir(const std::string& dir, bool allow_missing,
   return m;
 }
 
+Result<PolicyModel> LoadDir(const std::string& dir, bool allow_missing,
+                            const std::vector<KnownOrg>* known) {
+  CTIHUB_ASSIGN_OR_RETURN(PolicyTexts t, FilePolicySource(dir)->Read());
+  return LoadTexts(t.policy, t.policy_name, t.agreements, t.agreements_name, allow_missing, known);
+}
+
 }  // namespace
 
 Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing) {
@@ -600,6 +603,12 @@ Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing) {
 Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing,
                                   const std::vector<KnownOrg>& known_orgs) {
   return LoadDir(dir, allow_missing, &known_orgs);
+}
+
+Result<PolicyModel> LoadPolicyTexts(const PolicyTexts& texts,
+                                    const std::vector<KnownOrg>* known_orgs) {
+  return LoadTexts(texts.policy, texts.policy_name, texts.agreements, texts.agreements_name,
+                   /*allow_missing=*/true, known_orgs);
 }
 
 bool IsIdentityId(std::string_view s) {
@@ -659,7 +668,7 @@ std::string ModelDigest(const PolicyModel& m) {
   return Sha256Hex(text);
 }
 
-Status SaveAgreementChanges(const std::string& path, const AgreementChanges& c) {
+std::string AgreementChangesToml(const AgreementChanges& c) {
   std::string text =
       "# Managed by `ctihub agreement add|revoke`; every change is in the audit trail.\n"
       "# Hand edits are possible but bypass the audit trail.\n\n";
@@ -668,6 +677,11 @@ Status SaveAgreementChanges(const std::string& path, const AgreementChanges& c) 
     text += "[[revocation]]\nagreement = " + Quote(r.agreement) +
             "\nat = " + Quote(r.at.ToString()) + "\nreason = " + Quote(r.reason) + "\n\n";
   }
+  return text;
+}
+
+Status SaveAgreementChanges(const std::string& path, const AgreementChanges& c) {
+  const std::string text = AgreementChangesToml(c);
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -130,6 +130,21 @@ Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing = f
 Result<PolicyModel> LoadPolicyDir(const std::string& dir, bool allow_missing,
                                   const std::vector<KnownOrg>& known_orgs);
 
+// The two documents' texts, wherever they are kept (policy_source.h: files
+// in the data directory, or a PostgreSQL deployment's database).
+struct PolicyTexts {
+  std::optional<std::string> policy;        // policy.toml; nullopt: none (the default model)
+  std::optional<std::string> agreements;    // agreements.toml; nullopt: none
+  std::string policy_name = "policy.toml";  // names them in messages
+  std::string agreements_name = "agreements.toml";  // (FILE:LINE:COLUMN: reason)
+  std::string revision;  // PolicySource::Revision() of this reading ("" unknown)
+};
+
+// LoadPolicyDir on texts (policy.toml optional), with the store's
+// organisations merged when `known_orgs` is set.
+Result<PolicyModel> LoadPolicyTexts(const PolicyTexts& texts,
+                                    const std::vector<KnownOrg>* known_orgs);
+
 // The machine-managed agreements file: added agreements and revocations.
 struct AgreementChanges {
   std::vector<Agreement> added;
@@ -143,6 +158,8 @@ struct AgreementChanges {
 Result<AgreementChanges> LoadAgreementChanges(const std::string& path);
 // Parses the agreements file's text (no cross-references checked).
 Result<AgreementChanges> ParseAgreementChangesToml(std::string_view text, std::string_view source);
+// The agreements file's text (what SaveAgreementChanges writes).
+std::string AgreementChangesToml(const AgreementChanges& changes);
 // Writes the file atomically (temp file + rename).
 Status SaveAgreementChanges(const std::string& path, const AgreementChanges& changes);
 // TOML text of one agreement table (also used by `agreement show`).

@@ -29,6 +29,21 @@ Result<Role> ParseRole(std::string_view s) {
 
 Status Store::Ping() { return Status::Ok(); }
 
+bool Store::KeepsPolicyDocuments() const { return false; }
+
+Result<int64_t> Store::PolicyDocumentsRevision() {
+  return Unavailable("not_supported", "this store backend keeps no policy documents");
+}
+
+Result<PolicyDocuments> Store::ReadPolicyDocuments() {
+  return Unavailable("not_supported", "this store backend keeps no policy documents");
+}
+
+Result<int64_t> Store::PutPolicyDocument(std::string_view, const std::optional<std::string>&,
+                                         int64_t) {
+  return Unavailable("not_supported", "this store backend keeps no policy documents");
+}
+
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
   return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }

@@ -335,6 +335,20 @@ struct Referrer {
   std::string id;
 };
 
+// The sharing policy's documents as a backend that keeps them holds them
+// (Store::ReadPolicyDocuments): a PostgreSQL deployment keeps policy.toml and
+// agreements.toml in the database, so every node reads the same policy.
+struct PolicyDocument {
+  std::string name;                 // "policy.toml" or "agreements.toml"
+  std::optional<std::string> text;  // nullopt: the document is absent
+};
+struct PolicyDocuments {
+  // Grows with every change of any document (0: none was ever stored); one
+  // snapshot with `documents`.
+  int64_t revision = 0;
+  std::vector<PolicyDocument> documents;  // the ones ever stored, by name
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -419,6 +433,23 @@ class Store {
   // indexed aggregate in SQLite. Backends without it answer Unavailable (the
   // export then has no ETag).
   virtual Result<CollectionState> CollectionStateOf(std::string_view collection_id);
+
+  // ---- the sharing policy's documents (docs/ARCHITECTURE.md "PostgreSQL store") ----
+  // Whether this backend keeps the policy documents (PostgreSQL). The
+  // default, false: they are files in the data directory (SQLite), and the
+  // three methods below answer Unavailable "not_supported".
+  virtual bool KeepsPolicyDocuments() const;
+  // PolicyDocuments::revision alone: one cheap read (nodes poll it).
+  virtual Result<int64_t> PolicyDocumentsRevision();
+  virtual Result<PolicyDocuments> ReadPolicyDocuments();
+  // Stores document `name` ("policy.toml" or "agreements.toml"; `text`
+  // nullopt: absent) if the revision is still `expected_revision`, in one
+  // transaction; returns the new revision. Conflict "policy_changed" when
+  // another writer changed a document since (nothing written),
+  // InvalidArgument "bad_policy_document" for another name.
+  virtual Result<int64_t> PutPolicyDocument(std::string_view name,
+                                            const std::optional<std::string>& text,
+                                            int64_t expected_revision);
 
   // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
   // Backends that do not implement these answer Unavailable, so a server

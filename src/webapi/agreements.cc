@@ -1,5 +1,6 @@
 #include "webapi/agreements.h"
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "policy/policy_holder.h"
+#include "policy/policy_source.h"
 #include "store/store.h"
 #include "taxii/query.h"
 #include "taxii/taxii.h"
@@ -209,10 +211,12 @@ class Handler {
  public:
   Handler(const AgreementsContext& ctx, const Request& req, std::string_view path,
           const auth::Principal& caller)
-      : ctx_(ctx), req_(req), path_(path), caller_(caller) {}
+      : ctx_(ctx), req_(req), path_(path), caller_(caller) {
+    if (ctx_.source == nullptr) own_source_ = policy::FilePolicySource(ctx_.data_dir);
+  }
 
   Response List() const {
-    auto model = policy::LoadPolicyWithOrgs(ctx_.data_dir, ctx_.known_orgs);
+    auto model = policy::LoadPolicyWithOrgs(Source(), ctx_.known_orgs);
     if (!model.ok()) return PolicyUnreadable(model.status());
     const Timestamp now = Timestamp::Now();
     std::string body;
@@ -226,7 +230,7 @@ class Handler {
   }
 
   Response One(const std::string& id) const {
-    auto model = policy::LoadPolicyWithOrgs(ctx_.data_dir, ctx_.known_orgs);
+    auto model = policy::LoadPolicyWithOrgs(Source(), ctx_.known_orgs);
     if (!model.ok()) return PolicyUnreadable(model.status());
     const policy::Agreement* a = model->FindAgreement(id);
     if (a == nullptr) return NoSuchAgreement(id);
@@ -237,7 +241,7 @@ class Handler {
     Refusal refusal;
     auto agreement = ParseAgreement(req_.body, refusal);
     if (!agreement.ok()) return RefusalResponse(refusal);
-    Status st = policy::AddAgreement(ctx_.data_dir, ctx_.known_orgs, *agreement, Record(201));
+    Status st = policy::AddAgreement(Source(), ctx_.known_orgs, *agreement, Record(201));
     if (!st.ok()) return RefusalResponse(FromStatus(st));
     Changed();
     return JsonAnswer(201, AgreementBody(*agreement));
@@ -247,14 +251,18 @@ class Handler {
     Refusal refusal;
     auto reason = RevokeReason(req_, target, refusal);
     if (!reason.ok()) return RefusalResponse(refusal);
-    Status st = policy::RevokeAgreement(ctx_.data_dir, ctx_.known_orgs, id, Timestamp::Now(),
-                                        *reason, Record(200));
+    Status st = policy::RevokeAgreement(Source(), ctx_.known_orgs, id, Timestamp::Now(), *reason,
+                                        Record(200));
     if (!st.ok()) return RefusalResponse(FromStatus(st));
     Changed();
     return One(id);
   }
 
  private:
+  policy::PolicySource& Source() const {
+    return ctx_.source != nullptr ? *ctx_.source : *own_source_;
+  }
+
   // The change's audit record, naming the caller; its failure rolls the
   // change back (agreement_edit.cc).
   policy::RecordAgreementChangeFn Record(int status) const {
@@ -291,6 +299,7 @@ class Handler {
   const Request& req_;
   std::string_view path_;
   const auth::Principal& caller_;
+  std::unique_ptr<policy::PolicySource> own_source_;  // when ctx_.source is nullptr
 };
 
 }  // namespace

@@ -22,7 +22,8 @@ class Sink;
 }
 namespace policy {
 class PolicyHolder;
-}
+class PolicySource;
+}  // namespace policy
 namespace taxii {
 struct Request;
 struct Response;
@@ -39,6 +40,9 @@ struct AgreementsContext {
   const policy::AgreementOrgsFn& known_orgs;  // the store's organisations
   audit::Sink* audit = nullptr;               // nullptr: changes are refused (503)
   policy::PolicyHolder* policy = nullptr;     // refreshed after a change
+  // Where the policy's documents are (a PostgreSQL deployment's database);
+  // nullptr: the files of data_dir.
+  policy::PolicySource* source = nullptr;
 };
 
 // `path` is the request's path (no query). Answers 403 to a caller who is not

@@ -351,7 +351,7 @@ class Console::Impl {
   Response Agreements(const Request& req, std::string_view path, const auth::Principal& p) {
     Response r = options_.agreement_orgs
                      ? HandleAgreements({access_.data_dir, options_.agreement_orgs, access_.audit,
-                                         access_.policy},
+                                         access_.policy, options_.agreement_source.get()},
                                         req, path, p)
                      : ErrorResponse(404, "not_found", "Not Found", "no such endpoint");
     r.route = "agreements";

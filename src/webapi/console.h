@@ -73,6 +73,9 @@ struct ConsoleOptions {
   // passes the holder's function); unset: 404, this console manages no
   // agreements.
   policy::AgreementOrgsFn agreement_orgs;
+  // Where those agreements are kept (a PostgreSQL deployment's database:
+  // cli/hub_context.h HubPolicySource); nullptr: the data directory's files.
+  std::shared_ptr<policy::PolicySource> agreement_source;
 };
 
 // The largest body of a login request.

@@ -203,15 +203,12 @@ class Hub:
         raise RuntimeError("server did not start: %r; stderr: %s" % (line, self.tail_stderr(path=stderr_path)))
 
     def _start_node_b(self, extra):
-        """Node B: its own data directory over the same database. The sharing
-        policy files are node A's (symbolic links) while they are per node;
-        TLS files named in `extra` are node A's too."""
+        """Node B: its own data directory over the same database (the sharing
+        policy is in the database too); TLS files named in `extra` are node A's."""
         data_b = os.path.join(self.dir, "var-b")
         if not os.path.isdir(data_b):
             subprocess.run([self.ctihub, "init", "--data", data_b, "--db", self.db], check=True,
                            capture_output=True, timeout=60)
-            for name in ("policy.toml", "agreements.toml"):
-                os.symlink(os.path.join(self.data, name), os.path.join(data_b, name))
         proc, url = self._start_node(data_b, os.path.join(self.dir, "server-b.stderr"), extra)
         self.nodes = [(proc, int(url.rsplit(":", 1)[1]))]
         print("two nodes over %s: %s and %s" % (self.pg_database, self.url, url), flush=True)

@@ -150,6 +150,17 @@ CREATE INDEX objects_node ON objects(node, date_added);
 DROP INDEX statuses_pending;
 CREATE INDEX statuses_pending ON statuses(node) WHERE status = 'pending';
 )sql",
+      // 5 -> 6: the sharing policy's documents (policy.toml, agreements.toml:
+      // store.h PolicyDocuments), so every node reads the same policy. A row
+      // is never deleted (an absent document is a NULL text); each write sets
+      // its row's revision to the table's largest plus one, so max(revision)
+      // grows with every change (what nodes poll and writers compare-and-set).
+      R"sql(
+CREATE TABLE policy_documents(
+  name TEXT COLLATE "C" PRIMARY KEY,
+  text TEXT,
+  revision BIGINT NOT NULL);
+)sql",
   };
   return steps;
 }

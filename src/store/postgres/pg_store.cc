@@ -325,6 +325,67 @@ Status PostgresStore::RevokeToken(int64_t token_id) {
   return Status::Ok();
 }
 
+// ---- the sharing policy's documents -------------------------------------------
+
+Result<int64_t> PostgresStore::PolicyDocumentsRevision() {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query("SELECT coalesce(max(revision), 0) FROM policy_documents"));
+  return r.Int(0, 0);
+}
+
+Result<PolicyDocuments> PostgresStore::ReadPolicyDocuments() {
+  auto conn = AcquireReader();
+  // One statement: the documents and their revision are one snapshot.
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query("SELECT name, text IS NOT NULL, coalesce(text, ''), revision "
+                                      "FROM policy_documents ORDER BY name"));
+  PolicyDocuments out;
+  for (int i = 0; i < r.size(); ++i) {
+    PolicyDocument d;
+    d.name = r.String(i, 0);
+    if (r.Bool(i, 1)) d.text = r.String(i, 2);
+    out.revision = std::max(out.revision, r.Int(i, 3));
+    out.documents.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<int64_t> PostgresStore::PutPolicyDocument(std::string_view name,
+                                                 const std::optional<std::string>& text,
+                                                 int64_t expected_revision) {
+  if (name != "policy.toml" && name != "agreements.toml") {
+    return InvalidArgument("bad_policy_document",
+                           "unknown policy document '" + std::string(name) + "'");
+  }
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  // Writers (of every node) one at a time; readers are not blocked.
+  CTIHUB_RETURN_IF_ERROR(admin_->Exec("LOCK TABLE policy_documents IN SHARE ROW EXCLUSIVE MODE"));
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          admin_->Query("SELECT coalesce(max(revision), 0) FROM policy_documents"));
+  const int64_t current = r.Int(0, 0);
+  if (current != expected_revision) {
+    return Conflict("policy_changed", "the policy documents changed meanwhile (revision " +
+                                          std::to_string(current) + ", expected " +
+                                          std::to_string(expected_revision) + ")");
+  }
+  const int64_t next = current + 1;
+  if (text) {
+    CTIHUB_RETURN_IF_ERROR(admin_->Run(
+        "INSERT INTO policy_documents(name, text, revision) VALUES($1, $2, $3) "
+        "ON CONFLICT (name) DO UPDATE SET text = EXCLUDED.text, revision = EXCLUDED.revision",
+        Params().Text(name).Text(*text).Int(next)));
+  } else {
+    CTIHUB_RETURN_IF_ERROR(
+        admin_->Run("INSERT INTO policy_documents(name, text, revision) VALUES($1, NULL, $2) "
+                    "ON CONFLICT (name) DO UPDATE SET text = NULL, revision = EXCLUDED.revision",
+                    Params().Text(name).Int(next)));
+  }
+  CTIHUB_RETURN_IF_ERROR(txn->Commit());
+  return next;
+}
+
 // ---- API roots and collections ------------------------------------------------
 
 Status PostgresStore::PutApiRoot(const ApiRoot& root) {

@@ -77,6 +77,12 @@ class PostgresStore final : public Store {
   Status Ping() override;
   Result<CollectionState> CollectionStateOf(std::string_view collection_id) override;
 
+  bool KeepsPolicyDocuments() const override { return true; }
+  Result<int64_t> PolicyDocumentsRevision() override;
+  Result<PolicyDocuments> ReadPolicyDocuments() override;
+  Result<int64_t> PutPolicyDocument(std::string_view name, const std::optional<std::string>& text,
+                                    int64_t expected_revision) override;
+
   Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
                                                                size_t limit) override;
   Result<int64_t> FinishPendingStatuses(std::string_view reason) override;

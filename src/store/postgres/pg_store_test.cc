@@ -145,7 +145,7 @@ TEST(PgStoreTest, MigrationIndexesExistingReferences) {
   ASSERT_TRUE(raw->Exec(kUndoNodeColumns +
                         "DROP TABLE object_refs; ALTER TABLE objects DROP COLUMN search; "
                         "ALTER TABLE objects DROP COLUMN source_peer; "
-                        "UPDATE ctihub_schema SET version = 1")
+                        "DROP TABLE policy_documents; UPDATE ctihub_schema SET version = 1")
                   .ok());
   auto s = OpenTestPostgresStore(dir.path());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -201,7 +201,8 @@ TEST(PgStoreTest, MigrationIndexesExistingObjectsForSearch) {
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(raw->Exec(kUndoNodeColumns +
                         "ALTER TABLE objects DROP COLUMN search; ALTER TABLE objects DROP COLUMN "
-                        "source_peer; UPDATE ctihub_schema SET version = 2")
+                        "source_peer; DROP TABLE policy_documents; "
+                        "UPDATE ctihub_schema SET version = 2")
                   .ok());
   auto s = OpenTestPostgresStore(dir.path());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -435,6 +436,100 @@ TEST_F(PgNodesTest, ReconnectsAfterTheServerEndsItsSessions) {
   }
   EXPECT_TRUE(recovered);
   for (int i = 0; i < 6; ++i) EXPECT_TRUE(a_->CountObjects().ok());
+}
+
+}  // namespace
+}  // namespace ctihub::store
+
+namespace ctihub::store {
+namespace {
+
+// The sharing policy's documents: what one node writes, another reads, with
+// a revision that grows with every change and guards every write.
+TEST_F(PgNodesTest, PolicyDocumentsAreSharedAndRevisioned) {
+  EXPECT_TRUE(a_->KeepsPolicyDocuments());
+  ASSERT_EQ(b_->PolicyDocumentsRevision().value(), 0);
+  EXPECT_TRUE(b_->ReadPolicyDocuments()->documents.empty());
+
+  auto r1 = a_->PutPolicyDocument("agreements.toml", std::string("# one\n"), 0);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(*r1, 1);
+  auto r2 = a_->PutPolicyDocument("policy.toml", std::string("a = 1\n"), 1);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(*r2, 2);
+
+  EXPECT_EQ(b_->PolicyDocumentsRevision().value(), 2);
+  auto docs = b_->ReadPolicyDocuments();
+  ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+  EXPECT_EQ(docs->revision, 2);
+  ASSERT_EQ(docs->documents.size(), 2u);
+  EXPECT_EQ(docs->documents[0].name, "agreements.toml");
+  EXPECT_EQ(docs->documents[0].text, std::optional<std::string>("# one\n"));
+  EXPECT_EQ(docs->documents[1].name, "policy.toml");
+}
+
+TEST_F(PgNodesTest, AStalePolicyWriteIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(a_->PutPolicyDocument("agreements.toml", std::string("# a\n"), 0).ok());
+  // Node B read revision 0 before A's write: its write must not overwrite A's.
+  auto stale = b_->PutPolicyDocument("agreements.toml", std::string("# b\n"), 0);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(stale.status().name(), "policy_changed");
+  auto docs = a_->ReadPolicyDocuments();
+  ASSERT_TRUE(docs.ok());
+  EXPECT_EQ(docs->revision, 1);
+  EXPECT_EQ(docs->documents.at(0).text, std::optional<std::string>("# a\n"));
+
+  EXPECT_EQ(a_->PutPolicyDocument("other.toml", std::string(""), 1).status().name(),
+            "bad_policy_document");
+  // Removing a document still moves the revision forward.
+  auto removed = b_->PutPolicyDocument("agreements.toml", std::nullopt, 1);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 2);
+  docs = a_->ReadPolicyDocuments();
+  ASSERT_TRUE(docs.ok());
+  EXPECT_EQ(docs->revision, 2);
+  EXPECT_FALSE(docs->documents.at(0).text.has_value());
+}
+
+// Two nodes racing to change the documents from the same revision: exactly
+// one write wins each round, and no change is lost when the loser redoes its
+// change on what it reads again (what agreement_edit does).
+TEST_F(PgNodesTest, ConcurrentPolicyWritesNeverLoseOne) {
+  constexpr int kPerNode = 25;
+  auto append = [](Store& s, const std::string& line) {
+    for (;;) {
+      auto docs = s.ReadPolicyDocuments();
+      if (!docs.ok()) return docs.status();
+      std::string text;
+      for (const auto& d : docs->documents)
+        if (d.name == "agreements.toml" && d.text) text = *d.text;
+      auto put = s.PutPolicyDocument("agreements.toml", text + line + "\n", docs->revision);
+      if (put.ok()) return Status::Ok();
+      if (put.status().name() != "policy_changed") return put.status();
+    }
+  };
+  std::atomic<bool> failed{false};
+  auto run = [&](Store& s, const std::string& node) {
+    for (int i = 0; i < kPerNode; ++i) {
+      if (!append(s, node + std::to_string(i)).ok()) failed = true;
+    }
+  };
+  std::thread ta([&] { run(*a_, "a"); });
+  std::thread tb([&] { run(*b_, "b"); });
+  ta.join();
+  tb.join();
+  ASSERT_FALSE(failed.load());
+  auto docs = a_->ReadPolicyDocuments();
+  ASSERT_TRUE(docs.ok());
+  EXPECT_EQ(docs->revision, 2 * kPerNode);
+  const std::string text = docs->documents.at(0).text.value_or("");
+  for (int i = 0; i < kPerNode; ++i) {
+    for (const char* node : {"a", "b"}) {
+      const std::string line = node + std::to_string(i) + "\n";
+      EXPECT_NE(text.find(line), std::string::npos) << line;
+    }
+  }
 }
 
 }  // namespace
