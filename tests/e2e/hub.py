@@ -132,6 +132,8 @@ class Hub:
 
     # ---- admin CLI ----
     def cli(self, *args, stdin=None, check_rc=True):
+        if args and args[0] != "init":
+            self._sync_policy_files()
         extra = ["--db", self.db] if self.db else []
         r = subprocess.run([self.ctihub] + list(args) + ["--data", self.data] + extra, input=stdin,
                            capture_output=True, text=True, timeout=60)
@@ -139,8 +141,29 @@ class Hub:
             raise RuntimeError("ctihub %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
         return r.stdout.strip()
 
+    def _sync_policy_files(self):
+        """Two-node mode: the policy files a test wrote into node A's data directory are
+        imported into the database (`ctihub policy import`, as an operator moving a hub to
+        PostgreSQL does) before the next command or server start, whenever they changed."""
+        if not self.pg_database:
+            return
+        texts = []
+        for name in ("policy.toml", "agreements.toml"):
+            try:
+                with open(os.path.join(self.data, name), "rb") as f:
+                    texts.append(f.read())
+            except OSError:
+                texts.append(None)
+        if texts == getattr(self, "_imported_policy", [None, None]):
+            return
+        subprocess.run([self.ctihub, "policy", "import", "--data", self.data, "--db", self.db],
+                       check=True, capture_output=True, timeout=60)
+        self._imported_policy = texts
+
     def run_cli(self, *args, stdin=None, timeout=120):
         """(returncode, stdout, stderr) of `ctihub ARGS --data DIR [--db URL]`, unchecked."""
+        if args and args[0] != "init":
+            self._sync_policy_files()
         extra = ["--db", self.db] if self.db else []
         r = subprocess.run([self.ctihub] + list(args) + ["--data", self.data] + extra, input=stdin,
                            capture_output=True, text=True, timeout=timeout)
@@ -172,6 +195,7 @@ class Hub:
 
     # ---- server ----
     def start(self, *extra):
+        self._sync_policy_files()
         self.proc, self.url = self._start_node(self.data, self.stderr_path, extra)
         self.tls = self.url.startswith("https://")
         self.port = int(self.url.rsplit(":", 1)[1])

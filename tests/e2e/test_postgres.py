@@ -128,6 +128,24 @@ def test_import_on_one_node_export_on_another():
               "export via B has the five objects: %r" % [o.get("id") for o in exported.get("objects", [])])
 
 
+def test_export_etag_is_the_same_on_both_nodes():
+    """A sensor polling GET /api/v1/export with If-None-Match through a load balancer: the
+    ETag node A gave is answered 304 by node B (both loaded the same policy: the ETag names
+    it by its content, not by a per-process generation), and a write through B changes it."""
+    a, b = two_nodes()
+    with a, b:
+        a.post_and_wait("shared", [indicator(n) for n in range(3)])
+        path = "/api/v1/export/stix?collection=shared&root=api1"
+        first = a.get(path, user="bob", accept=None)
+        etag = first.header("ETag")
+        check(first.status == 200 and etag, "export via A: %d %s" % (first.status, etag))
+        again = b.get(path, user="bob", accept=None, headers={"If-None-Match": etag or ""})
+        check(again.status == 304, "node B answers 304 to node A's ETag (%d)" % again.status)
+        b.post_and_wait("shared", [indicator(7)])
+        changed = a.get(path, user="bob", accept=None, headers={"If-None-Match": etag or ""})
+        check(changed.status == 200, "a write through B changes the ETag on A (%d)" % changed.status)
+
+
 def test_node_killed_and_restarted_while_the_other_ingests():
     """kill -9 node A mid-ingest and start it again while node B ingests (issue 16): start-up
     recovery is per node, so B's statuses are never failed by A's recovery and B goes on
@@ -399,6 +417,7 @@ def main():
         # Each test in a fresh database state: tests share one cluster but drop the schema.
         tests = [test_write_on_a_read_on_b, test_database_down_answers_503_and_recovers,
                  test_import_on_one_node_export_on_another,
+                 test_export_etag_is_the_same_on_both_nodes,
                  test_node_killed_and_restarted_while_the_other_ingests,
                  test_newer_schema_is_refused,
                  test_agreement_revoked_through_the_cli_stops_node_b_within_1s,
