@@ -60,7 +60,6 @@ Result<std::optional<std::string>> ReadNodeId(const std::string& path) {
   return std::optional<std::string>(uuid->ToString());
 }
 
-
 // The policy documents a PostgreSQL store keeps (store.h PolicyDocuments).
 class StorePolicySource final : public policy::PolicySource {
  public:

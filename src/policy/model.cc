@@ -14,7 +14,6 @@
 #include <unordered_set>
 
 #include "core/hash.h"
-
 #include "policy/policy_source.h"
 
 namespace ctihub::policy {
