@@ -243,6 +243,12 @@ Result<std::vector<std::string>> UpgradeStix20(json::Object object) {
   json::Object observables;
   bool has_observables = type == "observed-data" &&
                          object["objects"].get_object().get(observables) == simdjson::SUCCESS;
+  // 2.1's object_refs is made from the 2.0 objects; an input with both would
+  // name object_refs twice in the upgraded object (found by the fuzzer).
+  if (has_observables && object["object_refs"].error() == simdjson::SUCCESS) {
+    return InvalidArgument("invalid_stix20",
+                           "observed-data has both objects and object_refs: keep one");
+  }
   if (has_observables) CTIHUB_RETURN_IF_ERROR(ConvertObservables(observables, &refs, &out));
   std::string_view types_property = TypesPropertyFor(type);
   bool has_types = !types_property.empty() && object[types_property].error() == simdjson::SUCCESS;

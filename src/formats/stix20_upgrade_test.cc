@@ -65,6 +65,23 @@ TEST(Stix20UpgradeTest, MalwareGetsTypesAndIsFamily) {
   EXPECT_NE(out[0].find("\"is_family\":true"), std::string::npos);
 }
 
+// Found by the fuzzer: the upgraded object named object_refs twice (the
+// input's and the one made from objects), which no JSON reader accepts.
+TEST(Stix20UpgradeTest, ObservedDataWithObjectsAndObjectRefsIsRefused) {
+  json::JsonParser parser;
+  auto el = parser.Parse(std::string_view(
+      R"({"type":"observed-data","id":"observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf",
+    "created":"2016-04-06T19:58:16.000Z","object_refs":1,
+    "objects":{"0":{"type":"ipv4-addr","value":"198.51.100.3"}}})"));
+  ASSERT_TRUE(el.ok());
+  json::Object obj;
+  ASSERT_EQ(el->get_object().get(obj), simdjson::SUCCESS);
+  auto out = UpgradeStix20(obj);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("both objects and object_refs"), std::string::npos);
+}
+
 TEST(Stix20UpgradeTest, ObservedDataObjectsBecomeScosWithResolvedRefs) {
   auto out =
       Upgrade(R"({"type":"observed-data","id":"observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf",
