@@ -571,19 +571,8 @@ TEST_P(StoreTest, FailedWriteMarksStatusFailures) {
 
 // A write that fails while the hub runs finishes its own status, and only it.
 TEST_P(StoreTest, FinishPendingStatusFinishesOneStatusOnly) {
-  auto pending = [&](int n, const std::string& object) {
-    StatusResource s;
-    s.id = Uuid(n);
-    s.api_root = "api1";
-    s.status = "pending";
-    s.total_count = 1;
-    s.pending_count = 1;
-    s.pendings = {{object, "2024-01-01T00:00:00.000Z", ""}};
-    EXPECT_TRUE(store_->CreateStatus(s).ok());
-    return s.id;
-  };
-  std::string failed = pending(810, kA);
-  std::string other = pending(811, kB);
+  std::string failed = CreatePendingStatus(810, kA);
+  std::string other = CreatePendingStatus(811, kB);
   ASSERT_TRUE(store_->FinishPendingStatus("api1", failed, "not stored: the write failed (x)").ok());
   auto st = store_->GetStatus("api1", failed);
   ASSERT_TRUE(st.ok());
@@ -641,22 +630,11 @@ TEST_P(StoreTest, ListVersionsAddedAfterPagesInDateAddedOrder) {
 // statuses and list only their own versions, so a restarting node neither
 // fails a status another node is still writing nor claims its versions.
 TEST_P(StoreTest, RecoveryFinishesAndListsOnlyTheNodesOwnRows) {
-  auto pending = [&](int n, const std::string& object) {
-    StatusResource s;
-    s.id = Uuid(n);
-    s.api_root = "api1";
-    s.status = "pending";
-    s.total_count = 1;
-    s.pending_count = 1;
-    s.pendings = {{object, "2024-01-01T00:00:00.000Z", ""}};
-    EXPECT_TRUE(store_->CreateStatus(s).ok());
-    return s.id;
-  };
   Write({Obj(kA, "2024-01-01T00:00:00Z")});  // node-a
-  const std::string of_a = pending(820, kC);
+  const std::string of_a = CreatePendingStatus(820, kC);
   ActAsNode("node-b");
   Write({Obj(kB, "2024-01-01T00:00:00Z")});
-  const std::string of_b = pending(821, kC);
+  const std::string of_b = CreatePendingStatus(821, kC);
 
   // node-b restarts: its status only; its versions only.
   auto finished = store_->FinishPendingStatuses("lost");

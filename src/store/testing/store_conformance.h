@@ -219,6 +219,19 @@ class StoreTest : public ::testing::TestWithParam<StoreFactory> {
   }
   const std::string& dir() const { return dir_.path(); }
 
+  // A pending status resource of one object (id Uuid(n)), as a POST makes it.
+  std::string CreatePendingStatus(int n, const std::string& object) {
+    StatusResource s;
+    s.id = Uuid(n);
+    s.api_root = "api1";
+    s.status = "pending";
+    s.total_count = 1;
+    s.pending_count = 1;
+    s.pendings = {{object, "2024-01-01T00:00:00.000Z", ""}};
+    EXPECT_TRUE(store_->CreateStatus(s).ok());
+    return s.id;
+  }
+
   std::vector<WriteOutcome> Write(std::vector<NewObject> objs, std::string status = "") {
     auto r = store_->WriteObjects(collection_, std::move(objs), std::move(status)).get();
     EXPECT_TRUE(r.ok()) << r.status().ToString();
