@@ -14,6 +14,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "audit/chains.h"
 #include "audit/witness.h"
 #include "core/encoding.h"
 #include "core/hash.h"
@@ -21,6 +22,18 @@
 #include "sqlite/db.h"
 
 namespace ctihub::audit {
+
+// The head signs the number of checkpoints too: deleting checkpoints (no key
+// needed) must break the head's signature.
+std::string HeadMessage(int64_t seq, std::string_view hash, int64_t checkpoints) {
+  return "ctihub-audit-head-v2\n" + std::to_string(seq) + "\n" + std::string(hash) + "\n" +
+         std::to_string(checkpoints);
+}
+
+std::string CheckpointMessage(int64_t seq, std::string_view hash) {
+  return "ctihub-audit-checkpoint\n" + std::to_string(seq) + "\n" + std::string(hash);
+}
+
 namespace {
 
 constexpr const char* kSchema = R"sql(
@@ -64,21 +77,12 @@ CREATE TRIGGER IF NOT EXISTS audit_record_no_delete BEFORE DELETE ON audit_recor
   BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 )sql";
 
-// The head signs the number of checkpoints too: deleting checkpoints (no key
-// needed) must break the head's signature.
-std::string HeadMessage(int64_t seq, std::string_view hash, int64_t checkpoints) {
-  return "ctihub-audit-head-v2\n" + std::to_string(seq) + "\n" + std::string(hash) + "\n" +
-         std::to_string(checkpoints);
-}
 // Heads signed before the checkpoint count was: accepted until the next commit re-signs.
 std::string HeadMessageV1(int64_t seq, std::string_view hash) {
   return "ctihub-audit-head\n" + std::to_string(seq) + "\n" + std::string(hash);
 }
 
 constexpr const char* kPinnedKeyFile = "/audit.pub";
-std::string CheckpointMessage(int64_t seq, std::string_view hash) {
-  return "ctihub-audit-checkpoint\n" + std::to_string(seq) + "\n" + std::string(hash);
-}
 
 // [[id, version], ...]: a served copy adds its grant, and `true` when redacted
 // ([id, version, grant, true]). Records written before grants were kept have
@@ -883,6 +887,85 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
                            missing[0].id + " " + missing[0].version + ")");
   }
   return rep;
+}
+
+// ---------------------------------------------------------- chain copies
+
+Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq, size_t limit) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  Connection& db = *conn;
+  // One snapshot: the head, its checkpoints and the records it covers were
+  // committed together.
+  if (Status begun = db.Exec("BEGIN"); !begun.ok()) return Unavailable("audit: " + begun.message());
+  struct EndRead {
+    Connection& db;
+    ~EndRead() { (void)db.Exec("ROLLBACK"); }
+  } end_read{db};
+  ChainPiece piece;
+  ChainSeal head;
+  {
+    CTIHUB_ASSIGN_OR_RETURN(
+        Statement h,
+        Prepare(db,
+                "SELECT seq, hash, public_key, signature, (SELECT count(*) FROM audit_checkpoint) "
+                "FROM audit_head WHERE id = 1",
+                "read head"));
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, h, "read head"));
+    if (!row) return NotFound("no_head", path + ": the trail has no signed head");
+    head = {h.Int(0), h.String(1), h.Int(4), h.String(3)};
+    piece.public_key_hex = h.String(2);
+  }
+  if (head.signature.empty() || piece.public_key_hex.empty())
+    return Conflict("unsigned_head", path + ": the trail's head is not signed (no node key)");
+  piece.head_seq = head.seq;
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement s,
+      Prepare(db, std::string(kSelectColumns) + " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+              "read records"));
+  s.Bind(1, after_seq).Bind(2, head.seq).Bind(3, static_cast<int64_t>(limit));
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, s, "read records"));
+    if (!row) break;
+    Record r = RowToRecord(s);
+    ChainEntry e{r.seq, r.hash, r.prev_hash, r.action, CanonicalText(r, s.Text(8))};
+    if (Sha256Hex(e.text) != e.hash || s.Text(1) != r.time.Format(6))
+      return Conflict("audit_trail_changed", path + ": record " + std::to_string(r.seq) +
+                                                 " does not match its hash (changed)");
+    piece.records.push_back(std::move(e));
+  }
+  const int64_t last = piece.records.empty() ? after_seq : piece.records.back().seq;
+  CTIHUB_ASSIGN_OR_RETURN(
+      Statement c,
+      Prepare(db,
+              "SELECT seq, hash, signature FROM audit_checkpoint WHERE seq > ? AND seq <= ? "
+              "ORDER BY seq",
+              "read checkpoints"));
+  c.Bind(1, after_seq).Bind(2, last);
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, c, "read checkpoints"));
+    if (!row) break;
+    piece.checkpoints.push_back({c.Int(0), c.String(1), 0, c.String(2)});
+  }
+  if (last == head.seq) piece.head = head;
+  return piece;
+}
+
+Record CrossCheckRecord(const std::vector<WitnessedHead>& heads) {
+  Record r;
+  r.user = std::string(kAuditActor);
+  r.action = std::string(action::kCrossCheck);
+  r.route = "audit crosscheck";
+  json::JsonWriter w(r.details);
+  w.BeginObject().Key("nodes").BeginArray();
+  for (const WitnessedHead& h : heads) {
+    w.BeginObject().Key("hash").String(h.hash).Key("node").String(h.node).Key("seq").Int(h.seq);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return r;
 }
 
 // ---------------------------------------------------------------- queries

@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "audit/witness.h"
+#include "cli/audit_chains.h"
 #include "cli/commands.h"
 #include "cli/hub_context.h"
 #include "cli/peer_config.h"
@@ -118,6 +119,49 @@ int CheckWitnesses(const AuditArgs& a) {
   return exit;
 }
 
+// With --db: every node's chain in the database (audit/chains.h), and this
+// node's copy against its trail when the node has one there yet.
+Result<audit::ChainsReport> VerifyDatabaseChains(const AuditArgs& a, store::Store& hub) {
+  auto reader = StoreChainReader(hub);
+  audit::ChainsOptions options;
+  CTIHUB_ASSIGN_OR_RETURN(std::string node, NodeIdOf(a.data));
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainNode> chains, hub.ListAuditChains());
+  for (const auto& c : chains) {
+    if (c.node == node) options.local_node = node;
+  }
+  if (options.local_node.empty()) {
+    std::fprintf(stderr,
+                 "ctihub: note: this node's trail is not in the database yet (a serving node "
+                 "copies it)\n");
+  }
+  options.local_data_dir = a.data;
+  return audit::VerifyChains(*reader, options);
+}
+
+void PrintChains(const audit::ChainsReport& c) {
+  if (c.intact) {
+    std::printf(
+        "database chains intact: %lld nodes, %lld records, %lld checkpoints, %lld "
+        "cross-checked heads\n",
+        static_cast<long long>(c.nodes), static_cast<long long>(c.records),
+        static_cast<long long>(c.checkpoints), static_cast<long long>(c.crosschecks));
+  } else {
+    std::printf("database chains BROKEN: node %s, record %lld: %s\n", c.broken_node.c_str(),
+                static_cast<long long>(c.first_broken_seq), c.reason.c_str());
+  }
+}
+
+void WriteChainsJson(json::JsonWriter& w, const audit::ChainsReport& c) {
+  w.Key("chains").BeginObject().Key("intact").Bool(c.intact).Key("nodes").Int(c.nodes);
+  w.Key("records").Int(c.records).Key("checkpoints").Int(c.checkpoints);
+  w.Key("crosschecks").Int(c.crosschecks);
+  if (!c.intact) {
+    w.Key("node").String(c.broken_node).Key("first_broken_seq").Int(c.first_broken_seq);
+    w.Key("reason").String(c.reason);
+  }
+  w.EndObject();
+}
+
 int RunVerify(const AuditArgs& a) {
   // The store is the trail's witness: every version this node stored needs its
   // record (a PostgreSQL store is shared: its other nodes' versions are in
@@ -140,6 +184,12 @@ int RunVerify(const AuditArgs& a) {
   }
   auto v = audit::Verify(a.data, options);
   if (!v.ok()) return Fail(v.status());
+  std::optional<audit::ChainsReport> chains;
+  if (hub && hub->KeepsAuditChains()) {
+    auto c = VerifyDatabaseChains(a, *hub);
+    if (!c.ok()) return Fail(c.status());
+    chains = *c;
+  }
   if (a.json) {
     std::string out;
     json::JsonWriter w(out);
@@ -149,6 +199,7 @@ int RunVerify(const AuditArgs& a) {
     w.Key("store_checked").Bool(v->store_checked);
     if (!v->intact)
       w.Key("first_broken_seq").Int(v->first_broken_seq).Key("reason").String(v->reason);
+    if (chains) WriteChainsJson(w, *chains);
     w.EndObject();
     std::printf("%s\n", out.c_str());
   } else if (v->intact) {
@@ -162,7 +213,8 @@ int RunVerify(const AuditArgs& a) {
     std::printf("BROKEN at record %lld: %s\n", static_cast<long long>(v->first_broken_seq),
                 v->reason.c_str());
   }
-  if (!v->intact) return kExitNegative;
+  if (chains && !a.json) PrintChains(*chains);
+  if (!v->intact || (chains && !chains->intact)) return kExitNegative;
   return a.witnesses ? CheckWitnesses(a) : kExitOk;
 }
 

@@ -16,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "cli/audit_chains.h"
 #include "cli/commands.h"
 #include "cli/console_import.h"
 #include "cli/hub_context.h"
@@ -118,6 +119,19 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   // What a stop (kill -9, power loss) left unfinished, before serving again.
   Status recovered = RecoverAfterStop(**store, **audit_log, cfg.data);
   if (!recovered.ok()) return Fail("recovery: " + recovered.NamedMessage());
+  // With --db the trail is also copied into the database, where `audit
+  // verify --db` checks every node's: brought up to date before serving.
+  std::unique_ptr<AuditChainCopier> chain_copier;
+  if ((*store)->KeepsAuditChains()) {
+    auto node = NodeIdOf(cfg.data);
+    if (!node.ok()) return Fail("audit chain: " + node.status().NamedMessage());
+    AuditChainCopier::Options copy;
+    copy.crosscheck_every = std::chrono::milliseconds(cfg.audit_crosscheck_ms);
+    chain_copier = std::make_unique<AuditChainCopier>(**store, **audit_log, cfg.data, *node, copy);
+    if (Status st = chain_copier->CopyOnce(); !st.ok())
+      return Fail("audit chain: " + st.NamedMessage());
+    chain_copier->Start();
+  }
 
   auth::Authenticator authenticator(**store);
   taxii::ServiceOptions so;
@@ -213,6 +227,10 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   }
   server.Run();
   service.WaitForWrites();
+  if (chain_copier) {
+    (void)(*audit_log)->Flush();
+    chain_copier->Stop();
+  }
   if (!scheduler.Stop(kSyncStopWait)) {
     // A pass outlived the wait (a request to a hanging peer): end here, as
     // kill -9 would, rather than destroy the store under it; the trail's
@@ -282,6 +300,9 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--session-idle", &C::session_idle, "console session idle expiry in seconds (default 1800)");
   opt("--session-max", &C::session_max,
       "console session absolute expiry in seconds (default 43200)");
+  opt("--audit-crosscheck-ms", &C::audit_crosscheck_ms,
+      "with --db: how often at most this node records the other nodes' audit heads "
+      "(default 10000)");
 
   cmd->add_flag("--no-sync", *no_sync,
                 "do not sync the peers with an `every` schedule in the background");

@@ -92,6 +92,8 @@ Status LoadServeConfig(const std::string& path, ServeConfig& cfg) {
       num(node, key, cfg.session_idle);
     else if (key == "session_max")
       num(node, key, cfg.session_max);
+    else if (key == "audit_crosscheck_ms")
+      num(node, key, cfg.audit_crosscheck_ms);
     else
       st = InvalidArgument("config " + path + ": unknown key '" + std::string(key) + "'");
     if (!st.ok()) return st;
@@ -118,6 +120,9 @@ Status CheckServeConfig(const ServeConfig& cfg) {
   if (Status st = CheckRange("session_idle", cfg.session_idle, 1, cfg.session_max); !st.ok()) {
     return st;
   }
+  if (Status st = CheckRange("audit_crosscheck_ms", cfg.audit_crosscheck_ms, 100, 86400000);
+      !st.ok())
+    return st;
   return CheckRange("max_connections", cfg.max_connections, 1, kMaxServeConnections);
 }
 

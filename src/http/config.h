@@ -11,6 +11,7 @@
 //   title = "ctihub"   description = "..."   contact = "..."    access_log = true
 //   public_health = true           public_metrics = false
 //   no_ui = false                  session_idle = 1800          session_max = 43200
+//   audit_crosscheck_ms = 10000
 //
 // public_health: /healthz ("ok", nothing else) answers without credentials, as
 // load balancers and orchestrators probe it; false: any authenticated user.
@@ -54,6 +55,9 @@ struct ServeConfig {
   bool no_ui = false;           // /ui/ off (404)
   int64_t session_idle = 1800;  // seconds without a request before a session expires
   int64_t session_max = 43200;  // seconds a session lives at most
+  // With --db: how often at most a node witnesses the other nodes' audit
+  // heads (cli/audit_chains.h).
+  int64_t audit_crosscheck_ms = 10000;
 };
 
 // Reads `path` into `cfg` (keys present in the file overwrite cfg's values).

@@ -44,6 +44,26 @@ Result<int64_t> Store::PutPolicyDocument(std::string_view, const std::optional<s
   return Unavailable("not_supported", "this store backend keeps no policy documents");
 }
 
+bool Store::KeepsAuditChains() const { return false; }
+
+Status Store::AppendAuditChain(std::string_view, std::string_view,
+                               const std::vector<AuditChainRecord>&,
+                               const std::vector<AuditChainSeal>&, const AuditChainSeal&) {
+  return Unavailable("not_supported", "this store backend keeps no audit chains");
+}
+
+Result<std::vector<AuditChainNode>> Store::ListAuditChains() {
+  return Unavailable("not_supported", "this store backend keeps no audit chains");
+}
+
+Result<std::vector<AuditChainRecord>> Store::ReadAuditChain(std::string_view, int64_t, size_t) {
+  return Unavailable("not_supported", "this store backend keeps no audit chains");
+}
+
+Result<std::vector<AuditChainSeal>> Store::ReadAuditCheckpoints(std::string_view) {
+  return Unavailable("not_supported", "this store backend keeps no audit chains");
+}
+
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
   return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }

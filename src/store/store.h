@@ -349,6 +349,33 @@ struct PolicyDocuments {
   std::vector<PolicyDocument> documents;  // the ones ever stored, by name
 };
 
+// Audit chains kept in the database (Store::AppendAuditChain): a PostgreSQL
+// deployment keeps a copy of every node's hash-chained audit trail, so one
+// `ctihub audit verify --db` checks the trails of all nodes
+// (docs/ARCHITECTURE.md "Audit with several nodes"). The store keeps what it
+// is given; the chain's meaning (hashes, signatures) belongs to audit/.
+struct AuditChainRecord {
+  int64_t seq = 0;
+  std::string hash;       // hex SHA-256 of `text`
+  std::string prev_hash;  // the previous record's hash ("" for seq 1)
+  std::string action;
+  std::string text;  // the record's canonical text (audit::CanonicalRecord)
+};
+// A signed head (checkpoints: how many checkpoints it signs) or a signed
+// checkpoint (checkpoints 0).
+struct AuditChainSeal {
+  int64_t seq = 0;
+  std::string hash;
+  int64_t checkpoints = 0;
+  std::string signature;  // hex
+};
+struct AuditChainNode {
+  std::string node;
+  std::string public_key;  // hex, pinned by the node's first append
+  AuditChainSeal head;     // the last signed head appended (seq 0: none yet)
+  int64_t last_seq = 0;    // the last record stored (can pass head.seq mid-copy)
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -450,6 +477,29 @@ class Store {
   virtual Result<int64_t> PutPolicyDocument(std::string_view name,
                                             const std::optional<std::string>& text,
                                             int64_t expected_revision);
+
+  // ---- audit chains (docs/ARCHITECTURE.md "Audit with several nodes") ----
+  // Whether this backend keeps the nodes' audit chains (PostgreSQL). The
+  // default, false: each node's trail is only its DATA/audit.db, and the
+  // methods below answer Unavailable "not_supported".
+  virtual bool KeepsAuditChains() const;
+  // Appends `records` to node's chain, with the checkpoints among them, and
+  // when `head` is set (seq > 0) makes it the node's signed head, in one
+  // transaction. The records must continue the stored chain (first seq =
+  // last stored + 1, its prev_hash = the last hash): else Conflict
+  // "audit_chain_gap" and nothing is written. The node's first append pins
+  // `public_key`; another key later is Conflict "audit_key_changed".
+  virtual Status AppendAuditChain(std::string_view node, std::string_view public_key,
+                                  const std::vector<AuditChainRecord>& records,
+                                  const std::vector<AuditChainSeal>& checkpoints,
+                                  const AuditChainSeal& head);
+  // Every node with a chain, by node id.
+  virtual Result<std::vector<AuditChainNode>> ListAuditChains();
+  // Up to `limit` records of node's chain with seq > after_seq, in seq order.
+  virtual Result<std::vector<AuditChainRecord>> ReadAuditChain(std::string_view node,
+                                                               int64_t after_seq, size_t limit);
+  // Node's checkpoints in seq order.
+  virtual Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node);
 
   // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
   // Backends that do not implement these answer Unavailable, so a server

@@ -209,6 +209,73 @@ def test_node_killed_and_restarted_while_the_other_ingests():
         v = b.cli("audit", "verify", check_rc=False)
         check(v.startswith("intact") and "every stored version recorded" in v,
               "B's audit verify against its own versions: %s" % v[-300:])
+        check("database chains intact: 2 nodes" in v,
+              "both nodes' chains in the database, A's copy continued after the kill: %s"
+              % v[-300:])
+
+
+def node_id(hub):
+    with open(os.path.join(hub.data, "node.id")) as f:
+        return f.read().strip()
+
+
+def verify_json(hub):
+    out = hub.cli("audit", "verify", "--json", check_rc=False)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_audit_chains_of_both_nodes_are_verified_from_either():
+    """Each node appends to its own chain (no node waits for another) and copies it into the
+    database; each records the other's signed head there (audit.crosscheck). `audit verify
+    --db` through either node checks both chains, and finds a record changed in the database
+    and a chain removed from it."""
+    a = Hub(ARGS.ctihub, "pg-a", db=url()).setup()
+    b = Hub(ARGS.ctihub, "pg-b", db=url())
+    b.cli("init")
+    b.passwords, b.tokens, b.collections = a.passwords, a.tokens, a.collections
+    a.start("--audit-crosscheck-ms", "200")
+    b.start("--audit-crosscheck-ms", "200")
+    with a, b:
+        deadline = time.time() + 20
+        v = {}
+        while time.time() < deadline:
+            a.post_and_wait("shared", [indicator()])  # every request moves both heads
+            check(b.get(b.objects_path("shared")).status == 200, "read via B")
+            v = verify_json(b)
+            chains = v.get("chains", {})
+            if chains.get("intact") and chains.get("crosschecks", 0) >= 2:
+                break
+            time.sleep(0.3)
+        chains = v.get("chains", {})
+        check(v.get("intact") and chains.get("intact"), "verify via B: %r" % v)
+        check(chains.get("nodes") == 2 and chains.get("crosschecks", 0) >= 2,
+              "both chains, each witnessed by the other: %r" % chains)
+        check(verify_json(a).get("chains", {}).get("intact"), "verify via A too")
+        check(psql("SELECT count(*) FROM audit_chain_records WHERE action = 'audit.crosscheck'")
+              != "0", "cross-checks are records of the chains")
+        a.stop()
+        b.stop()
+        # Someone with write access to the database changes a record of B's copy.
+        b_node = node_id(b)
+        psql("UPDATE audit_chain_records SET text = replace(text, '\"status\":200', "
+             "'\"status\":403') WHERE node = '%s' AND seq = (SELECT max(seq) FROM "
+             "audit_chain_records WHERE node = '%s' AND action = 'request' AND text LIKE "
+             "'%%\"status\":200%%')" % (b_node, b_node))
+        v = verify_json(a)
+        check(not v.get("chains", {}).get("intact") and v["chains"].get("node") == b_node,
+              "a changed record of B is found through A: %r" % v.get("chains"))
+        out = subprocess.run([ARGS.ctihub, "audit", "verify", "--data", a.data, "--db", url()],
+                             capture_output=True, text=True, timeout=120)
+        check(out.returncode != 0 and "database chains BROKEN" in out.stdout,
+              "exit %d: %s" % (out.returncode, out.stdout[-300:]))
+        # ... or removes B's chain altogether: A's cross-checks name it.
+        psql("DELETE FROM audit_chain_records WHERE node = '%s'; DELETE FROM audit_chain_checkpoints "
+             "WHERE node = '%s'; DELETE FROM audit_chain_nodes WHERE node = '%s'"
+             % (b_node, b_node, b_node))
+        v = verify_json(a)
+        check(not v.get("chains", {}).get("intact") and "names node " + b_node in
+              v["chains"].get("reason", ""), "a removed chain is named by its witness: %r"
+              % v.get("chains"))
 
 
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"  # TLP 2.0
@@ -422,7 +489,8 @@ def main():
                  test_newer_schema_is_refused,
                  test_agreement_revoked_through_the_cli_stops_node_b_within_1s,
                  test_users_and_tokens_removed_through_a_stop_working_on_b_within_1s,
-                 test_policy_files_are_imported_into_the_database]
+                 test_policy_files_are_imported_into_the_database,
+                 test_audit_chains_of_both_nodes_are_verified_from_either]
 
         def fresh(t):
             def run():

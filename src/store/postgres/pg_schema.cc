@@ -161,6 +161,35 @@ CREATE TABLE policy_documents(
   text TEXT,
   revision BIGINT NOT NULL);
 )sql",
+      // 6 -> 7: a copy of every node's audit chain (store.h AuditChainRecord),
+      // so one `audit verify --db` checks the trails of all nodes. Rows are
+      // only ever inserted; the chain's hashes and signatures make any other
+      // change visible to that verify.
+      R"sql(
+CREATE TABLE audit_chain_nodes(
+  node TEXT COLLATE "C" PRIMARY KEY,
+  public_key TEXT NOT NULL,
+  head_seq BIGINT NOT NULL DEFAULT 0,
+  head_hash TEXT NOT NULL DEFAULT '',
+  head_checkpoints BIGINT NOT NULL DEFAULT 0,
+  head_signature TEXT NOT NULL DEFAULT '',
+  last_seq BIGINT NOT NULL DEFAULT 0,
+  last_hash TEXT NOT NULL DEFAULT '');
+CREATE TABLE audit_chain_records(
+  node TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  action TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(node, seq));
+CREATE TABLE audit_chain_checkpoints(
+  node TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY(node, seq));
+)sql",
   };
   return steps;
 }

@@ -386,6 +386,143 @@ Result<int64_t> PostgresStore::PutPolicyDocument(std::string_view name,
   return next;
 }
 
+// ---- audit chains ----------------------------------------------------------------
+
+namespace {
+
+Status CheckContinues(const AuditChainNode& stored, const std::vector<AuditChainRecord>& records,
+                      std::string_view last_hash) {
+  int64_t expected = stored.last_seq + 1;
+  std::string prev(last_hash);
+  for (const AuditChainRecord& r : records) {
+    if (r.seq != expected || r.prev_hash != prev) {
+      return Conflict("audit_chain_gap", "audit chain of node " + stored.node + ": record " +
+                                             std::to_string(r.seq) + " does not continue record " +
+                                             std::to_string(expected - 1));
+    }
+    ++expected;
+    prev = r.hash;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PostgresStore::AppendAuditChain(std::string_view node, std::string_view public_key,
+                                       const std::vector<AuditChainRecord>& records,
+                                       const std::vector<AuditChainSeal>& checkpoints,
+                                       const AuditChainSeal& head) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  CTIHUB_RETURN_IF_ERROR(
+      admin_->Run("INSERT INTO audit_chain_nodes(node, public_key) VALUES($1, $2) "
+                  "ON CONFLICT (node) DO NOTHING",
+                  Params().Text(node).Text(public_key)));
+  // The row lock orders appends of one node (a second process of the node
+  // copying the same records gets a gap, never a fork).
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows n, admin_->Query("SELECT public_key, last_seq, last_hash FROM audit_chain_nodes "
+                            "WHERE node = $1 FOR UPDATE",
+                            Params().Text(node)));
+  if (n.String(0, 0) != public_key) {
+    return Conflict("audit_key_changed", "audit chain of node " + std::string(node) +
+                                             " is signed with another key than the one pinned");
+  }
+  AuditChainNode stored;
+  stored.node = std::string(node);
+  stored.last_seq = n.Int(0, 1);
+  CTIHUB_RETURN_IF_ERROR(CheckContinues(stored, records, n.Text(0, 2)));
+  if (!records.empty()) {
+    std::vector<int64_t> seq;
+    std::vector<std::string> hash, prev, action, text;
+    for (const AuditChainRecord& r : records) {
+      seq.push_back(r.seq);
+      hash.push_back(r.hash);
+      prev.push_back(r.prev_hash);
+      action.push_back(r.action);
+      text.push_back(r.text);
+    }
+    CTIHUB_RETURN_IF_ERROR(admin_->Run(
+        "INSERT INTO audit_chain_records(node, seq, hash, prev_hash, action, text) "
+        "SELECT $1, s, h, p, a, t FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], "
+        "$6::text[]) AS u(s, h, p, a, t)",
+        Params()
+            .Text(node)
+            .IntArray(seq)
+            .TextArray(hash)
+            .TextArray(prev)
+            .TextArray(action)
+            .TextArray(text)));
+    CTIHUB_RETURN_IF_ERROR(
+        admin_->Run("UPDATE audit_chain_nodes SET last_seq = $2, last_hash = $3 WHERE node = $1",
+                    Params().Text(node).Int(records.back().seq).Text(records.back().hash)));
+  }
+  for (const AuditChainSeal& c : checkpoints) {
+    CTIHUB_RETURN_IF_ERROR(
+        admin_->Run("INSERT INTO audit_chain_checkpoints(node, seq, hash, signature) "
+                    "VALUES($1, $2, $3, $4)",
+                    Params().Text(node).Int(c.seq).Text(c.hash).Text(c.signature)));
+  }
+  if (head.seq > 0) {
+    CTIHUB_RETURN_IF_ERROR(admin_->Run(
+        "UPDATE audit_chain_nodes SET head_seq = $2, head_hash = $3, head_checkpoints = $4, "
+        "head_signature = $5 WHERE node = $1",
+        Params()
+            .Text(node)
+            .Int(head.seq)
+            .Text(head.hash)
+            .Int(head.checkpoints)
+            .Text(head.signature)));
+  }
+  return txn->Commit();
+}
+
+Result<std::vector<AuditChainNode>> PostgresStore::ListAuditChains() {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT node, public_key, head_seq, head_hash, head_checkpoints, "
+                          "head_signature, last_seq FROM audit_chain_nodes ORDER BY node"));
+  std::vector<AuditChainNode> out;
+  for (int i = 0; i < r.size(); ++i) {
+    AuditChainNode n;
+    n.node = r.String(i, 0);
+    n.public_key = r.String(i, 1);
+    n.head = {r.Int(i, 2), r.String(i, 3), r.Int(i, 4), r.String(i, 5)};
+    n.last_seq = r.Int(i, 6);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+Result<std::vector<AuditChainRecord>> PostgresStore::ReadAuditChain(std::string_view node,
+                                                                    int64_t after_seq,
+                                                                    size_t limit) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT seq, hash, prev_hash, action, text FROM audit_chain_records "
+                          "WHERE node = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                          Params().Text(node).Int(after_seq).Int(static_cast<int64_t>(limit))));
+  std::vector<AuditChainRecord> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    out.push_back({r.Int(i, 0), r.String(i, 1), r.String(i, 2), r.String(i, 3), r.String(i, 4)});
+  }
+  return out;
+}
+
+Result<std::vector<AuditChainSeal>> PostgresStore::ReadAuditCheckpoints(std::string_view node) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT seq, hash, signature FROM audit_chain_checkpoints WHERE node = "
+                          "$1 ORDER BY seq",
+                          Params().Text(node)));
+  std::vector<AuditChainSeal> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i)
+    out.push_back({r.Int(i, 0), r.String(i, 1), 0, r.String(i, 2)});
+  return out;
+}
+
 // ---- API roots and collections ------------------------------------------------
 
 Status PostgresStore::PutApiRoot(const ApiRoot& root) {

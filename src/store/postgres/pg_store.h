@@ -83,6 +83,16 @@ class PostgresStore final : public Store {
   Result<int64_t> PutPolicyDocument(std::string_view name, const std::optional<std::string>& text,
                                     int64_t expected_revision) override;
 
+  bool KeepsAuditChains() const override { return true; }
+  Status AppendAuditChain(std::string_view node, std::string_view public_key,
+                          const std::vector<AuditChainRecord>& records,
+                          const std::vector<AuditChainSeal>& checkpoints,
+                          const AuditChainSeal& head) override;
+  Result<std::vector<AuditChainNode>> ListAuditChains() override;
+  Result<std::vector<AuditChainRecord>> ReadAuditChain(std::string_view node, int64_t after_seq,
+                                                       size_t limit) override;
+  Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node) override;
+
   Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
                                                                size_t limit) override;
   Result<int64_t> FinishPendingStatuses(std::string_view reason) override;

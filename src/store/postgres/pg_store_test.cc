@@ -43,9 +43,10 @@ std::unique_ptr<pg::Connection> Raw(const std::string& schema) {
   return c.ok() ? std::move(*c) : nullptr;
 }
 
-// Takes schema step 4 -> 5 back (the node columns; dropping statuses.node
-// drops the partial index that step made on it).
+// Takes the audit chains' step back, then schema step 4 -> 5 (the node
+// columns; dropping statuses.node drops the partial index that step made on it).
 const std::string kUndoNodeColumns =
+    "DROP TABLE audit_chain_records, audit_chain_checkpoints, audit_chain_nodes; "
     "ALTER TABLE objects DROP COLUMN node; ALTER TABLE statuses DROP COLUMN node; "
     "CREATE INDEX statuses_pending ON statuses(status) WHERE status = 'pending'; ";
 
@@ -530,6 +531,59 @@ TEST_F(PgNodesTest, ConcurrentPolicyWritesNeverLoseOne) {
       EXPECT_NE(text.find(line), std::string::npos) << line;
     }
   }
+}
+
+}  // namespace
+}  // namespace ctihub::store
+
+namespace ctihub::store {
+namespace {
+
+AuditChainRecord ChainRecord(int64_t seq, const std::string& prev) {
+  const std::string hash = "h" + std::to_string(seq);
+  return {seq, hash, prev, "request", "{\"seq\":" + std::to_string(seq) + "}"};
+}
+
+// Each node's audit chain: appended in pieces that must continue it, under
+// the key its first append pinned, and read back from any node.
+TEST_F(PgNodesTest, AuditChainsAreAppendedInOrderUnderThePinnedKey) {
+  EXPECT_TRUE(a_->KeepsAuditChains());
+  const AuditChainSeal no_head;
+  ASSERT_TRUE(
+      a_->AppendAuditChain("node-a", "aa", {ChainRecord(1, ""), ChainRecord(2, "h1")}, {}, no_head)
+          .ok());
+  const AuditChainSeal head{3, "h3", 1, "sig"};
+  Status st =
+      a_->AppendAuditChain("node-a", "aa", {ChainRecord(3, "h2")}, {{2, "h2", 0, "cs"}}, head);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  // A piece that skips a record, or does not follow the last hash.
+  EXPECT_EQ(b_->AppendAuditChain("node-a", "aa", {ChainRecord(5, "h4")}, {}, no_head).name(),
+            "audit_chain_gap");
+  EXPECT_EQ(b_->AppendAuditChain("node-a", "aa", {ChainRecord(4, "hx")}, {}, no_head).name(),
+            "audit_chain_gap");
+  EXPECT_EQ(b_->AppendAuditChain("node-a", "bb", {ChainRecord(4, "h3")}, {}, no_head).name(),
+            "audit_key_changed");
+  ASSERT_TRUE(b_->AppendAuditChain("node-b", "bb", {ChainRecord(1, "")}, {}, no_head).ok());
+
+  auto nodes = b_->ListAuditChains();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].node, "node-a");
+  EXPECT_EQ((*nodes)[0].public_key, "aa");
+  EXPECT_EQ((*nodes)[0].last_seq, 3);
+  EXPECT_EQ((*nodes)[0].head.seq, 3);
+  EXPECT_EQ((*nodes)[0].head.signature, "sig");
+  EXPECT_EQ((*nodes)[1].head.seq, 0);  // copied, no head yet
+  auto records = b_->ReadAuditChain("node-a", 1, 10);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].seq, 2);
+  EXPECT_EQ((*records)[1].prev_hash, "h2");
+  EXPECT_EQ((*records)[1].text, "{\"seq\":3}");
+  auto cps = b_->ReadAuditCheckpoints("node-a");
+  ASSERT_TRUE(cps.ok());
+  ASSERT_EQ(cps->size(), 1u);
+  EXPECT_EQ((*cps)[0].signature, "cs");
 }
 
 }  // namespace
