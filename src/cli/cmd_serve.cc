@@ -185,6 +185,10 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   co.ui = webapi::EmbeddedUi();
   co.sessions.idle_s = cfg.session_idle;
   co.sessions.max_s = cfg.session_max;
+  // Several nodes over one database (PostgreSQL): the console's sessions live
+  // in it, so a login on one node is known to every node (no sticky load
+  // balancer needed). SQLite: each node's memory, as before.
+  if (hub->KeepsSessions()) co.sessions.store = hub;
   co.store_versions = StoreVersionLister(**store);  // the cross-check of `audit verify`
   co.peers_json = [data = cfg.data]() -> Result<std::string> {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<PeerStatus> peers, PeerStatuses(data, Timestamp::Now()));

@@ -64,6 +64,32 @@ Result<std::vector<AuditChainSeal>> Store::ReadAuditCheckpoints(std::string_view
   return Unavailable("not_supported", "this store backend keeps no audit chains");
 }
 
+bool Store::KeepsSessions() const { return false; }
+
+Status Store::PutSession(const SessionRecord&, size_t, int64_t) {
+  return Unavailable("not_supported", "this store backend keeps no sessions");
+}
+
+Result<SessionRecord> Store::GetSession(std::string_view) {
+  return Unavailable("not_supported", "this store backend keeps no sessions");
+}
+
+Status Store::TouchSession(std::string_view, int64_t) {
+  return Unavailable("not_supported", "this store backend keeps no sessions");
+}
+
+Status Store::UpdateSessionPrincipal(const SessionRecord&) {
+  return Unavailable("not_supported", "this store backend keeps no sessions");
+}
+
+Result<bool> Store::DeleteSession(std::string_view) {
+  return Unavailable("not_supported", "this store backend keeps no sessions");
+}
+
+Result<int64_t> Store::DeleteExpiredSessions(int64_t, int64_t) {
+  return Unavailable("not_supported", "this store backend keeps no sessions");
+}
+
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
   return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }

@@ -376,6 +376,25 @@ struct AuditChainNode {
   int64_t last_seq = 0;    // the last record stored (can pass head.seq mid-copy)
 };
 
+// One console session as a backend that keeps them holds it
+// (Store::PutSession): a PostgreSQL deployment keeps the web console's
+// sessions in the database, so a login on one node is known to every node.
+// No usable secret is stored: `key` is the SHA-256 of the session cookie
+// (which only the browser holds); the CSRF token is useless without the
+// cookie. Times are microseconds since the epoch.
+struct SessionRecord {
+  std::string key;  // SHA-256 of the cookie value, 64 lowercase hex digits
+  int64_t user_id = 0;
+  std::string user;
+  int64_t org_id = 0;
+  std::string org;
+  Role role = Role::kReader;
+  std::string csrf_token;
+  int64_t created_us = 0;
+  int64_t last_used_us = 0;
+  int64_t expires_us = 0;  // absolute expiry
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -500,6 +519,32 @@ class Store {
                                                                int64_t after_seq, size_t limit);
   // Node's checkpoints in seq order.
   virtual Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node);
+
+  // ---- the web console's sessions (docs/ARCHITECTURE.md "PostgreSQL store") ----
+  // Whether this backend keeps console sessions (PostgreSQL). The default,
+  // false: each node keeps its own in memory (webapi/session.h), and the
+  // methods below answer Unavailable "not_supported".
+  virtual bool KeepsSessions() const;
+  // Stores a new session. Then, if more than `max_sessions` are stored, the
+  // expired ones (expires_us <= s.created_us, or last_used_us <= s.created_us
+  // - idle_us) are deleted, then the ones created first until `max_sessions`
+  // are left, so the table stays bounded. Conflict "session_exists" when
+  // the key is stored already.
+  virtual Status PutSession(const SessionRecord& s, size_t max_sessions, int64_t idle_us);
+  // NotFound "unknown_session" when none has `key`.
+  virtual Result<SessionRecord> GetSession(std::string_view key);
+  // Sets the session's last use to `last_used_us` unless it is later already.
+  // NotFound "unknown_session" when none has `key`.
+  virtual Status TouchSession(std::string_view key, int64_t last_used_us);
+  // Replaces the principal (user, org_id, org, role) of session `s.key`;
+  // the other fields are left. NotFound "unknown_session" when none has it
+  // (a session deleted meanwhile is never brought back).
+  virtual Status UpdateSessionPrincipal(const SessionRecord& s);
+  // Deletes a session; whether there was one.
+  virtual Result<bool> DeleteSession(std::string_view key);
+  // Deletes the sessions expired at `now_us` (expires_us <= now_us, or
+  // last_used_us <= now_us - idle_us); how many.
+  virtual Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us);
 
   // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
   // Backends that do not implement these answer Unavailable, so a server

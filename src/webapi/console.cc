@@ -472,6 +472,7 @@ class Console::Impl {
       return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication required");
     }
     SessionLookup found = sessions_.Use(cookie);
+    if (found.state == SessionState::kUnavailable) return SessionsUnavailable();
     if (found.state == SessionState::kExpired) {
       return ErrorResponse(401, "session_expired", "Unauthorized",
                            "the session expired: log in again");
@@ -483,7 +484,7 @@ class Console::Impl {
     // and organisation are today's.
     auto user = store_.GetUserById(found.session.principal.user_id);
     if (!user.ok() || user->disabled) {
-      sessions_.Destroy(cookie);
+      (void)sessions_.Destroy(cookie);  // refused either way; a failure is logged
       return ErrorResponse(401, "unauthenticated", "Unauthorized", "the user can no longer log in");
     }
     caller.principal = auth::PrincipalOf(*user);
@@ -512,7 +513,13 @@ class Console::Impl {
       if (!SecretEquals(req.csrf_token, caller.session.csrf_token)) {
         return ErrorResponse(403, "csrf", "Forbidden", "a missing or wrong X-CSRF-Token header");
       }
-      sessions_.Destroy(CookieValue(req.cookie, kCookieName));
+      // The session must be gone before the browser is told so: a stolen
+      // cookie would otherwise outlive the logout.
+      if (!sessions_.Destroy(CookieValue(req.cookie, kCookieName)).ok()) {
+        Response r = SessionsUnavailable();
+        r.user = caller.principal.user;
+        return r;
+      }
       Response r;
       r.status = 204;
       r.route = "session";
@@ -618,7 +625,13 @@ class Console::Impl {
       return ErrorResponse(401, "unauthenticated", "Unauthorized", "authentication failed");
     }
     Session session;
-    const std::string cookie = sessions_.Create(*principal, &session);
+    auto created = sessions_.Create(*principal, &session);
+    if (!created.ok()) {
+      Response r = SessionsUnavailable();
+      r.user = principal->user;
+      return r;
+    }
+    const std::string& cookie = *created;
     Response r = JsonResponse(200, SessionBody(*principal, &session));
     r.route = "session";
     r.user = principal->user;
@@ -627,6 +640,13 @@ class Console::Impl {
                                              (req.tls ? "; Secure" : ""));
     if (!AuditRequest(req, r, *principal, {})) return AuditUnavailable(principal->user);
     return r;
+  }
+
+  // The session store (PostgreSQL) cannot answer: no session is granted,
+  // created or ended (SessionTable fails closed).
+  static Response SessionsUnavailable() {
+    return ErrorResponse(503, "session_unavailable", "Service Unavailable",
+                         "the session store is unavailable: try again later");
   }
 
   // ---- audit ----

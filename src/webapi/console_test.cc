@@ -22,6 +22,7 @@
 #include "core/json.h"
 #include "core/tlp.h"
 #include "policy/policy_holder.h"
+#include "store/testing/fault_injecting_store.h"
 #include "store/testing/memory_store.h"
 #include "taxii/access.h"
 #include "taxii/taxii.h"
@@ -350,6 +351,51 @@ TEST_F(ConsoleTest, SessionFollowsItsUser) {
   auto [cookie, csrf] = Login("bob");
   ASSERT_TRUE(store_.RemoveUser("bob").ok());
   EXPECT_EQ(Do(WithSession(Req("GET", "/api/v1/session"), cookie)).status, 401);
+}
+
+// Sessions in the store (PostgreSQL): two consoles over one store are two
+// nodes behind a load balancer; a store that cannot answer gets 503, never a
+// session.
+TEST_F(ConsoleTest, StoreSessionsAreSharedByNodesAndFailClosed) {
+  store::FaultInjectingStore sessions(store_);
+  ConsoleOptions o;
+  o.sessions.store = &sessions;
+  MakeConsole(o);
+  auto [cookie, csrf] = Login("alice");
+  ASSERT_FALSE(cookie.empty());
+  std::unique_ptr<Console> node_a = std::move(console_);
+  MakeConsole(o);  // console_ is node b from here
+  Response on_b = Do(WithSession(Req("GET", "/api/v1/session"), cookie));
+  EXPECT_EQ(on_b.status, 200) << on_b.body;
+  EXPECT_NE(on_b.body.find(csrf), std::string::npos);
+
+  const Status down = Unavailable("db_unavailable", "the database is down");
+  sessions.Fail(store::StoreOp::kGetSession, down);
+  Response unavailable = Do(WithSession(Req("GET", "/api/v1/search"), cookie));
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(unavailable.error_id, "session_unavailable");
+  EXPECT_EQ(console_->BodyLimit(WithSession(Req("POST", "/api/v1/import"), cookie)), 0u);
+  sessions.Heal(store::StoreOp::kGetSession);
+
+  sessions.Fail(store::StoreOp::kPutSession, down);
+  Response no_login = Do(Req("POST", "/api/v1/session", R"({"user":"bob","password":"pw-bob"})"));
+  EXPECT_EQ(no_login.status, 503);
+  EXPECT_TRUE(Header(no_login, "Set-Cookie").empty());
+  sessions.Heal(store::StoreOp::kPutSession);
+
+  sessions.Fail(store::StoreOp::kDeleteSession, down);
+  Response no_logout = Do(WithSession(Req("DELETE", "/api/v1/session"), cookie, csrf));
+  EXPECT_EQ(no_logout.status, 503);
+  EXPECT_TRUE(Header(no_logout, "Set-Cookie").empty());
+  sessions.Heal(store::StoreOp::kDeleteSession);
+  EXPECT_EQ(Do(WithSession(Req("GET", "/api/v1/session"), cookie)).status, 200);
+
+  // Logged out through node b: node a no longer knows the session.
+  EXPECT_EQ(Do(WithSession(Req("DELETE", "/api/v1/session"), cookie, csrf)).status, 204);
+  auto on_a = node_a->Handle(WithSession(Req("GET", "/api/v1/session"), cookie));
+  ASSERT_TRUE(on_a.has_value());
+  EXPECT_EQ(on_a->status, 401);
+  EXPECT_EQ(on_a->error_id, "unauthenticated");
 }
 
 TEST_F(ConsoleTest, MissingOrForgedCookieIsUnauthenticated) {

@@ -1,6 +1,7 @@
 #include "webapi/session.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <chrono>
@@ -30,9 +31,42 @@ bool SecretEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+
+constexpr int64_t kMicros = 1000000;
+
+Session SessionOf(const store::SessionRecord& r) {
+  Session s;
+  s.principal.user_id = r.user_id;
+  s.principal.user = r.user;
+  s.principal.org_id = r.org_id;
+  s.principal.org = r.org;
+  s.principal.role = r.role;
+  s.csrf_token = r.csrf_token;
+  s.created_us = r.created_us;
+  s.last_used_us = r.last_used_us;
+  s.expires_us = r.expires_us;
+  return s;
+}
+
+void SetPrincipal(store::SessionRecord& r, const auth::Principal& p) {
+  r.user_id = p.user_id;
+  r.user = p.user;
+  r.org_id = p.org_id;
+  r.org = p.org;
+  r.role = p.role;
+}
+
+// The store's key of a cookie: its SHA-256 in hex (never the cookie).
+std::string StoreKeyOf(std::string_view cookie_value) { return Sha256Hex(cookie_value); }
+
+}  // namespace
+
 SessionTable::SessionTable(SessionOptions options) : options_(std::move(options)) {
   if (!options_.now_us) options_.now_us = SystemNowMicros;
   if (options_.max_sessions == 0) options_.max_sessions = 1;
+  if (options_.touch_interval_s < 0) options_.touch_interval_s = 0;
+  if (options_.store != nullptr && options_.store->KeepsSessions()) store_ = options_.store;
 }
 
 SessionTable::Key SessionTable::KeyOf(std::string_view cookie_value) {
@@ -41,7 +75,7 @@ SessionTable::Key SessionTable::KeyOf(std::string_view cookie_value) {
 }
 
 bool SessionTable::Expired(const Session& s, int64_t now) const {
-  return now >= s.expires_us || now - s.last_used_us >= options_.idle_s * 1000000;
+  return now >= s.expires_us || now - s.last_used_us >= options_.idle_s * kMicros;
 }
 
 void SessionTable::EraseLocked(const Key& key) {
@@ -64,14 +98,15 @@ void SessionTable::MakeRoomLocked(int64_t now) {
   }
 }
 
-std::string SessionTable::Create(const auth::Principal& principal, Session* created) {
+Result<std::string> SessionTable::Create(const auth::Principal& principal, Session* created) {
+  if (store_ != nullptr) return CreateInStore(principal, created);
   std::string cookie = RandomToken();
   Session s;
   s.principal = principal;
   s.csrf_token = RandomToken();
   s.created_us = options_.now_us();
   s.last_used_us = s.created_us;
-  s.expires_us = s.created_us + options_.max_s * 1000000;
+  s.expires_us = s.created_us + options_.max_s * kMicros;
   if (created != nullptr) *created = s;
   Key key = KeyOf(cookie);
   std::lock_guard<std::mutex> lock(mu_);
@@ -84,6 +119,7 @@ std::string SessionTable::Create(const auth::Principal& principal, Session* crea
 SessionLookup SessionTable::Use(std::string_view cookie_value) {
   SessionLookup out;
   if (cookie_value.empty()) return out;
+  if (store_ != nullptr) return UseInStore(cookie_value);
   const Key key = KeyOf(cookie_value);
   const int64_t now = options_.now_us();
   std::lock_guard<std::mutex> lock(mu_);
@@ -101,18 +137,94 @@ SessionLookup SessionTable::Use(std::string_view cookie_value) {
 }
 
 void SessionTable::Refresh(std::string_view cookie_value, const auth::Principal& principal) {
+  if (store_ != nullptr) {
+    store::SessionRecord r;
+    r.key = StoreKeyOf(cookie_value);
+    SetPrincipal(r, principal);
+    Status st = store_->UpdateSessionPrincipal(r);
+    if (!st.ok() && st.code() != ErrorCode::kNotFound) {
+      spdlog::warn("console session of user '{}': the principal was not updated: {}",
+                   principal.user, st.ToString());
+    }
+    return;
+  }
   const Key key = KeyOf(cookie_value);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(key);
   if (it != sessions_.end()) it->second.principal = principal;
 }
 
-bool SessionTable::Destroy(std::string_view cookie_value) {
+Result<bool> SessionTable::Destroy(std::string_view cookie_value) {
+  if (store_ != nullptr) {
+    auto deleted = store_->DeleteSession(StoreKeyOf(cookie_value));
+    if (!deleted.ok()) spdlog::warn("console session not deleted: {}", deleted.status().ToString());
+    return deleted;
+  }
   const Key key = KeyOf(cookie_value);
   std::lock_guard<std::mutex> lock(mu_);
   if (sessions_.find(key) == sessions_.end()) return false;
   EraseLocked(key);
   return true;
+}
+
+Result<std::string> SessionTable::CreateInStore(const auth::Principal& principal,
+                                                Session* created) {
+  std::string cookie = RandomToken();
+  store::SessionRecord r;
+  r.key = StoreKeyOf(cookie);
+  SetPrincipal(r, principal);
+  r.csrf_token = RandomToken();
+  r.created_us = options_.now_us();
+  r.last_used_us = r.created_us;
+  r.expires_us = r.created_us + options_.max_s * kMicros;
+  Status st = store_->PutSession(r, options_.max_sessions, options_.idle_s * kMicros);
+  if (!st.ok()) {
+    spdlog::warn("console session of user '{}' not stored: {}", principal.user, st.ToString());
+    sodium_memzero(cookie.data(), cookie.size());
+    return st;
+  }
+  if (created != nullptr) *created = SessionOf(r);
+  return cookie;
+}
+
+// One read per request; a write only when the session expired (its delete)
+// or its stored last use is older than touch_interval_s (see SessionOptions).
+SessionLookup SessionTable::UseInStore(std::string_view cookie_value) {
+  SessionLookup out;
+  const std::string key = StoreKeyOf(cookie_value);
+  auto found = store_->GetSession(key);
+  if (!found.ok()) {
+    if (found.status().code() != ErrorCode::kNotFound) {
+      spdlog::warn("console session lookup failed: {}", found.status().ToString());
+      out.state = SessionState::kUnavailable;
+    }
+    return out;
+  }
+  Session s = SessionOf(*found);
+  const int64_t now = options_.now_us();
+  if (Expired(s, now)) {
+    // Reported kExpired once: by the node whose delete removed it (another
+    // node's request may have removed it first: then it is unknown here).
+    auto deleted = store_->DeleteSession(key);
+    if (!deleted.ok()) {
+      spdlog::warn("expired console session not deleted: {}", deleted.status().ToString());
+    }
+    out.state = deleted.ok() && !*deleted ? SessionState::kUnknown : SessionState::kExpired;
+    return out;
+  }
+  if (now - s.last_used_us >= options_.touch_interval_s * kMicros) {
+    Status st = store_->TouchSession(key, now);
+    if (st.code() == ErrorCode::kNotFound) return out;  // logged out meanwhile
+    if (!st.ok()) {
+      spdlog::warn("console session use not recorded: {}", st.ToString());
+      out.state = SessionState::kUnavailable;
+      return out;
+    }
+    s.last_used_us = now;
+  }
+  out.state = SessionState::kLive;
+  out.session = std::move(s);
+  return out;
 }
 
 size_t SessionTable::size() const {

@@ -2,12 +2,19 @@
 //
 // A session id is 256 bits from libsodium's CSPRNG, sent once in the cookie;
 // the table keys sessions by the id's SHA-256, so the table (a core dump, a
-// debugger) never holds a usable cookie, and a lookup compares digests, not
-// secrets. Each session has an idle expiry (refreshed by every use) and an
-// absolute one. The table is bounded: a login beyond `max_sessions` drops the
-// expired sessions, then the oldest one, so a login flood costs a bounded
-// amount of memory. LoginLimiter counts failed logins per user name and per
-// client address. Both are thread-safe.
+// debugger, the database) never holds a usable cookie, and a lookup compares
+// digests, not secrets. Each session has an idle expiry (refreshed by use)
+// and an absolute one. The table is bounded: a login beyond `max_sessions`
+// drops the expired sessions, then the oldest one, so a login flood costs a
+// bounded amount of memory (or rows). LoginLimiter counts failed logins per
+// user name and per client address. Both are thread-safe.
+//
+// Where sessions live: in this table's memory (one node: SQLite), or, when
+// SessionOptions::store is set and keeps sessions (PostgreSQL: several nodes
+// behind a load balancer), in the store, so a login on one node is known to
+// every node and a logout on one ends the session on all. The store-backed
+// table fails closed: a store error answers kUnavailable (the console's
+// 503), never a live session.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +28,8 @@
 #include <utility>
 
 #include "auth/auth.h"
+#include "core/result.h"
+#include "store/store.h"
 
 namespace ctihub::webapi {
 
@@ -31,8 +40,17 @@ int64_t SystemNowMicros();
 struct SessionOptions {
   int64_t idle_s = 1800;        // --session-idle
   int64_t max_s = 43200;        // --session-max (absolute)
-  size_t max_sessions = 10000;  // live sessions at most
+  size_t max_sessions = 10000;  // live sessions at most (in the store: of all nodes)
   ClockFn now_us = SystemNowMicros;
+  // Set, and store->KeepsSessions(): sessions live in the store (not owned;
+  // must outlive the table). Otherwise in this table's memory.
+  store::Store* store = nullptr;
+  // Store-backed only: a use writes the session's last use at most this
+  // often (seconds), so a busy console costs no database write per request.
+  // The idle expiry then counts from the last written use: a session may
+  // expire up to this much earlier than idle_s after its last request, never
+  // later.
+  int64_t touch_interval_s = 30;
 };
 
 struct Session {
@@ -43,7 +61,9 @@ struct Session {
   int64_t expires_us = 0;  // absolute expiry
 };
 
-enum class SessionState { kLive, kUnknown, kExpired };
+// kUnavailable: the store could not answer (store-backed only); the session
+// may exist, but the request is not authenticated by it.
+enum class SessionState { kLive, kUnknown, kExpired, kUnavailable };
 
 struct SessionLookup {
   SessionState state = SessionState::kUnknown;
@@ -55,15 +75,23 @@ class SessionTable {
   explicit SessionTable(SessionOptions options = {});
 
   // A new session for `principal`; returns the cookie value (hex, 64 digits).
-  std::string Create(const auth::Principal& principal, Session* created = nullptr);
+  // Store-backed: the store's error when it cannot keep the session.
+  Result<std::string> Create(const auth::Principal& principal, Session* created = nullptr);
   // The live session of a cookie value, its idle timer refreshed. An expired
-  // one is removed (and reported kExpired once).
+  // one is removed (and reported kExpired once). Store-backed: kUnavailable
+  // when the store fails (never kLive).
   SessionLookup Use(std::string_view cookie_value);
   // Replaces the principal a session acts as (the user's fresh role/org).
+  // Store-backed: a store error is logged and the stored principal left (the
+  // console re-reads the user on every request anyway).
   void Refresh(std::string_view cookie_value, const auth::Principal& principal);
-  // Removes a session; false when there was none.
-  bool Destroy(std::string_view cookie_value);
+  // Removes a session; false when there was none. Store-backed: the store's
+  // error when it cannot tell (the session may still be live).
+  Result<bool> Destroy(std::string_view cookie_value);
 
+  // Whether sessions live in the store.
+  bool in_store() const { return store_ != nullptr; }
+  // Sessions held in memory (0 when they live in the store).
   size_t size() const;
   const SessionOptions& options() const { return options_; }
 
@@ -73,8 +101,12 @@ class SessionTable {
   bool Expired(const Session& s, int64_t now) const;
   void EraseLocked(const Key& key);
   void MakeRoomLocked(int64_t now);
+  // The store-backed paths.
+  Result<std::string> CreateInStore(const auth::Principal& principal, Session* created);
+  SessionLookup UseInStore(std::string_view cookie_value);
 
   SessionOptions options_;
+  store::Store* store_ = nullptr;  // set when the store keeps the sessions
   mutable std::mutex mu_;
   std::unordered_map<Key, Session> sessions_;     // guarded by mu_
   std::set<std::pair<int64_t, Key>> by_created_;  // guarded by mu_: oldest first

@@ -190,6 +190,28 @@ CREATE TABLE audit_chain_checkpoints(
   signature TEXT NOT NULL,
   PRIMARY KEY(node, seq));
 )sql",
+      // 7 -> 8: the web console's sessions (store.h SessionRecord), so a
+      // login on one node is known to every node. `key` is the SHA-256 of the
+      // cookie (hex), never the cookie. No foreign key to users: the console
+      // ends a session whose user is gone on its next use. The indexes serve
+      // the purge of expired sessions (absolute and idle expiry) and the
+      // bound on their number (the oldest go first).
+      R"sql(
+CREATE TABLE console_sessions(
+  key TEXT COLLATE "C" PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  user_name TEXT NOT NULL,
+  org_id BIGINT NOT NULL,
+  org_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  last_used_us BIGINT NOT NULL,
+  expires_us BIGINT NOT NULL);
+CREATE INDEX console_sessions_expires ON console_sessions(expires_us);
+CREATE INDEX console_sessions_last_used ON console_sessions(last_used_us);
+CREATE INDEX console_sessions_created ON console_sessions(created_us, key);
+)sql",
   };
   return steps;
 }

@@ -523,6 +523,122 @@ Result<std::vector<AuditChainSeal>> PostgresStore::ReadAuditCheckpoints(std::str
   return out;
 }
 
+// ---- console sessions -----------------------------------------------------------
+// Reads on a reader connection, writes on the admin connection: a session is
+// written at login, logout and (throttled by webapi::SessionTable) when used.
+
+namespace {
+
+constexpr const char* kSessionColumns =
+    "SELECT key, user_id, user_name, org_id, org_name, role, csrf_token, created_us, "
+    "last_used_us, expires_us FROM console_sessions ";
+
+Result<SessionRecord> ReadSession(const Rows& r, int i) {
+  SessionRecord s;
+  s.key = r.String(i, 0);
+  s.user_id = r.Int(i, 1);
+  s.user = r.String(i, 2);
+  s.org_id = r.Int(i, 3);
+  s.org = r.String(i, 4);
+  CTIHUB_ASSIGN_OR_RETURN(s.role, ParseRole(r.Text(i, 5)));
+  s.csrf_token = r.String(i, 6);
+  s.created_us = r.Int(i, 7);
+  s.last_used_us = r.Int(i, 8);
+  s.expires_us = r.Int(i, 9);
+  return s;
+}
+
+Status NoSuchSession() { return NotFound("unknown_session", "no such session"); }
+
+constexpr const char* kDeleteExpiredSessionsSql =
+    "DELETE FROM console_sessions WHERE expires_us <= $1 OR last_used_us <= $2";
+
+}  // namespace
+
+Status PostgresStore::PutSession(const SessionRecord& s, size_t max_sessions, int64_t idle_us) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
+  Status put = admin_->Run(
+      "INSERT INTO console_sessions(key, user_id, user_name, org_id, org_name, role, csrf_token, "
+      "created_us, last_used_us, expires_us) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      Params()
+          .Text(s.key)
+          .Int(s.user_id)
+          .Text(s.user)
+          .Int(s.org_id)
+          .Text(s.org)
+          .Text(RoleName(s.role))
+          .Text(s.csrf_token)
+          .Int(s.created_us)
+          .Int(s.last_used_us)
+          .Int(s.expires_us));
+  if (put.code() == ErrorCode::kConflict) {
+    return Conflict("session_exists", "a session with this key exists");
+  }
+  CTIHUB_RETURN_IF_ERROR(put);
+  // The bound: a count of the table (it holds at most max_sessions rows, plus
+  // the logins racing this one), and deletes only past it.
+  CTIHUB_ASSIGN_OR_RETURN(Rows n, admin_->Query("SELECT count(*) FROM console_sessions"));
+  int64_t count = n.Int(0, 0);
+  const auto max = static_cast<int64_t>(max_sessions);
+  if (count > max) {
+    CTIHUB_ASSIGN_OR_RETURN(Rows expired,
+                            admin_->Query(kDeleteExpiredSessionsSql,
+                                          Params().Int(s.created_us).Int(s.created_us - idle_us)));
+    count -= expired.Affected();
+  }
+  if (count > max) {
+    CTIHUB_RETURN_IF_ERROR(
+        admin_->Run("DELETE FROM console_sessions WHERE key IN (SELECT key FROM console_sessions "
+                    "ORDER BY created_us, key LIMIT $1)",
+                    Params().Int(count - max)));
+  }
+  return txn->Commit();
+}
+
+Result<SessionRecord> PostgresStore::GetSession(std::string_view key) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query(std::string(kSessionColumns) + "WHERE key = $1", Params().Text(key)));
+  if (r.empty()) return NoSuchSession();
+  return ReadSession(r, 0);
+}
+
+Status PostgresStore::TouchSession(std::string_view key, int64_t last_used_us) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(Rows r, admin_->Query("UPDATE console_sessions SET last_used_us = "
+                                                "greatest(last_used_us, $2) WHERE key = $1",
+                                                Params().Text(key).Int(last_used_us)));
+  if (r.Affected() == 0) return NoSuchSession();
+  return Status::Ok();
+}
+
+Status PostgresStore::UpdateSessionPrincipal(const SessionRecord& s) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r,
+      admin_->Query("UPDATE console_sessions SET user_id = $2, user_name = $3, "
+                    "org_id = $4, org_name = $5, role = $6 WHERE key = $1",
+                    Params().Text(s.key).Int(s.user_id).Text(s.user).Int(s.org_id).Text(s.org).Text(
+                        RoleName(s.role))));
+  if (r.Affected() == 0) return NoSuchSession();
+  return Status::Ok();
+}
+
+Result<bool> PostgresStore::DeleteSession(std::string_view key) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, admin_->Query("DELETE FROM console_sessions WHERE key = $1", Params().Text(key)));
+  return r.Affected() > 0;
+}
+
+Result<int64_t> PostgresStore::DeleteExpiredSessions(int64_t now_us, int64_t idle_us) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, admin_->Query(kDeleteExpiredSessionsSql, Params().Int(now_us).Int(now_us - idle_us)));
+  return r.Affected();
+}
+
 // ---- API roots and collections ------------------------------------------------
 
 Status PostgresStore::PutApiRoot(const ApiRoot& root) {

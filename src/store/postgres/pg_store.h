@@ -93,6 +93,14 @@ class PostgresStore final : public Store {
                                                        size_t limit) override;
   Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node) override;
 
+  bool KeepsSessions() const override { return true; }
+  Status PutSession(const SessionRecord& s, size_t max_sessions, int64_t idle_us) override;
+  Result<SessionRecord> GetSession(std::string_view key) override;
+  Status TouchSession(std::string_view key, int64_t last_used_us) override;
+  Status UpdateSessionPrincipal(const SessionRecord& s) override;
+  Result<bool> DeleteSession(std::string_view key) override;
+  Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us) override;
+
   Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
                                                                size_t limit) override;
   Result<int64_t> FinishPendingStatuses(std::string_view reason) override;

@@ -146,7 +146,8 @@ TEST(PgStoreTest, MigrationIndexesExistingReferences) {
   ASSERT_TRUE(raw->Exec(kUndoNodeColumns +
                         "DROP TABLE object_refs; ALTER TABLE objects DROP COLUMN search; "
                         "ALTER TABLE objects DROP COLUMN source_peer; "
-                        "DROP TABLE policy_documents; UPDATE ctihub_schema SET version = 1")
+                        "DROP TABLE policy_documents; DROP TABLE console_sessions; "
+                        "UPDATE ctihub_schema SET version = 1")
                   .ok());
   auto s = OpenTestPostgresStore(dir.path());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -202,7 +203,7 @@ TEST(PgStoreTest, MigrationIndexesExistingObjectsForSearch) {
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(raw->Exec(kUndoNodeColumns +
                         "ALTER TABLE objects DROP COLUMN search; ALTER TABLE objects DROP COLUMN "
-                        "source_peer; DROP TABLE policy_documents; "
+                        "source_peer; DROP TABLE policy_documents; DROP TABLE console_sessions; "
                         "UPDATE ctihub_schema SET version = 2")
                   .ok());
   auto s = OpenTestPostgresStore(dir.path());
@@ -531,6 +532,101 @@ TEST_F(PgNodesTest, ConcurrentPolicyWritesNeverLoseOne) {
       EXPECT_NE(text.find(line), std::string::npos) << line;
     }
   }
+}
+
+// ---- console sessions (webapi/session.h keeps them here with --db) ----
+
+SessionRecord SessionAt(int n, int64_t created_us) {
+  SessionRecord s;
+  s.key = std::string(63, 'a') + static_cast<char>('0' + n);
+  s.user_id = 7;
+  s.user = "alice";
+  s.org_id = 3;
+  s.org = "acme";
+  s.role = Role::kPublisher;
+  s.csrf_token = std::string(64, 'c');
+  s.created_us = created_us;
+  s.last_used_us = created_us;
+  s.expires_us = created_us + 300;
+  return s;
+}
+
+// A session stored through node a is read, touched, changed and deleted
+// through node b, and the other way round.
+TEST_F(PgNodesTest, SessionsAreSharedByNodes) {
+  EXPECT_TRUE(a_->KeepsSessions());
+  const SessionRecord s = SessionAt(1, 1000);
+  ASSERT_TRUE(a_->PutSession(s, 10, 60).ok());
+  EXPECT_EQ(a_->PutSession(s, 10, 60).name(), "session_exists");
+  auto got = b_->GetSession(s.key);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->user_id, 7);
+  EXPECT_EQ(got->user, "alice");
+  EXPECT_EQ(got->org_id, 3);
+  EXPECT_EQ(got->org, "acme");
+  EXPECT_EQ(got->role, Role::kPublisher);
+  EXPECT_EQ(got->csrf_token, s.csrf_token);
+  EXPECT_EQ(got->created_us, 1000);
+  EXPECT_EQ(got->last_used_us, 1000);
+  EXPECT_EQ(got->expires_us, 1300);
+
+  ASSERT_TRUE(b_->TouchSession(s.key, 1040).ok());
+  ASSERT_TRUE(a_->TouchSession(s.key, 1020).ok());  // never backwards
+  EXPECT_EQ(a_->GetSession(s.key)->last_used_us, 1040);
+
+  SessionRecord changed = s;
+  changed.role = Role::kAdmin;
+  changed.org_id = 4;
+  changed.org = "beta";
+  changed.csrf_token = "not changed by UpdateSessionPrincipal";
+  ASSERT_TRUE(b_->UpdateSessionPrincipal(changed).ok());
+  got = a_->GetSession(s.key);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, Role::kAdmin);
+  EXPECT_EQ(got->org, "beta");
+  EXPECT_EQ(got->csrf_token, s.csrf_token);
+
+  auto deleted = b_->DeleteSession(s.key);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(*deleted);
+  EXPECT_EQ(a_->GetSession(s.key).status().name(), "unknown_session");
+  EXPECT_FALSE(*a_->DeleteSession(s.key));
+  EXPECT_EQ(a_->TouchSession(s.key, 2000).name(), "unknown_session");
+  EXPECT_EQ(a_->UpdateSessionPrincipal(changed).name(), "unknown_session");  // never revived
+  EXPECT_EQ(b_->GetSession(s.key).status().name(), "unknown_session");
+}
+
+TEST_F(PgNodesTest, SessionsAreBoundedExpiredFirstThenOldest) {
+  // idle 60 us, absolute 300 us. 1 idles out, 2 reaches its absolute expiry.
+  SessionRecord idle = SessionAt(1, 1000);
+  SessionRecord old = SessionAt(2, 800);
+  old.last_used_us = 1090;
+  ASSERT_TRUE(a_->PutSession(idle, 3, 60).ok());
+  ASSERT_TRUE(b_->PutSession(old, 3, 60).ok());
+  ASSERT_TRUE(a_->PutSession(SessionAt(3, 1095), 3, 60).ok());
+  // The fourth (created at 1100) is over the bound: 1 (idle 100 us) and 2
+  // (expired at 1100) go; no live one has to.
+  ASSERT_TRUE(b_->PutSession(SessionAt(4, 1100), 3, 60).ok());
+  EXPECT_FALSE(a_->GetSession(idle.key).ok());
+  EXPECT_FALSE(a_->GetSession(old.key).ok());
+  EXPECT_TRUE(a_->GetSession(SessionAt(3, 0).key).ok());
+  EXPECT_TRUE(a_->GetSession(SessionAt(4, 0).key).ok());
+  // Two more live ones: the oldest live (3) goes to keep three.
+  ASSERT_TRUE(a_->PutSession(SessionAt(5, 1101), 3, 60).ok());
+  ASSERT_TRUE(b_->PutSession(SessionAt(6, 1102), 3, 60).ok());
+  EXPECT_FALSE(a_->GetSession(SessionAt(3, 0).key).ok());
+  for (int n : {4, 5, 6}) EXPECT_TRUE(b_->GetSession(SessionAt(n, 0).key).ok()) << n;
+  auto raw = Raw(SchemaOf(dir_));
+  ASSERT_NE(raw, nullptr);
+  auto rows = raw->Query("SELECT count(*) FROM console_sessions");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Int(0, 0), 3);
+  // The purge: at 1160, 4 (last used 1100) has idled out, 5 and 6 not yet.
+  auto purged = b_->DeleteExpiredSessions(1160, 60);
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(*purged, 1);
+  EXPECT_FALSE(a_->GetSession(SessionAt(4, 0).key).ok());
+  EXPECT_EQ(*a_->DeleteExpiredSessions(10000, 60), 2);
 }
 
 }  // namespace

@@ -187,4 +187,35 @@ Status FaultInjectingStore::FinishPendingStatus(std::string_view api_root,
   return inner_.FinishPendingStatus(api_root, status_id, reason);
 }
 
+Status FaultInjectingStore::PutSession(const SessionRecord& s, size_t max_sessions,
+                                       int64_t idle_us) {
+  if (auto fault = Injected(StoreOp::kPutSession)) return std::move(*fault);
+  return inner_.PutSession(s, max_sessions, idle_us);
+}
+
+Result<SessionRecord> FaultInjectingStore::GetSession(std::string_view key) {
+  if (auto fault = Injected(StoreOp::kGetSession)) return std::move(*fault);
+  return inner_.GetSession(key);
+}
+
+Status FaultInjectingStore::TouchSession(std::string_view key, int64_t last_used_us) {
+  if (auto fault = Injected(StoreOp::kTouchSession)) return std::move(*fault);
+  return inner_.TouchSession(key, last_used_us);
+}
+
+Status FaultInjectingStore::UpdateSessionPrincipal(const SessionRecord& s) {
+  if (auto fault = Injected(StoreOp::kUpdateSessionPrincipal)) return std::move(*fault);
+  return inner_.UpdateSessionPrincipal(s);
+}
+
+Result<bool> FaultInjectingStore::DeleteSession(std::string_view key) {
+  if (auto fault = Injected(StoreOp::kDeleteSession)) return std::move(*fault);
+  return inner_.DeleteSession(key);
+}
+
+Result<int64_t> FaultInjectingStore::DeleteExpiredSessions(int64_t now_us, int64_t idle_us) {
+  if (auto fault = Injected(StoreOp::kDeleteExpiredSessions)) return std::move(*fault);
+  return inner_.DeleteExpiredSessions(now_us, idle_us);
+}
+
 }  // namespace ctihub::store

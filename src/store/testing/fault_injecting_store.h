@@ -44,6 +44,12 @@ enum class StoreOp {
   kCollectionStateOf,
   kSearchObjects,
   kFinishPendingStatus,
+  kPutSession,
+  kGetSession,
+  kTouchSession,
+  kUpdateSessionPrincipal,
+  kDeleteSession,
+  kDeleteExpiredSessions,
   kPing,
 };
 inline constexpr size_t kStoreOpCount = static_cast<size_t>(StoreOp::kPing) + 1;
@@ -94,6 +100,14 @@ class FaultInjectingStore : public Store {
   Status Ping() override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
+  // Sessions: kept when the inner store keeps them.
+  bool KeepsSessions() const override { return inner_.KeepsSessions(); }
+  Status PutSession(const SessionRecord& s, size_t max_sessions, int64_t idle_us) override;
+  Result<SessionRecord> GetSession(std::string_view key) override;
+  Status TouchSession(std::string_view key, int64_t last_used_us) override;
+  Status UpdateSessionPrincipal(const SessionRecord& s) override;
+  Result<bool> DeleteSession(std::string_view key) override;
+  Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us) override;
 
  private:
   struct Fault {

@@ -761,4 +761,71 @@ void MemoryStore::FinishDetails(StoredStatus& st, std::string_view reason) {
   r.status = "complete";
 }
 
+// ---- console sessions ----
+
+namespace {
+bool SessionExpired(const SessionRecord& s, int64_t now_us, int64_t idle_us) {
+  return s.expires_us <= now_us || s.last_used_us <= now_us - idle_us;
+}
+}  // namespace
+
+Status MemoryStore::PutSession(const SessionRecord& s, size_t max_sessions, int64_t idle_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!sessions_.emplace(s.key, s).second) {
+    return Conflict("session_exists", "a session with this key exists");
+  }
+  if (sessions_.size() <= max_sessions) return Status::Ok();
+  std::erase_if(sessions_,
+                [&](const auto& kv) { return SessionExpired(kv.second, s.created_us, idle_us); });
+  while (sessions_.size() > max_sessions) {
+    auto oldest = sessions_.begin();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (std::pair(it->second.created_us, it->first) <
+          std::pair(oldest->second.created_us, oldest->first)) {
+        oldest = it;
+      }
+    }
+    sessions_.erase(oldest);
+  }
+  return Status::Ok();
+}
+
+Result<SessionRecord> MemoryStore::GetSession(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(std::string(key));
+  if (it == sessions_.end()) return NotFound("unknown_session", "no such session");
+  return it->second;
+}
+
+Status MemoryStore::TouchSession(std::string_view key, int64_t last_used_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(std::string(key));
+  if (it == sessions_.end()) return NotFound("unknown_session", "no such session");
+  it->second.last_used_us = std::max(it->second.last_used_us, last_used_us);
+  return Status::Ok();
+}
+
+Status MemoryStore::UpdateSessionPrincipal(const SessionRecord& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(s.key);
+  if (it == sessions_.end()) return NotFound("unknown_session", "no such session");
+  it->second.user_id = s.user_id;
+  it->second.user = s.user;
+  it->second.org_id = s.org_id;
+  it->second.org = s.org;
+  it->second.role = s.role;
+  return Status::Ok();
+}
+
+Result<bool> MemoryStore::DeleteSession(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.erase(std::string(key)) > 0;
+}
+
+Result<int64_t> MemoryStore::DeleteExpiredSessions(int64_t now_us, int64_t idle_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(std::erase_if(
+      sessions_, [&](const auto& kv) { return SessionExpired(kv.second, now_us, idle_us); }));
+}
+
 }  // namespace ctihub::store

@@ -71,6 +71,15 @@ class MemoryStore final : public Store {
   Result<int64_t> FinishPendingStatuses(std::string_view reason) override;
   Status FinishPendingStatus(std::string_view api_root, std::string_view status_id,
                              std::string_view reason) override;
+  // Console sessions, as PostgreSQL keeps them: several SessionTables over
+  // one MemoryStore play several nodes over one database.
+  bool KeepsSessions() const override { return true; }
+  Status PutSession(const SessionRecord& s, size_t max_sessions, int64_t idle_us) override;
+  Result<SessionRecord> GetSession(std::string_view key) override;
+  Status TouchSession(std::string_view key, int64_t last_used_us) override;
+  Status UpdateSessionPrincipal(const SessionRecord& s) override;
+  Result<bool> DeleteSession(std::string_view key) override;
+  Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us) override;
 
   // From now on the store writes as, and recovers for, node `node_id`: as if
   // another node had opened the same data (the stores over a database do).
@@ -134,6 +143,7 @@ class MemoryStore final : public Store {
   std::map<int64_t, std::string> node_of_;      // the writing node by date_added
   std::string node_id_;                         // this store's node
   std::map<std::string, StoredStatus> statuses_;
+  std::map<std::string, SessionRecord> sessions_;  // by key
   std::thread writer_;
 };
 
