@@ -891,7 +891,8 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
 
 // ---------------------------------------------------------- chain copies
 
-Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq, size_t limit) {
+Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq, size_t limit,
+                                  size_t max_bytes) {
   std::string path = data_dir + "/audit.db";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
@@ -926,6 +927,7 @@ Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq
       Prepare(db, std::string(kSelectColumns) + " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
               "read records"));
   s.Bind(1, after_seq).Bind(2, head.seq).Bind(3, static_cast<int64_t>(limit));
+  size_t bytes = 0;
   for (;;) {
     CTIHUB_ASSIGN_OR_RETURN(bool row, Step(db, s, "read records"));
     if (!row) break;
@@ -934,7 +936,9 @@ Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq
     if (Sha256Hex(e.text) != e.hash || s.Text(1) != r.time.Format(6))
       return Conflict("audit_trail_changed", path + ": record " + std::to_string(r.seq) +
                                                  " does not match its hash (changed)");
+    bytes += e.text.size();
     piece.records.push_back(std::move(e));
+    if (bytes >= max_bytes) break;
   }
   const int64_t last = piece.records.empty() ? after_seq : piece.records.back().seq;
   CTIHUB_ASSIGN_OR_RETURN(

@@ -54,7 +54,9 @@ struct ChainSeal {
 };
 
 // A piece of the local trail to copy: the records with seq > after_seq, at
-// most `limit`, never past the signed head; the checkpoints among them; and
+// most `limit` and no more records once their text reaches `max_bytes` (an
+// export's record names every object it served: one can be megabytes), never
+// past the signed head; the checkpoints among them; and
 // the head when the piece reaches it (else head.seq == 0). Every record's
 // text is checked against its hash: a local record that does not match is
 // Conflict "audit_trail_changed", never copied. One read snapshot.
@@ -65,7 +67,8 @@ struct ChainPiece {
   ChainSeal head;
   int64_t head_seq = 0;  // the trail's signed head, reached or not
 };
-Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq, size_t limit);
+Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq, size_t limit,
+                                  size_t max_bytes = size_t{4} << 20);
 
 // The record a node appends to witness other nodes' heads.
 struct WitnessedHead {

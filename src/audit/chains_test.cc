@@ -240,5 +240,26 @@ TEST_F(ChainsTest, APieceStopsShortOfTheHeadWithoutIt) {
   EXPECT_EQ(piece->head_seq, 6);
 }
 
+// An export's record names every object served (megabytes for a big
+// export): a piece stops at the record that reaches max_bytes.
+TEST_F(ChainsTest, APieceStopsAtTheRecordThatReachesItsByteBound) {
+  std::vector<Record> big(3);
+  for (Record& r : big) {
+    r.user = "alice";
+    r.action = std::string(action::kRequest);
+    r.route = "GET /export";
+    r.details = "{\"note\":\"" + std::string(3000, 'x') + "\"}";
+  }
+  Append("a", 0, std::move(big));  // seq 1..3 (hub.init is not written here)
+  auto piece = ReadChainPiece(Dir("a"), 0, 1000, 5000);
+  ASSERT_TRUE(piece.ok()) << piece.status().ToString();
+  ASSERT_EQ(piece->records.size(), 2u);  // 3,000+ then 6,000+ bytes: the second reaches it
+  EXPECT_EQ(piece->head.seq, 0);
+  auto rest = ReadChainPiece(Dir("a"), piece->records.back().seq, 1000, 5000);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->records.size(), 1u);
+  EXPECT_EQ(rest->head.seq, rest->head_seq);  // the last piece carries the head
+}
+
 }  // namespace
 }  // namespace ctihub::audit

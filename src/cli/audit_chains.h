@@ -34,20 +34,24 @@ class AuditChainCopier {
     size_t piece_records = 2000;  // records per database transaction
   };
 
-  // `store` keeps audit chains (KeepsAuditChains); all four outlive the copier.
-  AuditChainCopier(store::Store& store, audit::AuditLog& log, std::string data_dir,
+  // `store` keeps audit chains (KeepsAuditChains); `store` and `log` outlive
+  // the copier. Without a log (`audit verify`) the copier only copies.
+  AuditChainCopier(store::Store& store, audit::AuditLog* log, std::string data_dir,
                    std::string node_id, Options options);
-  AuditChainCopier(store::Store& store, audit::AuditLog& log, std::string data_dir,
+  AuditChainCopier(store::Store& store, audit::AuditLog* log, std::string data_dir,
                    std::string node_id)
       : AuditChainCopier(store, log, std::move(data_dir), std::move(node_id), Options()) {}
   ~AuditChainCopier();
   AuditChainCopier(const AuditChainCopier&) = delete;
   AuditChainCopier& operator=(const AuditChainCopier&) = delete;
 
-  // Copies the trail up to its signed head.
+  // Copies the trail up to its signed head. Another process of the node
+  // (`audit verify`, a second serve) copying at the same time is not an
+  // error: the copy continues from where the database's copy ends.
   Status CopyOnce();
   // Appends an audit.crosscheck record when it is due and another node's
   // head moved since the last one (the record is copied by the next copy).
+  // FailedPrecondition without a log.
   Status CrossCheckOnce(bool force = false);
 
   void Start();
@@ -55,11 +59,12 @@ class AuditChainCopier {
   void Stop();
 
  private:
+  Status CopyPieces();
   void Run();
   void LogError(const Status& st);
 
   store::Store& store_;
-  audit::AuditLog& log_;
+  audit::AuditLog* const log_;
   const std::string data_dir_;
   const std::string node_id_;
   const Options options_;

@@ -185,7 +185,8 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
   add->add_option("--data", args->data, "Data directory")->capture_default_str();
   add->add_option("--db", args->db,
                   "PostgreSQL database (postgresql://...): its policy documents, which every "
-                  "node reads, instead of DATA's files");
+                  "node reads, instead of DATA's files")
+      ->envname("CTIHUB_DB");
   add->add_option("--id", args->id, "Agreement id")->required();
   add->add_option("--producer", args->producer, "org:NAME or community:NAME")->required();
   add->add_option("--recipient", args->recipient, "org:NAME or community:NAME")->required();
@@ -214,7 +215,8 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
   list->add_option("--data", args->data, "Data directory")->capture_default_str();
   list->add_option("--db", args->db,
                    "PostgreSQL database (postgresql://...): its policy documents, which every "
-                   "node reads, instead of DATA's files");
+                   "node reads, instead of DATA's files")
+      ->envname("CTIHUB_DB");
   list->add_flag("--json", args->json, "Machine-readable output");
   list->callback([args, exit_code] { *exit_code = RunList(*args, false); });
 
@@ -223,16 +225,19 @@ void RegisterAgreementCommands(CLI::App& app, int* exit_code) {
   show->add_option("--data", args->data, "Data directory")->capture_default_str();
   show->add_option("--db", args->db,
                    "PostgreSQL database (postgresql://...): its policy documents, which every "
-                   "node reads, instead of DATA's files");
+                   "node reads, instead of DATA's files")
+      ->envname("CTIHUB_DB");
   show->add_flag("--json", args->json, "Machine-readable output");
   show->callback([args, exit_code] { *exit_code = RunList(*args, true); });
 
   CLI::App* revoke = ag->add_subcommand("revoke", "Revoke an agreement (takes effect at once)");
   revoke->add_option("ID", args->id, "Agreement id")->required();
   revoke->add_option("--data", args->data, "Data directory")->capture_default_str();
-  revoke->add_option("--db", args->db,
-                     "PostgreSQL database (postgresql://...): its policy documents, which every "
-                     "node reads, instead of DATA's files");
+  revoke
+      ->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...): its policy documents, which every "
+                   "node reads, instead of DATA's files")
+      ->envname("CTIHUB_DB");
   revoke->add_option("--reason", args->reason, "Why")->required();
   revoke->add_option("--at", args->at, "RFC 3339 time (default now)");
   revoke->callback([args, exit_code] { *exit_code = RunRevoke(*args); });

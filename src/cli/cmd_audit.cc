@@ -120,19 +120,26 @@ int CheckWitnesses(const AuditArgs& a) {
 }
 
 // With --db: every node's chain in the database (audit/chains.h), and this
-// node's copy against its trail when the node has one there yet.
+// node's copy against its trail. This node's trail is copied first (what a
+// serving node would copy next; CLI commands append to the trail without
+// copying it), so a node that never served is checked too; a copy that
+// fails (read-only database credentials, a changed local trail) is a note,
+// and the database's copies are checked as they are.
 Result<audit::ChainsReport> VerifyDatabaseChains(const AuditArgs& a, store::Store& hub) {
   auto reader = StoreChainReader(hub);
   audit::ChainsOptions options;
   CTIHUB_ASSIGN_OR_RETURN(std::string node, NodeIdOf(a.data));
+  AuditChainCopier copier(hub, nullptr, a.data, node);
+  if (Status st = copier.CopyOnce(); !st.ok()) {
+    std::fprintf(stderr, "ctihub: note: this node's trail was not copied into the database: %s\n",
+                 st.NamedMessage().c_str());
+  }
   CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainNode> chains, hub.ListAuditChains());
   for (const auto& c : chains) {
     if (c.node == node) options.local_node = node;
   }
   if (options.local_node.empty()) {
-    std::fprintf(stderr,
-                 "ctihub: note: this node's trail is not in the database yet (a serving node "
-                 "copies it)\n");
+    std::fprintf(stderr, "ctihub: note: this node's trail is not in the database\n");
   }
   options.local_data_dir = a.data;
   return audit::VerifyChains(*reader, options);
@@ -343,8 +350,10 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
       "verify",
       "Check the hash chain, signed head and checkpoints (exit 0 intact, 1 broken, 2 error)");
   verify->add_option("--data", args->data, "Data directory")->capture_default_str();
-  verify->add_option("--db", args->db,
-                     "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+  verify
+      ->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   verify->add_option("--pubkey", args->pubkey,
                      "The node's Ed25519 public key (hex, printed by `ctihub init`); default: "
                      "DATA/audit.pub");
@@ -359,7 +368,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
   CLI::App* show = audit->add_subcommand("show", "List audit records");
   show->add_option("--data", args->data, "Data directory")->capture_default_str();
   show->add_option("--db", args->db,
-                   "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+                   "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   show->add_option("--user", args->user, "Only this user");
   show->add_option("--org", args->org, "Only this organisation");
   show->add_option("--object", args->object, "Only records naming this object id");
@@ -386,7 +396,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
   who->add_option("OBJECT-ID", args->object_id, "STIX id")->required();
   who->add_option("--data", args->data, "Data directory")->capture_default_str();
   who->add_option("--db", args->db,
-                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   who->add_flag("--json", args->json, "Machine-readable output");
   who->callback([args, exit_code] { *exit_code = RunWhoSaw(*args); });
 }

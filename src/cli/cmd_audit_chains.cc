@@ -10,10 +10,14 @@
 namespace ctihub::cli {
 namespace {
 
-std::vector<store::AuditChainRecord> ToStore(const std::vector<audit::ChainEntry>& in) {
+// Moves: a record's text can be megabytes (an export names every object).
+std::vector<store::AuditChainRecord> ToStore(std::vector<audit::ChainEntry>&& in) {
   std::vector<store::AuditChainRecord> out;
   out.reserve(in.size());
-  for (const auto& e : in) out.push_back({e.seq, e.hash, e.prev_hash, e.action, e.text});
+  for (auto& e : in) {
+    out.push_back(
+        {e.seq, std::move(e.hash), std::move(e.prev_hash), std::move(e.action), std::move(e.text)});
+  }
   return out;
 }
 
@@ -68,7 +72,7 @@ std::unique_ptr<audit::ChainReader> StoreChainReader(store::Store& store) {
   return std::make_unique<StoreReader>(store);
 }
 
-AuditChainCopier::AuditChainCopier(store::Store& store, audit::AuditLog& log, std::string data_dir,
+AuditChainCopier::AuditChainCopier(store::Store& store, audit::AuditLog* log, std::string data_dir,
                                    std::string node_id, Options options)
     : store_(store),
       log_(log),
@@ -85,6 +89,17 @@ AuditChainCopier::~AuditChainCopier() {
 }
 
 Status AuditChainCopier::CopyOnce() {
+  // A gap means another process of this node copied first: re-read where
+  // the database's copy ends and go on from there.
+  Status st;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    st = CopyPieces();
+    if (st.code() != ErrorCode::kConflict || st.name() != "audit_chain_gap") return st;
+  }
+  return st;
+}
+
+Status AuditChainCopier::CopyPieces() {
   if (copied_seq_ < 0) {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainNode> chains, store_.ListAuditChains());
     copied_seq_ = 0;
@@ -101,19 +116,18 @@ Status AuditChainCopier::CopyOnce() {
     own_seq_ = piece.head_seq;
     if (piece.records.empty() && (piece.head.seq == 0 || piece.head.seq == copied_head_seq_))
       return Status::Ok();
-    Status st = store_.AppendAuditChain(
-        node_id_, piece.public_key_hex, ToStore(piece.records),
-        [&] {
-          std::vector<store::AuditChainSeal> cps;
-          for (const auto& c : piece.checkpoints) cps.push_back(ToStore(c));
-          return cps;
-        }(),
-        ToStore(piece.head));
+    std::vector<store::AuditChainSeal> checkpoints;
+    checkpoints.reserve(piece.checkpoints.size());
+    for (const auto& c : piece.checkpoints) checkpoints.push_back(ToStore(c));
+    const int64_t last_seq = piece.records.empty() ? copied_seq_ : piece.records.back().seq;
+    Status st =
+        store_.AppendAuditChain(node_id_, piece.public_key_hex, ToStore(std::move(piece.records)),
+                                checkpoints, ToStore(piece.head));
     if (!st.ok()) {
       copied_seq_ = -1;  // re-read where the database's copy ends
       return st;
     }
-    if (!piece.records.empty()) copied_seq_ = piece.records.back().seq;
+    copied_seq_ = last_seq;
     if (piece.head.seq > 0) {
       copied_head_seq_ = piece.head.seq;
       return Status::Ok();
@@ -122,6 +136,7 @@ Status AuditChainCopier::CopyOnce() {
 }
 
 Status AuditChainCopier::CrossCheckOnce(bool force) {
+  if (log_ == nullptr) return Internal("no_audit_log", "the copier has no audit log");
   const auto now = std::chrono::steady_clock::now();
   if (!force) {
     if (now - last_crosscheck_ < options_.crosscheck_every) return Status::Ok();
@@ -142,10 +157,10 @@ Status AuditChainCopier::CrossCheckOnce(bool force) {
       !std::equal(heads.begin(), heads.end(), witnessed_.begin(), witnessed_.end(), same);
   last_crosscheck_ = now;
   if (heads.empty() || !moved) return Status::Ok();
-  CTIHUB_RETURN_IF_ERROR(log_.Append(audit::CrossCheckRecord(heads)));
-  CTIHUB_RETURN_IF_ERROR(log_.Flush());
+  CTIHUB_RETURN_IF_ERROR(log_->Append(audit::CrossCheckRecord(heads)));
+  CTIHUB_RETURN_IF_ERROR(log_->Flush());
   witnessed_ = std::move(heads);
-  seq_after_crosscheck_ = log_.committed_seq();
+  seq_after_crosscheck_ = log_->committed_seq();
   return Status::Ok();
 }
 

@@ -183,7 +183,8 @@ void RegisterExportCommand(CLI::App& app, int* exit_code) {
       "export", "export readable objects as stix, misp, csv, suricata, zeek, blocklist or rpz");
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
   cmd->add_option("--db", args->db,
-                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   cmd->add_option("--format", args->format, "stix|misp|csv|suricata|zeek|blocklist|rpz")
       ->required();
   cmd->add_option("--collection", args->collection,

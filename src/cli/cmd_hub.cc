@@ -57,7 +57,8 @@ void AddDataOption(CLI::App* cmd, HubFlags& f) {
       ->capture_default_str();
   cmd->add_option("--db", f.db,
                   "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db; the data "
-                  "directory keeps the node's own files");
+                  "directory keeps the node's own files")
+      ->envname("CTIHUB_DB");
 }
 
 // Runs `body` with the opened store and stores its exit code.
@@ -310,7 +311,9 @@ void RegisterMigrate(CLI::App& app, int* exit_code) {
   auto db = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
       "migrate", "bring a PostgreSQL database's schema up to this build's (idempotent)");
-  cmd->add_option("--db", *db, "PostgreSQL database (postgresql://...)")->required();
+  cmd->add_option("--db", *db, "PostgreSQL database (postgresql://...)")
+      ->required()
+      ->envname("CTIHUB_DB");
   cmd->callback([exit_code, db]() {
     if (!store::IsPostgresUrl(*db)) {
       *exit_code = Fail(InvalidArgument("bad_db_url", "--db takes a postgresql:// URL"));

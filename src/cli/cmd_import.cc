@@ -607,7 +607,8 @@ void RegisterImportCommand(CLI::App& app, int* exit_code) {
   cmd->alias("load-bundle");
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
   cmd->add_option("--db", args->db,
-                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   cmd->add_option("--collection", args->collection,
                   "collection id or alias (default: alias 'imports' in API root 'default', "
                   "created on first use, admins only)");

@@ -1504,7 +1504,8 @@ void RegisterMatchCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--data", args->data, "hub data directory")->capture_default_str();
   cmd->add_option("--db", args->db,
-                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   cmd->add_flag("--quiet", args->quiet, "no summary on stderr");
   cmd->add_flag("--follow", args->follow,
                 "like tail -F: after the end of the (one, plain) input keep reading what is "

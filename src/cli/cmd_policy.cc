@@ -160,8 +160,10 @@ void RegisterPolicyCommands(CLI::App& app, int* exit_code) {
       "load the policy (DATA/policy.toml and DATA/agreements.toml, or the database's with --db) "
       "as the server does; exit 0 ok, 1 it does not load (FILE:LINE:COLUMN: reason), 2 error");
   check->add_option("--data", args->data, "hub data directory")->capture_default_str();
-  check->add_option("--db", args->db,
-                    "PostgreSQL database (postgresql://...): check its policy documents");
+  check
+      ->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...): check its policy documents")
+      ->envname("CTIHUB_DB");
   check->callback([exit_code, args] { *exit_code = CheckPolicy(*args); });
 
   CLI::App* import = policy->add_subcommand(
@@ -170,7 +172,9 @@ void RegisterPolicyCommands(CLI::App& app, int* exit_code) {
       "replacing its documents of the same names; every node reads them from there");
   import->add_option("--data", args->data, "this node's data directory (audit trail)")
       ->capture_default_str();
-  import->add_option("--db", args->db, "PostgreSQL database (postgresql://...)")->required();
+  import->add_option("--db", args->db, "PostgreSQL database (postgresql://...)")
+      ->required()
+      ->envname("CTIHUB_DB");
   import->add_option("--from", args->from,
                      "directory holding the files to import (default: --data)");
   import->callback([exit_code, args] { *exit_code = ImportPolicy(*args);

@@ -264,8 +264,10 @@ void RegisterPolicyExplain(CLI::App& policy, int* exit_code) {
       "why a reader is served, served redacted or withheld an object: the grant or agreement "
       "that decided, the redactions, and why each other agreement did not apply");
   explain->add_option("--data", args->data, "hub data directory")->capture_default_str();
-  explain->add_option("--db", args->db,
-                      "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db");
+  explain
+      ->add_option("--db", args->db,
+                   "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   explain->add_option("--org", args->org, "the reading organisation");
   explain->add_option("--user", args->user, "the reading user (its organisation and access list)");
   explain->add_option("--object", args->object, "the object's STIX id")->required();

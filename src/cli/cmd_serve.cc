@@ -127,7 +127,8 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
     if (!node.ok()) return Fail("audit chain: " + node.status().NamedMessage());
     AuditChainCopier::Options copy;
     copy.crosscheck_every = std::chrono::milliseconds(cfg.audit_crosscheck_ms);
-    chain_copier = std::make_unique<AuditChainCopier>(**store, **audit_log, cfg.data, *node, copy);
+    chain_copier =
+        std::make_unique<AuditChainCopier>(**store, audit_log->get(), cfg.data, *node, copy);
     if (Status st = chain_copier->CopyOnce(); !st.ok())
       return Fail("audit chain: " + st.NamedMessage());
     chain_copier->Start();
@@ -275,7 +276,8 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   opt("--data", &C::data, "hub data directory (database: DIR/ctihub.db; default ./var)");
   opt("--db", &C::db,
       "PostgreSQL database (postgresql://...) shared by several nodes, instead of "
-      "DIR/ctihub.db");
+      "DIR/ctihub.db")
+      ->envname("CTIHUB_DB");
   opt("--listen", &C::listen, "HOST:PORT to listen on (default 127.0.0.1:8443; port 0 = any)");
   opt("--tls-cert", &C::tls_cert, "PEM certificate chain: serve HTTPS");
   opt("--tls-key", &C::tls_key, "PEM private key of --tls-cert");

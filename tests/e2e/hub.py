@@ -108,6 +108,32 @@ class Response:
         return None
 
 
+def two_nodes(hub):
+    """Whether the hub is two nodes over PostgreSQL (requests alternate between them); also
+    after hub.stop(), which forgets node B."""
+    return bool(hub.pg_database)
+
+
+def skip_in_two_nodes(hub, what, why):
+    """True (and says so) when a check of per-node state cannot hold across two nodes."""
+    if two_nodes(hub):
+        print("two-node mode: skipped %s: %s" % (what, why), flush=True)
+        return True
+    return False
+
+
+def eventually(hub, cond, timeout=3.0):
+    """cond() now, or in two-node mode within `timeout` seconds: the other node sees a policy
+    change at its next revision poll (every 250 ms), not at once (the bound is 1 s)."""
+    deadline = time.time() + (timeout if two_nodes(hub) else 0)
+    while True:
+        if cond():
+            return True
+        if time.time() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
 class Hub:
     def __init__(self, ctihub, name="hub", keep=False, db=None):
         self.ctihub = ctihub
@@ -129,6 +155,9 @@ class Hub:
             self.pg_database = "e2e_" + uuid.uuid4().hex[:16]
             _psql(_pg_admin_url(), "CREATE DATABASE " + self.pg_database)
             self.db = _pg_database_url(_pg_admin_url(), self.pg_database)
+            # Tests that run `ctihub` themselves (not through cli()) reach the same
+            # database through CTIHUB_DB, the default of every command's --db.
+            os.environ["CTIHUB_DB"] = self.db
 
     # ---- admin CLI ----
     def cli(self, *args, stdin=None, check_rc=True):
@@ -168,6 +197,18 @@ class Hub:
         r = subprocess.run([self.ctihub] + list(args) + ["--data", self.data] + extra, input=stdin,
                            capture_output=True, text=True, timeout=timeout)
         return r.returncode, r.stdout, r.stderr
+
+    def sql(self, query):
+        """The rows of a read-only SQL query on the hub's store, one text line per row:
+        sqlite3 on DIR/ctihub.db, or psql on the hub's PostgreSQL database."""
+        if self.db:
+            cmd = ["psql", self.db, "-XAtqc", query]
+        else:
+            cmd = ["sqlite3", os.path.join(self.data, "ctihub.db"), query]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr))
+        return r.stdout
 
     def setup(self):
         """acme (alice admin-less publisher, bob reader), other (olga publisher), root admin."""
@@ -292,6 +333,8 @@ class Hub:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
         if self.pg_database:
+            if os.environ.get("CTIHUB_DB") == self.db:
+                del os.environ["CTIHUB_DB"]
             _psql(_pg_admin_url(), "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_database)
             self.pg_database = None
 

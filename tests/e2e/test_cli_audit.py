@@ -197,8 +197,12 @@ def test_relay_agreement_between_hub_organisations():
               "list --json relay: %r" % listed)
         table = hub.cli("agreement", "list")
         check("RELAY" in table.splitlines()[0], "list shows a RELAY column: %r" % table)
-        with open(os.path.join(hub.data, "agreements.toml")) as f:
-            check("relay = true" in f.read(), "agreements.toml keeps relay")
+        if hub.db:  # the policy's documents are in the database
+            check("relay = true" in hub.sql("SELECT text FROM policy_documents WHERE name = "
+                                            "'agreements.toml'"), "agreements.toml keeps relay")
+        else:
+            with open(os.path.join(hub.data, "agreements.toml")) as f:
+                check("relay = true" in f.read(), "agreements.toml keeps relay")
         # An unknown organisation is still refused.
         rc, _, err = run(hub, "agreement", "add", "--id", "x", "--producer", "org:vendor",
                          "--recipient", "org:nobody", "--max-tlp", "amber", "--types", "*",

@@ -18,7 +18,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub import Hub, check, indicator, parse_args, run_tests, urlquote  # noqa: E402
+from hub import (Hub, check, eventually, indicator, parse_args, run_tests,  # noqa: E402
+                 skip_in_two_nodes, two_nodes, urlquote)
 
 ARGS = parse_args()
 JSON = "application/json"
@@ -27,32 +28,6 @@ TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
-
-
-def two_nodes(hub):
-    """Whether the hub is two nodes over PostgreSQL (requests alternate between them); also
-    after hub.stop(), which forgets node B."""
-    return bool(hub.pg_database)
-
-
-def skip_in_two_nodes(hub, what, why):
-    """True (and says so) when a check of per-node state cannot hold across two nodes."""
-    if two_nodes(hub):
-        print("two-node mode: skipped %s: %s" % (what, why), flush=True)
-        return True
-    return False
-
-
-def eventually(hub, cond, timeout=3.0):
-    """cond() now, or in two-node mode within `timeout` seconds: the other node sees a policy
-    change at its next revision poll (every 250 ms), not at once."""
-    deadline = time.time() + (timeout if two_nodes(hub) else 0)
-    while True:
-        if cond():
-            return True
-        if time.time() >= deadline:
-            return False
-        time.sleep(0.05)
 
 
 def login(hub, user, password=None, headers=None):

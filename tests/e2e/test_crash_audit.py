@@ -62,6 +62,44 @@ def test_kill9_cycles_leave_no_unrecorded_version_and_no_pending_status():
               "audit verify after kill -9 cycles: every stored version has its record: %r %s" % (rep, err))
 
 
+OBJECT_COLUMNS = ("collection, id, version, version_digits, type, spec_version, is_latest, is_first, "
+                  "spec_latest, json, producer, tlp, pap, recipients, granular, facts, node")
+
+
+def crash_window_in_sqlite(hub, node, kept_id, lost_id, never_id, status_id):
+    db = sqlite3.connect(os.path.join(hub.data, "ctihub.db"))
+    db.execute("INSERT INTO objects(date_added, %s) SELECT (SELECT max(date_added) + 1 FROM objects), "
+               "collection, ?, version, version_digits, type, spec_version, 1, 1, 1, replace(json, id, ?), "
+               "producer, tlp, pap, recipients, granular, facts, ? FROM objects WHERE id = ?"
+               % OBJECT_COLUMNS, (lost_id, lost_id, node, kept_id))
+    user_id = db.execute("SELECT id FROM users WHERE name = 'alice'").fetchone()[0]
+    db.execute("INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
+               "success_count, failure_count, pending_count, node) "
+               "VALUES(?, 'api1', ?, 'pending', '2024-01-01T00:00:00.000Z', 2, 0, 0, 2, ?)",
+               (status_id, user_id, node))
+    for oid in (lost_id, never_id):
+        db.execute("INSERT INTO status_details VALUES(?, 2, ?, '2024-01-02T00:00:00.000Z', '')",
+                   (status_id, oid))
+    db.commit()
+    db.close()
+
+
+def crash_window_in_postgres(hub, node, kept_id, lost_id, never_id, status_id):
+    """The same rows in the PostgreSQL store (ids are uuids and hex: no quoting needed)."""
+    hub.sql("BEGIN; INSERT INTO objects(date_added, %s, search) SELECT "
+            "(SELECT max(date_added) + 1 FROM objects), collection, '%s', version, version_digits, "
+            "type, spec_version, 1, 1, 1, replace(json, id, '%s'), producer, tlp, pap, recipients, "
+            "granular, facts, '%s', search FROM objects WHERE id = '%s'; "
+            "INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
+            "success_count, failure_count, pending_count, node) SELECT '%s', 'api1', id, 'pending', "
+            "'2024-01-01T00:00:00.000Z', 2, 0, 0, 2, '%s' FROM users WHERE name = 'alice'; "
+            "INSERT INTO status_details(status_id, kind, object_id, version) VALUES "
+            "('%s', 2, '%s', '2024-01-02T00:00:00.000Z'), ('%s', 2, '%s', "
+            "'2024-01-02T00:00:00.000Z'); COMMIT"
+            % (OBJECT_COLUMNS, lost_id, lost_id, node, kept_id, status_id, node, status_id, lost_id,
+               status_id, never_id))
+
+
 def test_lost_record_and_pending_status_are_recovered_at_start_up():
     with Hub(ARGS.ctihub, "crash-window") as hub:
         hub.setup().start()
@@ -73,26 +111,13 @@ def test_lost_record_and_pending_status_are_recovered_at_start_up():
         lost_id = "indicator--" + str(uuid.uuid4())
         never_id = "indicator--" + str(uuid.uuid4())
         status_id = str(uuid.uuid4())
-        db = sqlite3.connect(os.path.join(hub.data, "ctihub.db"))
         # Rows of this node (DATA/node.id): recovery finishes and lists only its node's.
         with open(os.path.join(hub.data, "node.id")) as f:
             node = f.read().strip()
-        cols = ("collection, id, version, version_digits, type, spec_version, is_latest, is_first, "
-                "spec_latest, json, producer, tlp, pap, recipients, granular, facts, node")
-        db.execute("INSERT INTO objects(date_added, %s) SELECT (SELECT max(date_added) + 1 FROM objects), "
-                   "collection, ?, version, version_digits, type, spec_version, 1, 1, 1, replace(json, id, ?), "
-                   "producer, tlp, pap, recipients, granular, facts, ? FROM objects WHERE id = ?" % cols,
-                   (lost_id, lost_id, node, kept["id"]))
-        user_id = db.execute("SELECT id FROM users WHERE name = 'alice'").fetchone()[0]
-        db.execute("INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
-                   "success_count, failure_count, pending_count, node) "
-                   "VALUES(?, 'api1', ?, 'pending', '2024-01-01T00:00:00.000Z', 2, 0, 0, 2, ?)",
-                   (status_id, user_id, node))
-        for oid in (lost_id, never_id):
-            db.execute("INSERT INTO status_details VALUES(?, 2, ?, '2024-01-02T00:00:00.000Z', '')",
-                       (status_id, oid))
-        db.commit()
-        db.close()
+        if hub.db:
+            crash_window_in_postgres(hub, node, kept["id"], lost_id, never_id, status_id)
+        else:
+            crash_window_in_sqlite(hub, node, kept["id"], lost_id, never_id, status_id)
 
         rc, rep, _ = verify(hub)
         check(rc == 1 and not rep.get("intact") and lost_id in rep.get("reason", ""),

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub import Hub, check, indicator, parse_args, run_tests  # noqa: E402
+from hub import Hub, check, indicator, parse_args, run_tests, skip_in_two_nodes  # noqa: E402
 
 ARGS = parse_args()
 
@@ -86,6 +86,10 @@ def policy_check(hub):
 
 def test_broken_policy_on_running_hub_is_reported():
     with Hub(ARGS.ctihub, "reload") as hub:
+        if skip_in_two_nodes(hub, "the policy file edited under a running hub",
+                             "with --db the policy is in the database, where `policy import` "
+                             "refuses a broken one (test_access_matrix, e2e.postgres)"):
+            return
         hub.setup()
         path = os.path.join(hub.data, "policy.toml")
         with open(path, "w") as f:

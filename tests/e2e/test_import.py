@@ -160,9 +160,7 @@ def test_csv_gz_stdin_and_markings():
         rc, s, err = import_json(hub, "--format", "text", "-", stdin="evil.example.com\n")
         check(rc == 0 and s.get("stored") == 2, "stdin text import (%d): %s %s" % (rc, s, err))
         # The TLP marking was added to the unmarked imported objects.
-        export = os.path.join(hub.data, "ctihub.db")
-        out = subprocess.run(["sqlite3", export, "SELECT json FROM objects"], capture_output=True,
-                             text=True, timeout=60).stdout
+        out = hub.sql("SELECT json FROM objects")
         check(out.count(TLP_GREEN) == 2, "--tlp green marks the CSV objects: %s" % out[:400])
 
 
@@ -196,8 +194,7 @@ def test_stix20_is_upgraded_and_validates():
         rej = s.get("rejections", [{}])[0]
         check(rej.get("object") == bundle["objects"][3]["id"] and "dangling" in rej.get("reason", ""),
               "the observed-data that cannot be upgraded is named: %s" % rej)
-        out = subprocess.run(["sqlite3", os.path.join(hub.data, "ctihub.db"), "SELECT json FROM objects"],
-                             capture_output=True, text=True, timeout=60).stdout
+        out = hub.sql("SELECT json FROM objects")
         stored = [json.loads(line) for line in out.splitlines() if line.strip()]
         check(all(o.get("spec_version") == "2.1" for o in stored), "all stored objects are 2.1")
         check(tlp1_amber not in out and "55d920b0-5e8b-4f79-9ee9-91f868d9b421" in out,
@@ -236,9 +233,7 @@ def test_misp_events_and_feed_directory():
               "only the text attributes are rejected, manifest.json and hashes.csv skipped: %s" % s)
         check(s.get("read") == 13 and s.get("stored") == 11 and s.get("already_present") == 2,
               "3 events stored (the shared galaxy SDO once): %s" % s)
-        out = subprocess.run(["sqlite3", os.path.join(hub.data, "ctihub.db"),
-                              "SELECT json FROM objects WHERE type = 'report'"],
-                             capture_output=True, text=True, timeout=60).stdout
+        out = hub.sql("SELECT json FROM objects WHERE type = 'report'")
         reports = [json.loads(line) for line in out.splitlines() if line.strip()]
         check(len(reports) == 3 and all(len(r["object_refs"]) >= 2 for r in reports),
               "one report per event, naming its objects: %s" % out[:300])

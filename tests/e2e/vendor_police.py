@@ -116,6 +116,7 @@ def build(hub):
     email["id"] = EMAIL
     cli("init")
     shutil.copy(EXAMPLE, os.path.join(data, "policy.toml"))
+    hub._sync_policy_files()  # two-node mode: into the database (commands reach it by CTIHUB_DB)
     for org in ["secvendor", "ipo", "unit-fr", "unit-de", "unit-es"]:
         cli("org", "add", org)
     cli("api-root", "add", "api1", "--title", "API one")

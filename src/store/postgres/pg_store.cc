@@ -463,10 +463,11 @@ Status PostgresStore::AppendAuditChain(std::string_view node, std::string_view p
                     "VALUES($1, $2, $3, $4)",
                     Params().Text(node).Int(c.seq).Text(c.hash).Text(c.signature)));
   }
+  // A head only moves forward (a slower copier of the node never sets an older one).
   if (head.seq > 0) {
     CTIHUB_RETURN_IF_ERROR(admin_->Run(
         "UPDATE audit_chain_nodes SET head_seq = $2, head_hash = $3, head_checkpoints = $4, "
-        "head_signature = $5 WHERE node = $1",
+        "head_signature = $5 WHERE node = $1 AND head_seq <= $2",
         Params()
             .Text(node)
             .Int(head.seq)
