@@ -216,6 +216,7 @@ Status RecordChange(audit::AuditLog& log, std::string_view route, const Peer& p,
 
 struct PeerArgs {
   std::string data = kDefaultDataDir;
+  std::string db;  // --db: the store `peer add` checks the local collection in
   Peer peer;
   bool password_stdin = false;
   bool token_stdin = false;
@@ -257,7 +258,7 @@ Status CheckNewPeer(store::Store& hub, PeerArgs& a) {
 }
 
 int RunAdd(PeerArgs& a) {
-  auto hub = OpenHubStore(a.data);
+  auto hub = OpenHubStore(a.data, HubDb(a.db));
   if (!hub.ok()) return Fail(hub.status());
   if (Status st = CheckNewPeer(**hub, a); !st.ok()) return Fail(st);
   auto peers = LoadPeers(a.data);
@@ -443,6 +444,10 @@ void RegisterPeerCommands(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<PeerArgs>();
   auto data = [a](CLI::App* c) {
     c->add_option("--data", a->data, "data directory")->capture_default_str();
+    c->add_option("--db", a->db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db; peers stay "
+                  "in the data directory (their secrets are sealed with the node key)")
+        ->envname("CTIHUB_DB");
   };
 
   auto* add = peer->add_subcommand("add", "add a peer (credentials sealed with the node key)");

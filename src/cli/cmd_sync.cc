@@ -85,6 +85,7 @@ using Clock = std::chrono::steady_clock;
 
 struct SyncArgs {
   PassOptions pass;
+  std::string db;  // --db: the PostgreSQL store (peers and cursors stay in the data directory)
   std::vector<std::string> names;
   bool json = false;
 };
@@ -98,15 +99,15 @@ struct OpenedHub {
   SyncHub view;
 };
 
-Result<OpenedHub> OpenHub(const std::string& data) {
+Result<OpenedHub> OpenHub(const std::string& data, const std::string& db) {
   OpenedHub h;
-  CTIHUB_ASSIGN_OR_RETURN(h.store, OpenHubStore(data));
+  CTIHUB_ASSIGN_OR_RETURN(h.store, OpenHubStore(data, HubDb(db)));
   CTIHUB_ASSIGN_OR_RETURN(h.trail, audit::AuditLog::Open(data));
   CTIHUB_ASSIGN_OR_RETURN(std::vector<policy::KnownOrg> known, KnownOrganisations(*h.store));
   for (const auto& o : known) h.view.org_identities.insert(o.identity_id);
-  auto opened = policy::PolicyHolder::Open(data, std::chrono::milliseconds(0), [known] {
-    return Result<std::vector<policy::KnownOrg>>(known);
-  });
+  auto opened =
+      policy::PolicyHolder::Open(HubPolicySource(data, h.store.get()), std::chrono::milliseconds(0),
+                                 [known] { return Result<std::vector<policy::KnownOrg>>(known); });
   if (!opened.ok()) return InvalidArgument("sharing policy: " + opened.status().NamedMessage());
   h.holder = std::move(*opened);
   h.view.store = h.store.get();
@@ -880,7 +881,7 @@ int RunSync(const SyncArgs& a) {
       chosen.push_back(*it);
     }
   }
-  auto hub = OpenHub(a.pass.data);
+  auto hub = OpenHub(a.pass.data, a.db);
   if (!hub.ok()) {
     std::fprintf(stderr, "ctihub sync: %s\n", hub.status().ToString().c_str());
     return kExitError;
@@ -908,6 +909,10 @@ void RegisterSyncCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("sync", "one exchange pass with peers now (pull, then push)");
   cmd->add_option("name", a->names, "peers to sync (default: every peer)");
   cmd->add_option("--data", a->pass.data, "data directory")->capture_default_str();
+  cmd->add_option("--db", a->db,
+                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db; peers and "
+                  "their cursors stay in the data directory")
+      ->envname("CTIHUB_DB");
   cmd->add_flag("--json", a->json, "print the summary as one JSON object");
   cmd->add_option("--timeout", a->pass.timeout_s, "seconds per peer, pull and push (default 3600)")
       ->check(CLI::PositiveNumber);

@@ -224,6 +224,51 @@ def verify_json(hub):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def org_identities(hub):
+    out = {}
+    for line in hub.cli("org", "list").splitlines():
+        ids = [p for p in line.split() if p.startswith("identity--")]
+        if ids:
+            out[line.split()[0]] = ids[0]
+    return out
+
+
+def test_sync_pulls_a_peer_into_the_database_served_by_both_nodes():
+    """`ctihub peer add` and `ctihub sync` take --db: node A's peer (its sealed credentials
+    and cursor stay in A's data directory) is pulled into the shared database, and node B
+    serves what was pulled."""
+    a, b = two_nodes()
+    with a, b, Hub(ARGS.ctihub, "pg-peer") as peer:  # an embedded (SQLite) partner hub
+        peer.cli("init")
+        peer.cli("api-root", "add", "api1", "--title", "API one")
+        for org, ident in org_identities(a).items():
+            peer.cli("org", "add", org, "--identity-id", ident)
+        peer.cli("user", "add", "feed", "--org", "acme", "--role", "publisher",
+                 "--password-stdin", stdin="pw-feed-pg-e2e\n")
+        peer.passwords["feed"] = "pw-feed-pg-e2e"
+        peer.tokens["feed"] = peer.cli("token", "create", "--user", "feed", "--label", "e2e")
+        peer.collections["shared"] = peer.cli("collection", "add", "--root", "api1", "--title",
+                                              "Shared", "--alias", "shared", "--readers", "acme",
+                                              "--writers", "acme")
+        peer.start()
+        objs = [indicator() for _ in range(12)]
+        st = peer.post_and_wait("shared", objs, user="feed")
+        check(st["success_count"] == 12, "the partner holds 12 objects: %r" % st)
+        a.cli("peer", "add", "partner", "--url", "http://127.0.0.1:%d/taxii2/" % peer.port,
+              "--collection", peer.collections["shared"], "--local-collection", "shared",
+              "--org", "acme", "--direction", "pull", "--user", "feed", "--password-stdin",
+              stdin="pw-feed-pg-e2e\n")
+        out = json.loads(a.cli("sync", "--json", "--attempts", "1"))
+        p = {x["name"]: x for x in out.get("peers", [])}.get("partner", {})
+        check(out.get("ok") and p.get("pulled") == 12 and p.get("stored") == 12,
+              "sync --db pulled and stored the partner's 12 objects: %r" % out)
+        got, _ = b.get_all("shared")
+        check({o["id"] for o in objs} <= {o["id"] for o in got},
+              "node B serves what node A pulled: %d objects" % len(got))
+        check(not os.path.exists(os.path.join(a.data, "ctihub.db")),
+              "nothing went to an embedded store in A's data directory")
+
+
 def test_audit_chains_of_both_nodes_are_verified_from_either():
     """Each node appends to its own chain (no node waits for another) and copies it into the
     database; each records the other's signed head there (audit.crosscheck). `audit verify
@@ -490,6 +535,7 @@ def main():
                  test_agreement_revoked_through_the_cli_stops_node_b_within_1s,
                  test_users_and_tokens_removed_through_a_stop_working_on_b_within_1s,
                  test_policy_files_are_imported_into_the_database,
+                 test_sync_pulls_a_peer_into_the_database_served_by_both_nodes,
                  test_audit_chains_of_both_nodes_are_verified_from_either]
 
         def fresh(t):
