@@ -138,7 +138,8 @@ Status AuditChainCopier::CopyPieces() {
 Status AuditChainCopier::CrossCheckOnce(bool force) {
   if (log_ == nullptr) return Internal("no_audit_log", "the copier has no audit log");
   const auto now = std::chrono::steady_clock::now();
-  if (!force) {
+  // The first cross-check is due at once (a steady clock's epoch is its boot).
+  if (!force && last_crosscheck_ != std::chrono::steady_clock::time_point{}) {
     if (now - last_crosscheck_ < options_.crosscheck_every) return Status::Ok();
     // Only cross-checks moved this node's head since the last one: idle.
     if (own_seq_ <= seq_after_crosscheck_ &&

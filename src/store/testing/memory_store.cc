@@ -828,4 +828,66 @@ Result<int64_t> MemoryStore::DeleteExpiredSessions(int64_t now_us, int64_t idle_
       sessions_, [&](const auto& kv) { return SessionExpired(kv.second, now_us, idle_us); }));
 }
 
+Status MemoryStore::AppendAuditChain(std::string_view node, std::string_view public_key,
+                                     const std::vector<AuditChainRecord>& records,
+                                     const std::vector<AuditChainSeal>& checkpoints,
+                                     const AuditChainSeal& head) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = audit_chains_.find(node);
+  if (it == audit_chains_.end()) {
+    AuditChain fresh;
+    fresh.node.node = std::string(node);
+    fresh.node.public_key = std::string(public_key);
+    it = audit_chains_.emplace(std::string(node), std::move(fresh)).first;
+  }
+  AuditChain& chain = it->second;
+  if (chain.node.public_key != public_key) {
+    return Conflict("audit_key_changed", "audit chain of node " + std::string(node) +
+                                             " is signed with another key than the one pinned");
+  }
+  int64_t expected = chain.node.last_seq + 1;
+  std::string prev = chain.records.empty() ? "" : chain.records.back().hash;
+  for (const AuditChainRecord& r : records) {
+    if (r.seq != expected || r.prev_hash != prev) {
+      return Conflict("audit_chain_gap", "audit chain of node " + std::string(node) + ": record " +
+                                             std::to_string(r.seq) + " does not continue record " +
+                                             std::to_string(expected - 1));
+    }
+    ++expected;
+    prev = r.hash;
+  }
+  chain.records.insert(chain.records.end(), records.begin(), records.end());
+  if (!chain.records.empty()) chain.node.last_seq = chain.records.back().seq;
+  chain.checkpoints.insert(chain.checkpoints.end(), checkpoints.begin(), checkpoints.end());
+  if (head.seq > 0 && head.seq >= chain.node.head.seq) chain.node.head = head;
+  return Status::Ok();
+}
+
+Result<std::vector<AuditChainNode>> MemoryStore::ListAuditChains() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AuditChainNode> out;
+  out.reserve(audit_chains_.size());
+  for (const auto& [name, chain] : audit_chains_) out.push_back(chain.node);
+  return out;
+}
+
+Result<std::vector<AuditChainRecord>> MemoryStore::ReadAuditChain(std::string_view node,
+                                                                  int64_t after_seq, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AuditChainRecord> out;
+  auto it = audit_chains_.find(node);
+  if (it == audit_chains_.end()) return out;
+  for (const AuditChainRecord& r : it->second.records) {
+    if (r.seq > after_seq && out.size() < limit) out.push_back(r);
+  }
+  return out;
+}
+
+Result<std::vector<AuditChainSeal>> MemoryStore::ReadAuditCheckpoints(std::string_view node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = audit_chains_.find(node);
+  if (it == audit_chains_.end()) return std::vector<AuditChainSeal>{};
+  return it->second.checkpoints;
+}
+
 }  // namespace ctihub::store

@@ -80,6 +80,17 @@ class MemoryStore final : public Store {
   Status UpdateSessionPrincipal(const SessionRecord& s) override;
   Result<bool> DeleteSession(std::string_view key) override;
   Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us) override;
+  // The nodes' audit chains, as PostgreSQL keeps them (a piece must continue
+  // the copy, the first pins the key, a head never moves back).
+  bool KeepsAuditChains() const override { return true; }
+  Status AppendAuditChain(std::string_view node, std::string_view public_key,
+                          const std::vector<AuditChainRecord>& records,
+                          const std::vector<AuditChainSeal>& checkpoints,
+                          const AuditChainSeal& head) override;
+  Result<std::vector<AuditChainNode>> ListAuditChains() override;
+  Result<std::vector<AuditChainRecord>> ReadAuditChain(std::string_view node, int64_t after_seq,
+                                                       size_t limit) override;
+  Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node) override;
 
   // From now on the store writes as, and recovers for, node `node_id`: as if
   // another node had opened the same data (the stores over a database do).
@@ -144,6 +155,12 @@ class MemoryStore final : public Store {
   std::string node_id_;                         // this store's node
   std::map<std::string, StoredStatus> statuses_;
   std::map<std::string, SessionRecord> sessions_;  // by key
+  struct AuditChain {
+    AuditChainNode node;
+    std::vector<AuditChainRecord> records;
+    std::vector<AuditChainSeal> checkpoints;
+  };
+  std::map<std::string, AuditChain, std::less<>> audit_chains_;  // by node
   std::thread writer_;
 };
 
