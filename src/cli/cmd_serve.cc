@@ -197,6 +197,7 @@ int RunServe(const http::ServeConfig& cfg, bool sync) {
   };
   // Uploads (POST /api/v1/import) through `ctihub import`'s code, within --body-limit.
   co.import_run = ConsoleImporter(**store, **audit_log, *holder, cfg.data);
+  if (hub->KeepsImportJobs()) co.import_jobs_store = hub;  // polled through any node
   co.import_max_bytes = static_cast<uint64_t>(cfg.body_limit);
   co.agreement_orgs = [hub] { return KnownOrganisations(*hub); };  // as the policy holder
   co.agreement_source = HubPolicySource(cfg.data, hub);

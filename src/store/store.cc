@@ -90,6 +90,20 @@ Result<int64_t> Store::DeleteExpiredSessions(int64_t, int64_t) {
   return Unavailable("not_supported", "this store backend keeps no sessions");
 }
 
+bool Store::KeepsImportJobs() const { return false; }
+
+Status Store::PutImportJob(const ImportJobRecord&) {
+  return Unavailable("not_supported", "this store backend keeps no import jobs");
+}
+
+Result<ImportJobRecord> Store::GetImportJob(std::string_view) {
+  return Unavailable("not_supported", "this store backend keeps no import jobs");
+}
+
+Result<int64_t> Store::DeleteImportJobsFinishedBefore(int64_t) {
+  return Unavailable("not_supported", "this store backend keeps no import jobs");
+}
+
 Result<std::vector<StoredVersionRef>> Store::ListVersionsAddedAfter(int64_t, size_t) {
   return Unavailable("not_supported", "this store backend cannot list versions for recovery");
 }

@@ -395,6 +395,17 @@ struct SessionRecord {
   int64_t expires_us = 0;  // absolute expiry
 };
 
+// A console import job as a backend that keeps them holds it
+// (Store::PutImportJob): the node running the job publishes its progress, so
+// the job's status is answered by every node (webapi/import_jobs.h).
+struct ImportJobRecord {
+  std::string id;             // 32 hex digits
+  int64_t owner_user_id = 0;  // who may read it (and admins)
+  std::string body;           // the status endpoint's JSON body, as the runner last wrote it
+  int64_t updated_us = 0;
+  int64_t finished_us = 0;  // 0 while running
+};
+
 // Outcome of one object of a write batch.
 struct WriteOutcome {
   bool stored = false;           // a new version was written
@@ -545,6 +556,18 @@ class Store {
   // Deletes the sessions expired at `now_us` (expires_us <= now_us, or
   // last_used_us <= now_us - idle_us); how many.
   virtual Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us);
+
+  // ---- console import jobs (webapi/import_jobs.h) ----
+  // Whether this backend keeps import jobs for every node (PostgreSQL). The
+  // default, false: a job is known to the node that runs it; the others
+  // answer Unavailable "not_supported".
+  virtual bool KeepsImportJobs() const;
+  // Inserts or replaces the job `job.id`.
+  virtual Status PutImportJob(const ImportJobRecord& job);
+  // NotFound "unknown_import_job" when there is none.
+  virtual Result<ImportJobRecord> GetImportJob(std::string_view id);
+  // Removes the jobs finished before `before_us`; how many.
+  virtual Result<int64_t> DeleteImportJobsFinishedBefore(int64_t before_us);
 
   // ---- crash recovery (docs/ARCHITECTURE.md "Crash recovery") ----
   // Backends that do not implement these answer Unavailable, so a server

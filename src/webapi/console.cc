@@ -124,7 +124,7 @@ class Console::Impl {
                  options_.sessions.now_us) {
     if (options_.import_run) {
       imports_ = std::make_unique<ImportJobs>(options_.import_run, options_.import_limits,
-                                              options_.sessions.now_us);
+                                              options_.sessions.now_us, options_.import_jobs_store);
     }
   }
 

@@ -67,6 +67,9 @@ struct ConsoleOptions {
   // passes cli's); unset: 404, this console serves no imports.
   ImportRunFn import_run;
   ImportJobLimits import_limits;
+  // Several nodes over one database: where the jobs' status is published so
+  // every node answers it (a store that KeepsImportJobs); null: this node's.
+  store::Store* import_jobs_store = nullptr;
   uint64_t import_max_bytes = uint64_t{64} * 1024 * 1024;  // serve: --body-limit
   // GET/POST/DELETE /api/v1/agreements (admins, webapi/agreements.h): the
   // store's organisations, as the policy holder merges them (`ctihub serve`

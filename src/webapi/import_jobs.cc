@@ -35,6 +35,8 @@ struct ImportJobs::Job {
   int64_t finished_us = 0;
   ImportProgress progress;
   bool thread_done = false;  // the thread has nothing left to do but return
+  int64_t published_us = 0;  // when its progress was last written to the shared store
+  std::mutex publish_mu;     // orders the writes of its status to the shared store
 };
 
 std::string_view ImportStateName(ImportState s) {
@@ -49,9 +51,86 @@ std::string_view ImportStateName(ImportState s) {
   return "failed";
 }
 
-ImportJobs::ImportJobs(ImportRunFn run, ImportJobLimits limits, std::function<int64_t()> now_us)
+namespace {
+
+std::string JobBody(const ImportJobView& v) {
+  std::string body;
+  json::JsonWriter w(body);
+  w.BeginObject();
+  w.Key("job").String(v.id);
+  w.Key("state").String(ImportStateName(v.state));
+  w.Key("collection").String(v.collection);
+  w.Key("format").String(v.format);
+  w.Key("name").String(v.name);
+  w.Key("started_at").String(Timestamp::FromMicros(v.started_us).Format(3));
+  w.Key("finished_at");
+  if (v.finished_us > 0) {
+    w.String(Timestamp::FromMicros(v.finished_us).Format(3));
+  } else {
+    w.Null();
+  }
+  const ImportProgress& p = v.progress;
+  w.Key("total_bytes").Int(p.total_bytes);
+  w.Key("read_bytes").Int(p.read_bytes);
+  w.Key("objects_read").Int(p.objects_read);
+  w.Key("objects_stored").Int(p.objects_stored);
+  w.Key("already_present").Int(p.already_present);
+  w.Key("rejected").Int(p.rejected);
+  w.Key("errors").BeginArray();
+  for (const ImportRejection& e : p.errors) {
+    w.BeginObject().Key("file").String(e.file);
+    if (e.line >= 0) w.Key("line").Int(e.line);
+    if (!e.object.empty()) w.Key("object").String(e.object);
+    if (!e.position.empty()) w.Key("position").String(e.position);
+    w.Key("reason").String(e.reason).EndObject();
+  }
+  w.EndArray();
+  w.Key("errors_truncated").Bool(p.rejected > static_cast<int64_t>(p.errors.size()));
+  if (v.state == ImportState::kFailed) w.Key("error").String(v.error);
+  w.EndObject();
+  return body;
+}
+
+}  // namespace
+
+ImportJobs::ImportJobs(ImportRunFn run, ImportJobLimits limits, std::function<int64_t()> now_us,
+                       store::Store* shared)
     : run_(std::move(run)), limits_(limits), now_us_(std::move(now_us)) {
   if (!now_us_) now_us_ = [] { return Timestamp::Now().micros(); };
+  if (shared != nullptr && shared->KeepsImportJobs()) shared_ = shared;
+}
+
+ImportJobView ImportJobs::ViewOf(const Job& j) {
+  ImportJobView v;
+  v.id = j.id;
+  v.state = j.state;
+  v.collection = j.collection;
+  v.format = j.format;
+  v.name = j.name;
+  v.error = j.error;
+  v.started_us = j.started_us;
+  v.finished_us = j.finished_us;
+  v.progress = j.progress;
+  return v;
+}
+
+// Never under mu_: the store is another process's database. Each publish
+// takes the job's latest view while holding the job's publish_mu, so the
+// writes of one job land in order and the last one is its latest state. A
+// job whose progress cannot be published still runs; the other nodes see it
+// late.
+void ImportJobs::Publish(const std::shared_ptr<Job>& job) {
+  if (shared_ == nullptr) return;
+  std::lock_guard<std::mutex> publishing(job->publish_mu);
+  ImportJobView v;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    v = ViewOf(*job);
+  }
+  store::ImportJobRecord r{v.id, job->owner_id, JobBody(v), now_us_(), v.finished_us};
+  if (Status st = shared_->PutImportJob(r); !st.ok()) {
+    spdlog::warn("import job {}: progress not published: {}", v.id, st.ToString());
+  }
 }
 
 ImportJobs::~ImportJobs() {
@@ -105,7 +184,7 @@ void ImportJobs::PruneLocked(int64_t now) {
   for (size_t i = 0; i < drop; ++i) jobs_.erase(finished[i].second);
 }
 
-Result<std::string> ImportJobs::Start(ImportUpload upload) {
+Result<std::string> ImportJobs::StartLocal(ImportUpload upload) {
   std::array<uint8_t, 16> random{};
   SecureRandomBytes(random.data(), random.size());
   auto job = std::make_shared<Job>();
@@ -139,15 +218,41 @@ Result<std::string> ImportJobs::Start(ImportUpload upload) {
   return job->id;
 }
 
+Result<std::string> ImportJobs::Start(ImportUpload upload) {
+  CTIHUB_ASSIGN_OR_RETURN(std::string id, StartLocal(std::move(upload)));
+  if (shared_ != nullptr) {
+    std::shared_ptr<Job> job;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = jobs_.find(id);
+      if (it != jobs_.end()) job = it->second;
+    }
+    if (job) Publish(job);
+    auto pruned =
+        shared_->DeleteImportJobsFinishedBefore(now_us_() - limits_.keep_finished_s * 1000000);
+    if (!pruned.ok()) spdlog::warn("import jobs not pruned: {}", pruned.status().ToString());
+  }
+  return id;
+}
+
 void ImportJobs::Run(const std::shared_ptr<Job>& job, ImportUpload upload) {
   auto report = [this, &job](const ImportProgress& p) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const int64_t total = job->progress.total_bytes;
-    job->progress = p;
-    job->progress.total_bytes = total;
-    job->progress.read_bytes = std::min(p.read_bytes, total);
-    if (job->progress.errors.size() > kMaxImportErrors)
-      job->progress.errors.resize(kMaxImportErrors);
+    bool publish = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const int64_t total = job->progress.total_bytes;
+      job->progress = p;
+      job->progress.total_bytes = total;
+      job->progress.read_bytes = std::min(p.read_bytes, total);
+      if (job->progress.errors.size() > kMaxImportErrors)
+        job->progress.errors.resize(kMaxImportErrors);
+      const int64_t now = now_us_();
+      if (shared_ != nullptr && now - job->published_us >= kPublishEveryUs) {
+        job->published_us = now;
+        publish = true;
+      }
+    }
+    if (publish) Publish(job);
   };
   Status st;
   try {
@@ -158,11 +263,15 @@ void ImportJobs::Run(const std::shared_ptr<Job>& job, ImportUpload upload) {
   } catch (...) {
     st = Internal("internal error");
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job->state = st.ok() ? ImportState::kDone : ImportState::kFailed;
+    job->error = st.ok() ? std::string() : st.NamedMessage();
+    job->finished_us = now_us_();
+    if (st.ok()) job->progress.read_bytes = job->progress.total_bytes;
+  }
+  Publish(job);  // before the thread counts as done (WaitForTest)
   std::lock_guard<std::mutex> lock(mu_);
-  job->state = st.ok() ? ImportState::kDone : ImportState::kFailed;
-  job->error = st.ok() ? std::string() : st.NamedMessage();
-  job->finished_us = now_us_();
-  if (st.ok()) job->progress.read_bytes = job->progress.total_bytes;
   job->thread_done = true;
 }
 
@@ -173,17 +282,22 @@ std::optional<ImportJobView> ImportJobs::Find(std::string_view id, const auth::P
   if (it == jobs_.end()) return std::nullopt;
   const Job& j = *it->second;
   if (j.owner_id != p.user_id && p.role != store::Role::kAdmin) return std::nullopt;
-  ImportJobView v;
-  v.id = j.id;
-  v.state = j.state;
-  v.collection = j.collection;
-  v.format = j.format;
-  v.name = j.name;
-  v.error = j.error;
-  v.started_us = j.started_us;
-  v.finished_us = j.finished_us;
-  v.progress = j.progress;
-  return v;
+  return ViewOf(j);
+}
+
+Result<std::optional<std::string>> ImportJobs::FindBody(std::string_view id,
+                                                        const auth::Principal& p) {
+  if (auto v = Find(id, p)) return std::optional<std::string>(JobBody(*v));
+  if (shared_ == nullptr) return std::optional<std::string>();
+  auto r = shared_->GetImportJob(id);
+  if (!r.ok() && r.status().code() == ErrorCode::kNotFound) return std::optional<std::string>();
+  if (!r.ok()) return r.status();
+  if (r->owner_user_id != p.user_id && p.role != store::Role::kAdmin)
+    return std::optional<std::string>();
+  const int64_t keep_us = limits_.keep_finished_s * 1000000;
+  if (r->finished_us > 0 && now_us_() - r->finished_us > keep_us)
+    return std::optional<std::string>();
+  return std::optional<std::string>(std::move(r->body));
 }
 
 // ---- the routes ----
@@ -268,44 +382,6 @@ std::optional<Response> ReadParams(const taxii::Target& target, ImportUpload& u,
   return std::nullopt;
 }
 
-std::string JobBody(const ImportJobView& v) {
-  std::string body;
-  json::JsonWriter w(body);
-  w.BeginObject();
-  w.Key("job").String(v.id);
-  w.Key("state").String(ImportStateName(v.state));
-  w.Key("collection").String(v.collection);
-  w.Key("format").String(v.format);
-  w.Key("name").String(v.name);
-  w.Key("started_at").String(Timestamp::FromMicros(v.started_us).Format(3));
-  w.Key("finished_at");
-  if (v.finished_us > 0) {
-    w.String(Timestamp::FromMicros(v.finished_us).Format(3));
-  } else {
-    w.Null();
-  }
-  const ImportProgress& p = v.progress;
-  w.Key("total_bytes").Int(p.total_bytes);
-  w.Key("read_bytes").Int(p.read_bytes);
-  w.Key("objects_read").Int(p.objects_read);
-  w.Key("objects_stored").Int(p.objects_stored);
-  w.Key("already_present").Int(p.already_present);
-  w.Key("rejected").Int(p.rejected);
-  w.Key("errors").BeginArray();
-  for (const ImportRejection& e : p.errors) {
-    w.BeginObject().Key("file").String(e.file);
-    if (e.line >= 0) w.Key("line").Int(e.line);
-    if (!e.object.empty()) w.Key("object").String(e.object);
-    if (!e.position.empty()) w.Key("position").String(e.position);
-    w.Key("reason").String(e.reason).EndObject();
-  }
-  w.EndArray();
-  w.Key("errors_truncated").Bool(p.rejected > static_cast<int64_t>(p.errors.size()));
-  if (v.state == ImportState::kFailed) w.Key("error").String(v.error);
-  w.EndObject();
-  return body;
-}
-
 }  // namespace
 
 Response StartImport(const ImportContext& ctx, const Request& req, const auth::Principal& p) {
@@ -374,9 +450,10 @@ Response ImportStatus(const ImportContext& ctx, const Request& req, std::string_
   if (req.method != "GET" && req.method != "HEAD") {
     return ErrorResponse(405, "method_not_allowed", "Method Not Allowed", "GET only");
   }
-  auto view = ctx.jobs.Find(job, p);
-  if (!view) return ErrorResponse(404, "not_found", "Not Found", "no such import job");
-  return Json(200, JobBody(*view));
+  auto body = ctx.jobs.FindBody(job, p);
+  if (!body.ok()) return ErrorResponse(body.status(), "import_unavailable");
+  if (!*body) return ErrorResponse(404, "not_found", "Not Found", "no such import job");
+  return Json(200, std::move(**body));
 }
 
 }  // namespace ctihub::webapi

@@ -102,7 +102,11 @@ struct ImportJobView {
 class ImportJobs {
  public:
   // `run` does the work of each job; `now_us` is the clock (tests inject one).
-  ImportJobs(ImportRunFn run, ImportJobLimits limits, std::function<int64_t()> now_us);
+  // With a `shared` store that keeps import jobs (PostgreSQL, several nodes),
+  // each job's status is published there as it goes (at most every 250 ms,
+  // and when it ends), so FindBody answers for jobs of every node.
+  ImportJobs(ImportRunFn run, ImportJobLimits limits, std::function<int64_t()> now_us,
+             store::Store* shared = nullptr);
   // Waits for the running jobs.
   ~ImportJobs();
   ImportJobs(const ImportJobs&) = delete;
@@ -115,18 +119,27 @@ class ImportJobs {
 
   // The job `id` when `p` started it or is an admin, else nullopt (as absent).
   std::optional<ImportJobView> Find(std::string_view id, const auth::Principal& p);
+  // The status body of job `id` (GET /api/v1/import/{job}), of this node or,
+  // with a shared store, of another node, on the same terms as Find; an error
+  // when the shared store cannot be read (never a job of another owner).
+  Result<std::optional<std::string>> FindBody(std::string_view id, const auth::Principal& p);
 
   // Waits until no job runs (tests).
   void WaitForTest();
 
  private:
   struct Job;
+  static constexpr int64_t kPublishEveryUs = 250000;
+  Result<std::string> StartLocal(ImportUpload upload);
+  static ImportJobView ViewOf(const Job& j);
+  void Publish(const std::shared_ptr<Job>& job);
   void Run(const std::shared_ptr<Job>& job, ImportUpload upload);
   void PruneLocked(int64_t now);  // REQUIRES: mu_ held
   void JoinFinishedLocked();      // REQUIRES: mu_ held
 
   ImportRunFn run_;
   ImportJobLimits limits_;
+  store::Store* shared_ = nullptr;  // keeps import jobs, or null
   std::function<int64_t()> now_us_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Job>, std::less<>> jobs_;

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/testing/failing_sink.h"
@@ -135,6 +137,53 @@ TEST(ImportJobs, AJobIsVisibleToItsOwnerAndAdminsOnly) {
   EXPECT_FALSE(jobs.Find(*id, User(3, "audrey", store::Role::kAuditor)).has_value());
   EXPECT_TRUE(jobs.Find(*id, User(4, "root", store::Role::kAdmin)).has_value());
   EXPECT_FALSE(jobs.Find("no-such-job", User(4, "root", store::Role::kAdmin)).has_value());
+}
+
+// Two nodes over one database: the MemoryStore keeps import jobs as
+// PostgreSQL does. A job running on node A is answered by node B, to its
+// owner and admins only, with its progress and its end.
+TEST(ImportJobs, AJobOfOneNodeIsAnsweredByAnotherOverTheSharedStore) {
+  store::MemoryStore shared;
+  Gate gate;
+  ImportJobs a(
+      [&gate](const ImportUpload&, const ImportReportFn& report) {
+        ImportProgress p;
+        p.read_bytes = 1;
+        p.objects_stored = 7;
+        report(p);
+        gate.Wait();
+        return Status::Ok();
+      },
+      {}, nullptr, &shared);
+  ImportJobs b([](const ImportUpload&, const ImportReportFn&) { return Status::Ok(); }, {}, nullptr,
+               &shared);
+  auto id = a.Start(Upload(User(1, "alice")));
+  ASSERT_TRUE(id.ok());
+  EXPECT_FALSE(b.Find(*id, User(1, "alice")).has_value());  // not b's own job
+  // The first report is published at once (the next ones at most every 250 ms).
+  std::string running;
+  for (int i = 0; i < 500 && running.find("\"objects_stored\":7") == std::string::npos; ++i) {
+    auto body = b.FindBody(*id, User(1, "alice"));
+    ASSERT_TRUE(body.ok()) << body.status().ToString();
+    ASSERT_TRUE(body->has_value());
+    running = **body;
+    if (running.find("\"objects_stored\":7") == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  EXPECT_NE(running.find("\"state\":\"running\""), std::string::npos) << running;
+  EXPECT_NE(running.find("\"objects_stored\":7"), std::string::npos) << running;
+  auto other = b.FindBody(*id, User(2, "bob"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());  // another user: as if absent
+  gate.Release();
+  a.WaitForTest();
+  auto done = b.FindBody(*id, User(4, "root", store::Role::kAdmin));
+  ASSERT_TRUE(done.ok() && done->has_value());
+  EXPECT_NE((*done)->find("\"state\":\"done\""), std::string::npos) << **done;
+  auto unknown = b.FindBody("0123456789abcdef0123456789abcdef", User(1, "alice"));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
 }
 
 TEST(ImportJobs, AFailureOrAnExceptionEndsTheJobFailedWithItsReason) {

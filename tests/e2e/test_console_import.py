@@ -15,7 +15,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub import Hub, check, indicator, parse_args, run_tests, urlquote  # noqa: E402
+from hub import (Hub, check, indicator, parse_args, run_tests,  # noqa: E402
+                 skip_in_two_nodes, urlquote)
 
 ARGS = parse_args()
 JSON = "application/json"
@@ -98,8 +99,12 @@ def test_stix_bundle_from_the_ui():
         check(r.status == 200, "an admin can: %d" % r.status)
         # One object.written record per batch, with alice as its user.
         hub.stop()
-        out = hub.cli("audit", "show", "--action", "object.written", "--user", "alice", "--json", check_rc=False)
-        check('"alice"' in out and "console import" in out, "audited as alice: %r" % out[:500])
+        if not skip_in_two_nodes(hub, "the import's records in node A's trail",
+                                 "the job ran on the node the upload reached; audit show reads "
+                                 "one node's trail"):
+            out = hub.cli("audit", "show", "--action", "object.written", "--user", "alice", "--json",
+                          check_rc=False)
+            check('"alice"' in out and "console import" in out, "audited as alice: %r" % out[:500])
 
 
 def test_text_and_csv_feeds_and_a_bad_file():

@@ -212,6 +212,17 @@ CREATE INDEX console_sessions_expires ON console_sessions(expires_us);
 CREATE INDEX console_sessions_last_used ON console_sessions(last_used_us);
 CREATE INDEX console_sessions_created ON console_sessions(created_us, key);
 )sql",
+      // 8 -> 9: the console's import jobs (store.h ImportJobRecord), so the
+      // status of a job running on one node is answered by every node.
+      R"sql(
+CREATE TABLE import_jobs(
+  id TEXT COLLATE "C" PRIMARY KEY,
+  owner_user_id BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  updated_us BIGINT NOT NULL,
+  finished_us BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX import_jobs_finished ON import_jobs(finished_us) WHERE finished_us > 0;
+)sql",
   };
   return steps;
 }

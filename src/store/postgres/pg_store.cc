@@ -640,6 +640,42 @@ Result<int64_t> PostgresStore::DeleteExpiredSessions(int64_t now_us, int64_t idl
   return r.Affected();
 }
 
+// ---- console import jobs ---------------------------------------------------------
+// The node running a job writes its status body a few times a second (admin
+// connection); any node reads it (a reader connection).
+
+Status PostgresStore::PutImportJob(const ImportJobRecord& job) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  return admin_->Run(
+      "INSERT INTO import_jobs(id, owner_user_id, body, updated_us, finished_us) "
+      "VALUES($1, $2, $3, $4, $5) ON CONFLICT(id) DO UPDATE SET body = excluded.body, "
+      "updated_us = excluded.updated_us, finished_us = excluded.finished_us",
+      Params()
+          .Text(job.id)
+          .Int(job.owner_user_id)
+          .Text(job.body)
+          .Int(job.updated_us)
+          .Int(job.finished_us));
+}
+
+Result<ImportJobRecord> PostgresStore::GetImportJob(std::string_view id) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(Rows r,
+                          conn->Query("SELECT id, owner_user_id, body, updated_us, finished_us "
+                                      "FROM import_jobs WHERE id = $1",
+                                      Params().Text(id)));
+  if (r.empty()) return NotFound("unknown_import_job", "no such import job");
+  return ImportJobRecord{r.String(0, 0), r.Int(0, 1), r.String(0, 2), r.Int(0, 3), r.Int(0, 4)};
+}
+
+Result<int64_t> PostgresStore::DeleteImportJobsFinishedBefore(int64_t before_us) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, admin_->Query("DELETE FROM import_jobs WHERE finished_us > 0 AND finished_us < $1",
+                            Params().Int(before_us)));
+  return r.Affected();
+}
+
 // ---- API roots and collections ------------------------------------------------
 
 Status PostgresStore::PutApiRoot(const ApiRoot& root) {

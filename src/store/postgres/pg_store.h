@@ -100,6 +100,10 @@ class PostgresStore final : public Store {
   Status UpdateSessionPrincipal(const SessionRecord& s) override;
   Result<bool> DeleteSession(std::string_view key) override;
   Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us) override;
+  bool KeepsImportJobs() const override { return true; }
+  Status PutImportJob(const ImportJobRecord& job) override;
+  Result<ImportJobRecord> GetImportJob(std::string_view id) override;
+  Result<int64_t> DeleteImportJobsFinishedBefore(int64_t before_us) override;
 
   Result<std::vector<StoredVersionRef>> ListVersionsAddedAfter(int64_t after_us,
                                                                size_t limit) override;

@@ -43,9 +43,10 @@ std::unique_ptr<pg::Connection> Raw(const std::string& schema) {
   return c.ok() ? std::move(*c) : nullptr;
 }
 
-// Takes the audit chains' step back, then schema step 4 -> 5 (the node
+// Takes the import jobs' and the audit chains' steps back, then schema step 4 -> 5 (the node
 // columns; dropping statuses.node drops the partial index that step made on it).
 const std::string kUndoNodeColumns =
+    "DROP TABLE import_jobs; "
     "DROP TABLE audit_chain_records, audit_chain_checkpoints, audit_chain_nodes; "
     "ALTER TABLE objects DROP COLUMN node; ALTER TABLE statuses DROP COLUMN node; "
     "CREATE INDEX statuses_pending ON statuses(status) WHERE status = 'pending'; ";
@@ -553,6 +554,30 @@ SessionRecord SessionAt(int n, int64_t created_us) {
 
 // A session stored through node a is read, touched, changed and deleted
 // through node b, and the other way round.
+// A console import job's status, written by the node running it, read by
+// another; finished jobs are pruned by their end time.
+TEST_F(PgNodesTest, ImportJobsWrittenOnOneNodeAreReadOnAnother) {
+  EXPECT_TRUE(a_->KeepsImportJobs());
+  ImportJobRecord job{"00112233445566778899aabbccddeeff", 7, R"({"state":"running"})", 1000, 0};
+  ASSERT_TRUE(a_->PutImportJob(job).ok());
+  job.body = R"({"state":"done"})";
+  job.updated_us = 2000;
+  job.finished_us = 2000;
+  ASSERT_TRUE(a_->PutImportJob(job).ok());  // replaces
+  auto got = b_->GetImportJob(job.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->owner_user_id, 7);
+  EXPECT_EQ(got->body, R"({"state":"done"})");
+  EXPECT_EQ(got->finished_us, 2000);
+  ImportJobRecord running{"ffeeddccbbaa99887766554433221100", 8, "{}", 1500, 0};
+  ASSERT_TRUE(b_->PutImportJob(running).ok());
+  auto pruned = b_->DeleteImportJobsFinishedBefore(3000);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(*pruned, 1);  // the running one stays
+  EXPECT_EQ(a_->GetImportJob(job.id).status().name(), "unknown_import_job");
+  EXPECT_TRUE(a_->GetImportJob(running.id).ok());
+}
+
 TEST_F(PgNodesTest, SessionsAreSharedByNodes) {
   EXPECT_TRUE(a_->KeepsSessions());
   const SessionRecord s = SessionAt(1, 1000);

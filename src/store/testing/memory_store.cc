@@ -890,4 +890,24 @@ Result<std::vector<AuditChainSeal>> MemoryStore::ReadAuditCheckpoints(std::strin
   return it->second.checkpoints;
 }
 
+Status MemoryStore::PutImportJob(const ImportJobRecord& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  import_jobs_[job.id] = job;
+  return Status::Ok();
+}
+
+Result<ImportJobRecord> MemoryStore::GetImportJob(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = import_jobs_.find(id);
+  if (it == import_jobs_.end()) return NotFound("unknown_import_job", "no such import job");
+  return it->second;
+}
+
+Result<int64_t> MemoryStore::DeleteImportJobsFinishedBefore(int64_t before_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(std::erase_if(import_jobs_, [&](const auto& kv) {
+    return kv.second.finished_us > 0 && kv.second.finished_us < before_us;
+  }));
+}
+
 }  // namespace ctihub::store

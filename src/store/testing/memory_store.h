@@ -80,6 +80,12 @@ class MemoryStore final : public Store {
   Status UpdateSessionPrincipal(const SessionRecord& s) override;
   Result<bool> DeleteSession(std::string_view key) override;
   Result<int64_t> DeleteExpiredSessions(int64_t now_us, int64_t idle_us) override;
+  // Console import jobs, as PostgreSQL keeps them: several ImportJobs over
+  // one MemoryStore play several nodes over one database.
+  bool KeepsImportJobs() const override { return true; }
+  Status PutImportJob(const ImportJobRecord& job) override;
+  Result<ImportJobRecord> GetImportJob(std::string_view id) override;
+  Result<int64_t> DeleteImportJobsFinishedBefore(int64_t before_us) override;
   // The nodes' audit chains, as PostgreSQL keeps them (a piece must continue
   // the copy, the first pins the key, a head never moves back).
   bool KeepsAuditChains() const override { return true; }
@@ -154,7 +160,8 @@ class MemoryStore final : public Store {
   std::map<int64_t, std::string> node_of_;      // the writing node by date_added
   std::string node_id_;                         // this store's node
   std::map<std::string, StoredStatus> statuses_;
-  std::map<std::string, SessionRecord> sessions_;  // by key
+  std::map<std::string, SessionRecord> sessions_;                    // by key
+  std::map<std::string, ImportJobRecord, std::less<>> import_jobs_;  // by id
   struct AuditChain {
     AuditChainNode node;
     std::vector<AuditChainRecord> records;
