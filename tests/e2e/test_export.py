@@ -19,7 +19,7 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub import Hub, check, parse_args, run_tests  # noqa: E402
+from hub import Hub, check, parse_args, run_tests, skip_in_two_nodes  # noqa: E402
 
 ARGS = None
 
@@ -290,6 +290,10 @@ def test_http_export_for_sensors():
         r = hub.get("/api/v1/export/rpz?include_pap_restricted=true", user="bob", accept=None)
         check(r.status == 200 and pap["value"] in r.body.decode(), "PAP override over HTTP")
         hub.stop()
+        if skip_in_two_nodes(hub, "the HTTP exports in node A's trail",
+                             "each export was recorded by the node it reached; audit show reads "
+                             "one node's trail"):
+            return
         rc, out, err = run(hub, "audit", "show", "--json", "--action", "export", "--user", "bob")
         check(rc == 0 and "GET /api/v1/export/" in out and pap["object"]["id"] in out,
               "HTTP exports are audited for their caller: %s" % out[:300])
