@@ -178,6 +178,32 @@ Result<std::unique_ptr<Connection>> OpenDb(const std::string& path, bool read_on
   return c;
 }
 
+// A trail that exists, opened read-only; NotFound (never a new file) without one.
+Result<std::unique_ptr<Connection>> OpenTrailForReading(const std::string& data_dir) {
+  std::string path = data_dir + "/audit.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  return OpenDb(path, true);
+}
+
+// One read transaction for the guard's life: an appender commits records,
+// index, checkpoints and head together, so they must be read together.
+class ReadSnapshot {
+ public:
+  static Result<std::unique_ptr<ReadSnapshot>> Begin(Connection& db) {
+    if (Status begun = db.Exec("BEGIN"); !begun.ok())
+      return Unavailable("audit: " + begun.message());
+    return std::unique_ptr<ReadSnapshot>(new ReadSnapshot(db));
+  }
+  ~ReadSnapshot() { (void)db_.Exec("ROLLBACK"); }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  explicit ReadSnapshot(Connection& db) : db_(db) {}
+  Connection& db_;
+};
+
 // Whether the trail has audit_object_recent (trails opened for writing since
 // 2026-12-05 do; a read-only connection to an older one must not name it).
 bool HasRecentIndex(Connection& db) {
@@ -748,20 +774,12 @@ bool SignedHeadIsValid(const SignedHead& head) {
 }
 
 Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& options) {
-  std::string path = data_dir + "/audit.db";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenTrailForReading(data_dir));
   CTIHUB_ASSIGN_OR_RETURN(std::string pk, VerifyKey(data_dir, options.public_key_hex));
-  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
   Connection& db = *conn;
-  // One snapshot for the whole walk: an appender commits records, index,
-  // checkpoints and head together, so read apart a head newer than the
+  // One snapshot for the whole walk: read apart, a head newer than the
   // records read looked like a truncation (a live hub's verify said broken).
-  if (Status begun = db.Exec("BEGIN"); !begun.ok()) return Unavailable("audit: " + begun.message());
-  struct EndRead {
-    Connection& db;
-    ~EndRead() { (void)db.Exec("ROLLBACK"); }
-  } end_read{db};
+  CTIHUB_ASSIGN_OR_RETURN(auto snapshot, ReadSnapshot::Begin(db));
   VerifyReport rep;
   auto broken = [&](int64_t seq, std::string reason) {
     rep.intact = false;
@@ -893,18 +911,11 @@ Result<VerifyReport> Verify(const std::string& data_dir, const VerifyOptions& op
 
 Result<ChainPiece> ReadChainPiece(const std::string& data_dir, int64_t after_seq, size_t limit,
                                   size_t max_bytes) {
-  std::string path = data_dir + "/audit.db";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
-  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenDb(path, true));
+  const std::string path = data_dir + "/audit.db";  // named in messages
+  CTIHUB_ASSIGN_OR_RETURN(auto conn, OpenTrailForReading(data_dir));
   Connection& db = *conn;
-  // One snapshot: the head, its checkpoints and the records it covers were
-  // committed together.
-  if (Status begun = db.Exec("BEGIN"); !begun.ok()) return Unavailable("audit: " + begun.message());
-  struct EndRead {
-    Connection& db;
-    ~EndRead() { (void)db.Exec("ROLLBACK"); }
-  } end_read{db};
+  // One snapshot: the head, its checkpoints and the records it covers.
+  CTIHUB_ASSIGN_OR_RETURN(auto snapshot, ReadSnapshot::Begin(db));
   ChainPiece piece;
   ChainSeal head;
   {
@@ -1123,13 +1134,6 @@ namespace {
 
 constexpr size_t kListPage = 1000;
 constexpr size_t kObjectsPerRecoveredRecord = 1000;
-
-Result<std::unique_ptr<Connection>> OpenTrailForReading(const std::string& data_dir) {
-  std::string path = data_dir + "/audit.db";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no audit trail");
-  return OpenDb(path, true);
-}
 
 // The last reconciliation's watermark; 0 (check everything) when there is none
 // or its details cannot be read.
