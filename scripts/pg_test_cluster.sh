@@ -66,8 +66,9 @@ server_options() {
   local base=$1 durability="-c fsync=off -c full_page_writes=off"
   # Benchmarks measure durable commits: PG_TEST_CLUSTER_DURABLE=1 keeps PostgreSQL's defaults.
   if [ "${PG_TEST_CLUSTER_DURABLE:-0}" = 1 ]; then durability=""; fi
+  # PG_TEST_CLUSTER_OPTIONS: more server options (benchmarks: docs/SCALING.md), after ours.
   echo "-c listen_addresses='' -c unix_socket_directories='$base' $durability \
-        -c max_connections=200 -c shared_buffers=128MB"
+        -c max_connections=200 -c shared_buffers=128MB ${PG_TEST_CLUSTER_OPTIONS:-}"
 }
 
 server_ctl() {

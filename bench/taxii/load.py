@@ -54,6 +54,7 @@ def ingest(ports, hdr, base, total, batch=1000, connections=1):
         t.join()
     if errors:
         raise SystemExit(errors[0])
+    posted = time.perf_counter()
     pending = set(statuses)
     deadline = time.time() + 1800
     root = base.split("collections/")[0]
@@ -70,7 +71,7 @@ def ingest(ports, hdr, base, total, batch=1000, connections=1):
     t1 = time.perf_counter()
     if pending:
         raise SystemExit(f"{len(pending)} statuses not complete")
-    return total / (t1 - t0), t1 - t0
+    return total / (t1 - t0), t1 - t0, posted - t0
 
 
 def page_all(ports, hdr, base, limit=1000):
@@ -201,9 +202,9 @@ def main():
 
     cpu0 = {pid: cpu_seconds(pid) for pid in a.server_pid}
     db0 = postgres_cpu(a.postmaster_pid) if a.postmaster_pid else 0.0
-    rate, secs = ingest(ports, hdr, base, a.objects, connections=a.post_connections)
+    rate, secs, post_secs = ingest(ports, hdr, base, a.objects, connections=a.post_connections)
     print(f"ingest: {a.objects} objects in {secs:.1f}s = {rate:,.0f} objects/s "
-          f"(durable, envelopes of 1000{nodes})")
+          f"(durable, envelopes of 1000{nodes}; the last 202 after {post_secs:.1f}s)")
     # Server CPU per object (less sensitive to other load on the machine than
     # the rate), and the busiest thread (the store's writer when it bounds ingest).
     total, busiest, busiest_name = 0.0, 0.0, ""

@@ -93,11 +93,11 @@ def crash_window_in_postgres(hub, node, kept_id, lost_id, never_id, status_id):
             "INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
             "success_count, failure_count, pending_count, node) SELECT '%s', 'api1', id, 'pending', "
             "'2024-01-01T00:00:00.000Z', 2, 0, 0, 2, '%s' FROM users WHERE name = 'alice'; "
-            "INSERT INTO status_details(status_id, kind, object_id, version) VALUES "
-            "('%s', 2, '%s', '2024-01-02T00:00:00.000Z'), ('%s', 2, '%s', "
-            "'2024-01-02T00:00:00.000Z'); COMMIT"
+            "INSERT INTO status_entries(status_id, kind, object_ids, versions) VALUES "
+            "('%s', 2, ARRAY['%s', '%s'], "
+            "ARRAY['2024-01-02T00:00:00.000Z', '2024-01-02T00:00:00.000Z']); COMMIT"
             % (OBJECT_COLUMNS, lost_id, lost_id, node, kept_id, status_id, node, status_id, lost_id,
-               status_id, never_id))
+               never_id))
 
 
 def test_lost_record_and_pending_status_are_recovered_at_start_up():

@@ -2,6 +2,7 @@
 // commit, date_added in commit order), keyset-paginated queries, deletes and
 // crash recovery. The query SQL is store/sql_query.h's, shared with SQLite.
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -288,10 +289,10 @@ void PostgresStore::CommitBatch(std::vector<WriteRequest>& batch) {
       for (const WriteOutcome& o : outcomes) stored += o.stored ? 1 : 0;
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move((*results)[i]));
-    KeepStatisticsFresh(stored);
+    NoteInserted(stored);
     return;
   }
-  // A request-specific failure (unknown collection, duplicate status id) is
+  // A request-specific failure (an unknown collection) is
   // isolated by retrying each request alone; a store-wide one (the database
   // is unreachable) fails them all.
   const bool store_wide = results.status().code() == ErrorCode::kUnavailable ||
@@ -310,24 +311,68 @@ void PostgresStore::CommitBatch(std::vector<WriteRequest>& batch) {
   }
 }
 
-// Without statistics (a fresh or freshly loaded table, before autovacuum's
-// ANALYZE, which waits for its next round) the planner guesses a few rows and
-// answers a page by scanning and sorting the whole collection (220 ms a page
-// at 100,000 objects instead of under 1 ms). So the writer analyzes the
-// objects table itself once its own inserts since the last ANALYZE reach half
-// the rows then (at least kAnalyzeMinRows): a handful of times per bulk load,
-// each a bounded sample of the columns the plans depend on (not the JSON:
-// sampling it cost 220 ms an ANALYZE). Runs after the batch's futures are
-// resolved; best effort (autovacuum remains the backstop).
-void PostgresStore::KeepStatisticsFresh(int64_t stored) {
-  constexpr int64_t kAnalyzeMinRows = 10000;
-  inserted_since_analyze_ += stored;
-  if (inserted_since_analyze_ < std::max(kAnalyzeMinRows, rows_at_analyze_ / 2)) return;
-  if (!writer_conn_->Exec("ANALYZE objects (collection, date_added, id, type, spec_latest)").ok()) {
-    return;
+// Index maintenance, off the writer's commit path: the writer only counts
+// the rows it inserted and wakes this thread (NoteInserted), which keeps two
+// things up with them on its own connection, so that a batch's commit never
+// waits for either:
+// - The search index's pending list. objects_search is a GIN index with
+//   fastupdate: an insert appends its entries to a pending list, and the
+//   inserting backend merges the list into the index when it outgrows
+//   gin_pending_list_limit, inside that insert. That merge was over 40% of
+//   the writer's INSERT (docs/SCALING.md "Ingest"). Schema step 9 -> 10 sets
+//   the limit to 64 MB so the writer does not reach it, and this thread
+//   merges the list every kCleanEveryRows rows (searches scan the unmerged
+//   list, so it stays short) or, with rows pending, every kCleanEvery.
+// - The planner's statistics. Without them (a fresh or freshly loaded table,
+//   before autovacuum's ANALYZE, which waits for its next round) the planner
+//   guesses a few rows and answers a page by scanning and sorting the whole
+//   collection (220 ms a page at 100,000 objects instead of under 1 ms). So
+//   the objects table is analyzed once the inserts since the last ANALYZE
+//   reach half the rows then (at least kAnalyzeMinRows): a handful of times
+//   per bulk load, each a bounded sample of the columns the plans depend on
+//   (not the JSON: sampling it cost 220 ms an ANALYZE).
+// Both are best effort: autovacuum remains the backstop of each, and a
+// failure (the database away) is retried with the next rows.
+void PostgresStore::NoteInserted(int64_t rows) {
+  if (rows == 0) return;
+  {
+    std::lock_guard<std::mutex> lock(maint_mu_);
+    maint_inserted_ += rows;
   }
-  rows_at_analyze_ += inserted_since_analyze_;
-  inserted_since_analyze_ = 0;
+  maint_cv_.notify_one();
+}
+
+void PostgresStore::MaintenanceLoop() {
+  constexpr int64_t kCleanEveryRows = 10000;
+  constexpr auto kCleanEvery = std::chrono::seconds(2);
+  constexpr int64_t kAnalyzeMinRows = 10000;
+  int64_t uncleaned = 0, since_analyze = 0, rows_at_analyze = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(maint_mu_);
+      maint_cv_.wait_for(lock, kCleanEvery, [&] {
+        return maint_stopping_ || uncleaned + maint_inserted_ >= kCleanEveryRows;
+      });
+      if (maint_stopping_) return;
+      uncleaned += maint_inserted_;
+      since_analyze += maint_inserted_;
+      maint_inserted_ = 0;
+    }
+    if (uncleaned == 0) continue;
+    if (!maint_conn_) {
+      auto c = Connection::Open(opts_.url, opts_.schema);
+      if (!c.ok()) continue;
+      maint_conn_ = std::move(*c);
+    }
+    if (maint_conn_->Run("SELECT gin_clean_pending_list('objects_search'::regclass)").ok()) {
+      uncleaned = 0;
+    }
+    if (since_analyze >= std::max(kAnalyzeMinRows, rows_at_analyze / 2) &&
+        maint_conn_->Exec("ANALYZE objects (collection, date_added, id, type, spec_latest)").ok()) {
+      rows_at_analyze += since_analyze;
+      since_analyze = 0;
+    }
+  }
 }
 
 // Marks the objects of a failed request as failures in its status resource,
@@ -357,11 +402,6 @@ Result<std::vector<std::vector<WriteOutcome>>> PostgresStore::WriteBatchTxn(
   std::vector<std::vector<WriteOutcome>> results;
   results.reserve(batch.size());
   for (auto& req : batch) {
-    if (req.new_status) {
-      CTIHUB_RETURN_IF_ERROR(InsertStatus(c, *req.new_status));
-      results.emplace_back();
-      continue;
-    }
     CTIHUB_ASSIGN_OR_RETURN(Rows known, c.Query("SELECT 1 FROM collections WHERE id = $1",
                                                 Params().Text(req.collection_id)));
     if (known.empty()) {
@@ -374,22 +414,6 @@ Result<std::vector<std::vector<WriteOutcome>>> PostgresStore::WriteBatchTxn(
       CTIHUB_RETURN_IF_ERROR(UpdateStatus(req.status_id, req.objects, outcomes, dates, ""));
     }
     results.push_back(std::move(outcomes));
-  }
-  // Status resources queued while this batch was written join its
-  // transaction (one commit for both), as in SQLite; only from the front of
-  // the queue, so a status is never committed after objects queued behind it.
-  for (;;) {
-    WriteRequest late;
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (queue_.empty() || !queue_.front().new_status) break;
-      late = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    Status inserted = InsertStatus(c, *late.new_status);
-    batch.push_back(std::move(late));  // CommitBatch answers it, whatever happens
-    CTIHUB_RETURN_IF_ERROR(inserted);
-    results.emplace_back();
   }
   if (opts_.before_commit_for_test) opts_.before_commit_for_test();
   CTIHUB_RETURN_IF_ERROR(txn->Commit());
@@ -563,81 +587,6 @@ Result<std::vector<WriteOutcome>> PostgresStore::WriteRequestObjects(const Write
               Params().TextArray(ins.ref_ids).IntArray(ins.ref_rows)));
   }
   return outcomes;
-}
-
-namespace {
-
-// Whether the ids of `objects` are, as a multiset, the ids of the pending
-// entries of status `status_id` (sqlite_objects.cc ObjectsArePendings).
-Result<bool> ObjectsArePendings(Connection& c, const std::string& status_id,
-                                const std::vector<NewObject>& objects) {
-  CTIHUB_ASSIGN_OR_RETURN(
-      Rows r, c.Query("SELECT object_id FROM status_details WHERE status_id = $1 AND kind = 2",
-                      Params().Text(status_id)));
-  if (static_cast<size_t>(r.size()) != objects.size()) return false;
-  std::vector<std::string_view> pending, ids;
-  pending.reserve(objects.size());
-  ids.reserve(objects.size());
-  for (int i = 0; i < r.size(); ++i) pending.push_back(r.Text(i, 0));
-  for (const NewObject& o : objects) ids.emplace_back(o.id);
-  std::sort(pending.begin(), pending.end());
-  std::sort(ids.begin(), ids.end());
-  return pending == ids;
-}
-
-}  // namespace
-
-// Moves the status entries of `objects` from pending to success (outcomes
-// given) or failure (outcomes empty, `failure_message` set), in the caller's
-// transaction, exactly as SqliteStore::UpdateStatus does.
-Status PostgresStore::UpdateStatus(const std::string& status_id,
-                                   const std::vector<NewObject>& objects,
-                                   const std::vector<WriteOutcome>& outcomes,
-                                   const std::vector<int64_t>& date_added,
-                                   const std::string& failure_message) {
-  Connection& c = *writer_conn_;
-  {
-    CTIHUB_ASSIGN_OR_RETURN(
-        Rows r, c.Query("SELECT 1 FROM statuses WHERE id = $1", Params().Text(status_id)));
-    if (r.empty()) return Status::Ok();  // nothing to update; the caller created no status
-  }
-  const bool success = !outcomes.empty() || objects.empty();
-  const int64_t kind = success ? 0 : 1;
-  int64_t converted = 0, added = 0;
-  CTIHUB_ASSIGN_OR_RETURN(bool all_pending, ObjectsArePendings(c, status_id, objects));
-  if (all_pending) {
-    CTIHUB_RETURN_IF_ERROR(
-        c.Run("UPDATE status_details SET kind = $2, message = $3 WHERE status_id = $1 AND kind = 2",
-              Params().Text(status_id).Int(kind).Text(failure_message)));
-    converted = static_cast<int64_t>(objects.size());
-  }
-  for (size_t i = 0; i < objects.size() && !all_pending; ++i) {
-    const NewObject& o = objects[i];
-    std::string version = StatusVersionText(o, date_added[i]);
-    CTIHUB_ASSIGN_OR_RETURN(
-        Rows r,
-        c.Query("UPDATE status_details SET kind = $4, message = $5 WHERE seq = "
-                "(SELECT seq FROM status_details WHERE status_id = $1 AND object_id = $2 "
-                "AND kind = 2 ORDER BY (version = $3) DESC, seq LIMIT 1)",
-                Params().Text(status_id).Text(o.id).Text(version).Int(kind).Text(failure_message)));
-    if (r.Affected() > 0) {
-      ++converted;
-      continue;
-    }
-    CTIHUB_RETURN_IF_ERROR(
-        c.Run("INSERT INTO status_details(status_id, kind, object_id, version, message) "
-              "VALUES($1, $4, $2, $3, $5)",
-              Params().Text(status_id).Text(o.id).Text(version).Int(kind).Text(failure_message)));
-    ++added;
-  }
-  const auto n = static_cast<int64_t>(objects.size());
-  return c.Run(
-      "UPDATE statuses SET "
-      "success_count = success_count + $2, failure_count = failure_count + $3, "
-      "pending_count = greatest(pending_count - $4, 0), total_count = total_count + $5, "
-      "status = CASE WHEN pending_count - $4 <= 0 THEN 'complete' ELSE 'pending' END "
-      "WHERE id = $1",
-      Params().Text(status_id).Int(success ? n : 0).Int(success ? 0 : n).Int(converted).Int(added));
 }
 
 // ---- reading -------------------------------------------------------------------
@@ -865,66 +814,6 @@ Result<std::vector<StoredVersionRef>> PostgresStore::ListVersionsAddedAfter(int6
     out.push_back(std::move(v));
   }
   return out;
-}
-
-Result<int64_t> PostgresStore::FinishPendingStatuses(std::string_view reason) {
-  std::lock_guard<std::mutex> lock(admin_mu_);
-  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
-  CTIHUB_ASSIGN_OR_RETURN(
-      Rows pending, admin_->Query("SELECT id, api_root FROM statuses WHERE status = 'pending' AND "
-                                  "(node = $1 OR node = '') ORDER BY id FOR UPDATE",
-                                  Params().Text(opts_.node_id)));
-  for (int i = 0; i < pending.size(); ++i) {
-    CTIHUB_RETURN_IF_ERROR(FinishStatusDetails(pending.String(i, 0), pending.String(i, 1), reason));
-  }
-  CTIHUB_RETURN_IF_ERROR(txn->Commit());
-  return static_cast<int64_t>(pending.size());
-}
-
-Status PostgresStore::FinishPendingStatus(std::string_view api_root, std::string_view status_id,
-                                          std::string_view reason) {
-  std::lock_guard<std::mutex> lock(admin_mu_);
-  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*admin_));
-  CTIHUB_ASSIGN_OR_RETURN(
-      Rows r, admin_->Query("SELECT 1 FROM statuses WHERE id = $1 AND api_root = $2 AND "
-                            "status = 'pending' FOR UPDATE",
-                            Params().Text(status_id).Text(api_root)));
-  if (r.empty()) return Status::Ok();
-  CTIHUB_RETURN_IF_ERROR(
-      FinishStatusDetails(std::string(status_id), std::string(api_root), reason));
-  return txn->Commit();
-}
-
-// A pending detail's version is the text the client sent (or empty for an
-// object without one): it is durable when that version, or for an empty one
-// any version, of the object is stored in a collection of the API root.
-Status PostgresStore::FinishStatusDetails(const std::string& status_id, const std::string& api_root,
-                                          std::string_view reason) {
-  Connection& c = *admin_;
-  CTIHUB_ASSIGN_OR_RETURN(Rows details,
-                          c.Query("SELECT seq, object_id, version FROM status_details "
-                                  "WHERE status_id = $1 AND kind = 2 ORDER BY seq",
-                                  Params().Text(status_id)));
-  int64_t successes = 0, failures = 0;
-  for (int i = 0; i < details.size(); ++i) {
-    std::string key;
-    if (auto ts = Timestamp::Parse(details.Text(i, 2)); ts.ok()) key = VersionKey(*ts);
-    CTIHUB_ASSIGN_OR_RETURN(
-        Rows stored,
-        c.Query("SELECT 1 FROM objects o JOIN collections c ON c.id = o.collection "
-                "WHERE c.api_root = $1 AND o.id = $2 AND ($3 = '' OR o.version = $3) LIMIT 1",
-                Params().Text(api_root).Text(details.Text(i, 1)).Text(key)));
-    const bool durable = !stored.empty();
-    CTIHUB_RETURN_IF_ERROR(
-        c.Run("UPDATE status_details SET kind = $2, message = $3 WHERE seq = $1",
-              Params().Int(details.Int(i, 0)).Int(durable ? 0 : 1).Text(durable ? "" : reason)));
-    ++(durable ? successes : failures);
-  }
-  return c.Run(
-      "UPDATE statuses SET success_count = success_count + $2, "
-      "failure_count = failure_count + $3, pending_count = 0, status = 'complete' "
-      "WHERE id = $1",
-      Params().Text(status_id).Int(successes).Int(failures));
 }
 
 }  // namespace ctihub::store

@@ -223,6 +223,33 @@ CREATE TABLE import_jobs(
   finished_us BIGINT NOT NULL DEFAULT 0);
 CREATE INDEX import_jobs_finished ON import_jobs(finished_us) WHERE finished_us > 0;
 )sql",
+      // 9 -> 10: a status's details as runs (pg_status.cc): one row per run
+      // of consecutive details of one kind and message, the run's ids and
+      // versions as arrays, in place of one row per detail. Existing details
+      // become runs in their order (seq minus the rank within the kind and
+      // message is constant along a run). And the search index's pending
+      // list may grow to 64 MB (in kB) before an insert must merge it: the
+      // store's maintenance thread merges it first (pg_objects.cc
+      // MaintenanceLoop).
+      R"sql(
+ALTER INDEX objects_search SET (gin_pending_list_limit = 65536);
+CREATE TABLE status_entries(
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  status_id TEXT COLLATE "C" NOT NULL,
+  kind SMALLINT NOT NULL,
+  object_ids TEXT[] NOT NULL,
+  versions TEXT[] NOT NULL,
+  message TEXT NOT NULL DEFAULT '');
+CREATE INDEX status_entries_status ON status_entries(status_id);
+INSERT INTO status_entries(status_id, kind, object_ids, versions, message)
+SELECT status_id, kind, array_agg(object_id ORDER BY seq), array_agg(version ORDER BY seq), message
+FROM (SELECT d.*, row_number() OVER (PARTITION BY status_id ORDER BY seq) -
+                  row_number() OVER (PARTITION BY status_id, kind, message ORDER BY seq) AS run
+      FROM status_details d) AS runs
+GROUP BY status_id, kind, message, run
+ORDER BY min(seq);
+DROP TABLE status_details;
+)sql",
   };
   return steps;
 }

@@ -125,6 +125,7 @@ Status PostgresStore::Init() {
   }
   try {
     writer_ = std::thread([this] { WriterLoop(); });
+    maintainer_ = std::thread([this] { MaintenanceLoop(); });
   } catch (const std::exception& e) {
     return Internal(std::string("postgres store: cannot start writer thread: ") + e.what());
   }
@@ -138,6 +139,12 @@ PostgresStore::~PostgresStore() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(maint_mu_);
+    maint_stopping_ = true;
+  }
+  maint_cv_.notify_all();
+  if (maintainer_.joinable()) maintainer_.join();
 }
 
 PostgresStore::ReaderLease::~ReaderLease() {
@@ -773,103 +780,6 @@ Status PostgresStore::RemoveCollection(std::string_view id) {
   CTIHUB_RETURN_IF_ERROR(
       admin_->Run("DELETE FROM objects WHERE collection = $1", Params().Text(id)));
   return txn->Commit();
-}
-
-// ---- status resources ----------------------------------------------------------
-
-Status PostgresStore::CreateStatus(const StatusResource& s) {
-  if (s.id.empty()) return InvalidArgument("bad_status", "empty id");
-  WriteRequest req;
-  req.new_status = std::make_unique<StatusResource>(s);
-  return Enqueue(std::move(req)).get().status();
-}
-
-// REQUIRES: a transaction open on `conn`.
-Status PostgresStore::InsertStatus(Connection& conn, const StatusResource& s) const {
-  Status r = conn.Run(
-      "INSERT INTO statuses(id, api_root, user_id, status, request_timestamp, total_count, "
-      "success_count, failure_count, pending_count, node) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-      Params()
-          .Text(s.id)
-          .Text(s.api_root)
-          .Int(s.user_id)
-          .Text(s.status.empty() ? std::string_view("pending") : std::string_view(s.status))
-          .Text(s.request_timestamp.ToString())
-          .Int(s.total_count)
-          .Int(s.success_count)
-          .Int(s.failure_count)
-          .Int(s.pending_count)
-          .Text(opts_.node_id));
-  if (r.code() == ErrorCode::kConflict) {
-    return Conflict("status_exists", "status " + s.id + " already exists");
-  }
-  CTIHUB_RETURN_IF_ERROR(r);
-  // Every detail in one statement, in order (seq follows the array order).
-  std::vector<int64_t> kinds;
-  std::vector<std::string> ids, versions, messages;
-  for (auto [kind, details] :
-       {std::pair<int64_t, const std::vector<StatusDetail>*>{0, &s.successes},
-        {1, &s.failures},
-        {2, &s.pendings}}) {
-    for (const auto& d : *details) {
-      kinds.push_back(kind);
-      ids.push_back(d.id);
-      versions.push_back(d.version);
-      messages.push_back(d.message);
-    }
-  }
-  if (kinds.empty()) return Status::Ok();
-  return conn.Run(
-      "INSERT INTO status_details(status_id, kind, object_id, version, message) "
-      "SELECT $1, k, o, v, m FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[]) "
-      "WITH ORDINALITY AS d(k, o, v, m, n) ORDER BY n",
-      Params().Text(s.id).IntArray(kinds).TextArray(ids).TextArray(versions).TextArray(messages));
-}
-
-Result<StatusResource> PostgresStore::GetStatus(std::string_view api_root, std::string_view id) {
-  auto conn = AcquireReader();
-  // One snapshot so the counts and the details agree.
-  CTIHUB_ASSIGN_OR_RETURN(auto txn,
-                          Transaction::Begin(*conn, "ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  StatusResource out;
-  {
-    CTIHUB_ASSIGN_OR_RETURN(
-        Rows r, conn->Query("SELECT id, api_root, user_id, status, request_timestamp, total_count, "
-                            "success_count, failure_count, pending_count FROM statuses "
-                            "WHERE id = $1 AND ($2 = '' OR api_root = $2)",
-                            Params().Text(id).Text(api_root)));
-    if (r.empty()) return NotFound("unknown_status", "no status '" + std::string(id) + "'");
-    out.id = r.String(0, 0);
-    out.api_root = r.String(0, 1);
-    out.user_id = r.Int(0, 2);
-    out.status = r.String(0, 3);
-    CTIHUB_ASSIGN_OR_RETURN(out.request_timestamp, ParseStoredTimestamp(r.Text(0, 4)));
-    out.total_count = r.Int(0, 5);
-    out.success_count = r.Int(0, 6);
-    out.failure_count = r.Int(0, 7);
-    out.pending_count = r.Int(0, 8);
-  }
-  CTIHUB_ASSIGN_OR_RETURN(
-      Rows r, conn->Query("SELECT kind, object_id, version, message FROM status_details "
-                          "WHERE status_id = $1 ORDER BY seq",
-                          Params().Text(id)));
-  for (int i = 0; i < r.size(); ++i) {
-    StatusDetail d{r.String(i, 1), r.String(i, 2), r.String(i, 3)};
-    switch (r.Int(i, 0)) {
-      case 0:
-        out.successes.push_back(std::move(d));
-        break;
-      case 1:
-        out.failures.push_back(std::move(d));
-        break;
-      default:
-        out.pendings.push_back(std::move(d));
-        break;
-    }
-  }
-  CTIHUB_RETURN_IF_ERROR(txn->Commit());
-  return out;
 }
 
 }  // namespace ctihub::store

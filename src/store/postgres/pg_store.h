@@ -2,16 +2,19 @@
 // and docs/ARCHITECTURE.md "PostgreSQL store" for the design).
 //
 // Connections (each its own PostgreSQL session):
-//  - one writer connection owned by the writer thread: WriteObjects and
-//    CreateStatus requests are queued, and the thread commits everything
-//    queued (up to max_batch_objects) in one transaction (group commit),
-//    then resolves the futures; status resources are updated in that
-//    transaction. The transaction first takes the objects advisory lock and
-//    assigns date_added above the largest committed one, and commits while
-//    holding it, so date_added order is commit order across every node;
+//  - one writer connection owned by the writer thread: WriteObjects
+//    requests are queued, and the thread commits everything queued (up to
+//    max_batch_objects) in one transaction (group commit), then resolves the
+//    futures; status resources are updated in that transaction. The
+//    transaction first takes the objects advisory lock and assigns
+//    date_added above the largest committed one, and commits while holding
+//    it, so date_added order is commit order across every node;
 //  - one admin connection (mutex) for the rare small writes: organisations,
 //    users, tokens, collections, deletes, status recovery;
-//  - a pool of reader connections.
+//  - a pool of reader connections, which also commit new status resources
+//    (CreateStatus: a POST's 202 never waits for the writer's batch);
+//  - one maintenance connection, opened on first use by its thread (the
+//    search index's pending list, the planner's statistics).
 // A connection lost to a server restart reconnects on its next use (the
 // failed call answers Unavailable "db_unavailable"). Thread-safe.
 // Private to src/store/postgres: users go through OpenPostgresStore().
@@ -119,7 +122,6 @@ class PostgresStore final : public Store {
     std::string collection_id;
     std::vector<NewObject> objects;
     std::string status_id;
-    std::unique_ptr<StatusResource> new_status;  // set: this request creates a status
     std::promise<Result<std::vector<WriteOutcome>>> done;
   };
 
@@ -159,9 +161,10 @@ class PostgresStore final : public Store {
   // already present).
   Result<std::vector<WriteOutcome>> WriteRequestObjects(const WriteRequest& req, int64_t* last,
                                                         std::vector<int64_t>* dates);
-  // Analyzes the objects table when this writer's inserts make the planner's
-  // statistics stale (pg_objects.cc).
-  void KeepStatisticsFresh(int64_t stored);
+  // Index maintenance thread (pg_objects.cc): the search index's pending list
+  // and the planner's statistics kept up with the writer's inserts.
+  void NoteInserted(int64_t rows);
+  void MaintenanceLoop();
   Status UpdateStatus(const std::string& status_id, const std::vector<NewObject>& objects,
                       const std::vector<WriteOutcome>& outcomes,
                       const std::vector<int64_t>& date_added, const std::string& failure_message);
@@ -177,13 +180,18 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<pg::Connection> writer_conn_;  // writer thread only
   std::atomic<int64_t> commits_{0};              // written by the writer thread
-  int64_t inserted_since_analyze_ = 0;           // writer thread only
-  int64_t rows_at_analyze_ = 0;                  // writer thread only
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<WriteRequest> queue_;  // guarded by queue_mu_
   bool stopping_ = false;           // guarded by queue_mu_
   std::thread writer_;
+
+  std::unique_ptr<pg::Connection> maint_conn_;  // maintenance thread only; opened on first use
+  std::mutex maint_mu_;
+  std::condition_variable maint_cv_;
+  int64_t maint_inserted_ = 0;   // guarded by maint_mu_: rows inserted, not yet taken
+  bool maint_stopping_ = false;  // guarded by maint_mu_
+  std::thread maintainer_;
 };
 
 }  // namespace ctihub::store

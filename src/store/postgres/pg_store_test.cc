@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -43,9 +46,20 @@ std::unique_ptr<pg::Connection> Raw(const std::string& schema) {
   return c.ok() ? std::move(*c) : nullptr;
 }
 
-// Takes the import jobs' and the audit chains' steps back, then schema step 4 -> 5 (the node
-// columns; dropping statuses.node drops the partial index that step made on it).
+// Schema step 9 -> 10 taken back: status details as one row per detail (schema 1's table).
+const std::string kUndoStatusRuns =
+    "DROP TABLE status_entries; "
+    "CREATE TABLE status_details(seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "status_id TEXT COLLATE \"C\" NOT NULL, kind SMALLINT NOT NULL, "
+    "object_id TEXT COLLATE \"C\" NOT NULL, version TEXT COLLATE \"C\" NOT NULL, "
+    "message TEXT NOT NULL DEFAULT ''); "
+    "CREATE INDEX status_details_obj ON status_details(status_id, object_id); ";
+
+// Takes the status runs', the import jobs' and the audit chains' steps back, then schema step
+// 4 -> 5 (the node columns; dropping statuses.node drops the partial index that step made on
+// it).
 const std::string kUndoNodeColumns =
+    kUndoStatusRuns +
     "DROP TABLE import_jobs; "
     "DROP TABLE audit_chain_records, audit_chain_checkpoints, audit_chain_nodes; "
     "ALTER TABLE objects DROP COLUMN node; ALTER TABLE statuses DROP COLUMN node; "
@@ -217,6 +231,54 @@ TEST(PgStoreTest, MigrationIndexesExistingObjectsForSearch) {
   EXPECT_EQ(unfilled->Int(0, 0), 0);
 }
 
+// Schema 10 (status details as runs): the details of statuses written before
+// keep their kinds, messages and order within each list.
+TEST(PgStoreTest, MigrationKeepsStatusDetailsInOrder) {
+  TempDir dir;
+  const std::string status_id = Uuid(700);
+  {
+    auto s = OpenTestPostgresStore(dir.path());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    StatusResource st;
+    st.id = status_id;
+    st.api_root = "api1";
+    st.user_id = 1;
+    st.status = "pending";
+    st.request_timestamp = Timestamp::FromMicros(1700000000000000);
+    ASSERT_TRUE((*s)->CreateStatus(st).ok());
+  }
+  auto raw = Raw(SchemaOf(dir));
+  ASSERT_NE(raw, nullptr);
+  // kind 0 success, 1 failure, 2 pending; runs interleaved, messages varying.
+  ASSERT_TRUE(
+      raw->Exec(kUndoStatusRuns + "UPDATE ctihub_schema SET version = 9; " +
+                "INSERT INTO status_details(status_id, kind, object_id, version, message) "
+                "VALUES ('" +
+                status_id + "', 0, 'x--1', 'v1', ''), ('" + status_id +
+                "', 1, 'x--2', 'v2', 'bad'), ('" + status_id + "', 0, 'x--3', 'v3', ''), ('" +
+                status_id + "', 1, 'x--4', 'v4', 'worse'), ('" + status_id +
+                "', 1, 'x--5', 'v5', 'bad'), ('" + status_id + "', 2, 'x--6', 'v6', ''), ('" +
+                status_id + "', 0, 'x--7', 'v7', ''), ('other', 0, 'x--8', 'v8', '')")
+          .ok());
+  auto s = OpenTestPostgresStore(dir.path());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(*pg::CurrentSchemaVersion(*raw), pg::LatestSchemaVersion());
+  auto st = (*s)->GetStatus("api1", status_id);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto line = [](const std::vector<StatusDetail>& ds) {
+    std::string out;
+    for (const auto& d : ds) out += d.id + "/" + d.version + "/" + d.message + " ";
+    return out;
+  };
+  EXPECT_EQ(line(st->successes), "x--1/v1/ x--3/v3/ x--7/v7/ ");
+  EXPECT_EQ(line(st->failures), "x--2/v2/bad x--4/v4/worse x--5/v5/bad ");
+  EXPECT_EQ(line(st->pendings), "x--6/v6/ ");
+  auto runs = raw->Query("SELECT count(*) FROM status_entries WHERE status_id = $1",
+                         pg::Params().Text(status_id));
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  EXPECT_EQ(runs->Int(0, 0), 7);  // no two neighbours share a kind and message
+}
+
 // Hostile words reach the index only as quoted lexemes: quotes, backslashes,
 // tsquery operators and long words answer results or nothing, never an error.
 TEST_F(PgNodesTest, SearchWordsNeverReachTsquerySyntax) {
@@ -320,6 +382,55 @@ TEST_F(PgNodesTest, StatusWrittenOnOneNodeIsVisibleOnAnother) {
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->status, "complete");
   EXPECT_EQ(st->success_count, 1);
+}
+
+// A POST's status is committed without waiting for the batch the writer is
+// committing meanwhile (its 202 waited for it when statuses were queued to the
+// writer): with the writer held before its COMMIT, a status is still created,
+// and the held batch's own status completes once it commits.
+TEST_F(PgNodesTest, CreatingAStatusDoesNotWaitForTheWritersBatch) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  PostgresOptions hold = Node("node-a");
+  hold.before_commit_for_test = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+  };
+  auto a = OpenTestPostgresStore(dir_.path(), hold);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  a_ = std::move(*a);
+  auto status = [](int n) {
+    StatusResource s;
+    s.id = Uuid(950 + n);
+    s.api_root = "api1";
+    s.status = "pending";
+    s.total_count = 1;
+    s.pending_count = 1;
+    s.pendings = {{"indicator--" + Uuid(n), "2024-01-01T00:00:00.000Z", ""}};
+    return s;
+  };
+  ASSERT_TRUE(a_->CreateStatus(status(1)).ok());
+  auto write = a_->WriteObjects(collection_, {Obj("indicator--" + Uuid(1), "2024-01-01T00:00:00Z")},
+                                status(1).id);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return held; }));
+  }
+  auto created = std::async(std::launch::async, [&] { return a_->CreateStatus(status(2)); });
+  const bool answered = created.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(answered) << "CreateStatus waited for the writer's batch";
+  EXPECT_TRUE(created.get().ok());
+  ASSERT_TRUE(write.get().ok());
+  EXPECT_EQ(b_->GetStatus("api1", status(1).id)->status, "complete");
+  EXPECT_EQ(b_->GetStatus("api1", status(2).id)->status, "pending");
 }
 
 // The out-of-order-commit gap: two nodes write at once while a reader pages
