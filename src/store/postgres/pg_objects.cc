@@ -240,11 +240,20 @@ std::future<Result<std::vector<WriteOutcome>>> PostgresStore::WriteObjects(
   return Enqueue(std::move(req));
 }
 
+// Blocks while the queue holds max_queued_objects (a request always enters an
+// empty queue): the POST that queues a write answers 202 without waiting for
+// the writer, so this bound is what stops a client that sends faster than the
+// database commits from filling the node's memory.
 std::future<Result<std::vector<WriteOutcome>>> PostgresStore::Enqueue(WriteRequest req) {
   auto future = req.done.get_future();
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    const size_t n = req.objects.size();
+    space_cv_.wait(lock, [&] {
+      return stopping_ || queued_objects_ == 0 || queued_objects_ + n <= opts_.max_queued_objects;
+    });
     if (!stopping_) {
+      queued_objects_ += n;
       queue_.push_back(std::move(req));
       queue_cv_.notify_one();
       return future;
@@ -278,6 +287,8 @@ std::vector<PostgresStore::WriteRequest> PostgresStore::TakeBatch() {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
+  queued_objects_ -= objects;
+  space_cv_.notify_all();
   return batch;
 }
 

@@ -138,6 +138,7 @@ PostgresStore::~PostgresStore() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
+  space_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   {
     std::lock_guard<std::mutex> lock(maint_mu_);

@@ -182,8 +182,10 @@ class PostgresStore final : public Store {
   std::atomic<int64_t> commits_{0};              // written by the writer thread
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<WriteRequest> queue_;  // guarded by queue_mu_
-  bool stopping_ = false;           // guarded by queue_mu_
+  std::condition_variable space_cv_;  // the queue has room (Enqueue)
+  std::deque<WriteRequest> queue_;    // guarded by queue_mu_
+  size_t queued_objects_ = 0;         // guarded by queue_mu_: objects in queue_
+  bool stopping_ = false;             // guarded by queue_mu_
   std::thread writer_;
 
   std::unique_ptr<pg::Connection> maint_conn_;  // maintenance thread only; opened on first use

@@ -433,6 +433,48 @@ TEST_F(PgNodesTest, CreatingAStatusDoesNotWaitForTheWritersBatch) {
   EXPECT_EQ(b_->GetStatus("api1", status(2).id)->status, "pending");
 }
 
+// The writer's queue is bounded (a POST's 202 no longer waits for the writer,
+// so nothing else stops a fast client from filling memory): with the writer
+// held and the queue at max_queued_objects, the next write waits for room,
+// and every write completes once the writer goes on.
+TEST_F(PgNodesTest, AWriteWaitsWhileTheWritersQueueIsFull) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  PostgresOptions hold = Node("node-a");
+  hold.max_queued_objects = 2;
+  hold.before_commit_for_test = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+  };
+  auto a = OpenTestPostgresStore(dir_.path(), hold);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  a_ = std::move(*a);
+  auto obj = [](int n) { return Obj("indicator--" + Uuid(n), "2024-01-01T00:00:00Z"); };
+  auto first = a_->WriteObjects(collection_, {obj(1)}, "");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return held; }));
+  }
+  auto queued = a_->WriteObjects(collection_, {obj(2), obj(3)}, "");  // fills the queue
+  // The call itself waits (its future would wait for the held commit anyway).
+  auto blocked =
+      std::async(std::launch::async, [&] { return a_->WriteObjects(collection_, {obj(4)}, ""); });
+  const bool waited = blocked.wait_for(std::chrono::seconds(1)) == std::future_status::timeout;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(waited) << "a write entered a full queue";
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(queued.get().ok());
+  EXPECT_TRUE(blocked.get().get().ok());
+  EXPECT_EQ(b_->CountObjects().value(), 4);
+}
+
 // The out-of-order-commit gap: two nodes write at once while a reader pages
 // with added_after / next. date_added is assigned under the objects advisory
 // lock held through COMMIT, so a version committed after the reader's page

@@ -23,6 +23,10 @@ struct PostgresOptions {
   // recovery"): every hub node over the database has its own; "" for none.
   std::string node_id;
   size_t max_batch_objects = 20000;
+  // Objects queued for the writer at most; a write beyond it waits for room
+  // (a request always enters an empty queue), which bounds the memory a fast
+  // writer client can fill.
+  size_t max_queued_objects = 20000;
   int reader_connections = 4;
   // false: refuse (Unavailable "schema_outdated") a schema older than this
   // build instead of migrating it (`ctihub migrate` migrates explicitly).
