@@ -101,27 +101,6 @@ std::string ObjectsJson(const std::vector<ObjectRef>& objs) {
   return out;
 }
 
-// The stored object list (ObjectsJson); entries that cannot be read are skipped.
-std::vector<ObjectRef> ParseObjects(std::string_view text) {
-  std::vector<ObjectRef> out;
-  json::JsonParser p;
-  auto e = p.Parse(text);
-  json::Array arr;
-  if (!e.ok() || e->get_array().get(arr) != simdjson::SUCCESS) return out;
-  for (json::Element entry : arr) {
-    json::Array fields;
-    if (entry.get_array().get(fields) != simdjson::SUCCESS) continue;
-    std::string_view id, ver, grant;
-    bool redacted = false;
-    if (fields.at(0).get_string().get(id) != simdjson::SUCCESS) id = {};
-    if (fields.at(1).get_string().get(ver) != simdjson::SUCCESS) ver = {};
-    if (fields.at(2).get_string().get(grant) != simdjson::SUCCESS) grant = {};
-    if (fields.at(3).get_bool().get(redacted) != simdjson::SUCCESS) redacted = false;
-    out.emplace_back(std::string(id), std::string(ver), std::string(grant), redacted);
-  }
-  return out;
-}
-
 // SQL goes through the hub's one SQLite layer (sqlite/db.h). Every SQLite
 // failure here makes the trail Unavailable (the caller fails the request
 // rather than serve unaudited), named by what was being done and SQLite's text.
@@ -251,7 +230,7 @@ Record RowToRecord(const Statement& s) {
   r.route = s.Text(5);
   r.status = static_cast<int>(s.Int(6));
   r.remote = s.Text(7);
-  r.objects = ParseObjects(s.Text(8));
+  r.objects = ParseObjectList(s.Text(8));
   r.details = s.Text(9);
   r.prev_hash = s.Text(10);
   r.hash = s.Text(11);
@@ -299,6 +278,26 @@ std::string LocalActor() {
   if (const char* login = ::getlogin(); login != nullptr && *login != '\0')
     return std::string("cli:") + login;
   return "cli:uid-" + std::to_string(uid);
+}
+
+std::vector<ObjectRef> ParseObjectList(std::string_view text) {
+  std::vector<ObjectRef> out;
+  json::JsonParser p;
+  auto e = p.Parse(text);
+  json::Array arr;
+  if (!e.ok() || e->get_array().get(arr) != simdjson::SUCCESS) return out;
+  for (json::Element entry : arr) {
+    json::Array fields;
+    if (entry.get_array().get(fields) != simdjson::SUCCESS) continue;
+    std::string_view id, ver, grant;
+    bool redacted = false;
+    if (fields.at(0).get_string().get(id) != simdjson::SUCCESS) id = {};
+    if (fields.at(1).get_string().get(ver) != simdjson::SUCCESS) ver = {};
+    if (fields.at(2).get_string().get(grant) != simdjson::SUCCESS) grant = {};
+    if (fields.at(3).get_bool().get(redacted) != simdjson::SUCCESS) redacted = false;
+    out.emplace_back(std::string(id), std::string(ver), std::string(grant), redacted);
+  }
+  return out;
 }
 
 std::string CanonicalRecord(const Record& r) { return CanonicalText(r, ObjectsJson(r.objects)); }
@@ -1098,7 +1097,7 @@ Result<std::vector<Viewing>> RecordsNaming(const std::string& data_dir, std::str
     v.version = s.String(4);
     v.action = s.String(5);
     v.route = s.String(6);
-    for (ObjectRef& o : ParseObjects(s.Text(7))) {
+    for (ObjectRef& o : ParseObjectList(s.Text(7))) {
       if (o.id != object_id || o.version != v.version) continue;
       v.grant = std::move(o.grant);
       v.redacted = o.redacted;

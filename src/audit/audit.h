@@ -121,6 +121,9 @@ std::string LocalActor();
 
 // The text the hash covers: canonical JSON of every field except `hash`.
 std::string CanonicalRecord(const Record& r);
+// A record's object list as CanonicalRecord writes it ([[id, version, grant?,
+// redacted?], ...]); entries that cannot be read are skipped.
+std::vector<ObjectRef> ParseObjectList(std::string_view objects_json);
 std::string ComputeHash(const Record& r);
 
 // The node's Ed25519 key pair: DATA/node.key (64-byte libsodium secret key,
@@ -297,6 +300,7 @@ struct Viewing {
   std::string route;
   std::string grant;  // ObjectRef::grant of the copy ("" in records before it was kept)
   bool redacted = false;
+  std::string node;  // the node whose trail holds it (WhoSawInChains; "" from WhoSaw)
 };
 // Every principal served, exported or pushed to (sync.pushed: the peer's
 // organisation) any version of the object, oldest first.

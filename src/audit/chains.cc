@@ -1,7 +1,10 @@
 #include "audit/chains.h"
 
+#include <algorithm>
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "core/encoding.h"
 #include "core/hash.h"
@@ -198,6 +201,88 @@ Result<ChainsReport> VerifyChains(ChainReader& reader, const ChainsOptions& opti
     if (!local_ok) return walk.report;
   }
   return walk.report;
+}
+
+Result<std::vector<ChainEntry>> ChainReader::RecordsContaining(
+    const std::string& node, std::string_view needle, const std::vector<std::string>& actions,
+    int64_t after_seq, size_t limit) {
+  std::vector<ChainEntry> out;
+  for (;;) {
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<ChainEntry> page, Records(node, after_seq, kReadChunk));
+    for (ChainEntry& e : page) {
+      if (out.size() >= limit) return out;
+      if (e.text.find(needle) == std::string::npos) continue;
+      if (std::find(actions.begin(), actions.end(), e.action) != actions.end())
+        out.push_back(std::move(e));
+    }
+    if (page.size() < kReadChunk) return out;
+    after_seq = page.back().seq;
+  }
+}
+
+namespace {
+
+// The viewings of `object_id` a record's text states (one per version named).
+Status AddViewings(json::JsonParser& parser, const std::string& node, const ChainEntry& e,
+                   std::string_view object_id, std::vector<Viewing>& out) {
+  auto doc = parser.Parse(e.text);
+  json::Object o;
+  json::Element objects;
+  std::string_view time, user, org, route;
+  if (!doc.ok() || doc->get_object().get(o) != simdjson::SUCCESS ||
+      o["time"].get_string().get(time) != simdjson::SUCCESS ||
+      o["user"].get_string().get(user) != simdjson::SUCCESS ||
+      o["org"].get_string().get(org) != simdjson::SUCCESS ||
+      o["route"].get_string().get(route) != simdjson::SUCCESS ||
+      o["objects"].get(objects) != simdjson::SUCCESS) {
+    return Internal("audit_record_unreadable", "node " + node + " record " + std::to_string(e.seq) +
+                                                   ": its text is not an audit record");
+  }
+  for (ObjectRef& ref : ParseObjectList(simdjson::minify(objects))) {
+    if (ref.id != object_id) continue;
+    Viewing v;
+    v.seq = e.seq;
+    if (auto t = Timestamp::Parse(time); t.ok()) v.time = *t;
+    v.user = std::string(user);
+    v.org = std::string(org);
+    v.version = std::move(ref.version);
+    v.action = e.action;
+    v.route = std::string(route);
+    v.grant = std::move(ref.grant);
+    v.redacted = ref.redacted;
+    v.node = node;
+    out.push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Viewing>> WhoSawInChains(ChainReader& reader, std::string_view object_id,
+                                            std::string_view skip_node) {
+  const std::vector<std::string> actions = {std::string(action::kObjectServed),
+                                            std::string(action::kExport),
+                                            std::string(action::kSyncPushed)};
+  // The id as it appears in the canonical text: a JSON string.
+  std::string needle;
+  json::JsonWriter(needle).String(object_id);
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<ChainReader::Node> nodes, reader.Nodes());
+  json::JsonParser parser;
+  std::vector<Viewing> out;
+  for (const ChainReader::Node& n : nodes) {
+    if (n.node == skip_node) continue;
+    for (int64_t after = 0;;) {
+      CTIHUB_ASSIGN_OR_RETURN(std::vector<ChainEntry> found,
+                              reader.RecordsContaining(n.node, needle, actions, after, kReadChunk));
+      for (const ChainEntry& e : found)
+        CTIHUB_RETURN_IF_ERROR(AddViewings(parser, n.node, e, object_id, out));
+      if (found.size() < kReadChunk) break;
+      after = found.back().seq;
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Viewing& a, const Viewing& b) { return a.time < b.time; });
+  return out;
 }
 
 }  // namespace ctihub::audit

@@ -92,6 +92,13 @@ class ChainReader {
   virtual Result<std::vector<ChainEntry>> Records(const std::string& node, int64_t after_seq,
                                                   size_t limit) = 0;
   virtual Result<std::vector<ChainSeal>> Checkpoints(const std::string& node) = 0;
+  // Up to `limit` records of node's chain with seq > after_seq, of one of
+  // `actions`, whose text contains `needle`, in seq order. By default
+  // Records() filtered here; a reader over a database searches there.
+  virtual Result<std::vector<ChainEntry>> RecordsContaining(const std::string& node,
+                                                            std::string_view needle,
+                                                            const std::vector<std::string>& actions,
+                                                            int64_t after_seq, size_t limit);
 };
 
 struct ChainsReport {
@@ -118,5 +125,13 @@ struct ChainsOptions {
 // record's claims against the named node's chain. Errors only when the
 // chains cannot be read.
 Result<ChainsReport> VerifyChains(ChainReader& reader, const ChainsOptions& options = {});
+
+// WhoSaw (audit.h) over the chains' copies: every principal served, exported
+// or pushed any version of `object_id` on every node but `skip_node` (whose
+// trail the caller reads from DATA/audit.db, fresher than its copy), each
+// viewing with its node, ordered by time. What the copies hold is what it
+// reports: `audit verify --db` is what proves them.
+Result<std::vector<Viewing>> WhoSawInChains(ChainReader& reader, std::string_view object_id,
+                                            std::string_view skip_node);
 
 }  // namespace ctihub::audit

@@ -261,5 +261,47 @@ TEST_F(ChainsTest, APieceStopsAtTheRecordThatReachesItsByteBound) {
   EXPECT_EQ(rest->head.seq, rest->head_seq);  // the last piece carries the head
 }
 
+// who-saw over the copies: every node's served, exported and pushed records
+// naming the object (each version named is a viewing, with its grant), never
+// a written one, an id that only starts with the object's, or the skipped
+// node's; ordered by time across nodes.
+TEST_F(ChainsTest, WhoSawReadsEveryOtherNodesCopy) {
+  const std::string id = "indicator--0a1b";
+  auto rec = [](std::string_view action, std::string user, int64_t second,
+                std::vector<ObjectRef> objects) {
+    Record r;
+    r.time = Timestamp::FromMicros((1700000000 + second) * 1000000);
+    r.user = std::move(user);
+    r.org = "police";
+    r.action = std::string(action);
+    r.route = "GET /taxii2/api1/collections/c/objects/";
+    r.status = 200;
+    r.objects = std::move(objects);
+    return r;
+  };
+  Append("a", 0,
+         {rec(action::kObjectServed, "ann", 30, {{id, "v1", "agreement:x", true}}),
+          rec(action::kObjectWritten, "writer", 10, {{id, "v1"}})});
+  Append("b", 0,
+         {rec(action::kExport, "bob", 20, {{id, "v1", "own"}, {id, "v2", "own"}}),
+          rec(action::kObjectServed, "eve", 25, {{id + "c", "v1", "own"}})});
+  Append("c", 0, {rec(action::kObjectServed, "carl", 5, {{id, "v2", "public"}})});
+  for (const char* n : {"a", "b", "c"}) CopyAll(n);
+
+  auto seen = WhoSawInChains(db_, id, "c");
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  std::vector<std::string> lines;
+  for (const Viewing& v : *seen) {
+    lines.push_back(v.node + " " + v.user + " " + v.action + " " + v.version + " " + v.grant +
+                    (v.redacted ? " redacted" : ""));
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{"b bob export v1 own", "b bob export v2 own",
+                                             "a ann object.served v1 agreement:x redacted"}));
+  EXPECT_EQ((*seen)[0].time, Timestamp::FromMicros(1700000020LL * 1000000));
+
+  db_.records["b"][0].text = "{\"" + id + "\" is not JSON";
+  EXPECT_EQ(WhoSawInChains(db_, id, "c").status().name(), "audit_record_unreadable");
+}
+
 }  // namespace
 }  // namespace ctihub::audit

@@ -1,12 +1,15 @@
 // ctihub audit verify|show|who-saw: reading the audit trail (src/audit).
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "audit/audit.h"
+#include "audit/chains.h"
 #include "audit/witness.h"
 #include "cli/audit_chains.h"
 #include "cli/commands.h"
@@ -298,9 +301,32 @@ int RunShow(const AuditArgs& a) {
   return kExitOk;
 }
 
+// With --db, every node's viewings: this node's from its trail (fresher than
+// its copy), the other nodes' from their copies in the database, by time.
+Result<std::vector<audit::Viewing>> ViewingsOnEveryNode(const AuditArgs& a,
+                                                        std::vector<audit::Viewing> local) {
+  CTIHUB_ASSIGN_OR_RETURN(auto hub, OpenHubStore(a.data, HubDb(a.db)));
+  if (!hub->KeepsAuditChains()) return local;
+  CTIHUB_ASSIGN_OR_RETURN(std::string node, NodeIdOf(a.data));
+  for (audit::Viewing& v : local) v.node = node;
+  auto reader = StoreChainReader(*hub);
+  CTIHUB_ASSIGN_OR_RETURN(std::vector<audit::Viewing> others,
+                          audit::WhoSawInChains(*reader, a.object_id, node));
+  local.insert(local.end(), std::make_move_iterator(others.begin()),
+               std::make_move_iterator(others.end()));
+  std::stable_sort(
+      local.begin(), local.end(),
+      [](const audit::Viewing& x, const audit::Viewing& y) { return x.time < y.time; });
+  return local;
+}
+
 int RunWhoSaw(const AuditArgs& a) {
   auto w = audit::WhoSaw(a.data, a.object_id);
   if (!w.ok()) return Fail(w.status());
+  if (!a.db.empty()) {
+    w = ViewingsOnEveryNode(a, std::move(*w));
+    if (!w.ok()) return Fail(w.status());
+  }
   if (a.json) {
     std::string out;
     json::JsonWriter jw(out);
@@ -315,6 +341,7 @@ int RunWhoSaw(const AuditArgs& a) {
           .String(v.user);
       jw.Key("org").String(v.org).Key("version").String(v.version).Key("action").String(v.action);
       jw.Key("route").String(v.route).Key("grant").String(v.grant);
+      if (!v.node.empty()) jw.Key("node").String(v.node);
       jw.Key("redacted").Bool(v.redacted).EndObject();
     }
     jw.EndArray();
@@ -331,10 +358,11 @@ int RunWhoSaw(const AuditArgs& a) {
                   static_cast<long long>(v.seq));
     }
     for (const auto& v : *w)
-      std::printf("%s %-12s %-12s %-14s version %s%s%s%s (record %lld)\n", v.time.Format(6).c_str(),
-                  v.user.c_str(), v.org.c_str(), v.action.c_str(), v.version.c_str(),
-                  v.grant.empty() ? "" : " via ", v.grant.c_str(), v.redacted ? " (redacted)" : "",
-                  static_cast<long long>(v.seq));
+      std::printf("%s %-12s %-12s %-14s version %s%s%s%s (record %lld%s%s)\n",
+                  v.time.Format(6).c_str(), v.user.c_str(), v.org.c_str(), v.action.c_str(),
+                  v.version.c_str(), v.grant.empty() ? "" : " via ", v.grant.c_str(),
+                  v.redacted ? " (redacted)" : "", static_cast<long long>(v.seq),
+                  v.node.empty() ? "" : " of node ", v.node.c_str());
   }
   return w->empty() ? kExitNegative : kExitOk;
 }
@@ -396,7 +424,8 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
   who->add_option("OBJECT-ID", args->object_id, "STIX id")->required();
   who->add_option("--data", args->data, "Data directory")->capture_default_str();
   who->add_option("--db", args->db,
-                  "PostgreSQL database (postgresql://...) instead of DIR/ctihub.db")
+                  "PostgreSQL database (postgresql://...): also what every other node's trail "
+                  "records, from their copies in the database")
       ->envname("CTIHUB_DB");
   who->add_flag("--json", args->json, "Machine-readable output");
   who->callback([args, exit_code] { *exit_code = RunWhoSaw(*args); });

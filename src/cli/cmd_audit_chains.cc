@@ -29,6 +29,16 @@ audit::ChainSeal FromStore(const store::AuditChainSeal& s) {
   return {s.seq, s.hash, s.checkpoints, s.signature};
 }
 
+std::vector<audit::ChainEntry> Entries(std::vector<store::AuditChainRecord> rows) {
+  std::vector<audit::ChainEntry> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) {
+    out.push_back(
+        {r.seq, std::move(r.hash), std::move(r.prev_hash), std::move(r.action), std::move(r.text)});
+  }
+  return out;
+}
+
 class StoreReader : public audit::ChainReader {
  public:
   explicit StoreReader(store::Store& store) : store_(store) {}
@@ -45,13 +55,16 @@ class StoreReader : public audit::ChainReader {
                                                  size_t limit) override {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainRecord> rows,
                             store_.ReadAuditChain(node, after_seq, limit));
-    std::vector<audit::ChainEntry> out;
-    out.reserve(rows.size());
-    for (auto& r : rows) {
-      out.push_back({r.seq, std::move(r.hash), std::move(r.prev_hash), std::move(r.action),
-                     std::move(r.text)});
-    }
-    return out;
+    return Entries(std::move(rows));
+  }
+  Result<std::vector<audit::ChainEntry>> RecordsContaining(const std::string& node,
+                                                           std::string_view needle,
+                                                           const std::vector<std::string>& actions,
+                                                           int64_t after_seq,
+                                                           size_t limit) override {
+    CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainRecord> rows,
+                            store_.FindInAuditChain(node, needle, actions, after_seq, limit));
+    return Entries(std::move(rows));
   }
   Result<std::vector<audit::ChainSeal>> Checkpoints(const std::string& node) override {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainSeal> rows,

@@ -64,6 +64,12 @@ Result<std::vector<AuditChainSeal>> Store::ReadAuditCheckpoints(std::string_view
   return Unavailable("not_supported", "this store backend keeps no audit chains");
 }
 
+Result<std::vector<AuditChainRecord>> Store::FindInAuditChain(std::string_view, std::string_view,
+                                                              const std::vector<std::string>&,
+                                                              int64_t, size_t) {
+  return Unavailable("not_supported", "this store backend keeps no audit chains");
+}
+
 bool Store::KeepsSessions() const { return false; }
 
 Status Store::PutSession(const SessionRecord&, size_t, int64_t) {

@@ -530,6 +530,13 @@ class Store {
                                                                int64_t after_seq, size_t limit);
   // Node's checkpoints in seq order.
   virtual Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node);
+  // Up to `limit` records of node's chain with seq > after_seq whose action
+  // is one of `actions` and whose text contains `needle`, in seq order: a
+  // search of every node's copy (who-saw) done where the copies are; the
+  // caller checks what each record states.
+  virtual Result<std::vector<AuditChainRecord>> FindInAuditChain(
+      std::string_view node, std::string_view needle, const std::vector<std::string>& actions,
+      int64_t after_seq, size_t limit);
 
   // ---- the web console's sessions (docs/ARCHITECTURE.md "PostgreSQL store") ----
   // Whether this backend keeps console sessions (PostgreSQL). The default,

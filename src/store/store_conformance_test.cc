@@ -552,6 +552,48 @@ TEST_P(StoreTest, DuplicateStatusIdIsConflict) {
   EXPECT_EQ(store_->GetStatus("", s.id)->status, "complete");
 }
 
+// The audit chains' copies (the backends that keep them): records kept in
+// order, and FindInAuditChain answering the records of the given actions
+// whose text contains the needle (as plain text: % and _ are no wildcards),
+// after a seq, at most `limit`.
+TEST_P(StoreTest, AuditChainSearchFindsRecordsOfTheActionsContainingAText) {
+  if (!store_->KeepsAuditChains()) GTEST_SKIP() << "this backend keeps no audit chains";
+  std::vector<AuditChainRecord> records;
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"object.served", R"({"objects":[["x--1","v"]]})"},
+      {"object.written", R"({"objects":[["x--1","v"]]})"},
+      {"export", R"({"objects":[["x--1","v"],["x--2","v"]]})"},
+      {"object.served", R"({"objects":[["x--2","v"]]})"},
+      {"object.served", R"({"objects":[["x--1","v"]],"note":"100%_sure"})"}};
+  std::string prev;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string hash = "h" + std::to_string(i + 1);
+    records.push_back({static_cast<int64_t>(i + 1), hash, prev, rows[i].first, rows[i].second});
+    prev = hash;
+  }
+  ASSERT_TRUE(store_->AppendAuditChain("node-1", "key", records, {}, AuditChainSeal{}).ok());
+  auto seqs = [&](std::string_view needle, std::vector<std::string> actions, int64_t after,
+                  size_t limit) {
+    std::vector<int64_t> out;
+    auto found = store_->FindInAuditChain("node-1", needle, actions, after, limit);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (found.ok()) {
+      for (const auto& r : *found) out.push_back(r.seq);
+    }
+    return out;
+  };
+  const std::vector<std::string> seen = {"object.served", "export"};
+  EXPECT_EQ(seqs(R"("x--1")", seen, 0, 10), (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_EQ(seqs(R"("x--1")", seen, 1, 10), (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(seqs(R"("x--1")", seen, 0, 2), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(seqs(R"("x--1")", {"object.written"}, 0, 10), (std::vector<int64_t>{2}));
+  EXPECT_EQ(seqs("100%_sure", seen, 0, 10), (std::vector<int64_t>{5}));
+  EXPECT_TRUE(seqs("1%_s", seen, 0, 10).empty());
+  auto other = store_->FindInAuditChain("node-2", "x", seen, 0, 10);  // no such chain
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_TRUE(other->empty());
+}
+
 TEST_P(StoreTest, FailedWriteMarksStatusFailures) {
   StatusResource s;
   s.id = Uuid(600);

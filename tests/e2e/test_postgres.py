@@ -323,6 +323,40 @@ def test_audit_chains_of_both_nodes_are_verified_from_either():
               % v.get("chains"))
 
 
+def test_who_saw_with_db_names_the_viewings_on_every_node():
+    """An object written via A and read via B: `audit who-saw --db` on A names B's viewing
+    (from B's copy of its chain in the database) with B's node; without --db it names only
+    what A's own trail holds."""
+    a = Hub(ARGS.ctihub, "pg-a", db=url()).setup()
+    b = Hub(ARGS.ctihub, "pg-b", db=url())
+    b.cli("init")
+    b.passwords, b.tokens, b.collections = a.passwords, a.tokens, a.collections
+    a.start()
+    b.start()
+    with a, b:
+        obj = indicator()
+        a.post_and_wait("shared", [obj])
+        check(b.get(b.objects_path("shared", obj["id"] + "/")).status == 200, "read via B")
+        b_node = node_id(b)
+        deadline = time.time() + 20
+        seen = []
+        while time.time() < deadline:
+            seen = json.loads(a.cli("audit", "who-saw", obj["id"], "--json", check_rc=False)
+                              or "[]")
+            if any(v.get("node") == b_node for v in seen):
+                break
+            time.sleep(0.3)
+        viewings = [v for v in seen if v.get("node") == b_node]
+        check(viewings and viewings[0]["user"] == "alice" and
+              viewings[0]["action"] == "object.served" and viewings[0]["grant"],
+              "B's viewing named through A: %r" % seen)
+        env = {k: v for k, v in os.environ.items() if k != "CTIHUB_DB"}
+        local = subprocess.run([ARGS.ctihub, "audit", "who-saw", obj["id"], "--json", "--data",
+                                a.data], capture_output=True, text=True, timeout=60, env=env)
+        check(not any(v.get("node") == b_node for v in json.loads(local.stdout or "[]")),
+              "without --db only A's own trail: %s %s" % (local.stdout[-300:], local.stderr))
+
+
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"  # TLP 2.0
 
 
@@ -536,7 +570,8 @@ def main():
                  test_users_and_tokens_removed_through_a_stop_working_on_b_within_1s,
                  test_policy_files_are_imported_into_the_database,
                  test_sync_pulls_a_peer_into_the_database_served_by_both_nodes,
-                 test_audit_chains_of_both_nodes_are_verified_from_either]
+                 test_audit_chains_of_both_nodes_are_verified_from_either,
+                 test_who_saw_with_db_names_the_viewings_on_every_node]
 
         def fresh(t):
             def run():

@@ -338,12 +338,15 @@ void PostgresStore::CommitBatch(std::vector<WriteRequest>& batch) {
 //   before autovacuum's ANALYZE, which waits for its next round) the planner
 //   guesses a few rows and answers a page by scanning and sorting the whole
 //   collection (220 ms a page at 100,000 objects instead of under 1 ms). So
-//   the objects table is analyzed once the inserts since the last ANALYZE
-//   reach half the rows then (at least kAnalyzeMinRows): a handful of times
-//   per bulk load, each a bounded sample of the columns the plans depend on
-//   (not the JSON: sampling it cost 220 ms an ANALYZE).
-// Both are best effort: autovacuum remains the backstop of each, and a
-// failure (the database away) is retried with the next rows.
+//   the objects table is analyzed once the rows changed since its last
+//   ANALYZE (by any node: PostgreSQL's own count) reach half the rows then
+//   (at least kAnalyzeMinRows): a handful of times per bulk load, each a
+//   bounded sample of the columns the plans depend on (not the JSON: sampling
+//   it cost 220 ms an ANALYZE).
+// One node at a time does either (a try-lock; the others skip their turn):
+// with each node counting only its own rows, two nodes ran every ANALYZE
+// twice. Both are best effort: autovacuum remains the backstop of each, and
+// a failure (the database away) is retried with the next rows.
 void PostgresStore::NoteInserted(int64_t rows) {
   if (rows == 0) return;
   {
@@ -356,8 +359,7 @@ void PostgresStore::NoteInserted(int64_t rows) {
 void PostgresStore::MaintenanceLoop() {
   constexpr int64_t kCleanEveryRows = 10000;
   constexpr auto kCleanEvery = std::chrono::seconds(2);
-  constexpr int64_t kAnalyzeMinRows = 10000;
-  int64_t uncleaned = 0, since_analyze = 0, rows_at_analyze = 0;
+  int64_t uncleaned = 0;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(maint_mu_);
@@ -366,7 +368,6 @@ void PostgresStore::MaintenanceLoop() {
       });
       if (maint_stopping_) return;
       uncleaned += maint_inserted_;
-      since_analyze += maint_inserted_;
       maint_inserted_ = 0;
     }
     if (uncleaned == 0) continue;
@@ -375,15 +376,29 @@ void PostgresStore::MaintenanceLoop() {
       if (!c.ok()) continue;
       maint_conn_ = std::move(*c);
     }
-    if (maint_conn_->Run("SELECT gin_clean_pending_list('objects_search'::regclass)").ok()) {
-      uncleaned = 0;
-    }
-    if (since_analyze >= std::max(kAnalyzeMinRows, rows_at_analyze / 2) &&
-        maint_conn_->Exec("ANALYZE objects (collection, date_added, id, type, spec_latest)").ok()) {
-      rows_at_analyze += since_analyze;
-      since_analyze = 0;
+    if (MaintainIndexes(*maint_conn_).ok()) uncleaned = 0;
+  }
+}
+
+// One turn of MaintenanceLoop: OK also when another node holds the turn.
+Status PostgresStore::MaintainIndexes(Connection& c) {
+  constexpr int64_t kAnalyzeMinRows = 10000;
+  CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(c));
+  CTIHUB_ASSIGN_OR_RETURN(Rows turn, c.Query(pg::kMaintenanceTryLockSql));
+  if (!turn.Bool(0, 0)) return Status::Ok();
+  CTIHUB_RETURN_IF_ERROR(c.Run("SELECT gin_clean_pending_list('objects_search'::regclass)"));
+  CTIHUB_ASSIGN_OR_RETURN(Rows stats,
+                          c.Query("SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables "
+                                  "WHERE relid = 'objects'::regclass"));
+  if (!stats.empty()) {
+    const int64_t changed = stats.Int(0, 0);
+    const int64_t analyzed_rows = std::max<int64_t>(stats.Int(0, 1) - changed, 0);
+    if (changed >= std::max(kAnalyzeMinRows, analyzed_rows / 2)) {
+      CTIHUB_RETURN_IF_ERROR(
+          c.Exec("ANALYZE objects (collection, date_added, id, type, spec_latest)"));
     }
   }
+  return txn->Commit();
 }
 
 // Marks the objects of a failed request as failures in its status resource,

@@ -27,5 +27,9 @@ inline constexpr const char* kObjectsLockSql =
     "SELECT pg_advisory_xact_lock(1129597256, hashtext(current_setting('search_path')))";
 inline constexpr const char* kMigrationLockSql =
     "SELECT pg_advisory_xact_lock(1129597257, hashtext(current_setting('search_path')))";
+// Index maintenance (pg_objects.cc MaintenanceLoop): one node at a time, the
+// others skip their turn (a try-lock).
+inline constexpr const char* kMaintenanceTryLockSql =
+    "SELECT pg_try_advisory_xact_lock(1129597258, hashtext(current_setting('search_path')))";
 
 }  // namespace ctihub::store::pg

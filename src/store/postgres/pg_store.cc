@@ -519,6 +519,26 @@ Result<std::vector<AuditChainRecord>> PostgresStore::ReadAuditChain(std::string_
   return out;
 }
 
+// strpos, not LIKE: the needle's % and _ are plain characters. Each text is
+// read (and decompressed) by the server, none is sent that does not match.
+Result<std::vector<AuditChainRecord>> PostgresStore::FindInAuditChain(
+    std::string_view node, std::string_view needle, const std::vector<std::string>& actions,
+    int64_t after_seq, size_t limit) {
+  auto conn = AcquireReader();
+  CTIHUB_ASSIGN_OR_RETURN(
+      Rows r, conn->Query("SELECT seq, hash, prev_hash, action, text FROM audit_chain_records "
+                          "WHERE node = $1 AND seq > $2 AND action = ANY($3) AND "
+                          "strpos(text, $4) > 0 ORDER BY seq LIMIT $5",
+                          Params().Text(node).Int(after_seq).TextArray(actions).Text(needle).Int(
+                              static_cast<int64_t>(limit))));
+  std::vector<AuditChainRecord> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    out.push_back({r.Int(i, 0), r.String(i, 1), r.String(i, 2), r.String(i, 3), r.String(i, 4)});
+  }
+  return out;
+}
+
 Result<std::vector<AuditChainSeal>> PostgresStore::ReadAuditCheckpoints(std::string_view node) {
   auto conn = AcquireReader();
   CTIHUB_ASSIGN_OR_RETURN(

@@ -94,6 +94,10 @@ class PostgresStore final : public Store {
   Result<std::vector<AuditChainNode>> ListAuditChains() override;
   Result<std::vector<AuditChainRecord>> ReadAuditChain(std::string_view node, int64_t after_seq,
                                                        size_t limit) override;
+  Result<std::vector<AuditChainRecord>> FindInAuditChain(std::string_view node,
+                                                         std::string_view needle,
+                                                         const std::vector<std::string>& actions,
+                                                         int64_t after_seq, size_t limit) override;
   Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node) override;
 
   bool KeepsSessions() const override { return true; }
@@ -165,6 +169,7 @@ class PostgresStore final : public Store {
   // and the planner's statistics kept up with the writer's inserts.
   void NoteInserted(int64_t rows);
   void MaintenanceLoop();
+  Status MaintainIndexes(pg::Connection& c);
   Status UpdateStatus(const std::string& status_id, const std::vector<NewObject>& objects,
                       const std::vector<WriteOutcome>& outcomes,
                       const std::vector<int64_t>& date_added, const std::string& failure_message);

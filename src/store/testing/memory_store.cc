@@ -883,6 +883,21 @@ Result<std::vector<AuditChainRecord>> MemoryStore::ReadAuditChain(std::string_vi
   return out;
 }
 
+Result<std::vector<AuditChainRecord>> MemoryStore::FindInAuditChain(
+    std::string_view node, std::string_view needle, const std::vector<std::string>& actions,
+    int64_t after_seq, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AuditChainRecord> out;
+  auto it = audit_chains_.find(node);
+  if (it == audit_chains_.end()) return out;
+  for (const AuditChainRecord& r : it->second.records) {
+    if (out.size() >= limit) break;
+    if (r.seq <= after_seq || r.text.find(needle) == std::string::npos) continue;
+    if (std::find(actions.begin(), actions.end(), r.action) != actions.end()) out.push_back(r);
+  }
+  return out;
+}
+
 Result<std::vector<AuditChainSeal>> MemoryStore::ReadAuditCheckpoints(std::string_view node) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = audit_chains_.find(node);

@@ -96,6 +96,10 @@ class MemoryStore final : public Store {
   Result<std::vector<AuditChainNode>> ListAuditChains() override;
   Result<std::vector<AuditChainRecord>> ReadAuditChain(std::string_view node, int64_t after_seq,
                                                        size_t limit) override;
+  Result<std::vector<AuditChainRecord>> FindInAuditChain(std::string_view node,
+                                                         std::string_view needle,
+                                                         const std::vector<std::string>& actions,
+                                                         int64_t after_seq, size_t limit) override;
   Result<std::vector<AuditChainSeal>> ReadAuditCheckpoints(std::string_view node) override;
 
   // From now on the store writes as, and recovers for, node `node_id`: as if
