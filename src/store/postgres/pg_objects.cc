@@ -338,8 +338,8 @@ void PostgresStore::CommitBatch(std::vector<WriteRequest>& batch) {
 //   before autovacuum's ANALYZE, which waits for its next round) the planner
 //   guesses a few rows and answers a page by scanning and sorting the whole
 //   collection (220 ms a page at 100,000 objects instead of under 1 ms). So
-//   the objects table is analyzed once the rows changed since its last
-//   ANALYZE (by any node: PostgreSQL's own count) reach half the rows then
+//   the objects table is analyzed once the rows added since its last
+//   ANALYZE (by any node: PostgreSQL's own counts) reach half the rows then
 //   (at least kAnalyzeMinRows): a handful of times per bulk load, each a
 //   bounded sample of the columns the plans depend on (not the JSON: sampling
 //   it cost 220 ms an ANALYZE).
@@ -387,13 +387,16 @@ Status PostgresStore::MaintainIndexes(Connection& c) {
   CTIHUB_ASSIGN_OR_RETURN(Rows turn, c.Query(pg::kMaintenanceTryLockSql));
   if (!turn.Bool(0, 0)) return Status::Ok();
   CTIHUB_RETURN_IF_ERROR(c.Run("SELECT gin_clean_pending_list('objects_search'::regclass)"));
+  // reltuples: the rows the last ANALYZE (or VACUUM) counted, -1 before the
+  // first; n_live_tup: that count plus the rows inserted since, less those
+  // deleted. (Not n_mod_since_analyze: an ANALYZE of some columns leaves it.)
   CTIHUB_ASSIGN_OR_RETURN(Rows stats,
-                          c.Query("SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables "
-                                  "WHERE relid = 'objects'::regclass"));
+                          c.Query("SELECT s.n_live_tup, greatest(c.reltuples, 0)::int8 "
+                                  "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+                                  "WHERE s.relid = 'objects'::regclass"));
   if (!stats.empty()) {
-    const int64_t changed = stats.Int(0, 0);
-    const int64_t analyzed_rows = std::max<int64_t>(stats.Int(0, 1) - changed, 0);
-    if (changed >= std::max(kAnalyzeMinRows, analyzed_rows / 2)) {
+    const int64_t analyzed = stats.Int(0, 1);
+    if (stats.Int(0, 0) - analyzed >= std::max(kAnalyzeMinRows, analyzed / 2)) {
       CTIHUB_RETURN_IF_ERROR(
           c.Exec("ANALYZE objects (collection, date_added, id, type, spec_latest)"));
     }
