@@ -572,7 +572,7 @@ TEST_P(StoreTest, AuditChainSearchFindsRecordsOfTheActionsContainingAText) {
     prev = hash;
   }
   ASSERT_TRUE(store_->AppendAuditChain("node-1", "key", records, {}, AuditChainSeal{}).ok());
-  auto seqs = [&](std::string_view needle, std::vector<std::string> actions, int64_t after,
+  auto seqs = [&](std::string_view needle, const std::vector<std::string>& actions, int64_t after,
                   size_t limit) {
     std::vector<int64_t> out;
     auto found = store_->FindInAuditChain("node-1", needle, actions, after, limit);

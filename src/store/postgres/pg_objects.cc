@@ -243,15 +243,24 @@ std::future<Result<std::vector<WriteOutcome>>> PostgresStore::WriteObjects(
 // Blocks while the queue holds max_queued_objects (a request always enters an
 // empty queue): the POST that queues a write answers 202 without waiting for
 // the writer, so this bound is what stops a client that sends faster than the
-// database commits from filling the node's memory.
+// database commits from filling the node's memory. Past max_queue_wait (a
+// database that stopped answering) the write fails Unavailable "store_busy",
+// so no request thread waits for ever.
 std::future<Result<std::vector<WriteOutcome>>> PostgresStore::Enqueue(WriteRequest req) {
   auto future = req.done.get_future();
   {
     std::unique_lock<std::mutex> lock(queue_mu_);
     const size_t n = req.objects.size();
-    space_cv_.wait(lock, [&] {
+    const bool room = space_cv_.wait_for(lock, opts_.max_queue_wait, [&] {
       return stopping_ || queued_objects_ == 0 || queued_objects_ + n <= opts_.max_queued_objects;
     });
+    if (!room) {
+      lock.unlock();
+      req.done.set_value(Unavailable("store_busy",
+                                     "the writer's queue stayed full (the database "
+                                     "is not keeping up)"));
+      return future;
+    }
     if (!stopping_) {
       queued_objects_ += n;
       queue_.push_back(std::move(req));

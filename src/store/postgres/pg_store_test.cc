@@ -475,6 +475,45 @@ TEST_F(PgNodesTest, AWriteWaitsWhileTheWritersQueueIsFull) {
   EXPECT_EQ(b_->CountObjects().value(), 4);
 }
 
+// ... but not for ever: past max_queue_wait the write fails store_busy (the
+// writer is held as by a database that stopped answering), and the writes
+// already queued complete once it goes on.
+TEST_F(PgNodesTest, AWriteGivesUpWhenTheQueueStaysFull) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  PostgresOptions hold = Node("node-a");
+  hold.max_queued_objects = 1;
+  hold.max_queue_wait = std::chrono::milliseconds(200);
+  hold.before_commit_for_test = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+  };
+  auto a = OpenTestPostgresStore(dir_.path(), hold);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  a_ = std::move(*a);
+  auto obj = [](int n) { return Obj("indicator--" + Uuid(n), "2024-01-01T00:00:00Z"); };
+  auto first = a_->WriteObjects(collection_, {obj(1)}, "");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return held; }));
+  }
+  auto queued = a_->WriteObjects(collection_, {obj(2)}, "");
+  auto refused = a_->WriteObjects(collection_, {obj(3)}, "").get();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().name(), "store_busy");
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(queued.get().ok());
+  EXPECT_EQ(b_->CountObjects().value(), 2);
+}
+
 // The out-of-order-commit gap: two nodes write at once while a reader pages
 // with added_after / next. date_added is assigned under the objects advisory
 // lock held through COMMIT, so a version committed after the reader's page

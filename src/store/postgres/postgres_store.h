@@ -2,6 +2,7 @@
 // one database. Opened with OpenPostgresStore; link ctihub_store_postgres.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -27,6 +28,8 @@ struct PostgresOptions {
   // (a request always enters an empty queue), which bounds the memory a fast
   // writer client can fill.
   size_t max_queued_objects = 20000;
+  // How long a write waits for room before it fails Unavailable "store_busy".
+  std::chrono::milliseconds max_queue_wait{60000};
   int reader_connections = 4;
   // false: refuse (Unavailable "schema_outdated") a schema older than this
   // build instead of migrating it (`ctihub migrate` migrates explicitly).
