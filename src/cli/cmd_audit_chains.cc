@@ -29,7 +29,7 @@ audit::ChainSeal FromStore(const store::AuditChainSeal& s) {
   return {s.seq, s.hash, s.checkpoints, s.signature};
 }
 
-std::vector<audit::ChainEntry> Entries(std::vector<store::AuditChainRecord> rows) {
+std::vector<audit::ChainEntry> FromStore(std::vector<store::AuditChainRecord>&& rows) {
   std::vector<audit::ChainEntry> out;
   out.reserve(rows.size());
   for (auto& r : rows) {
@@ -55,7 +55,7 @@ class StoreReader : public audit::ChainReader {
                                                  size_t limit) override {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainRecord> rows,
                             store_.ReadAuditChain(node, after_seq, limit));
-    return Entries(std::move(rows));
+    return FromStore(std::move(rows));
   }
   Result<std::vector<audit::ChainEntry>> RecordsContaining(const std::string& node,
                                                            std::string_view needle,
@@ -64,7 +64,7 @@ class StoreReader : public audit::ChainReader {
                                                            size_t limit) override {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainRecord> rows,
                             store_.FindInAuditChain(node, needle, actions, after_seq, limit));
-    return Entries(std::move(rows));
+    return FromStore(std::move(rows));
   }
   Result<std::vector<audit::ChainSeal>> Checkpoints(const std::string& node) override {
     CTIHUB_ASSIGN_OR_RETURN(std::vector<store::AuditChainSeal> rows,

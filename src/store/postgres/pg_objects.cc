@@ -430,7 +430,7 @@ void PostgresStore::RecordFailure(const WriteRequest& req, const Status& why) {
 // commit order: a reader that has seen date_added D has seen every version
 // with a smaller one, and a version committed later always gets a larger one.
 Result<std::vector<std::vector<WriteOutcome>>> PostgresStore::WriteBatchTxn(
-    std::vector<WriteRequest>& batch) {
+    const std::vector<WriteRequest>& batch) {
   Connection& c = *writer_conn_;
   CTIHUB_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(c));
   CTIHUB_RETURN_IF_ERROR(c.Run(pg::kObjectsLockSql));
@@ -439,7 +439,7 @@ Result<std::vector<std::vector<WriteOutcome>>> PostgresStore::WriteBatchTxn(
   int64_t last = max_row.Int(0, 0);
   std::vector<std::vector<WriteOutcome>> results;
   results.reserve(batch.size());
-  for (auto& req : batch) {
+  for (const auto& req : batch) {
     CTIHUB_ASSIGN_OR_RETURN(Rows known, c.Query("SELECT 1 FROM collections WHERE id = $1",
                                                 Params().Text(req.collection_id)));
     if (known.empty()) {

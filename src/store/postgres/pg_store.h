@@ -159,7 +159,8 @@ class PostgresStore final : public Store {
   std::vector<WriteRequest> TakeBatch();
   void CommitBatch(std::vector<WriteRequest>& batch);
   void RecordFailure(const WriteRequest& req, const Status& why);
-  Result<std::vector<std::vector<WriteOutcome>>> WriteBatchTxn(std::vector<WriteRequest>& batch);
+  Result<std::vector<std::vector<WriteOutcome>>> WriteBatchTxn(
+      const std::vector<WriteRequest>& batch);
   // Writes one request's objects (the objects lock held); `last` is the
   // largest date_added so far. `dates` gets each object's date_added (0 when
   // already present).

@@ -384,24 +384,57 @@ TEST_F(PgNodesTest, StatusWrittenOnOneNodeIsVisibleOnAnother) {
   EXPECT_EQ(st->success_count, 1);
 }
 
+// Node A with its writer held just before its COMMIT until Release(): as by a
+// long batch, or by a database that stopped answering. TearDown releases it
+// before node A closes, so a failed assertion never leaves it waiting.
+class PgHeldWriterTest : public PgNodesTest {
+ protected:
+  void TearDown() override {
+    Release();
+    a_.reset();
+  }
+
+  void OpenHeldNodeA(PostgresOptions o) {
+    o.before_commit_for_test = [this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::seconds(30), [this] { return released_; });
+    };
+    auto a = OpenTestPostgresStore(dir_.path(), o);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    a_ = std::move(*a);
+  }
+
+  // Whether the writer reached its COMMIT (and waits there).
+  bool WaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [this] { return held_; });
+  }
+
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  static NewObject Indicator(int n) { return Obj("indicator--" + Uuid(n), "2024-01-01T00:00:00Z"); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;      // guarded by mu_
+  bool released_ = false;  // guarded by mu_
+};
+
 // A POST's status is committed without waiting for the batch the writer is
 // committing meanwhile (its 202 waited for it when statuses were queued to the
 // writer): with the writer held before its COMMIT, a status is still created,
 // and the held batch's own status completes once it commits.
-TEST_F(PgNodesTest, CreatingAStatusDoesNotWaitForTheWritersBatch) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false, release = false;
-  PostgresOptions hold = Node("node-a");
-  hold.before_commit_for_test = [&] {
-    std::unique_lock<std::mutex> lock(mu);
-    held = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
-  };
-  auto a = OpenTestPostgresStore(dir_.path(), hold);
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
-  a_ = std::move(*a);
+TEST_F(PgHeldWriterTest, CreatingAStatusDoesNotWaitForTheWritersBatch) {
+  ASSERT_NO_FATAL_FAILURE(OpenHeldNodeA(Node("node-a")));
   auto status = [](int n) {
     StatusResource s;
     s.id = Uuid(950 + n);
@@ -413,19 +446,11 @@ TEST_F(PgNodesTest, CreatingAStatusDoesNotWaitForTheWritersBatch) {
     return s;
   };
   ASSERT_TRUE(a_->CreateStatus(status(1)).ok());
-  auto write = a_->WriteObjects(collection_, {Obj("indicator--" + Uuid(1), "2024-01-01T00:00:00Z")},
-                                status(1).id);
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return held; }));
-  }
+  auto write = a_->WriteObjects(collection_, {Indicator(1)}, status(1).id);
+  ASSERT_TRUE(WaitHeld());
   auto created = std::async(std::launch::async, [&] { return a_->CreateStatus(status(2)); });
   const bool answered = created.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  Release();
   EXPECT_TRUE(answered) << "CreateStatus waited for the writer's batch";
   EXPECT_TRUE(created.get().ok());
   ASSERT_TRUE(write.get().ok());
@@ -437,37 +462,18 @@ TEST_F(PgNodesTest, CreatingAStatusDoesNotWaitForTheWritersBatch) {
 // so nothing else stops a fast client from filling memory): with the writer
 // held and the queue at max_queued_objects, the next write waits for room,
 // and every write completes once the writer goes on.
-TEST_F(PgNodesTest, AWriteWaitsWhileTheWritersQueueIsFull) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false, release = false;
-  PostgresOptions hold = Node("node-a");
-  hold.max_queued_objects = 2;
-  hold.before_commit_for_test = [&] {
-    std::unique_lock<std::mutex> lock(mu);
-    held = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
-  };
-  auto a = OpenTestPostgresStore(dir_.path(), hold);
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
-  a_ = std::move(*a);
-  auto obj = [](int n) { return Obj("indicator--" + Uuid(n), "2024-01-01T00:00:00Z"); };
-  auto first = a_->WriteObjects(collection_, {obj(1)}, "");
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return held; }));
-  }
-  auto queued = a_->WriteObjects(collection_, {obj(2), obj(3)}, "");  // fills the queue
+TEST_F(PgHeldWriterTest, AWriteWaitsWhileTheWritersQueueIsFull) {
+  PostgresOptions o = Node("node-a");
+  o.max_queued_objects = 2;
+  ASSERT_NO_FATAL_FAILURE(OpenHeldNodeA(o));
+  auto first = a_->WriteObjects(collection_, {Indicator(1)}, "");
+  ASSERT_TRUE(WaitHeld());
+  auto queued = a_->WriteObjects(collection_, {Indicator(2), Indicator(3)}, "");  // fills it
   // The call itself waits (its future would wait for the held commit anyway).
-  auto blocked =
-      std::async(std::launch::async, [&] { return a_->WriteObjects(collection_, {obj(4)}, ""); });
+  auto blocked = std::async(std::launch::async,
+                            [&] { return a_->WriteObjects(collection_, {Indicator(4)}, ""); });
   const bool waited = blocked.wait_for(std::chrono::seconds(1)) == std::future_status::timeout;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  Release();
   EXPECT_TRUE(waited) << "a write entered a full queue";
   EXPECT_TRUE(first.get().ok());
   EXPECT_TRUE(queued.get().ok());
@@ -475,38 +481,18 @@ TEST_F(PgNodesTest, AWriteWaitsWhileTheWritersQueueIsFull) {
   EXPECT_EQ(b_->CountObjects().value(), 4);
 }
 
-// ... but not for ever: past max_queue_wait the write fails store_busy (the
-// writer is held as by a database that stopped answering), and the writes
-// already queued complete once it goes on.
-TEST_F(PgNodesTest, AWriteGivesUpWhenTheQueueStaysFull) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false, release = false;
-  PostgresOptions hold = Node("node-a");
-  hold.max_queued_objects = 1;
-  hold.max_queue_wait = std::chrono::milliseconds(200);
-  hold.before_commit_for_test = [&] {
-    std::unique_lock<std::mutex> lock(mu);
-    held = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
-  };
-  auto a = OpenTestPostgresStore(dir_.path(), hold);
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
-  a_ = std::move(*a);
-  auto obj = [](int n) { return Obj("indicator--" + Uuid(n), "2024-01-01T00:00:00Z"); };
-  auto first = a_->WriteObjects(collection_, {obj(1)}, "");
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return held; }));
-  }
-  auto queued = a_->WriteObjects(collection_, {obj(2)}, "");
-  auto refused = a_->WriteObjects(collection_, {obj(3)}, "").get();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+// ... but not for ever: past max_queue_wait the write fails store_busy, and
+// the writes already queued complete once the writer goes on.
+TEST_F(PgHeldWriterTest, AWriteGivesUpWhenTheQueueStaysFull) {
+  PostgresOptions o = Node("node-a");
+  o.max_queued_objects = 1;
+  o.max_queue_wait = std::chrono::milliseconds(200);
+  ASSERT_NO_FATAL_FAILURE(OpenHeldNodeA(o));
+  auto first = a_->WriteObjects(collection_, {Indicator(1)}, "");
+  ASSERT_TRUE(WaitHeld());
+  auto queued = a_->WriteObjects(collection_, {Indicator(2)}, "");
+  auto refused = a_->WriteObjects(collection_, {Indicator(3)}, "").get();
+  Release();
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().name(), "store_busy");
   EXPECT_TRUE(first.get().ok());
