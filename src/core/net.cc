@@ -36,22 +36,31 @@ bool Pton(int family, std::string_view address, unsigned char* out) {
 // parses an address per log field, so this skips Pton's copy and libc call,
 // and reads an octet at a time (1-3 digits) rather than a character at a time.
 bool Pton4(std::string_view address, unsigned char* out) {
+  // "0.0.0.0" to "255.255.255.255": a longer or shorter text (most names a
+  // log field holds) is refused before any digit is read.
+  if (address.size() < 7 || address.size() > 15) return false;
   const char* p = address.data();
   const char* const end = p + address.size();
-  auto digit = [&] { return p != end && *p >= '0' && *p <= '9'; };
+  // The digit at p, or a value above 9 at the end or for any other byte.
+  auto digit = [&] {
+    return p != end ? static_cast<unsigned>(static_cast<unsigned char>(*p) - '0') : 10u;
+  };
   unsigned char tmp[4];
   for (int octet = 0; octet < 4; ++octet) {
     if (octet > 0) {
       if (p == end || *p != '.') return false;
       ++p;
     }
-    if (!digit()) return false;
-    unsigned v = static_cast<unsigned>(*p++ - '0');
-    if (digit()) {
+    unsigned v = digit();
+    if (v > 9) return false;
+    ++p;
+    if (unsigned d = digit(); d <= 9) {
       if (v == 0) return false;  // a leading zero
-      v = v * 10 + static_cast<unsigned>(*p++ - '0');
-      if (digit()) {
-        v = v * 10 + static_cast<unsigned>(*p++ - '0');
+      v = v * 10 + d;
+      ++p;
+      if (d = digit(); d <= 9) {
+        v = v * 10 + d;
+        ++p;
         if (v > 255) return false;
       }
     }

@@ -29,29 +29,65 @@ uint64_t Mix(uint64_t h) {
   return h;
 }
 
-// A fast non-cryptographic hash of (path, bytes): 8 bytes per step.
-uint64_t HashKey(uint32_t path, std::string_view s) {
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (static_cast<uint64_t>(path) << 32) ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0x9fb21c651e98df25ULL;
-    h ^= h >> 29;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  h = (h ^ tail) * 0x9fb21c651e98df25ULL;
-  return Mix(h);
+uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
 }
+
+uint64_t Load4(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// A fast non-cryptographic hash of a value's bytes, 8 per step, before the
+// path is mixed in (KeyHash): a field probed under two paths (a traffic
+// address and its address alias) hashes its bytes once. The tail is read
+// with fixed-size loads (the last 8 bytes overlap the previous word; under 8
+// bytes, two overlapping 4-byte loads or three bytes) rather than a memcpy
+// of variable length, a library call on the hot path.
+uint64_t HashValue(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  constexpr uint64_t kMul = 0x9fb21c651e98df25ULL;
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+  uint64_t tail = 0;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      h = (h ^ Load8(p + i)) * kMul;
+      h ^= h >> 29;
+    }
+    tail = Load8(p + n - 8);
+  } else if (n >= 4) {
+    tail = Load4(p) | (Load4(p + n - 4) << 32);
+  } else if (n > 0) {
+    const auto byte = [&](size_t i) {
+      return static_cast<uint64_t>(static_cast<unsigned char>(p[i]));
+    };
+    tail = byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
+  }
+  return (h ^ tail) * kMul;
+}
+
+// The key hash of (path, value) from the value's HashValue.
+uint64_t KeyHash(uint32_t path, uint64_t value_hash) {
+  return Mix(value_hash ^ (static_cast<uint64_t>(path) << 32));
+}
+
+uint64_t HashKey(uint32_t path, std::string_view s) { return KeyHash(path, HashValue(s)); }
 
 constexpr uint32_t kPrefixPathFlag = 0x8000;
 constexpr uint32_t kSuffixPathFlag = 0x4000;  // keys of `LIKE '%literal'` suffix entries
 
+// Eight bytes a step: a domain name is a few words long.
 bool IsAscii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  uint64_t high = 0;
+  for (; end - p >= 8; p += 8) high |= Load8(p);
+  for (; p != end; ++p) high |= static_cast<unsigned char>(*p);
+  return (high & 0x8080808080808080ULL) == 0;
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -358,7 +394,11 @@ struct SuffixSet {
   static constexpr int kHeadBits = 18;
   static uint32_t Head(std::string_view s) {
     uint64_t w = 0;
-    std::memcpy(&w, s.data(), std::min<size_t>(8, s.size()));
+    if (s.size() >= 8) {
+      w = Load8(s.data());  // a fixed-size load, not a memcpy call
+    } else {
+      std::memcpy(&w, s.data(), s.size());
+    }
     const uint64_t h = (w ^ (s.size() * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
     return static_cast<uint32_t>(h >> (64 - kHeadBits));
   }
@@ -396,6 +436,41 @@ struct PrefixLengths {
   bool MayHaveV4(const unsigned char* addr, int bits) const {
     const uint32_t k = First16(addr, bits);
     return (v4_first16[static_cast<size_t>(bits)][k >> 6] >> (k & 63)) & 1;
+  }
+
+  // After Seal: by an address's first 16 bits, the lengths /1../32 (bit n-1
+  // for /n) whose bitsets hold them. MayHaveV4 depends on nothing else, so
+  // one load per address replaces a bit test per length present (an IPv4
+  // field was a loop over every CIDR length of the indicators).
+  std::vector<uint32_t> v4_lengths;
+
+  // Builds v4_lengths from the per-length bitsets, then drops those.
+  void Seal() {
+    if ((v4 >> 1) != 0) {
+      v4_lengths.assign(size_t{1} << 16, 0);
+      unsigned char addr[4] = {};
+      for (uint32_t k = 0; k < (1u << 16); ++k) {
+        addr[0] = static_cast<unsigned char>(k >> 8);
+        addr[1] = static_cast<unsigned char>(k);
+        uint32_t lengths = 0;
+        for (uint64_t bits = v4 & ~uint64_t{1}; bits; bits &= bits - 1) {
+          const int b = __builtin_ctzll(bits);
+          if (MayHaveV4(addr, b)) lengths |= 1u << (b - 1);
+        }
+        v4_lengths[k] = lengths;
+      }
+    }
+    v4_first16.clear();
+    v4_first16.shrink_to_fit();
+  }
+
+  // The lengths (bit n for /n) worth probing for the IPv4 address `addr`.
+  // REQUIRES: Seal was called.
+  uint64_t V4Candidates(const unsigned char* addr) const {
+    uint64_t m = v4 & 1;  // a /0 holds every address
+    if (!v4_lengths.empty())
+      m |= uint64_t{v4_lengths[(static_cast<size_t>(addr[0]) << 8) | addr[1]]} << 1;
+    return m;
   }
 };
 
@@ -845,6 +920,7 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
 Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
   auto& impl = *s_->impl;
   impl.stats.exact_entries = impl.exact.Build(impl.values) + impl.affix.Build(impl.values);
+  for (PrefixLengths& p : impl.prefix) p.Seal();
   // Hyperscan: one database per path; an expression it refuses sends its
   // indicator to the residual set.
   std::unordered_map<uint32_t, std::vector<size_t>> by_path;
@@ -899,7 +975,7 @@ Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
   impl.stats.exact_bytes = impl.records.size() * sizeof(IndicatorRecord) + impl.exact.bytes() +
                            impl.affix.bytes() + impl.values.size() + impl.text.size();
   for (const PrefixLengths& p : impl.prefix)
-    for (const auto& set : p.v4_first16) impl.stats.exact_bytes += set.size() * sizeof(uint64_t);
+    impl.stats.exact_bytes += p.v4_lengths.size() * sizeof(uint32_t);
   return std::make_unique<IndicatorIndex>(std::move(s_->impl));
 }
 
@@ -982,6 +1058,21 @@ struct Matcher::Impl {
     return path < index->exact_path.size() && index->exact_path[path];
   }
 
+  // path id -> it has exact entries or prefixes (LookupField has work):
+  // most fields of a line have neither, and skip the call.
+  std::vector<uint8_t> probed;
+
+  void MarkProbedPaths() {
+    probed.assign(index->paths->size(), 0);
+    for (uint32_t path = 0; path < probed.size(); ++path) {
+      const bool prefixes = path < index->prefix.size() &&
+                            (index->prefix[path].v4 != 0 || index->prefix[path].v6.any());
+      probed[path] = HasExact(path) || prefixes;
+    }
+  }
+
+  bool Probed(uint32_t path) const { return path < probed.size() && probed[path]; }
+
   // `hash`: HashKey(path, value) when the path has exact entries.
   void LookupField(const Event& ev, size_t i, uint32_t path, uint64_t hash,
                    std::vector<Hit>* hits) {
@@ -1003,9 +1094,8 @@ struct Matcher::Impl {
     char key[17];
     uint32_t key_path = path | kPrefixPathFlag;
     if (!addr.v6) {
-      for (uint64_t bits = pl.v4; bits; bits &= bits - 1) {
+      for (uint64_t bits = pl.V4Candidates(addr.addr); bits; bits &= bits - 1) {
         int b = __builtin_ctzll(bits);
-        if (!pl.MayHaveV4(addr.addr, b)) continue;
         index->Lookup(key_path, std::string_view(key, PrefixKey(addr.addr, false, b, key)), on);
       }
     } else {
@@ -1027,19 +1117,24 @@ struct Matcher::Impl {
       p.alias = AddressAlias(f);
       p.hash = 0;
       p.alias_hash = 0;
-      if (HasExact(f.path)) {
-        p.hash = HashKey(f.path, f.value);
+      const bool exact = HasExact(f.path);
+      const bool alias_exact = p.alias != kFixedPathCount && HasExact(p.alias);
+      if (!exact && !alias_exact) continue;
+      const uint64_t value_hash = HashValue(f.value);
+      if (exact) {
+        p.hash = KeyHash(f.path, value_hash);
         index->exact.Prefetch(p.hash);
       }
-      if (p.alias != kFixedPathCount && HasExact(p.alias)) {
-        p.alias_hash = HashKey(p.alias, f.value);
+      if (alias_exact) {
+        p.alias_hash = KeyHash(p.alias, value_hash);
         index->exact.Prefetch(p.alias_hash);
       }
     }
     for (size_t i = 0; i < n; ++i) {
       const Probe& p = probes[i];
-      LookupField(ev, i, ev.fields[i].path, p.hash, hits);
-      if (p.alias != kFixedPathCount) LookupField(ev, i, p.alias, p.alias_hash, hits);
+      if (Probed(ev.fields[i].path)) LookupField(ev, i, ev.fields[i].path, p.hash, hits);
+      if (p.alias != kFixedPathCount && Probed(p.alias))
+        LookupField(ev, i, p.alias, p.alias_hash, hits);
     }
   }
 
@@ -1222,6 +1317,7 @@ Matcher::Matcher(const IndicatorIndex* index, MatchOptions options)
   impl_->index = &index->impl();
   impl_->options = options;
   impl_->stamp.assign(impl_->index->engine.size(), 0);
+  impl_->MarkProbedPaths();
   for (const auto& set : impl_->index->regex)
     if (set.db) hs_alloc_scratch(set.db, &impl_->scratch);
 }

@@ -266,5 +266,34 @@ TEST(NormalizeValueTest, Ipv4TextIsInetNtops) {
   }
 }
 
+TEST(NormalizeValueTest, LowerCaseFoldsOnlyAsciiLettersAtEveryLengthAndOffset) {
+  // Domains, hashes and emails are folded eight bytes at a time: every byte
+  // value at every position of values of 0 to 40 bytes must come out as the
+  // byte-at-a-time rule says (A-Z to a-z, anything else, UTF-8 too, as is).
+  auto fold = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  };
+  uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0xff; };
+  std::string got;
+  for (size_t len = 0; len <= 40; ++len) {
+    for (int round = 0; round < 200; ++round) {
+      std::string v(len, 'x');
+      for (char& c : v) c = static_cast<char>(next());
+      ASSERT_TRUE(NormalizeValue(ValueKind::kHash, v, &got));
+      ASSERT_EQ(got, fold(v)) << "length " << len;
+    }
+  }
+  for (int b = 0; b < 256; ++b) {
+    const std::string v = "abcdefg" + std::string(1, static_cast<char>(b)) + "HIJKLMNOP";
+    ASSERT_TRUE(NormalizeValue(ValueKind::kEmail, v, &got));
+    EXPECT_EQ(got, fold(v)) << "byte " << b;
+  }
+  ASSERT_TRUE(NormalizeValue(ValueKind::kDomain, "WWW.Example.COM.", &got));
+  EXPECT_EQ(got, "www.example.com");
+}
+
 }  // namespace
 }  // namespace ctihub::matcher

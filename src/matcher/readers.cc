@@ -269,83 +269,65 @@ enum class Role : uint8_t {
 // k == lit with the length known at compile time: a few loads instead of a
 // memcmp call.
 template <size_t N>
-bool Is(std::string_view k, const char (&lit)[N]) {
+[[gnu::always_inline]] inline bool Is(std::string_view k, const char (&lit)[N]) {
   return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
 }
 
-// The Zeek field names the map reads (JSON's dotted and OTRF's underscored forms).
-struct RoleName {
-  std::string_view name;
-  Role role;
-};
-constexpr RoleName kRoleNames[] = {
-    {"ts", Role::kTs},
-    {"_path", Role::kLog},
-    {"@stream", Role::kLog},
-    {"id.orig_h", Role::kOrigH},
-    {"id_orig_h", Role::kOrigH},
-    {"id.resp_h", Role::kRespH},
-    {"id_resp_h", Role::kRespH},
-    {"query", Role::kQuery},
-    {"answers", Role::kAnswers},
-    {"host", Role::kHost},
-    {"uri", Role::kUri},
-    {"referrer", Role::kReferrer},
-    {"server_name", Role::kServerName},
-    {"md5", Role::kMd5},
-    {"sha1", Role::kSha1},
-    {"sha256", Role::kSha256},
-    {"filename", Role::kFilename},
-    {"fingerprint", Role::kFingerprint},
-    {"cert_chain_fps", Role::kCertChainFps},
-    {"san.dns", Role::kSanDns},
-    {"san_dns", Role::kSanDns},
-    {"san.ip", Role::kSanIp},
-    {"san_ip", Role::kSanIp},
-    {"san.email", Role::kSanEmail},
-    {"san_email", Role::kSanEmail},
-    {"mailfrom", Role::kMailFrom},
-    {"rcptto", Role::kRcptTo},
-    {"src", Role::kSrc},
-    {"dst", Role::kDst},
-};
-
-// kRoleNames in a small open-addressing table keyed by (length, first, middle
-// and last byte): ZeekRole runs for every key of every line, and most keys
-// are no role, so a miss should cost one slot and no string compare.
-class RoleTable {
- public:
-  RoleTable() {
-    for (const RoleName& n : kRoleNames) {
-      size_t i = Slot(n.name);
-      while (roles_[i] != Role::kNone) i = (i + 1) & kMask;
-      roles_[i] = n.role;
-      names_[i] = n.name;
-    }
+// The role of a Zeek field name (JSON's dotted and OTRF's underscored forms).
+// ZeekRole runs for every key of every line and most keys are no role, so the
+// names are found by length first, then compared with fixed-size loads: a
+// miss costs a switch and a compare or two, never a library call.
+[[gnu::always_inline]] inline Role ZeekRole(std::string_view k) {
+  switch (k.size()) {
+    case 2:
+      return Is(k, "ts") ? Role::kTs : Role::kNone;
+    case 3:
+      if (Is(k, "uri")) return Role::kUri;
+      if (Is(k, "md5")) return Role::kMd5;
+      if (Is(k, "src")) return Role::kSrc;
+      if (Is(k, "dst")) return Role::kDst;
+      return Role::kNone;
+    case 4:
+      if (Is(k, "host")) return Role::kHost;
+      if (Is(k, "sha1")) return Role::kSha1;
+      return Role::kNone;
+    case 5:
+      if (Is(k, "_path")) return Role::kLog;
+      if (Is(k, "query")) return Role::kQuery;
+      return Role::kNone;
+    case 6:
+      if (Is(k, "sha256")) return Role::kSha256;
+      if (Is(k, "san.ip") || Is(k, "san_ip")) return Role::kSanIp;
+      if (Is(k, "rcptto")) return Role::kRcptTo;
+      return Role::kNone;
+    case 7:
+      if (Is(k, "answers")) return Role::kAnswers;
+      if (Is(k, "@stream")) return Role::kLog;
+      if (Is(k, "san.dns") || Is(k, "san_dns")) return Role::kSanDns;
+      return Role::kNone;
+    case 8:
+      if (Is(k, "referrer")) return Role::kReferrer;
+      if (Is(k, "filename")) return Role::kFilename;
+      if (Is(k, "mailfrom")) return Role::kMailFrom;
+      return Role::kNone;
+    case 9:
+      if (k[0] == 'i') {
+        if (Is(k, "id.orig_h") || Is(k, "id_orig_h")) return Role::kOrigH;
+        if (Is(k, "id.resp_h") || Is(k, "id_resp_h")) return Role::kRespH;
+      } else if (Is(k, "san.email") || Is(k, "san_email")) {
+        return Role::kSanEmail;
+      }
+      return Role::kNone;
+    case 11:
+      if (Is(k, "server_name")) return Role::kServerName;
+      if (Is(k, "fingerprint")) return Role::kFingerprint;
+      return Role::kNone;
+    case 14:
+      return Is(k, "cert_chain_fps") ? Role::kCertChainFps : Role::kNone;
+    default:
+      return Role::kNone;
   }
-  Role Find(std::string_view k) const {
-    if (k.empty()) return Role::kNone;
-    for (size_t i = Slot(k);; i = (i + 1) & kMask) {
-      const Role r = roles_[i];  // 256 bytes, so it stays in L1; names only on a candidate
-      if (r == Role::kNone) return Role::kNone;
-      const std::string_view n = names_[i];
-      if (n.size() == k.size() && std::memcmp(n.data(), k.data(), k.size()) == 0) return r;
-    }
-  }
-
- private:
-  static constexpr size_t kMask = 255;
-  static size_t Slot(std::string_view k) {
-    const auto at = [&](size_t i) { return static_cast<size_t>(static_cast<unsigned char>(k[i])); };
-    return (k.size() * 37 + at(0) * 5 + at(k.size() / 2) * 3 + at(k.size() - 1) * 11) & kMask;
-  }
-  std::array<Role, kMask + 1> roles_{};
-  std::array<std::string_view, kMask + 1> names_{};
-};
-
-const RoleTable kRoleTable;
-
-Role ZeekRole(std::string_view k) { return kRoleTable.Find(k); }
+}
 
 // Adds Zeek roles to an event. `values(role, f)` calls f(string_view) for each
 // value the line has for the role (arrays / sets element by element).
