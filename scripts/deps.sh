@@ -23,6 +23,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk python3                       # make serve example, bench/taxii load, e2e tests
+  valgrind                               # bench/match/instructions.sh: instruction counts, steady on a shared machine
   chromium fonts-liberation fonts-dejavu-core  # e2e.ui: the console in a real (headless) browser
 )
 
