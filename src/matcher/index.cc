@@ -417,9 +417,11 @@ struct SuffixSet {
 struct PrefixLengths {
   uint64_t v4 = 0;  // bit n: a /n prefix exists
   std::bitset<129> v6;
-  // Per IPv4 length present: a bit per value of the prefix's first 16 bits
-  // (masked to the length), so most addresses skip the hash probe of a length.
-  std::vector<std::vector<uint64_t>> v4_first16;
+  // By an address's first 16 bits, the lengths /1../32 (bit n-1 for /n) of
+  // the prefixes that can hold it: one load per address instead of a test per
+  // length present, and most addresses skip every hash probe. Empty until a
+  // prefix other than /0 is added.
+  std::vector<uint32_t> v4_lengths;
 
   static uint32_t First16(const unsigned char* addr, int bits) {
     uint32_t v = (static_cast<uint32_t>(addr[0]) << 8) | addr[1];
@@ -427,45 +429,15 @@ struct PrefixLengths {
   }
   void AddV4(const unsigned char* masked, int bits) {
     v4 |= 1ULL << bits;
-    if (v4_first16.size() <= static_cast<size_t>(bits)) v4_first16.resize(33);
-    auto& set = v4_first16[static_cast<size_t>(bits)];
-    if (set.empty()) set.assign(1u << 10, 0);
-    const uint32_t k = First16(masked, bits);
-    set[k >> 6] |= 1ULL << (k & 63);
-  }
-  bool MayHaveV4(const unsigned char* addr, int bits) const {
-    const uint32_t k = First16(addr, bits);
-    return (v4_first16[static_cast<size_t>(bits)][k >> 6] >> (k & 63)) & 1;
-  }
-
-  // After Seal: by an address's first 16 bits, the lengths /1../32 (bit n-1
-  // for /n) whose bitsets hold them. MayHaveV4 depends on nothing else, so
-  // one load per address replaces a bit test per length present (an IPv4
-  // field was a loop over every CIDR length of the indicators).
-  std::vector<uint32_t> v4_lengths;
-
-  // Builds v4_lengths from the per-length bitsets, then drops those.
-  void Seal() {
-    if ((v4 >> 1) != 0) {
-      v4_lengths.assign(size_t{1} << 16, 0);
-      unsigned char addr[4] = {};
-      for (uint32_t k = 0; k < (1u << 16); ++k) {
-        addr[0] = static_cast<unsigned char>(k >> 8);
-        addr[1] = static_cast<unsigned char>(k);
-        uint32_t lengths = 0;
-        for (uint64_t bits = v4 & ~uint64_t{1}; bits; bits &= bits - 1) {
-          const int b = __builtin_ctzll(bits);
-          if (MayHaveV4(addr, b)) lengths |= 1u << (b - 1);
-        }
-        v4_lengths[k] = lengths;
-      }
-    }
-    v4_first16.clear();
-    v4_first16.shrink_to_fit();
+    if (bits == 0) return;  // a /0 holds every address: V4Candidates adds it
+    if (v4_lengths.empty()) v4_lengths.assign(size_t{1} << 16, 0);
+    // A prefix shorter than 16 bits covers every first-16 value it leads.
+    const uint32_t from = First16(masked, bits);
+    const uint32_t span = bits >= 16 ? 1u : 1u << (16 - bits);
+    for (uint32_t k = from; k < from + span; ++k) v4_lengths[k] |= 1u << (bits - 1);
   }
 
   // The lengths (bit n for /n) worth probing for the IPv4 address `addr`.
-  // REQUIRES: Seal was called.
   uint64_t V4Candidates(const unsigned char* addr) const {
     uint64_t m = v4 & 1;  // a /0 holds every address
     if (!v4_lengths.empty())
@@ -920,7 +892,6 @@ Status IndexBuilder::Add(const IndicatorInput& in) {
 Result<std::unique_ptr<IndicatorIndex>> IndexBuilder::Finish() {
   auto& impl = *s_->impl;
   impl.stats.exact_entries = impl.exact.Build(impl.values) + impl.affix.Build(impl.values);
-  for (PrefixLengths& p : impl.prefix) p.Seal();
   // Hyperscan: one database per path; an expression it refuses sends its
   // indicator to the residual set.
   std::unordered_map<uint32_t, std::vector<size_t>> by_path;
