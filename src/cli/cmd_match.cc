@@ -740,7 +740,7 @@ void MatchRun::Emit(const std::string& file, int64_t line, const matcher::Event&
     } else {
       result_.hits.push_back({h.indicator, h.path, std::string(value), line, time});
     }
-    Tally(&result_.tallies, h.indicator, event.has_time, event.time_us);
+    Tally(&result_.tallies, h.indicator, event.time.has(), event.time.micros());
   }
 }
 

@@ -179,7 +179,7 @@ struct Oracle {
     EXPECT_TRUE(set.LoadText(one, pattern::StixVersion::k21).ok()) << one;
     for (uint32_t i = 0; i < indicators.size(); ++i) {
       const Indicator& ind = indicators[i];
-      bool valid = ev.time_us >= ind.from && ev.time_us < ind.until;
+      bool valid = ev.time.micros() >= ind.from && ev.time.micros() < ind.until;
       if (!ind.multi) {
         auto r = ind.compiled->Match(set.observations());
         if (r.ok() && r.value().matched && valid) out.insert(i);
@@ -258,8 +258,7 @@ void RunOnce(uint32_t seed, int n_indicators, int n_events) {
     for (size_t k = 0; k < g.fields.size(); ++k)
       eb.Add(g.fields[k].first, g.objects[k], g.fields[k].second);
     eb.Finish(&ev);
-    ev.time_us = t;
-    ev.has_time = true;
+    ev.time.Set(t);
     matcher.Match(ev, &hits);
     std::set<uint32_t> got;
     for (const Hit& h : hits) got.insert(h.indicator);

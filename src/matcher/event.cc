@@ -264,8 +264,7 @@ void EventBuilder::Reset(Event* event) {
   arena_.clear();
   offsets_.clear();
   event->fields.clear();
-  event->has_time = false;
-  event->time_us = 0;
+  event->time.Clear();
 }
 
 bool EventBuilder::Add(uint32_t path, uint16_t object, std::string_view raw) {
@@ -395,8 +394,8 @@ size_t AppendEventObjects(const Event& event, const PathRegistry& paths, uint64_
       Insert(&obj->props, info.keys, 0, f.value);
     }
   }
-  std::string time = event.has_time ? Timestamp::FromMicros(event.time_us).Format(6)
-                                    : std::string("1970-01-01T00:00:00Z");
+  std::string time = event.time.has() ? Timestamp::FromMicros(event.time.micros()).Format(6)
+                                      : std::string("1970-01-01T00:00:00Z");
   out->append(R"({"type":"observed-data","spec_version":"2.1","id":)");
   json::AppendQuoted(*out, ObjectId("observed-data", seq, 0xffffffffffffULL));
   out->append(R"(,"first_observed":")").append(time);
@@ -437,8 +436,8 @@ void EventToStix(const Event& event, const PathRegistry& paths, uint64_t seq, st
 }
 
 std::string EventTimeText(const Event& event) {
-  if (!event.has_time) return "";
-  return Timestamp::FromMicros(event.time_us).Format(6);
+  if (!event.time.has()) return "";
+  return Timestamp::FromMicros(event.time.micros()).Format(6);
 }
 
 }  // namespace ctihub::matcher

@@ -105,10 +105,48 @@ struct Field {
   unsigned char addr[16] = {};
 };
 
+class LogTimeParser;  // readers.h
+
+// An event's time. A reader may hand over the time's text instead: it is parsed
+// when first asked for, since most lines have no hit and only hits, validity
+// and stateful windows read the time (parsing every line's cost 4.5% of the
+// match phase's instructions). The text must stay valid as long as the event's
+// field views (until the reader's next line).
+class EventTime {
+ public:
+  void Clear() { state_ = kNone; }
+  void Set(int64_t micros) {
+    state_ = kKnown;
+    micros_ = micros;
+  }
+  // REQUIRES: parser outlives the text's use (it belongs to the reader).
+  void SetText(std::string_view text, LogTimeParser* parser) {
+    state_ = kText;
+    text_ = text;
+    parser_ = parser;
+  }
+  // False when the line had no time, or its text is not one.
+  bool has() const {
+    if (state_ == kText) Resolve();
+    return state_ == kKnown;
+  }
+  int64_t micros() const { return has() ? micros_ : 0; }
+
+ private:
+  void Resolve() const;  // readers.cc, beside LogTimeParser
+
+  enum State : uint8_t { kNone, kText, kKnown };
+  // Resolving a text in a const event (the matcher's view) is not a change of
+  // its value: the time was fixed when the reader read the line.
+  mutable State state_ = kNone;
+  mutable int64_t micros_ = 0;
+  std::string_view text_;
+  LogTimeParser* parser_ = nullptr;
+};
+
 struct Event {
   std::vector<Field> fields;
-  int64_t time_us = 0;
-  bool has_time = false;
+  EventTime time;
 };
 
 // Builds an event's fields: values are normalised into an arena the builder
@@ -144,7 +182,7 @@ void EventToStix(const Event& event, const PathRegistry& paths, uint64_t seq, st
 size_t AppendEventObjects(const Event& event, const PathRegistry& paths, uint64_t seq,
                           std::string* out);
 
-// The RFC 3339 text of a time in microseconds ("" when !has_time).
+// The RFC 3339 text of a time in microseconds ("" when it has none).
 std::string EventTimeText(const Event& event);
 
 }  // namespace ctihub::matcher

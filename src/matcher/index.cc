@@ -342,9 +342,12 @@ struct KeyTable {
   }
 
   // Lookup with the key's hash `h` = HashKey(path, value) computed already.
+  // Inlined into the per-field probe: called out of line it costs 2% of the
+  // match phase's instructions (measured when a change made GCC stop inlining it).
   template <typename F>
-  void LookupHashed(const std::string& values, uint32_t path, std::string_view value, uint64_t h,
-                    F&& on_indicator) const {
+  [[gnu::always_inline]] void LookupHashed(const std::string& values, uint32_t path,
+                                           std::string_view value, uint64_t h,
+                                           F&& on_indicator) const {
     if (slots.empty()) return;
     for (uint64_t i = h & mask;; i = (i + 1) & mask) {
       uint64_t s = slots[i];
@@ -987,15 +990,23 @@ struct Matcher::Impl {
   }
 
   bool Valid(uint32_t indicator, const Event& ev) const {
-    if (options.ignore_validity || !ev.has_time) return true;
+    if (options.ignore_validity || !ev.time.has()) return true;
     const IndicatorRecord& r = index->records[indicator];
-    return ev.time_us >= r.valid_from && ev.time_us < r.valid_until;
+    const int64_t t = ev.time.micros();
+    return t >= r.valid_from && t < r.valid_until;
   }
 
   static void AddHit(uint32_t indicator, int32_t field, uint32_t path, std::vector<Hit>* hits) {
     for (const Hit& h : *hits)
       if (h.indicator == indicator) return;
     hits->push_back(Hit{indicator, field, path});
+  }
+
+  // A table hit, out of line: hits are rare, and the probes that find nothing
+  // (nearly all) need not set up for the call that checks validity.
+  [[gnu::noinline]] void AddValidHit(uint32_t indicator, const Event& ev, size_t field,
+                                     uint32_t path, std::vector<Hit>* hits) const {
+    if (Valid(indicator, ev)) AddHit(indicator, static_cast<int32_t>(field), path, hits);
   }
 
   void AddEngineHit(const EngineIndicator& e, const Event& ev, std::vector<Hit>* hits) {
@@ -1029,28 +1040,31 @@ struct Matcher::Impl {
     return path < index->exact_path.size() && index->exact_path[path];
   }
 
-  // path id -> it has exact entries or prefixes (LookupField has work):
-  // most fields of a line have neither, and skip the call.
-  std::vector<uint8_t> probed;
+  // path id -> it has exact entries or prefixes (LookupField has work), and
+  // -> it has LIKE suffixes or a Hyperscan database (ScanField has work):
+  // most fields of a line have none of these, and skip the calls.
+  std::vector<uint8_t> probed, scanned;
 
   void MarkProbedPaths() {
     probed.assign(index->paths->size(), 0);
+    scanned.assign(index->paths->size(), 0);
     for (uint32_t path = 0; path < probed.size(); ++path) {
       const bool prefixes = path < index->prefix.size() &&
                             (index->prefix[path].v4 != 0 || index->prefix[path].v6.any());
       probed[path] = HasExact(path) || prefixes;
+      scanned[path] = (path < index->suffix.size() && !index->suffix[path].slots.empty()) ||
+                      (path < index->regex.size() && index->regex[path].db != nullptr);
     }
   }
 
   bool Probed(uint32_t path) const { return path < probed.size() && probed[path]; }
+  bool Scanned(uint32_t path) const { return path < scanned.size() && scanned[path]; }
 
   // `hash`: HashKey(path, value) when the path has exact entries.
   void LookupField(const Event& ev, size_t i, uint32_t path, uint64_t hash,
                    std::vector<Hit>* hits) {
     const Field& f = ev.fields[i];
-    auto on = [&](uint32_t ind) {
-      if (Valid(ind, ev)) AddHit(ind, static_cast<int32_t>(i), path, hits);
-    };
+    auto on = [&](uint32_t ind) { AddValidHit(ind, ev, i, path, hits); };
     if (HasExact(path)) index->exact.LookupHashed(index->values, path, f.value, hash, on);
     if (path >= index->prefix.size()) return;
     const PrefixLengths& pl = index->prefix[path];
@@ -1111,9 +1125,9 @@ struct Matcher::Impl {
 
   void RegexCandidates(const Event& ev) {
     for (const Field& f : ev.fields) {
-      ScanField(f, f.path);
+      if (Scanned(f.path)) ScanField(f, f.path);
       uint32_t alias = AddressAlias(f);
-      if (alias != kFixedPathCount) ScanField(f, alias);
+      if (alias != kFixedPathCount && Scanned(alias)) ScanField(f, alias);
     }
   }
 
@@ -1201,7 +1215,7 @@ struct Matcher::Impl {
     for (size_t leaf = 0; leaf < e.compiled->leaf_count() && !any; ++leaf)
       any = e.compiled->MatchLeaf(leaf, obs[0]);
     if (!any) return;
-    int64_t t = ev.has_time ? ev.time_us : 0;
+    int64_t t = ev.time.micros();
     if (e.has_start_stop && (t < e.start_us || t >= e.stop_us)) return;
     std::deque<Retained>& past = state[slot];
     if (e.within_us >= 0)

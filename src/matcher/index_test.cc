@@ -46,8 +46,7 @@ class IndexTest : public ::testing::Test {
     for (const auto& [path, value] : fields) eb.Add(path, obj++, value);
     eb.Finish(&ev);
     if (time_us >= 0) {
-      ev.time_us = time_us;
-      ev.has_time = true;
+      ev.time.Set(time_us);
     }
     std::vector<Hit> hits;
     matcher_->Match(ev, &hits);

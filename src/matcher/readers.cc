@@ -173,6 +173,16 @@ bool LogTimeParser::Parse(std::string_view text, int64_t* micros) {
   return true;
 }
 
+void EventTime::Resolve() const {
+  int64_t micros;
+  if (parser_->Parse(text_, &micros)) {
+    state_ = kKnown;
+    micros_ = micros;
+  } else {
+    state_ = kNone;
+  }
+}
+
 Result<Format> ParseFormat(std::string_view name) {
   if (name == "zeek-json") return Format::kZeekJson;
   if (name == "zeek-tsv") return Format::kZeekTsv;
@@ -437,10 +447,15 @@ void EachJsonValue(Element e, std::string* scratch, F&& f) {
   }
 }
 
-bool JsonTime(Element e, LogTimeParser* times, int64_t* us) {
+// Sets *time from a JSON time: a string is handed over as text, parsed only if
+// the time is asked for (it lives as long as the line's parse). False when `e`
+// cannot be a time (a string is checked when parsed).
+bool JsonTime(Element e, LogTimeParser* times, EventTime* time) {
   if (e.type() == json::Type::STRING) {
     std::string_view s;
-    return e.get_string().get(s) == simdjson::SUCCESS && times->Parse(s, us);
+    if (e.get_string().get(s) != simdjson::SUCCESS) return false;
+    time->SetText(s, times);
+    return true;
   }
   double d;
   if (e.get_double().get(d) != simdjson::SUCCESS) {
@@ -449,7 +464,7 @@ bool JsonTime(Element e, LogTimeParser* times, int64_t* us) {
     d = static_cast<double>(i);
   }
   if (!(d > -1e12 && d < 1e12)) return false;
-  *us = static_cast<int64_t>(d * 1e6 + (d >= 0 ? 0.5 : -0.5));
+  time->Set(static_cast<int64_t>(d * 1e6 + (d >= 0 ? 0.5 : -0.5)));
   return true;
 }
 
@@ -552,8 +567,7 @@ class ZeekJsonReader : public JsonReaderBase {
     });
     ApplyMaps(o, 1000);
     b.Finish(event);
-    if (present(Role::kTs))
-      event->has_time = JsonTime(roles_[static_cast<size_t>(Role::kTs)], &times_, &event->time_us);
+    if (present(Role::kTs)) JsonTime(roles_[static_cast<size_t>(Role::kTs)], &times_, &event->time);
     return Outcome::kEvent;
   }
 
@@ -615,8 +629,7 @@ class SuricataReader : public JsonReaderBase {
     ApplyMaps(o, 1000);
     b.Finish(event);
     Element ts;
-    if (o.at_key("timestamp").get(ts) == simdjson::SUCCESS)
-      event->has_time = JsonTime(ts, &times_, &event->time_us);
+    if (o.at_key("timestamp").get(ts) == simdjson::SUCCESS) JsonTime(ts, &times_, &event->time);
     return Outcome::kEvent;
   }
 
@@ -664,10 +677,10 @@ class JsonLinesReader : public JsonReaderBase {
     zeek_.builder().Finish(event);
     for (const char* key : {"ts", "timestamp", "@timestamp", "time"}) {
       Element ts;
-      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &times_, &event->time_us)) {
-        event->has_time = true;
+      // The first key whose value is a time (parsed now: a later key may hold one).
+      if (o.at_key(key).get(ts) == simdjson::SUCCESS && JsonTime(ts, &times_, &event->time) &&
+          event->time.has())
         break;
-      }
     }
     return Outcome::kEvent;
   }
@@ -710,7 +723,7 @@ class ZeekTsvReader : public LineReader {
     b.Finish(event);
     int ts = role_column_[static_cast<size_t>(Role::kTs)];
     if (ts >= 0 && cells_[ts] != unset_ && cells_[ts] != empty_)
-      event->has_time = times_.Parse(cells_[ts], &event->time_us);
+      event->time.SetText(cells_[ts], &times_);
     return Outcome::kEvent;
   }
 
@@ -824,14 +837,13 @@ class StixReader : public LineReader {
     if (set_.observations().empty()) return InvalidArgument("no observed-data");
     builder_.Reset(event);
     uint16_t object = 0;
-    bool first = true;
+    int64_t first_us = set_.observations().front().first_us;
     for (const auto& obs : set_.observations()) {
-      if (first || obs.first_us < event->time_us) event->time_us = obs.first_us;
-      first = false;
+      first_us = std::min(first_us, obs.first_us);
       for (const auto& [id, obj] : obs.objects) AddObject(obs, obj, object++);
     }
     builder_.Finish(event);
-    event->has_time = true;
+    event->time.Set(first_us);
     return Outcome::kEvent;
   }
 

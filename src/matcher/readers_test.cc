@@ -48,8 +48,8 @@ TEST(ReadersTest, ZeekJsonDnsMapsQueryAnswersAndAddresses) {
   EXPECT_TRUE(Has(f, "domain-name:value=ise.wrccdc.cpp.edu"));
   EXPECT_TRUE(Has(f, "ipv4-addr:value=134.71.3.16"));
   EXPECT_EQ(f.size(), 5u);
-  ASSERT_TRUE(ev.has_time);
-  EXPECT_EQ(ev.time_us, 1521911720865716LL);
+  ASSERT_TRUE(ev.time.has());
+  EXPECT_EQ(ev.time.micros(), 1521911720865716LL);
 }
 
 TEST(ReadersTest, ZeekJsonHttpFilesX509AndOtrfNames) {
@@ -62,7 +62,7 @@ TEST(ReadersTest, ZeekJsonHttpFilesX509AndOtrfNames) {
   auto f = Fields(paths, ev);
   EXPECT_TRUE(Has(f, "domain-name:value=evil.com"));
   EXPECT_TRUE(Has(f, "url:value=http://evil.com/a?b=1"));
-  EXPECT_EQ(ev.time_us, 1500000);
+  EXPECT_EQ(ev.time.micros(), 1500000);
   ASSERT_TRUE(
       r.value()->Read(R"({"_path":"files","md5":"AA","sha1":"BB","sha256":"CC"})", &ev).ok());
   f = Fields(paths, ev);
@@ -139,7 +139,7 @@ TEST(ReadersTest, ZeekTsvFollowsTheFieldsHeader) {
   EXPECT_TRUE(Has(f, "domain-name:value=evil.com"));
   EXPECT_TRUE(Has(f, "ipv4-addr:value=1.2.3.4"));
   EXPECT_TRUE(Has(f, "domain-name:value=c.evil.com"));
-  EXPECT_EQ(ev.time_us, 1521911720500000LL);
+  EXPECT_EQ(ev.time.micros(), 1521911720500000LL);
   ASSERT_TRUE(r.value()->Read("1\t-\t-\t(empty)", &ev).ok());
   EXPECT_TRUE(ev.fields.empty());
   EXPECT_FALSE(r.value()->Read("1\t2", &ev).ok());  // wrong column count
@@ -175,7 +175,7 @@ TEST(ReadersTest, SuricataEve) {
   EXPECT_TRUE(Has(f, "domain-name:value=evil.com"));
   EXPECT_TRUE(Has(f, "x509-certificate:hashes.'SHA-1'=aabbccddeeff00112233445566778899aabbccdd"));
   EXPECT_TRUE(Has(f, "network-traffic:dst_ref.value=1.2.3.4"));
-  EXPECT_EQ(ev.time_us, 1498141251245787LL - 3600000000LL);
+  EXPECT_EQ(ev.time.micros(), 1498141251245787LL - 3600000000LL);
 }
 
 TEST(ReadersTest, JsonLinesWithMaps) {
@@ -197,7 +197,10 @@ TEST(ReadersTest, JsonLinesWithMaps) {
   EXPECT_TRUE(Has(f, "domain-name:value=a.com"));
   EXPECT_TRUE(Has(f, "domain-name:value=b.com"));
   EXPECT_TRUE(Has(f, "process:command_line=x y"));
-  EXPECT_TRUE(ev.has_time);
+  EXPECT_TRUE(ev.time.has());
+  // The first of ts, timestamp, @timestamp, time that holds a time.
+  ASSERT_TRUE(r.value()->Read(R"({"q":"a.com","ts":"soon","time":"1577836800.5"})", &ev).ok());
+  EXPECT_EQ(ev.time.micros(), 1577836800500000LL);
   EXPECT_FALSE(ParseFieldMapping("novalue").ok());
 }
 
@@ -211,7 +214,7 @@ TEST(ReadersTest, StixObservedData) {
   auto f = Fields(paths, ev);
   EXPECT_TRUE(Has(f, "network-traffic:dst_ref.value=10.9.9.9"));
   EXPECT_TRUE(Has(f, "ipv4-addr:value=10.9.9.9"));
-  EXPECT_EQ(ev.time_us, 1577836800000000LL);
+  EXPECT_EQ(ev.time.micros(), 1577836800000000LL);
 }
 
 TEST(ReadersTest, LogTimes) {
@@ -257,6 +260,33 @@ TEST(ReadersTest, LogTimeParserAgreesWithParseLogTime) {
   int64_t us = 0;
   ASSERT_TRUE(memo.Parse("1521911721.5", &us));  // epoch seconds pass through
   EXPECT_EQ(us, 1521911721500000LL);
+}
+
+// A time handed over as text is parsed when asked for: the same answer as
+// ParseLogTime, none for a text that is not a time, and a line without one
+// clears the last line's.
+TEST(ReadersTest, TimeTextsAreParsedWhenAskedFor) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekJson, {}, &paths);
+  Event ev;
+  ASSERT_TRUE(r.value()->Read(R"({"_path":"dns","ts":"yesterday","query":"a.com"})", &ev).ok());
+  EXPECT_FALSE(ev.time.has());
+  EXPECT_EQ(ev.time.micros(), 0);
+  ASSERT_TRUE(r.value()
+                  ->Read(R"({"_path":"dns","ts":"2020-01-01T01:00:00+01:00","query":"a.com"})", &ev)
+                  .ok());
+  ASSERT_TRUE(ev.time.has());
+  EXPECT_EQ(ev.time.micros(), 1577836800000000LL);
+  EXPECT_EQ(ev.time.micros(), 1577836800000000LL);  // resolved once, kept
+  ASSERT_TRUE(r.value()->Read(R"({"_path":"dns","query":"a.com"})", &ev).ok());
+  EXPECT_FALSE(ev.time.has());
+
+  auto tsv = LineReader::Make(Format::kZeekTsv, {}, &paths);
+  ASSERT_TRUE(tsv.value()->Read("#fields\tts\tquery", &ev).ok());
+  ASSERT_TRUE(tsv.value()->Read("1577836800.25\ta.com", &ev).ok());
+  EXPECT_EQ(ev.time.micros(), 1577836800250000LL);
+  ASSERT_TRUE(tsv.value()->Read("soon\ta.com", &ev).ok());
+  EXPECT_FALSE(ev.time.has());
 }
 
 }  // namespace
