@@ -2,7 +2,7 @@
 # The bulk matcher benchmark (issue 14): indicators made from the real IOC lists
 # (bench/match/make_indicators.py), real Zeek JSON logs (dns + ssl of WRCCDC 2018)
 # repeated to a bounded size, and, in the same run over the same file:
-#   1. the floor: match_floor, a simdjson-only pass pulling the fields the Zeek map reads;
+#   1. the floor: match_floor, a simdjson On-Demand pass pulling the fields the Zeek map reads;
 #   2. ctihub match (its stderr summary: index build time, exact-table bytes, lines/s);
 #   3. grep -F -f values.txt (a naive peer: fixed strings anywhere in the line).
 # floor and match run REPEAT times (default 3; grep once); medians of wall and CPU seconds.
@@ -61,7 +61,7 @@ row() {  # name file
     "$(echo "$lines / $c" | bc -l)" "$(echo "$bytes / $c / 1000000" | bc -l)"
 }
 echo "medians of $repeat runs (grep: 1 run); the machine is shared, so CPU seconds compare"
-row "floor (simdjson only)" "$work/floor.t"
+row "floor (simdjson On-Demand)" "$work/floor.t"
 row "ctihub match (whole run)" "$work/match.t"
 row "grep -F -f values.txt" "$work/grep.t"
 echo "ctihub match summary (last run; its match phase alone):"

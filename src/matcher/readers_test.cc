@@ -291,3 +291,131 @@ TEST(ReadersTest, TimeTextsAreParsedWhenAskedFor) {
 
 }  // namespace
 }  // namespace ctihub::matcher
+
+namespace ctihub::matcher {
+namespace {
+
+// One random Zeek JSON line: role keys (some \u-escaped) and other keys in any
+// order, values of every JSON type, duplicates, nested objects and arrays.
+std::string RandomZeekLine(std::mt19937& rng) {
+  static const std::vector<std::string> keys = {
+      "_path",  "ts",          "id.orig_h", "id.resp_h",   "query",  "answers",     "host",
+      "uri",    "server_name", "md5",       "sha1",        "sha256", "fingerprint", "san.dns",
+      "san.ip", "mailfrom",    "rcptto",    "qu\\u0065ry", "uid",    "proto",       "rtt",
+      "TC",     "id.orig_p",   "@stream",   "id_orig_h"};
+  static const std::vector<std::string> values = {R"("dns")",
+                                                  R"("http")",
+                                                  R"("ssl")",
+                                                  R"("files")",
+                                                  R"("x509")",
+                                                  R"("smtp")",
+                                                  R"("2018-03-24T17:15:20.865716Z")",
+                                                  "1521911720.5",
+                                                  "1521911720",
+                                                  "1e3",
+                                                  "-0.0",
+                                                  R"("10.0.0.1")",
+                                                  R"("::ffff:10.0.0.2")",
+                                                  R"("2001:db8::1")",
+                                                  R"("Evil.COM.")",
+                                                  R"("a\u002eb.org")",
+                                                  R"("ise.wrccdc.org")",
+                                                  R"(["a.com","10.1.2.3",7,null,["x.org"]])",
+                                                  "[]",
+                                                  R"({"a":{"b":[1,2,"c.com"]}})",
+                                                  "true",
+                                                  "null",
+                                                  "12345678901234567890",
+                                                  R"("d41d8cd98f00b204e9800998ecf8427e")",
+                                                  R"("/path?q=1")",
+                                                  R"("<a@b.com>")",
+                                                  R"(" spaced.com ")",
+                                                  R"("soon")",
+                                                  R"("")"};
+  std::string line = "{";
+  const int n = 1 + static_cast<int>(rng() % 12);
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) line += rng() % 4 == 0 ? " , " : ",";
+    line += "\"" + keys[rng() % keys.size()] + "\":";
+    if (rng() % 5 == 0) line += " ";
+    line += values[rng() % values.size()];
+  }
+  line += rng() % 6 == 0 ? " }" : "}";
+  return line;
+}
+
+// The On-Demand read of a Zeek JSON line gives the DOM's event: a --map of a
+// field no line has sends every line through the DOM, so the two readers must
+// agree field for field, time for time, on every line the DOM accepts. A line
+// cut short or with content after its object is refused by both. A character
+// replaced by another structural one may leave a line only On-Demand accepts:
+// inside a field it skips, it counts brackets without matching their kinds.
+TEST(ReadersTest, ZeekJsonOnDemandAgreesWithTheDom) {
+  PathRegistry fast_paths, dom_paths;
+  auto fast = LineReader::Make(Format::kZeekJson, {}, &fast_paths);
+  auto dom =
+      LineReader::Make(Format::kZeekJson, {{"no.such.field", "domain-name:value"}}, &dom_paths);
+  ASSERT_TRUE(fast.ok() && dom.ok());
+  std::mt19937 rng(11);
+  int accepted = 0, refused = 0, lenient = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line = RandomZeekLine(rng);
+    enum { kIntact, kCut, kTrailing, kReplaced } change = kIntact;
+    switch (rng() % 8) {
+      case 0:
+        line.resize(rng() % line.size());
+        change = kCut;
+        break;
+      case 1:
+        line += rng() % 2 ? " x" : "}";
+        change = kTrailing;
+        break;
+      case 2:
+        line[rng() % line.size()] = "\"{}[]:,"[rng() % 7];
+        change = kReplaced;
+        break;
+      default:
+        break;
+    }
+    Event a, b;
+    auto ra = fast.value()->Read(line, &a);
+    auto rb = dom.value()->Read(line, &b);
+    if (!rb.ok()) {
+      ASSERT_NE(change, kIntact) << line << "\nDOM: " << rb.status().message();
+      ++refused;
+      if (ra.ok()) {
+        ASSERT_EQ(change, kReplaced) << line << "\nDOM: " << rb.status().message();
+        ++lenient;
+      }
+      continue;
+    }
+    ASSERT_TRUE(ra.ok()) << line << "\n" << ra.status().message();
+    ASSERT_EQ(ra.value(), rb.value()) << line;
+    if (ra.value() != LineReader::Outcome::kEvent) continue;
+    ++accepted;
+    ASSERT_EQ(Fields(fast_paths, a), Fields(dom_paths, b)) << line;
+    ASSERT_EQ(a.time.has(), b.time.has()) << line;
+    ASSERT_EQ(a.time.micros(), b.time.micros()) << line;
+  }
+  EXPECT_GT(accepted, 10000);
+  EXPECT_GT(refused, 4000);
+  EXPECT_LT(lenient, refused / 10);
+}
+
+TEST(ReadersTest, ZeekJsonMalformedLinesAreRefused) {
+  PathRegistry paths;
+  auto r = LineReader::Make(Format::kZeekJson, {}, &paths);
+  Event ev;
+  for (const char* line :
+       {R"({"_path":"dns","query":"a.com"} x)", R"({"_path":"dns","query":"a.com"}})",
+        R"({"_path":"dns","query":"a.com")", R"({"_path":"dns","query":)", R"({"_path":"dns)",
+        R"(["_path","dns"])", R"({"_path":"dns","answers":["a.com",})", "not json"}) {
+    EXPECT_FALSE(r.value()->Read(line, &ev).ok()) << line;
+  }
+  // Duplicate keys: the last one counts, as on the DOM.
+  ASSERT_TRUE(r.value()->Read(R"({"_path":"dns","query":"a.com","query":"b.com"})", &ev).ok());
+  EXPECT_EQ(Fields(paths, ev), std::vector<std::string>{"domain-name:value=b.com"});
+}
+
+}  // namespace
+}  // namespace ctihub::matcher
