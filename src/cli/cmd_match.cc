@@ -366,6 +366,7 @@ Status LoadTaxii(const MatchArgs& a, std::string_view url_text, IndicatorSet* se
 
 // Splits a stream into lines with bounded memory: a line longer than
 // matcher::kMaxLineBytes is skipped up to its newline and reported as too long.
+// Every line is followed by matcher::kLinePadding readable bytes of its buffer.
 class LineSource {
  public:
   explicit LineSource(std::FILE* f) : f_(f) { buf_.resize(kReadChunk); }
@@ -427,7 +428,9 @@ class LineSource {
       pos_ = 0;
     }
     if (buf_.size() - end_ < kReadChunk / 2) buf_.resize(buf_.size() + kReadChunk);
-    size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, f_);
+    // The last kLinePadding bytes stay unread: every line has the padding
+    // LineReader::set_padded_lines promises.
+    size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_ - matcher::kLinePadding, f_);
     end_ += n;
     if (n > 0) return;
     if (follow_ && !std::ferror(f_)) {
@@ -700,6 +703,7 @@ Status MatchRun::Read(const Unit& unit) {
       format, *maps_, const_cast<matcher::PathRegistry*>(paths_));  // maps interned already
   if (!maker.ok()) return maker.status();
   std::unique_ptr<matcher::LineReader> reader = std::move(*maker);
+  reader->set_padded_lines(true);  // every line comes from a LineSource
   if (unit.begin == 0 && unit.end < 0 && !PlainFile(unit.path)) {
     std::FILE* f = in->file();
     if (f == nullptr) return Internal("cannot stream " + unit.path);
@@ -820,6 +824,7 @@ Status MatchRun::Follow(const std::string& path, const std::string& format,
         CTIHUB_ASSIGN_OR_RETURN(
             file.reader,
             matcher::LineReader::Make(f, *maps_, const_cast<matcher::PathRegistry*>(paths_)));
+        file.reader->set_padded_lines(true);  // lines from a LineSource
       }
       Line(text, too_long, path, file.n, *file.reader);
     }

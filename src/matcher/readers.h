@@ -44,6 +44,8 @@ struct FieldMapping {
 Result<FieldMapping> ParseFieldMapping(std::string_view text);
 
 constexpr size_t kMaxLineBytes = 1u << 20;  // "line_too_long": a longer line is malformed
+// Readable bytes a line source may promise after each line (simdjson's padding).
+constexpr size_t kLinePadding = 64;
 
 class LineReader {
  public:
@@ -60,8 +62,14 @@ class LineReader {
   // malformed line (the caller counts and skips it).
   virtual Result<Outcome> Read(std::string_view line, Event* event) = 0;
 
+  // The caller promises kLinePadding readable bytes (any content) after every
+  // line it passes to Read, in the same buffer: a JSON reader then parses the
+  // line in place instead of copying it next to padding of its own.
+  void set_padded_lines(bool padded) { padded_lines_ = padded; }
+
  protected:
   LineReader() = default;
+  bool padded_lines_ = false;
 };
 
 // Parses the times logs carry: RFC 3339 with `Z` or a numeric offset
