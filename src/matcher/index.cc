@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/net.h"
+#include "matcher/unaligned.h"
 #include "pattern/evaluator.h"
 #include "pattern/parser.h"
 
@@ -27,18 +28,6 @@ uint64_t Mix(uint64_t h) {
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
   return h;
-}
-
-uint64_t Load8(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-uint64_t Load4(const char* p) {
-  uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
 }
 
 // A fast non-cryptographic hash of a value's bytes, 8 per step, before the
@@ -60,7 +49,7 @@ uint64_t HashValue(std::string_view s) {
     }
     tail = Load8(p + n - 8);
   } else if (n >= 4) {
-    tail = Load4(p) | (Load4(p + n - 4) << 32);
+    tail = uint64_t{Load4(p)} | (uint64_t{Load4(p + n - 4)} << 32);
   } else if (n > 0) {
     const auto byte = [&](size_t i) {
       return static_cast<uint64_t>(static_cast<unsigned char>(p[i]));

@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/net.h"
 #include "core/timestamp.h"
+#include "matcher/unaligned.h"
 #include "pattern/evaluator.h"
 
 namespace ctihub::matcher {
@@ -279,13 +280,6 @@ enum class Role : uint8_t {
   kCount
 };
 
-template <typename Word>
-[[gnu::always_inline]] inline Word LoadWord(const char* p) {
-  Word w;
-  std::memcpy(&w, p, sizeof w);  // a fixed-size copy: one load
-  return w;
-}
-
 // k == lit with the length known at compile time: two (overlapping) loads of
 // each, compared. GCC turned memcmp of 5, 9 or 11 bytes into library calls
 // (half a million per 100,000 lines).
@@ -296,11 +290,9 @@ template <size_t N>
   if (k.size() != kLength) return false;
   const char* p = k.data();
   if constexpr (kLength >= 8) {
-    return LoadWord<uint64_t>(p) == LoadWord<uint64_t>(lit) &&
-           LoadWord<uint64_t>(p + kLength - 8) == LoadWord<uint64_t>(lit + kLength - 8);
+    return Load8(p) == Load8(lit) && Load8(p + kLength - 8) == Load8(lit + kLength - 8);
   } else if constexpr (kLength >= 4) {
-    return LoadWord<uint32_t>(p) == LoadWord<uint32_t>(lit) &&
-           LoadWord<uint32_t>(p + kLength - 4) == LoadWord<uint32_t>(lit + kLength - 4);
+    return Load4(p) == Load4(lit) && Load4(p + kLength - 4) == Load4(lit + kLength - 4);
   } else {
     return std::memcmp(p, lit, kLength) == 0;  // 1-3 bytes: inlined
   }
@@ -620,24 +612,19 @@ class ZeekJsonReader : public JsonReaderBase {
       b.Reset(event);
       zeek_.Apply(log_, [&](Role r, auto&& f) { values_.Each(r, f); });
       b.Finish(event);
-      if (!time_text_.empty()) {
-        event->time.SetText(time_text_, &times_);
-      } else if (has_time_number_) {
-        SetNumericTime(time_number_, &event->time);
-      }
+      event->time = time_;  // after Reset, which clears it
       return Outcome::kEvent;
     }
     return ReadDom(line, event);
   }
 
  private:
-  // Fills values_, log_ and the time from the line; false if On-Demand
+  // Fills values_, log_ and time_ from the line; false if On-Demand
   // reports an error (the DOM decides then).
   bool CaptureOnDemand(std::string_view line) {
     values_.Clear();
     log_ = {};
-    time_text_ = {};
-    has_time_number_ = false;
+    time_.Clear();
     const char* json = line.data();
     size_t allocated = line.size() + kLinePadding;
     if (!padded_lines_) {
@@ -672,8 +659,7 @@ class ZeekJsonReader : public JsonReaderBase {
   // whatever its type (as the DOM keeps a duplicate key's last value).
   bool CaptureValue(Role r, od::value v) {
     if (r == Role::kTs) {
-      time_text_ = {};
-      has_time_number_ = false;
+      time_.Clear();
     } else if (r == Role::kLog) {
       log_ = {};
     } else {
@@ -686,7 +672,7 @@ class ZeekJsonReader : public JsonReaderBase {
       case od::json_type::string:
         if (v.get_string().get(s)) return false;
         if (r == Role::kTs) {
-          time_text_ = s;
+          time_.SetText(s, &times_);
         } else if (r == Role::kLog) {
           log_ = s;
         } else {
@@ -695,8 +681,10 @@ class ZeekJsonReader : public JsonReaderBase {
         return true;
       case od::json_type::number:
         if (r != Role::kTs) return true;  // no value of a role (EachJsonString)
-        has_time_number_ = v.get_double().get(time_number_) == simdjson::SUCCESS;
-        return has_time_number_;
+        double seconds;
+        if (v.get_double().get(seconds)) return false;
+        SetNumericTime(seconds, &time_);  // out of range: no time, as on the DOM
+        return true;
       case od::json_type::array: {
         if (r == Role::kTs || r == Role::kLog) return true;  // no time, no log name
         od::array arr;
@@ -753,9 +741,8 @@ class ZeekJsonReader : public JsonReaderBase {
   od::parser on_demand_{kMaxLineBytes};
   std::string padded_;  // the line and its padding, unless padded_lines_
   RoleValues values_;
-  std::string_view log_, time_text_;
-  double time_number_ = 0;
-  bool has_time_number_ = false;
+  std::string_view log_;
+  EventTime time_;
 
   // DOM state.
   std::array<Element, static_cast<size_t>(Role::kCount)> roles_;

@@ -277,7 +277,7 @@ TEST(ReadersTest, TimeTextsAreParsedWhenAskedFor) {
                   .ok());
   ASSERT_TRUE(ev.time.has());
   EXPECT_EQ(ev.time.micros(), 1577836800000000LL);
-  EXPECT_EQ(ev.time.micros(), 1577836800000000LL);  // resolved once, kept
+  EXPECT_EQ(ev.time.micros(), 1577836800000000LL);  // asked again: the same
   ASSERT_TRUE(r.value()->Read(R"({"_path":"dns","query":"a.com"})", &ev).ok());
   EXPECT_FALSE(ev.time.has());
 
